@@ -1,0 +1,269 @@
+//! Conversations (問い合わせ): one matter across channels, with its messages and timeline.
+
+use serde::{Deserialize, Serialize};
+
+use crate::customer::IdentityInput;
+use crate::enums::{AuthorKind, Channel, ConversationStatus, DeliveryStatus, Direction, EventKind, Priority};
+use crate::ids::{ConversationId, CustomerId, EventId, MerchantId, MessageId, OrderId, UserId};
+use crate::validation::{ValidationError, limits, optional, required, tags};
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub merchant_id: MerchantId,
+    /// Human ticket number, counted per merchant (#1, #2, …).
+    pub number: i64,
+    pub channel: Channel,
+    pub status: ConversationStatus,
+    pub priority: Priority,
+    pub subject: Option<String>,
+    pub customer_id: Option<CustomerId>,
+    pub order_id: Option<OrderId>,
+    pub assignee_id: Option<UserId>,
+    pub queue: Option<String>,
+    /// Voice-of-customer category (配送, 返品・交換, 不良品, …).
+    pub category: Option<String>,
+    pub tags: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Attachment {
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    /// Where the bytes are kept (filled by the channel that stored them).
+    #[serde(default)]
+    pub storage_key: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Message {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    pub merchant_id: MerchantId,
+    pub channel: Channel,
+    pub direction: Direction,
+    /// Internal notes (内部メモ) are seen by staff only.
+    pub internal: bool,
+    pub author_kind: AuthorKind,
+    pub author_user_id: Option<UserId>,
+    pub body_text: String,
+    /// Sanitised HTML, for channels that carry HTML (e-mail).
+    pub body_html: Option<String>,
+    pub attachments: Vec<Attachment>,
+    /// The provider's id (Message-ID, LINE message id); unique per merchant and channel, so
+    /// a redelivered message is stored once.
+    pub provider_message_id: Option<String>,
+    pub delivery_status: Option<DeliveryStatus>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A non-message item of the timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TimelineEvent {
+    pub id: EventId,
+    pub conversation_id: ConversationId,
+    pub kind: EventKind,
+    pub actor_user_id: Option<UserId>,
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One item of a conversation's timeline, in time order.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum TimelineItem {
+    Message(Message),
+    Event(TimelineEvent),
+}
+
+impl TimelineItem {
+    pub fn at(&self) -> DateTime<Utc> {
+        match self {
+            TimelineItem::Message(m) => m.created_at,
+            TimelineItem::Event(e) => e.created_at,
+        }
+    }
+}
+
+/// How a message enters a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageKind {
+    /// From the customer.
+    Inbound,
+    /// From staff to the customer.
+    Outbound,
+    /// 内部メモ: staff only.
+    InternalNote,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMessage {
+    pub kind: MessageKind,
+    pub body_text: String,
+    /// HTML as received; it is sanitised before it is stored.
+    #[serde(default)]
+    pub body_html: Option<String>,
+    #[serde(default)]
+    pub attachments: Vec<Attachment>,
+    #[serde(default)]
+    pub provider_message_id: Option<String>,
+    /// Defaults to the conversation's channel.
+    #[serde(default)]
+    pub channel: Option<Channel>,
+}
+
+impl NewMessage {
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        crate::validation::max_len("body_text", &self.body_text, limits::BODY)?;
+        if self.body_text.trim().is_empty() && self.attachments.is_empty() {
+            return Err(ValidationError::new("body_text", "required", "a message needs text or an attachment"));
+        }
+        if let Some(h) = &self.body_html {
+            crate::validation::max_len("body_html", h, limits::BODY * 2)?;
+        }
+        if self.attachments.len() > 50 {
+            return Err(ValidationError::new("attachments", "too_many", "at most 50 attachments"));
+        }
+        for a in &self.attachments {
+            required("attachments.filename", &a.filename, limits::SHORT)?;
+            required("attachments.content_type", &a.content_type, 100)?;
+            if a.size < 0 {
+                return Err(ValidationError::new("attachments.size", "out_of_range", "size must not be negative"));
+            }
+        }
+        if let Some(p) = &self.provider_message_id {
+            required("provider_message_id", p, 500)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewConversation {
+    /// Merchant id or slug.
+    pub merchant: String,
+    pub channel: Channel,
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub customer_id: Option<CustomerId>,
+    /// Finds the merchant's customer with this identity, or creates one.
+    #[serde(default)]
+    pub customer_identity: Option<IdentityInput>,
+    #[serde(default)]
+    pub order_id: Option<OrderId>,
+    #[serde(default)]
+    pub priority: Option<Priority>,
+    #[serde(default)]
+    pub queue: Option<String>,
+    #[serde(default)]
+    pub category: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub assignee_id: Option<UserId>,
+    /// The first message, if any.
+    #[serde(default)]
+    pub message: Option<NewMessage>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationPatch {
+    pub status: Option<ConversationStatus>,
+    pub priority: Option<Priority>,
+    /// `null` unassigns.
+    #[serde(default, with = "crate::customer::double_option")]
+    #[schema(value_type = Option<UserId>)]
+    pub assignee_id: Option<Option<UserId>>,
+    #[serde(default, with = "crate::customer::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub queue: Option<Option<String>>,
+    #[serde(default, with = "crate::customer::double_option")]
+    #[schema(value_type = Option<String>)]
+    pub category: Option<Option<String>>,
+    pub tags: Option<Vec<String>>,
+    pub subject: Option<String>,
+    #[serde(default, with = "crate::customer::double_option")]
+    #[schema(value_type = Option<CustomerId>)]
+    pub customer_id: Option<Option<CustomerId>>,
+    #[serde(default, with = "crate::customer::double_option")]
+    #[schema(value_type = Option<OrderId>)]
+    pub order_id: Option<Option<OrderId>>,
+}
+
+/// Queue and category names are short labels chosen by the merchant.
+pub fn validate_label(field: &str, value: Option<&str>) -> Result<Option<String>, ValidationError> {
+    Ok(optional(field, value, limits::TAG)?.map(|v| crate::validation::nfkc(&v)))
+}
+
+impl NewConversation {
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        optional("subject", self.subject.as_deref(), limits::SHORT)?;
+        validate_label("queue", self.queue.as_deref())?;
+        validate_label("category", self.category.as_deref())?;
+        tags("tags", &self.tags)?;
+        if self.customer_id.is_some() && self.customer_identity.is_some() {
+            return Err(ValidationError::new(
+                "customer_identity",
+                "conflict",
+                "give either customer_id or customer_identity, not both",
+            ));
+        }
+        if let Some(m) = &self.message {
+            m.validate()?;
+        }
+        Ok(())
+    }
+}
+
+/// Which timeline events a status change implies; `resolved_at` is set when a conversation
+/// becomes resolved or closed and cleared when it is reopened.
+pub fn resolved_at_after(
+    status: ConversationStatus,
+    previous: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    match status {
+        ConversationStatus::Resolved | ConversationStatus::Closed => previous.or(Some(now)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolution_time_is_kept_until_reopened() {
+        let t0 = crate::time::now();
+        let t1 = t0 + chrono::Duration::minutes(5);
+        assert_eq!(resolved_at_after(ConversationStatus::Resolved, None, t0), Some(t0));
+        assert_eq!(resolved_at_after(ConversationStatus::Closed, Some(t0), t1), Some(t0));
+        assert_eq!(resolved_at_after(ConversationStatus::Open, Some(t0), t1), None);
+    }
+
+    #[test]
+    fn empty_messages_are_rejected() {
+        let m = NewMessage {
+            kind: MessageKind::Inbound,
+            body_text: "  ".into(),
+            body_html: None,
+            attachments: vec![],
+            provider_message_id: None,
+            channel: None,
+        };
+        assert_eq!(m.validate().unwrap_err().code, "required");
+    }
+}

@@ -1,0 +1,86 @@
+//! Newtype ids. Every public id is a UUIDv7: unguessable, yet ordered by creation time,
+//! which keyset pagination and "newest first" lists rely on.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use uuid::Uuid;
+
+macro_rules! id_type {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
+        #[serde(transparent)]
+        #[schema(value_type = String, format = Uuid)]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            /// A fresh, time-ordered id.
+            pub fn new() -> Self {
+                Self(Uuid::now_v7())
+            }
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                Self::new()
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}({})", stringify!($name), self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = uuid::Error;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Uuid::parse_str(s).map(Self)
+            }
+        }
+
+        impl From<Uuid> for $name {
+            fn from(u: Uuid) -> Self {
+                Self(u)
+            }
+        }
+    )*};
+}
+
+id_type!(
+    /// A merchant (shop): the tenant boundary.
+    MerchantId,
+    /// A staff user of the desk or of a merchant.
+    UserId,
+    /// An API token (the id, never the secret).
+    TokenId,
+    /// An end customer of one merchant.
+    CustomerId,
+    /// One identity (phone, email, LINE id, chat visitor) of a customer.
+    IdentityId,
+    /// An EC order.
+    OrderId,
+    /// One line of an order.
+    OrderLineId,
+    /// A parcel.
+    ShipmentId,
+    /// A status event of a parcel.
+    ShipmentEventId,
+    /// A conversation (問い合わせ).
+    ConversationId,
+    /// A message in a conversation.
+    MessageId,
+    /// A timeline event in a conversation.
+    EventId,
+    /// An audit log entry.
+    AuditEventId,
+    /// A merchant's own closed day.
+    ClosedDayId,
+);

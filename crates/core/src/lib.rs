@@ -1,0 +1,19 @@
+//! Madoguchi's domain: the types and pure rules every other crate shares. Nothing here does
+//! I/O, so every rule can be tested in isolation.
+
+pub mod access;
+pub mod audit;
+pub mod calendar;
+pub mod conversation;
+pub mod customer;
+pub mod enums;
+pub mod identity;
+pub mod ids;
+pub mod merchant;
+pub mod order;
+pub mod page;
+pub mod time;
+pub mod user;
+pub mod validation;
+
+pub use validation::ValidationError;

@@ -1,0 +1,199 @@
+//! Merchants (事業者): the tenant boundary. A shared desk serves many; each has its own
+//! greeting (名のり), hours and closed days.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::{BusinessHours, parse_timezone};
+use crate::ids::MerchantId;
+use crate::validation::{ValidationError, limits, max_len, required};
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Merchant {
+    pub id: MerchantId,
+    pub slug: String,
+    pub name: String,
+    /// What an agent says when answering for this shop (名のり).
+    pub greeting: String,
+    /// IANA zone; `Asia/Tokyo` unless the shop says otherwise.
+    pub timezone: String,
+    pub business_hours: BusinessHours,
+    /// The shop's own closed days (年末年始, 棚卸し), on top of national holidays.
+    pub closed_days: Vec<ClosedDay>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClosedDay {
+    pub date: NaiveDate,
+    #[serde(default)]
+    pub label: String,
+}
+
+/// Input for creating a merchant.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewMerchant {
+    pub slug: String,
+    pub name: String,
+    #[serde(default)]
+    pub greeting: Option<String>,
+    #[serde(default)]
+    pub timezone: Option<String>,
+    #[serde(default)]
+    pub business_hours: Option<BusinessHours>,
+    #[serde(default)]
+    pub closed_days: Vec<ClosedDay>,
+}
+
+/// Input for changing a merchant; absent fields stay as they are.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MerchantPatch {
+    pub name: Option<String>,
+    pub greeting: Option<String>,
+    pub timezone: Option<String>,
+    pub business_hours: Option<BusinessHours>,
+    pub closed_days: Option<Vec<ClosedDay>>,
+}
+
+/// Slugs appear in URLs (`/help/{slug}`): lower-case ASCII letters, digits and single hyphens.
+pub fn validate_slug(slug: &str) -> Result<String, ValidationError> {
+    let s = slug.trim();
+    let ok = (2..=limits::SLUG).contains(&s.len())
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && !s.contains("--")
+        // A slug must never be mistaken for an id in `/merchants/{id or slug}`.
+        && uuid::Uuid::parse_str(s).is_err();
+    if !ok {
+        return Err(ValidationError::new(
+            "slug",
+            "invalid_slug",
+            "slug: 2–40 lower-case letters, digits and hyphens (for example gift-hanamaru)",
+        ));
+    }
+    Ok(s.to_owned())
+}
+
+fn validate_closed_days(days: &[ClosedDay]) -> Result<Vec<ClosedDay>, ValidationError> {
+    if days.len() > 1000 {
+        return Err(ValidationError::new("closed_days", "too_many", "at most 1000 closed days"));
+    }
+    let mut out: Vec<ClosedDay> = Vec::with_capacity(days.len());
+    for d in days {
+        max_len("closed_days.label", &d.label, limits::SHORT)?;
+        if out.iter().any(|o| o.date == d.date) {
+            return Err(ValidationError::new("closed_days", "duplicate", format!("{} is listed twice", d.date)));
+        }
+        out.push(ClosedDay { date: d.date, label: d.label.trim().to_owned() });
+    }
+    out.sort_by_key(|d| d.date);
+    Ok(out)
+}
+
+impl NewMerchant {
+    /// Checks and normalises the input; fills the defaults (JST, weekdays 9–18).
+    pub fn validate(self) -> Result<ValidatedMerchant, ValidationError> {
+        let slug = validate_slug(&self.slug)?;
+        let name = required("name", &self.name, limits::SHORT)?;
+        let greeting = match self.greeting {
+            Some(g) => required("greeting", &g, limits::GREETING)?,
+            None => format!("お電話ありがとうございます。{name}でございます。"),
+        };
+        let timezone = self.timezone.unwrap_or_else(|| "Asia/Tokyo".into());
+        parse_timezone(&timezone)?;
+        let business_hours = self.business_hours.unwrap_or_else(BusinessHours::weekdays_9_to_18);
+        business_hours.validate()?;
+        let closed_days = validate_closed_days(&self.closed_days)?;
+        Ok(ValidatedMerchant { slug, name, greeting, timezone, business_hours, closed_days })
+    }
+}
+
+/// A merchant's settings after validation, ready to store.
+#[derive(Debug, Clone)]
+pub struct ValidatedMerchant {
+    pub slug: String,
+    pub name: String,
+    pub greeting: String,
+    pub timezone: String,
+    pub business_hours: BusinessHours,
+    pub closed_days: Vec<ClosedDay>,
+}
+
+impl MerchantPatch {
+    /// Applies the patch to the current settings, validating every changed field.
+    pub fn apply(self, current: &Merchant) -> Result<ValidatedMerchant, ValidationError> {
+        let name = match self.name {
+            Some(n) => required("name", &n, limits::SHORT)?,
+            None => current.name.clone(),
+        };
+        let greeting = match self.greeting {
+            Some(g) => required("greeting", &g, limits::GREETING)?,
+            None => current.greeting.clone(),
+        };
+        let timezone = self.timezone.unwrap_or_else(|| current.timezone.clone());
+        parse_timezone(&timezone)?;
+        let business_hours = self.business_hours.unwrap_or_else(|| current.business_hours.clone());
+        business_hours.validate()?;
+        let closed_days = match self.closed_days {
+            Some(days) => validate_closed_days(&days)?,
+            None => current.closed_days.clone(),
+        };
+        Ok(ValidatedMerchant { slug: current.slug.clone(), name, greeting, timezone, business_hours, closed_days })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(validate_slug("gift-hanamaru").unwrap(), "gift-hanamaru");
+        for bad in ["A", "a", "-x", "x-", "a--b", "花丸", "has space", "0190a1b2-0000-7000-8000-000000000000"] {
+            assert!(validate_slug(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn defaults_are_japanese() {
+        let m = NewMerchant {
+            slug: "yasai".into(),
+            name: "やさい便".into(),
+            greeting: None,
+            timezone: None,
+            business_hours: None,
+            closed_days: vec![],
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(m.timezone, "Asia/Tokyo");
+        assert!(m.greeting.contains("やさい便"));
+        assert!(!m.business_hours.mon.is_empty() && m.business_hours.sun.is_empty());
+    }
+
+    #[test]
+    fn bad_timezone_and_duplicate_closed_days_are_rejected() {
+        let base = NewMerchant {
+            slug: "shop".into(),
+            name: "店".into(),
+            greeting: None,
+            timezone: Some("Mars/Olympus".into()),
+            business_hours: None,
+            closed_days: vec![],
+        };
+        assert_eq!(base.clone().validate().unwrap_err().code, "invalid_timezone");
+        let d = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+        let dup = NewMerchant {
+            timezone: None,
+            closed_days: vec![ClosedDay { date: d, label: "a".into() }, ClosedDay { date: d, label: "b".into() }],
+            ..base
+        };
+        assert_eq!(dup.validate().unwrap_err().code, "duplicate");
+    }
+}

@@ -1,0 +1,124 @@
+//! Staff users, their roles and merchant memberships, and API tokens.
+
+use serde::{Deserialize, Serialize};
+
+use crate::enums::Role;
+use crate::ids::{MerchantId, TokenId, UserId};
+use crate::validation::{ValidationError, limits, required};
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct User {
+    pub id: UserId,
+    pub login: String,
+    pub display_name: String,
+    pub role: Role,
+    /// Merchants this user works for. Empty for an admin, who sees every merchant.
+    pub merchants: Vec<MerchantId>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub login: String,
+    pub display_name: String,
+    pub role: Role,
+    /// At least 10 characters.
+    pub password: String,
+    /// Merchant ids or slugs.
+    #[serde(default)]
+    pub merchants: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    pub display_name: Option<String>,
+    pub role: Option<Role>,
+    pub password: Option<String>,
+    pub merchants: Option<Vec<String>>,
+    pub active: Option<bool>,
+}
+
+/// An API token's metadata; the secret is shown once, at creation, and only its hash is kept.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ApiToken {
+    pub id: TokenId,
+    pub user_id: UserId,
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+pub const MIN_PASSWORD_CHARS: usize = 10;
+
+/// Logins are what people type at the sign-in form: ASCII letters, digits and `._@-`,
+/// case-insensitive (stored lower-case).
+pub fn validate_login(login: &str) -> Result<String, ValidationError> {
+    let l = login.trim().to_lowercase();
+    let ok = (3..=64).contains(&l.len())
+        && l.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '@' | '-'));
+    if !ok {
+        return Err(ValidationError::new("login", "invalid_login", "login: 3–64 letters, digits or . _ @ -"));
+    }
+    Ok(l)
+}
+
+pub fn validate_password(password: &str) -> Result<(), ValidationError> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD_CHARS {
+        return Err(ValidationError::new(
+            "password",
+            "weak_password",
+            format!("password must have at least {MIN_PASSWORD_CHARS} characters"),
+        ));
+    }
+    if n > 256 {
+        return Err(ValidationError::new("password", "too_long", "password must have at most 256 characters"));
+    }
+    Ok(())
+}
+
+pub fn validate_display_name(name: &str) -> Result<String, ValidationError> {
+    required("display_name", name, limits::SHORT)
+}
+
+/// Merchant roles belong to exactly one merchant; desk roles other than admin need at least one.
+pub fn validate_memberships(role: Role, merchants: &[MerchantId]) -> Result<(), ValidationError> {
+    let n = merchants.len();
+    let err = |msg: &str| Err(ValidationError::new("merchants", "invalid_memberships", msg));
+    match role {
+        Role::Admin if n > 0 => err("an admin sees every merchant and has no memberships"),
+        Role::MerchantAdmin | Role::MerchantStaff if n != 1 => err("merchant staff belong to exactly one merchant"),
+        Role::Supervisor | Role::Agent if n == 0 => err("supervisors and agents need at least one merchant"),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memberships_match_roles() {
+        let m = MerchantId::new();
+        assert!(validate_memberships(Role::Admin, &[]).is_ok());
+        assert!(validate_memberships(Role::Admin, &[m]).is_err());
+        assert!(validate_memberships(Role::MerchantStaff, &[]).is_err());
+        assert!(validate_memberships(Role::MerchantStaff, &[m, MerchantId::new()]).is_err());
+        assert!(validate_memberships(Role::Agent, &[]).is_err());
+        assert!(validate_memberships(Role::Agent, &[m, MerchantId::new()]).is_ok());
+    }
+
+    #[test]
+    fn logins_and_passwords() {
+        assert_eq!(validate_login(" Sato.Agent ").unwrap(), "sato.agent");
+        assert!(validate_login("佐藤").is_err());
+        assert!(validate_login("ab").is_err());
+        assert!(validate_password("short").is_err());
+        assert!(validate_password("パスワードは十文字以上").is_ok());
+    }
+}
