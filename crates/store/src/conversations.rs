@@ -1,0 +1,704 @@
+//! Conversations, their messages and timeline events. A message with a provider id is stored
+//! once per merchant and channel, however often the provider redelivers it.
+
+use chrono::{DateTime, Utc};
+use madoguchi_core::access::Scope;
+use madoguchi_core::audit::NewAuditEvent;
+use madoguchi_core::conversation::{Attachment, Conversation, Message, TimelineEvent, TimelineItem, resolved_at_after};
+use madoguchi_core::enums::{
+    AuditAction, AuthorKind, Channel, ConversationStatus, DeliveryStatus, Direction, EventKind, Priority, SubjectType,
+};
+use madoguchi_core::identity::NormalizedIdentity;
+use madoguchi_core::ids::{ConversationId, CustomerId, EventId, MerchantId, MessageId, OrderId, UserId};
+use madoguchi_core::page::{Page, PageRequest};
+use madoguchi_core::time::now;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use crate::customers::{find_or_create_by_identity, merchant_of_customer};
+use crate::rows::{parse, parse_opt, push_page, push_scope};
+use crate::{Result, Store, StoreError, Tx, audit, on_db, on_pool};
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: Uuid,
+    merchant_id: Uuid,
+    number: i64,
+    channel: String,
+    status: String,
+    priority: String,
+    subject: Option<String>,
+    customer_id: Option<Uuid>,
+    order_id: Option<Uuid>,
+    assignee_id: Option<Uuid>,
+    queue: Option<String>,
+    category: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    first_response_at: Option<DateTime<Utc>>,
+    resolved_at: Option<DateTime<Utc>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    id: Uuid,
+    merchant_id: Uuid,
+    conversation_id: Uuid,
+    channel: String,
+    direction: String,
+    internal: bool,
+    author_kind: String,
+    author_user_id: Option<Uuid>,
+    body_text: String,
+    body_html: Option<String>,
+    attachments: Json<Vec<Attachment>>,
+    provider_message_id: Option<String>,
+    delivery_status: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: Uuid,
+    conversation_id: Uuid,
+    kind: String,
+    actor_user_id: Option<Uuid>,
+    data: Json<serde_json::Value>,
+    created_at: DateTime<Utc>,
+}
+
+impl MessageRow {
+    fn into_message(self) -> Result<Message> {
+        Ok(Message {
+            id: self.id.into(),
+            conversation_id: self.conversation_id.into(),
+            merchant_id: self.merchant_id.into(),
+            channel: parse("messages.channel", &self.channel)?,
+            direction: parse("messages.direction", &self.direction)?,
+            internal: self.internal,
+            author_kind: parse("messages.author_kind", &self.author_kind)?,
+            author_user_id: self.author_user_id.map(Into::into),
+            body_text: self.body_text,
+            body_html: self.body_html,
+            attachments: self.attachments.0,
+            provider_message_id: self.provider_message_id,
+            delivery_status: parse_opt("messages.delivery_status", self.delivery_status.as_deref())?,
+            created_at: self.created_at,
+        })
+    }
+}
+
+/// Filters for the conversation list; every one is optional.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationFilter {
+    pub merchant: Option<MerchantId>,
+    pub status: Option<ConversationStatus>,
+    pub channel: Option<Channel>,
+    pub priority: Option<Priority>,
+    pub assignee: Option<UserId>,
+    pub unassigned: bool,
+    pub customer: Option<CustomerId>,
+    pub category: Option<String>,
+    pub tag: Option<String>,
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+/// A conversation to open, after validation. The customer is given by id or by identity.
+#[derive(Debug, Clone)]
+pub struct ConversationRecord {
+    pub merchant: MerchantId,
+    pub channel: Channel,
+    pub subject: Option<String>,
+    pub customer_id: Option<CustomerId>,
+    pub customer_identity: Option<NormalizedIdentity>,
+    pub order_id: Option<OrderId>,
+    pub priority: Priority,
+    pub queue: Option<String>,
+    pub category: Option<String>,
+    pub tags: Vec<String>,
+    pub assignee_id: Option<UserId>,
+    pub message: Option<MessageRecord>,
+}
+
+/// A message to append, after validation and HTML sanitising.
+#[derive(Debug, Clone)]
+pub struct MessageRecord {
+    pub channel: Option<Channel>,
+    pub direction: Direction,
+    pub internal: bool,
+    pub author_kind: AuthorKind,
+    pub author_user_id: Option<UserId>,
+    pub body_text: String,
+    pub body_html: Option<String>,
+    pub attachments: Vec<Attachment>,
+    pub provider_message_id: Option<String>,
+}
+
+/// A validated change to a conversation: `None` keeps a field.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationChange {
+    pub status: Option<ConversationStatus>,
+    pub priority: Option<Priority>,
+    pub assignee_id: Option<Option<UserId>>,
+    pub queue: Option<Option<String>>,
+    pub category: Option<Option<String>>,
+    pub tags: Option<Vec<String>>,
+    pub subject: Option<String>,
+    pub customer_id: Option<Option<CustomerId>>,
+    pub order_id: Option<Option<OrderId>>,
+}
+
+async fn insert_event(
+    tx: &mut Tx,
+    merchant: MerchantId,
+    conversation: ConversationId,
+    kind: EventKind,
+    actor: Option<UserId>,
+    data: serde_json::Value,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    on_db!(tx, c => sqlx::query(
+        "INSERT INTO conversation_events (id, merchant_id, conversation_id, kind, actor_user_id, data, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(EventId::new().0)
+    .bind(merchant.0)
+    .bind(conversation.0)
+    .bind(kind.as_str())
+    .bind(actor.map(|u| u.0))
+    .bind(Json(data))
+    .bind(at)
+    .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(())
+}
+
+async fn write_tags(tx: &mut Tx, conversation: ConversationId, tags: &[String]) -> Result<()> {
+    on_db!(tx, c => {
+        sqlx::query("DELETE FROM conversation_tags WHERE conversation_id = $1").bind(conversation.0).execute(&mut *c).await?;
+        for t in tags {
+            sqlx::query("INSERT INTO conversation_tags (conversation_id, tag) VALUES ($1, $2)")
+                .bind(conversation.0)
+                .bind(t)
+                .execute(&mut *c)
+                .await?;
+        }
+    });
+    Ok(())
+}
+
+/// Checks that the order belongs to the merchant (and is visible).
+async fn check_order(tx: &mut Tx, merchant: MerchantId, order: OrderId) -> Result<()> {
+    let m: Option<Uuid> = on_db!(tx, c => sqlx::query_scalar("SELECT merchant_id FROM orders WHERE id = $1")
+        .bind(order.0)
+        .fetch_optional(&mut *c)
+        .await)?;
+    if m != Some(merchant.0) {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+/// Checks that the assignee is an active user who may work on this merchant's conversations.
+async fn check_assignee(tx: &mut Tx, merchant: MerchantId, user: UserId) -> Result<()> {
+    let ok: i64 = on_db!(tx, c => sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users u WHERE u.id = $1 AND u.active = $3
+           AND (u.role = 'admin' OR EXISTS (SELECT 1 FROM user_merchants m WHERE m.user_id = u.id AND m.merchant_id = $2))",
+    )
+    .bind(user.0)
+    .bind(merchant.0)
+    .bind(true)
+    .fetch_one(&mut *c)
+    .await)?;
+    if ok == 0 {
+        return Err(madoguchi_core::ValidationError::new(
+            "assignee_id",
+            "invalid_assignee",
+            "the assignee is not an active user of this merchant",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Appends a message inside the caller's transaction. Returns the stored message and whether
+/// it is new (`false`: the provider id was seen before and nothing was written).
+async fn insert_message(
+    tx: &mut Tx,
+    conv: &Conversation,
+    m: &MessageRecord,
+    at: DateTime<Utc>,
+) -> Result<(MessageId, bool)> {
+    let channel = m.channel.unwrap_or(conv.channel);
+    if let Some(pid) = &m.provider_message_id {
+        let seen: Option<Uuid> = on_db!(tx, c => sqlx::query_scalar(
+            "SELECT id FROM messages WHERE merchant_id = $1 AND channel = $2 AND provider_message_id = $3",
+        )
+        .bind(conv.merchant_id.0)
+        .bind(channel.as_str())
+        .bind(pid)
+        .fetch_optional(&mut *c)
+        .await)?;
+        if let Some(id) = seen {
+            return Ok((MessageId(id), false));
+        }
+    }
+    let id = MessageId::new();
+    let delivery = (m.direction == Direction::Outbound && !m.internal).then_some(DeliveryStatus::Queued);
+    on_db!(tx, c => sqlx::query(
+        "INSERT INTO messages (id, merchant_id, conversation_id, channel, direction, internal, author_kind, author_user_id,
+                               body_text, body_html, attachments, provider_message_id, delivery_status, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(id.0)
+    .bind(conv.merchant_id.0)
+    .bind(conv.id.0)
+    .bind(channel.as_str())
+    .bind(m.direction.as_str())
+    .bind(m.internal)
+    .bind(m.author_kind.as_str())
+    .bind(m.author_user_id.map(|u| u.0))
+    .bind(&m.body_text)
+    .bind(&m.body_html)
+    .bind(Json(&m.attachments))
+    .bind(&m.provider_message_id)
+    .bind(delivery.map(|d| d.as_str()))
+    .bind(at)
+    .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+
+    // The first reply to the customer stops the first-response clock; a customer writing to a
+    // finished conversation reopens it.
+    let first_response = m.direction == Direction::Outbound && !m.internal && conv.first_response_at.is_none();
+    let reopen = m.direction == Direction::Inbound
+        && matches!(conv.status, ConversationStatus::Resolved | ConversationStatus::Closed);
+    let status = if reopen { ConversationStatus::Open } else { conv.status };
+    on_db!(tx, c => sqlx::query(
+        "UPDATE conversations SET updated_at = $2, status = $3, resolved_at = $4,
+                first_response_at = CASE WHEN $5 THEN $2 ELSE first_response_at END
+         WHERE id = $1",
+    )
+    .bind(conv.id.0)
+    .bind(at)
+    .bind(status.as_str())
+    .bind(if reopen { None } else { conv.resolved_at })
+    .bind(first_response)
+    .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    if first_response {
+        insert_event(
+            tx,
+            conv.merchant_id,
+            conv.id,
+            EventKind::FirstResponse,
+            m.author_user_id,
+            serde_json::json!({}),
+            at,
+        )
+        .await?;
+    }
+    if reopen {
+        let data = serde_json::json!({ "from": conv.status, "to": status, "reason": "customer_replied" });
+        insert_event(tx, conv.merchant_id, conv.id, EventKind::StatusChanged, None, data, at).await?;
+    }
+    Ok((id, true))
+}
+
+impl Store {
+    async fn conversations_from_rows(&self, rows: Vec<Row>) -> Result<Vec<Conversation>> {
+        if rows.is_empty() {
+            return Ok(vec![]);
+        }
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let tags: Vec<(Uuid, String)> = on_pool!(self, p => {
+            let mut qb = sqlx::QueryBuilder::new("SELECT conversation_id, tag FROM conversation_tags WHERE conversation_id IN (");
+            let mut sep = qb.separated(", ");
+            for id in &ids {
+                sep.push_bind(*id);
+            }
+            sep.push_unseparated(") ORDER BY tag");
+            qb.build_query_as().fetch_all(p).await
+        })?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(Conversation {
+                    id: r.id.into(),
+                    merchant_id: r.merchant_id.into(),
+                    number: r.number,
+                    channel: parse("conversations.channel", &r.channel)?,
+                    status: parse("conversations.status", &r.status)?,
+                    priority: parse("conversations.priority", &r.priority)?,
+                    subject: r.subject,
+                    customer_id: r.customer_id.map(Into::into),
+                    order_id: r.order_id.map(Into::into),
+                    assignee_id: r.assignee_id.map(Into::into),
+                    queue: r.queue,
+                    category: r.category,
+                    tags: tags.iter().filter(|(c, _)| *c == r.id).map(|(_, t)| t.clone()).collect(),
+                    created_at: r.created_at,
+                    updated_at: r.updated_at,
+                    first_response_at: r.first_response_at,
+                    resolved_at: r.resolved_at,
+                })
+            })
+            .collect()
+    }
+
+    async fn conversation_in_tx(tx: &mut Tx, scope: &Scope, id: ConversationId) -> Result<Conversation> {
+        let row: Option<Row> = on_db!(tx, c => sqlx::query_as("SELECT * FROM conversations WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *c)
+            .await)?;
+        let row = row.filter(|r| scope.allows(MerchantId(r.merchant_id))).ok_or(StoreError::NotFound)?;
+        let tags: Vec<String> = on_db!(tx, c => sqlx::query_scalar("SELECT tag FROM conversation_tags WHERE conversation_id = $1 ORDER BY tag")
+            .bind(id.0)
+            .fetch_all(&mut *c)
+            .await)?;
+        Ok(Conversation {
+            id: row.id.into(),
+            merchant_id: row.merchant_id.into(),
+            number: row.number,
+            channel: parse("conversations.channel", &row.channel)?,
+            status: parse("conversations.status", &row.status)?,
+            priority: parse("conversations.priority", &row.priority)?,
+            subject: row.subject,
+            customer_id: row.customer_id.map(Into::into),
+            order_id: row.order_id.map(Into::into),
+            assignee_id: row.assignee_id.map(Into::into),
+            queue: row.queue,
+            category: row.category,
+            tags,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            first_response_at: row.first_response_at,
+            resolved_at: row.resolved_at,
+        })
+    }
+
+    /// Opens a conversation (and its first message, if any) in one transaction.
+    pub async fn create_conversation(
+        &self,
+        scope: &Scope,
+        actor: Option<UserId>,
+        r: &ConversationRecord,
+    ) -> Result<Conversation> {
+        if !scope.allows(r.merchant) {
+            return Err(StoreError::NotFound);
+        }
+        let mut tx = self.begin().await?;
+        let customer = match (&r.customer_id, &r.customer_identity) {
+            (Some(c), _) => {
+                if merchant_of_customer(&mut tx, scope, *c).await? != r.merchant {
+                    return Err(StoreError::NotFound);
+                }
+                Some(*c)
+            }
+            (None, Some(i)) => Some(find_or_create_by_identity(&mut tx, actor, r.merchant, i).await?),
+            (None, None) => None,
+        };
+        if let Some(o) = r.order_id {
+            check_order(&mut tx, r.merchant, o).await?;
+        }
+        if let Some(a) = r.assignee_id {
+            check_assignee(&mut tx, r.merchant, a).await?;
+        }
+        let number = Store::next_conversation_number(&mut tx, r.merchant).await?;
+        let id = ConversationId::new();
+        let t = now();
+        let status = if r.assignee_id.is_some() { ConversationStatus::Open } else { ConversationStatus::New };
+        on_db!(&mut tx, c => sqlx::query(
+            "INSERT INTO conversations (id, merchant_id, number, channel, status, priority, subject, customer_id, order_id,
+                                        assignee_id, queue, category, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+        )
+        .bind(id.0)
+        .bind(r.merchant.0)
+        .bind(number)
+        .bind(r.channel.as_str())
+        .bind(status.as_str())
+        .bind(r.priority.as_str())
+        .bind(&r.subject)
+        .bind(customer.map(|c| c.0))
+        .bind(r.order_id.map(|o| o.0))
+        .bind(r.assignee_id.map(|a| a.0))
+        .bind(&r.queue)
+        .bind(&r.category)
+        .bind(t)
+        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        write_tags(&mut tx, id, &r.tags).await?;
+        let data = serde_json::json!({ "channel": r.channel, "number": number });
+        insert_event(&mut tx, r.merchant, id, EventKind::Created, actor, data, t).await?;
+        if let Some(m) = &r.message {
+            let conv = Store::conversation_in_tx(&mut tx, scope, id).await?;
+            insert_message(&mut tx, &conv, m, t).await?;
+        }
+        audit::record(
+            &mut tx,
+            NewAuditEvent {
+                merchant_id: Some(r.merchant),
+                actor_user_id: actor,
+                action: AuditAction::Create,
+                subject_type: SubjectType::Conversation,
+                subject_id: id.to_string(),
+                details: serde_json::json!({ "number": number, "channel": r.channel }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.get_conversation(scope, id).await
+    }
+
+    pub async fn get_conversation(&self, scope: &Scope, id: ConversationId) -> Result<Conversation> {
+        let row: Option<Row> = on_pool!(self, p => sqlx::query_as("SELECT * FROM conversations WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(p)
+            .await)?;
+        let row = row.filter(|r| scope.allows(MerchantId(r.merchant_id))).ok_or(StoreError::NotFound)?;
+        Ok(self.conversations_from_rows(vec![row]).await?.remove(0))
+    }
+
+    /// Newest first by creation.
+    pub async fn list_conversations(
+        &self,
+        scope: &Scope,
+        f: &ConversationFilter,
+        page: PageRequest,
+    ) -> Result<Page<Conversation>> {
+        let rows: Vec<Row> = on_pool!(self, p => {
+            let mut qb = sqlx::QueryBuilder::new("SELECT * FROM conversations WHERE 1 = 1");
+            push_scope!(qb, "merchant_id", scope);
+            if let Some(m) = f.merchant {
+                qb.push(" AND merchant_id = ").push_bind(m.0);
+            }
+            if let Some(s) = f.status {
+                qb.push(" AND status = ").push_bind(s.as_str());
+            }
+            if let Some(c) = f.channel {
+                qb.push(" AND channel = ").push_bind(c.as_str());
+            }
+            if let Some(pr) = f.priority {
+                qb.push(" AND priority = ").push_bind(pr.as_str());
+            }
+            if let Some(a) = f.assignee {
+                qb.push(" AND assignee_id = ").push_bind(a.0);
+            }
+            if f.unassigned {
+                qb.push(" AND assignee_id IS NULL");
+            }
+            if let Some(c) = f.customer {
+                qb.push(" AND customer_id = ").push_bind(c.0);
+            }
+            if let Some(c) = &f.category {
+                qb.push(" AND category = ").push_bind(c.clone());
+            }
+            if let Some(t) = &f.tag {
+                qb.push(" AND id IN (SELECT conversation_id FROM conversation_tags WHERE tag = ").push_bind(t.clone()).push(")");
+            }
+            if let Some(s) = f.updated_since {
+                qb.push(" AND updated_at >= ").push_bind(s);
+            }
+            push_page!(qb, "id", page);
+            qb.build_query_as().fetch_all(p).await
+        })?;
+        let convs = self.conversations_from_rows(rows).await?;
+        Ok(Page::from_rows(convs, page.limit, |c: &Conversation| c.id.0))
+    }
+
+    /// Messages and events of a conversation in time order. Internal notes only when asked for.
+    pub async fn timeline(&self, scope: &Scope, id: ConversationId, internal_notes: bool) -> Result<Vec<TimelineItem>> {
+        self.get_conversation(scope, id).await?;
+        let (messages, events): (Vec<MessageRow>, Vec<EventRow>) = on_pool!(self, p => {
+            let messages = sqlx::query_as("SELECT * FROM messages WHERE conversation_id = $1 AND (internal = $2 OR $3) ORDER BY id")
+                .bind(id.0)
+                .bind(false)
+                .bind(internal_notes)
+                .fetch_all(p)
+                .await?;
+            let events = sqlx::query_as(
+                "SELECT id, conversation_id, kind, actor_user_id, data, created_at FROM conversation_events WHERE conversation_id = $1 ORDER BY id",
+            )
+            .bind(id.0)
+            .fetch_all(p)
+            .await?;
+            Ok::<_, sqlx::Error>((messages, events))
+        })?;
+        let mut items: Vec<TimelineItem> = Vec::with_capacity(messages.len() + events.len());
+        for m in messages {
+            items.push(TimelineItem::Message(m.into_message()?));
+        }
+        for e in events {
+            items.push(TimelineItem::Event(TimelineEvent {
+                id: e.id.into(),
+                conversation_id: e.conversation_id.into(),
+                kind: parse("conversation_events.kind", &e.kind)?,
+                actor_user_id: e.actor_user_id.map(Into::into),
+                data: e.data.0,
+                created_at: e.created_at,
+            }));
+        }
+        // Stable: an event and the message that caused it share an instant; the message comes first.
+        items.sort_by_key(|i| (i.at(), matches!(i, TimelineItem::Event(_))));
+        Ok(items)
+    }
+
+    /// Messages of a conversation, newest first, a page at a time.
+    pub async fn list_messages(
+        &self,
+        scope: &Scope,
+        id: ConversationId,
+        internal_notes: bool,
+        page: PageRequest,
+    ) -> Result<Page<Message>> {
+        self.get_conversation(scope, id).await?;
+        let rows: Vec<MessageRow> = on_pool!(self, p => {
+            let mut qb = sqlx::QueryBuilder::new("SELECT * FROM messages WHERE conversation_id = ");
+            qb.push_bind(id.0);
+            if !internal_notes {
+                qb.push(" AND internal = ").push_bind(false);
+            }
+            push_page!(qb, "id", page);
+            qb.build_query_as().fetch_all(p).await
+        })?;
+        let msgs = rows.into_iter().map(MessageRow::into_message).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(msgs, page.limit, |m: &Message| m.id.0))
+    }
+
+    pub async fn get_message(&self, scope: &Scope, id: MessageId) -> Result<Message> {
+        let row: Option<MessageRow> = on_pool!(self, p => sqlx::query_as("SELECT * FROM messages WHERE id = $1").bind(id.0).fetch_optional(p).await)?;
+        row.filter(|r| scope.allows(MerchantId(r.merchant_id))).ok_or(StoreError::NotFound)?.into_message()
+    }
+
+    /// Appends a message. Returns it and whether it is new: a provider id seen before returns the
+    /// stored message and writes nothing.
+    pub async fn add_message(
+        &self,
+        scope: &Scope,
+        actor: Option<UserId>,
+        id: ConversationId,
+        m: &MessageRecord,
+    ) -> Result<(Message, bool)> {
+        let mut tx = self.begin().await?;
+        let conv = Store::conversation_in_tx(&mut tx, scope, id).await?;
+        let (mid, created) = insert_message(&mut tx, &conv, m, now()).await?;
+        if created {
+            audit::record(
+                &mut tx,
+                NewAuditEvent {
+                    merchant_id: Some(conv.merchant_id),
+                    actor_user_id: actor,
+                    action: AuditAction::Create,
+                    subject_type: SubjectType::Message,
+                    subject_id: mid.to_string(),
+                    details: serde_json::json!({ "conversation_id": id, "direction": m.direction, "internal": m.internal }),
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok((self.get_message(scope, mid).await?, created))
+    }
+
+    /// Applies a change, recording one timeline event per changed field.
+    pub async fn update_conversation(
+        &self,
+        scope: &Scope,
+        actor: Option<UserId>,
+        id: ConversationId,
+        ch: &ConversationChange,
+    ) -> Result<Conversation> {
+        let mut tx = self.begin().await?;
+        let before = Store::conversation_in_tx(&mut tx, scope, id).await?;
+        let m = before.merchant_id;
+        let t = now();
+        let mut after = before.clone();
+        let mut events: Vec<(EventKind, serde_json::Value)> = Vec::new();
+
+        if let Some(s) = ch.status.filter(|s| *s != before.status) {
+            after.status = s;
+            after.resolved_at = resolved_at_after(s, before.resolved_at, t);
+            events.push((EventKind::StatusChanged, serde_json::json!({ "from": before.status, "to": s })));
+        }
+        if let Some(p) = ch.priority.filter(|p| *p != before.priority) {
+            after.priority = p;
+            events.push((EventKind::PriorityChanged, serde_json::json!({ "from": before.priority, "to": p })));
+        }
+        if let Some(a) = ch.assignee_id.filter(|a| *a != before.assignee_id) {
+            if let Some(u) = a {
+                check_assignee(&mut tx, m, u).await?;
+                if after.status == ConversationStatus::New {
+                    after.status = ConversationStatus::Open;
+                }
+            }
+            after.assignee_id = a;
+            events.push((EventKind::Assigned, serde_json::json!({ "from": before.assignee_id, "to": a })));
+        }
+        if let Some(q) = ch.queue.clone().filter(|q| *q != before.queue) {
+            events.push((EventKind::QueueChanged, serde_json::json!({ "from": before.queue, "to": q })));
+            after.queue = q;
+        }
+        if let Some(c) = ch.category.clone().filter(|c| *c != before.category) {
+            events.push((EventKind::CategoryChanged, serde_json::json!({ "from": before.category, "to": c })));
+            after.category = c;
+        }
+        if let Some(tags) = ch.tags.clone().filter(|t| *t != before.tags) {
+            events.push((EventKind::TagsChanged, serde_json::json!({ "from": before.tags, "to": tags })));
+            write_tags(&mut tx, id, &tags).await?;
+            after.tags = tags;
+        }
+        if let Some(s) = ch.subject.clone().filter(|s| Some(s) != before.subject.as_ref()) {
+            events.push((EventKind::SubjectChanged, serde_json::json!({ "from": before.subject, "to": s })));
+            after.subject = Some(s);
+        }
+        if let Some(c) = ch.customer_id.filter(|c| *c != before.customer_id) {
+            if let Some(cid) = c {
+                if merchant_of_customer(&mut tx, scope, cid).await? != m {
+                    return Err(StoreError::NotFound);
+                }
+            }
+            events.push((EventKind::CustomerLinked, serde_json::json!({ "from": before.customer_id, "to": c })));
+            after.customer_id = c;
+        }
+        if let Some(o) = ch.order_id.filter(|o| *o != before.order_id) {
+            if let Some(oid) = o {
+                check_order(&mut tx, m, oid).await?;
+            }
+            events.push((EventKind::OrderLinked, serde_json::json!({ "from": before.order_id, "to": o })));
+            after.order_id = o;
+        }
+        if events.is_empty() {
+            return Ok(before);
+        }
+        on_db!(&mut tx, c => sqlx::query(
+            "UPDATE conversations SET status = $2, priority = $3, assignee_id = $4, queue = $5, category = $6, subject = $7,
+                    customer_id = $8, order_id = $9, resolved_at = $10, updated_at = $11
+             WHERE id = $1",
+        )
+        .bind(id.0)
+        .bind(after.status.as_str())
+        .bind(after.priority.as_str())
+        .bind(after.assignee_id.map(|u| u.0))
+        .bind(&after.queue)
+        .bind(&after.category)
+        .bind(&after.subject)
+        .bind(after.customer_id.map(|c| c.0))
+        .bind(after.order_id.map(|o| o.0))
+        .bind(after.resolved_at)
+        .bind(t)
+        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        let changed: Vec<&str> = events.iter().map(|(k, _)| k.as_str()).collect();
+        audit::record(
+            &mut tx,
+            NewAuditEvent {
+                merchant_id: Some(m),
+                actor_user_id: actor,
+                action: AuditAction::Update,
+                subject_type: SubjectType::Conversation,
+                subject_id: id.to_string(),
+                details: serde_json::json!({ "changed": changed }),
+            },
+        )
+        .await?;
+        for (kind, data) in events {
+            insert_event(&mut tx, m, id, kind, actor, data, t).await?;
+        }
+        tx.commit().await?;
+        self.get_conversation(scope, id).await
+    }
+}

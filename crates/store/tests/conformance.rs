@@ -1,0 +1,707 @@
+//! The store conformance suite: every test body runs against SQLite (always) and PostgreSQL
+//! (when `MADOGUCHI_TEST_DATABASE_URL` is set; then an unreachable server fails the test).
+//! Each run gets a fresh database (a temp file, or its own PostgreSQL schema), so tests run in
+//! parallel without seeing each other.
+
+use anyhow::Result;
+use chrono::NaiveDate;
+use madoguchi_core::access::Scope;
+use madoguchi_core::conversation::TimelineItem;
+use madoguchi_core::customer::{Address, CustomerProfile};
+use madoguchi_core::enums::*;
+use madoguchi_core::identity::{IdentityKind, normalize};
+use madoguchi_core::ids::*;
+use madoguchi_core::merchant::{ClosedDay, NewMerchant};
+use madoguchi_core::order::{NewOrder, NewOrderLine, NewShipment, NewShipmentEvent};
+use madoguchi_core::page::PageRequest;
+use madoguchi_core::time::now;
+use madoguchi_store::conversations::{ConversationChange, ConversationFilter, ConversationRecord, MessageRecord};
+use madoguchi_store::merchants::MerchantKey;
+use madoguchi_store::users::{NewUserRecord, UserChange};
+use madoguchi_store::{Store, StoreError};
+use std::future::Future;
+
+struct TestDb {
+    store: Store,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+async fn sqlite() -> Result<TestDb> {
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    let store = Store::open(&url).await?;
+    Ok(TestDb { store, _dir: Some(dir), pg: None })
+}
+
+/// The PostgreSQL URL under test, if any.
+fn pg_url() -> Option<String> {
+    std::env::var("MADOGUCHI_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
+}
+
+async fn postgres(url: &str) -> Result<TestDb> {
+    let schema = format!("t_{}", uuid::Uuid::now_v7().simple());
+    let store = Store::connect_postgres_schema(url, &schema)
+        .await
+        .map_err(|e| anyhow::anyhow!("MADOGUCHI_TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e:?}"))?;
+    store.migrate().await?;
+    Ok(TestDb { store, _dir: None, pg: Some((url.to_owned(), schema)) })
+}
+
+impl TestDb {
+    async fn drop_schema(self) -> Result<()> {
+        self.store.close().await;
+        if let Some((url, schema)) = self.pg {
+            let admin = Store::connect(&url).await?;
+            admin.drop_schema_for_tests(&schema).await?;
+            admin.close().await;
+        }
+        Ok(())
+    }
+}
+
+/// Runs the body on every configured backend.
+async fn on_each_backend<F, Fut>(body: F) -> Result<()>
+where
+    F: Fn(Store) -> Fut,
+    Fut: Future<Output = Result<()>>,
+{
+    let db = sqlite().await?;
+    body(db.store.clone()).await.map_err(|e| e.context("on SQLite"))?;
+    db.drop_schema().await?;
+    if let Some(url) = pg_url() {
+        let db = postgres(&url).await?;
+        body(db.store.clone()).await.map_err(|e| e.context("on PostgreSQL"))?;
+        db.drop_schema().await?;
+    }
+    Ok(())
+}
+
+async fn merchant(store: &Store, slug: &str) -> Result<MerchantId> {
+    let m = NewMerchant {
+        slug: slug.into(),
+        name: format!("{slug} 商店"),
+        greeting: None,
+        timezone: None,
+        business_hours: None,
+        closed_days: vec![],
+    }
+    .validate()?;
+    Ok(store.create_merchant(None, m).await?.id)
+}
+
+fn phone(raw: &str) -> madoguchi_core::identity::NormalizedIdentity {
+    normalize(IdentityKind::Phone, raw).expect("valid phone")
+}
+
+fn profile(name: &str) -> CustomerProfile {
+    CustomerProfile { name: Some(name.into()), name_kana: None, address: None, tags: vec![], rank: None, notes: None }
+}
+
+fn msg(direction: Direction, body: &str, pid: Option<&str>) -> MessageRecord {
+    MessageRecord {
+        channel: None,
+        direction,
+        internal: false,
+        author_kind: if direction == Direction::Inbound { AuthorKind::Customer } else { AuthorKind::User },
+        author_user_id: None,
+        body_text: body.into(),
+        body_html: None,
+        attachments: vec![],
+        provider_message_id: pid.map(Into::into),
+    }
+}
+
+fn conv(m: MerchantId, channel: Channel) -> ConversationRecord {
+    ConversationRecord {
+        merchant: m,
+        channel,
+        subject: Some("商品が届きません".into()),
+        customer_id: None,
+        customer_identity: None,
+        order_id: None,
+        priority: Priority::Normal,
+        queue: None,
+        category: None,
+        tags: vec![],
+        assignee_id: None,
+        message: None,
+    }
+}
+
+/// A fixed instant, so re-sending the same order is byte-for-byte the same input.
+fn at(day: u32, hour: u32) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono::Utc.with_ymd_and_hms(2026, 11, day, hour, 0, 0).unwrap()
+}
+
+fn order(m: &str, number: &str) -> NewOrder {
+    NewOrder {
+        merchant: m.into(),
+        order_number: number.into(),
+        customer_id: None,
+        status: OrderStatus::Shipped,
+        ordered_at: at(18, 1),
+        total_amount: None,
+        payment_method: Some("クレジットカード".into()),
+        lines: vec![NewOrderLine {
+            sku: "APL-5".into(),
+            name: "りんご 5kg".into(),
+            quantity: 1,
+            unit_price: 4200,
+            category: Some("生鮮".into()),
+        }],
+        shipments: vec![NewShipment {
+            carrier: Carrier::Yamato,
+            tracking_number: Some("1234-5678-9012".into()),
+            status: ShipmentStatus::Shipped,
+            shipped_at: Some(at(19, 2)),
+            delivered_at: None,
+            events: vec![NewShipmentEvent {
+                status: ShipmentStatus::Shipped,
+                occurred_at: at(19, 2),
+                location: Some("青森ベース".into()),
+                note: None,
+            }],
+        }],
+    }
+    .validate()
+    .expect("valid order")
+}
+
+fn is_not_found<T: std::fmt::Debug>(r: Result<T, StoreError>) -> bool {
+    matches!(r, Err(StoreError::NotFound))
+}
+
+#[tokio::test]
+async fn schema_parity_between_sqlite_and_postgres() -> Result<()> {
+    let Some(url) = pg_url() else {
+        if std::env::var("MADOGUCHI_TEST_SKIP_POSTGRES").as_deref() == Ok("1") {
+            eprintln!("schema parity NOT checked: MADOGUCHI_TEST_SKIP_POSTGRES=1");
+            return Ok(());
+        }
+        anyhow::bail!(
+            "the schema parity test needs PostgreSQL: set MADOGUCHI_TEST_DATABASE_URL \
+             (or MADOGUCHI_TEST_SKIP_POSTGRES=1 to skip it knowingly)"
+        );
+    };
+    let lite = sqlite().await?;
+    let pg = postgres(&url).await?;
+    let a = lite.store.schema_summary().await?;
+    let b = pg.store.schema_summary().await?;
+    assert!(a.tables.len() >= 17, "expected the foundation tables, got {:?}", a.tables.keys());
+    assert_eq!(a.tables, b.tables, "columns differ");
+    assert_eq!(a.primary_keys, b.primary_keys, "primary keys differ");
+    assert_eq!(a.indexes, b.indexes, "indexes differ");
+    pg.drop_schema().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn migrations_are_idempotent() -> Result<()> {
+    on_each_backend(|s| async move {
+        s.migrate().await?;
+        s.migrate().await?;
+        s.ping().await?;
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn merchants_by_id_and_slug_with_scope() -> Result<()> {
+    on_each_backend(|s| async move {
+        let mut nm = NewMerchant {
+            slug: "hanamaru".into(),
+            name: "ギフトの花まる".into(),
+            greeting: Some("お電話ありがとうございます。ギフトの花まるでございます。".into()),
+            timezone: None,
+            business_hours: None,
+            closed_days: vec![ClosedDay {
+                date: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+                label: "年末休業".into(),
+            }],
+        };
+        let m = s.create_merchant(None, nm.clone().validate()?).await?;
+        assert_eq!(m.timezone, "Asia/Tokyo");
+        assert_eq!(m.closed_days.len(), 1);
+        assert_eq!(s.get_merchant(&Scope::All, MerchantKey::Slug("hanamaru")).await?, m);
+        nm.name = "別の店".into();
+        let dup = s.create_merchant(None, nm.validate()?).await;
+        assert!(matches!(dup, Err(StoreError::Conflict { code: "slug_taken", .. })), "{dup:?}");
+
+        let other = merchant(&s, "yasai").await?;
+        let scope = Scope::Merchants(vec![other]);
+        assert!(is_not_found(s.get_merchant(&scope, MerchantKey::Id(m.id)).await));
+        assert!(is_not_found(s.get_merchant(&scope, MerchantKey::Slug("hanamaru")).await));
+        assert!(is_not_found(s.resolve_merchant(&scope, "hanamaru").await));
+        assert_eq!(s.resolve_merchant(&scope, "yasai").await?, other);
+        let listed = s.list_merchants(&scope, PageRequest::first(50)).await?;
+        assert_eq!(listed.items.iter().map(|m| m.id).collect::<Vec<_>>(), vec![other]);
+        assert!(s.list_merchants(&Scope::Merchants(vec![]), PageRequest::first(50)).await?.items.is_empty());
+
+        let patch = madoguchi_core::merchant::MerchantPatch {
+            greeting: Some("はい、花まるです。".into()),
+            closed_days: Some(vec![]),
+            ..Default::default()
+        };
+        let updated = s.update_merchant(&Scope::All, None, m.id, patch.apply(&m)?).await?;
+        assert_eq!(updated.greeting, "はい、花まるです。");
+        assert!(updated.closed_days.is_empty());
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn keyset_pagination_walks_every_item_once() -> Result<()> {
+    on_each_backend(|s| async move {
+        for i in 0..7 {
+            merchant(&s, &format!("shop-{i}")).await?;
+        }
+        let mut seen = vec![];
+        let mut req = PageRequest::first(3);
+        loop {
+            let page = s.list_merchants(&Scope::All, req).await?;
+            seen.extend(page.items.iter().map(|m| m.slug.clone()));
+            match page.next_cursor {
+                Some(c) => req = PageRequest::parse(Some(&c), Some(3))?,
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 7);
+        // Newest first.
+        assert_eq!(seen.first().map(String::as_str), Some("shop-6"));
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 7);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn users_memberships_and_tokens() -> Result<()> {
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        let b = merchant(&s, "b-shop").await?;
+        let rec = |login: &str, role: Role, ms: Vec<MerchantId>| NewUserRecord {
+            login: login.into(),
+            display_name: login.into(),
+            role,
+            password_hash: "$argon2id$fake".into(),
+            merchants: ms,
+        };
+        let agent = s.create_user(None, rec("agent1", Role::Agent, vec![a])).await?;
+        let staff_b = s.create_user(None, rec("staff-b", Role::MerchantStaff, vec![b])).await?;
+        let staff_a = s.create_user(None, rec("staff-a", Role::MerchantStaff, vec![a])).await?;
+        assert_eq!(agent.merchants, vec![a]);
+        assert_eq!(s.count_users().await?, 3);
+        let dup = s.create_user(None, rec("agent1", Role::Agent, vec![a])).await;
+        assert!(matches!(dup, Err(StoreError::Conflict { code: "login_taken", .. })));
+
+        // Visibility: an agent of A sees A's users, not B's.
+        let scope = Scope::Merchants(vec![a]);
+        assert!(is_not_found(s.get_user(&scope, agent.id, staff_b.id).await));
+        assert_eq!(s.get_user(&scope, agent.id, staff_a.id).await?.login, "staff-a");
+        let listed: Vec<String> =
+            s.list_users(&scope, agent.id, PageRequest::first(50)).await?.items.into_iter().map(|u| u.login).collect();
+        assert!(listed.contains(&"staff-a".to_string()) && !listed.contains(&"staff-b".to_string()), "{listed:?}");
+
+        let (u, hash) = s.user_for_login("agent1").await?.expect("login");
+        assert_eq!((u.id, hash.as_str()), (agent.id, "$argon2id$fake"));
+
+        let tok = s.create_token(agent.id, agent.id, "cli", "hash-1").await?;
+        assert_eq!(s.user_for_token("hash-1").await?.map(|u| u.id), Some(agent.id));
+        assert!(s.user_for_token("hash-2").await?.is_none());
+        assert_eq!(s.list_tokens(agent.id, PageRequest::first(10)).await?.items.len(), 1);
+        assert!(is_not_found(s.delete_token(staff_a.id, staff_a.id, tok.id).await), "someone else's token");
+        s.delete_token(agent.id, agent.id, tok.id).await?;
+        assert!(s.user_for_token("hash-1").await?.is_none());
+
+        // Deactivation revokes tokens and blocks sign-in.
+        s.create_token(agent.id, agent.id, "cli", "hash-3").await?;
+        s.update_user(&Scope::All, agent.id, agent.id, UserChange { active: Some(false), ..Default::default() })
+            .await?;
+        assert!(s.user_for_token("hash-3").await?.is_none());
+        assert!(s.user_for_login("agent1").await?.is_none());
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn customers_found_by_any_phone_spelling_and_isolated_per_merchant() -> Result<()> {
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        let b = merchant(&s, "b-shop").await?;
+        let mut p = profile("山田 花子");
+        p.address = Some(Address {
+            postal_code: "150-0001".into(),
+            prefecture: "東京都".into(),
+            city: "渋谷区".into(),
+            line1: "神宮前1-2-3".into(),
+            line2: None,
+        });
+        p.tags = vec!["VIP".into()];
+        let email = normalize(IdentityKind::Email, "Hanako@Example.JP")?;
+        let c = s.create_customer(&Scope::All, None, a, &p, &[phone("090-1234-5678"), email]).await?;
+        assert_eq!(c.identities.len(), 2);
+        assert_eq!(c.address.as_ref().map(|a| a.postal_code.as_str()), Some("150-0001"));
+
+        for spelling in ["０９０１２３４５６７８", "+81 90 1234 5678", "090-1234-5678"] {
+            let found =
+                s.find_customer_by_identity(&Scope::All, a, IdentityKind::Phone, &phone(spelling).value).await?;
+            assert_eq!(found.id, c.id, "{spelling}");
+        }
+        let by_mail = s.find_customer_by_identity(&Scope::All, a, IdentityKind::Email, "hanako@example.jp").await?;
+        assert_eq!(by_mail.id, c.id);
+
+        // The same phone is a different customer at another shop, and invisible from there.
+        let cb = s.create_customer(&Scope::All, None, b, &profile("山田 花子"), &[phone("09012345678")]).await?;
+        assert_ne!(cb.id, c.id);
+        let scope_b = Scope::Merchants(vec![b]);
+        assert!(is_not_found(s.get_customer(&scope_b, c.id).await));
+        assert!(is_not_found(s.find_customer_by_identity(&scope_b, a, IdentityKind::Phone, "+819012345678").await));
+
+        // One phone cannot belong to two customers of one shop.
+        let clash = s.create_customer(&Scope::All, None, a, &profile("別人"), &[phone("090-1234-5678")]).await;
+        assert!(matches!(clash, Err(StoreError::Conflict { code: "identity_taken", .. })), "{clash:?}");
+        // …and the failed create left nothing behind.
+        let listed = s.list_customers(&Scope::All, &Default::default(), PageRequest::first(50)).await?;
+        assert_eq!(listed.items.len(), 2);
+
+        let tagged = s
+            .list_customers(
+                &Scope::All,
+                &madoguchi_store::customers::CustomerFilter { tag: Some("VIP".into()), ..Default::default() },
+                PageRequest::first(50),
+            )
+            .await?;
+        assert_eq!(tagged.items.iter().map(|c| c.id).collect::<Vec<_>>(), vec![c.id]);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn merging_customers_moves_history() -> Result<()> {
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        let x = s.create_customer(&Scope::All, None, a, &profile("佐藤 一郎"), &[phone("090-1111-2222")]).await?;
+        let line = normalize(IdentityKind::Line, "U0123456789abcdef0123456789abcdef")?;
+        let mut py = profile("さとう");
+        py.notes = Some("LINEから".into());
+        let y = s.create_customer(&Scope::All, None, a, &py, &[line.clone()]).await?;
+        let mut cr = conv(a, Channel::Line);
+        cr.customer_id = Some(y.id);
+        let c = s.create_conversation(&Scope::All, None, &cr).await?;
+        let mut o = order("a-shop", "A-1");
+        o.customer_id = Some(y.id);
+        let ord = s.create_order(&Scope::All, None, a, &o).await?;
+
+        // Deleting a customer with history is refused.
+        let del = s.delete_customer(&Scope::All, None, y.id).await;
+        assert!(matches!(del, Err(StoreError::Conflict { code: "customer_has_history", .. })), "{del:?}");
+
+        let merged = s.merge_customers(&Scope::All, None, x.id, y.id).await?;
+        assert_eq!(merged.identities.len(), 2);
+        assert_eq!(merged.notes.as_deref(), Some("LINEから"));
+        assert!(is_not_found(s.get_customer(&Scope::All, y.id).await));
+        assert_eq!(s.get_conversation(&Scope::All, c.id).await?.customer_id, Some(x.id));
+        assert_eq!(s.get_order(&Scope::All, ord.id).await?.customer_id, Some(x.id));
+        assert_eq!(s.find_customer_by_identity(&Scope::All, a, IdentityKind::Line, &line.value).await?.id, x.id);
+        let tl = s.timeline(&Scope::All, c.id, true).await?;
+        assert!(tl.iter().any(|i| matches!(i, TimelineItem::Event(e) if e.kind == EventKind::Merged)));
+
+        // Customers of different shops are never merged.
+        let b = merchant(&s, "b-shop").await?;
+        let z = s.create_customer(&Scope::All, None, b, &profile("他店"), &[]).await?;
+        assert!(matches!(s.merge_customers(&Scope::All, None, x.id, z.id).await, Err(StoreError::Invalid(_))));
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn orders_shipments_and_bulk_upsert() -> Result<()> {
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        let b = merchant(&s, "b-shop").await?;
+        let o = s.create_order(&Scope::All, None, a, &order("a-shop", "HM-1001")).await?;
+        assert_eq!(o.total_amount, 4200);
+        assert_eq!(o.lines.len(), 1);
+        assert_eq!(o.shipments[0].tracking_number.as_deref(), Some("123456789012"));
+        assert_eq!(o.shipments[0].events.len(), 1);
+        let dup = s.create_order(&Scope::All, None, a, &order("a-shop", "HM-1001")).await;
+        assert!(matches!(dup, Err(StoreError::Conflict { code: "order_number_taken", .. })));
+        // The same number at another shop is another order.
+        s.create_order(&Scope::All, None, b, &order("b-shop", "HM-1001")).await?;
+
+        // Upserting twice changes nothing the second time.
+        let batch = vec![(a, order("a-shop", "HM-1001")), (a, order("a-shop", "HM-1002"))];
+        let first = s.upsert_orders(&Scope::All, None, &batch).await?;
+        let second = s.upsert_orders(&Scope::All, None, &batch).await?;
+        use madoguchi_store::orders::UpsertOutcome::*;
+        assert_eq!(first.iter().map(|r| r.1).collect::<Vec<_>>(), vec![Updated, Created]);
+        assert_eq!(second.iter().map(|r| r.1).collect::<Vec<_>>(), vec![Updated, Updated]);
+        let again = s.get_order(&Scope::All, o.id).await?;
+        assert_eq!(again.shipments.len(), 1);
+        assert_eq!(again.shipments[0].events.len(), 1);
+        assert_eq!(again.lines.len(), 1);
+
+        // A batch with a foreign customer stores nothing at all.
+        let foreign = s.create_customer(&Scope::All, None, b, &profile("B客"), &[]).await?;
+        let mut bad = order("a-shop", "HM-1003");
+        bad.customer_id = Some(foreign.id);
+        let res = s.upsert_orders(&Scope::All, None, &[(a, order("a-shop", "HM-1004")), (a, bad)]).await;
+        assert!(is_not_found(res));
+        let f = madoguchi_store::orders::OrderFilter { order_number: Some("HM-1004".into()), ..Default::default() };
+        assert!(s.list_orders(&Scope::All, &f, PageRequest::first(10)).await?.items.is_empty());
+
+        // Delivery event updates the parcel.
+        let sh = o.shipments[0].id;
+        let delivered_at = now();
+        let ev = NewShipmentEvent {
+            status: ShipmentStatus::Delivered,
+            occurred_at: delivered_at,
+            location: None,
+            note: None,
+        };
+        let after = s.add_shipment_event(&Scope::All, None, sh, &ev).await?;
+        assert_eq!(after.status, ShipmentStatus::Delivered);
+        assert_eq!(after.delivered_at, Some(delivered_at));
+        assert!(is_not_found(s.get_shipment(&Scope::Merchants(vec![b]), sh).await));
+        s.delete_shipment(&Scope::All, None, sh).await?;
+        assert!(s.get_order(&Scope::All, o.id).await?.shipments.is_empty());
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn conversation_numbers_count_per_merchant_even_concurrently() -> Result<()> {
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        let b = merchant(&s, "b-shop").await?;
+        let mut tasks = tokio::task::JoinSet::new();
+        for _ in 0..10 {
+            let s = s.clone();
+            tasks.spawn(async move { s.create_conversation(&Scope::All, None, &conv(a, Channel::Chat)).await });
+        }
+        let mut numbers = vec![];
+        while let Some(r) = tasks.join_next().await {
+            numbers.push(r??.number);
+        }
+        numbers.sort();
+        assert_eq!(numbers, (1..=10).collect::<Vec<i64>>());
+        assert_eq!(s.create_conversation(&Scope::All, None, &conv(b, Channel::Email)).await?.number, 1);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn messages_are_idempotent_and_drive_the_clocks() -> Result<()> {
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        let mut cr = conv(a, Channel::Line);
+        cr.customer_identity = Some(normalize(IdentityKind::Line, "Uffffffffffffffffffffffffffffffff")?);
+        cr.message = Some(msg(Direction::Inbound, "注文した商品がまだ届きません", Some("line-1")));
+        let c = s.create_conversation(&Scope::All, None, &cr).await?;
+        assert_eq!(c.status, ConversationStatus::New);
+        assert!(c.customer_id.is_some(), "customer created from the LINE id");
+
+        // Redelivery of the same provider message stores nothing new.
+        let (m1, created) = s
+            .add_message(
+                &Scope::All,
+                None,
+                c.id,
+                &msg(Direction::Inbound, "注文した商品がまだ届きません", Some("line-1")),
+            )
+            .await?;
+        assert!(!created);
+        assert_eq!(m1.body_text, "注文した商品がまだ届きません");
+        let page = s.list_messages(&Scope::All, c.id, true, PageRequest::first(10)).await?;
+        assert_eq!(page.items.len(), 1);
+
+        let mut note = msg(Direction::Outbound, "配送状況を確認中", None);
+        note.internal = true;
+        s.add_message(&Scope::All, None, c.id, &note).await?;
+        assert!(s.get_conversation(&Scope::All, c.id).await?.first_response_at.is_none(), "a note is not a response");
+
+        let (reply, _) =
+            s.add_message(&Scope::All, None, c.id, &msg(Direction::Outbound, "確認いたします。", None)).await?;
+        assert_eq!(reply.delivery_status, Some(DeliveryStatus::Queued));
+        let after = s.get_conversation(&Scope::All, c.id).await?;
+        assert_eq!(after.first_response_at, Some(reply.created_at));
+
+        // Merchant staff do not see internal notes.
+        let visible = s.timeline(&Scope::All, c.id, false).await?;
+        assert!(visible.iter().all(|i| !matches!(i, TimelineItem::Message(m) if m.internal)));
+        let all = s.timeline(&Scope::All, c.id, true).await?;
+        assert_eq!(all.iter().filter(|i| matches!(i, TimelineItem::Message(_))).count(), 3);
+        assert!(all.iter().any(|i| matches!(i, TimelineItem::Event(e) if e.kind == EventKind::FirstResponse)));
+
+        // Resolve, then the customer writes again: reopened.
+        let ch = ConversationChange { status: Some(ConversationStatus::Resolved), ..Default::default() };
+        let resolved = s.update_conversation(&Scope::All, None, c.id, &ch).await?;
+        assert!(resolved.resolved_at.is_some());
+        s.add_message(&Scope::All, None, c.id, &msg(Direction::Inbound, "まだ届いていません", Some("line-2"))).await?;
+        let reopened = s.get_conversation(&Scope::All, c.id).await?;
+        assert_eq!(reopened.status, ConversationStatus::Open);
+        assert_eq!(reopened.resolved_at, None);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn conversation_updates_filters_and_scope() -> Result<()> {
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        let b = merchant(&s, "b-shop").await?;
+        let agent = s
+            .create_user(
+                None,
+                NewUserRecord {
+                    login: "agent".into(),
+                    display_name: "佐藤".into(),
+                    role: Role::Agent,
+                    password_hash: "x".into(),
+                    merchants: vec![a],
+                },
+            )
+            .await?;
+        let c1 = s.create_conversation(&Scope::All, None, &conv(a, Channel::Phone)).await?;
+        let c2 = s.create_conversation(&Scope::All, None, &conv(a, Channel::Email)).await?;
+        let cb = s.create_conversation(&Scope::All, None, &conv(b, Channel::Phone)).await?;
+        let since = now();
+
+        let ch = ConversationChange {
+            assignee_id: Some(Some(agent.id)),
+            priority: Some(Priority::Urgent),
+            category: Some(Some("配送".into())),
+            tags: Some(vec!["再配達".into()]),
+            ..Default::default()
+        };
+        let u = s.update_conversation(&Scope::All, Some(agent.id), c1.id, &ch).await?;
+        assert_eq!(u.status, ConversationStatus::Open, "assigning opens a new conversation");
+        assert_eq!(u.tags, vec!["再配達".to_string()]);
+
+        // The agent of A cannot be assigned to B's conversation.
+        let bad = s
+            .update_conversation(
+                &Scope::All,
+                None,
+                cb.id,
+                &ConversationChange { assignee_id: Some(Some(agent.id)), ..Default::default() },
+            )
+            .await;
+        assert!(matches!(bad, Err(StoreError::Invalid(_))), "{bad:?}");
+
+        let f = |f: ConversationFilter| {
+            let s = s.clone();
+            async move {
+                Ok::<_, anyhow::Error>(
+                    s.list_conversations(&Scope::All, &f, PageRequest::first(50))
+                        .await?
+                        .items
+                        .into_iter()
+                        .map(|c| c.id)
+                        .collect::<Vec<_>>(),
+                )
+            }
+        };
+        assert_eq!(f(ConversationFilter { assignee: Some(agent.id), ..Default::default() }).await?, vec![c1.id]);
+        assert_eq!(f(ConversationFilter { updated_since: Some(since), ..Default::default() }).await?, vec![c1.id]);
+        assert_eq!(f(ConversationFilter { channel: Some(Channel::Email), ..Default::default() }).await?, vec![c2.id]);
+        assert_eq!(f(ConversationFilter { tag: Some("再配達".into()), ..Default::default() }).await?, vec![c1.id]);
+        assert_eq!(f(ConversationFilter { merchant: Some(b), ..Default::default() }).await?, vec![cb.id]);
+        assert_eq!(
+            f(ConversationFilter { unassigned: true, merchant: Some(a), ..Default::default() }).await?,
+            vec![c2.id]
+        );
+
+        let scope_a = Scope::Merchants(vec![a]);
+        assert!(is_not_found(s.get_conversation(&scope_a, cb.id).await));
+        assert!(is_not_found(s.timeline(&scope_a, cb.id, true).await));
+        assert!(is_not_found(s.add_message(&scope_a, None, cb.id, &msg(Direction::Inbound, "x", None)).await));
+        let listed = s.list_conversations(&scope_a, &Default::default(), PageRequest::first(50)).await?;
+        assert!(listed.items.iter().all(|c| c.merchant_id == a));
+        assert_eq!(listed.items.len(), 2);
+
+        let events: Vec<EventKind> = s
+            .timeline(&Scope::All, c1.id, true)
+            .await?
+            .into_iter()
+            .filter_map(|i| match i {
+                TimelineItem::Event(e) => Some(e.kind),
+                _ => None,
+            })
+            .collect();
+        for k in [
+            EventKind::Created,
+            EventKind::Assigned,
+            EventKind::PriorityChanged,
+            EventKind::CategoryChanged,
+            EventKind::TagsChanged,
+        ] {
+            assert!(events.contains(&k), "{k:?} in {events:?}");
+        }
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_conversation_cannot_point_at_another_merchants_records() -> Result<()> {
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        let b = merchant(&s, "b-shop").await?;
+        let cust_b = s.create_customer(&Scope::All, None, b, &profile("B"), &[]).await?;
+        let ord_b = s.create_order(&Scope::All, None, b, &order("b-shop", "B-1")).await?;
+        let mut r = conv(a, Channel::Phone);
+        r.customer_id = Some(cust_b.id);
+        assert!(is_not_found(s.create_conversation(&Scope::All, None, &r).await));
+        let mut r = conv(a, Channel::Phone);
+        r.order_id = Some(ord_b.id);
+        assert!(is_not_found(s.create_conversation(&Scope::All, None, &r).await));
+        let c = s.create_conversation(&Scope::All, None, &conv(a, Channel::Phone)).await?;
+        let ch = ConversationChange { order_id: Some(Some(ord_b.id)), ..Default::default() };
+        assert!(is_not_found(s.update_conversation(&Scope::All, None, c.id, &ch).await));
+        // Nothing was half-written: A still has exactly one conversation, numbered 1.
+        let listed = s
+            .list_conversations(
+                &Scope::All,
+                &ConversationFilter { merchant: Some(a), ..Default::default() },
+                PageRequest::first(10),
+            )
+            .await?;
+        assert_eq!(listed.items.iter().map(|c| c.number).collect::<Vec<_>>(), vec![1]);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn every_change_is_audited_and_the_log_is_scoped() -> Result<()> {
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        let b = merchant(&s, "b-shop").await?;
+        let c = s.create_customer(&Scope::All, None, a, &profile("監査"), &[]).await?;
+        s.update_customer(&Scope::All, None, c.id, &profile("監査 太郎")).await?;
+        s.create_customer(&Scope::All, None, b, &profile("B"), &[]).await?;
+        let log = s.list_audit_events(&Scope::Merchants(vec![a]), &Default::default(), PageRequest::first(100)).await?;
+        assert!(log.items.iter().all(|e| e.merchant_id == Some(a)));
+        let about_c: Vec<AuditAction> =
+            log.items.iter().filter(|e| e.subject_id == c.id.to_string()).map(|e| e.action).collect();
+        assert_eq!(about_c, vec![AuditAction::Update, AuditAction::Create]);
+        // Personal data is not copied into the log.
+        let update = log.items.iter().find(|e| e.action == AuditAction::Update).expect("update entry");
+        assert!(!update.details.to_string().contains("監査 太郎"));
+        Ok(())
+    })
+    .await
+}
