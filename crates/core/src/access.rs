@@ -76,6 +76,11 @@ impl Principal {
         matches!(self.role, Role::Admin | Role::Supervisor | Role::MerchantAdmin)
     }
 
+    /// May merge two customers (agents do it from the customer panel).
+    pub fn can_merge_customers(&self) -> bool {
+        self.role != Role::MerchantStaff
+    }
+
     /// May create or change a user with this role and these memberships.
     pub fn can_manage_user(&self, role: Role, merchants: &[MerchantId]) -> bool {
         match self.role {

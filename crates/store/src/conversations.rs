@@ -117,7 +117,13 @@ pub struct ConversationRecord {
     pub category: Option<String>,
     pub tags: Vec<String>,
     pub assignee_id: Option<UserId>,
-    pub message: Option<MessageRecord>,
+    /// Messages to store with it, oldest first (usually the customer's first message).
+    pub messages: Vec<MessageRecord>,
+    /// Where the conversation stands after its messages, for history imports and demo data;
+    /// `None` leaves it new (or open, when assigned).
+    pub status: Option<ConversationStatus>,
+    /// When the contact happened, for history imports and demo data; `None` is now.
+    pub created_at: Option<DateTime<Utc>>,
 }
 
 /// A message to append, after validation and HTML sanitising.
@@ -132,6 +138,8 @@ pub struct MessageRecord {
     pub body_html: Option<String>,
     pub attachments: Vec<Attachment>,
     pub provider_message_id: Option<String>,
+    /// When it was written, for history imports and demo data; `None` is now.
+    pub created_at: Option<DateTime<Utc>>,
 }
 
 /// A validated change to a conversation: `None` keeps a field.
@@ -146,6 +154,8 @@ pub struct ConversationChange {
     pub subject: Option<String>,
     pub customer_id: Option<Option<CustomerId>>,
     pub order_id: Option<Option<OrderId>>,
+    /// When the change happened, for history imports and demo data; `None` is now.
+    pub at: Option<DateTime<Utc>>,
 }
 
 async fn insert_event(
@@ -222,9 +232,11 @@ async fn check_assignee(tx: &mut Tx, merchant: MerchantId, user: UserId) -> Resu
 
 /// Appends a message inside the caller's transaction. Returns the stored message and whether
 /// it is new (`false`: the provider id was seen before and nothing was written).
+/// `conv` is updated in place to what was stored, so several messages can follow each other
+/// without re-reading the row.
 async fn insert_message(
     tx: &mut Tx,
-    conv: &Conversation,
+    conv: &mut Conversation,
     m: &MessageRecord,
     at: DateTime<Utc>,
 ) -> Result<(MessageId, bool)> {
@@ -401,7 +413,7 @@ impl Store {
         }
         let number = Store::next_conversation_number(&mut tx, r.merchant).await?;
         let id = ConversationId::new();
-        let t = now();
+        let t = r.created_at.unwrap_or_else(now);
         let status = if r.assignee_id.is_some() { ConversationStatus::Open } else { ConversationStatus::New };
         on_db!(&mut tx, c => sqlx::query(
             "INSERT INTO conversations (id, merchant_id, number, channel, status, priority, subject, customer_id, order_id,
@@ -422,12 +434,43 @@ impl Store {
         .bind(&r.category)
         .bind(t)
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
-        write_tags(&mut tx, id, &r.tags).await?;
+        if !r.tags.is_empty() {
+            write_tags(&mut tx, id, &r.tags).await?;
+        }
         let data = serde_json::json!({ "channel": r.channel, "number": number });
         insert_event(&mut tx, r.merchant, id, EventKind::Created, actor, data, t).await?;
-        if let Some(m) = &r.message {
-            let conv = Store::conversation_in_tx(&mut tx, scope, id).await?;
-            insert_message(&mut tx, &conv, m, t).await?;
+        let mut conv = Conversation {
+            id,
+            merchant_id: r.merchant,
+            number,
+            channel: r.channel,
+            status,
+            priority: r.priority,
+            subject: r.subject.clone(),
+            customer_id: customer,
+            order_id: r.order_id,
+            assignee_id: r.assignee_id,
+            queue: r.queue.clone(),
+            category: r.category.clone(),
+            tags: r.tags.clone(),
+            created_at: t,
+            updated_at: t,
+            first_response_at: None,
+            resolved_at: None,
+        };
+        for m in &r.messages {
+            insert_message(&mut tx, &mut conv, m, m.created_at.unwrap_or(t)).await?;
+        }
+        if let Some(s) = r.status.filter(|s| *s != conv.status) {
+            let at = conv.updated_at;
+            let resolved_at = resolved_at_after(s, None, at);
+            on_db!(&mut tx, c => sqlx::query("UPDATE conversations SET status = $2, resolved_at = $3 WHERE id = $1")
+                .bind(id.0)
+                .bind(s.as_str())
+                .bind(resolved_at)
+                .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+            let data = serde_json::json!({ "from": conv.status, "to": s });
+            insert_event(&mut tx, r.merchant, id, EventKind::StatusChanged, actor, data, at).await?;
         }
         audit::record(
             &mut tx,
@@ -575,8 +618,8 @@ impl Store {
         m: &MessageRecord,
     ) -> Result<(Message, bool)> {
         let mut tx = self.begin().await?;
-        let conv = Store::conversation_in_tx(&mut tx, scope, id).await?;
-        let (mid, created) = insert_message(&mut tx, &conv, m, now()).await?;
+        let mut conv = Store::conversation_in_tx(&mut tx, scope, id).await?;
+        let (mid, created) = insert_message(&mut tx, &mut conv, m, m.created_at.unwrap_or_else(now)).await?;
         if created {
             audit::record(
                 &mut tx,
@@ -606,7 +649,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let before = Store::conversation_in_tx(&mut tx, scope, id).await?;
         let m = before.merchant_id;
-        let t = now();
+        let t = ch.at.unwrap_or_else(now);
         let mut after = before.clone();
         let mut events: Vec<(EventKind, serde_json::Value)> = Vec::new();
 

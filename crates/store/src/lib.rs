@@ -112,6 +112,24 @@ impl Store {
         }
     }
 
+    /// Opens the database for a one-off bulk load (demo data, imports into a fresh install). On
+    /// SQLite it skips fsync on every commit and uses one connection: a crash mid-load leaves a
+    /// half-loaded install to be deleted, never a corrupt one. Close it before serving.
+    pub async fn open_for_bulk_load(url: &str) -> Result<Store> {
+        if !url.starts_with("sqlite:") {
+            return Self::open(url).await;
+        }
+        let opts = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Off)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new().max_connections(1).connect_with(opts).await?;
+        let store = Store { backend: Backend::Sqlite(pool) };
+        store.migrate().await?;
+        Ok(store)
+    }
+
     /// Opens a PostgreSQL database using `schema` (created if missing) instead of `public`:
     /// lets several installations, or parallel tests, share one database.
     pub async fn connect_postgres_schema(url: &str, schema: &str) -> Result<Store> {

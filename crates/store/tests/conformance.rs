@@ -109,6 +109,7 @@ fn msg(direction: Direction, body: &str, pid: Option<&str>) -> MessageRecord {
         body_html: None,
         attachments: vec![],
         provider_message_id: pid.map(Into::into),
+        created_at: None,
     }
 }
 
@@ -125,7 +126,9 @@ fn conv(m: MerchantId, channel: Channel) -> ConversationRecord {
         category: None,
         tags: vec![],
         assignee_id: None,
-        message: None,
+        messages: vec![],
+        status: None,
+        created_at: None,
     }
 }
 
@@ -507,7 +510,7 @@ async fn messages_are_idempotent_and_drive_the_clocks() -> Result<()> {
         let a = merchant(&s, "a-shop").await?;
         let mut cr = conv(a, Channel::Line);
         cr.customer_identity = Some(normalize(IdentityKind::Line, "Uffffffffffffffffffffffffffffffff")?);
-        cr.message = Some(msg(Direction::Inbound, "注文した商品がまだ届きません", Some("line-1")));
+        cr.messages = vec![msg(Direction::Inbound, "注文した商品がまだ届きません", Some("line-1"))];
         let c = s.create_conversation(&Scope::All, None, &cr).await?;
         assert_eq!(c.status, ConversationStatus::New);
         assert!(c.customer_id.is_some(), "customer created from the LINE id");

@@ -1,0 +1,245 @@
+//! The `madoguchi` command: parses the command line and calls the server library.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use madoguchi_core::enums::Role;
+use madoguchi_server::demo::{self, Credentials};
+use madoguchi_server::{AppState, Settings};
+use madoguchi_store::Store;
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::time::Instant;
+use tokio::net::TcpListener;
+
+#[derive(Parser)]
+#[command(name = "madoguchi", version, about = "Contact centre for Japanese e-commerce shops")]
+struct Cli {
+    /// Settings file (TOML). `madoguchi config example` prints one with every default.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve,
+    /// Run the server with the demo data set (seeded on first start) and print the logins.
+    Demo,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Settings helpers.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// User administration.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Print a commented settings file with every default.
+    Example,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user (e.g. the first admin of an empty install) and print an API token for it.
+    Add {
+        #[arg(long)]
+        login: String,
+        #[arg(long, default_value = "admin")]
+        role: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Merchant slug or id (repeat for several).
+        #[arg(long = "merchant")]
+        merchants: Vec<String>,
+        /// Read the password from the first line of standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Command::Config { command: ConfigCommand::Example } = cli.command {
+        print!("{}", Settings::example());
+        return Ok(());
+    }
+    let settings = Settings::load(cli.config.as_deref()).context("reading settings")?;
+    madoguchi_server::telemetry::init(&settings);
+    match cli.command {
+        Command::Serve => serve(settings, false).await,
+        Command::Demo => serve(settings, true).await,
+        Command::Migrate => {
+            open_store(&settings).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::User { command: UserCommand::Add { login, role, display_name, merchants, password_stdin } } => {
+            add_user(&settings, login, &role, display_name, merchants, password_stdin).await
+        }
+        Command::Config { .. } => Ok(()),
+    }
+}
+
+async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("creating the data folder {}", settings.data_dir.display()))?;
+    let url = settings.database_url();
+    Store::open(&url)
+        .await
+        .with_context(|| format!("opening the database {}", madoguchi_server::settings::redact_url(&url)))
+}
+
+async fn serve(settings: Settings, demo_data: bool) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let store = open_store(&settings).await?;
+    let listener = TcpListener::bind(settings.bind).await.with_context(|| format!("listening on {}", settings.bind))?;
+    let addr = listener.local_addr()?;
+    let base_url = format!("http://{addr}");
+    tracing::info!(%addr, database = store_kind(&store), "listening");
+
+    if demo_data {
+        let creds = if store.count_users().await? == 0 {
+            tracing::info!("empty install: seeding the demo data set");
+            let bulk = Store::open_for_bulk_load(&settings.database_url()).await?;
+            let c = demo::seed(&bulk, &base_url).await?;
+            bulk.close().await;
+            c.write(&settings.data_dir)?;
+            Some(c)
+        } else {
+            match Credentials::read(&settings.data_dir)? {
+                Some(mut c) => {
+                    c.base_url = base_url.clone();
+                    c.write(&settings.data_dir)?;
+                    Some(c)
+                }
+                None => {
+                    tracing::warn!("this data folder has users but no demo credentials; not seeding");
+                    None
+                }
+            }
+        };
+        if let Some(c) = creds {
+            print_logins(&c, &settings);
+        }
+    } else if store.count_users().await? == 0 {
+        tracing::warn!("no users yet: create the first admin with `madoguchi user add --login admin`");
+    }
+    tracing::info!(ms = started.elapsed().as_millis() as u64, "ready");
+    let state = AppState::new(store.clone(), settings);
+    madoguchi_server::launch(listener, state, shutdown_signal()).await?;
+    store.close().await;
+    Ok(())
+}
+
+fn store_kind(store: &Store) -> &'static str {
+    match store.dialect() {
+        madoguchi_store::Dialect::Sqlite => "sqlite",
+        madoguchi_store::Dialect::Postgres => "postgres",
+    }
+}
+
+fn print_logins(c: &Credentials, settings: &Settings) {
+    println!();
+    println!("  窓口 Madoguchi demo is running: {}", c.base_url);
+    println!("  API reference: {}/api/openapi.json", c.base_url);
+    println!();
+    for m in &c.merchants {
+        println!("  shop  {:<16} {}", m.slug, m.name);
+    }
+    println!();
+    for u in &c.users {
+        println!("  {:<16} {:<15} password {}", u.login, u.role.as_str(), u.password);
+    }
+    println!();
+    println!("  Logins and API tokens: {}", settings.data_dir.join(demo::CREDENTIALS_FILE).display());
+    println!();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+async fn add_user(
+    settings: &Settings,
+    login: String,
+    role: &str,
+    display_name: Option<String>,
+    merchants: Vec<String>,
+    password_stdin: bool,
+) -> anyhow::Result<()> {
+    use madoguchi_core::user;
+    let role: Role = role.parse().map_err(|_| {
+        anyhow::anyhow!("unknown role {role:?}: admin, supervisor, agent, merchant_admin or merchant_staff")
+    })?;
+    let login = user::validate_login(&login)?;
+    let store = open_store(settings).await?;
+    let mut ids = Vec::new();
+    for m in &merchants {
+        ids.push(
+            store
+                .resolve_merchant(&madoguchi_core::access::Scope::All, m)
+                .await
+                .with_context(|| format!("no merchant {m:?}"))?,
+        );
+    }
+    user::validate_memberships(role, &ids)?;
+    let (password, generated) = if password_stdin {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        (line.trim_end_matches(['\r', '\n']).to_owned(), false)
+    } else {
+        let (secret, _) = madoguchi_server::auth::new_token();
+        (secret.trim_start_matches(madoguchi_server::auth::TOKEN_PREFIX)[..20].to_owned(), true)
+    };
+    user::validate_password(&password)?;
+    let display_name = user::validate_display_name(display_name.as_deref().unwrap_or(&login))?;
+    let u = store
+        .create_user(
+            None,
+            madoguchi_store::users::NewUserRecord {
+                login: login.clone(),
+                display_name,
+                role,
+                password_hash: madoguchi_server::auth::hash_password(password.clone()).await?,
+                merchants: ids,
+            },
+        )
+        .await?;
+    let (token, hash) = madoguchi_server::auth::new_token();
+    store.create_token(u.id, u.id, "cli", &hash).await?;
+    println!("created {} ({}) {}", u.login, u.role.as_str(), u.id);
+    if generated {
+        println!("password: {password}");
+    }
+    println!("api token: {token}");
+    store.close().await;
+    Ok(())
+}

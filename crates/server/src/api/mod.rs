@@ -1,0 +1,81 @@
+//! The JSON API under `/api/v1`. Handlers are thin: authenticate, resolve the caller's scope,
+//! validate, call the store, audit reads of personal data, answer.
+
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+
+pub mod audit;
+pub mod conversations;
+pub mod customers;
+pub mod merchants;
+pub mod orders;
+pub mod system;
+pub mod users;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Madoguchi API",
+        description = "Contact centre for Japanese e-commerce shops. Every list is keyset-paginated \
+                       (`cursor`, `limit`); every error is `{\"code\", \"message\"}`; anything outside the \
+                       caller's merchants answers 404.",
+    ),
+    modifiers(&BearerAuth),
+    security(("bearer" = [])),
+    tags(
+        (name = "merchants", description = "Shops served by the desk"),
+        (name = "users", description = "Staff, roles and API tokens"),
+        (name = "customers", description = "Customers of a merchant and their identities"),
+        (name = "orders", description = "Orders, shipments and tracking events"),
+        (name = "conversations", description = "Conversations, messages and timelines"),
+        (name = "audit", description = "Audit log"),
+        (name = "system", description = "Health and metrics"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
+    }
+}
+
+/// Every documented route. The OpenAPI document is generated from exactly these.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(system::healthz))
+        .routes(routes!(system::readyz))
+        .routes(routes!(system::metrics))
+        .routes(routes!(users::issue_token))
+        .routes(routes!(users::me))
+        .routes(routes!(users::list_users, users::create_user))
+        .routes(routes!(users::get_user, users::update_user))
+        .routes(routes!(users::list_tokens, users::create_token))
+        .routes(routes!(users::delete_token))
+        .routes(routes!(merchants::list_merchants, merchants::create_merchant))
+        .routes(routes!(merchants::get_merchant, merchants::update_merchant))
+        .routes(routes!(merchants::calendar))
+        .routes(routes!(customers::list_customers, customers::create_customer))
+        .routes(routes!(customers::lookup_customer))
+        .routes(routes!(customers::get_customer, customers::update_customer, customers::delete_customer))
+        .routes(routes!(customers::add_identity))
+        .routes(routes!(customers::remove_identity))
+        .routes(routes!(customers::merge_customer))
+        .routes(routes!(orders::list_orders, orders::create_order))
+        .routes(routes!(orders::bulk_upsert_orders))
+        .routes(routes!(orders::get_order, orders::update_order, orders::delete_order))
+        .routes(routes!(orders::add_shipment))
+        .routes(routes!(orders::get_shipment, orders::update_shipment, orders::delete_shipment))
+        .routes(routes!(orders::add_shipment_event))
+        .routes(routes!(conversations::list_conversations, conversations::create_conversation))
+        .routes(routes!(conversations::get_conversation, conversations::update_conversation))
+        .routes(routes!(conversations::list_messages, conversations::add_message))
+        .routes(routes!(audit::list_audit_events))
+}

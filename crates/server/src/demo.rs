@@ -1,0 +1,796 @@
+//! The demo data set: two shops of different kinds, their customers, orders, parcels and a few
+//! hundred conversations across every channel, generated from a fixed seed (so every demo
+//! install shows the same people and stories), plus a user for every role.
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use madoguchi_core::access::Scope;
+use madoguchi_core::calendar::{BusinessHours, HourMinute, OpenInterval};
+use madoguchi_core::customer::{Address, CustomerProfile};
+use madoguchi_core::enums::{
+    AuthorKind, Carrier, Channel, ConversationStatus, Direction, OrderStatus, Priority, Role, ShipmentStatus,
+};
+use madoguchi_core::identity::{IdentityKind, NormalizedIdentity, normalize};
+use madoguchi_core::ids::{CustomerId, MerchantId, OrderId, UserId};
+use madoguchi_core::merchant::{ClosedDay, NewMerchant};
+use madoguchi_core::order::{NewOrder, NewOrderLine, NewShipment, NewShipmentEvent};
+use madoguchi_core::time::now;
+use madoguchi_store::Store;
+use madoguchi_store::conversations::{ConversationRecord, MessageRecord};
+use madoguchi_store::users::NewUserRecord;
+use rand::rngs::OsRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng, TryRngCore};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+use crate::auth::{hash_password, new_token};
+
+/// The file tests and scripts read to log in to a demo install.
+pub const CREDENTIALS_FILE: &str = "demo-credentials.json";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Credentials {
+    pub base_url: String,
+    pub merchants: Vec<DemoMerchant>,
+    pub users: Vec<DemoUser>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DemoMerchant {
+    pub id: String,
+    pub slug: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DemoUser {
+    pub login: String,
+    pub password: String,
+    pub role: Role,
+    pub merchants: Vec<String>,
+    pub api_token: String,
+}
+
+impl Credentials {
+    pub fn write(&self, data_dir: &Path) -> anyhow::Result<()> {
+        let path = data_dir.join(CREDENTIALS_FILE);
+        let tmp = data_dir.join(format!("{CREDENTIALS_FILE}.tmp"));
+        std::fs::write(&tmp, serde_json::to_vec_pretty(self)?)?;
+        std::fs::rename(tmp, path)?;
+        Ok(())
+    }
+
+    pub fn read(data_dir: &Path) -> anyhow::Result<Option<Credentials>> {
+        let path = data_dir.join(CREDENTIALS_FILE);
+        if !path.exists() {
+            return Ok(None);
+        }
+        Ok(Some(serde_json::from_slice(&std::fs::read(path)?)?))
+    }
+}
+
+/// A shop of the demo and what its customers write about.
+struct ShopSpec {
+    slug: &'static str,
+    name: &'static str,
+    greeting: &'static str,
+    hours: BusinessHours,
+    closed: &'static [(i32, u32, u32, &'static str)],
+    order_prefix: &'static str,
+    catalog: &'static [(&'static str, &'static str, i64, &'static str)],
+    stories: &'static [Story],
+}
+
+/// One kind of inquiry: category, subject, what the customer says, what the agent answers.
+struct Story {
+    category: &'static str,
+    queue: &'static str,
+    subject: &'static str,
+    inbound: &'static str,
+    reply: &'static str,
+    needs_order: bool,
+}
+
+const GIFT_CATALOG: &[(&str, &str, i64, &str)] = &[
+    ("HM-FL-001", "母の日 カーネーション鉢植え（赤）", 4_980, "花・鉢植え"),
+    ("HM-FL-014", "季節のアレンジメント M", 5_500, "花・鉢植え"),
+    ("HM-SW-203", "老舗和菓子 詰め合わせ 12個入", 3_240, "食品"),
+    ("HM-SW-230", "焼き菓子ギフト 20個入", 3_780, "食品"),
+    ("HM-TW-410", "今治タオル ギフトセット", 5_400, "日用品"),
+    ("HM-CT-900", "カタログギフト 菫コース", 10_800, "カタログ"),
+    ("HM-BD-112", "プリザーブドフラワー ボックス", 6_600, "花・鉢植え"),
+];
+
+const PRODUCE_CATALOG: &[(&str, &str, i64, &str)] = &[
+    ("YH-VG-010", "旬の野菜セット S（6〜8品）", 2_980, "生鮮"),
+    ("YH-VG-020", "旬の野菜セット L（10〜12品）", 4_580, "生鮮"),
+    ("YH-FR-105", "有田みかん 5kg 家庭用", 3_600, "生鮮"),
+    ("YH-FR-120", "青森りんご サンふじ 10kg", 6_800, "生鮮"),
+    ("YH-RC-300", "新米 コシヒカリ 10kg", 5_980, "米"),
+    ("YH-EG-050", "平飼いたまご 30個", 2_400, "生鮮"),
+    ("YH-SB-001", "定期便 野菜セット（隔週）", 3_280, "定期便"),
+];
+
+const GIFT_STORIES: &[Story] = &[
+    Story {
+        category: "配送",
+        queue: "配送",
+        subject: "商品がまだ届きません",
+        needs_order: true,
+        inbound: "お世話になっております。{order}で注文したギフトがまだ届いていないようです。いつ頃お届けになりますか？",
+        reply: "お問い合わせありがとうございます。ご注文{order}は{carrier}にて発送済みで、伝票番号は{tracking}です。配送状況は運送会社のサイトでもご確認いただけます。",
+    },
+    Story {
+        category: "ギフト・のし",
+        queue: "注文・支払い",
+        subject: "のしの表書きを変更したい",
+        needs_order: true,
+        inbound: "母の日用に注文しましたが、のしの表書きを「御祝」から「感謝」に変えていただくことはできますか。",
+        reply: "ご連絡ありがとうございます。ご注文{order}はまだ出荷前のため、のしの表書きを「感謝」に変更いたしました。",
+    },
+    Story {
+        category: "返品・交換",
+        queue: "返品・交換",
+        subject: "届いたお花がしおれていた",
+        needs_order: true,
+        inbound: "本日届いたアレンジメントのお花が一部しおれていました。贈り物なので交換をお願いしたいです。",
+        reply: "このたびはご迷惑をおかけし申し訳ございません。お手数ですが、お花の写真をお送りいただけますでしょうか。確認後、すぐに代わりの品をお送りいたします。",
+    },
+    Story {
+        category: "お届け日指定",
+        queue: "配送",
+        subject: "お届け日を変更したい",
+        needs_order: true,
+        inbound: "先方の都合でお届け日を来週の土曜日に変更したいのですが、可能でしょうか。",
+        reply: "承知いたしました。ご注文{order}のお届け日を変更いたしました。時間帯のご希望があればお知らせください。",
+    },
+    Story {
+        category: "注文・支払い",
+        queue: "注文・支払い",
+        subject: "払込票を紛失しました",
+        needs_order: true,
+        inbound: "コンビニ払いの払込票をなくしてしまいました。再発行していただけますか？",
+        reply: "お問い合わせありがとうございます。払込票を再発行し、ご登録のメールアドレスにお送りしました。お支払い期限は発行日から7日間です。",
+    },
+    Story {
+        category: "キャンセル",
+        queue: "注文・支払い",
+        subject: "注文を取り消したい",
+        needs_order: true,
+        inbound: "注文番号{order}をキャンセルしたいです。手続きをお願いします。",
+        reply: "ご連絡ありがとうございます。ご注文{order}のキャンセルを承りました。ご返金の手続きについては別途メールでご案内いたします。",
+    },
+    Story {
+        category: "商品について",
+        queue: "商品",
+        subject: "カタログギフトの有効期限",
+        needs_order: false,
+        inbound: "いただいたカタログギフトの申込期限はいつまででしょうか。",
+        reply: "カタログギフトのお申し込み期限は、お届けから6か月間となっております。はがき、またはWebからお申し込みいただけます。",
+    },
+];
+
+const PRODUCE_STORIES: &[Story] = &[
+    Story {
+        category: "配送",
+        queue: "配送",
+        subject: "不在で持ち戻りになっていた",
+        needs_order: true,
+        inbound: "不在票が入っていました。野菜セットの再配達をお願いできますか？明日の夕方なら家にいます。",
+        reply: "ご連絡ありがとうございます。{carrier}（伝票番号{tracking}）へ、明日18〜20時の再配達を依頼いたしました。",
+    },
+    Story {
+        category: "不良品",
+        queue: "返品・交換",
+        subject: "トマトが傷んでいました",
+        needs_order: true,
+        inbound: "昨日届いた野菜セットのトマトが3個つぶれていました。写真を送ります。",
+        reply: "ご不便をおかけし申し訳ございません。お写真を確認いたしました。傷んでいた分は次回のお届けに同梱してお送りいたします。",
+    },
+    Story {
+        category: "定期便",
+        queue: "注文・支払い",
+        subject: "定期便を一回お休みしたい",
+        needs_order: false,
+        inbound: "来月は旅行に行くので、定期便を一回だけお休みしたいです。",
+        reply: "承知いたしました。来月分の定期便をお休みに設定いたしました。再来月から通常どおりお届けします。",
+    },
+    Story {
+        category: "注文・支払い",
+        queue: "注文・支払い",
+        subject: "請求金額が違う",
+        needs_order: true,
+        inbound: "注文時の金額と請求金額が違うようです。確認していただけますか。",
+        reply: "ご確認ありがとうございます。ご注文{order}は送料とクール便手数料が加算されております。明細をメールでお送りいたしました。",
+    },
+    Story {
+        category: "商品について",
+        queue: "商品",
+        subject: "みかんの収穫時期",
+        needs_order: false,
+        inbound: "有田みかんはいつ頃から注文できますか？",
+        reply: "有田みかんは例年11月上旬から出荷を始めております。入荷のお知らせをご希望でしたらご登録ください。",
+    },
+    Story {
+        category: "キャンセル",
+        queue: "注文・支払い",
+        subject: "注文をキャンセルしたい",
+        needs_order: true,
+        inbound: "間違えて同じ商品を二つ注文してしまいました。一つキャンセルできますか？",
+        reply: "ご連絡ありがとうございます。重複していたご注文{order}をキャンセルいたしました。",
+    },
+    Story {
+        category: "配送",
+        queue: "配送",
+        subject: "届け先の住所を間違えた",
+        needs_order: true,
+        inbound: "お届け先の番地を間違えて入力してしまいました。まだ変更できますか？",
+        reply: "まだ出荷前でしたので、お届け先を訂正いたしました。正しいご住所でお届けいたします。",
+    },
+];
+
+/// Surname, its reading, its romaji (for e-mail addresses).
+const SURNAMES: &[(&str, &str, &str)] = &[
+    ("佐藤", "サトウ", "sato"),
+    ("鈴木", "スズキ", "suzuki"),
+    ("高橋", "タカハシ", "takahashi"),
+    ("田中", "タナカ", "tanaka"),
+    ("伊藤", "イトウ", "ito"),
+    ("渡辺", "ワタナベ", "watanabe"),
+    ("山本", "ヤマモト", "yamamoto"),
+    ("中村", "ナカムラ", "nakamura"),
+    ("小林", "コバヤシ", "kobayashi"),
+    ("加藤", "カトウ", "kato"),
+    ("吉田", "ヨシダ", "yoshida"),
+    ("山田", "ヤマダ", "yamada"),
+    ("佐々木", "ササキ", "sasaki"),
+    ("山口", "ヤマグチ", "yamaguchi"),
+    ("松本", "マツモト", "matsumoto"),
+    ("井上", "イノウエ", "inoue"),
+    ("木村", "キムラ", "kimura"),
+    ("林", "ハヤシ", "hayashi"),
+    ("清水", "シミズ", "shimizu"),
+    ("斎藤", "サイトウ", "saito"),
+    ("森", "モリ", "mori"),
+    ("阿部", "アベ", "abe"),
+    ("池田", "イケダ", "ikeda"),
+    ("橋本", "ハシモト", "hashimoto"),
+];
+
+const GIVEN_NAMES: &[(&str, &str, &str)] = &[
+    ("陽子", "ヨウコ", "yoko"),
+    ("恵美", "エミ", "emi"),
+    ("真由美", "マユミ", "mayumi"),
+    ("美咲", "ミサキ", "misaki"),
+    ("花子", "ハナコ", "hanako"),
+    ("由美子", "ユミコ", "yumiko"),
+    ("さくら", "サクラ", "sakura"),
+    ("直子", "ナオコ", "naoko"),
+    ("健太", "ケンタ", "kenta"),
+    ("大輔", "ダイスケ", "daisuke"),
+    ("翔太", "ショウタ", "shota"),
+    ("拓也", "タクヤ", "takuya"),
+    ("誠", "マコト", "makoto"),
+    ("浩", "ヒロシ", "hiroshi"),
+    ("和也", "カズヤ", "kazuya"),
+    ("一郎", "イチロウ", "ichiro"),
+    ("智子", "トモコ", "tomoko"),
+    ("裕子", "ユウコ", "yuko"),
+    ("優子", "ユウコ", "yuko"),
+    ("隆", "タカシ", "takashi"),
+];
+
+/// Postal code, prefecture, city, town.
+const PLACES: &[(&str, &str, &str, &str)] = &[
+    ("150-0001", "東京都", "渋谷区", "神宮前"),
+    ("160-0022", "東京都", "新宿区", "新宿"),
+    ("221-0835", "神奈川県", "横浜市神奈川区", "鶴屋町"),
+    ("330-0063", "埼玉県", "さいたま市浦和区", "高砂"),
+    ("260-0013", "千葉県", "千葉市中央区", "中央"),
+    ("460-0008", "愛知県", "名古屋市中区", "栄"),
+    ("530-0001", "大阪府", "大阪市北区", "梅田"),
+    ("604-8005", "京都府", "京都市中京区", "恵比須町"),
+    ("650-0021", "兵庫県", "神戸市中央区", "三宮町"),
+    ("730-0011", "広島県", "広島市中区", "基町"),
+    ("810-0001", "福岡県", "福岡市中央区", "天神"),
+    ("060-0001", "北海道", "札幌市中央区", "北一条西"),
+    ("980-0021", "宮城県", "仙台市青葉区", "中央"),
+    ("900-0015", "沖縄県", "那覇市", "久茂地"),
+    ("640-8156", "和歌山県", "和歌山市", "七番丁"),
+    ("030-0801", "青森県", "青森市", "新町"),
+];
+
+const BUILDINGS: &[&str] = &["", "", "", "グランメゾン201", "コーポ桜302", "パークハイツ1105", "メゾン緑ヶ丘A-3"];
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+}
+
+fn interval(open: &str, close: &str) -> Vec<OpenInterval> {
+    match (HourMinute::parse(open), HourMinute::parse(close)) {
+        (Some(open), Some(close)) => vec![OpenInterval { open, close }],
+        _ => vec![],
+    }
+}
+
+fn shops() -> [ShopSpec; 2] {
+    let mut gift_hours = BusinessHours::weekdays_9_to_18();
+    gift_hours.sat = interval("10:00", "17:00");
+    let produce_day = interval("08:00", "17:00");
+    let produce_hours = BusinessHours {
+        mon: produce_day.clone(),
+        tue: produce_day.clone(),
+        wed: produce_day.clone(),
+        thu: produce_day.clone(),
+        fri: produce_day.clone(),
+        sat: produce_day,
+        sun: vec![],
+        closed_on_national_holidays: false,
+    };
+    [
+        ShopSpec {
+            slug: "hanamaru-gift",
+            name: "ギフトの花まる",
+            greeting: "お電話ありがとうございます。ギフトの花まる、お客様窓口でございます。",
+            hours: gift_hours,
+            closed: &[
+                (2026, 12, 31, "年末休業"),
+                (2027, 1, 1, "年始休業"),
+                (2027, 1, 2, "年始休業"),
+                (2027, 1, 3, "年始休業"),
+            ],
+            order_prefix: "HM",
+            catalog: GIFT_CATALOG,
+            stories: GIFT_STORIES,
+        },
+        ShopSpec {
+            slug: "yasai-hatake",
+            name: "産直やさい畑",
+            greeting: "お電話ありがとうございます。産直やさい畑でございます。",
+            hours: produce_hours,
+            closed: &[
+                (2026, 12, 30, "年末年始休業"),
+                (2026, 12, 31, "年末年始休業"),
+                (2027, 1, 1, "年末年始休業"),
+                (2027, 1, 4, "棚卸し"),
+            ],
+            order_prefix: "YH",
+            catalog: PRODUCE_CATALOG,
+            stories: PRODUCE_STORIES,
+        },
+    ]
+}
+
+/// Channel mix of an EC desk: the phone still carries most contacts.
+const CHANNELS: &[(Channel, u32)] = &[
+    (Channel::Phone, 45),
+    (Channel::Email, 20),
+    (Channel::Chat, 13),
+    (Channel::Line, 12),
+    (Channel::WebForm, 6),
+    (Channel::Fax, 2),
+    (Channel::Postcard, 1),
+    (Channel::WalkIn, 1),
+];
+
+fn pick_channel(rng: &mut ChaCha8Rng) -> Channel {
+    let total: u32 = CHANNELS.iter().map(|(_, w)| w).sum();
+    let mut n = rng.random_range(0..total);
+    for (c, w) in CHANNELS {
+        if n < *w {
+            return *c;
+        }
+        n -= w;
+    }
+    Channel::Other
+}
+
+fn pick_status(rng: &mut ChaCha8Rng, age_days: i64) -> ConversationStatus {
+    // Older contacts are mostly finished; today's are mostly still open.
+    let n = rng.random_range(0..100) + if age_days > 7 { 40 } else { 0 };
+    match n {
+        0..=14 => ConversationStatus::New,
+        15..=34 => ConversationStatus::Open,
+        35..=44 => ConversationStatus::Pending,
+        45..=49 => ConversationStatus::Escalated,
+        50..=99 => ConversationStatus::Resolved,
+        _ => ConversationStatus::Closed,
+    }
+}
+
+fn random_password() -> String {
+    let mut bytes = [0u8; 12];
+    OsRng.try_fill_bytes(&mut bytes).unwrap_or_default();
+    let alphabet = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    bytes.iter().map(|b| alphabet[*b as usize % alphabet.len()] as char).collect()
+}
+
+struct SeededCustomer {
+    id: CustomerId,
+    line: Option<NormalizedIdentity>,
+    email: NormalizedIdentity,
+    phone: NormalizedIdentity,
+    orders: Vec<(OrderId, String, Carrier, Option<String>)>,
+}
+
+/// Seeds the demo data set into an empty store and returns the logins (without base URL).
+pub async fn seed(store: &Store, base_url: &str) -> anyhow::Result<Credentials> {
+    let mut rng = ChaCha8Rng::seed_from_u64(2026_11_22);
+    let t0 = now();
+    let t0_clock = std::time::Instant::now();
+    let mut merchants = Vec::new();
+    for shop in shops() {
+        let nm = NewMerchant {
+            slug: shop.slug.into(),
+            name: shop.name.into(),
+            greeting: Some(shop.greeting.into()),
+            timezone: None,
+            business_hours: Some(shop.hours.clone()),
+            closed_days: shop
+                .closed
+                .iter()
+                .map(|(y, m, d, l)| ClosedDay { date: day(*y, *m, *d), label: (*l).into() })
+                .collect(),
+        };
+        let m = store.create_merchant(None, nm.validate()?).await?;
+        merchants.push((m, shop));
+    }
+    let ids: Vec<MerchantId> = merchants.iter().map(|(m, _)| m.id).collect();
+    let slug = |i: usize| merchants[i].0.slug.clone();
+
+    let people: Vec<(&str, &str, Role, Vec<usize>)> = vec![
+        ("admin", "センター管理者", Role::Admin, vec![]),
+        ("sv.tanaka", "田中 SV", Role::Supervisor, vec![0, 1]),
+        ("agent.sato", "佐藤 オペレーター", Role::Agent, vec![0, 1]),
+        ("agent.suzuki", "鈴木 オペレーター", Role::Agent, vec![1]),
+        ("hanamaru.admin", "花まる 店長", Role::MerchantAdmin, vec![0]),
+        ("hanamaru.staff", "花まる スタッフ", Role::MerchantStaff, vec![0]),
+        ("yasai.admin", "やさい畑 店長", Role::MerchantAdmin, vec![1]),
+        ("yasai.staff", "やさい畑 スタッフ", Role::MerchantStaff, vec![1]),
+    ];
+    // Hash every password at once: argon2 is deliberately slow, and there are two cores.
+    let mut hashing = tokio::task::JoinSet::new();
+    for (i, _) in people.iter().enumerate() {
+        let password = random_password();
+        hashing.spawn(async move { (i, password.clone(), hash_password(password).await) });
+    }
+    let mut hashed: Vec<(usize, String, String)> = Vec::new();
+    while let Some(r) = hashing.join_next().await {
+        let (i, pw, h) = r?;
+        hashed.push((i, pw, h?));
+    }
+    hashed.sort_by_key(|h| h.0);
+    let mut users = Vec::new();
+    let mut agents: Vec<(UserId, Vec<usize>)> = Vec::new();
+    for ((login, name, role, ms), (_, password, password_hash)) in people.into_iter().zip(hashed) {
+        let u = store
+            .create_user(
+                None,
+                NewUserRecord {
+                    login: login.into(),
+                    display_name: name.into(),
+                    role,
+                    password_hash,
+                    merchants: ms.iter().map(|i| ids[*i]).collect(),
+                },
+            )
+            .await?;
+        let (token, token_hash) = new_token();
+        store.create_token(u.id, u.id, "demo", &token_hash).await?;
+        if matches!(role, Role::Agent | Role::Supervisor) {
+            agents.push((u.id, ms.clone()));
+        }
+        users.push(DemoUser {
+            login: login.into(),
+            password,
+            role,
+            merchants: ms.iter().map(|i| slug(*i)).collect(),
+            api_token: token,
+        });
+    }
+
+    tracing::debug!(elapsed_ms = t0_clock.elapsed().as_millis() as u64, "demo users created");
+    for (mi, (merchant, shop)) in merchants.iter().enumerate() {
+        let customers = seed_customers(store, &mut rng, merchant.id, shop, t0).await?;
+        let staff: Vec<UserId> = agents.iter().filter(|(_, ms)| ms.contains(&mi)).map(|(u, _)| *u).collect();
+        tracing::debug!(
+            elapsed_ms = t0_clock.elapsed().as_millis() as u64,
+            shop = shop.slug,
+            "demo customers and orders created"
+        );
+        seed_conversations(store, &mut rng, merchant.id, shop, &customers, &staff, t0).await?;
+        tracing::debug!(
+            elapsed_ms = t0_clock.elapsed().as_millis() as u64,
+            shop = shop.slug,
+            "demo conversations created"
+        );
+    }
+
+    Ok(Credentials {
+        base_url: base_url.into(),
+        merchants: merchants
+            .iter()
+            .map(|(m, _)| DemoMerchant { id: m.id.to_string(), slug: m.slug.clone(), name: m.name.clone() })
+            .collect(),
+        users,
+    })
+}
+
+async fn seed_customers(
+    store: &Store,
+    rng: &mut ChaCha8Rng,
+    merchant: MerchantId,
+    shop: &ShopSpec,
+    t0: DateTime<Utc>,
+) -> anyhow::Result<Vec<SeededCustomer>> {
+    let mut out = Vec::new();
+    let mut order_no = 10_000 + rng.random_range(0..5_000);
+    for i in 0..50 {
+        let (sn, sk, sr) = *SURNAMES.choose(rng).unwrap_or(&SURNAMES[0]);
+        let (gn, gk, gr) = *GIVEN_NAMES.choose(rng).unwrap_or(&GIVEN_NAMES[0]);
+        let (postal, pref, city, town) = *PLACES.choose(rng).unwrap_or(&PLACES[0]);
+        let building = *BUILDINGS.choose(rng).unwrap_or(&"");
+        let prefix = ["090", "080", "070"].choose(rng).copied().unwrap_or("090");
+        let phone = normalize(
+            IdentityKind::Phone,
+            &format!("{prefix}-{:04}-{:04}", rng.random_range(1000..9999), rng.random_range(0..10000)),
+        )?;
+        let email = normalize(IdentityKind::Email, &format!("{gr}.{sr}{}@example.jp", 10 + i))?;
+        let line = if rng.random_bool(0.3) {
+            Some(normalize(IdentityKind::Line, &format!("U{:032x}", rng.random::<u128>()))?)
+        } else {
+            None
+        };
+        let mut identities = vec![phone.clone(), email.clone()];
+        identities.extend(line.clone());
+        let rank = match rng.random_range(0..10) {
+            0 => Some("VIP".to_string()),
+            1 | 2 => Some("ゴールド".to_string()),
+            _ => None,
+        };
+        let mut tags = Vec::new();
+        if rng.random_bool(0.25) {
+            tags.push("リピーター".to_string());
+        }
+        if rng.random_bool(0.05) {
+            tags.push("法人".to_string());
+        }
+        let profile = CustomerProfile {
+            name: Some(format!("{sn} {gn}")),
+            name_kana: Some(format!("{sk} {gk}")),
+            address: Some(Address {
+                postal_code: postal.into(),
+                prefecture: pref.into(),
+                city: city.into(),
+                line1: format!(
+                    "{town}{}-{}-{}",
+                    rng.random_range(1..5),
+                    rng.random_range(1..20),
+                    rng.random_range(1..30)
+                ),
+                line2: (!building.is_empty()).then(|| building.to_string()),
+            }),
+            tags,
+            rank,
+            notes: rng.random_bool(0.1).then(|| "お電話は平日の午後を希望".to_string()),
+        };
+        let c = store.create_customer(&Scope::All, None, merchant, &profile, &identities).await?;
+
+        let mut orders = Vec::new();
+        let mut batch = Vec::new();
+        for _ in 0..rng.random_range(1..=3) {
+            order_no += rng.random_range(1..40);
+            let number = format!("{}-{order_no}", shop.order_prefix);
+            let ordered = t0 - Duration::days(rng.random_range(1..90)) - Duration::minutes(rng.random_range(0..1440));
+            let lines: Vec<NewOrderLine> = (0..rng.random_range(1..=3))
+                .map(|_| {
+                    let (sku, name, price, cat) = *shop.catalog.choose(rng).unwrap_or(&shop.catalog[0]);
+                    NewOrderLine {
+                        sku: sku.into(),
+                        name: name.into(),
+                        quantity: rng.random_range(1..=2),
+                        unit_price: price,
+                        category: Some(cat.into()),
+                    }
+                })
+                .collect();
+            let carrier = *[Carrier::Yamato, Carrier::Yamato, Carrier::Sagawa, Carrier::JapanPost]
+                .choose(rng)
+                .unwrap_or(&Carrier::Yamato);
+            let (status, shipments) = demo_shipment(rng, carrier, ordered, t0);
+            let o = NewOrder {
+                merchant: merchant.to_string(),
+                order_number: number.clone(),
+                customer_id: Some(c.id),
+                status,
+                ordered_at: ordered,
+                total_amount: None,
+                payment_method: Some(
+                    ["クレジットカード", "コンビニ払い", "代金引換", "銀行振込", "後払い"]
+                        .choose(rng)
+                        .unwrap_or(&"クレジットカード")
+                        .to_string(),
+                ),
+                lines,
+                shipments,
+            }
+            .validate()?;
+            let tracking = o.shipments.first().and_then(|s| s.tracking_number.clone());
+            orders.push((number, carrier, tracking));
+            batch.push((merchant, o));
+        }
+        let stored = store.upsert_orders(&Scope::All, None, &batch).await?;
+        let orders = stored.into_iter().zip(orders).map(|((id, _), (n, c, t))| (id, n, c, t)).collect();
+        out.push(SeededCustomer { id: c.id, line, email, phone, orders });
+    }
+    Ok(out)
+}
+
+/// A parcel whose history matches how long ago the order was placed.
+fn demo_shipment(
+    rng: &mut ChaCha8Rng,
+    carrier: Carrier,
+    ordered: DateTime<Utc>,
+    t0: DateTime<Utc>,
+) -> (OrderStatus, Vec<NewShipment>) {
+    let age = (t0 - ordered).num_days();
+    if age < 2 {
+        return (
+            OrderStatus::Confirmed,
+            vec![NewShipment {
+                carrier,
+                tracking_number: None,
+                status: ShipmentStatus::Preparing,
+                shipped_at: None,
+                delivered_at: None,
+                events: vec![],
+            }],
+        );
+    }
+    let tracking = match carrier {
+        Carrier::JapanPost => format!("{:011}", rng.random_range(10_000_000_000u64..99_999_999_999)),
+        _ => format!("{:012}", rng.random_range(100_000_000_000u64..999_999_999_999)),
+    };
+    let shipped = ordered + Duration::hours(rng.random_range(18..40));
+    let mut events = vec![NewShipmentEvent {
+        status: ShipmentStatus::Shipped,
+        occurred_at: shipped,
+        location: Some("発送センター".into()),
+        note: None,
+    }];
+    let transit = shipped + Duration::hours(rng.random_range(6..14));
+    events.push(NewShipmentEvent {
+        status: ShipmentStatus::InTransit,
+        occurred_at: transit,
+        location: Some("中継センター".into()),
+        note: None,
+    });
+    let arrival = transit + Duration::hours(rng.random_range(10..30));
+    let (order_status, status, delivered) = if arrival > t0 {
+        (OrderStatus::Shipped, ShipmentStatus::InTransit, None)
+    } else if rng.random_bool(0.1) {
+        events.push(NewShipmentEvent {
+            status: ShipmentStatus::Absent,
+            occurred_at: arrival,
+            location: Some("配達店".into()),
+            note: Some("ご不在のため持ち戻り".into()),
+        });
+        (OrderStatus::Shipped, ShipmentStatus::Absent, None)
+    } else {
+        events.push(NewShipmentEvent {
+            status: ShipmentStatus::Delivered,
+            occurred_at: arrival,
+            location: None,
+            note: None,
+        });
+        (OrderStatus::Delivered, ShipmentStatus::Delivered, Some(arrival))
+    };
+    (
+        order_status,
+        vec![NewShipment {
+            carrier,
+            tracking_number: Some(tracking),
+            status,
+            shipped_at: Some(shipped),
+            delivered_at: delivered,
+            events,
+        }],
+    )
+}
+
+fn fill(template: &str, order: Option<&(OrderId, String, Carrier, Option<String>)>) -> String {
+    let (number, carrier, tracking) = match order {
+        Some((_, n, c, t)) => (n.as_str(), c.label_ja(), t.as_deref().unwrap_or("（発送準備中）")),
+        None => ("", "", ""),
+    };
+    template
+        .replace("{order}", &format!("ご注文{number}").replace("ご注文ご注文", "ご注文"))
+        .replace("{carrier}", carrier)
+        .replace("{tracking}", tracking)
+        .replace("ご注文ご注文", "ご注文")
+}
+
+async fn seed_conversations(
+    store: &Store,
+    rng: &mut ChaCha8Rng,
+    merchant: MerchantId,
+    shop: &ShopSpec,
+    customers: &[SeededCustomer],
+    staff: &[UserId],
+    t0: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    for _ in 0..200 {
+        let story = shop.stories.choose(rng).unwrap_or(&shop.stories[0]);
+        let channel = pick_channel(rng);
+        let cust = customers.choose(rng);
+        let order = if story.needs_order { cust.and_then(|c| c.orders.choose(rng)) } else { None };
+        let age_minutes = rng.random_range(5..60 * 24 * 45);
+        let opened = t0 - Duration::minutes(age_minutes);
+        let identity = match (channel, cust) {
+            (Channel::Line, Some(c)) => c.line.clone().or(Some(c.phone.clone())),
+            (Channel::Email | Channel::WebForm, Some(c)) => Some(c.email.clone()),
+            _ => None,
+        };
+        let inbound_text = match channel {
+            Channel::Phone => format!("【電話メモ】{}", fill(story.inbound, order)),
+            Channel::Fax => format!("【FAX受信・入力】{}", fill(story.inbound, order)),
+            Channel::Postcard => format!("【はがき・入力】{}", fill(story.inbound, order)),
+            _ => fill(story.inbound, order),
+        };
+        let first = MessageRecord {
+            channel: None,
+            direction: Direction::Inbound,
+            internal: false,
+            author_kind: AuthorKind::Customer,
+            author_user_id: None,
+            body_text: inbound_text,
+            body_html: None,
+            attachments: vec![],
+            provider_message_id: None,
+            created_at: Some(opened),
+        };
+        let priority = match rng.random_range(0..20) {
+            0 => Priority::Urgent,
+            1..=3 => Priority::High,
+            4 => Priority::Low,
+            _ => Priority::Normal,
+        };
+        let status = pick_status(rng, age_minutes / (60 * 24));
+        let agent = if status == ConversationStatus::New { None } else { staff.choose(rng).copied() };
+        let mut messages = vec![first];
+        if let Some(agent) = agent {
+            let answered = opened + Duration::minutes(rng.random_range(1..180)).min(t0 - opened);
+            messages.push(MessageRecord {
+                channel: None,
+                direction: Direction::Outbound,
+                internal: false,
+                author_kind: AuthorKind::User,
+                author_user_id: Some(agent),
+                body_text: fill(story.reply, order),
+                body_html: None,
+                attachments: vec![],
+                provider_message_id: None,
+                created_at: Some(answered),
+            });
+        }
+        let record = ConversationRecord {
+            merchant,
+            channel,
+            subject: Some(story.subject.into()),
+            customer_id: if identity.is_some() { None } else { cust.map(|c| c.id) },
+            customer_identity: identity,
+            order_id: order.map(|o| o.0),
+            priority,
+            queue: Some(story.queue.into()),
+            category: Some(story.category.into()),
+            tags: if priority == Priority::Urgent { vec!["至急".into()] } else { vec![] },
+            assignee_id: agent,
+            messages,
+            status: Some(status),
+            created_at: Some(opened),
+        };
+        store.create_conversation(&Scope::All, agent, &record).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,15 @@
+//! Madoguchi's server: settings, authentication, the HTTP API and demo data. `main.rs` in the
+//! `madoguchi` crate only parses the command line and calls into here.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod sanitize;
+pub mod settings;
+pub mod telemetry;
+
+pub use app::{AppState, launch, router};
+pub use settings::Settings;

@@ -1,0 +1,179 @@
+//! Typed settings: built-in defaults, then a TOML file (`--config`), then `MADOGUCHI_*`
+//! environment variables. Unknown keys in the file are rejected so a typo is never ignored.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on; port 0 picks a free port (the bound address is logged).
+    pub bind: SocketAddr,
+    /// Where the embedded database, search index and attachments live.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; empty means SQLite under `data_dir`.
+    pub database_url: Option<String>,
+    /// Log filter, e.g. `info` or `madoguchi_server=debug,info`.
+    pub log: String,
+    /// `text` for people, `json` for log collectors.
+    pub log_format: LogFormat,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./madoguchi-data"),
+            database_url: None,
+            log: "info".into(),
+            log_format: LogFormat::Text,
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// Environment variables read, besides the file. Others with the prefix (for example the test
+/// suite's `MADOGUCHI_TEST_*`) are not settings and are left alone.
+const ENV_KEYS: &[&str] = &["bind", "data_dir", "database_url", "log", "log_format", "max_body_bytes"];
+
+impl Settings {
+    /// Loads defaults → `file` → environment.
+    pub fn load(file: Option<&Path>) -> Result<Settings, figment::Error> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(f) = file {
+            if !f.exists() {
+                return Err(figment::Error::from(format!("settings file {} does not exist", f.display())));
+            }
+            fig = fig.merge(Toml::file_exact(f));
+        }
+        fig.merge(Env::prefixed("MADOGUCHI_").only(ENV_KEYS)).extract()
+    }
+
+    /// The database URL in effect: the configured one, or SQLite in the data folder.
+    pub fn database_url(&self) -> String {
+        match self.database_url.as_deref().map(str::trim) {
+            Some(u) if !u.is_empty() => u.to_owned(),
+            _ => format!("sqlite://{}", self.data_dir.join("madoguchi.db").display()),
+        }
+    }
+
+    /// A settings file with every key, its default and what it does.
+    pub fn example() -> String {
+        let d = Settings::default();
+        format!(
+            r#"# Madoguchi settings. Every key is optional; shown here with its default.
+# Precedence: built-in defaults < this file (--config FILE) < MADOGUCHI_<KEY> environment variables.
+
+# Address to listen on. Port 0 picks a free port; the bound address is logged.
+# env: MADOGUCHI_BIND
+bind = "{bind}"
+
+# Folder for the embedded database, search index and attachments.
+# env: MADOGUCHI_DATA_DIR
+data_dir = "{data_dir}"
+
+# Database. Empty: SQLite at <data_dir>/madoguchi.db.
+# For several app nodes use PostgreSQL, e.g. "postgres://madoguchi@db.example/madoguchi".
+# env: MADOGUCHI_DATABASE_URL
+database_url = ""
+
+# Log filter (tracing EnvFilter syntax), e.g. "info" or "madoguchi_server=debug,info".
+# env: MADOGUCHI_LOG
+log = "{log}"
+
+# "text" for people, "json" for log collectors.
+# env: MADOGUCHI_LOG_FORMAT
+log_format = "text"
+
+# Largest request body accepted, in bytes. Larger requests get 413.
+# env: MADOGUCHI_MAX_BODY_BYTES
+max_body_bytes = {max_body}
+"#,
+            bind = d.bind,
+            data_dir = d.data_dir.display(),
+            log = d.log,
+            max_body = d.max_body_bytes,
+        )
+    }
+}
+
+/// Secrets (passwords in a database URL) are redacted.
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("bind", &self.bind)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field("log", &self.log)
+            .field("log_format", &self.log_format)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_then_env_override_defaults_and_unknown_keys_fail() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("m.toml", "bind = \"0.0.0.0:9000\"\nlog = \"debug\"\n")?;
+            jail.set_env("MADOGUCHI_LOG", "warn");
+            jail.set_env("MADOGUCHI_TEST_DATABASE_URL", "postgres://ignored");
+            let s = Settings::load(Some(Path::new("m.toml"))).expect("loads");
+            assert_eq!(s.bind.port(), 9000);
+            assert_eq!(s.log, "warn");
+            assert_eq!(s.max_body_bytes, 1024 * 1024);
+            jail.create_file("bad.toml", "bnid = \"0.0.0.0:9000\"\n")?;
+            let err = Settings::load(Some(Path::new("bad.toml"))).unwrap_err().to_string();
+            assert!(err.contains("bnid"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn example_file_parses_to_the_defaults() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("ex.toml", &Settings::example())?;
+            let s = Settings::load(Some(Path::new("ex.toml"))).expect("example loads");
+            assert_eq!(s.bind, Settings::default().bind);
+            assert_eq!(s.database_url(), Settings::default().database_url());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact_url("postgres://app:s3cret@db/x"), "postgres://app:***@db/x");
+        let s = Settings { database_url: Some("postgres://app:s3cret@db/x".into()), ..Settings::default() };
+        assert!(!format!("{s:?}").contains("s3cret"));
+    }
+}
