@@ -72,25 +72,18 @@ async fn method_not_allowed() -> ApiError {
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let (api, openapi) = crate::api::routes().split_for_parts();
-    let openapi = Arc::new(openapi);
+    crate::api::system::OPENAPI.get_or_init(|| serde_json::to_value(&openapi).unwrap_or_default());
     let body_limit = state.settings.max_body_bytes;
-    api.route(
-        "/api/openapi.json",
-        axum::routing::get(move || {
-            let doc = openapi.clone();
-            async move { axum::Json(doc.as_ref().clone()) }
-        }),
-    )
-    .fallback(not_found)
-    .method_not_allowed_fallback(method_not_allowed)
-    .with_state(state)
-    .layer(middleware::from_fn(track))
-    .layer(DefaultBodyLimit::max(body_limit))
-    .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
-    .layer(CatchPanicLayer::custom(|_| internal_error_response()))
-    .layer(TraceLayer::new_for_http())
-    .layer(PropagateRequestIdLayer::new(request_id.clone()))
-    .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+    api.fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(middleware::from_fn(track))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(60)))
+        .layer(CatchPanicLayer::custom(|_| internal_error_response()))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
 
 /// Serves until `shutdown` resolves, then drains open requests.

@@ -53,6 +53,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(system::healthz))
         .routes(routes!(system::readyz))
         .routes(routes!(system::metrics))
+        .routes(routes!(system::openapi_json))
         .routes(routes!(users::issue_token))
         .routes(routes!(users::me))
         .routes(routes!(users::list_users, users::create_user))

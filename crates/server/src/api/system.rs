@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::Serialize;
+use std::sync::OnceLock;
 
 use crate::app::AppState;
 use crate::extract::Json;
@@ -38,4 +39,14 @@ pub async fn readyz(State(st): State<AppState>) -> impl IntoResponse {
     responses((status = 200, content_type = "text/plain", body = String)))]
 pub async fn metrics(state: State<AppState>) -> impl IntoResponse {
     crate::app::render_metrics(state).await
+}
+
+/// The generated document, set once when the router is built.
+pub(crate) static OPENAPI: OnceLock<serde_json::Value> = OnceLock::new();
+
+/// This document: every route of the API, generated from the code.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "system", security(()),
+    responses((status = 200, description = "OpenAPI 3.1 document", body = Object)))]
+pub async fn openapi_json() -> Json<serde_json::Value> {
+    Json(OPENAPI.get().cloned().unwrap_or_default())
 }

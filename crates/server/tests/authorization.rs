@@ -1,0 +1,317 @@
+//! The authorization matrix: every route in the OpenAPI document, called by every
+//! merchant-scoped role with another merchant's ids, answers 404 — and changes nothing.
+//! Routes without a merchant-scoped input are checked for leaks in what they return.
+
+mod common;
+
+use common::TestApp;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use std::collections::BTreeSet;
+
+const SCOPED_ROLES: [&str; 4] = ["supervisor", "agent", "merchant_admin", "merchant_staff"];
+
+/// How a route is checked.
+enum Case {
+    /// Called with the foreign merchant's ids: must be 404 for every scoped role.
+    Foreign { path: String, body: Option<Value> },
+    /// Returns lists or the caller's own data: must not contain any foreign id.
+    NoLeak { path: String },
+    /// Takes no merchant data at all (health, metrics, the document, sign-in).
+    Public,
+    /// Desk-wide administration with no foreign id in it; scoped roles get 403.
+    AdminOnly { body: Value },
+}
+
+fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
+    let a = &app.a;
+    let b = &app.b;
+    let fill = |t: &str| {
+        t.replace("{merchant}", &b.slug)
+            .replace("{customer}", &b.customer.to_string())
+            .replace("{identity}", &b.identity.to_string())
+            .replace("{order}", &b.order.to_string())
+            .replace("{shipment}", &b.shipment.to_string())
+            .replace("{conversation}", &b.conversation.to_string())
+            .replace("{user}", &b.staff_user.to_string())
+            .replace("{token}", &b.staff_token_id.to_string())
+    };
+    let foreign = |path: String, body: Option<Value>| Case::Foreign { path, body };
+    let p = fill(template);
+    let bm = &b.slug;
+    let when = "2026-11-01T00:00:00Z";
+    let order_body = json!({ "merchant": bm, "order_number": "X-1", "ordered_at": when });
+    let c = match (method.as_str(), template) {
+        ("GET", "/healthz" | "/readyz" | "/metrics" | "/api/openapi.json") | ("POST", "/api/v1/auth/tokens") => {
+            vec![Case::Public]
+        }
+        ("GET", "/api/v1/me") => vec![Case::NoLeak { path: p }],
+        ("GET", "/api/v1/merchants") => vec![Case::NoLeak { path: p }],
+        ("POST", "/api/v1/merchants") => {
+            vec![Case::AdminOnly { body: json!({ "slug": "new-shop", "name": "新店" }) }]
+        }
+        ("GET", "/api/v1/merchants/{merchant}") => {
+            vec![foreign(p, None), foreign(format!("/api/v1/merchants/{}", b.id), None)]
+        }
+        ("PATCH", "/api/v1/merchants/{merchant}") => vec![foreign(p, Some(json!({ "greeting": "乗っ取り" })))],
+        ("GET", "/api/v1/merchants/{merchant}/calendar") => vec![foreign(p, None)],
+        ("GET", "/api/v1/users") => vec![Case::NoLeak { path: p }],
+        ("POST", "/api/v1/users") => vec![foreign(
+            p,
+            Some(
+                json!({ "login": "intruder", "display_name": "x", "role": "merchant_staff", "password": "long-enough-pw", "merchants": [bm] }),
+            ),
+        )],
+        ("GET", "/api/v1/users/{user}") => vec![foreign(p, None)],
+        ("PATCH", "/api/v1/users/{user}") => vec![foreign(p, Some(json!({ "display_name": "x" })))],
+        ("GET", "/api/v1/users/{user}/tokens") => vec![foreign(p, None)],
+        ("POST", "/api/v1/users/{user}/tokens") => vec![foreign(p, Some(json!({ "label": "x" })))],
+        ("DELETE", "/api/v1/users/{user}/tokens/{token}") => vec![foreign(p, None)],
+        ("GET", "/api/v1/customers") => vec![foreign(format!("{p}?merchant={bm}"), None), Case::NoLeak { path: p }],
+        ("POST", "/api/v1/customers") => vec![foreign(p, Some(json!({ "merchant": bm, "name": "x" })))],
+        ("GET", "/api/v1/customers/lookup") => vec![
+            foreign(format!("{p}?merchant={bm}&kind=phone&value=090-1234-5678"), None),
+            foreign(format!("{p}?merchant={}&kind=phone&value=090-1234-5678", b.id), None),
+        ],
+        ("GET", "/api/v1/customers/{customer}") => vec![foreign(p, None)],
+        ("PATCH", "/api/v1/customers/{customer}") => vec![foreign(p, Some(json!({ "notes": "x" })))],
+        ("DELETE", "/api/v1/customers/{customer}") => vec![foreign(p, None)],
+        ("POST", "/api/v1/customers/{customer}/identities") => {
+            vec![foreign(p, Some(json!({ "kind": "email", "value": "x@example.com" })))]
+        }
+        ("DELETE", "/api/v1/customers/{customer}/identities/{identity}") => vec![foreign(p, None)],
+        ("POST", "/api/v1/customers/{customer}/merge") => vec![
+            foreign(p, Some(json!({ "from": a.customer }))),
+            foreign(format!("/api/v1/customers/{}/merge", a.customer), Some(json!({ "from": b.customer }))),
+        ],
+        ("GET", "/api/v1/orders") => vec![
+            foreign(format!("{p}?merchant={bm}"), None),
+            foreign(format!("{p}?customer={}", b.customer), None),
+            Case::NoLeak { path: p },
+        ],
+        ("POST", "/api/v1/orders") => vec![foreign(p, Some(order_body.clone()))],
+        ("POST", "/api/v1/orders/bulk") => vec![foreign(p, Some(json!({ "orders": [order_body.clone()] })))],
+        ("GET", "/api/v1/orders/{order}") => vec![foreign(p, None)],
+        ("PATCH", "/api/v1/orders/{order}") => vec![foreign(p, Some(json!({ "status": "cancelled" })))],
+        ("DELETE", "/api/v1/orders/{order}") => vec![foreign(p, None)],
+        ("POST", "/api/v1/orders/{order}/shipments") => vec![foreign(p, Some(json!({ "carrier": "yamato" })))],
+        ("GET", "/api/v1/shipments/{shipment}") => vec![foreign(p, None)],
+        ("PATCH", "/api/v1/shipments/{shipment}") => vec![foreign(p, Some(json!({ "status": "delivered" })))],
+        ("DELETE", "/api/v1/shipments/{shipment}") => vec![foreign(p, None)],
+        ("POST", "/api/v1/shipments/{shipment}/events") => {
+            vec![foreign(p, Some(json!({ "status": "delivered", "occurred_at": when })))]
+        }
+        ("GET", "/api/v1/conversations") => vec![
+            foreign(format!("{p}?merchant={bm}"), None),
+            foreign(format!("{p}?customer={}", b.customer), None),
+            Case::NoLeak { path: p },
+        ],
+        ("POST", "/api/v1/conversations") => vec![
+            foreign(p.clone(), Some(json!({ "merchant": bm, "channel": "phone" }))),
+            foreign(p.clone(), Some(json!({ "merchant": a.slug, "channel": "phone", "customer_id": b.customer }))),
+            foreign(p, Some(json!({ "merchant": a.slug, "channel": "phone", "order_id": b.order }))),
+        ],
+        ("GET", "/api/v1/conversations/{conversation}") => vec![foreign(p, None)],
+        ("PATCH", "/api/v1/conversations/{conversation}") => vec![
+            foreign(p, Some(json!({ "priority": "urgent" }))),
+            foreign(format!("/api/v1/conversations/{}", a.conversation), Some(json!({ "order_id": b.order }))),
+            foreign(format!("/api/v1/conversations/{}", a.conversation), Some(json!({ "customer_id": b.customer }))),
+        ],
+        ("GET", "/api/v1/conversations/{conversation}/messages") => vec![foreign(p, None)],
+        ("POST", "/api/v1/conversations/{conversation}/messages") => {
+            vec![foreign(p, Some(json!({ "kind": "inbound", "body_text": "x" })))]
+        }
+        ("GET", "/api/v1/audit-events") => vec![foreign(format!("{p}?merchant={bm}"), None)],
+        _ => return None,
+    };
+    Some(c)
+}
+
+fn foreign_ids(app: &TestApp) -> Vec<String> {
+    let b = &app.b;
+    vec![
+        b.id.to_string(),
+        b.slug.clone(),
+        b.customer.to_string(),
+        b.order.to_string(),
+        b.shipment.to_string(),
+        b.conversation.to_string(),
+        b.staff_user.to_string(),
+    ]
+}
+
+#[tokio::test]
+async fn foreign_merchant_ids_are_not_found_on_every_route_for_every_scoped_role() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let (status, doc) = app.call(Method::GET, "/api/openapi.json", None, None).await?;
+    assert_eq!(status, StatusCode::OK);
+    let paths = doc["paths"].as_object().expect("paths in the OpenAPI document");
+    assert!(paths.len() >= 25, "expected the whole API, got {} paths", paths.len());
+
+    let mut checked = BTreeSet::new();
+    let mut uncovered = Vec::new();
+    for (template, item) in paths {
+        for method in ["get", "post", "patch", "put", "delete"] {
+            if item.get(method).is_none() {
+                continue;
+            }
+            let m: Method = method.to_uppercase().parse()?;
+            let Some(cases) = cases(&app, &m, template) else {
+                uncovered.push(format!("{method} {template}"));
+                continue;
+            };
+            for case in cases {
+                for role in SCOPED_ROLES {
+                    match &case {
+                        Case::Foreign { path, body } => {
+                            let (status, json) = app.call(m.clone(), path, Some(app.token(role)), body.clone()).await?;
+                            assert_eq!(status, StatusCode::NOT_FOUND, "{role} {m} {path}: {json}");
+                            assert_eq!(json["code"], "not_found", "{role} {m} {path}");
+                        }
+                        Case::NoLeak { path } => {
+                            let (status, json) = app.get(path, role).await?;
+                            if status == StatusCode::OK {
+                                let text = json.to_string();
+                                for id in foreign_ids(&app) {
+                                    assert!(!text.contains(&id), "{role} GET {path} leaks {id}");
+                                }
+                            } else {
+                                assert_eq!(status, StatusCode::FORBIDDEN, "{role} GET {path}: {json}");
+                            }
+                        }
+                        Case::AdminOnly { body } => {
+                            let (status, json) =
+                                app.call(m.clone(), template, Some(app.token(role)), Some(body.clone())).await?;
+                            assert_eq!(status, StatusCode::FORBIDDEN, "{role} {m} {template}: {json}");
+                        }
+                        Case::Public => {}
+                    }
+                }
+            }
+            checked.insert(format!("{method} {template}"));
+        }
+    }
+    assert!(uncovered.is_empty(), "routes missing from the authorization matrix: {uncovered:?}");
+    assert!(checked.len() >= 40, "only {} operations checked", checked.len());
+
+    // The foreign ids are real: an admin sees them.
+    for path in [
+        format!("/api/v1/merchants/{}", app.b.slug),
+        format!("/api/v1/customers/{}", app.b.customer),
+        format!("/api/v1/orders/{}", app.b.order),
+        format!("/api/v1/shipments/{}", app.b.shipment),
+        format!("/api/v1/conversations/{}", app.b.conversation),
+        format!("/api/v1/users/{}", app.b.staff_user),
+    ] {
+        let (status, _) = app.get(&path, "admin").await?;
+        assert_eq!(status, StatusCode::OK, "admin GET {path}");
+    }
+    // …and nothing of B changed.
+    let (_, conv) = app.get(&format!("/api/v1/conversations/{}", app.b.conversation), "admin").await?;
+    assert_eq!(conv["conversation"]["priority"], "normal");
+    let messages = conv["timeline"].as_array().map_or(0, |t| t.iter().filter(|i| i["type"] == "message").count());
+    assert_eq!(messages, 1);
+    let (_, merchant) = app.get(&format!("/api/v1/merchants/{}", app.b.slug), "admin").await?;
+    assert_ne!(merchant["greeting"], "乗っ取り");
+    let (_, cust) = app.get(&format!("/api/v1/customers/{}", app.b.customer), "admin").await?;
+    assert_eq!(cust["identities"].as_array().map(Vec::len), Some(1));
+    assert!(cust["notes"].is_null());
+    let (_, order) = app.get(&format!("/api/v1/orders/{}", app.b.order), "admin").await?;
+    assert_eq!(order["status"], "shipped");
+    assert_eq!(order["shipments"].as_array().map(Vec::len), Some(1));
+    let (status, _) = app.get(&format!("/api/v1/users/{}/tokens", app.b.staff_user), "admin").await?;
+    assert_eq!(status, StatusCode::OK);
+    let (_, tokens) = app.get(&format!("/api/v1/users/{}/tokens", app.b.staff_user), "admin").await?;
+    assert_eq!(tokens["items"].as_array().map(Vec::len), Some(1), "B's token survived");
+    Ok(())
+}
+
+#[tokio::test]
+async fn own_merchant_is_visible_to_every_scoped_role() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    for role in SCOPED_ROLES {
+        for path in [
+            format!("/api/v1/merchants/{}", app.a.slug),
+            format!("/api/v1/customers/{}", app.a.customer),
+            format!("/api/v1/orders/{}", app.a.order),
+            format!("/api/v1/conversations/{}", app.a.conversation),
+        ] {
+            let (status, json) = app.get(&path, role).await?;
+            assert_eq!(status, StatusCode::OK, "{role} GET {path}: {json}");
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn role_limits_within_the_own_merchant() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let a = app.a.slug.clone();
+    // Only admins onboard merchants.
+    let (s, _) =
+        app.send(Method::POST, "/api/v1/merchants", "admin", json!({ "slug": "third-shop", "name": "三号店" })).await?;
+    assert_eq!(s, StatusCode::CREATED);
+    // Agents and staff cannot change merchant settings; the merchant admin can.
+    for role in ["agent", "supervisor", "merchant_staff"] {
+        let (s, j) =
+            app.send(Method::PATCH, &format!("/api/v1/merchants/{a}"), role, json!({ "greeting": "x" })).await?;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{role}: {j}");
+    }
+    let (s, j) = app
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/merchants/{a}"),
+            "merchant_admin",
+            json!({ "greeting": "はい、A店です。" }),
+        )
+        .await?;
+    assert_eq!((s, j["greeting"].as_str()), (StatusCode::OK, Some("はい、A店です。")));
+    // The audit log is for admins and merchant admins.
+    for role in ["agent", "supervisor", "merchant_staff"] {
+        let (s, _) = app.get(&format!("/api/v1/audit-events?merchant={a}"), role).await?;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{role}");
+    }
+    let (s, log) = app.get(&format!("/api/v1/audit-events?merchant={a}"), "merchant_admin").await?;
+    assert_eq!(s, StatusCode::OK);
+    assert!(log["items"].as_array().is_some_and(|i| !i.is_empty()));
+    // A merchant admin creates staff for the own shop, never desk roles.
+    let staff = json!({ "login": "a.new", "display_name": "新人", "role": "merchant_staff", "password": "long-enough-pw", "merchants": [a] });
+    let (s, _) = app.send(Method::POST, "/api/v1/users", "merchant_admin", staff).await?;
+    assert_eq!(s, StatusCode::CREATED);
+    let agent = json!({ "login": "a.agent", "display_name": "x", "role": "agent", "password": "long-enough-pw", "merchants": [a] });
+    let (s, _) = app.send(Method::POST, "/api/v1/users", "merchant_admin", agent.clone()).await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = app.send(Method::POST, "/api/v1/users", "agent", agent).await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Merchant staff cannot write internal notes and do not see them.
+    let conv = format!("/api/v1/conversations/{}", app.a.conversation);
+    let (s, _) = app
+        .send(
+            Method::POST,
+            &format!("{conv}/messages"),
+            "merchant_staff",
+            json!({ "kind": "internal_note", "body_text": "x" }),
+        )
+        .await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = app
+        .send(
+            Method::POST,
+            &format!("{conv}/messages"),
+            "agent",
+            json!({ "kind": "internal_note", "body_text": "要注意のお客様" }),
+        )
+        .await?;
+    assert_eq!(s, StatusCode::CREATED);
+    let (_, seen_by_staff) = app.get(&conv, "merchant_staff").await?;
+    assert!(!seen_by_staff.to_string().contains("要注意のお客様"));
+    let (_, seen_by_agent) = app.get(&conv, "agent").await?;
+    assert!(seen_by_agent.to_string().contains("要注意のお客様"));
+    let (_, staff_page) = app.get(&format!("{conv}/messages"), "merchant_staff").await?;
+    assert!(!staff_page.to_string().contains("要注意のお客様"));
+    // Deleting records needs a supervisor or admin.
+    let (s, _) =
+        app.call(Method::DELETE, &format!("/api/v1/orders/{}", app.a.order), Some(app.token("agent")), None).await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    Ok(())
+}
