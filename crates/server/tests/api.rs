@@ -1,0 +1,367 @@
+//! The API end to end through the real router: customers, orders, conversations, tokens,
+//! audit, health and metrics.
+
+mod common;
+
+use common::{PASSWORD, TestApp};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+
+#[tokio::test]
+async fn customers_are_found_by_any_spelling_and_every_read_is_audited() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let body = json!({
+        "merchant": "shop-a",
+        "name": "山田 花子",
+        "name_kana": "やまだ はなこ",
+        "identities": [{ "kind": "phone", "value": "０８０－９８７６－５４３２" }, { "kind": "email", "value": "Hanako@Example.JP" }],
+        "address": { "postal_code": "〒１５０－０００１", "prefecture": "東京都", "city": "渋谷区", "line1": "神宮前1-2-3" },
+        "tags": ["ＶＩＰ"],
+    });
+    let (s, c) = app.send(Method::POST, "/api/v1/customers", "agent", body).await?;
+    assert_eq!(s, StatusCode::CREATED, "{c}");
+    assert_eq!(c["name_kana"], "ヤマダ ハナコ");
+    assert_eq!(c["address"]["postal_code"], "150-0001");
+    assert_eq!(c["tags"], json!(["VIP"]));
+    assert_eq!(c["identities"][0]["value"], "+818098765432");
+    assert_eq!(c["identities"][0]["display"], "080-9876-5432");
+    let id = c["id"].as_str().unwrap_or_default().to_owned();
+
+    for spelling in ["+81%2080%209876%205432", "08098765432", "080-9876-5432"] {
+        let (s, found) =
+            app.get(&format!("/api/v1/customers/lookup?merchant=shop-a&kind=phone&value={spelling}"), "agent").await?;
+        assert_eq!((s, found["id"].as_str()), (StatusCode::OK, Some(id.as_str())), "{spelling}");
+    }
+    let (s, _) = app
+        .get("/api/v1/customers/lookup?merchant=shop-a&kind=email&value=hanako@example.jp", "merchant_staff")
+        .await?;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = app.get(&format!("/api/v1/customers/{id}"), "supervisor").await?;
+    assert_eq!(s, StatusCode::OK);
+
+    let (_, log) =
+        app.get(&format!("/api/v1/audit-events?subject_type=customer&subject_id={id}&limit=200"), "admin").await?;
+    let items = log["items"].as_array().cloned().unwrap_or_default();
+    let reads: Vec<_> = items.iter().filter(|e| e["action"] == "read").collect();
+    assert_eq!(reads.len(), 5, "three lookups by the agent, one by staff, one by the supervisor: {items:?}");
+    let readers: std::collections::BTreeSet<&str> = reads.iter().filter_map(|e| e["actor_user_id"].as_str()).collect();
+    assert_eq!(readers.len(), 3);
+    assert!(items.iter().any(|e| e["action"] == "create"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn conversation_lifecycle_with_idempotent_messages_and_timeline() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let (s, conv) = app
+        .send(
+            Method::POST,
+            "/api/v1/conversations",
+            "agent",
+            json!({
+                "merchant": "shop-a",
+                "channel": "line",
+                "subject": "再配達の依頼",
+                "customer_identity": { "kind": "line", "value": "U0123456789abcdef0123456789abcdef" },
+                "category": "配送",
+                "tags": ["再配達"],
+                "message": { "kind": "inbound", "body_text": "不在票が入っていました。", "provider_message_id": "line-msg-1" }
+            }),
+        )
+        .await?;
+    assert_eq!(s, StatusCode::CREATED, "{conv}");
+    assert_eq!(conv["status"], "new");
+    assert_eq!(conv["number"], 2, "shop-a's second conversation");
+    let cid = conv["id"].as_str().unwrap_or_default().to_owned();
+    let msgs = format!("/api/v1/conversations/{cid}/messages");
+
+    // The provider redelivers: 200, same message, nothing new.
+    let again =
+        json!({ "kind": "inbound", "body_text": "不在票が入っていました。", "provider_message_id": "line-msg-1" });
+    let (s, dup) = app.send(Method::POST, &msgs, "agent", again).await?;
+    assert_eq!((s, dup["created"].as_bool()), (StatusCode::OK, Some(false)));
+
+    let html = "<p>再配達を手配しました。<script>alert(1)</script><img src=x onerror=alert(2)></p>";
+    let (s, reply) = app
+        .send(
+            Method::POST,
+            &msgs,
+            "agent",
+            json!({ "kind": "outbound", "body_text": "再配達を手配しました。", "body_html": html }),
+        )
+        .await?;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(reply["message"]["delivery_status"], "queued");
+    let stored_html = reply["message"]["body_html"].as_str().unwrap_or_default();
+    assert!(
+        stored_html.contains("再配達を手配しました")
+            && !stored_html.contains("script")
+            && !stored_html.contains("onerror"),
+        "{stored_html}"
+    );
+
+    let agent_id = app.users["agent"].to_string();
+    let (s, patched) = app
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/conversations/{cid}"),
+            "agent",
+            json!({ "assignee_id": agent_id, "status": "pending", "priority": "high" }),
+        )
+        .await?;
+    assert_eq!(s, StatusCode::OK, "{patched}");
+    assert_eq!((patched["status"].as_str(), patched["priority"].as_str()), (Some("pending"), Some("high")));
+    assert!(patched["first_response_at"].is_string());
+
+    let (_, detail) = app.get(&format!("/api/v1/conversations/{cid}"), "agent").await?;
+    let kinds: Vec<String> = detail["timeline"]
+        .as_array()
+        .map(|t| {
+            t.iter()
+                .map(|i| {
+                    format!(
+                        "{}:{}",
+                        i["type"].as_str().unwrap_or(""),
+                        i["kind"].as_str().or(i["direction"].as_str()).unwrap_or("")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    for expected in [
+        "event:created",
+        "message:inbound",
+        "message:outbound",
+        "event:first_response",
+        "event:assigned",
+        "event:status_changed",
+    ] {
+        assert!(kinds.iter().any(|k| k == expected), "{expected} in {kinds:?}");
+    }
+
+    // Filters.
+    let (_, mine) = app.get("/api/v1/conversations?assignee=me&status=pending", "agent").await?;
+    assert_eq!(mine["items"].as_array().map(Vec::len), Some(1));
+    let (_, unassigned) = app.get("/api/v1/conversations?assignee=none&merchant=shop-a", "agent").await?;
+    assert!(unassigned["items"].as_array().is_some_and(|i| i.iter().all(|c| c["assignee_id"].is_null())));
+    let (_, by_channel) = app.get("/api/v1/conversations?channel=line", "agent").await?;
+    assert_eq!(by_channel["items"][0]["id"].as_str(), Some(cid.as_str()));
+
+    // Resolving stamps the time; reopening clears it.
+    let (_, resolved) = app
+        .send(Method::PATCH, &format!("/api/v1/conversations/{cid}"), "agent", json!({ "status": "resolved" }))
+        .await?;
+    assert!(resolved["resolved_at"].is_string());
+    let (_, reopened) =
+        app.send(Method::PATCH, &format!("/api/v1/conversations/{cid}"), "agent", json!({ "status": "open" })).await?;
+    assert!(reopened["resolved_at"].is_null());
+    Ok(())
+}
+
+#[tokio::test]
+async fn keyset_pagination_through_the_api() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    for i in 0..7 {
+        let (s, _) = app
+            .send(
+                Method::POST,
+                "/api/v1/conversations",
+                "agent",
+                json!({ "merchant": "shop-a", "channel": "phone", "subject": format!("件名{i}") }),
+            )
+            .await?;
+        assert_eq!(s, StatusCode::CREATED);
+    }
+    let mut seen = Vec::new();
+    let mut url = "/api/v1/conversations?merchant=shop-a&limit=3".to_owned();
+    loop {
+        let (s, page) = app.get(&url, "agent").await?;
+        assert_eq!(s, StatusCode::OK);
+        seen.extend(
+            page["items"].as_array().cloned().unwrap_or_default().into_iter().filter_map(|c| c["number"].as_i64()),
+        );
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("/api/v1/conversations?merchant=shop-a&limit=3&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec![8, 7, 6, 5, 4, 3, 2, 1]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn orders_and_shipments_through_the_api() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let order = json!({
+        "merchant": "shop-a", "order_number": "ＨＭ－２０００", "ordered_at": "2026-11-20T10:00:00+09:00", "customer_id": app.a.customer,
+        "lines": [{ "sku": "FL-1", "name": "カーネーション", "quantity": 2, "unit_price": 2980, "category": "花" }],
+        "shipments": [{ "carrier": "sagawa", "tracking_number": "１２３４－５６７８－９０１２", "status": "shipped" }]
+    });
+    let (s, o) = app.send(Method::POST, "/api/v1/orders", "agent", order.clone()).await?;
+    assert_eq!(s, StatusCode::CREATED, "{o}");
+    assert_eq!((o["order_number"].as_str(), o["total_amount"].as_i64()), (Some("HM-2000"), Some(5960)));
+    assert_eq!(o["shipments"][0]["tracking_number"], "123456789012");
+    let (s, j) = app.send(Method::POST, "/api/v1/orders", "agent", order).await?;
+    assert_eq!((s, j["code"].as_str()), (StatusCode::CONFLICT, Some("order_number_taken")));
+
+    let ship = o["shipments"][0]["id"].as_str().unwrap_or_default().to_owned();
+    let (s, sh) = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/shipments/{ship}/events"),
+            "agent",
+            json!({ "status": "delivered", "occurred_at": "2026-11-22T14:00:00+09:00", "location": "渋谷営業所" }),
+        )
+        .await?;
+    assert_eq!((s, sh["status"].as_str()), (StatusCode::OK, Some("delivered")));
+    assert_eq!(sh["delivered_at"], "2026-11-22T05:00:00Z");
+    let (_, by_customer) = app.get(&format!("/api/v1/orders?customer={}", app.a.customer), "agent").await?;
+    assert_eq!(by_customer["items"].as_array().map(Vec::len), Some(2));
+    Ok(())
+}
+
+#[tokio::test]
+async fn tokens_are_shown_once_and_revocable() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let (s, issued) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/tokens",
+            None,
+            Some(json!({ "login": "AGENT", "password": PASSWORD, "label": "スクリプト" })),
+        )
+        .await?;
+    assert_eq!(s, StatusCode::CREATED, "{issued}");
+    let token = issued["token"].as_str().unwrap_or_default().to_owned();
+    let (s, me) = app.call(Method::GET, "/api/v1/me", Some(&token), None).await?;
+    assert_eq!((s, me["login"].as_str()), (StatusCode::OK, Some("agent")));
+    let uid = me["id"].as_str().unwrap_or_default().to_owned();
+    let (_, list) = app.call(Method::GET, &format!("/api/v1/users/{uid}/tokens"), Some(&token), None).await?;
+    assert!(!list.to_string().contains(&token), "the secret is never listed");
+    let tid = issued["id"].as_str().unwrap_or_default();
+    let (s, _) = app.call(Method::DELETE, &format!("/api/v1/users/{uid}/tokens/{tid}"), Some(&token), None).await?;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, _) = app.call(Method::GET, "/api/v1/me", Some(&token), None).await?;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    Ok(())
+}
+
+#[tokio::test]
+async fn merchant_calendar_knows_holidays_and_closed_days() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let (s, m) = app
+        .send(
+            Method::PATCH,
+            "/api/v1/merchants/shop-a",
+            "admin",
+            json!({ "closed_days": [{ "date": "2026-12-31", "label": "年末休業" }] }),
+        )
+        .await?;
+    assert_eq!(s, StatusCode::OK, "{m}");
+    let (s, days) = app.get("/api/v1/merchants/shop-a/calendar?from=2026-11-21&days=3", "agent").await?;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(days[0]["kind"], "weekly_closed", "Saturday");
+    assert_eq!(days[2]["kind"], "national_holiday", "2026-11-23 勤労感謝の日");
+    assert!(days[2]["name"].as_str().is_some_and(|n| n.contains("勤労感謝")));
+    let (_, end) = app.get("/api/v1/merchants/shop-a/calendar?from=2026-12-30&days=2", "agent").await?;
+    assert_eq!((end[0]["kind"].as_str(), end[1]["kind"].as_str()), (Some("open"), Some("closed_day")));
+    let (s, j) = app
+        .send(
+            Method::PATCH,
+            "/api/v1/merchants/shop-a",
+            "admin",
+            json!({ "business_hours": { "mon": [{ "open": "18:00", "close": "09:00" }] } }),
+        )
+        .await?;
+    assert_eq!((s, j["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_business_hours")));
+    Ok(())
+}
+
+#[tokio::test]
+async fn health_readiness_metrics_and_the_openapi_document() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let (s, h) = app.call(Method::GET, "/healthz", None, None).await?;
+    assert_eq!((s, h["status"].as_str()), (StatusCode::OK, Some("ok")));
+    let (s, r) = app.call(Method::GET, "/readyz", None, None).await?;
+    assert_eq!((s, r["status"].as_str()), (StatusCode::OK, Some("ready")));
+    app.get("/api/v1/me", "agent").await?;
+    let metrics = app.client.get(format!("{}/metrics", app.base)).send().await?.text().await?;
+    assert!(metrics.contains("madoguchi_http_requests_total"), "{metrics}");
+    assert!(metrics.contains("route=\"/api/v1/me\""), "{metrics}");
+    let (_, doc) = app.call(Method::GET, "/api/openapi.json", None, None).await?;
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    for path in [
+        "/api/v1/conversations",
+        "/api/v1/customers/lookup",
+        "/api/v1/orders/bulk",
+        "/api/v1/audit-events",
+        "/metrics",
+        "/api/openapi.json",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path} documented");
+    }
+    assert!(doc["components"]["schemas"].get("Conversation").is_some());
+    assert!(doc["components"]["securitySchemes"].get("bearer").is_some());
+    Ok(())
+}
+
+#[tokio::test]
+async fn readiness_fails_when_the_database_is_gone() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    app.store.close().await;
+    let (s, r) = app.call(Method::GET, "/readyz", None, None).await?;
+    assert_eq!((s, r["status"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("database_unreachable")));
+    // Requests that need the database fail as opaque 500s, without internals.
+    let (s, j) = app.get("/api/v1/me", "agent").await?;
+    assert_eq!((s, j["code"].as_str()), (StatusCode::INTERNAL_SERVER_ERROR, Some("internal_error")));
+    assert!(!j.to_string().to_lowercase().contains("sqlx") && !j.to_string().contains("pool"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn merging_customers_through_the_api() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let (_, other) = app
+        .send(
+            Method::POST,
+            "/api/v1/customers",
+            "agent",
+            json!({ "merchant": "shop-a", "identities": [{ "kind": "email", "value": "dup@example.com" }] }),
+        )
+        .await?;
+    let other_id = other["id"].as_str().unwrap_or_default().to_owned();
+    let (s, conv) = app
+        .send(
+            Method::POST,
+            "/api/v1/conversations",
+            "agent",
+            json!({ "merchant": "shop-a", "channel": "email", "customer_id": other_id }),
+        )
+        .await?;
+    assert_eq!(s, StatusCode::CREATED);
+    let (s, merged) = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/customers/{}/merge", app.a.customer),
+            "agent",
+            json!({ "from": other_id }),
+        )
+        .await?;
+    assert_eq!(s, StatusCode::OK, "{merged}");
+    assert_eq!(merged["identities"].as_array().map(Vec::len), Some(2));
+    let (_, moved) =
+        app.get(&format!("/api/v1/conversations/{}", conv["id"].as_str().unwrap_or_default()), "agent").await?;
+    assert_eq!(moved["conversation"]["customer_id"].as_str(), Some(app.a.customer.to_string().as_str()));
+    let (s, _) = app.get(&format!("/api/v1/customers/{other_id}"), "agent").await?;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/customers/{}/merge", app.a.customer),
+            "merchant_staff",
+            json!({ "from": app.a.customer }),
+        )
+        .await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    Ok(())
+}
