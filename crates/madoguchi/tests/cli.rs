@@ -1,0 +1,256 @@
+//! The `madoguchi` binary end to end: the demo command on an empty data folder, a restart,
+//! `user add` then sign-in, `config example`, `migrate`, and the demo on PostgreSQL.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_madoguchi");
+
+/// A running `madoguchi` process, killed when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(data_dir: &Path, args: &[&str], envs: &[(&str, &str)]) -> anyhow::Result<Running> {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env("MADOGUCHI_DATA_DIR", data_dir)
+        .env("MADOGUCHI_BIND", "127.0.0.1:0")
+        .env("MADOGUCHI_LOG", "warn")
+        .env_remove("MADOGUCHI_DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    Ok(Running(cmd.spawn()?))
+}
+
+/// Waits for the demo's credentials file with a base URL other than `previous`.
+fn wait_for_credentials(data_dir: &Path, previous: Option<&str>) -> anyhow::Result<Value> {
+    let path = data_dir.join("demo-credentials.json");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok(bytes) = std::fs::read(&path) {
+            if let Ok(v) = serde_json::from_slice::<Value>(&bytes) {
+                if v["base_url"].as_str() != previous {
+                    return Ok(v);
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    anyhow::bail!("no demo-credentials.json after 60 s")
+}
+
+async fn get(base: &str, path: &str, token: &str) -> anyhow::Result<(u16, Value)> {
+    let resp = reqwest::Client::new().get(format!("{base}{path}")).bearer_auth(token).send().await?;
+    Ok((resp.status().as_u16(), resp.json().await.unwrap_or(Value::Null)))
+}
+
+/// Counts every item of a paginated list.
+async fn count_all(base: &str, path: &str, token: &str) -> anyhow::Result<Vec<Value>> {
+    let mut items = Vec::new();
+    let sep = if path.contains('?') { '&' } else { '?' };
+    let mut url = format!("{path}{sep}limit=200");
+    loop {
+        let (status, page) = get(base, &url, token).await?;
+        anyhow::ensure!(status == 200, "GET {url}: {status} {page}");
+        items.extend(page["items"].as_array().cloned().unwrap_or_default());
+        match page["next_cursor"].as_str() {
+            Some(c) => url = format!("{path}{sep}limit=200&cursor={c}"),
+            None => return Ok(items),
+        }
+    }
+}
+
+fn token_of<'a>(creds: &'a Value, role: &str) -> &'a str {
+    creds["users"]
+        .as_array()
+        .and_then(|u| u.iter().find(|u| u["role"] == role))
+        .and_then(|u| u["api_token"].as_str())
+        .unwrap_or("")
+}
+
+async fn check_demo(creds: &Value) -> anyhow::Result<()> {
+    let base = creds["base_url"].as_str().unwrap_or_default();
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    let merchants = creds["merchants"].as_array().cloned().unwrap_or_default();
+    assert_eq!(merchants.len(), 2);
+    for m in &merchants {
+        for key in ["id", "slug", "name"] {
+            assert!(m[key].as_str().is_some_and(|s| !s.is_empty()), "merchant {key}");
+        }
+    }
+    let users = creds["users"].as_array().cloned().unwrap_or_default();
+    let roles: std::collections::BTreeSet<&str> = users.iter().filter_map(|u| u["role"].as_str()).collect();
+    assert_eq!(roles, ["admin", "agent", "merchant_admin", "merchant_staff", "supervisor"].into_iter().collect());
+    for u in &users {
+        assert!(u["login"].is_string() && u["password"].is_string() && u["merchants"].is_array());
+        let (status, me) = get(base, "/api/v1/me", u["api_token"].as_str().unwrap_or_default()).await?;
+        assert_eq!(status, 200, "token of {}", u["login"]);
+        assert_eq!(me["login"], u["login"]);
+    }
+
+    let admin = token_of(creds, "admin");
+    for m in &merchants {
+        let slug = m["slug"].as_str().unwrap_or_default();
+        let customers = count_all(base, &format!("/api/v1/customers?merchant={slug}"), admin).await?;
+        assert!((45..=60).contains(&customers.len()), "{slug}: {} customers", customers.len());
+        assert!(customers.iter().all(|c| c["name_kana"].as_str().is_some_and(|k| !k.is_empty())));
+        let orders = count_all(base, &format!("/api/v1/orders?merchant={slug}"), admin).await?;
+        assert!(orders.len() >= 50, "{slug}: {} orders", orders.len());
+        assert!(orders.iter().any(|o| o["shipments"][0]["tracking_number"].is_string()));
+        let convs = count_all(base, &format!("/api/v1/conversations?merchant={slug}"), admin).await?;
+        assert!((180..=220).contains(&convs.len()), "{slug}: {} conversations", convs.len());
+        let channels: std::collections::BTreeSet<&str> = convs.iter().filter_map(|c| c["channel"].as_str()).collect();
+        assert!(channels.len() >= 5, "{slug}: channels {channels:?}");
+        let statuses: std::collections::BTreeSet<&str> = convs.iter().filter_map(|c| c["status"].as_str()).collect();
+        assert!(statuses.len() >= 4, "{slug}: statuses {statuses:?}");
+    }
+    // A merchant's staff sees only their shop.
+    let staff = token_of(creds, "merchant_staff");
+    let (_, visible) = get(base, "/api/v1/merchants", staff).await?;
+    assert_eq!(visible["items"].as_array().map(Vec::len), Some(1));
+    Ok(())
+}
+
+#[tokio::test]
+async fn demo_on_an_empty_data_folder_then_restart() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("data");
+    let creds = {
+        let _server = spawn(&data, &["demo"], &[])?;
+        let creds = wait_for_credentials(&data, None)?;
+        check_demo(&creds).await?;
+        creds
+    };
+    // A restart keeps the data and the logins, with the new address.
+    let _server = spawn(&data, &["demo"], &[])?;
+    let again = wait_for_credentials(&data, creds["base_url"].as_str())?;
+    assert_eq!(again["users"], creds["users"]);
+    assert_eq!(again["merchants"], creds["merchants"]);
+    let base = again["base_url"].as_str().unwrap_or_default();
+    let convs = count_all(base, "/api/v1/conversations", token_of(&again, "admin")).await?;
+    assert!((360..=440).contains(&convs.len()), "not seeded twice: {}", convs.len());
+    Ok(())
+}
+
+#[tokio::test]
+async fn demo_on_postgresql() -> anyhow::Result<()> {
+    let Ok(url) = std::env::var("MADOGUCHI_TEST_DATABASE_URL") else {
+        anyhow::ensure!(
+            std::env::var("MADOGUCHI_TEST_SKIP_POSTGRES").as_deref() == Ok("1"),
+            "set MADOGUCHI_TEST_DATABASE_URL (or MADOGUCHI_TEST_SKIP_POSTGRES=1 to skip PostgreSQL knowingly)"
+        );
+        return Ok(());
+    };
+    let schema = format!("t_{}", uuid_like());
+    let setup = madoguchi_store::Store::connect_postgres_schema(&url, &schema).await?;
+    setup.close().await;
+    let sep = if url.contains('?') { '&' } else { '?' };
+    let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+    let dir = tempfile::tempdir()?;
+    {
+        let _server = spawn(dir.path(), &["demo"], &[("MADOGUCHI_DATABASE_URL", &scoped)])?;
+        let creds = wait_for_credentials(dir.path(), None)?;
+        check_demo(&creds).await?;
+    }
+    let admin = madoguchi_store::Store::connect(&url).await?;
+    admin.drop_schema_for_tests(&schema).await?;
+    Ok(())
+}
+
+fn uuid_like() -> String {
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or_default();
+    format!("{nanos:x}{}", std::process::id())
+}
+
+fn run(data: &Path, args: &[&str], stdin: Option<&str>) -> anyhow::Result<(bool, String, String)> {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("MADOGUCHI_DATA_DIR", data)
+        .env("MADOGUCHI_LOG", "warn")
+        .env_remove("MADOGUCHI_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    if let (Some(input), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        pipe.write_all(input.as_bytes())?;
+    }
+    let out = child.wait_with_output()?;
+    Ok((out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into()))
+}
+
+#[tokio::test]
+async fn user_add_bootstraps_an_admin_who_can_sign_in() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data: PathBuf = dir.path().join("data");
+    let (ok, out, err) = run(&data, &["migrate"], None)?;
+    assert!(ok, "{out}{err}");
+    let (ok, out, err) =
+        run(&data, &["user", "add", "--login", "Boss", "--password-stdin"], Some("a-long-passphrase\n"))?;
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("created boss (admin)"), "{out}");
+    let (ok, _, err) =
+        run(&data, &["user", "add", "--login", "boss", "--password-stdin"], Some("a-long-passphrase\n"))?;
+    assert!(!ok && err.contains("already used"), "{err}");
+    let (ok, _, err) = run(&data, &["user", "add", "--login", "weak", "--password-stdin"], Some("short\n"))?;
+    assert!(!ok && err.contains("at least"), "{err}");
+
+    let port = free_port()?;
+    let bind = format!("127.0.0.1:{port}");
+    let _server = spawn(&data, &["serve"], &[("MADOGUCHI_BIND", &bind)])?;
+    let base = format!("http://{bind}");
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "server did not become ready");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let resp = client
+        .post(format!("{base}/api/v1/auth/tokens"))
+        .json(&serde_json::json!({ "login": "boss", "password": "a-long-passphrase" }))
+        .send()
+        .await?;
+    assert_eq!(resp.status().as_u16(), 201);
+    let token: Value = resp.json().await?;
+    let (status, me) = get(&base, "/api/v1/me", token["token"].as_str().unwrap_or_default()).await?;
+    assert_eq!((status, me["role"].as_str()), (200, Some("admin")));
+    Ok(())
+}
+
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+#[test]
+fn config_example_lists_every_setting_and_bad_files_fail() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (ok, out, _) = run(dir.path(), &["config", "example"], None)?;
+    assert!(ok);
+    for key in ["bind", "data_dir", "database_url", "log", "log_format", "max_body_bytes", "MADOGUCHI_BIND"] {
+        assert!(out.contains(key), "{key} in example");
+    }
+    let file = dir.path().join("m.toml");
+    std::fs::write(&file, out)?;
+    let (ok, _, err) = run(dir.path(), &["--config", file.to_str().unwrap_or_default(), "migrate"], None)?;
+    assert!(ok, "the example is a valid settings file: {err}");
+    std::fs::write(&file, "bindd = \"x\"\n")?;
+    let (ok, _, err) = run(dir.path(), &["--config", file.to_str().unwrap_or_default(), "migrate"], None)?;
+    assert!(!ok && err.contains("bindd"), "{err}");
+    Ok(())
+}
