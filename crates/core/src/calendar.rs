@@ -167,10 +167,10 @@ impl BusinessCalendar<'_> {
         if let Some((_, label)) = self.closed_days.iter().find(|(d, _)| *d == date) {
             return DayStatus::ClosedDay { label: label.clone() };
         }
-        if self.hours.closed_on_national_holidays {
-            if let Some(name) = national_holiday(date) {
-                return DayStatus::NationalHoliday { name };
-            }
+        if self.hours.closed_on_national_holidays
+            && let Some(name) = national_holiday(date)
+        {
+            return DayStatus::NationalHoliday { name };
         }
         let intervals = self.hours.day(date.weekday()).to_vec();
         if intervals.is_empty() { DayStatus::WeeklyClosed } else { DayStatus::Open { intervals } }

@@ -38,12 +38,11 @@ fn wait_for_credentials(data_dir: &Path, previous: Option<&str>) -> anyhow::Resu
     let path = data_dir.join("demo-credentials.json");
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline {
-        if let Ok(bytes) = std::fs::read(&path) {
-            if let Ok(v) = serde_json::from_slice::<Value>(&bytes) {
-                if v["base_url"].as_str() != previous {
-                    return Ok(v);
-                }
-            }
+        if let Ok(bytes) = std::fs::read(&path)
+            && let Ok(v) = serde_json::from_slice::<Value>(&bytes)
+            && v["base_url"].as_str() != previous
+        {
+            return Ok(v);
         }
         std::thread::sleep(Duration::from_millis(50));
     }

@@ -416,7 +416,7 @@ struct SeededCustomer {
 
 /// Seeds the demo data set into an empty store and returns the logins (without base URL).
 pub async fn seed(store: &Store, base_url: &str) -> anyhow::Result<Credentials> {
-    let mut rng = ChaCha8Rng::seed_from_u64(2026_11_22);
+    let mut rng = ChaCha8Rng::seed_from_u64(20_261_122);
     let t0 = now();
     let t0_clock = std::time::Instant::now();
     let mut merchants = Vec::new();

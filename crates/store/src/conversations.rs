@@ -690,10 +690,10 @@ impl Store {
             after.subject = Some(s);
         }
         if let Some(c) = ch.customer_id.filter(|c| *c != before.customer_id) {
-            if let Some(cid) = c {
-                if merchant_of_customer(&mut tx, scope, cid).await? != m {
-                    return Err(StoreError::NotFound);
-                }
+            if let Some(cid) = c
+                && merchant_of_customer(&mut tx, scope, cid).await? != m
+            {
+                return Err(StoreError::NotFound);
             }
             events.push((EventKind::CustomerLinked, serde_json::json!({ "from": before.customer_id, "to": c })));
             after.customer_id = c;

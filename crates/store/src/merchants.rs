@@ -143,10 +143,10 @@ impl Store {
     /// Resolves an id-or-slug to an id within the scope.
     pub async fn resolve_merchant(&self, scope: &Scope, key: &str) -> Result<MerchantId> {
         let key = parse_key(key);
-        if let MerchantKey::Id(id) = key {
-            if !scope.allows(id) {
-                return Err(StoreError::NotFound);
-            }
+        if let MerchantKey::Id(id) = key
+            && !scope.allows(id)
+        {
+            return Err(StoreError::NotFound);
         }
         let id: Option<Uuid> = on_pool!(self, p => match key {
             MerchantKey::Id(id) => sqlx::query_scalar("SELECT id FROM merchants WHERE id = $1").bind(id.0).fetch_optional(p).await,

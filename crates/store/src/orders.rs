@@ -220,10 +220,10 @@ async fn upsert_order_tx(
     merchant: MerchantId,
     o: &NewOrder,
 ) -> Result<(OrderId, UpsertOutcome)> {
-    if let Some(c) = o.customer_id {
-        if merchant_of_customer(tx, scope, c).await? != merchant {
-            return Err(StoreError::NotFound);
-        }
+    if let Some(c) = o.customer_id
+        && merchant_of_customer(tx, scope, c).await? != merchant
+    {
+        return Err(StoreError::NotFound);
     }
     let total = o.total_amount.unwrap_or(0);
     let t = now();

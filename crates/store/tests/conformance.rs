@@ -395,7 +395,7 @@ async fn merging_customers_moves_history() -> Result<()> {
         let line = normalize(IdentityKind::Line, "U0123456789abcdef0123456789abcdef")?;
         let mut py = profile("さとう");
         py.notes = Some("LINEから".into());
-        let y = s.create_customer(&Scope::All, None, a, &py, &[line.clone()]).await?;
+        let y = s.create_customer(&Scope::All, None, a, &py, std::slice::from_ref(&line)).await?;
         let mut cr = conv(a, Channel::Line);
         cr.customer_id = Some(y.id);
         let c = s.create_conversation(&Scope::All, None, &cr).await?;
