@@ -11,6 +11,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 use tokio::net::TcpListener;
 
+mod bench;
+
 #[derive(Parser)]
 #[command(name = "madoguchi", version, about = "Contact centre for Japanese e-commerce shops")]
 struct Cli {
@@ -38,6 +40,22 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Measure first start and API latency on a throw-away copy of the demo data; prints a
+    /// Markdown report.
+    Bench {
+        /// Requests per measured call.
+        #[arg(long, default_value_t = 500)]
+        requests: usize,
+        /// Requests in flight in the concurrent runs.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// Measure on this PostgreSQL server (a schema of its own, dropped afterwards).
+        #[arg(long, value_name = "URL")]
+        postgres: Option<String>,
+        /// Also write the report to this file.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -85,6 +103,14 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::User { command: UserCommand::Add { login, role, display_name, merchants, password_stdin } } => {
             add_user(&settings, login, &role, display_name, merchants, password_stdin).await
+        }
+        Command::Bench { requests, concurrency, postgres, out } => {
+            let report = bench::run(bench::BenchOptions { requests, concurrency, postgres }).await?;
+            print!("{report}");
+            if let Some(path) = out {
+                std::fs::write(&path, &report).with_context(|| format!("writing {}", path.display()))?;
+            }
+            Ok(())
         }
         Command::Config { .. } => Ok(()),
     }
