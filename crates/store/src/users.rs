@@ -81,6 +81,16 @@ async fn write_memberships(tx: &mut Tx, user: UserId, merchants: &[MerchantId]) 
     Ok(())
 }
 
+/// The merchant a user record belongs to for the audit log: merchant staff belong to one;
+/// desk users serving several shops are desk-wide records, read by admins only (so one shop's
+/// admin never learns which other shops a desk user serves).
+fn single(merchants: &[MerchantId]) -> Option<MerchantId> {
+    match merchants {
+        [one] => Some(*one),
+        _ => None,
+    }
+}
+
 /// How long a token's `last_used_at` may lag: writing it on every request would make every read
 /// a write.
 const LAST_USED_GRANULARITY: Duration = Duration::minutes(5);
@@ -152,7 +162,7 @@ impl Store {
         audit::record(
             &mut tx,
             NewAuditEvent {
-                merchant_id: u.merchants.first().copied(),
+                merchant_id: single(&u.merchants),
                 actor_user_id: actor,
                 action: AuditAction::Create,
                 subject_type: SubjectType::User,
@@ -176,7 +186,7 @@ impl Store {
     /// a merchant with them.
     pub async fn get_user(&self, scope: &Scope, me: UserId, id: UserId) -> Result<User> {
         let user = self.get_user_unscoped(id).await?;
-        if visible(scope, me, &user) { Ok(user) } else { Err(StoreError::NotFound) }
+        if visible(scope, me, &user) { Ok(within(scope, me, user)) } else { Err(StoreError::NotFound) }
     }
 
     pub async fn list_users(&self, scope: &Scope, me: UserId, page: PageRequest) -> Result<Page<User>> {
@@ -197,7 +207,7 @@ impl Store {
             push_page!(qb, "id", page);
             qb.build_query_as().fetch_all(p).await
         })?;
-        let users = self.users_from_rows(rows).await?;
+        let users = self.users_from_rows(rows).await?.into_iter().map(|u| within(scope, me, u)).collect();
         Ok(Page::from_rows(users, page.limit, |u: &User| u.id.0))
     }
 
@@ -229,7 +239,7 @@ impl Store {
         audit::record(
             &mut tx,
             NewAuditEvent {
-                merchant_id: before.merchants.first().copied(),
+                merchant_id: single(&before.merchants),
                 actor_user_id: Some(me),
                 action: AuditAction::Update,
                 subject_type: SubjectType::User,
@@ -352,6 +362,15 @@ impl Store {
         }
         Ok(Some(self.get_user_unscoped(UserId(hit.user_id)).await?))
     }
+}
+
+/// Another user's memberships are shown only as far as the caller's own merchants reach: an
+/// agent who also serves shop B must not reveal shop B to shop A's staff.
+fn within(scope: &Scope, me: UserId, mut user: User) -> User {
+    if user.id != me {
+        user.merchants.retain(|m| scope.allows(*m));
+    }
+    user
 }
 
 /// Admins see everyone; others see themselves and users sharing one of their merchants.

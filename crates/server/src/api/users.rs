@@ -78,9 +78,10 @@ pub async fn issue_token(
     let found = st.store.user_for_login(&login).await?;
     // Verify against a dummy hash when the login is unknown, so timing does not reveal which
     // logins exist.
-    const DUMMY: &str =
-        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$0CL6tsMx1uBB6g9RbV9cRdtT6bd7d6D1xGS1+V/EC1E";
-    let hash = found.as_ref().map_or_else(|| DUMMY.to_owned(), |(_, h)| h.clone());
+    let hash = match &found {
+        Some((_, h)) => h.clone(),
+        None => dummy_hash().await?,
+    };
     let ok = verify_password(req.password.clone(), hash).await;
     let Some((u, _)) = found.filter(|_| ok) else { return Err(bad()) };
     let label =
@@ -88,6 +89,12 @@ pub async fn issue_token(
     let (secret, hash) = new_token();
     let meta = st.store.create_token(u.id, u.id, &label, &hash).await?;
     Ok(created(IssuedToken { token: secret, meta }))
+}
+
+/// A real argon2id hash of a random password, made once, to verify against for unknown logins.
+async fn dummy_hash() -> ApiResult<String> {
+    static DUMMY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    DUMMY.get_or_try_init(|| async { hash_password(new_token().0).await }).await.cloned().map_err(ApiError::internal)
 }
 
 /// The caller.

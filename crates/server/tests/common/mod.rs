@@ -186,6 +186,8 @@ impl TestApp {
             ("supervisor", Role::Supervisor, vec![a.id]),
             ("agent", Role::Agent, vec![a.id]),
             ("merchant_admin", Role::MerchantAdmin, vec![a.id]),
+            // A desk agent serving both shops: A's people must not learn about B through them.
+            ("shared_agent", Role::Agent, vec![a.id, b.id]),
         ] {
             let u = store
                 .create_user(
