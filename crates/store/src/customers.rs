@@ -38,6 +38,23 @@ struct IdentityRow {
     display: String,
 }
 
+fn customer_audit(
+    merchant: MerchantId,
+    actor: Option<UserId>,
+    action: AuditAction,
+    id: CustomerId,
+    details: serde_json::Value,
+) -> NewAuditEvent {
+    NewAuditEvent {
+        merchant_id: Some(merchant),
+        actor_user_id: actor,
+        action,
+        subject_type: SubjectType::Customer,
+        subject_id: id.to_string(),
+        details,
+    }
+}
+
 /// Filters for listing customers.
 #[derive(Debug, Clone, Default)]
 pub struct CustomerFilter {
@@ -128,14 +145,7 @@ pub(crate) async fn insert_customer(
     write_tags(tx, id, &p.tags).await?;
     audit::record(
         tx,
-        NewAuditEvent {
-            merchant_id: Some(merchant),
-            actor_user_id: actor,
-            action: AuditAction::Create,
-            subject_type: SubjectType::Customer,
-            subject_id: id.to_string(),
-            details: serde_json::json!({ "identities": identities.len() }),
-        },
+        customer_audit(merchant, actor, AuditAction::Create, id, serde_json::json!({ "identities": identities.len() })),
     )
     .await?;
     Ok(id)
@@ -354,14 +364,13 @@ impl Store {
         insert_identity(&mut tx, merchant, id, identity).await?;
         audit::record(
             &mut tx,
-            NewAuditEvent {
-                merchant_id: Some(merchant),
-                actor_user_id: actor,
-                action: AuditAction::Update,
-                subject_type: SubjectType::Customer,
-                subject_id: id.to_string(),
-                details: serde_json::json!({ "identity_added": identity.kind }),
-            },
+            customer_audit(
+                merchant,
+                actor,
+                AuditAction::Update,
+                id,
+                serde_json::json!({ "identity_added": identity.kind }),
+            ),
         )
         .await?;
         tx.commit().await?;
@@ -387,14 +396,7 @@ impl Store {
         let kind = kind.ok_or(StoreError::NotFound)?;
         audit::record(
             &mut tx,
-            NewAuditEvent {
-                merchant_id: Some(merchant),
-                actor_user_id: actor,
-                action: AuditAction::Update,
-                subject_type: SubjectType::Customer,
-                subject_id: id.to_string(),
-                details: serde_json::json!({ "identity_removed": kind }),
-            },
+            customer_audit(merchant, actor, AuditAction::Update, id, serde_json::json!({ "identity_removed": kind })),
         )
         .await?;
         tx.commit().await?;
@@ -419,18 +421,7 @@ impl Store {
             ));
         }
         on_db!(&mut tx, c => sqlx::query("DELETE FROM customers WHERE id = $1").bind(id.0).execute(&mut *c).await.map(|r| r.rows_affected()))?;
-        audit::record(
-            &mut tx,
-            NewAuditEvent {
-                merchant_id: Some(merchant),
-                actor_user_id: actor,
-                action: AuditAction::Delete,
-                subject_type: SubjectType::Customer,
-                subject_id: id.to_string(),
-                details: serde_json::json!({}),
-            },
-        )
-        .await?;
+        audit::record(&mut tx, customer_audit(merchant, actor, AuditAction::Delete, id, serde_json::json!({}))).await?;
         tx.commit().await
     }
 
@@ -504,14 +495,7 @@ impl Store {
         write_tags(&mut tx, into, &tags).await?;
         audit::record(
             &mut tx,
-            NewAuditEvent {
-                merchant_id: Some(a.merchant_id),
-                actor_user_id: actor,
-                action: AuditAction::Merge,
-                subject_type: SubjectType::Customer,
-                subject_id: into.to_string(),
-                details: serde_json::json!({ "merged_from": from }),
-            },
+            customer_audit(a.merchant_id, actor, AuditAction::Merge, into, serde_json::json!({ "merged_from": from })),
         )
         .await?;
         tx.commit().await?;
