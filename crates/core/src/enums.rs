@@ -27,6 +27,7 @@ macro_rules! string_enum {
         }
     };
 }
+pub(crate) use string_enum;
 
 string_enum!(
     /// What a staff user may do. Desk roles see the merchants they are members of (admin sees
