@@ -175,8 +175,7 @@ mod tests {
 
     #[test]
     fn a_late_night_desk_counts_across_midnight() {
-        let mut hours = BusinessHours::default();
-        hours.closed_on_national_holidays = false;
+        let mut hours = BusinessHours { closed_on_national_holidays: false, ..BusinessHours::default() };
         for d in [
             &mut hours.mon,
             &mut hours.tue,
