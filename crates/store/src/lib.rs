@@ -15,6 +15,7 @@ pub mod customers;
 pub mod merchants;
 pub mod orders;
 pub mod schema;
+pub mod sessions;
 pub mod users;
 
 pub use error::{Result, StoreError};

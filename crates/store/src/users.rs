@@ -236,6 +236,10 @@ impl Store {
             // A deactivated user's tokens stop working at once.
             on_db!(&mut tx, c => sqlx::query("DELETE FROM api_tokens WHERE user_id = $1").bind(id.0).execute(&mut *c).await.map(|r| r.rows_affected()))?;
         }
+        if ch.active == Some(false) || ch.password_hash.is_some() {
+            // Signed-in consoles end too: a changed password logs out every other browser.
+            on_db!(&mut tx, c => sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id.0).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        }
         audit::record(
             &mut tx,
             NewAuditEvent {

@@ -708,3 +708,53 @@ async fn every_change_is_audited_and_the_log_is_scoped() -> Result<()> {
     })
     .await
 }
+
+#[tokio::test]
+async fn sessions_expire_slide_and_end_with_the_user() -> Result<()> {
+    use madoguchi_store::sessions::SessionLifetime;
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        let u = s
+            .create_user(
+                None,
+                NewUserRecord {
+                    login: "agent".into(),
+                    display_name: "佐藤".into(),
+                    role: Role::Agent,
+                    password_hash: "x".into(),
+                    merchants: vec![a],
+                },
+            )
+            .await?;
+        let life = SessionLifetime { idle: chrono::Duration::hours(2), absolute: chrono::Duration::hours(12) };
+        s.create_session("hash-1", u.id, "csrf-1", life).await?;
+        let got = s.session("hash-1", life).await?.expect("live session");
+        assert_eq!((got.user.id, got.csrf_token.as_str()), (u.id, "csrf-1"));
+        assert!(s.session("hash-2", life).await?.is_none());
+        // A zero idle time means already expired.
+        let gone = SessionLifetime { idle: chrono::Duration::zero(), absolute: chrono::Duration::hours(12) };
+        s.create_session("hash-3", u.id, "csrf-3", gone).await?;
+        assert!(s.session("hash-3", life).await?.is_none());
+        // Changing the password ends every session.
+        s.update_user(&Scope::All, u.id, u.id, UserChange { password_hash: Some("y".into()), ..Default::default() })
+            .await?;
+        assert!(s.session("hash-1", life).await?.is_none());
+        s.create_session("hash-4", u.id, "csrf-4", life).await?;
+        s.delete_session("hash-4").await?;
+        assert!(s.session("hash-4", life).await?.is_none());
+
+        let since = now() - chrono::Duration::minutes(15);
+        for _ in 0..3 {
+            s.record_login_attempt("agent", "10.0.0.1", false).await?;
+        }
+        s.record_login_attempt("agent", "10.0.0.2", true).await?;
+        s.record_login_attempt("other", "10.0.0.1", false).await?;
+        let (by_login, by_addr, oldest) = s.recent_login_failures("agent", "10.0.0.1", since).await?;
+        assert_eq!((by_login, by_addr), (3, 4));
+        assert!(oldest.is_some_and(|o| o > since));
+        s.prune_sessions(now() + chrono::Duration::seconds(1)).await?;
+        assert_eq!(s.recent_login_failures("agent", "10.0.0.1", since).await?.0, 0);
+        Ok(())
+    })
+    .await
+}
