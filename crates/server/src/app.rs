@@ -74,7 +74,8 @@ pub fn router(state: AppState) -> Router {
     let (api, openapi) = crate::api::routes().split_for_parts();
     crate::api::system::OPENAPI.get_or_init(|| serde_json::to_value(&openapi).unwrap_or_default());
     let body_limit = state.settings.max_body_bytes;
-    api.fallback(not_found)
+    api.merge(crate::web::routes())
+        .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(middleware::from_fn(track))
@@ -92,7 +93,7 @@ pub async fn launch(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let app = router(state);
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
     Ok(())
 }

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod sanitize;
 pub mod settings;
 pub mod telemetry;
+pub mod web;
 
 pub use app::{AppState, launch, router};
 pub use settings::Settings;

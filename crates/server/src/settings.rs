@@ -23,6 +23,12 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// A console session ends after this many minutes without a request.
+    pub session_idle_minutes: u32,
+    /// …and after this many hours in any case (a long shift).
+    pub session_absolute_hours: u32,
+    /// Mark cookies `Secure` (set when the console is served over HTTPS).
+    pub cookie_secure: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,13 +47,26 @@ impl Default for Settings {
             log: "info".into(),
             log_format: LogFormat::Text,
             max_body_bytes: 1024 * 1024,
+            session_idle_minutes: 120,
+            session_absolute_hours: 12,
+            cookie_secure: false,
         }
     }
 }
 
 /// Environment variables read, besides the file. Others with the prefix (for example the test
 /// suite's `MADOGUCHI_TEST_*`) are not settings and are left alone.
-const ENV_KEYS: &[&str] = &["bind", "data_dir", "database_url", "log", "log_format", "max_body_bytes"];
+const ENV_KEYS: &[&str] = &[
+    "bind",
+    "data_dir",
+    "database_url",
+    "log",
+    "log_format",
+    "max_body_bytes",
+    "session_idle_minutes",
+    "session_absolute_hours",
+    "cookie_secure",
+];
 
 impl Settings {
     /// Loads defaults → `file` → environment.
@@ -67,6 +86,14 @@ impl Settings {
         match self.database_url.as_deref().map(str::trim) {
             Some(u) if !u.is_empty() => u.to_owned(),
             _ => format!("sqlite://{}", self.data_dir.join("madoguchi.db").display()),
+        }
+    }
+
+    /// Console session lifetime.
+    pub fn session_lifetime(&self) -> madoguchi_store::sessions::SessionLifetime {
+        madoguchi_store::sessions::SessionLifetime {
+            idle: chrono::Duration::minutes(i64::from(self.session_idle_minutes)),
+            absolute: chrono::Duration::hours(i64::from(self.session_absolute_hours)),
         }
     }
 
@@ -101,11 +128,25 @@ log_format = "text"
 # Largest request body accepted, in bytes. Larger requests get 413.
 # env: MADOGUCHI_MAX_BODY_BYTES
 max_body_bytes = {max_body}
+
+# A console session ends after this many minutes without a request…
+# env: MADOGUCHI_SESSION_IDLE_MINUTES
+session_idle_minutes = {idle}
+
+# …and after this many hours in any case.
+# env: MADOGUCHI_SESSION_ABSOLUTE_HOURS
+session_absolute_hours = {absolute}
+
+# Mark cookies Secure: set to true when the console is served over HTTPS.
+# env: MADOGUCHI_COOKIE_SECURE
+cookie_secure = false
 "#,
             bind = d.bind,
             data_dir = d.data_dir.display(),
             log = d.log,
             max_body = d.max_body_bytes,
+            idle = d.session_idle_minutes,
+            absolute = d.session_absolute_hours,
         )
     }
 }
@@ -120,6 +161,9 @@ impl fmt::Debug for Settings {
             .field("log", &self.log)
             .field("log_format", &self.log_format)
             .field("max_body_bytes", &self.max_body_bytes)
+            .field("session_idle_minutes", &self.session_idle_minutes)
+            .field("session_absolute_hours", &self.session_absolute_hours)
+            .field("cookie_secure", &self.cookie_secure)
             .finish()
     }
 }

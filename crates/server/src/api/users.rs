@@ -92,7 +92,7 @@ pub async fn issue_token(
 }
 
 /// A real argon2id hash of a random password, made once, to verify against for unknown logins.
-async fn dummy_hash() -> ApiResult<String> {
+pub async fn dummy_hash() -> ApiResult<String> {
     static DUMMY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
     DUMMY.get_or_try_init(|| async { hash_password(new_token().0).await }).await.cloned().map_err(ApiError::internal)
 }

@@ -1,0 +1,214 @@
+//! Screen texts in Japanese (the default) and English. Every text is a field, so a missing
+//! translation does not compile.
+
+use axum::http::HeaderMap;
+use axum_extra::extract::CookieJar;
+use madoguchi_core::enums::{Channel, ConversationStatus, Priority, Role};
+
+pub const LANG_COOKIE: &str = "madoguchi_lang";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Ja,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Ja => "ja",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s {
+            "ja" => Some(Lang::Ja),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+
+    /// The cookie's choice, else Japanese unless the browser prefers English over Japanese.
+    pub fn from_request(jar: &CookieJar, headers: &HeaderMap) -> Lang {
+        if let Some(l) = jar.get(LANG_COOKIE).and_then(|c| Lang::parse(c.value())) {
+            return l;
+        }
+        let accept = headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let first = accept.split(',').next().unwrap_or("").trim().to_ascii_lowercase();
+        if first.starts_with("en") { Lang::En } else { Lang::Ja }
+    }
+
+    pub fn t(self) -> &'static Texts {
+        match self {
+            Lang::Ja => &JA,
+            Lang::En => &EN,
+        }
+    }
+}
+
+pub struct Texts {
+    pub product: &'static str,
+    pub sign_in: &'static str,
+    pub login: &'static str,
+    pub password: &'static str,
+    pub sign_out: &'static str,
+    pub bad_credentials: &'static str,
+    /// `{minutes}` is replaced.
+    pub locked: &'static str,
+    pub too_many_from_address: &'static str,
+    pub form_expired: &'static str,
+    pub session_ended: &'static str,
+    pub inbox: &'static str,
+    pub view_mine: &'static str,
+    pub view_unassigned: &'static str,
+    pub view_all: &'static str,
+    pub col_number: &'static str,
+    pub col_merchant: &'static str,
+    pub col_channel: &'static str,
+    pub col_status: &'static str,
+    pub col_priority: &'static str,
+    pub col_subject: &'static str,
+    pub col_updated: &'static str,
+    pub no_conversations: &'static str,
+    pub no_subject: &'static str,
+    pub next_page: &'static str,
+}
+
+const JA: Texts = Texts {
+    product: "窓口 Madoguchi",
+    sign_in: "ログイン",
+    login: "ログインID",
+    password: "パスワード",
+    sign_out: "ログアウト",
+    bad_credentials: "ログインIDまたはパスワードが正しくありません。",
+    locked: "ログインに続けて失敗したため、このIDは一時的にロックされています。{minutes}分後にもう一度お試しください。",
+    too_many_from_address: "この端末からのログイン失敗が多すぎます。しばらくしてからもう一度お試しください。",
+    form_expired: "画面の有効期限が切れました。もう一度お試しください。",
+    session_ended: "セッションの有効期限が切れました。もう一度ログインしてください。",
+    inbox: "受信箱",
+    view_mine: "自分の担当",
+    view_unassigned: "未割り当て",
+    view_all: "すべて",
+    col_number: "番号",
+    col_merchant: "ショップ",
+    col_channel: "チャネル",
+    col_status: "状態",
+    col_priority: "優先度",
+    col_subject: "件名",
+    col_updated: "更新",
+    no_conversations: "該当する問い合わせはありません。",
+    no_subject: "（件名なし）",
+    next_page: "次へ",
+};
+
+const EN: Texts = Texts {
+    product: "Madoguchi",
+    sign_in: "Sign in",
+    login: "Login",
+    password: "Password",
+    sign_out: "Sign out",
+    bad_credentials: "The login or password is wrong.",
+    locked: "This login is locked for now after repeated failed sign-ins. Try again in {minutes} minutes.",
+    too_many_from_address: "Too many failed sign-ins from this device. Please try again later.",
+    form_expired: "This form has expired. Please try again.",
+    session_ended: "Your session has ended. Please sign in again.",
+    inbox: "Inbox",
+    view_mine: "Mine",
+    view_unassigned: "Unassigned",
+    view_all: "All",
+    col_number: "No.",
+    col_merchant: "Shop",
+    col_channel: "Channel",
+    col_status: "Status",
+    col_priority: "Priority",
+    col_subject: "Subject",
+    col_updated: "Updated",
+    no_conversations: "No conversations here.",
+    no_subject: "(no subject)",
+    next_page: "Next",
+};
+
+pub fn channel(lang: Lang, c: Channel) -> &'static str {
+    match (lang, c) {
+        (Lang::Ja, Channel::Phone) => "電話",
+        (Lang::Ja, Channel::Email) => "メール",
+        (Lang::Ja, Channel::Chat) => "チャット",
+        (Lang::Ja, Channel::Line) => "LINE",
+        (Lang::Ja, Channel::WebForm) => "フォーム",
+        (Lang::Ja, Channel::Fax) => "FAX",
+        (Lang::Ja, Channel::Postcard) => "はがき",
+        (Lang::Ja, Channel::WalkIn) => "来店",
+        (Lang::Ja, Channel::Other) => "その他",
+        (Lang::En, Channel::Phone) => "Phone",
+        (Lang::En, Channel::Email) => "Email",
+        (Lang::En, Channel::Chat) => "Chat",
+        (Lang::En, Channel::Line) => "LINE",
+        (Lang::En, Channel::WebForm) => "Web form",
+        (Lang::En, Channel::Fax) => "Fax",
+        (Lang::En, Channel::Postcard) => "Postcard",
+        (Lang::En, Channel::WalkIn) => "Walk-in",
+        (Lang::En, Channel::Other) => "Other",
+    }
+}
+
+pub fn status(lang: Lang, s: ConversationStatus) -> &'static str {
+    match (lang, s) {
+        (Lang::Ja, ConversationStatus::New) => "新規",
+        (Lang::Ja, ConversationStatus::Open) => "対応中",
+        (Lang::Ja, ConversationStatus::Pending) => "保留",
+        (Lang::Ja, ConversationStatus::Escalated) => "エスカレーション中",
+        (Lang::Ja, ConversationStatus::Resolved) => "解決済み",
+        (Lang::Ja, ConversationStatus::Closed) => "完了",
+        (Lang::En, ConversationStatus::New) => "New",
+        (Lang::En, ConversationStatus::Open) => "Open",
+        (Lang::En, ConversationStatus::Pending) => "Pending",
+        (Lang::En, ConversationStatus::Escalated) => "Escalated",
+        (Lang::En, ConversationStatus::Resolved) => "Resolved",
+        (Lang::En, ConversationStatus::Closed) => "Closed",
+    }
+}
+
+pub fn priority(lang: Lang, p: Priority) -> &'static str {
+    match (lang, p) {
+        (Lang::Ja, Priority::Low) => "低",
+        (Lang::Ja, Priority::Normal) => "通常",
+        (Lang::Ja, Priority::High) => "高",
+        (Lang::Ja, Priority::Urgent) => "至急",
+        (Lang::En, Priority::Low) => "Low",
+        (Lang::En, Priority::Normal) => "Normal",
+        (Lang::En, Priority::High) => "High",
+        (Lang::En, Priority::Urgent) => "Urgent",
+    }
+}
+
+pub fn role(lang: Lang, r: Role) -> &'static str {
+    match (lang, r) {
+        (Lang::Ja, Role::Admin) => "管理者",
+        (Lang::Ja, Role::Supervisor) => "SV",
+        (Lang::Ja, Role::Agent) => "オペレーター",
+        (Lang::Ja, Role::MerchantAdmin) => "ショップ管理者",
+        (Lang::Ja, Role::MerchantStaff) => "ショップ担当者",
+        (Lang::En, Role::Admin) => "Admin",
+        (Lang::En, Role::Supervisor) => "Supervisor",
+        (Lang::En, Role::Agent) => "Agent",
+        (Lang::En, Role::MerchantAdmin) => "Shop admin",
+        (Lang::En, Role::MerchantStaff) => "Shop staff",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn japanese_unless_english_is_preferred_or_chosen() {
+        let jar = CookieJar::new();
+        let mut h = HeaderMap::new();
+        assert_eq!(Lang::from_request(&jar, &h), Lang::Ja);
+        h.insert(axum::http::header::ACCEPT_LANGUAGE, "en-US,en;q=0.9,ja;q=0.8".parse().unwrap());
+        assert_eq!(Lang::from_request(&jar, &h), Lang::En);
+        let jar = jar.add(axum_extra::extract::cookie::Cookie::new(LANG_COOKIE, "ja"));
+        assert_eq!(Lang::from_request(&jar, &h), Lang::Ja);
+    }
+}

@@ -1,0 +1,306 @@
+//! The console's server-rendered pages: sign-in and the inbox. Sessions live in an HttpOnly,
+//! SameSite cookie; every state-changing form carries a CSRF token; sign-in is rate-limited
+//! per login and per address.
+
+pub mod i18n;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use chrono::{Duration, Utc};
+use madoguchi_core::access::Principal;
+use madoguchi_core::page::PageRequest;
+use madoguchi_core::user::validate_login;
+use madoguchi_store::conversations::ConversationFilter;
+use madoguchi_store::sessions::Session;
+use serde::Deserialize;
+use std::net::SocketAddr;
+
+use crate::app::AppState;
+use crate::auth::{hash_token, new_token, verify_password};
+use crate::error::ApiError;
+use i18n::{LANG_COOKIE, Lang, Texts};
+
+pub const SESSION_COOKIE: &str = "madoguchi_session";
+/// Double-submit token of the sign-in form (there is no session yet to hold one).
+pub const LOGIN_CSRF_COOKIE: &str = "madoguchi_login_csrf";
+/// Failed sign-ins of one login within the window before it is locked.
+pub const LOCK_AFTER_FAILURES: i64 = 5;
+/// Failed sign-ins from one address within the window before it is refused.
+pub const ADDRESS_FAILURE_LIMIT: i64 = 20;
+pub const FAILURE_WINDOW_MINUTES: i64 = 15;
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/", get(|| async { Redirect::to("/desk") }))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", post(logout))
+        .route("/desk", get(desk))
+        .route("/static/console.css", get(css))
+}
+
+async fn css() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../../static/console.css"))
+}
+
+/// Renders a template; a rendering failure is an internal error.
+fn render<T: Template>(status: StatusCode, page: &T) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+/// A browser-session cookie: gone when the browser closes (shared desk PCs), and the server
+/// enforces the session's own expiry besides.
+fn cookie(settings: &crate::Settings, name: &'static str, value: String) -> Cookie<'static> {
+    Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(settings.cookie_secure)
+        .build()
+}
+
+/// Constant-time comparison, so a token cannot be guessed byte by byte from response times.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+/// Applies `?lang=` (remembered in a cookie) or the request's language.
+fn language(jar: CookieJar, headers: &HeaderMap, q: &LangQuery) -> (CookieJar, Lang) {
+    match q.lang.as_deref().and_then(Lang::parse) {
+        Some(l) => (jar.add(Cookie::build((LANG_COOKIE, l.code())).path("/").same_site(SameSite::Lax).build()), l),
+        None => {
+            let l = Lang::from_request(&jar, headers);
+            (jar, l)
+        }
+    }
+}
+
+/// The signed-in user's session, if the cookie names a live one.
+pub async fn current_session(state: &AppState, jar: &CookieJar) -> Result<Option<Session>, ApiError> {
+    let Some(c) = jar.get(SESSION_COOKIE) else { return Ok(None) };
+    Ok(state.store.session(&hash_token(c.value()), state.settings.session_lifetime()).await?)
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    lang: &'static str,
+    t: &'static Texts,
+    csrf: String,
+    login: &'a str,
+    error: Option<String>,
+}
+
+fn login_form(
+    settings: &crate::Settings,
+    jar: CookieJar,
+    lang: Lang,
+    login: &str,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let (csrf, _) = new_token();
+    let jar = jar.add(cookie(settings, LOGIN_CSRF_COOKIE, csrf.clone()));
+    (jar, render(status, &LoginPage { lang: lang.code(), t: lang.t(), csrf, login, error })).into_response()
+}
+
+async fn login_page(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let (jar, lang) = language(jar, &headers, &q);
+    match current_session(&st, &jar).await {
+        Ok(Some(_)) => (jar, Redirect::to("/desk")).into_response(),
+        _ => login_form(&st.settings, jar, lang, "", None, StatusCode::OK),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    login: String,
+    password: String,
+    csrf: String,
+}
+
+async fn login(
+    State(st): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, ApiError> {
+    let lang = Lang::from_request(&jar, &headers);
+    let t = lang.t();
+    let settings = &st.settings;
+    if !jar.get(LOGIN_CSRF_COOKIE).is_some_and(|c| same(c.value(), &form.csrf)) {
+        return Ok(login_form(settings, jar, lang, &form.login, Some(t.form_expired.into()), StatusCode::FORBIDDEN));
+    }
+    let login = validate_login(&form.login).unwrap_or_else(|_| form.login.trim().to_lowercase());
+    let addr = peer.ip().to_string();
+    let since = Utc::now() - Duration::minutes(FAILURE_WINDOW_MINUTES);
+    let (by_login, by_addr, oldest) = st.store.recent_login_failures(&login, &addr, since).await?;
+    if by_login >= LOCK_AFTER_FAILURES {
+        let unlock = oldest.unwrap_or_else(Utc::now) + Duration::minutes(FAILURE_WINDOW_MINUTES);
+        let minutes = ((unlock - Utc::now()).num_seconds() + 59) / 60;
+        let msg = t.locked.replace("{minutes}", &minutes.max(1).to_string());
+        return Ok(login_form(settings, jar, lang, &form.login, Some(msg), StatusCode::TOO_MANY_REQUESTS));
+    }
+    if by_addr >= ADDRESS_FAILURE_LIMIT {
+        return Ok(login_form(
+            settings,
+            jar,
+            lang,
+            &form.login,
+            Some(t.too_many_from_address.into()),
+            StatusCode::TOO_MANY_REQUESTS,
+        ));
+    }
+    let found = st.store.user_for_login(&login).await?;
+    let hash = match &found {
+        Some((_, h)) => h.clone(),
+        None => crate::api::users::dummy_hash().await?,
+    };
+    let ok = verify_password(form.password.clone(), hash).await;
+    st.store.record_login_attempt(&login, &addr, ok && found.is_some()).await?;
+    let Some((user, _)) = found.filter(|_| ok) else {
+        return Ok(login_form(
+            settings,
+            jar,
+            lang,
+            &form.login,
+            Some(t.bad_credentials.into()),
+            StatusCode::UNAUTHORIZED,
+        ));
+    };
+    let (secret, _) = new_token();
+    let (csrf, _) = new_token();
+    let life = settings.session_lifetime();
+    st.store.create_session(&hash_token(&secret), user.id, &csrf, life).await?;
+    let jar = jar.remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/")).add(cookie(settings, SESSION_COOKIE, secret));
+    tracing::info!(user = %user.login, "signed in");
+    Ok((jar, Redirect::to("/desk")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+async fn logout(State(st): State<AppState>, jar: CookieJar, Form(form): Form<CsrfForm>) -> Result<Response, ApiError> {
+    let Some(session) = current_session(&st, &jar).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    if !same(&session.csrf_token, &form.csrf) {
+        return Err(ApiError::forbidden("the form's security token does not match; reload the page"));
+    }
+    if let Some(c) = jar.get(SESSION_COOKIE) {
+        st.store.delete_session(&hash_token(c.value())).await?;
+    }
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    Ok((jar, Redirect::to("/login")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DeskQuery {
+    view: Option<String>,
+    cursor: Option<String>,
+    lang: Option<String>,
+}
+
+struct Row {
+    id: String,
+    number: i64,
+    merchant: String,
+    channel: &'static str,
+    status: &'static str,
+    priority: &'static str,
+    priority_code: &'static str,
+    subject: String,
+    updated: String,
+}
+
+#[derive(Template)]
+#[template(path = "desk.html")]
+struct DeskPage {
+    lang: &'static str,
+    t: &'static Texts,
+    csrf: String,
+    display_name: String,
+    role: &'static str,
+    view: String,
+    rows: Vec<Row>,
+    next_cursor: Option<String>,
+}
+
+/// The inbox: conversations of the signed-in user's merchants, newest first.
+async fn desk(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Query(q): Query<DeskQuery>,
+) -> Result<Response, ApiError> {
+    let (jar, lang) = language(jar, &headers, &LangQuery { lang: q.lang.clone() });
+    let Some(session) = current_session(&st, &jar).await? else {
+        return Ok((jar, Redirect::to("/login")).into_response());
+    };
+    let u = &session.user;
+    let p = Principal { user_id: u.id, login: u.login.clone(), role: u.role, merchants: u.merchants.clone() };
+    let view = match q.view.as_deref() {
+        Some(v @ ("mine" | "unassigned" | "all")) => v.to_owned(),
+        _ => "all".to_owned(),
+    };
+    let mut f = ConversationFilter::default();
+    match view.as_str() {
+        "mine" => f.assignee = Some(u.id),
+        "unassigned" => f.unassigned = true,
+        _ => {}
+    }
+    let page = PageRequest::parse(q.cursor.as_deref(), Some(50))?;
+    let scope = p.scope();
+    let convs = st.store.list_conversations(&scope, &f, page).await?;
+    let merchants = st.store.list_merchants(&scope, PageRequest::first(200)).await?.items;
+    let tz = chrono_tz::Asia::Tokyo;
+    let rows = convs
+        .items
+        .iter()
+        .map(|c| Row {
+            id: c.id.to_string(),
+            number: c.number,
+            merchant: merchants.iter().find(|m| m.id == c.merchant_id).map(|m| m.name.clone()).unwrap_or_default(),
+            channel: i18n::channel(lang, c.channel),
+            status: i18n::status(lang, c.status),
+            priority: i18n::priority(lang, c.priority),
+            priority_code: c.priority.as_str(),
+            subject: c.subject.clone().unwrap_or_else(|| lang.t().no_subject.into()),
+            updated: c.updated_at.with_timezone(&tz).format("%m/%d %H:%M").to_string(),
+        })
+        .collect();
+    let seen: Vec<_> = convs.items.iter().map(|c| (c.merchant_id, c.id.to_string())).collect();
+    crate::api::users::audit_read(&st, &p, madoguchi_core::enums::SubjectType::Conversation, &seen).await?;
+    let page = DeskPage {
+        lang: lang.code(),
+        t: lang.t(),
+        csrf: session.csrf_token.clone(),
+        display_name: u.display_name.clone(),
+        role: i18n::role(lang, u.role),
+        view,
+        rows,
+        next_cursor: convs.next_cursor,
+    };
+    Ok((jar, render(StatusCode::OK, &page)).into_response())
+}

@@ -1,0 +1,182 @@
+//! Console sign-in over HTTP: CSRF on every form, rate-limited login with a clear lockout,
+//! session cookies, logout, and escaping of customer content in the inbox.
+
+mod common;
+
+use common::{PASSWORD, TestApp};
+use reqwest::StatusCode;
+use reqwest::redirect::Policy;
+
+fn browser() -> reqwest::Client {
+    reqwest::Client::builder().cookie_store(true).redirect(Policy::none()).build().expect("client")
+}
+
+/// The hidden CSRF token of the first form on a page.
+fn csrf_of(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").map(|i| i + 19).unwrap_or(0);
+    html[at..].split('"').next().unwrap_or_default().to_owned()
+}
+
+async fn login_page(app: &TestApp, c: &reqwest::Client) -> anyhow::Result<String> {
+    Ok(c.get(format!("{}/login", app.base)).send().await?.text().await?)
+}
+
+async fn sign_in(
+    app: &TestApp,
+    c: &reqwest::Client,
+    login: &str,
+    password: &str,
+) -> anyhow::Result<(StatusCode, String, Option<String>)> {
+    let page = login_page(app, c).await?;
+    let resp = c
+        .post(format!("{}/login", app.base))
+        .form(&[("login", login), ("password", password), ("csrf", &csrf_of(&page))])
+        .send()
+        .await?;
+    let status = resp.status();
+    let location = resp.headers().get("location").and_then(|l| l.to_str().ok()).map(String::from);
+    Ok((status, resp.text().await?, location))
+}
+
+#[tokio::test]
+async fn sign_in_page_speaks_japanese_first_and_english_on_request() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let c = browser();
+    let ja = login_page(&app, &c).await?;
+    assert!(ja.contains("<html lang=\"ja\">") && ja.contains("ログインID") && ja.contains("パスワード"), "{ja}");
+    let en = c.get(format!("{}/login?lang=en", app.base)).send().await?.text().await?;
+    assert!(en.contains("<html lang=\"en\">") && en.contains("Password"));
+    // The choice is remembered.
+    let again = login_page(&app, &c).await?;
+    assert!(again.contains("<html lang=\"en\">"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn sign_in_sign_out_and_the_inbox() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let c = browser();
+    let resp = c.get(format!("{}/desk", app.base)).send().await?;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(resp.headers().get("location").and_then(|l| l.to_str().ok()), Some("/login"));
+
+    let (status, _, location) = sign_in(&app, &c, "agent", PASSWORD).await?;
+    assert_eq!((status, location.as_deref()), (StatusCode::SEE_OTHER, Some("/desk")));
+    let resp = c.get(format!("{}/desk", app.base)).send().await?;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let desk = resp.text().await?;
+    assert!(desk.contains("受信箱") && desk.contains("shop-a 店"), "{desk}");
+    assert!(!desk.contains("shop-b 店"), "another merchant's conversation in the inbox");
+
+    // Logging out needs the page's token.
+    let resp = c.post(format!("{}/logout", app.base)).form(&[("csrf", "forged")]).send().await?;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let resp = c.post(format!("{}/logout", app.base)).form(&[("csrf", csrf_of(&desk).as_str())]).send().await?;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let resp = c.get(format!("{}/desk", app.base)).send().await?;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "the session is gone");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_session_cookie_is_http_only_and_same_site() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let c = reqwest::Client::builder().redirect(Policy::none()).build()?;
+    let page = c.get(format!("{}/login", app.base)).send().await?;
+    let login_cookie = page.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let html = page.text().await?;
+    let pair = login_cookie.split(';').next().unwrap_or_default().to_owned();
+    let resp = c
+        .post(format!("{}/login", app.base))
+        .header("cookie", pair)
+        .form(&[("login", "agent"), ("password", PASSWORD), ("csrf", &csrf_of(&html))])
+        .send()
+        .await?;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let session = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("madoguchi_session="))
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Lax") && session.contains("Path=/"),
+        "{session}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_forged_sign_in_form_is_refused() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let c = browser();
+    login_page(&app, &c).await?;
+    let resp = c
+        .post(format!("{}/login", app.base))
+        .form(&[("login", "agent"), ("password", PASSWORD), ("csrf", "forged")])
+        .send()
+        .await?;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert!(resp.text().await?.contains("有効期限"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_login_with_a_clear_message() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let c = browser();
+    for _ in 0..5 {
+        let (status, body, _) = sign_in(&app, &c, "agent", "wrong-password").await?;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        assert!(body.contains("ログインIDまたはパスワードが正しくありません"), "{body}");
+    }
+    let (status, body, _) = sign_in(&app, &c, "agent", PASSWORD).await?;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "locked even with the right password");
+    assert!(body.contains("一時的にロック") && body.contains("分後"), "{body}");
+    // Another login is not affected.
+    let (status, _, _) = sign_in(&app, &c, "supervisor", PASSWORD).await?;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    Ok(())
+}
+
+#[tokio::test]
+async fn customer_content_is_escaped_in_the_inbox() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let xss = "<script>alert('xss')</script><img src=x onerror=alert(1)>";
+    let (s, _) = app
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/conversations",
+            "agent",
+            serde_json::json!({ "merchant": "shop-a", "channel": "web_form", "subject": xss }),
+        )
+        .await?;
+    assert_eq!(s, StatusCode::CREATED);
+    let c = browser();
+    sign_in(&app, &c, "agent", PASSWORD).await?;
+    let desk = c.get(format!("{}/desk", app.base)).send().await?.text().await?;
+    assert!(!desk.contains("<script>alert") && !desk.contains("<img src=x"), "raw markup in the page");
+    assert!(desk.contains("&lt;script&gt;") || desk.contains("&#60;script&#62;"), "escaped text shown: {desk}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn deactivating_a_user_ends_their_session() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let c = browser();
+    sign_in(&app, &c, "agent", PASSWORD).await?;
+    assert_eq!(c.get(format!("{}/desk", app.base)).send().await?.status(), StatusCode::OK);
+    let (s, _) = app
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/users/{}", app.users["agent"]),
+            "admin",
+            serde_json::json!({ "active": false }),
+        )
+        .await?;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(c.get(format!("{}/desk", app.base)).send().await?.status(), StatusCode::SEE_OTHER);
+    Ok(())
+}
