@@ -83,4 +83,6 @@ id_type!(
     AuditEventId,
     /// A merchant's own closed day.
     ClosedDayId,
+    /// A routing queue of a merchant.
+    QueueId,
 );

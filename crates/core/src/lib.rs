@@ -2,6 +2,7 @@
 //! I/O, so every rule can be tested in isolation.
 
 pub mod access;
+pub mod agent;
 pub mod audit;
 pub mod calendar;
 pub mod conversation;

@@ -8,6 +8,7 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod sanitize;
+pub mod services;
 pub mod settings;
 pub mod telemetry;
 pub mod web;

@@ -35,6 +35,7 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
             .replace("{conversation}", &b.conversation.to_string())
             .replace("{user}", &b.staff_user.to_string())
             .replace("{token}", &b.staff_token_id.to_string())
+            .replace("{queue}", &b.queue.to_string())
     };
     let foreign = |path: String, body: Option<Value>| Case::Foreign { path, body };
     let p = fill(template);
@@ -121,6 +122,15 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
         ("POST", "/api/v1/conversations/{conversation}/messages") => {
             vec![foreign(p, Some(json!({ "kind": "inbound", "body_text": "x" })))]
         }
+        ("GET", "/api/v1/me/presence") => vec![Case::NoLeak { path: p }],
+        // Sets only the caller's own state; no merchant data goes in or out.
+        ("PUT", "/api/v1/me/presence") => vec![Case::Public],
+        ("GET", "/api/v1/users/{user}/agent-profile") => vec![foreign(p, None)],
+        ("PATCH", "/api/v1/users/{user}/agent-profile") => vec![foreign(p, Some(json!({ "max_messaging": 5 })))],
+        ("GET", "/api/v1/merchants/{merchant}/agents") => vec![foreign(p, None)],
+        ("GET", "/api/v1/merchants/{merchant}/queues") => vec![foreign(p, None)],
+        ("POST", "/api/v1/merchants/{merchant}/queues") => vec![foreign(p, Some(json!({ "name": "乗っ取り" })))],
+        ("DELETE", "/api/v1/queues/{queue}") => vec![foreign(p, None)],
         ("GET", "/api/v1/audit-events") => vec![foreign(format!("{p}?merchant={bm}"), None), Case::NoLeak { path: p }],
         _ => return None,
     };
@@ -226,6 +236,8 @@ async fn foreign_merchant_ids_are_not_found_on_every_route_for_every_scoped_role
     assert_eq!(status, StatusCode::OK);
     let (_, tokens) = app.get(&format!("/api/v1/users/{}/tokens", app.b.staff_user), "admin").await?;
     assert_eq!(tokens["items"].as_array().map(Vec::len), Some(1), "B's token survived");
+    let (_, queues) = app.get(&format!("/api/v1/merchants/{}/queues", app.b.slug), "admin").await?;
+    assert_eq!(queues.as_array().map(Vec::len), Some(1), "B's queues unchanged");
     Ok(())
 }
 

@@ -14,6 +14,7 @@ pub mod conversations;
 pub mod customers;
 pub mod merchants;
 pub mod orders;
+pub mod routing;
 pub mod schema;
 pub mod sessions;
 pub mod users;

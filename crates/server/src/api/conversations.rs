@@ -154,7 +154,10 @@ pub async fn create_conversation(
         status: None,
         created_at: None,
     };
-    Ok(created(st.store.create_conversation(&scope, Some(p.user_id), &record).await?))
+    let conv = st.store.create_conversation(&scope, Some(p.user_id), &record).await?;
+    // Offer it at once if an agent is free; the periodic pass catches anything missed.
+    crate::services::routing::route_merchants(&st.store, &[merchant]).await;
+    Ok(created(st.store.get_conversation(&scope, conv.id).await?))
 }
 
 /// A conversation with its whole timeline. Merchant staff do not see internal notes.

@@ -13,6 +13,7 @@ pub mod conversations;
 pub mod customers;
 pub mod merchants;
 pub mod orders;
+pub mod routing;
 pub mod system;
 pub mod users;
 
@@ -32,6 +33,7 @@ pub mod users;
         (name = "customers", description = "Customers of a merchant and their identities"),
         (name = "orders", description = "Orders, shipments and tracking events"),
         (name = "conversations", description = "Conversations, messages and timelines"),
+        (name = "routing", description = "Presence, skills, capacity and queues"),
         (name = "audit", description = "Audit log"),
         (name = "system", description = "Health and metrics"),
     )
@@ -79,4 +81,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(conversations::get_conversation, conversations::update_conversation))
         .routes(routes!(conversations::list_messages, conversations::add_message))
         .routes(routes!(audit::list_audit_events))
+        .routes(routes!(routing::my_presence, routing::set_my_presence))
+        .routes(routes!(routing::get_agent_profile, routing::update_agent_profile))
+        .routes(routes!(routing::merchant_agents))
+        .routes(routes!(routing::list_queues, routing::create_queue))
+        .routes(routes!(routing::delete_queue))
 }

@@ -33,6 +33,7 @@ pub struct Shop {
     pub conversation: ConversationId,
     pub staff_user: UserId,
     pub staff_token_id: TokenId,
+    pub queue: QueueId,
 }
 
 pub struct TestApp {
@@ -151,6 +152,7 @@ async fn shop(store: &Store, slug: &str, staff_hash: &str) -> anyhow::Result<(Sh
         .await?;
     let (secret, hash) = new_token();
     let tok = store.create_token(staff.id, staff.id, "test", &hash).await?;
+    let queue = store.create_queue(&Scope::All, staff.id, m.id, "配送").await?;
     Ok((
         Shop {
             id: m.id,
@@ -162,6 +164,7 @@ async fn shop(store: &Store, slug: &str, staff_hash: &str) -> anyhow::Result<(Sh
             conversation: conv.id,
             staff_user: staff.id,
             staff_token_id: tok.id,
+            queue: queue.id,
         },
         secret,
     ))

@@ -1,0 +1,3 @@
+//! Use cases that span several store calls and run in the background.
+
+pub mod routing;

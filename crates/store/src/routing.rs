@@ -1,0 +1,343 @@
+//! What routing reads and writes: agents' presence, skills and capacity, a merchant's queues,
+//! the snapshot the pure routing rule decides on, and applying its offers.
+
+use chrono::{DateTime, Utc};
+use madoguchi_core::access::Scope;
+use madoguchi_core::agent::{AgentProfile, DEFAULT_MAX_MESSAGING, Queue};
+use madoguchi_core::audit::NewAuditEvent;
+use madoguchi_core::enums::{AuditAction, ConversationStatus, EventKind, Priority, SubjectType};
+use madoguchi_core::ids::{MerchantId, QueueId, UserId};
+use madoguchi_core::presence::Presence;
+use madoguchi_core::routing::{AgentState, Offer, WaitingContact};
+use madoguchi_core::time::now;
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use crate::rows::parse;
+use crate::{Result, Store, StoreError, audit, on_db, on_pool};
+
+#[derive(sqlx::FromRow)]
+struct StateRow {
+    presence: String,
+    max_messaging: i32,
+    presence_since: DateTime<Utc>,
+    idle_since: DateTime<Utc>,
+}
+
+impl Store {
+    /// An agent's routing profile; one who never set a presence is offline with defaults.
+    pub async fn agent_profile(&self, user: UserId) -> Result<AgentProfile> {
+        let (row, skills): (Option<StateRow>, Vec<String>) = on_pool!(self, p => {
+            let row = sqlx::query_as("SELECT presence, max_messaging, presence_since, idle_since FROM agent_states WHERE user_id = $1")
+                .bind(user.0)
+                .fetch_optional(p)
+                .await?;
+            let skills = sqlx::query_scalar("SELECT skill FROM agent_skills WHERE user_id = $1 ORDER BY skill")
+                .bind(user.0)
+                .fetch_all(p)
+                .await?;
+            Ok::<_, sqlx::Error>((row, skills))
+        })?;
+        Ok(match row {
+            Some(r) => AgentProfile {
+                user_id: user,
+                presence: parse("agent_states.presence", &r.presence)?,
+                skills,
+                max_messaging: u32::try_from(r.max_messaging).unwrap_or(DEFAULT_MAX_MESSAGING),
+                presence_since: r.presence_since,
+                idle_since: r.idle_since,
+            },
+            None => {
+                let t = now();
+                AgentProfile {
+                    user_id: user,
+                    presence: Presence::Offline,
+                    skills,
+                    max_messaging: DEFAULT_MAX_MESSAGING,
+                    presence_since: t,
+                    idle_since: t,
+                }
+            }
+        })
+    }
+
+    /// Sets an agent's presence. Becoming available starts the idle clock.
+    pub async fn set_presence(&self, user: UserId, presence: Presence) -> Result<AgentProfile> {
+        let before = self.agent_profile(user).await?;
+        let t = now();
+        let idle_since = if presence == Presence::Available && before.presence != Presence::Available {
+            t
+        } else {
+            before.idle_since
+        };
+        let mut tx = self.begin().await?;
+        on_db!(&mut tx, c => sqlx::query(
+            "INSERT INTO agent_states (user_id, presence, max_messaging, presence_since, idle_since) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (user_id) DO UPDATE SET presence = $2, presence_since = $4, idle_since = $5",
+        )
+        .bind(user.0)
+        .bind(presence.as_str())
+        .bind(before.max_messaging as i32)
+        .bind(t)
+        .bind(idle_since)
+        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        tx.commit().await?;
+        self.agent_profile(user).await
+    }
+
+    /// Sets skills and live capacity (by a supervisor or admin).
+    pub async fn set_agent_profile(
+        &self,
+        actor: UserId,
+        user: UserId,
+        skills: Option<&[String]>,
+        max_messaging: Option<u32>,
+    ) -> Result<AgentProfile> {
+        let before = self.agent_profile(user).await?;
+        let t = now();
+        let mut tx = self.begin().await?;
+        on_db!(&mut tx, c => {
+            sqlx::query(
+                "INSERT INTO agent_states (user_id, presence, max_messaging, presence_since, idle_since) VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (user_id) DO UPDATE SET max_messaging = $3",
+            )
+            .bind(user.0)
+            .bind(before.presence.as_str())
+            .bind(max_messaging.unwrap_or(before.max_messaging) as i32)
+            .bind(before.presence_since)
+            .bind(before.idle_since)
+            .execute(&mut *c)
+            .await?;
+            if let Some(skills) = skills {
+                sqlx::query("DELETE FROM agent_skills WHERE user_id = $1").bind(user.0).execute(&mut *c).await?;
+                for s in skills {
+                    sqlx::query("INSERT INTO agent_skills (user_id, skill) VALUES ($1, $2)").bind(user.0).bind(s).execute(&mut *c).await?;
+                }
+            }
+            Ok::<_, sqlx::Error>(())
+        })?;
+        audit::record(
+            &mut tx,
+            NewAuditEvent {
+                merchant_id: None,
+                actor_user_id: Some(actor),
+                action: AuditAction::Update,
+                subject_type: SubjectType::User,
+                subject_id: user.to_string(),
+                details: serde_json::json!({ "skills": skills, "max_messaging": max_messaging, "at": t }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.agent_profile(user).await
+    }
+
+    pub async fn create_queue(&self, scope: &Scope, actor: UserId, merchant: MerchantId, name: &str) -> Result<Queue> {
+        if !scope.allows(merchant) {
+            return Err(StoreError::NotFound);
+        }
+        let id = QueueId::new();
+        let t = now();
+        let mut tx = self.begin().await?;
+        let taken: i64 = on_db!(&mut tx, c => sqlx::query_scalar("SELECT COUNT(*) FROM queues WHERE merchant_id = $1 AND name = $2")
+            .bind(merchant.0)
+            .bind(name)
+            .fetch_one(&mut *c)
+            .await)?;
+        if taken > 0 {
+            return Err(StoreError::conflict("queue_exists", format!("the queue {name:?} already exists")));
+        }
+        on_db!(&mut tx, c => sqlx::query("INSERT INTO queues (id, merchant_id, name, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(id.0)
+            .bind(merchant.0)
+            .bind(name)
+            .bind(t)
+            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        audit::record(
+            &mut tx,
+            NewAuditEvent {
+                merchant_id: Some(merchant),
+                actor_user_id: Some(actor),
+                action: AuditAction::Create,
+                subject_type: SubjectType::Merchant,
+                subject_id: merchant.to_string(),
+                details: serde_json::json!({ "queue_created": name }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Queue { id, merchant_id: merchant, name: name.to_owned(), created_at: t })
+    }
+
+    pub async fn list_queues(&self, scope: &Scope, merchant: MerchantId) -> Result<Vec<Queue>> {
+        if !scope.allows(merchant) {
+            return Err(StoreError::NotFound);
+        }
+        let rows: Vec<(Uuid, String, DateTime<Utc>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT id, name, created_at FROM queues WHERE merchant_id = $1 ORDER BY name",
+        )
+        .bind(merchant.0)
+        .fetch_all(p)
+        .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, created_at)| Queue { id: QueueId(id), merchant_id: merchant, name, created_at })
+            .collect())
+    }
+
+    pub async fn get_queue(&self, scope: &Scope, id: QueueId) -> Result<Queue> {
+        let row: Option<(Uuid, String, DateTime<Utc>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT merchant_id, name, created_at FROM queues WHERE id = $1",
+        )
+        .bind(id.0)
+        .fetch_optional(p)
+        .await)?;
+        let (m, name, created_at) = row.filter(|(m, _, _)| scope.allows(MerchantId(*m))).ok_or(StoreError::NotFound)?;
+        Ok(Queue { id, merchant_id: MerchantId(m), name, created_at })
+    }
+
+    pub async fn delete_queue(&self, scope: &Scope, actor: UserId, id: QueueId) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let row: Option<(Uuid, String)> = on_db!(&mut tx, c => sqlx::query_as("SELECT merchant_id, name FROM queues WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *c)
+            .await)?;
+        let (merchant, name) = row.filter(|(m, _)| scope.allows(MerchantId(*m))).ok_or(StoreError::NotFound)?;
+        on_db!(&mut tx, c => sqlx::query("DELETE FROM queues WHERE id = $1").bind(id.0).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        audit::record(
+            &mut tx,
+            NewAuditEvent {
+                merchant_id: Some(MerchantId(merchant)),
+                actor_user_id: Some(actor),
+                action: AuditAction::Delete,
+                subject_type: SubjectType::Merchant,
+                subject_id: merchant.to_string(),
+                details: serde_json::json!({ "queue_deleted": name }),
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// Agents of a merchant with their routing profiles (for supervisors and routing).
+    pub async fn merchant_agents(&self, merchant: MerchantId) -> Result<Vec<AgentProfile>> {
+        let ids: Vec<Uuid> = on_pool!(self, p => sqlx::query_scalar(
+            "SELECT u.id FROM users u JOIN user_merchants m ON m.user_id = u.id
+             WHERE m.merchant_id = $1 AND u.active = $2 AND u.role IN ('agent', 'supervisor') ORDER BY u.id",
+        )
+        .bind(merchant.0)
+        .bind(true)
+        .fetch_all(p)
+        .await)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.agent_profile(UserId(id)).await?);
+        }
+        Ok(out)
+    }
+
+    /// What routing decides on for one merchant: its waiting contacts (new and unassigned) and
+    /// its available agents with their current load.
+    pub async fn routing_snapshot(&self, merchant: MerchantId) -> Result<(Vec<WaitingContact>, Vec<AgentState>)> {
+        #[derive(sqlx::FromRow)]
+        struct Waiting {
+            id: Uuid,
+            channel: String,
+            queue: Option<String>,
+            priority: String,
+            rank: Option<String>,
+            created_at: DateTime<Utc>,
+        }
+        let waiting: Vec<Waiting> = on_pool!(self, p => sqlx::query_as(
+            "SELECT c.id, c.channel, c.queue, c.priority, cu.rank, c.created_at
+             FROM conversations c LEFT JOIN customers cu ON cu.id = c.customer_id
+             WHERE c.merchant_id = $1 AND c.status = $2 AND c.assignee_id IS NULL
+             ORDER BY c.created_at LIMIT 500",
+        )
+        .bind(merchant.0)
+        .bind(ConversationStatus::New.as_str())
+        .fetch_all(p)
+        .await)?;
+        let contacts = waiting
+            .into_iter()
+            .map(|w| {
+                Ok(WaitingContact {
+                    conversation_id: w.id.into(),
+                    merchant_id: merchant,
+                    channel: parse("conversations.channel", &w.channel)?,
+                    queue: w.queue,
+                    priority: parse::<Priority>("conversations.priority", &w.priority)?,
+                    vip: w.rank.is_some_and(|r| r.eq_ignore_ascii_case("vip")),
+                    waiting_since: w.created_at,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut agents = Vec::new();
+        for profile in self.merchant_agents(merchant).await? {
+            if profile.presence != Presence::Available {
+                continue;
+            }
+            let active: i64 = on_pool!(self, p => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM conversations WHERE assignee_id = $1 AND status IN ('new', 'open') AND channel IN ('chat', 'line')",
+            )
+            .bind(profile.user_id.0)
+            .fetch_one(p)
+            .await)?;
+            let merchants: Vec<Uuid> = on_pool!(self, p => sqlx::query_scalar("SELECT merchant_id FROM user_merchants WHERE user_id = $1")
+                .bind(profile.user_id.0)
+                .fetch_all(p)
+                .await)?;
+            agents.push(AgentState {
+                user_id: profile.user_id,
+                presence: profile.presence,
+                merchants: merchants.into_iter().map(MerchantId).collect(),
+                skills: profile.skills,
+                active_messaging: u32::try_from(active).unwrap_or(u32::MAX),
+                max_messaging: profile.max_messaging,
+                // Calls are not modelled yet: an agent on a call sets busy, which routing skips.
+                on_call: false,
+                idle_since: profile.idle_since,
+            });
+        }
+        Ok((contacts, agents))
+    }
+
+    /// Assigns an offered conversation if it is still waiting (another node may have been
+    /// faster); restarts the agent's idle clock. Returns whether it was assigned.
+    pub async fn apply_offer(&self, merchant: MerchantId, offer: Offer) -> Result<bool> {
+        let t = now();
+        let mut tx = self.begin().await?;
+        let n = on_db!(&mut tx, c => sqlx::query(
+            "UPDATE conversations SET assignee_id = $2, status = $3, updated_at = $4
+             WHERE id = $1 AND merchant_id = $5 AND assignee_id IS NULL AND status = $6",
+        )
+        .bind(offer.conversation_id.0)
+        .bind(offer.user_id.0)
+        .bind(ConversationStatus::Open.as_str())
+        .bind(t)
+        .bind(merchant.0)
+        .bind(ConversationStatus::New.as_str())
+        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        if n == 0 {
+            return Ok(false);
+        }
+        on_db!(&mut tx, c => {
+            sqlx::query(
+                "INSERT INTO conversation_events (id, merchant_id, conversation_id, kind, actor_user_id, data, created_at)
+                 VALUES ($1, $2, $3, $4, NULL, $5, $6)",
+            )
+            .bind(Uuid::now_v7())
+            .bind(merchant.0)
+            .bind(offer.conversation_id.0)
+            .bind(EventKind::Assigned.as_str())
+            .bind(Json(serde_json::json!({ "from": null, "to": offer.user_id, "by": "routing" })))
+            .bind(t)
+            .execute(&mut *c)
+            .await?;
+            sqlx::query("UPDATE agent_states SET idle_since = $2 WHERE user_id = $1").bind(offer.user_id.0).bind(t).execute(&mut *c).await?;
+            Ok::<_, sqlx::Error>(())
+        })?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
