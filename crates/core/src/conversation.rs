@@ -29,6 +29,14 @@ pub struct Conversation {
     pub updated_at: DateTime<Utc>,
     pub first_response_at: Option<DateTime<Utc>>,
     pub resolved_at: Option<DateTime<Utc>>,
+    /// When the first reply is due, in the merchant's business time.
+    pub first_response_due_at: Option<DateTime<Utc>>,
+    /// When resolution is due, in the merchant's business time.
+    pub resolution_due_at: Option<DateTime<Utc>>,
+    /// Set (to the due time) once the first-response target was missed.
+    pub first_response_breached_at: Option<DateTime<Utc>>,
+    /// Set (to the due time) once the resolution target was missed.
+    pub resolution_breached_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

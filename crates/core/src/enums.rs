@@ -155,6 +155,8 @@ string_enum!(
         FirstResponse,
         Escalated,
         Merged,
+        /// A service target was missed (data: which one and its due time).
+        SlaBreached,
     }
 );
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::calendar::{BusinessHours, parse_timezone};
 use crate::ids::MerchantId;
+use crate::sla::SlaPolicy;
 use crate::validation::{ValidationError, limits, max_len, required};
 use chrono::{DateTime, Utc};
 
@@ -21,8 +22,22 @@ pub struct Merchant {
     pub business_hours: BusinessHours,
     /// The shop's own closed days (年末年始, 棚卸し), on top of national holidays.
     pub closed_days: Vec<ClosedDay>,
+    /// Service targets, in business minutes.
+    pub sla: SlaPolicy,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Merchant {
+    /// The merchant's zone (JST if the stored name were ever unreadable).
+    pub fn tz(&self) -> chrono_tz::Tz {
+        parse_timezone(&self.timezone).unwrap_or(chrono_tz::Asia::Tokyo)
+    }
+
+    /// Closed days in the form [`crate::calendar::BusinessCalendar`] takes.
+    pub fn closed_day_pairs(&self) -> Vec<(NaiveDate, String)> {
+        self.closed_days.iter().map(|d| (d.date, d.label.clone())).collect()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -47,6 +62,8 @@ pub struct NewMerchant {
     pub business_hours: Option<BusinessHours>,
     #[serde(default)]
     pub closed_days: Vec<ClosedDay>,
+    #[serde(default)]
+    pub sla: Option<SlaPolicy>,
 }
 
 /// Input for changing a merchant; absent fields stay as they are.
@@ -58,6 +75,7 @@ pub struct MerchantPatch {
     pub timezone: Option<String>,
     pub business_hours: Option<BusinessHours>,
     pub closed_days: Option<Vec<ClosedDay>>,
+    pub sla: Option<SlaPolicy>,
 }
 
 /// Slugs appear in URLs (`/help/{slug}`): lower-case ASCII letters, digits and single hyphens.
@@ -110,7 +128,9 @@ impl NewMerchant {
         let business_hours = self.business_hours.unwrap_or_else(BusinessHours::weekdays_9_to_18);
         business_hours.validate()?;
         let closed_days = validate_closed_days(&self.closed_days)?;
-        Ok(ValidatedMerchant { slug, name, greeting, timezone, business_hours, closed_days })
+        let sla = self.sla.unwrap_or_default();
+        sla.validate()?;
+        Ok(ValidatedMerchant { slug, name, greeting, timezone, business_hours, closed_days, sla })
     }
 }
 
@@ -123,6 +143,7 @@ pub struct ValidatedMerchant {
     pub timezone: String,
     pub business_hours: BusinessHours,
     pub closed_days: Vec<ClosedDay>,
+    pub sla: SlaPolicy,
 }
 
 impl MerchantPatch {
@@ -144,7 +165,9 @@ impl MerchantPatch {
             Some(days) => validate_closed_days(&days)?,
             None => current.closed_days.clone(),
         };
-        Ok(ValidatedMerchant { slug: current.slug.clone(), name, greeting, timezone, business_hours, closed_days })
+        let sla = self.sla.unwrap_or(current.sla);
+        sla.validate()?;
+        Ok(ValidatedMerchant { slug: current.slug.clone(), name, greeting, timezone, business_hours, closed_days, sla })
     }
 }
 
@@ -169,6 +192,7 @@ mod tests {
             timezone: None,
             business_hours: None,
             closed_days: vec![],
+            sla: None,
         }
         .validate()
         .unwrap();
@@ -186,6 +210,7 @@ mod tests {
             timezone: Some("Mars/Olympus".into()),
             business_hours: None,
             closed_days: vec![],
+            sla: None,
         };
         assert_eq!(base.clone().validate().unwrap_err().code, "invalid_timezone");
         let d = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();

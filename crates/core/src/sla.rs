@@ -90,6 +90,37 @@ pub struct SlaPolicy {
     pub resolution_minutes: u32,
 }
 
+impl SlaPolicy {
+    pub fn validate(&self) -> Result<(), crate::ValidationError> {
+        let max = 60 * 24 * 60;
+        for (field, v) in [
+            ("sla.first_response_minutes", self.first_response_minutes),
+            ("sla.resolution_minutes", self.resolution_minutes),
+        ] {
+            if !(1..=max).contains(&v) {
+                return Err(crate::ValidationError::new(
+                    field,
+                    "out_of_range",
+                    format!("{field} must be 1–{max} minutes"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Due times of both targets for a conversation opened at `opened`.
+    pub fn due_times(
+        &self,
+        cal: &BusinessCalendar<'_>,
+        opened: DateTime<Utc>,
+    ) -> (Option<DateTime<Utc>>, Option<DateTime<Utc>>) {
+        (
+            cal.add_business_time(opened, Duration::minutes(i64::from(self.first_response_minutes))),
+            cal.add_business_time(opened, Duration::minutes(i64::from(self.resolution_minutes))),
+        )
+    }
+}
+
 impl Default for SlaPolicy {
     /// One business hour to answer, two business days (of 9 hours) to resolve.
     fn default() -> Self {

@@ -93,10 +93,10 @@ pub async fn launch(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let routing = tokio::spawn(crate::services::routing::run_periodically(state.store.clone(), Duration::from_secs(5)));
+    let background = tokio::spawn(crate::services::background::run(state.store.clone(), Duration::from_secs(5)));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
-    routing.abort();
+    background.abort();
     served?;
     Ok(())
 }

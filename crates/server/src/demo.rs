@@ -432,6 +432,12 @@ pub async fn seed(store: &Store, base_url: &str) -> anyhow::Result<Credentials> 
                 .iter()
                 .map(|(y, m, d, l)| ClosedDay { date: day(*y, *m, *d), label: (*l).into() })
                 .collect(),
+            // Fresh produce cannot wait: a shorter first-response target than the gift shop's.
+            sla: Some(if shop.slug == "yasai-hatake" {
+                madoguchi_core::sla::SlaPolicy { first_response_minutes: 30, resolution_minutes: 9 * 60 }
+            } else {
+                madoguchi_core::sla::SlaPolicy { first_response_minutes: 60, resolution_minutes: 18 * 60 }
+            }),
         };
         let m = store.create_merchant(None, nm.validate()?).await?;
         merchants.push((m, shop));

@@ -365,3 +365,44 @@ async fn merging_customers_through_the_api() -> anyhow::Result<()> {
     assert_eq!(s, StatusCode::FORBIDDEN);
     Ok(())
 }
+
+#[tokio::test]
+async fn sla_targets_are_per_merchant_and_give_due_times() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let (s, j) = app
+        .send(
+            Method::PATCH,
+            "/api/v1/merchants/shop-a",
+            "merchant_admin",
+            json!({ "sla": { "first_response_minutes": 0, "resolution_minutes": 60 } }),
+        )
+        .await?;
+    assert_eq!(
+        (s, j["code"].as_str(), j["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("out_of_range"), Some("sla.first_response_minutes"))
+    );
+    let (s, m) = app
+        .send(
+            Method::PATCH,
+            "/api/v1/merchants/shop-a",
+            "merchant_admin",
+            json!({ "sla": { "first_response_minutes": 30, "resolution_minutes": 240 } }),
+        )
+        .await?;
+    assert_eq!((s, m["sla"]["first_response_minutes"].as_u64()), (StatusCode::OK, Some(30)));
+    let (s, c) = app
+        .send(
+            Method::POST,
+            "/api/v1/conversations",
+            "agent",
+            json!({ "merchant": "shop-a", "channel": "email", "subject": "期限" }),
+        )
+        .await?;
+    assert_eq!(s, StatusCode::CREATED);
+    let created = chrono::DateTime::parse_from_rfc3339(c["created_at"].as_str().unwrap_or_default())?;
+    let due = chrono::DateTime::parse_from_rfc3339(c["first_response_due_at"].as_str().unwrap_or_default())?;
+    let resolution = chrono::DateTime::parse_from_rfc3339(c["resolution_due_at"].as_str().unwrap_or_default())?;
+    assert!(due >= created + chrono::Duration::minutes(30), "due after at least 30 minutes");
+    assert!(resolution > due);
+    Ok(())
+}

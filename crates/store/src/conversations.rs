@@ -37,6 +37,38 @@ struct Row {
     updated_at: DateTime<Utc>,
     first_response_at: Option<DateTime<Utc>>,
     resolved_at: Option<DateTime<Utc>>,
+    first_response_due_at: Option<DateTime<Utc>>,
+    resolution_due_at: Option<DateTime<Utc>>,
+    first_response_breached_at: Option<DateTime<Utc>>,
+    resolution_breached_at: Option<DateTime<Utc>>,
+}
+
+impl Row {
+    fn into_conversation(self, tags: Vec<String>) -> Result<Conversation> {
+        Ok(Conversation {
+            id: self.id.into(),
+            merchant_id: self.merchant_id.into(),
+            number: self.number,
+            channel: parse("conversations.channel", &self.channel)?,
+            status: parse("conversations.status", &self.status)?,
+            priority: parse("conversations.priority", &self.priority)?,
+            subject: self.subject,
+            customer_id: self.customer_id.map(Into::into),
+            order_id: self.order_id.map(Into::into),
+            assignee_id: self.assignee_id.map(Into::into),
+            queue: self.queue,
+            category: self.category,
+            tags,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            first_response_at: self.first_response_at,
+            resolved_at: self.resolved_at,
+            first_response_due_at: self.first_response_due_at,
+            resolution_due_at: self.resolution_due_at,
+            first_response_breached_at: self.first_response_breached_at,
+            resolution_breached_at: self.resolution_breached_at,
+        })
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -330,25 +362,8 @@ impl Store {
         })?;
         rows.into_iter()
             .map(|r| {
-                Ok(Conversation {
-                    id: r.id.into(),
-                    merchant_id: r.merchant_id.into(),
-                    number: r.number,
-                    channel: parse("conversations.channel", &r.channel)?,
-                    status: parse("conversations.status", &r.status)?,
-                    priority: parse("conversations.priority", &r.priority)?,
-                    subject: r.subject,
-                    customer_id: r.customer_id.map(Into::into),
-                    order_id: r.order_id.map(Into::into),
-                    assignee_id: r.assignee_id.map(Into::into),
-                    queue: r.queue,
-                    category: r.category,
-                    tags: tags.iter().filter(|(c, _)| *c == r.id).map(|(_, t)| t.clone()).collect(),
-                    created_at: r.created_at,
-                    updated_at: r.updated_at,
-                    first_response_at: r.first_response_at,
-                    resolved_at: r.resolved_at,
-                })
+                let t = tags.iter().filter(|(c, _)| *c == r.id).map(|(_, t)| t.clone()).collect();
+                r.into_conversation(t)
             })
             .collect()
     }
@@ -363,25 +378,7 @@ impl Store {
             .bind(id.0)
             .fetch_all(&mut *c)
             .await)?;
-        Ok(Conversation {
-            id: row.id.into(),
-            merchant_id: row.merchant_id.into(),
-            number: row.number,
-            channel: parse("conversations.channel", &row.channel)?,
-            status: parse("conversations.status", &row.status)?,
-            priority: parse("conversations.priority", &row.priority)?,
-            subject: row.subject,
-            customer_id: row.customer_id.map(Into::into),
-            order_id: row.order_id.map(Into::into),
-            assignee_id: row.assignee_id.map(Into::into),
-            queue: row.queue,
-            category: row.category,
-            tags,
-            created_at: row.created_at,
-            updated_at: row.updated_at,
-            first_response_at: row.first_response_at,
-            resolved_at: row.resolved_at,
-        })
+        row.into_conversation(tags)
     }
 
     /// Opens a conversation (and its first message, if any) in one transaction.
@@ -394,6 +391,15 @@ impl Store {
         if !scope.allows(r.merchant) {
             return Err(StoreError::NotFound);
         }
+        let merchant = self.get_merchant(scope, crate::merchants::MerchantKey::Id(r.merchant)).await?;
+        let opened = r.created_at.unwrap_or_else(now);
+        let closed = merchant.closed_day_pairs();
+        let cal = madoguchi_core::calendar::BusinessCalendar {
+            timezone: merchant.tz(),
+            hours: &merchant.business_hours,
+            closed_days: &closed,
+        };
+        let (first_due, resolution_due) = merchant.sla.due_times(&cal, opened);
         let mut tx = self.begin().await?;
         let customer = match (&r.customer_id, &r.customer_identity) {
             (Some(c), _) => {
@@ -413,12 +419,12 @@ impl Store {
         }
         let number = Store::next_conversation_number(&mut tx, r.merchant).await?;
         let id = ConversationId::new();
-        let t = r.created_at.unwrap_or_else(now);
+        let t = opened;
         let status = if r.assignee_id.is_some() { ConversationStatus::Open } else { ConversationStatus::New };
         on_db!(&mut tx, c => sqlx::query(
             "INSERT INTO conversations (id, merchant_id, number, channel, status, priority, subject, customer_id, order_id,
-                                        assignee_id, queue, category, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)",
+                                        assignee_id, queue, category, created_at, updated_at, first_response_due_at, resolution_due_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15)",
         )
         .bind(id.0)
         .bind(r.merchant.0)
@@ -433,6 +439,8 @@ impl Store {
         .bind(&r.queue)
         .bind(&r.category)
         .bind(t)
+        .bind(first_due)
+        .bind(resolution_due)
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
         if !r.tags.is_empty() {
             write_tags(&mut tx, id, &r.tags).await?;
@@ -457,6 +465,10 @@ impl Store {
             updated_at: t,
             first_response_at: None,
             resolved_at: None,
+            first_response_due_at: first_due,
+            resolution_due_at: resolution_due,
+            first_response_breached_at: None,
+            resolution_breached_at: None,
         };
         for m in &r.messages {
             insert_message(&mut tx, &mut conv, m, m.created_at.unwrap_or(t)).await?;
@@ -743,5 +755,45 @@ impl Store {
         }
         tx.commit().await?;
         self.get_conversation(scope, id).await
+    }
+}
+
+impl Store {
+    /// Marks the service targets missed as of `now`, once each, with an `sla_breached` event
+    /// at the due time (for reporting). A target counts as missed when it is past due and
+    /// not met, or was met after its due time. Returns how many breaches were recorded.
+    pub async fn record_sla_breaches(&self, now: DateTime<Utc>) -> Result<usize> {
+        let mut recorded = 0;
+        for (target, due, done, breached) in [
+            ("first_response", "first_response_due_at", "first_response_at", "first_response_breached_at"),
+            ("resolution", "resolution_due_at", "resolved_at", "resolution_breached_at"),
+        ] {
+            let mut tx = self.begin().await?;
+            // Column names come from the fixed list above, never from input.
+            let sql = format!(
+                "UPDATE conversations SET {breached} = {due}
+                 WHERE {due} < $1 AND {breached} IS NULL
+                   AND (({done} IS NULL AND status NOT IN ('resolved', 'closed')) OR {done} > {due})
+                 RETURNING id, merchant_id, {due}"
+            );
+            let rows: Vec<(Uuid, Uuid, DateTime<Utc>)> =
+                on_db!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(&mut *c).await)?;
+            for (conv, merchant, due_at) in &rows {
+                let data = serde_json::json!({ "target": target, "due_at": due_at });
+                insert_event(
+                    &mut tx,
+                    MerchantId(*merchant),
+                    ConversationId(*conv),
+                    EventKind::SlaBreached,
+                    None,
+                    data,
+                    *due_at,
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            recorded += rows.len();
+        }
+        Ok(recorded)
     }
 }

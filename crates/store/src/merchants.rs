@@ -8,6 +8,7 @@ use madoguchi_core::enums::{AuditAction, SubjectType};
 use madoguchi_core::ids::{MerchantId, UserId};
 use madoguchi_core::merchant::{ClosedDay, Merchant, ValidatedMerchant};
 use madoguchi_core::page::{Page, PageRequest};
+use madoguchi_core::sla::SlaPolicy;
 use madoguchi_core::time::now;
 use sqlx::types::Json;
 use uuid::Uuid;
@@ -23,6 +24,8 @@ struct Row {
     greeting: String,
     timezone: String,
     business_hours: Json<BusinessHours>,
+    sla_first_response_minutes: i64,
+    sla_resolution_minutes: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -48,6 +51,10 @@ impl Row {
                 .filter(|c| c.merchant_id == self.id)
                 .map(|c| ClosedDay { date: c.day, label: c.label.clone() })
                 .collect(),
+            sla: SlaPolicy {
+                first_response_minutes: u32::try_from(self.sla_first_response_minutes).unwrap_or(60),
+                resolution_minutes: u32::try_from(self.sla_resolution_minutes).unwrap_or(1080),
+            },
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
@@ -96,8 +103,9 @@ impl Store {
             return Err(StoreError::conflict("slug_taken", format!("the slug {:?} is already used", m.slug)));
         }
         on_db!(&mut tx, c => sqlx::query(
-            "INSERT INTO merchants (id, slug, name, greeting, timezone, business_hours, conversation_counter, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7)",
+            "INSERT INTO merchants (id, slug, name, greeting, timezone, business_hours, conversation_counter, created_at, updated_at,
+                                    sla_first_response_minutes, sla_resolution_minutes)
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7, $8, $9)",
         )
         .bind(id.0)
         .bind(&m.slug)
@@ -106,6 +114,8 @@ impl Store {
         .bind(&m.timezone)
         .bind(Json(&m.business_hours))
         .bind(t)
+        .bind(i64::from(m.sla.first_response_minutes))
+        .bind(i64::from(m.sla.resolution_minutes))
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
         write_closed_days(&mut tx, id, &m.closed_days).await?;
         audit::record(
@@ -197,7 +207,8 @@ impl Store {
         let before = self.get_merchant(scope, MerchantKey::Id(id)).await?;
         let mut tx = self.begin().await?;
         on_db!(&mut tx, c => sqlx::query(
-            "UPDATE merchants SET name = $2, greeting = $3, timezone = $4, business_hours = $5, updated_at = $6 WHERE id = $1",
+            "UPDATE merchants SET name = $2, greeting = $3, timezone = $4, business_hours = $5, updated_at = $6,
+                    sla_first_response_minutes = $7, sla_resolution_minutes = $8 WHERE id = $1",
         )
         .bind(id.0)
         .bind(&m.name)
@@ -205,6 +216,8 @@ impl Store {
         .bind(&m.timezone)
         .bind(Json(&m.business_hours))
         .bind(now())
+        .bind(i64::from(m.sla.first_response_minutes))
+        .bind(i64::from(m.sla.resolution_minutes))
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
         write_closed_days(&mut tx, id, &m.closed_days).await?;
         audit::record(
@@ -221,6 +234,7 @@ impl Store {
                     "timezone": [before.timezone, m.timezone],
                     "business_hours_changed": before.business_hours != m.business_hours,
                     "closed_days_changed": before.closed_days != m.closed_days,
+                    "sla": [before.sla, m.sla],
                 }),
             },
         )

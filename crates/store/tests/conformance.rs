@@ -85,6 +85,7 @@ async fn merchant(store: &Store, slug: &str) -> Result<MerchantId> {
         timezone: None,
         business_hours: None,
         closed_days: vec![],
+        sla: None,
     }
     .validate()?;
     Ok(store.create_merchant(None, m).await?.id)
@@ -224,10 +225,12 @@ async fn merchants_by_id_and_slug_with_scope() -> Result<()> {
                 date: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
                 label: "年末休業".into(),
             }],
+            sla: Some(madoguchi_core::sla::SlaPolicy { first_response_minutes: 90, resolution_minutes: 600 }),
         };
         let m = s.create_merchant(None, nm.clone().validate()?).await?;
         assert_eq!(m.timezone, "Asia/Tokyo");
         assert_eq!(m.closed_days.len(), 1);
+        assert_eq!((m.sla.first_response_minutes, m.sla.resolution_minutes), (90, 600));
         assert_eq!(s.get_merchant(&Scope::All, MerchantKey::Slug("hanamaru")).await?, m);
         nm.name = "別の店".into();
         let dup = s.create_merchant(None, nm.validate()?).await;
@@ -754,6 +757,44 @@ async fn sessions_expire_slide_and_end_with_the_user() -> Result<()> {
         assert!(oldest.is_some_and(|o| o > since));
         s.prune_sessions(now() + chrono::Duration::seconds(1)).await?;
         assert_eq!(s.recent_login_failures("agent", "10.0.0.1", since).await?.0, 0);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn sla_due_times_in_business_hours_and_breaches_recorded_once() -> Result<()> {
+    use chrono::TimeZone;
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        let jst = |d: u32, h: u32, m: u32| chrono_tz::Asia::Tokyo.with_ymd_and_hms(2026, 11, d, h, m, 0).unwrap().with_timezone(&chrono::Utc);
+        // Opened Friday 2026-11-20 17:30 JST; Monday the 23rd is a national holiday.
+        let mut late = conv(a, Channel::Email);
+        late.created_at = Some(jst(20, 17, 30));
+        let c = s.create_conversation(&Scope::All, None, &late).await?;
+        assert_eq!(c.first_response_due_at, Some(jst(24, 9, 30)), "60 business minutes");
+        // 30 min on Friday, 540 on Tuesday, the remaining 510 on Wednesday: 17:30.
+        assert_eq!(c.resolution_due_at, Some(jst(25, 17, 30)), "1080 business minutes");
+
+        // Another conversation answered in time.
+        let mut ok = conv(a, Channel::Email);
+        ok.created_at = Some(jst(24, 10, 0));
+        let mut reply = msg(Direction::Outbound, "承知しました", None);
+        reply.created_at = Some(jst(24, 10, 20));
+        ok.messages = vec![msg(Direction::Inbound, "質問です", None), reply];
+        ok.messages[0].created_at = Some(jst(24, 10, 0));
+        let answered = s.create_conversation(&Scope::All, None, &ok).await?;
+        assert_eq!(answered.first_response_at, Some(jst(24, 10, 20)));
+
+        // As of Tuesday noon the first one missed its first response; the second did not.
+        assert_eq!(s.record_sla_breaches(jst(24, 12, 0)).await?, 1);
+        assert_eq!(s.record_sla_breaches(jst(24, 12, 5)).await?, 0, "recorded once");
+        let missed = s.get_conversation(&Scope::All, c.id).await?;
+        assert_eq!(missed.first_response_breached_at, Some(jst(24, 9, 30)));
+        assert!(missed.resolution_breached_at.is_none());
+        let events = s.timeline(&Scope::All, c.id, true).await?;
+        assert!(events.iter().any(|i| matches!(i, TimelineItem::Event(e) if e.kind == EventKind::SlaBreached && e.data["target"] == "first_response")));
+        assert!(s.get_conversation(&Scope::All, answered.id).await?.first_response_breached_at.is_none());
         Ok(())
     })
     .await

@@ -1,3 +1,4 @@
 //! Use cases that span several store calls and run in the background.
 
+pub mod background;
 pub mod routing;

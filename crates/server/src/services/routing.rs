@@ -1,12 +1,12 @@
 //! Routing in action: takes a merchant's snapshot, asks the pure rule in
 //! `madoguchi_core::routing` who gets what, and applies the offers. Runs when a contact
-//! arrives, when an agent becomes available, and every few seconds as a safety net.
+//! arrives, when an agent becomes available, and every few seconds as a safety net
+//! (see [`super::background`]).
 
 use madoguchi_core::ids::MerchantId;
 use madoguchi_core::routing::{Offer, route};
 use madoguchi_core::time::now;
 use madoguchi_store::{Result, Store};
-use std::time::Duration;
 
 /// Routes one merchant's waiting contacts; returns the offers that were applied.
 pub async fn route_merchant(store: &Store, merchant: MerchantId) -> Result<Vec<Offer>> {
@@ -31,19 +31,6 @@ pub async fn route_merchants(store: &Store, merchants: &[MerchantId]) {
     for m in merchants {
         if let Err(e) = route_merchant(store, *m).await {
             tracing::warn!(merchant = %m, error = ?e, "routing failed");
-        }
-    }
-}
-
-/// The periodic pass over every merchant, until the process stops.
-pub async fn run_periodically(store: Store, every: Duration) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        match store.all_merchant_ids().await {
-            Ok(ms) => route_merchants(&store, &ms).await,
-            Err(e) => tracing::warn!(error = ?e, "routing pass could not list merchants"),
         }
     }
 }

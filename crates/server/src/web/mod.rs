@@ -231,6 +231,8 @@ struct Row {
     priority: &'static str,
     priority_code: &'static str,
     subject: String,
+    sla: String,
+    sla_class: &'static str,
     updated: String,
 }
 
@@ -274,7 +276,9 @@ async fn desk(
     let scope = p.scope();
     let convs = st.store.list_conversations(&scope, &f, page).await?;
     let merchants = st.store.list_merchants(&scope, PageRequest::first(200)).await?.items;
+    // Times are shown in JST, the desk's working zone, whatever the shop's own zone.
     let tz = chrono_tz::Asia::Tokyo;
+    let now = Utc::now();
     let rows = convs
         .items
         .iter()
@@ -287,6 +291,19 @@ async fn desk(
             priority: i18n::priority(lang, c.priority),
             priority_code: c.priority.as_str(),
             subject: c.subject.clone().unwrap_or_else(|| lang.t().no_subject.into()),
+            sla: match (c.first_response_at, c.first_response_due_at) {
+                (Some(_), _) => lang.t().sla_met.to_owned(),
+                (None, Some(due)) if due < now || c.first_response_breached_at.is_some() => {
+                    lang.t().sla_breached.to_owned()
+                }
+                (None, Some(due)) => due.with_timezone(&tz).format("%m/%d %H:%M").to_string(),
+                (None, None) => String::new(),
+            },
+            sla_class: match (c.first_response_at, c.first_response_due_at) {
+                (None, Some(due)) if due < now || c.first_response_breached_at.is_some() => "breached",
+                (None, Some(_)) => "running",
+                _ => "met",
+            },
             updated: c.updated_at.with_timezone(&tz).format("%m/%d %H:%M").to_string(),
         })
         .collect();

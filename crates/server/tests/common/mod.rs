@@ -68,6 +68,7 @@ async fn shop(store: &Store, slug: &str, staff_hash: &str) -> anyhow::Result<(Sh
                 timezone: None,
                 business_hours: None,
                 closed_days: vec![],
+                sla: None,
             }
             .validate()?,
         )

@@ -1,0 +1,34 @@
+//! Periodic work of every node: routing's safety-net pass, SLA breach recording, and pruning
+//! of expired sessions. Each step logs its failure and the loop carries on; every step is safe
+//! to run on several nodes at once (conditional updates, idempotent marks).
+
+use chrono::{Duration as ChronoDuration, Utc};
+use madoguchi_store::Store;
+use std::time::Duration;
+
+use super::routing::route_merchants;
+
+/// Runs until the task is dropped.
+pub async fn run(store: Store, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_prune = Utc::now() - ChronoDuration::hours(2);
+    loop {
+        tick.tick().await;
+        match store.all_merchant_ids().await {
+            Ok(ms) => route_merchants(&store, &ms).await,
+            Err(e) => tracing::warn!(error = ?e, "routing pass could not list merchants"),
+        }
+        match store.record_sla_breaches(Utc::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(breaches = n, "SLA breaches recorded"),
+            Err(e) => tracing::warn!(error = ?e, "SLA breach pass failed"),
+        }
+        if Utc::now() - last_prune > ChronoDuration::hours(1) {
+            last_prune = Utc::now();
+            if let Err(e) = store.prune_sessions(Utc::now() - ChronoDuration::days(1)).await {
+                tracing::warn!(error = ?e, "pruning sessions failed");
+            }
+        }
+    }
+}
