@@ -19,6 +19,19 @@ macro_rules! id_type {
             pub fn new() -> Self {
                 Self(Uuid::now_v7())
             }
+
+            /// An id whose time part is `at`: records imported or backdated keep their order
+            /// among ids made now (lists are ordered by id).
+            pub fn at(at: chrono::DateTime<chrono::Utc>) -> Self {
+                let secs = u64::try_from(at.timestamp()).unwrap_or(0);
+                Self(Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, secs, at.timestamp_subsec_nanos())))
+            }
+
+            /// [`Self::at`] for a backdated instant, [`Self::new`] (strictly increasing within
+            /// this process) for one that is now.
+            pub fn at_or_now(at: chrono::DateTime<chrono::Utc>) -> Self {
+                if chrono::Utc::now() - at > chrono::Duration::seconds(1) { Self::at(at) } else { Self::new() }
+            }
         }
 
         impl Default for $name {
@@ -86,3 +99,19 @@ id_type!(
     /// A routing queue of a merchant.
     QueueId,
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, Utc};
+
+    #[test]
+    fn backdated_ids_sort_by_their_time() {
+        let now = Utc::now();
+        let old = ConversationId::at(now - Duration::days(30));
+        let older = ConversationId::at(now - Duration::days(31));
+        let fresh = ConversationId::new();
+        assert!(older < old && old < fresh);
+        assert_eq!(old.0.get_version_num(), 7);
+    }
+}

@@ -203,7 +203,7 @@ async fn insert_event(
         "INSERT INTO conversation_events (id, merchant_id, conversation_id, kind, actor_user_id, data, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(EventId::new().0)
+    .bind(EventId::at_or_now(at).0)
     .bind(merchant.0)
     .bind(conversation.0)
     .bind(kind.as_str())
@@ -286,7 +286,7 @@ async fn insert_message(
             return Ok((MessageId(id), false));
         }
     }
-    let id = MessageId::new();
+    let id = MessageId::at_or_now(at);
     let delivery = (m.direction == Direction::Outbound && !m.internal).then_some(DeliveryStatus::Queued);
     on_db!(tx, c => sqlx::query(
         "INSERT INTO messages (id, merchant_id, conversation_id, channel, direction, internal, author_kind, author_user_id,
@@ -418,7 +418,7 @@ impl Store {
             check_assignee(&mut tx, r.merchant, a).await?;
         }
         let number = Store::next_conversation_number(&mut tx, r.merchant).await?;
-        let id = ConversationId::new();
+        let id = ConversationId::at_or_now(opened);
         let t = opened;
         let status = if r.assignee_id.is_some() { ConversationStatus::Open } else { ConversationStatus::New };
         on_db!(&mut tx, c => sqlx::query(

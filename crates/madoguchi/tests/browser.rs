@@ -1,0 +1,45 @@
+//! The console in a real headless Chromium, driven by `e2e/console.mjs` (playwright-core)
+//! against `madoguchi demo`. Chromium, the IPA fonts and the npm package are installed by
+//! `scripts/test`; when one is missing this test fails and says so — it never skips.
+
+mod common;
+
+use common::{spawn, wait_for_credentials};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap_or_else(|_| PathBuf::from("../.."))
+}
+
+#[test]
+fn console_in_a_real_browser() -> anyhow::Result<()> {
+    let root = repo_root();
+    let chromium = std::env::var("MADOGUCHI_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    anyhow::ensure!(
+        Path::new(&chromium).exists(),
+        "Chromium not found at {chromium}: run scripts/test, which installs it"
+    );
+    let driver = root.join("e2e/node_modules/playwright-core");
+    anyhow::ensure!(driver.exists(), "{} is missing: run scripts/test (npm ci in e2e/)", driver.display());
+
+    let dir = tempfile::tempdir()?;
+    let _server = spawn(dir.path(), &["demo"], &[])?;
+    let creds = wait_for_credentials(dir.path(), None)?;
+    let shots = root.join("target/screenshots");
+    let out = Command::new("node")
+        .arg(root.join("e2e/console.mjs"))
+        .env("BASE_URL", creds["base_url"].as_str().unwrap_or_default())
+        .env("CREDS", dir.path().join("demo-credentials.json"))
+        .env("SHOTS", &shots)
+        .env("CHROMIUM", &chromium)
+        .output()?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    println!("{stdout}");
+    anyhow::ensure!(out.status.success(), "browser test failed:\n{stdout}\n{stderr}");
+    for shot in ["login.png", "inbox.png", "inbox-en.png", "lockout.png"] {
+        anyhow::ensure!(shots.join(shot).exists(), "screenshot {shot} was not saved");
+    }
+    Ok(())
+}

@@ -1,0 +1,107 @@
+// Browser test of the console against a running `madoguchi demo`: sign-in, the inbox in
+// Japanese and English, merchant isolation, escaping of hostile content, lockout.
+// Run by crates/madoguchi/tests/browser.rs with BASE_URL, CREDS and SHOTS set.
+import { chromium } from 'playwright-core';
+import { readFileSync, mkdirSync } from 'node:fs';
+
+const base = process.env.BASE_URL;
+const creds = JSON.parse(readFileSync(process.env.CREDS, 'utf8'));
+const shots = process.env.SHOTS;
+mkdirSync(shots, { recursive: true });
+const user = (login) => creds.users.find((u) => u.login === login);
+const merchantName = (slug) => creds.merchants.find((m) => m.slug === slug).name;
+
+function check(ok, what) {
+  if (!ok) throw new Error(`FAILED: ${what}`);
+  console.log(`ok - ${what}`);
+}
+
+async function api(method, path, token, body) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, json: await res.json().catch(() => null) };
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run', '--disable-quic'],
+});
+let failed = false;
+try {
+  const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  const dialogs = [];
+  page.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); });
+
+  // Hostile content arrives through the API before anyone looks.
+  const xss = `<img src=x onerror="alert('xss-subject')"><script>alert('xss-script')</script>`;
+  const created = await api('POST', '/api/v1/conversations', user('admin').api_token,
+    { merchant: 'hanamaru-gift', channel: 'web_form', subject: xss, priority: 'urgent' });
+  check(created.status === 201, 'a conversation with a hostile subject is accepted by the API');
+
+  await page.goto(`${base}/desk`);
+  check(page.url().endsWith('/login'), 'the inbox sends an anonymous visitor to sign in');
+  check((await page.textContent('h2')) === 'ログイン', 'the sign-in page is in Japanese');
+  await page.screenshot({ path: `${shots}/login.png` });
+
+  const agent = user('agent.sato');
+  await page.fill('input[name=login]', agent.login);
+  await page.fill('input[name=password]', agent.password);
+  await page.click('#sign-in');
+  await page.waitForSelector('#inbox');
+  const rows = await page.locator('#inbox tbody tr').count();
+  check(rows > 10, `the agent's inbox lists conversations (${rows})`);
+  const text = await page.textContent('#inbox');
+  check(text.includes(merchantName('hanamaru-gift')) && text.includes(merchantName('yasai-hatake')), 'both shops the agent serves appear');
+  check(text.includes("<script>alert('xss-script')</script>"), 'the hostile subject is shown as text');
+  check(dialogs.length === 0, 'no script from customer content ran');
+  check((await page.locator('#inbox img').count()) === 0, 'no element was injected');
+  await page.screenshot({ path: `${shots}/inbox.png`, fullPage: false });
+
+  await page.click('text=未割り当て');
+  check((await page.getAttribute('a[href="/desk?view=unassigned"]', 'aria-current')) === 'page', 'the unassigned view is selected');
+  await page.click('text=English');
+  check((await page.textContent('h1')) === 'Inbox', 'the console switches to English');
+  await page.screenshot({ path: `${shots}/inbox-en.png` });
+  await page.click('text=日本語');
+  await page.click('#sign-out');
+  await page.waitForURL(/\/login$/);
+  check(true, 'signing out returns to the sign-in page');
+
+  // Shop staff see their own shop only.
+  const staff = user('hanamaru.staff');
+  await page.fill('input[name=login]', staff.login);
+  await page.fill('input[name=password]', staff.password);
+  await page.click('#sign-in');
+  await page.waitForSelector('#inbox');
+  const staffText = await page.textContent('#inbox');
+  check(staffText.includes(merchantName('hanamaru-gift')) && !staffText.includes(merchantName('yasai-hatake')),
+    "a shop's staff never see another shop's conversations");
+  await page.click('#sign-out');
+  await page.waitForURL(/\/login$/);
+
+  // Five wrong passwords lock the login with a clear message.
+  const victim = user('yasai.staff');
+  for (let i = 0; i < 5; i++) {
+    await page.fill('input[name=login]', victim.login);
+    await page.fill('input[name=password]', 'wrong-password');
+    await page.click('#sign-in');
+    await page.waitForSelector('#login-error');
+  }
+  await page.fill('input[name=login]', victim.login);
+  await page.fill('input[name=password]', victim.password);
+  await page.click('#sign-in');
+  const lockText = await page.textContent('#login-error');
+  check(lockText.includes('ロック') && lockText.includes('分後'), `the lockout is explained: ${lockText}`);
+  await page.screenshot({ path: `${shots}/lockout.png` });
+} catch (e) {
+  failed = true;
+  console.error(e.stack || String(e));
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);
