@@ -62,6 +62,36 @@ try {
   check((await page.locator('#inbox img').count()) === 0, 'no element was injected');
   await page.screenshot({ path: `${shots}/inbox.png`, fullPage: false });
 
+  // The conversation page: shop and greeting in view, timeline, customer, reply and note.
+  const xssId = created.json.id;
+  await api('POST', `/api/v1/conversations/${xssId}/messages`, user('admin').api_token,
+    { kind: 'inbound', body_text: `<script>alert('xss-body')</script>ご注文の件`, body_html: `<p onclick="alert(1)">x</p><script>alert('xss-html')</script>` });
+  await page.click(`#inbox tr[data-id="${xssId}"] a`);
+  await page.waitForSelector('#timeline');
+  check((await page.textContent('#shop-name')) === merchantName('hanamaru-gift'), 'the shop name is in view');
+  check((await page.textContent('#greeting')).includes('花まる'), 'the greeting (名のり) is in view');
+  check((await page.textContent('#timeline')).includes("<script>alert('xss-body')</script>"), 'a hostile message body is shown as text');
+  check(dialogs.length === 0, 'no script from a message ran');
+
+  // An IME confirming a conversion with Enter must not send anything.
+  await page.fill('#body', 'へんしん');
+  const before = await page.locator('#timeline li').count();
+  await page.dispatchEvent('#body', 'keydown', { key: 'Enter', ctrlKey: true, isComposing: true, keyCode: 229 });
+  await page.waitForTimeout(300);
+  check(page.url().endsWith(xssId) && (await page.locator('#timeline li').count()) === before, 'Enter during IME composition sends nothing');
+  await page.fill('#body', 'お問い合わせありがとうございます。確認いたします。');
+  await Promise.all([page.waitForNavigation(), page.press('#body', 'Control+Enter')]);
+  check((await page.textContent('#timeline')).includes('確認いたします。'), 'Ctrl+Enter records the reply');
+  await page.fill('#body', '至急：お客様へ折り返し');
+  await Promise.all([page.waitForNavigation(), page.click('#add-note')]);
+  check((await page.locator('#timeline .note').count()) >= 1, 'an internal note is added');
+  await page.selectOption('#status', 'pending');
+  await Promise.all([page.waitForNavigation(), page.click('#save')]);
+  check((await page.inputValue('#status')) === 'pending', 'the status is changed');
+  await page.screenshot({ path: `${shots}/conversation.png`, fullPage: true });
+  await page.click('text=← 受信箱');
+  await page.waitForSelector('#inbox');
+
   await page.click('text=未割り当て');
   check((await page.getAttribute('a[href="/desk?view=unassigned"]', 'aria-current')) === 'page', 'the unassigned view is selected');
   await page.click('text=English');

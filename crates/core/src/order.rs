@@ -246,6 +246,21 @@ impl NewOrder {
     }
 }
 
+/// The carrier's public tracking page for a parcel, where there is one.
+pub fn tracking_url(carrier: Carrier, number: &str) -> Option<String> {
+    if number.is_empty() || !number.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    match carrier {
+        Carrier::Yamato => Some(format!("https://jizen.kuronekoyamato.co.jp/jizen/servlet/crjz.b.NQ0010?id={number}")),
+        Carrier::Sagawa => Some(format!("https://k2k.sagawa-exp.co.jp/p/web/okurijosearch.do?okurijoNo={number}")),
+        Carrier::JapanPost => {
+            Some(format!("https://trackings.post.japanpost.jp/services/srv/search/direct?reqCodeNo1={number}"))
+        }
+        Carrier::Other => None,
+    }
+}
+
 /// Order numbers are the shop's; only width is folded (ＡＢ－１２３ → AB-123).
 pub fn validate_order_number(raw: &str) -> Result<String, ValidationError> {
     let v = required("order_number", &nfkc(raw), 64)?;
@@ -296,6 +311,14 @@ mod tests {
         .unwrap();
         assert_eq!(o.total_amount, Some(3980));
         assert_eq!(o.order_number, "HM-1024");
+    }
+
+    #[test]
+    fn tracking_links_per_carrier() {
+        assert!(tracking_url(Carrier::Yamato, "123456789012").is_some_and(|u| u.ends_with("id=123456789012")));
+        assert!(tracking_url(Carrier::JapanPost, "EJ123456789JP").is_some_and(|u| u.contains("japanpost")));
+        assert_eq!(tracking_url(Carrier::Other, "123456789012"), None);
+        assert_eq!(tracking_url(Carrier::Sagawa, "12&x=1"), None);
     }
 
     #[test]

@@ -180,3 +180,94 @@ async fn deactivating_a_user_ends_their_session() -> anyhow::Result<()> {
     assert_eq!(c.get(format!("{}/desk", app.base)).send().await?.status(), StatusCode::SEE_OTHER);
     Ok(())
 }
+
+/// Signs in and returns the page of a conversation.
+async fn page(app: &TestApp, c: &reqwest::Client, id: &str) -> anyhow::Result<(StatusCode, String)> {
+    let resp = c.get(format!("{}/desk/conversations/{id}", app.base)).send().await?;
+    Ok((resp.status(), resp.text().await?))
+}
+
+#[tokio::test]
+async fn the_conversation_page_shows_the_shop_timeline_and_customer() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let (s, _) = app
+        .send(
+            reqwest::Method::PATCH,
+            "/api/v1/merchants/shop-a",
+            "admin",
+            serde_json::json!({ "greeting": "お電話ありがとうございます。A店でございます。" }),
+        )
+        .await?;
+    assert_eq!(s, StatusCode::OK);
+    let c = browser();
+    sign_in(&app, &c, "agent", PASSWORD).await?;
+    let id = app.a.conversation.to_string();
+    let (s, html) = page(&app, &c, &id).await?;
+    assert_eq!(s, StatusCode::OK);
+    for expected in [
+        "shop-a 店",
+        "お電話ありがとうございます。A店でございます。",
+        "shop-a の問い合わせ",
+        "shop-a 客",
+        "090-1234-5678",
+        "123412341234",
+        "ヤマト運輸",
+    ] {
+        assert!(html.contains(expected), "{expected} on the page");
+    }
+    assert!(html.contains("kuronekoyamato.co.jp"), "a tracking link");
+    // Another shop's conversation does not exist for this agent.
+    let (s, _) = page(&app, &c, &app.b.conversation.to_string()).await?;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = page(&app, &c, "not-an-id").await?;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Reply and note, through the forms.
+    let csrf = csrf_of(&html);
+    let url = format!("{}/desk/conversations/{id}/messages", app.base);
+    let forged = c.post(&url).form(&[("csrf", "forged"), ("kind", "outbound"), ("body", "x")]).send().await?;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    let ok = c
+        .post(&url)
+        .form(&[("csrf", csrf.as_str()), ("kind", "outbound"), ("body", "配送状況を確認いたしました。")])
+        .send()
+        .await?;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let note = c
+        .post(&url)
+        .form(&[("csrf", csrf.as_str()), ("kind", "internal_note"), ("body", "社内メモ：再発送を検討")])
+        .send()
+        .await?;
+    assert_eq!(note.status(), StatusCode::SEE_OTHER);
+    let empty = c.post(&url).form(&[("csrf", csrf.as_str()), ("kind", "outbound"), ("body", "   ")]).send().await?;
+    assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, html) = page(&app, &c, &id).await?;
+    assert!(html.contains("配送状況を確認いたしました。") && html.contains("社内メモ：再発送を検討"));
+
+    // Status, priority and assignee.
+    let agent = app.users["agent"].to_string();
+    let upd = c
+        .post(format!("{}/desk/conversations/{id}/update", app.base))
+        .form(&[("csrf", csrf.as_str()), ("status", "pending"), ("priority", "high"), ("assignee", agent.as_str())])
+        .send()
+        .await?;
+    assert_eq!(upd.status(), StatusCode::SEE_OTHER);
+    let (_, conv) = app.get(&format!("/api/v1/conversations/{id}"), "agent").await?;
+    assert_eq!(
+        (conv["conversation"]["status"].as_str(), conv["conversation"]["priority"].as_str()),
+        (Some("pending"), Some("high"))
+    );
+    assert_eq!(conv["conversation"]["assignee_id"].as_str(), Some(agent.as_str()));
+
+    // The shop's staff see the reply but not the desk's note, and get no note button.
+    let staff = browser();
+    sign_in(&app, &staff, "shop-a.staff", PASSWORD).await?;
+    let (s, html) = page(&app, &staff, &id).await?;
+    assert_eq!(s, StatusCode::OK);
+    assert!(
+        html.contains("配送状況を確認いたしました。") && !html.contains("社内メモ"),
+        "notes hidden from shop staff"
+    );
+    assert!(!html.contains("id=\"add-note\""));
+    Ok(())
+}

@@ -101,7 +101,7 @@ pub async fn list_conversations(
 }
 
 /// Turns an API message into a store record: validated, HTML sanitised, authored by the caller.
-fn message_record(p: &Principal, m: &NewMessage) -> ApiResult<MessageRecord> {
+pub(crate) fn message_record(p: &Principal, m: &NewMessage) -> ApiResult<MessageRecord> {
     m.validate()?;
     if m.kind == MessageKind::InternalNote && !p.sees_internal_notes() {
         return Err(ApiError::forbidden("merchant staff cannot write the desk's internal notes"));

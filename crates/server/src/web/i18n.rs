@@ -76,6 +76,36 @@ pub struct Texts {
     pub no_conversations: &'static str,
     pub no_subject: &'static str,
     pub next_page: &'static str,
+    pub back_to_inbox: &'static str,
+    pub shop: &'static str,
+    pub greeting: &'static str,
+    pub timeline: &'static str,
+    pub reply: &'static str,
+    pub internal_note: &'static str,
+    pub send_reply: &'static str,
+    pub add_note: &'static str,
+    pub reply_hint_phone: &'static str,
+    pub reply_hint_queued: &'static str,
+    pub reply_hint_paper: &'static str,
+    pub ctrl_enter: &'static str,
+    pub update: &'static str,
+    pub assignee: &'static str,
+    pub unassigned: &'static str,
+    pub customer: &'static str,
+    pub no_customer: &'static str,
+    pub identities: &'static str,
+    pub address: &'static str,
+    pub notes: &'static str,
+    pub orders: &'static str,
+    pub no_orders: &'static str,
+    pub history: &'static str,
+    pub from_customer: &'static str,
+    pub from_staff: &'static str,
+    pub delivery_queued: &'static str,
+    pub empty_message: &'static str,
+    pub not_found: &'static str,
+    pub rank: &'static str,
+    pub tracking: &'static str,
 }
 
 const JA: Texts = Texts {
@@ -106,6 +136,36 @@ const JA: Texts = Texts {
     no_conversations: "該当する問い合わせはありません。",
     no_subject: "（件名なし）",
     next_page: "次へ",
+    back_to_inbox: "← 受信箱",
+    shop: "ショップ",
+    greeting: "名のり",
+    timeline: "応対履歴",
+    reply: "返信",
+    internal_note: "内部メモ",
+    send_reply: "返信を記録",
+    add_note: "メモを追加",
+    reply_hint_phone: "電話での回答内容を記録します。",
+    reply_hint_queued: "返信は送信待ちとして記録されます（このチャネルの配信は準備中です）。",
+    reply_hint_paper: "FAX・はがき・来店の回答は記録のみです。",
+    ctrl_enter: "Ctrl+Enter で記録",
+    update: "更新",
+    assignee: "担当者",
+    unassigned: "未割り当て",
+    customer: "お客様",
+    no_customer: "お客様が紐づいていません。",
+    identities: "連絡先",
+    address: "住所",
+    notes: "メモ",
+    orders: "注文",
+    no_orders: "注文はありません。",
+    history: "過去の問い合わせ",
+    from_customer: "お客様",
+    from_staff: "担当",
+    delivery_queued: "送信待ち",
+    empty_message: "本文を入力してください。",
+    not_found: "見つかりません。",
+    rank: "ランク",
+    tracking: "伝票番号",
 };
 
 const EN: Texts = Texts {
@@ -136,6 +196,36 @@ const EN: Texts = Texts {
     no_conversations: "No conversations here.",
     no_subject: "(no subject)",
     next_page: "Next",
+    back_to_inbox: "← Inbox",
+    shop: "Shop",
+    greeting: "Greeting",
+    timeline: "Timeline",
+    reply: "Reply",
+    internal_note: "Internal note",
+    send_reply: "Record reply",
+    add_note: "Add note",
+    reply_hint_phone: "Records what was said on the phone.",
+    reply_hint_queued: "The reply is recorded as queued (delivery on this channel is not available yet).",
+    reply_hint_paper: "Replies to FAX, postcards and walk-ins are recorded only.",
+    ctrl_enter: "Ctrl+Enter to record",
+    update: "Update",
+    assignee: "Assignee",
+    unassigned: "Unassigned",
+    customer: "Customer",
+    no_customer: "No customer linked.",
+    identities: "Contacts",
+    address: "Address",
+    notes: "Notes",
+    orders: "Orders",
+    no_orders: "No orders.",
+    history: "Past conversations",
+    from_customer: "Customer",
+    from_staff: "Staff",
+    delivery_queued: "Queued",
+    empty_message: "Please write a message.",
+    not_found: "Not found.",
+    rank: "Rank",
+    tracking: "Tracking no.",
 };
 
 pub fn channel(lang: Lang, c: Channel) -> &'static str {
@@ -219,5 +309,72 @@ mod tests {
         assert_eq!(Lang::from_request(&jar, &h), Lang::En);
         let jar = jar.add(axum_extra::extract::cookie::Cookie::new(LANG_COOKIE, "ja"));
         assert_eq!(Lang::from_request(&jar, &h), Lang::Ja);
+    }
+}
+
+pub fn event(lang: Lang, k: madoguchi_core::enums::EventKind) -> &'static str {
+    use madoguchi_core::enums::EventKind as E;
+    match (lang, k) {
+        (Lang::Ja, E::Created) => "問い合わせを受付",
+        (Lang::Ja, E::StatusChanged) => "状態を変更",
+        (Lang::Ja, E::PriorityChanged) => "優先度を変更",
+        (Lang::Ja, E::Assigned) => "担当者を割り当て",
+        (Lang::Ja, E::QueueChanged) => "キューを変更",
+        (Lang::Ja, E::CategoryChanged) => "分類を変更",
+        (Lang::Ja, E::TagsChanged) => "タグを変更",
+        (Lang::Ja, E::SubjectChanged) => "件名を変更",
+        (Lang::Ja, E::CustomerLinked) => "お客様を紐づけ",
+        (Lang::Ja, E::OrderLinked) => "注文を紐づけ",
+        (Lang::Ja, E::FirstResponse) => "初回応答",
+        (Lang::Ja, E::Escalated) => "エスカレーション",
+        (Lang::Ja, E::Merged) => "お客様を統合",
+        (Lang::Ja, E::SlaBreached) => "SLA期限超過",
+        (Lang::En, E::Created) => "Conversation opened",
+        (Lang::En, E::StatusChanged) => "Status changed",
+        (Lang::En, E::PriorityChanged) => "Priority changed",
+        (Lang::En, E::Assigned) => "Assigned",
+        (Lang::En, E::QueueChanged) => "Queue changed",
+        (Lang::En, E::CategoryChanged) => "Category changed",
+        (Lang::En, E::TagsChanged) => "Tags changed",
+        (Lang::En, E::SubjectChanged) => "Subject changed",
+        (Lang::En, E::CustomerLinked) => "Customer linked",
+        (Lang::En, E::OrderLinked) => "Order linked",
+        (Lang::En, E::FirstResponse) => "First response",
+        (Lang::En, E::Escalated) => "Escalated",
+        (Lang::En, E::Merged) => "Customers merged",
+        (Lang::En, E::SlaBreached) => "SLA target missed",
+    }
+}
+
+pub fn shipment_status(lang: Lang, s: madoguchi_core::enums::ShipmentStatus) -> &'static str {
+    use madoguchi_core::enums::ShipmentStatus as S;
+    match (lang, s) {
+        (Lang::Ja, S::Preparing) => "出荷準備中",
+        (Lang::Ja, S::Shipped) => "発送済み",
+        (Lang::Ja, S::InTransit) => "輸送中",
+        (Lang::Ja, S::OutForDelivery) => "配達中",
+        (Lang::Ja, S::Delivered) => "配達完了",
+        (Lang::Ja, S::Absent) => "不在持ち戻り",
+        (Lang::Ja, S::Returned) => "返送",
+        (Lang::Ja, S::Exception) => "事故・調査中",
+        (Lang::En, S::Preparing) => "Preparing",
+        (Lang::En, S::Shipped) => "Shipped",
+        (Lang::En, S::InTransit) => "In transit",
+        (Lang::En, S::OutForDelivery) => "Out for delivery",
+        (Lang::En, S::Delivered) => "Delivered",
+        (Lang::En, S::Absent) => "Not home, taken back",
+        (Lang::En, S::Returned) => "Returned",
+        (Lang::En, S::Exception) => "Exception",
+    }
+}
+
+pub fn carrier(lang: Lang, c: madoguchi_core::enums::Carrier) -> &'static str {
+    use madoguchi_core::enums::Carrier as C;
+    match (lang, c) {
+        (Lang::Ja, c) => c.label_ja(),
+        (Lang::En, C::Yamato) => "Yamato Transport",
+        (Lang::En, C::Sagawa) => "Sagawa Express",
+        (Lang::En, C::JapanPost) => "Japan Post",
+        (Lang::En, C::Other) => "Other",
     }
 }

@@ -2,6 +2,7 @@
 //! SameSite cookie; every state-changing form carries a CSRF token; sign-in is rate-limited
 //! per login and per address.
 
+pub mod conversation;
 pub mod i18n;
 
 use askama::Template;
@@ -41,15 +42,23 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/desk", get(desk))
+        .route("/desk/conversations/{id}", get(conversation::show))
+        .route("/desk/conversations/{id}/messages", post(conversation::add_message))
+        .route("/desk/conversations/{id}/update", post(conversation::update))
         .route("/static/console.css", get(css))
+        .route("/static/console.js", get(js))
 }
 
 async fn css() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../../static/console.css"))
 }
 
+async fn js() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../../static/console.js"))
+}
+
 /// Renders a template; a rendering failure is an internal error.
-fn render<T: Template>(status: StatusCode, page: &T) -> Response {
+pub(crate) fn render<T: Template>(status: StatusCode, page: &T) -> Response {
     match page.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => ApiError::internal(e).into_response(),
@@ -68,7 +77,7 @@ fn cookie(settings: &crate::Settings, name: &'static str, value: String) -> Cook
 }
 
 /// Constant-time comparison, so a token cannot be guessed byte by byte from response times.
-fn same(a: &str, b: &str) -> bool {
+pub(crate) fn same(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

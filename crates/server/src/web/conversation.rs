@@ -1,0 +1,364 @@
+//! The conversation page: the shop's name and greeting always in view, the whole timeline,
+//! reply and internal-note forms, status / priority / assignee, and the customer panel with
+//! orders, parcels and past conversations.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use chrono::Utc;
+use madoguchi_core::access::{Principal, Scope};
+use madoguchi_core::conversation::{Conversation, MessageKind, NewMessage, TimelineItem};
+use madoguchi_core::customer::Customer;
+use madoguchi_core::enums::{AuthorKind, Channel, ConversationStatus, Direction, Priority, Role, SubjectType};
+use madoguchi_core::ids::{ConversationId, UserId};
+use madoguchi_core::order::tracking_url;
+use madoguchi_core::page::PageRequest;
+use madoguchi_store::conversations::{ConversationChange, ConversationFilter};
+use madoguchi_store::merchants::MerchantKey;
+use madoguchi_store::orders::OrderFilter;
+use serde::Deserialize;
+use strum::IntoEnumIterator;
+
+use super::i18n::{self, Lang, Texts};
+use super::{current_session, render, same};
+use crate::api::users::audit_read;
+use crate::app::AppState;
+use crate::error::ApiError;
+
+pub struct Item {
+    is_event: bool,
+    class: &'static str,
+    author: String,
+    at: String,
+    text: String,
+    queued: bool,
+}
+
+pub struct Shipment {
+    carrier: &'static str,
+    number: String,
+    url: Option<String>,
+    status: &'static str,
+}
+
+pub struct OrderView {
+    number: String,
+    date: String,
+    total: String,
+    lines: Vec<String>,
+    shipments: Vec<Shipment>,
+}
+
+pub struct CustomerView {
+    name: String,
+    kana: String,
+    rank: String,
+    identities: Vec<String>,
+    address: String,
+    notes: String,
+    orders: Vec<OrderView>,
+    history: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "conversation.html")]
+struct Page {
+    lang: &'static str,
+    t: &'static Texts,
+    csrf: String,
+    display_name: String,
+    c: Conversation,
+    subject: String,
+    merchant_name: String,
+    greeting: String,
+    channel: &'static str,
+    status: &'static str,
+    priority: &'static str,
+    due: Option<String>,
+    items: Vec<Item>,
+    reply_hint: &'static str,
+    can_note: bool,
+    statuses: Vec<(&'static str, &'static str, bool)>,
+    priorities: Vec<(&'static str, &'static str, bool)>,
+    assignees: Vec<(String, String, bool)>,
+    customer: Option<CustomerView>,
+}
+
+fn principal(u: &madoguchi_core::user::User) -> Principal {
+    Principal { user_id: u.id, login: u.login.clone(), role: u.role, merchants: u.merchants.clone() }
+}
+
+fn jst(t: chrono::DateTime<Utc>) -> String {
+    t.with_timezone(&chrono_tz::Asia::Tokyo).format("%Y/%m/%d %H:%M").to_string()
+}
+
+fn yen(n: i64) -> String {
+    let s = n.abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+fn not_found(lang: Lang) -> Response {
+    let t = lang.t();
+    (
+        StatusCode::NOT_FOUND,
+        Html(format!(
+            "<!doctype html><meta charset=utf-8><title>404</title><p>{}</p><p><a href=\"/desk\">{}</a></p>",
+            t.not_found, t.back_to_inbox
+        )),
+    )
+        .into_response()
+}
+
+fn reply_hint(t: &'static Texts, channel: Channel) -> &'static str {
+    match channel {
+        Channel::Phone => t.reply_hint_phone,
+        Channel::Fax | Channel::Postcard | Channel::WalkIn => t.reply_hint_paper,
+        _ => t.reply_hint_queued,
+    }
+}
+
+async fn customer_view(
+    st: &AppState,
+    p: &Principal,
+    scope: &Scope,
+    lang: Lang,
+    c: &Customer,
+) -> Result<CustomerView, ApiError> {
+    audit_read(st, p, SubjectType::Customer, &[(c.merchant_id, c.id.to_string())]).await?;
+    let orders = st
+        .store
+        .list_orders(scope, &OrderFilter { customer: Some(c.id), ..Default::default() }, PageRequest::first(20))
+        .await?;
+    let history = st
+        .store
+        .list_conversations(
+            scope,
+            &ConversationFilter { customer: Some(c.id), ..Default::default() },
+            PageRequest::first(20),
+        )
+        .await?;
+    let address = c.address.as_ref().map_or_else(String::new, |a| {
+        format!("〒{} {}{}{} {}", a.postal_code, a.prefecture, a.city, a.line1, a.line2.clone().unwrap_or_default())
+            .trim()
+            .to_owned()
+    });
+    Ok(CustomerView {
+        name: c.name.clone().unwrap_or_default(),
+        kana: c.name_kana.clone().unwrap_or_default(),
+        rank: c.rank.clone().unwrap_or_default(),
+        identities: c.identities.iter().map(|i| format!("{}: {}", i.kind.as_str(), i.display)).collect(),
+        address,
+        notes: c.notes.clone().unwrap_or_default(),
+        orders: orders
+            .items
+            .iter()
+            .map(|o| OrderView {
+                number: o.order_number.clone(),
+                date: jst(o.ordered_at),
+                total: yen(o.total_amount),
+                lines: o.lines.iter().map(|l| format!("{} × {}", l.name, l.quantity)).collect(),
+                shipments: o
+                    .shipments
+                    .iter()
+                    .map(|s| Shipment {
+                        carrier: i18n::carrier(lang, s.carrier),
+                        number: s.tracking_number.clone().unwrap_or_else(|| "—".into()),
+                        url: s.tracking_number.as_deref().and_then(|n| tracking_url(s.carrier, n)),
+                        status: i18n::shipment_status(lang, s.status),
+                    })
+                    .collect(),
+            })
+            .collect(),
+        history: history
+            .items
+            .iter()
+            .map(|h| {
+                let label = format!(
+                    "#{} {} {} {}",
+                    h.number,
+                    jst(h.created_at),
+                    i18n::channel(lang, h.channel),
+                    h.subject.clone().unwrap_or_default()
+                );
+                (h.id.to_string(), label)
+            })
+            .collect(),
+    })
+}
+
+pub async fn show(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let lang = Lang::from_request(&jar, &headers);
+    let t = lang.t();
+    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
+    let p = principal(&session.user);
+    let scope = p.scope();
+    let Ok(cid) = id.parse::<ConversationId>() else { return Ok(not_found(lang)) };
+    let c = match st.store.get_conversation(&scope, cid).await {
+        Ok(c) => c,
+        Err(madoguchi_store::StoreError::NotFound) => return Ok(not_found(lang)),
+        Err(e) => return Err(e.into()),
+    };
+    audit_read(&st, &p, SubjectType::Conversation, &[(c.merchant_id, c.id.to_string())]).await?;
+    let merchant = st.store.get_merchant(&scope, MerchantKey::Id(c.merchant_id)).await?;
+    let timeline = st.store.timeline(&scope, c.id, p.sees_internal_notes()).await?;
+    let staff = st.store.list_users(&scope, p.user_id, PageRequest::first(200)).await?.items;
+    let name_of = |u: Option<UserId>| u.and_then(|u| staff.iter().find(|s| s.id == u)).map(|s| s.display_name.clone());
+    let items = timeline
+        .iter()
+        .map(|i| match i {
+            TimelineItem::Message(m) => Item {
+                is_event: false,
+                class: if m.internal {
+                    "note"
+                } else if m.direction == Direction::Outbound {
+                    "outbound"
+                } else {
+                    "inbound"
+                },
+                author: match m.author_kind {
+                    AuthorKind::Customer => t.from_customer.to_owned(),
+                    _ => name_of(m.author_user_id).unwrap_or_else(|| t.from_staff.to_owned()),
+                } + if m.internal { " ・ " } else { "" }
+                    + if m.internal { t.internal_note } else { "" },
+                at: jst(m.created_at),
+                text: m.body_text.clone(),
+                queued: m.delivery_status == Some(madoguchi_core::enums::DeliveryStatus::Queued),
+            },
+            TimelineItem::Event(e) => Item {
+                is_event: true,
+                class: "event",
+                author: String::new(),
+                at: jst(e.created_at),
+                text: match name_of(e.actor_user_id) {
+                    Some(n) => format!("{} — {n}", i18n::event(lang, e.kind)),
+                    None => i18n::event(lang, e.kind).to_owned(),
+                },
+                queued: false,
+            },
+        })
+        .collect();
+    let customer = match c.customer_id {
+        Some(cid) => {
+            let cu = st.store.get_customer(&scope, cid).await?;
+            Some(customer_view(&st, &p, &scope, lang, &cu).await?)
+        }
+        None => None,
+    };
+    let assignees = staff
+        .iter()
+        .filter(|u| matches!(u.role, Role::Agent | Role::Supervisor | Role::Admin) && u.active)
+        .filter(|u| u.role == Role::Admin || u.merchants.contains(&c.merchant_id))
+        .map(|u| (u.id.to_string(), u.display_name.clone(), Some(u.id) == c.assignee_id))
+        .collect();
+    let page = Page {
+        lang: lang.code(),
+        t,
+        csrf: session.csrf_token.clone(),
+        display_name: session.user.display_name.clone(),
+        subject: c.subject.clone().unwrap_or_else(|| t.no_subject.into()),
+        merchant_name: merchant.name.clone(),
+        greeting: merchant.greeting.clone(),
+        channel: i18n::channel(lang, c.channel),
+        status: i18n::status(lang, c.status),
+        priority: i18n::priority(lang, c.priority),
+        due: match (c.first_response_at, c.first_response_due_at) {
+            (None, Some(d)) => Some(jst(d)),
+            _ => None,
+        },
+        items,
+        reply_hint: reply_hint(t, c.channel),
+        can_note: p.sees_internal_notes(),
+        statuses: ConversationStatus::iter().map(|s| (s.as_str(), i18n::status(lang, s), s == c.status)).collect(),
+        priorities: Priority::iter().map(|x| (x.as_str(), i18n::priority(lang, x), x == c.priority)).collect(),
+        assignees,
+        customer,
+        c,
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MessageForm {
+    csrf: String,
+    kind: String,
+    body: String,
+}
+
+pub async fn add_message(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<MessageForm>,
+) -> Result<Response, ApiError> {
+    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
+    if !same(&session.csrf_token, &form.csrf) {
+        return Err(ApiError::forbidden("the form's security token does not match; reload the page"));
+    }
+    let p = principal(&session.user);
+    let cid: ConversationId = id.parse().map_err(|_| ApiError::not_found())?;
+    st.store.get_conversation(&p.scope(), cid).await?;
+    let kind = match form.kind.as_str() {
+        "internal_note" => MessageKind::InternalNote,
+        _ => MessageKind::Outbound,
+    };
+    let msg = NewMessage {
+        kind,
+        body_text: form.body,
+        body_html: None,
+        attachments: vec![],
+        provider_message_id: None,
+        channel: None,
+    };
+    let record = crate::api::conversations::message_record(&p, &msg)?;
+    st.store.add_message(&p.scope(), Some(p.user_id), cid, &record).await?;
+    Ok(Redirect::to(&format!("/desk/conversations/{cid}")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UpdateForm {
+    csrf: String,
+    status: ConversationStatus,
+    priority: Priority,
+    assignee: String,
+}
+
+pub async fn update(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<UpdateForm>,
+) -> Result<Response, ApiError> {
+    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
+    if !same(&session.csrf_token, &form.csrf) {
+        return Err(ApiError::forbidden("the form's security token does not match; reload the page"));
+    }
+    let p = principal(&session.user);
+    let cid: ConversationId = id.parse().map_err(|_| ApiError::not_found())?;
+    let assignee = match form.assignee.trim() {
+        "" => None,
+        a => Some(a.parse::<UserId>().map_err(|_| ApiError::bad_request("invalid_assignee", "unknown assignee"))?),
+    };
+    let ch = ConversationChange {
+        status: Some(form.status),
+        priority: Some(form.priority),
+        assignee_id: Some(assignee),
+        ..Default::default()
+    };
+    st.store.update_conversation(&p.scope(), Some(p.user_id), cid, &ch).await?;
+    Ok(Redirect::to(&format!("/desk/conversations/{cid}")).into_response())
+}
