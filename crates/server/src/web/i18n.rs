@@ -296,22 +296,6 @@ pub fn role(lang: Lang, r: Role) -> &'static str {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn japanese_unless_english_is_preferred_or_chosen() {
-        let jar = CookieJar::new();
-        let mut h = HeaderMap::new();
-        assert_eq!(Lang::from_request(&jar, &h), Lang::Ja);
-        h.insert(axum::http::header::ACCEPT_LANGUAGE, "en-US,en;q=0.9,ja;q=0.8".parse().unwrap());
-        assert_eq!(Lang::from_request(&jar, &h), Lang::En);
-        let jar = jar.add(axum_extra::extract::cookie::Cookie::new(LANG_COOKIE, "ja"));
-        assert_eq!(Lang::from_request(&jar, &h), Lang::Ja);
-    }
-}
-
 pub fn event(lang: Lang, k: madoguchi_core::enums::EventKind) -> &'static str {
     use madoguchi_core::enums::EventKind as E;
     match (lang, k) {
@@ -376,5 +360,21 @@ pub fn carrier(lang: Lang, c: madoguchi_core::enums::Carrier) -> &'static str {
         (Lang::En, C::Sagawa) => "Sagawa Express",
         (Lang::En, C::JapanPost) => "Japan Post",
         (Lang::En, C::Other) => "Other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn japanese_unless_english_is_preferred_or_chosen() {
+        let jar = CookieJar::new();
+        let mut h = HeaderMap::new();
+        assert_eq!(Lang::from_request(&jar, &h), Lang::Ja);
+        h.insert(axum::http::header::ACCEPT_LANGUAGE, "en-US,en;q=0.9,ja;q=0.8".parse().unwrap());
+        assert_eq!(Lang::from_request(&jar, &h), Lang::En);
+        let jar = jar.add(axum_extra::extract::cookie::Cookie::new(LANG_COOKIE, "ja"));
+        assert_eq!(Lang::from_request(&jar, &h), Lang::Ja);
     }
 }
