@@ -62,6 +62,12 @@ try {
   check((await page.locator('#inbox img').count()) === 0, 'no element was injected');
   await page.screenshot({ path: `${shots}/inbox.png`, fullPage: false });
 
+  // A new contact appears in the open inbox without a reload.
+  const live = await api('POST', '/api/v1/conversations', user('admin').api_token,
+    { merchant: 'yasai-hatake', channel: 'line', subject: 'ライブ更新の確認', priority: 'high' });
+  await page.waitForSelector(`#inbox tr[data-id="${live.json.id}"]`, { timeout: 15000 });
+  check(true, 'a new conversation appears in the open inbox live');
+
   // The conversation page: shop and greeting in view, timeline, customer, reply and note.
   const xssId = created.json.id;
   await api('POST', `/api/v1/conversations/${xssId}/messages`, user('admin').api_token,

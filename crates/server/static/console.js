@@ -10,3 +10,25 @@ document.addEventListener('keydown', (e) => {
     document.getElementById('send-reply')?.click();
   }
 });
+
+// Live updates: the server says which conversation changed; the inbox re-reads itself in
+// place, and an open conversation reloads when it changed and nothing is being typed.
+(() => {
+  const area = document.getElementById('inbox-area');
+  const open = document.querySelector('[data-conversation]');
+  if (!area && !open) return;
+  const events = new EventSource('/desk/events');
+  events.addEventListener('changed', async (e) => {
+    if (area) {
+      const res = await fetch(location.href, { credentials: 'same-origin' });
+      if (!res.ok) return;
+      const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
+      const fresh = doc.getElementById('inbox-area');
+      if (fresh) document.getElementById('inbox-area').replaceWith(fresh);
+    } else if (open && e.data === open.dataset.conversation) {
+      const body = document.getElementById('body');
+      const busy = (body && body.value.trim() !== '') || document.activeElement?.tagName === 'SELECT';
+      if (!busy) location.reload();
+    }
+  });
+})();

@@ -797,3 +797,17 @@ impl Store {
         Ok(recorded)
     }
 }
+
+impl Store {
+    /// The most recent change among the conversations in scope: its time and id. The console
+    /// polls this to update open inboxes; it works the same with one node or many.
+    pub async fn latest_conversation_change(&self, scope: &Scope) -> Result<Option<(DateTime<Utc>, ConversationId)>> {
+        let row: Option<(DateTime<Utc>, Uuid)> = on_pool!(self, p => {
+            let mut qb = sqlx::QueryBuilder::new("SELECT updated_at, id FROM conversations WHERE 1 = 1");
+            push_scope!(qb, "merchant_id", scope);
+            qb.push(" ORDER BY updated_at DESC, id DESC LIMIT 1");
+            qb.build_query_as().fetch_optional(p).await
+        })?;
+        Ok(row.map(|(t, id)| (t, ConversationId(id))))
+    }
+}

@@ -631,6 +631,17 @@ async fn conversation_updates_filters_and_scope() -> Result<()> {
         );
 
         let scope_a = Scope::Merchants(vec![a]);
+        // The newest change A's people can see is A's, however recent B's is.
+        s.update_conversation(
+            &Scope::All,
+            None,
+            cb.id,
+            &ConversationChange { priority: Some(Priority::High), ..Default::default() },
+        )
+        .await?;
+        assert_eq!(s.latest_conversation_change(&scope_a).await?.map(|c| c.1), Some(c1.id));
+        assert_eq!(s.latest_conversation_change(&Scope::All).await?.map(|c| c.1), Some(cb.id));
+        assert_eq!(s.latest_conversation_change(&Scope::Merchants(vec![])).await?, None);
         assert!(is_not_found(s.get_conversation(&scope_a, cb.id).await));
         assert!(is_not_found(s.timeline(&scope_a, cb.id, true).await));
         assert!(is_not_found(s.add_message(&scope_a, None, cb.id, &msg(Direction::Inbound, "x", None)).await));

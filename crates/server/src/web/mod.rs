@@ -3,6 +3,7 @@
 //! per login and per address.
 
 pub mod conversation;
+pub mod events;
 pub mod i18n;
 
 use askama::Template;
@@ -45,6 +46,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/desk/conversations/{id}", get(conversation::show))
         .route("/desk/conversations/{id}/messages", post(conversation::add_message))
         .route("/desk/conversations/{id}/update", post(conversation::update))
+        .route("/desk/events", get(events::stream))
         .route("/static/console.css", get(css))
         .route("/static/console.js", get(js))
 }
@@ -98,6 +100,10 @@ fn language(jar: CookieJar, headers: &HeaderMap, q: &LangQuery) -> (CookieJar, L
 }
 
 /// The signed-in user's session, if the cookie names a live one.
+pub(crate) fn principal_of(u: &madoguchi_core::user::User) -> Principal {
+    Principal { user_id: u.id, login: u.login.clone(), role: u.role, merchants: u.merchants.clone() }
+}
+
 pub async fn current_session(state: &AppState, jar: &CookieJar) -> Result<Option<Session>, ApiError> {
     let Some(c) = jar.get(SESSION_COOKIE) else { return Ok(None) };
     Ok(state.store.session(&hash_token(c.value()), state.settings.session_lifetime()).await?)

@@ -1,0 +1,50 @@
+//! Live updates for open consoles: a Server-Sent Events stream that says which conversation
+//! changed. It polls the newest change in the user's merchants once a second, so it works on
+//! one node or many without extra infrastructure; the page then refreshes what it shows.
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use super::{current_session, principal_of};
+use crate::app::AppState;
+use crate::error::ApiError;
+
+pub async fn stream(State(st): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {
+    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
+    let scope = principal_of(&session.user).scope();
+    let store = st.store.clone();
+    let mut last = store.latest_conversation_change(&scope).await?;
+    let events = async_stream(move |tx| async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            match store.latest_conversation_change(&scope).await {
+                Ok(now) if now != last => {
+                    last = now;
+                    let id = now.map(|(_, id)| id.to_string()).unwrap_or_default();
+                    if tx.send(Ok(Event::default().event("changed").data(id))).await.is_err() {
+                        return; // the page is gone
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = ?e, "live update poll failed"),
+            }
+        }
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
+}
+
+/// A stream fed by a task; the task ends when the client disconnects.
+fn async_stream<F, Fut>(f: F) -> impl futures_core::Stream<Item = Result<Event, Infallible>>
+where
+    F: FnOnce(tokio::sync::mpsc::Sender<Result<Event, Infallible>>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
+    tokio::spawn(f(tx));
+    tokio_stream::wrappers::ReceiverStream::new(rx)
+}
