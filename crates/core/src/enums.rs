@@ -157,6 +157,8 @@ string_enum!(
         Merged,
         /// A service target was missed (data: which one and its due time).
         SlaBreached,
+        /// The merchant answered an escalation (data: the answer).
+        EscalationAnswered,
     }
 );
 
@@ -183,6 +185,15 @@ string_enum!(
         Shipment,
         Conversation,
         Message,
+        Escalation,
+    }
+);
+
+string_enum!(
+    /// Where an escalation to the merchant stands.
+    EscalationStatus {
+        Open,
+        Answered,
     }
 );
 

@@ -98,6 +98,8 @@ id_type!(
     ClosedDayId,
     /// A routing queue of a merchant.
     QueueId,
+    /// A question from the desk to a merchant.
+    EscalationId,
 );
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod conversation;
 pub mod customer;
 pub mod enums;
+pub mod escalation;
 pub mod identity;
 pub mod ids;
 pub mod merchant;

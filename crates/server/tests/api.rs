@@ -406,3 +406,62 @@ async fn sla_targets_are_per_merchant_and_give_due_times() -> anyhow::Result<()>
     assert!(resolution > due);
     Ok(())
 }
+
+#[tokio::test]
+async fn escalation_to_the_merchant_and_back() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let (_, conv) = app
+        .send(
+            Method::POST,
+            "/api/v1/conversations",
+            "agent",
+            json!({ "merchant": "shop-a", "channel": "phone", "subject": "返品の可否" }),
+        )
+        .await?;
+    let cid = conv["id"].as_str().unwrap_or_default().to_owned();
+    let due = (chrono::Utc::now() + chrono::Duration::hours(3)).to_rfc3339();
+    let path = format!("/api/v1/conversations/{cid}/escalations");
+    let (s, j) = app
+        .send(
+            Method::POST,
+            &path,
+            "agent",
+            json!({ "question": "開封済みの返品を受けてよいですか", "due_at": "2000-01-01T00:00:00Z" }),
+        )
+        .await?;
+    assert_eq!((s, j["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("due_in_past")));
+    let (s, _) = app.send(Method::POST, &path, "merchant_staff", json!({ "question": "x", "due_at": due })).await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, e) = app
+        .send(Method::POST, &path, "agent", json!({ "question": "開封済みの返品を受けてよいですか", "due_at": due }))
+        .await?;
+    assert_eq!(s, StatusCode::CREATED, "{e}");
+    let eid = e["id"].as_str().unwrap_or_default().to_owned();
+    let (_, c) = app.get(&format!("/api/v1/conversations/{cid}"), "agent").await?;
+    assert_eq!(c["conversation"]["status"], "escalated");
+
+    // The shop's staff see it in their list and answer; agents cannot answer for them.
+    let (_, open) = app.get("/api/v1/escalations?status=open", "merchant_staff").await?;
+    assert!(open["items"].as_array().is_some_and(|i| i.iter().any(|x| x["id"].as_str() == Some(eid.as_str()))));
+    let answer = format!("/api/v1/escalations/{eid}/answer");
+    let (s, _) = app.send(Method::POST, &answer, "agent", json!({ "answer": "x" })).await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, done) = app
+        .send(
+            Method::POST,
+            &answer,
+            "merchant_staff",
+            json!({ "answer": "未使用なら受けてください。送料は当店負担です。" }),
+        )
+        .await?;
+    assert_eq!((s, done["status"].as_str()), (StatusCode::OK, Some("answered")));
+    let (s, j) = app.send(Method::POST, &answer, "merchant_admin", json!({ "answer": "二重回答" })).await?;
+    assert_eq!((s, j["code"].as_str()), (StatusCode::CONFLICT, Some("already_answered")));
+
+    // The answer is in the conversation and it is back with the desk.
+    let (_, c) = app.get(&format!("/api/v1/conversations/{cid}"), "agent").await?;
+    assert_eq!(c["conversation"]["status"], "open");
+    assert!(c["timeline"].as_array().is_some_and(|t| t.iter().any(|i| i["kind"] == "escalation_answered"
+        && i["data"]["answer"].as_str().is_some_and(|a| a.contains("送料は当店負担")))));
+    Ok(())
+}

@@ -36,6 +36,7 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
             .replace("{user}", &b.staff_user.to_string())
             .replace("{token}", &b.staff_token_id.to_string())
             .replace("{queue}", &b.queue.to_string())
+            .replace("{escalation}", &b.escalation.to_string())
     };
     let foreign = |path: String, body: Option<Value>| Case::Foreign { path, body };
     let p = fill(template);
@@ -131,6 +132,16 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
         ("GET", "/api/v1/merchants/{merchant}/queues") => vec![foreign(p, None)],
         ("POST", "/api/v1/merchants/{merchant}/queues") => vec![foreign(p, Some(json!({ "name": "乗っ取り" })))],
         ("DELETE", "/api/v1/queues/{queue}") => vec![foreign(p, None)],
+        ("POST", "/api/v1/conversations/{conversation}/escalations") => {
+            vec![foreign(p, Some(json!({ "question": "x", "due_at": "2099-01-01T00:00:00Z" })))]
+        }
+        ("GET", "/api/v1/escalations") => vec![
+            foreign(format!("{p}?merchant={bm}"), None),
+            foreign(format!("{p}?conversation={}", b.conversation), None),
+            Case::NoLeak { path: p },
+        ],
+        ("GET", "/api/v1/escalations/{escalation}") => vec![foreign(p, None)],
+        ("POST", "/api/v1/escalations/{escalation}/answer") => vec![foreign(p, Some(json!({ "answer": "乗っ取り" })))],
         ("GET", "/api/v1/audit-events") => vec![foreign(format!("{p}?merchant={bm}"), None), Case::NoLeak { path: p }],
         _ => return None,
     };
@@ -236,6 +247,8 @@ async fn foreign_merchant_ids_are_not_found_on_every_route_for_every_scoped_role
     assert_eq!(status, StatusCode::OK);
     let (_, tokens) = app.get(&format!("/api/v1/users/{}/tokens", app.b.staff_user), "admin").await?;
     assert_eq!(tokens["items"].as_array().map(Vec::len), Some(1), "B's token survived");
+    let (_, esc) = app.get(&format!("/api/v1/escalations/{}", app.b.escalation), "admin").await?;
+    assert_eq!(esc["status"], "open", "B's escalation unanswered");
     let (_, queues) = app.get(&format!("/api/v1/merchants/{}/queues", app.b.slug), "admin").await?;
     assert_eq!(queues.as_array().map(Vec::len), Some(1), "B's queues unchanged");
     Ok(())

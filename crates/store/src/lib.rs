@@ -12,6 +12,7 @@ mod rows;
 pub mod audit;
 pub mod conversations;
 pub mod customers;
+pub mod escalations;
 pub mod merchants;
 pub mod orders;
 pub mod routing;

@@ -11,6 +11,7 @@ use crate::app::AppState;
 pub mod audit;
 pub mod conversations;
 pub mod customers;
+pub mod escalations;
 pub mod merchants;
 pub mod orders;
 pub mod routing;
@@ -34,6 +35,7 @@ pub mod users;
         (name = "orders", description = "Orders, shipments and tracking events"),
         (name = "conversations", description = "Conversations, messages and timelines"),
         (name = "routing", description = "Presence, skills, capacity and queues"),
+        (name = "escalations", description = "Questions from the desk to the merchant, and answers"),
         (name = "audit", description = "Audit log"),
         (name = "system", description = "Health and metrics"),
     )
@@ -86,4 +88,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routing::merchant_agents))
         .routes(routes!(routing::list_queues, routing::create_queue))
         .routes(routes!(routing::delete_queue))
+        .routes(routes!(escalations::create_escalation))
+        .routes(routes!(escalations::list_escalations))
+        .routes(routes!(escalations::get_escalation))
+        .routes(routes!(escalations::answer_escalation))
 }

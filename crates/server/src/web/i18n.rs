@@ -313,6 +313,7 @@ pub fn event(lang: Lang, k: madoguchi_core::enums::EventKind) -> &'static str {
         (Lang::Ja, E::Escalated) => "エスカレーション",
         (Lang::Ja, E::Merged) => "お客様を統合",
         (Lang::Ja, E::SlaBreached) => "SLA期限超過",
+        (Lang::Ja, E::EscalationAnswered) => "ショップから回答",
         (Lang::En, E::Created) => "Conversation opened",
         (Lang::En, E::StatusChanged) => "Status changed",
         (Lang::En, E::PriorityChanged) => "Priority changed",
@@ -327,6 +328,7 @@ pub fn event(lang: Lang, k: madoguchi_core::enums::EventKind) -> &'static str {
         (Lang::En, E::Escalated) => "Escalated",
         (Lang::En, E::Merged) => "Customers merged",
         (Lang::En, E::SlaBreached) => "SLA target missed",
+        (Lang::En, E::EscalationAnswered) => "The shop answered",
     }
 }
 

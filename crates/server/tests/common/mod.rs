@@ -34,6 +34,7 @@ pub struct Shop {
     pub staff_user: UserId,
     pub staff_token_id: TokenId,
     pub queue: QueueId,
+    pub escalation: EscalationId,
 }
 
 pub struct TestApp {
@@ -154,6 +155,15 @@ async fn shop(store: &Store, slug: &str, staff_hash: &str) -> anyhow::Result<(Sh
     let (secret, hash) = new_token();
     let tok = store.create_token(staff.id, staff.id, "test", &hash).await?;
     let queue = store.create_queue(&Scope::All, staff.id, m.id, "配送").await?;
+    let escalation = store
+        .create_escalation(
+            &Scope::All,
+            staff.id,
+            conv.id,
+            "返品を受けてよいですか",
+            madoguchi_core::time::now() + chrono::Duration::hours(4),
+        )
+        .await?;
     Ok((
         Shop {
             id: m.id,
@@ -166,6 +176,7 @@ async fn shop(store: &Store, slug: &str, staff_hash: &str) -> anyhow::Result<(Sh
             staff_user: staff.id,
             staff_token_id: tok.id,
             queue: queue.id,
+            escalation: escalation.id,
         },
         secret,
     ))
