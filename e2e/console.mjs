@@ -95,6 +95,30 @@ try {
   await Promise.all([page.waitForNavigation(), page.click('#save')]);
   check((await page.inputValue('#status')) === 'pending', 'the status is changed');
   await page.screenshot({ path: `${shots}/conversation.png`, fullPage: true });
+
+  // Escalate to the shop; the shop answers in its portal; the agent sees the answer live.
+  await page.fill('#escalation-question', '開封済みの商品の返品を受けてよいでしょうか。');
+  await Promise.all([page.waitForNavigation(), page.click('#escalate-button')]);
+  check((await page.textContent('#escalations')).includes('回答待ち'), 'the escalation waits for the shop');
+  const shop = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 800 } });
+  const portal = await shop.newPage();
+  portal.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); });
+  await portal.goto(`${base}/login`);
+  await portal.fill('input[name=login]', user('hanamaru.staff').login);
+  await portal.fill('input[name=password]', user('hanamaru.staff').password);
+  await portal.click('#sign-in');
+  await portal.goto(`${base}/portal`);
+  const item = portal.locator('#portal-list li', { hasText: '開封済みの商品の返品' });
+  check((await item.count()) === 1, "the question reaches the shop's portal");
+  await item.locator('textarea').fill('未使用であれば返品を受けてください。送料は当店が負担します。');
+  await portal.screenshot({ path: `${shots}/portal.png` });
+  await Promise.all([portal.waitForNavigation(), item.locator('button').click()]);
+  check((await portal.textContent('#portal-list')).includes('回答済み'), 'the shop sees its answer recorded');
+  await page.waitForFunction(() => document.getElementById('escalations')?.textContent.includes('送料は当店が負担'), null, { timeout: 15000 });
+  check(true, "the shop's answer appears on the agent's open page live");
+  check((await page.textContent('#timeline')).includes('ショップから回答'), 'the answer is in the timeline');
+  await page.screenshot({ path: `${shots}/conversation-answered.png`, fullPage: true });
+  await shop.close();
   await page.click('text=← 受信箱');
   await page.waitForSelector('#inbox');
 

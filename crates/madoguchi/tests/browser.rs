@@ -38,7 +38,15 @@ fn console_in_a_real_browser() -> anyhow::Result<()> {
     let stderr = String::from_utf8_lossy(&out.stderr);
     println!("{stdout}");
     anyhow::ensure!(out.status.success(), "browser test failed:\n{stdout}\n{stderr}");
-    for shot in ["login.png", "inbox.png", "conversation.png", "inbox-en.png", "lockout.png"] {
+    for shot in [
+        "login.png",
+        "inbox.png",
+        "conversation.png",
+        "portal.png",
+        "conversation-answered.png",
+        "inbox-en.png",
+        "lockout.png",
+    ] {
         anyhow::ensure!(shots.join(shot).exists(), "screenshot {shot} was not saved");
     }
     Ok(())

@@ -14,7 +14,7 @@ document.addEventListener('keydown', (e) => {
 // Live updates: the server says which conversation changed; the inbox re-reads itself in
 // place, and an open conversation reloads when it changed and nothing is being typed.
 (() => {
-  const area = document.getElementById('inbox-area');
+  const area = document.getElementById('inbox-area') || document.getElementById('portal-area');
   const open = document.querySelector('[data-conversation]');
   if (!area && !open) return;
   const events = new EventSource('/desk/events');
@@ -23,11 +23,13 @@ document.addEventListener('keydown', (e) => {
       const res = await fetch(location.href, { credentials: 'same-origin' });
       if (!res.ok) return;
       const doc = new DOMParser().parseFromString(await res.text(), 'text/html');
-      const fresh = doc.getElementById('inbox-area');
-      if (fresh) document.getElementById('inbox-area').replaceWith(fresh);
+      const fresh = doc.getElementById(area.id);
+      const current = document.getElementById(area.id);
+      const typing = [...current.querySelectorAll('textarea')].some((t) => t.value.trim() !== '');
+      if (fresh && !typing) current.replaceWith(fresh);
     } else if (open && e.data === open.dataset.conversation) {
-      const body = document.getElementById('body');
-      const busy = (body && body.value.trim() !== '') || document.activeElement?.tagName === 'SELECT';
+      const typing = [...document.querySelectorAll('textarea')].some((t) => t.value.trim() !== '');
+      const busy = typing || ['SELECT', 'INPUT'].includes(document.activeElement?.tagName);
       if (!busy) location.reload();
     }
   });

@@ -271,3 +271,58 @@ async fn the_conversation_page_shows_the_shop_timeline_and_customer() -> anyhow:
     assert!(!html.contains("id=\"add-note\""));
     Ok(())
 }
+
+#[tokio::test]
+async fn escalations_through_the_pages() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let agent = browser();
+    sign_in(&app, &agent, "agent", PASSWORD).await?;
+    let id = app.a.conversation.to_string();
+    let (_, html) = page(&app, &agent, &id).await?;
+    let csrf = csrf_of(&html);
+    let url = format!("{}/desk/conversations/{id}/escalations", app.base);
+    let bad = agent
+        .post(&url)
+        .form(&[("csrf", csrf.as_str()), ("question", "期限が変"), ("due", "not-a-date")])
+        .send()
+        .await?;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let ok = agent
+        .post(&url)
+        .form(&[("csrf", csrf.as_str()), ("question", "交換品の在庫はありますか"), ("due", "2099-01-01T10:00")])
+        .send()
+        .await?;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&app, &agent, &id).await?;
+    assert!(html.contains("交換品の在庫はありますか") && html.contains("回答待ち"));
+
+    // The shop's staff see A's questions only, and answer them.
+    let staff = browser();
+    sign_in(&app, &staff, "shop-a.staff", PASSWORD).await?;
+    let portal = staff.get(format!("{}/portal", app.base)).send().await?.text().await?;
+    assert!(portal.contains("交換品の在庫はありますか"), "{portal}");
+    assert!(portal.contains("返品を受けてよいですか"), "the fixture's question of shop A");
+    let answer_b = staff
+        .post(format!("{}/portal/escalations/{}/answer", app.base, app.b.escalation))
+        .form(&[("csrf", csrf_of(&portal).as_str()), ("answer", "乗っ取り")])
+        .send()
+        .await?;
+    assert_eq!(answer_b.status(), StatusCode::NOT_FOUND, "another shop's escalation does not exist for them");
+    // An agent cannot answer for the shop.
+    let agent_portal = agent.get(format!("{}/portal", app.base)).send().await?.text().await?;
+    let answer_a = agent
+        .post(format!("{}/portal/escalations/{}/answer", app.base, app.a.escalation))
+        .form(&[("csrf", csrf_of(&agent_portal).as_str()), ("answer", "代理回答")])
+        .send()
+        .await?;
+    assert_eq!(answer_a.status(), StatusCode::FORBIDDEN);
+    let answered = staff
+        .post(format!("{}/portal/escalations/{}/answer", app.base, app.a.escalation))
+        .form(&[("csrf", csrf_of(&portal).as_str()), ("answer", "返品を受けてください")])
+        .send()
+        .await?;
+    assert_eq!(answered.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&app, &agent, &id).await?;
+    assert!(html.contains("返品を受けてください") && html.contains("ショップから回答"));
+    Ok(())
+}

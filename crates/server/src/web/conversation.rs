@@ -12,11 +12,15 @@ use chrono::Utc;
 use madoguchi_core::access::{Principal, Scope};
 use madoguchi_core::conversation::{Conversation, MessageKind, NewMessage, TimelineItem};
 use madoguchi_core::customer::Customer;
-use madoguchi_core::enums::{AuthorKind, Channel, ConversationStatus, Direction, Priority, Role, SubjectType};
+use madoguchi_core::enums::{
+    AuthorKind, Channel, ConversationStatus, Direction, EscalationStatus, Priority, Role, SubjectType,
+};
+use madoguchi_core::escalation::Escalation;
 use madoguchi_core::ids::{ConversationId, UserId};
 use madoguchi_core::order::tracking_url;
 use madoguchi_core::page::PageRequest;
 use madoguchi_store::conversations::{ConversationChange, ConversationFilter};
+use madoguchi_store::escalations::EscalationFilter;
 use madoguchi_store::merchants::MerchantKey;
 use madoguchi_store::orders::OrderFilter;
 use serde::Deserialize;
@@ -85,13 +89,50 @@ struct Page {
     priorities: Vec<(&'static str, &'static str, bool)>,
     assignees: Vec<(String, String, bool)>,
     customer: Option<CustomerView>,
+    escalations: Vec<EscalationView>,
+    can_escalate: bool,
+    default_due: String,
+}
+
+pub struct EscalationView {
+    pub id: String,
+    pub conversation_id: String,
+    pub merchant: String,
+    pub subject: String,
+    pub question: String,
+    pub due: String,
+    pub state: &'static str,
+    pub class: &'static str,
+    pub answer: Option<String>,
+}
+
+pub fn escalation_view(t: &'static Texts, e: &Escalation, merchant: String, subject: String) -> EscalationView {
+    let now = Utc::now();
+    let (state, class) = if e.status == EscalationStatus::Answered {
+        (t.answered, "answered")
+    } else if e.overdue(now) {
+        (t.overdue, "overdue")
+    } else {
+        (t.waiting_answer, "open")
+    };
+    EscalationView {
+        id: e.id.to_string(),
+        conversation_id: e.conversation_id.to_string(),
+        merchant,
+        subject,
+        question: e.question.clone(),
+        due: jst(e.due_at),
+        state,
+        class,
+        answer: e.answer.clone(),
+    }
 }
 
 fn principal(u: &madoguchi_core::user::User) -> Principal {
     Principal { user_id: u.id, login: u.login.clone(), role: u.role, merchants: u.merchants.clone() }
 }
 
-fn jst(t: chrono::DateTime<Utc>) -> String {
+pub(crate) fn jst(t: chrono::DateTime<Utc>) -> String {
     t.with_timezone(&chrono_tz::Asia::Tokyo).format("%Y/%m/%d %H:%M").to_string()
 }
 
@@ -265,7 +306,27 @@ pub async fn show(
         .filter(|u| u.role == Role::Admin || u.merchants.contains(&c.merchant_id))
         .map(|u| (u.id.to_string(), u.display_name.clone(), Some(u.id) == c.assignee_id))
         .collect();
+    let escalations = st
+        .store
+        .list_escalations(
+            &scope,
+            &EscalationFilter { conversation: Some(c.id), ..Default::default() },
+            PageRequest::first(50),
+        )
+        .await?
+        .items
+        .iter()
+        .rev()
+        .map(|e| escalation_view(t, e, merchant.name.clone(), String::new()))
+        .collect();
+    let default_due = (Utc::now() + chrono::Duration::hours(4))
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
     let page = Page {
+        escalations,
+        can_escalate: !p.role.is_merchant_role(),
+        default_due,
         lang: lang.code(),
         t,
         csrf: session.csrf_token.clone(),
@@ -360,5 +421,42 @@ pub async fn update(
         ..Default::default()
     };
     st.store.update_conversation(&p.scope(), Some(p.user_id), cid, &ch).await?;
+    Ok(Redirect::to(&format!("/desk/conversations/{cid}")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EscalateForm {
+    csrf: String,
+    question: String,
+    /// `datetime-local` in JST.
+    due: String,
+}
+
+pub async fn escalate(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<EscalateForm>,
+) -> Result<Response, ApiError> {
+    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
+    if !same(&session.csrf_token, &form.csrf) {
+        return Err(ApiError::forbidden("the form's security token does not match; reload the page"));
+    }
+    let p = principal(&session.user);
+    let cid: ConversationId = id.parse().map_err(|_| ApiError::not_found())?;
+    st.store.get_conversation(&p.scope(), cid).await?;
+    if p.role.is_merchant_role() {
+        return Err(ApiError::forbidden("the desk escalates to the merchant"));
+    }
+    let bad_due =
+        || madoguchi_core::ValidationError::new("due_at", "invalid_due", "the due time is not a date and time");
+    let local = chrono::NaiveDateTime::parse_from_str(&form.due, "%Y-%m-%dT%H:%M").map_err(|_| bad_due())?;
+    let due_at = chrono::TimeZone::from_local_datetime(&chrono_tz::Asia::Tokyo, &local)
+        .earliest()
+        .ok_or_else(bad_due)?
+        .with_timezone(&Utc);
+    let req = madoguchi_core::escalation::NewEscalation { question: form.question, due_at };
+    let question = req.validate(Utc::now())?;
+    st.store.create_escalation(&p.scope(), p.user_id, cid, &question, due_at).await?;
     Ok(Redirect::to(&format!("/desk/conversations/{cid}")).into_response())
 }

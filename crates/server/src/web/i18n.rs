@@ -106,6 +106,18 @@ pub struct Texts {
     pub not_found: &'static str,
     pub rank: &'static str,
     pub tracking: &'static str,
+    pub escalations: &'static str,
+    pub escalate: &'static str,
+    pub question: &'static str,
+    pub due: &'static str,
+    pub answer: &'static str,
+    pub send_answer: &'static str,
+    pub overdue: &'static str,
+    pub waiting_answer: &'static str,
+    pub answered: &'static str,
+    pub portal: &'static str,
+    pub no_escalations: &'static str,
+    pub open_conversation: &'static str,
 }
 
 const JA: Texts = Texts {
@@ -166,6 +178,18 @@ const JA: Texts = Texts {
     not_found: "見つかりません。",
     rank: "ランク",
     tracking: "伝票番号",
+    escalations: "エスカレーション",
+    escalate: "ショップへエスカレーション",
+    question: "確認事項",
+    due: "回答期限",
+    answer: "回答",
+    send_answer: "回答する",
+    overdue: "期限超過",
+    waiting_answer: "回答待ち",
+    answered: "回答済み",
+    portal: "ショップ窓口",
+    no_escalations: "回答待ちのエスカレーションはありません。",
+    open_conversation: "問い合わせを開く",
 };
 
 const EN: Texts = Texts {
@@ -226,6 +250,18 @@ const EN: Texts = Texts {
     not_found: "Not found.",
     rank: "Rank",
     tracking: "Tracking no.",
+    escalations: "Escalations",
+    escalate: "Escalate to the shop",
+    question: "Question",
+    due: "Due",
+    answer: "Answer",
+    send_answer: "Send answer",
+    overdue: "Overdue",
+    waiting_answer: "Waiting for answer",
+    answered: "Answered",
+    portal: "Shop portal",
+    no_escalations: "No escalations waiting.",
+    open_conversation: "Open conversation",
 };
 
 pub fn channel(lang: Lang, c: Channel) -> &'static str {

@@ -5,6 +5,7 @@
 pub mod conversation;
 pub mod events;
 pub mod i18n;
+pub mod portal;
 
 use askama::Template;
 use axum::Form;
@@ -46,7 +47,10 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/desk/conversations/{id}", get(conversation::show))
         .route("/desk/conversations/{id}/messages", post(conversation::add_message))
         .route("/desk/conversations/{id}/update", post(conversation::update))
+        .route("/desk/conversations/{id}/escalations", post(conversation::escalate))
         .route("/desk/events", get(events::stream))
+        .route("/portal", get(portal::show))
+        .route("/portal/escalations/{id}/answer", post(portal::answer))
         .route("/static/console.css", get(css))
         .route("/static/console.js", get(js))
 }

@@ -1,0 +1,89 @@
+//! The merchant portal: a shop's escalations, open and overdue first, each answerable in place.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use madoguchi_core::enums::{EscalationStatus, Role};
+use madoguchi_core::ids::EscalationId;
+use madoguchi_core::page::PageRequest;
+use madoguchi_store::escalations::EscalationFilter;
+use serde::Deserialize;
+
+use super::conversation::{EscalationView, escalation_view};
+use super::i18n::{Lang, Texts};
+use super::{current_session, principal_of, render, same};
+use crate::app::AppState;
+use crate::error::ApiError;
+
+#[derive(Template)]
+#[template(path = "portal.html")]
+struct Page {
+    lang: &'static str,
+    t: &'static Texts,
+    csrf: String,
+    display_name: String,
+    items: Vec<EscalationView>,
+    can_answer: bool,
+}
+
+pub async fn show(State(st): State<AppState>, jar: CookieJar, headers: HeaderMap) -> Result<Response, ApiError> {
+    let lang = Lang::from_request(&jar, &headers);
+    let t = lang.t();
+    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
+    let p = principal_of(&session.user);
+    let scope = p.scope();
+    let mut all = st.store.list_escalations(&scope, &EscalationFilter::default(), PageRequest::first(200)).await?.items;
+    // Open ones first, soonest due first (overdue at the top); then the latest answers.
+    all.sort_by_key(|e| {
+        (
+            e.status != EscalationStatus::Open,
+            if e.status == EscalationStatus::Open { e.due_at.timestamp() } else { -e.created_at.timestamp() },
+        )
+    });
+    let merchants = st.store.list_merchants(&scope, PageRequest::first(200)).await?.items;
+    let mut items = Vec::with_capacity(all.len());
+    for e in &all {
+        let subject = st.store.get_conversation(&scope, e.conversation_id).await?.subject.unwrap_or_default();
+        let merchant = merchants.iter().find(|m| m.id == e.merchant_id).map(|m| m.name.clone()).unwrap_or_default();
+        items.push(escalation_view(t, e, merchant, subject));
+    }
+    let page = Page {
+        lang: lang.code(),
+        t,
+        csrf: session.csrf_token.clone(),
+        display_name: session.user.display_name.clone(),
+        items,
+        can_answer: matches!(p.role, Role::MerchantAdmin | Role::MerchantStaff | Role::Admin),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AnswerForm {
+    csrf: String,
+    answer: String,
+}
+
+pub async fn answer(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<AnswerForm>,
+) -> Result<Response, ApiError> {
+    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
+    if !same(&session.csrf_token, &form.csrf) {
+        return Err(ApiError::forbidden("the form's security token does not match; reload the page"));
+    }
+    let p = principal_of(&session.user);
+    let eid: EscalationId = id.parse().map_err(|_| ApiError::not_found())?;
+    st.store.get_escalation(&p.scope(), eid).await?;
+    if !matches!(p.role, Role::MerchantAdmin | Role::MerchantStaff | Role::Admin) {
+        return Err(ApiError::forbidden("the merchant answers its escalations"));
+    }
+    let text = madoguchi_core::escalation::EscalationAnswer { answer: form.answer }.validate()?;
+    st.store.answer_escalation(&p.scope(), p.user_id, eid, &text).await?;
+    Ok(Redirect::to("/portal").into_response())
+}
