@@ -132,6 +132,23 @@ try {
   await page.waitForURL(/\/login$/);
   check(true, 'signing out returns to the sign-in page');
 
+  // The supervisor board.
+  const sv = user('sv.tanaka');
+  await page.fill('input[name=login]', sv.login);
+  await page.fill('input[name=password]', sv.password);
+  await page.click('#sign-in');
+  await page.waitForSelector('#inbox');
+  await page.click('#board-link');
+  await page.waitForSelector('#board-area');
+  const boardText = await page.textContent('#board-area');
+  check(boardText.includes(merchantName('hanamaru-gift')) && boardText.includes('応答率') && boardText.includes('サービスレベル'),
+    'the supervisor board shows both shops with answer rate and service level');
+  const offered = await page.locator('section[data-merchant="hanamaru-gift"] td.offered').allTextContents();
+  check(offered.map(Number).reduce((a, b) => a + b, 0) >= 1, "today's contacts are counted on the board");
+  await page.screenshot({ path: `${shots}/board.png`, fullPage: true });
+  await page.click('#sign-out');
+  await page.waitForURL(/\/login$/);
+
   // Shop staff see their own shop only.
   const staff = user('hanamaru.staff');
   await page.fill('input[name=login]', staff.login);

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod agent;
 pub mod audit;
+pub mod board;
 pub mod calendar;
 pub mod conversation;
 pub mod customer;

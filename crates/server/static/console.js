@@ -34,3 +34,16 @@ document.addEventListener('keydown', (e) => {
     }
   });
 })();
+
+// The supervisor board re-reads itself every few seconds (presence changes are not
+// conversation changes, so it does not wait for the event stream).
+(() => {
+  const board = document.getElementById('board-area');
+  if (!board) return;
+  setInterval(async () => {
+    const res = await fetch(location.href, { credentials: 'same-origin' });
+    if (!res.ok) return;
+    const fresh = new DOMParser().parseFromString(await res.text(), 'text/html').getElementById('board-area');
+    if (fresh) document.getElementById('board-area').replaceWith(fresh);
+  }, Number(board.dataset.refresh || 5) * 1000);
+})();

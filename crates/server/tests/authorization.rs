@@ -129,6 +129,7 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
         ("GET", "/api/v1/users/{user}/agent-profile") => vec![foreign(p, None)],
         ("PATCH", "/api/v1/users/{user}/agent-profile") => vec![foreign(p, Some(json!({ "max_messaging": 5 })))],
         ("GET", "/api/v1/merchants/{merchant}/agents") => vec![foreign(p, None)],
+        ("GET", "/api/v1/merchants/{merchant}/board") => vec![foreign(p, None)],
         ("GET", "/api/v1/merchants/{merchant}/queues") => vec![foreign(p, None)],
         ("POST", "/api/v1/merchants/{merchant}/queues") => vec![foreign(p, Some(json!({ "name": "乗っ取り" })))],
         ("DELETE", "/api/v1/queues/{queue}") => vec![foreign(p, None)],

@@ -314,7 +314,9 @@ async fn insert_message(
     let first_response = m.direction == Direction::Outbound && !m.internal && conv.first_response_at.is_none();
     let reopen = m.direction == Direction::Inbound
         && matches!(conv.status, ConversationStatus::Resolved | ConversationStatus::Closed);
-    let status = if reopen { ConversationStatus::Open } else { conv.status };
+    // A reply to a new conversation means it is being handled.
+    let answered_new = m.direction == Direction::Outbound && !m.internal && conv.status == ConversationStatus::New;
+    let status = if reopen || answered_new { ConversationStatus::Open } else { conv.status };
     on_db!(tx, c => sqlx::query(
         "UPDATE conversations SET updated_at = $2, status = $3, resolved_at = $4,
                 first_response_at = CASE WHEN $5 THEN $2 ELSE first_response_at END

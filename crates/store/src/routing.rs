@@ -341,3 +341,61 @@ impl Store {
         Ok(true)
     }
 }
+
+impl Store {
+    /// The supervisor board of one merchant: per queue, what waits now and how today went
+    /// since `day_start`; agents by presence.
+    pub async fn board(
+        &self,
+        scope: &Scope,
+        merchant: MerchantId,
+        day_start: DateTime<Utc>,
+    ) -> Result<madoguchi_core::board::Board> {
+        use madoguchi_core::board::{Board, PresenceCount, QueueFigures};
+        use strum::IntoEnumIterator;
+        let m = self.get_merchant(scope, crate::merchants::MerchantKey::Id(merchant)).await?;
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            queue: String,
+            waiting: Option<i64>,
+            oldest_waiting: Option<DateTime<Utc>>,
+            offered: Option<i64>,
+            answered: Option<i64>,
+            abandoned: Option<i64>,
+            within_target: Option<i64>,
+        }
+        let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(
+            "SELECT COALESCE(queue, '') AS queue,
+                    SUM(CASE WHEN status = 'new' AND assignee_id IS NULL THEN 1 ELSE 0 END) AS waiting,
+                    MIN(CASE WHEN status = 'new' AND assignee_id IS NULL THEN created_at END) AS oldest_waiting,
+                    SUM(CASE WHEN created_at >= $2 THEN 1 ELSE 0 END) AS offered,
+                    SUM(CASE WHEN created_at >= $2 AND first_response_at IS NOT NULL THEN 1 ELSE 0 END) AS answered,
+                    SUM(CASE WHEN created_at >= $2 AND first_response_at IS NULL AND status IN ('resolved', 'closed') THEN 1 ELSE 0 END) AS abandoned,
+                    SUM(CASE WHEN created_at >= $2 AND first_response_at IS NOT NULL AND first_response_at <= first_response_due_at THEN 1 ELSE 0 END) AS within_target
+             FROM conversations WHERE merchant_id = $1
+             GROUP BY COALESCE(queue, '') ORDER BY COALESCE(queue, '')",
+        )
+        .bind(merchant.0)
+        .bind(day_start)
+        .fetch_all(p)
+        .await)?;
+        let queues = rows
+            .into_iter()
+            .map(|r| QueueFigures {
+                queue: r.queue,
+                waiting: r.waiting.unwrap_or(0),
+                oldest_waiting_since: r.oldest_waiting,
+                offered: r.offered.unwrap_or(0),
+                answered: r.answered.unwrap_or(0),
+                abandoned: r.abandoned.unwrap_or(0),
+                answered_within_target: r.within_target.unwrap_or(0),
+            })
+            .filter(|q| q.waiting > 0 || q.offered > 0)
+            .collect();
+        let profiles = self.merchant_agents(merchant).await?;
+        let agents = Presence::iter()
+            .map(|p| PresenceCount { presence: p, agents: profiles.iter().filter(|a| a.presence == p).count() as i64 })
+            .collect();
+        Ok(Board { queues, agents, first_response_target_minutes: m.sla.first_response_minutes, as_of: now() })
+    }
+}

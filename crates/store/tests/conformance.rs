@@ -810,3 +810,43 @@ async fn sla_due_times_in_business_hours_and_breaches_recorded_once() -> Result<
     })
     .await
 }
+
+#[tokio::test]
+async fn board_figures_per_queue() -> Result<()> {
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        let day = now() - chrono::Duration::hours(1);
+        let mut delivery = conv(a, Channel::Phone);
+        delivery.queue = Some("配送".into());
+        // Waiting.
+        s.create_conversation(&Scope::All, None, &delivery).await?;
+        // Answered at once (within the default 60-minute target).
+        let mut answered = delivery.clone();
+        answered.messages =
+            vec![msg(Direction::Inbound, "届きません", None), msg(Direction::Outbound, "確認します", None)];
+        s.create_conversation(&Scope::All, None, &answered).await?;
+        // Given up without an answer.
+        let mut gone = delivery.clone();
+        gone.status = Some(ConversationStatus::Closed);
+        s.create_conversation(&Scope::All, None, &gone).await?;
+        // Yesterday's contact does not count for today.
+        let mut old = delivery.clone();
+        old.created_at = Some(now() - chrono::Duration::days(2));
+        old.status = Some(ConversationStatus::Resolved);
+        s.create_conversation(&Scope::All, None, &old).await?;
+        // Another queue.
+        s.create_conversation(&Scope::All, None, &conv(a, Channel::Email)).await?;
+
+        let b = s.board(&Scope::All, a, day).await?;
+        let q = b.queues.iter().find(|q| q.queue == "配送").expect("配送 row");
+        assert_eq!((q.waiting, q.offered, q.answered, q.abandoned, q.answered_within_target), (1, 3, 1, 1, 1));
+        assert!(q.oldest_waiting_since.is_some());
+        let none = b.queues.iter().find(|q| q.queue.is_empty()).expect("row without a queue");
+        assert_eq!((none.waiting, none.offered), (1, 1));
+        assert_eq!(b.first_response_target_minutes, 60);
+        assert!(b.agents.iter().all(|p| p.agents == 0));
+        assert!(is_not_found(s.board(&Scope::Merchants(vec![]), a, day).await));
+        Ok(())
+    })
+    .await
+}

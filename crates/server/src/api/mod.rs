@@ -86,6 +86,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(routing::my_presence, routing::set_my_presence))
         .routes(routes!(routing::get_agent_profile, routing::update_agent_profile))
         .routes(routes!(routing::merchant_agents))
+        .routes(routes!(routing::board))
         .routes(routes!(routing::list_queues, routing::create_queue))
         .routes(routes!(routing::delete_queue))
         .routes(routes!(escalations::create_escalation))

@@ -143,3 +143,30 @@ pub async fn delete_queue(
     st.store.delete_queue(&scope, p.user_id, q).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Midnight of today in Japan: the board's day.
+pub fn jst_day_start() -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    let tz = chrono_tz::Asia::Tokyo;
+    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
+    tz.from_local_datetime(&today.and_time(chrono::NaiveTime::MIN))
+        .earliest()
+        .map_or_else(chrono::Utc::now, |t| t.with_timezone(&chrono::Utc))
+}
+
+/// Live figures per queue: waiting now, longest wait, today's offered / answered / abandoned
+/// and service level against the merchant's first-response target; agents by presence.
+#[utoipa::path(get, path = "/api/v1/merchants/{merchant}/board", tag = "routing", params(("merchant" = String, Path, description = "id or slug")),
+    responses((status = 200, body = madoguchi_core::board::Board), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn board(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(merchant): Path<String>,
+) -> ApiResult<Json<madoguchi_core::board::Board>> {
+    let scope = p.scope();
+    let m = st.store.resolve_merchant(&scope, &merchant).await?;
+    if p.role.is_merchant_role() {
+        return Err(ApiError::forbidden("the supervisor board is the desk's"));
+    }
+    Ok(Json(st.store.board(&scope, m, jst_day_start()).await?))
+}

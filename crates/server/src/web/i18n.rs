@@ -118,6 +118,19 @@ pub struct Texts {
     pub portal: &'static str,
     pub no_escalations: &'static str,
     pub open_conversation: &'static str,
+    pub board: &'static str,
+    pub col_queue: &'static str,
+    pub no_queue: &'static str,
+    pub col_waiting: &'static str,
+    pub col_longest_wait: &'static str,
+    pub col_offered: &'static str,
+    pub col_answered: &'static str,
+    pub col_abandoned: &'static str,
+    pub col_answer_rate: &'static str,
+    pub col_service_level: &'static str,
+    pub agents_by_presence: &'static str,
+    pub target: &'static str,
+    pub minutes: &'static str,
 }
 
 const JA: Texts = Texts {
@@ -190,6 +203,19 @@ const JA: Texts = Texts {
     portal: "ショップ窓口",
     no_escalations: "回答待ちのエスカレーションはありません。",
     open_conversation: "問い合わせを開く",
+    board: "スーパーバイザーボード",
+    col_queue: "キュー",
+    no_queue: "（キューなし）",
+    col_waiting: "待ち",
+    col_longest_wait: "最長待ち",
+    col_offered: "本日受付",
+    col_answered: "応答",
+    col_abandoned: "放棄",
+    col_answer_rate: "応答率",
+    col_service_level: "サービスレベル",
+    agents_by_presence: "オペレーターの状態",
+    target: "目標",
+    minutes: "分",
 };
 
 const EN: Texts = Texts {
@@ -262,6 +288,19 @@ const EN: Texts = Texts {
     portal: "Shop portal",
     no_escalations: "No escalations waiting.",
     open_conversation: "Open conversation",
+    board: "Supervisor board",
+    col_queue: "Queue",
+    no_queue: "(no queue)",
+    col_waiting: "Waiting",
+    col_longest_wait: "Longest wait",
+    col_offered: "Offered today",
+    col_answered: "Answered",
+    col_abandoned: "Abandoned",
+    col_answer_rate: "Answer rate",
+    col_service_level: "Service level",
+    agents_by_presence: "Agents by state",
+    target: "Target",
+    minutes: "min",
 };
 
 pub fn channel(lang: Lang, c: Channel) -> &'static str {
@@ -314,6 +353,22 @@ pub fn priority(lang: Lang, p: Priority) -> &'static str {
         (Lang::En, Priority::Normal) => "Normal",
         (Lang::En, Priority::High) => "High",
         (Lang::En, Priority::Urgent) => "Urgent",
+    }
+}
+
+pub fn presence(lang: Lang, p: madoguchi_core::presence::Presence) -> &'static str {
+    use madoguchi_core::presence::Presence as P;
+    match (lang, p) {
+        (Lang::Ja, P::Available) => "受付可",
+        (Lang::Ja, P::Busy) => "対応中",
+        (Lang::Ja, P::AfterContactWork) => "後処理",
+        (Lang::Ja, P::Break) => "休憩",
+        (Lang::Ja, P::Offline) => "オフライン",
+        (Lang::En, P::Available) => "Available",
+        (Lang::En, P::Busy) => "Busy",
+        (Lang::En, P::AfterContactWork) => "After-contact work",
+        (Lang::En, P::Break) => "Break",
+        (Lang::En, P::Offline) => "Offline",
     }
 }
 

@@ -2,6 +2,7 @@
 //! SameSite cookie; every state-changing form carries a CSRF token; sign-in is rate-limited
 //! per login and per address.
 
+pub mod board;
 pub mod conversation;
 pub mod events;
 pub mod i18n;
@@ -50,6 +51,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/desk/conversations/{id}/escalations", post(conversation::escalate))
         .route("/desk/events", get(events::stream))
         .route("/portal", get(portal::show))
+        .route("/board", get(board::show))
         .route("/portal/escalations/{id}/answer", post(portal::answer))
         .route("/static/console.css", get(css))
         .route("/static/console.js", get(js))
