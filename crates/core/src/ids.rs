@@ -100,6 +100,14 @@ id_type!(
     QueueId,
     /// A question from the desk to a merchant.
     EscalationId,
+    /// A talk script of a merchant.
+    ScriptId,
+    /// A canned response of a merchant.
+    CannedResponseId,
+    /// A disposition code of a merchant.
+    DispositionCodeId,
+    /// An agent's wrap-up of a contact.
+    WrapUpId,
 );
 
 #[cfg(test)]

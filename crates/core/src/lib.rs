@@ -15,6 +15,7 @@ pub mod ids;
 pub mod merchant;
 pub mod order;
 pub mod page;
+pub mod playbook;
 pub mod presence;
 pub mod routing;
 pub mod sla;

@@ -465,3 +465,104 @@ async fn escalation_to_the_merchant_and_back() -> anyhow::Result<()> {
         && i["data"]["answer"].as_str().is_some_and(|a| a.contains("送料は当店負担")))));
     Ok(())
 }
+
+#[tokio::test]
+async fn playbook_and_wrap_up_before_closing_a_call() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    // The shop's admin keeps the playbook; agents and staff read it.
+    let (s, script) = app
+        .send(
+            Method::PUT,
+            "/api/v1/merchants/shop-a/scripts",
+            "merchant_admin",
+            json!({ "category": "配送", "body": "まずお届け先の郵便番号を確認します。" }),
+        )
+        .await?;
+    assert_eq!((s, script["category"].as_str()), (StatusCode::OK, Some("配送")));
+    let (s, _) = app
+        .send(
+            Method::PUT,
+            "/api/v1/merchants/shop-a/scripts",
+            "merchant_admin",
+            json!({ "category": "配送", "body": "改訂版" }),
+        )
+        .await?;
+    assert_eq!(s, StatusCode::OK);
+    let (_, scripts) = app.get("/api/v1/merchants/shop-a/scripts", "agent").await?;
+    assert_eq!((scripts.as_array().map(Vec::len), scripts[0]["body"].as_str()), (Some(1), Some("改訂版")));
+    let (s, _) = app
+        .send(Method::PUT, "/api/v1/merchants/shop-a/scripts", "agent", json!({ "category": "x", "body": "x" }))
+        .await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, j) = app
+        .send(
+            Method::POST,
+            "/api/v1/merchants/shop-a/canned-responses",
+            "merchant_admin",
+            json!({ "title": "x", "body": "{name}様" }),
+        )
+        .await?;
+    assert_eq!((s, j["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_placeholder")));
+    let (s, j) = app
+        .send(
+            Method::POST,
+            "/api/v1/merchants/shop-a/disposition-codes",
+            "merchant_admin",
+            json!({ "code": "delivery_info", "label": "重複" }),
+        )
+        .await?;
+    assert_eq!((s, j["code"].as_str()), (StatusCode::CONFLICT, Some("code_exists")));
+
+    // A call cannot be closed before its wrap-up.
+    let (_, call) = app
+        .send(
+            Method::POST,
+            "/api/v1/conversations",
+            "agent",
+            json!({ "merchant": "shop-a", "channel": "phone", "subject": "配送の問い合わせ" }),
+        )
+        .await?;
+    let cid = call["id"].as_str().unwrap_or_default().to_owned();
+    let (s, j) = app
+        .send(Method::PATCH, &format!("/api/v1/conversations/{cid}"), "agent", json!({ "status": "resolved" }))
+        .await?;
+    assert_eq!((s, j["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("wrap_up_required")));
+    let wrap = format!("/api/v1/conversations/{cid}/wrap-ups");
+    let (s, j) =
+        app.send(Method::POST, &wrap, "agent", json!({ "disposition_code": "NOPE", "acw_seconds": 30 })).await?;
+    assert_eq!((s, j["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_disposition")));
+    let (s, _) = app
+        .send(Method::POST, &wrap, "merchant_staff", json!({ "disposition_code": "DELIVERY_INFO", "acw_seconds": 30 }))
+        .await?;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, w) = app
+        .send(
+            Method::POST,
+            &wrap,
+            "agent",
+            json!({ "disposition_code": "delivery_info", "note": "再配達を手配", "acw_seconds": 95 }),
+        )
+        .await?;
+    assert_eq!(
+        (s, w["disposition_code"].as_str(), w["acw_seconds"].as_i64()),
+        (StatusCode::CREATED, Some("DELIVERY_INFO"), Some(95))
+    );
+    let (s, closed) = app
+        .send(Method::PATCH, &format!("/api/v1/conversations/{cid}"), "agent", json!({ "status": "closed" }))
+        .await?;
+    assert_eq!((s, closed["status"].as_str()), (StatusCode::OK, Some("closed")));
+    // Mail needs no wrap-up.
+    let (_, mail) = app
+        .send(Method::POST, "/api/v1/conversations", "agent", json!({ "merchant": "shop-a", "channel": "email" }))
+        .await?;
+    let (s, _) = app
+        .send(
+            Method::PATCH,
+            &format!("/api/v1/conversations/{}", mail["id"].as_str().unwrap_or_default()),
+            "agent",
+            json!({ "status": "resolved" }),
+        )
+        .await?;
+    assert_eq!(s, StatusCode::OK);
+    Ok(())
+}

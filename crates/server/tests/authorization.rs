@@ -37,6 +37,7 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
             .replace("{token}", &b.staff_token_id.to_string())
             .replace("{queue}", &b.queue.to_string())
             .replace("{escalation}", &b.escalation.to_string())
+            .replace("{canned}", &b.canned.to_string())
     };
     let foreign = |path: String, body: Option<Value>| Case::Foreign { path, body };
     let p = fill(template);
@@ -143,6 +144,23 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
         ],
         ("GET", "/api/v1/escalations/{escalation}") => vec![foreign(p, None)],
         ("POST", "/api/v1/escalations/{escalation}/answer") => vec![foreign(p, Some(json!({ "answer": "乗っ取り" })))],
+        ("GET", "/api/v1/merchants/{merchant}/scripts") => vec![foreign(p, None)],
+        ("PUT", "/api/v1/merchants/{merchant}/scripts") => {
+            vec![foreign(p, Some(json!({ "category": "配送", "body": "乗っ取り" })))]
+        }
+        ("GET", "/api/v1/merchants/{merchant}/canned-responses") => vec![foreign(p, None)],
+        ("POST", "/api/v1/merchants/{merchant}/canned-responses") => {
+            vec![foreign(p, Some(json!({ "title": "x", "body": "乗っ取り" })))]
+        }
+        ("DELETE", "/api/v1/canned-responses/{canned}") => vec![foreign(p, None)],
+        ("GET", "/api/v1/merchants/{merchant}/disposition-codes") => vec![foreign(p, None)],
+        ("POST", "/api/v1/merchants/{merchant}/disposition-codes") => {
+            vec![foreign(p, Some(json!({ "code": "HIJACK", "label": "x" })))]
+        }
+        ("GET", "/api/v1/conversations/{conversation}/wrap-ups") => vec![foreign(p, None)],
+        ("POST", "/api/v1/conversations/{conversation}/wrap-ups") => {
+            vec![foreign(p, Some(json!({ "disposition_code": "DELIVERY_INFO", "acw_seconds": 30 })))]
+        }
         ("GET", "/api/v1/audit-events") => vec![foreign(format!("{p}?merchant={bm}"), None), Case::NoLeak { path: p }],
         _ => return None,
     };
@@ -250,6 +268,10 @@ async fn foreign_merchant_ids_are_not_found_on_every_route_for_every_scoped_role
     assert_eq!(tokens["items"].as_array().map(Vec::len), Some(1), "B's token survived");
     let (_, esc) = app.get(&format!("/api/v1/escalations/{}", app.b.escalation), "admin").await?;
     assert_eq!(esc["status"], "open", "B's escalation unanswered");
+    let (_, canned) = app.get(&format!("/api/v1/merchants/{}/canned-responses", app.b.slug), "admin").await?;
+    assert_eq!(canned.as_array().map(Vec::len), Some(1), "B's canned response survived");
+    let (_, wraps) = app.get(&format!("/api/v1/conversations/{}/wrap-ups", app.b.conversation), "admin").await?;
+    assert_eq!(wraps.as_array().map(Vec::len), Some(0), "no wrap-up slipped into B");
     let (_, queues) = app.get(&format!("/api/v1/merchants/{}/queues", app.b.slug), "admin").await?;
     assert_eq!(queues.as_array().map(Vec::len), Some(1), "B's queues unchanged");
     Ok(())

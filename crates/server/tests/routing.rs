@@ -95,7 +95,12 @@ async fn chat_capacity_and_vip_first() -> anyhow::Result<()> {
         app.get(&format!("/api/v1/conversations/{}", ordinary["id"].as_str().unwrap_or_default()), "agent").await?;
     assert_eq!(v["conversation"]["assignee_id"].as_str(), Some(agent.as_str()), "the VIP jumps the queue");
     assert!(o["conversation"]["assignee_id"].is_null(), "one chat slot only");
-    // Freeing the slot lets the next one in.
+    // Freeing the slot lets the next one in (a chat is wrapped up before it is closed).
+    let wrap = format!("/api/v1/conversations/{}/wrap-ups", special["id"].as_str().unwrap_or_default());
+    let (s, _) = app
+        .send(Method::POST, &wrap, "agent", json!({ "disposition_code": "DELIVERY_INFO", "acw_seconds": 45 }))
+        .await?;
+    assert_eq!(s, StatusCode::CREATED);
     app.send(
         Method::PATCH,
         &format!("/api/v1/conversations/{}", special["id"].as_str().unwrap_or_default()),

@@ -668,6 +668,16 @@ impl Store {
         let mut events: Vec<(EventKind, serde_json::Value)> = Vec::new();
 
         if let Some(s) = ch.status.filter(|s| *s != before.status) {
+            if madoguchi_core::playbook::wrap_up_required(before.channel, s)
+                && !crate::playbook::has_wrap_up(&mut tx, id).await?
+            {
+                return Err(madoguchi_core::ValidationError::new(
+                    "status",
+                    "wrap_up_required",
+                    "record the wrap-up (disposition code) before closing a call or chat",
+                )
+                .into());
+            }
             after.status = s;
             after.resolved_at = resolved_at_after(s, before.resolved_at, t);
             events.push((EventKind::StatusChanged, serde_json::json!({ "from": before.status, "to": s })));

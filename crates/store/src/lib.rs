@@ -15,6 +15,7 @@ pub mod customers;
 pub mod escalations;
 pub mod merchants;
 pub mod orders;
+pub mod playbook;
 pub mod routing;
 pub mod schema;
 pub mod sessions;

@@ -14,6 +14,7 @@ pub mod customers;
 pub mod escalations;
 pub mod merchants;
 pub mod orders;
+pub mod playbook;
 pub mod routing;
 pub mod system;
 pub mod users;
@@ -36,6 +37,7 @@ pub mod users;
         (name = "conversations", description = "Conversations, messages and timelines"),
         (name = "routing", description = "Presence, skills, capacity and queues"),
         (name = "escalations", description = "Questions from the desk to the merchant, and answers"),
+        (name = "playbook", description = "Talk scripts, canned responses, disposition codes and wrap-ups"),
         (name = "audit", description = "Audit log"),
         (name = "system", description = "Health and metrics"),
     )
@@ -93,4 +95,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(escalations::list_escalations))
         .routes(routes!(escalations::get_escalation))
         .routes(routes!(escalations::answer_escalation))
+        .routes(routes!(playbook::list_scripts, playbook::put_script))
+        .routes(routes!(playbook::list_canned, playbook::create_canned))
+        .routes(routes!(playbook::delete_canned))
+        .routes(routes!(playbook::list_dispositions, playbook::create_disposition))
+        .routes(routes!(playbook::list_wrap_ups, playbook::create_wrap_up))
 }

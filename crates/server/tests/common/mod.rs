@@ -35,6 +35,7 @@ pub struct Shop {
     pub staff_token_id: TokenId,
     pub queue: QueueId,
     pub escalation: EscalationId,
+    pub canned: CannedResponseId,
 }
 
 pub struct TestApp {
@@ -155,6 +156,16 @@ async fn shop(store: &Store, slug: &str, staff_hash: &str) -> anyhow::Result<(Sh
     let (secret, hash) = new_token();
     let tok = store.create_token(staff.id, staff.id, "test", &hash).await?;
     let queue = store.create_queue(&Scope::All, staff.id, m.id, "配送").await?;
+    let canned = store
+        .create_canned_response(
+            &Scope::All,
+            staff.id,
+            m.id,
+            "発送案内",
+            "{customer_name}様、ご注文{order_number}は発送済みです。",
+        )
+        .await?;
+    store.create_disposition_code(&Scope::All, staff.id, m.id, "DELIVERY_INFO", "配送状況を案内").await?;
     let escalation = store
         .create_escalation(
             &Scope::All,
@@ -177,6 +188,7 @@ async fn shop(store: &Store, slug: &str, staff_hash: &str) -> anyhow::Result<(Sh
             staff_token_id: tok.id,
             queue: queue.id,
             escalation: escalation.id,
+            canned: canned.id,
         },
         secret,
     ))
