@@ -119,6 +119,32 @@ try {
   check((await page.textContent('#timeline')).includes('ショップから回答'), 'the answer is in the timeline');
   await page.screenshot({ path: `${shots}/conversation-answered.png`, fullPage: true });
   await shop.close();
+
+  // A call: the talk script for its category, a canned response filled for this customer,
+  // and no closing before the wrap-up.
+  const customers = await api('GET', '/api/v1/customers?merchant=hanamaru-gift&limit=1', user('admin').api_token);
+  const customer = customers.json.items[0];
+  const call = await api('POST', '/api/v1/conversations', user('admin').api_token,
+    { merchant: 'hanamaru-gift', channel: 'phone', customer_id: customer.id, category: '配送', subject: '配送状況の確認' });
+  await page.goto(`${base}/desk/conversations/${call.json.id}`);
+  check((await page.textContent('#script')).includes('伝票番号'), 'the talk script of the category is shown');
+  await page.focus('#body');
+  await page.keyboard.press('Alt+1');
+  const filled = await page.inputValue('#body');
+  check(filled.includes(`${customer.name}様`) && !filled.includes('{customer_name}'), 'Alt+1 inserts a canned response filled for the customer');
+  await Promise.all([page.waitForNavigation(), page.press('#body', 'Control+Enter')]);
+  await page.selectOption('#status', 'closed');
+  await Promise.all([page.waitForNavigation(), page.click('#save')]);
+  check((await page.textContent('#page-error')).includes('後処理'), 'a call cannot be closed before its wrap-up');
+  await page.selectOption('#disposition', 'DELIVERY_INFO');
+  await page.fill('#wrapup-note', '配送状況を案内済み');
+  await page.waitForTimeout(1200);
+  await Promise.all([page.waitForNavigation(), page.click('#record-wrapup')]);
+  check((await page.textContent('#wrapups')).includes('配送状況を案内'), 'the wrap-up is recorded with its after-contact time');
+  await page.selectOption('#status', 'closed');
+  await Promise.all([page.waitForNavigation(), page.click('#save')]);
+  check((await page.inputValue('#status')) === 'closed', 'after the wrap-up the call is closed');
+  await page.screenshot({ path: `${shots}/wrap-up.png`, fullPage: true });
   await page.click('text=← 受信箱');
   await page.waitForSelector('#inbox');
 

@@ -469,6 +469,7 @@ pub async fn seed(store: &Store, base_url: &str) -> anyhow::Result<Credentials> 
     hashed.sort_by_key(|h| h.0);
     let mut users = Vec::new();
     let mut agents: Vec<(UserId, Vec<usize>)> = Vec::new();
+    let mut admin_id = None;
     for ((login, name, role, ms), (_, password, password_hash)) in people.into_iter().zip(hashed) {
         let u = store
             .create_user(
@@ -487,6 +488,9 @@ pub async fn seed(store: &Store, base_url: &str) -> anyhow::Result<Credentials> 
         if matches!(role, Role::Agent | Role::Supervisor) {
             agents.push((u.id, ms.clone()));
         }
+        if role == Role::Admin {
+            admin_id = Some(u.id);
+        }
         users.push(DemoUser {
             login: login.into(),
             password,
@@ -497,6 +501,10 @@ pub async fn seed(store: &Store, base_url: &str) -> anyhow::Result<Credentials> 
     }
 
     tracing::debug!(elapsed_ms = t0_clock.elapsed().as_millis() as u64, "demo users created");
+    let admin_id = admin_id.ok_or_else(|| anyhow::anyhow!("the demo has an admin"))?;
+    for (merchant, shop) in &merchants {
+        seed_playbook(store, admin_id, merchant.id, shop).await?;
+    }
     for (mi, (merchant, shop)) in merchants.iter().enumerate() {
         let customers = seed_customers(store, &mut rng, merchant.id, shop, t0).await?;
         let staff: Vec<UserId> = agents.iter().filter(|(_, ms)| ms.contains(&mi)).map(|(u, _)| *u).collect();
@@ -521,6 +529,55 @@ pub async fn seed(store: &Store, base_url: &str) -> anyhow::Result<Credentials> 
             .collect(),
         users,
     })
+}
+
+/// Talk scripts for every category the shop's customers ask about, canned responses and
+/// disposition codes.
+async fn seed_playbook(store: &Store, actor: UserId, merchant: MerchantId, shop: &ShopSpec) -> anyhow::Result<()> {
+    let mut categories: Vec<&str> = shop.stories.iter().map(|s| s.category).collect();
+    categories.sort_unstable();
+    categories.dedup();
+    for category in categories {
+        let body = match category {
+            "配送" => {
+                "1. ご注文番号とお名前を確認します。\n2. 伝票番号で配送状況を確認し、お届け予定をお伝えします。\n3. 不在・住所不明の場合は再配達の日時を伺います。"
+            }
+            "返品・交換" | "不良品" => {
+                "1. お詫びを申し上げます。\n2. 商品の状態（写真）とお届け日を確認します。\n3. 返品・交換の条件に当てはまるかを確認し、手順をご案内します。"
+            }
+            "キャンセル" => {
+                "1. ご注文番号を確認します。\n2. 発送前であればキャンセルを承ります。\n3. 発送後の場合は受け取り後の返品手続きをご案内します。"
+            }
+            _ => {
+                "1. ご用件を伺います。\n2. 必要に応じてご注文番号を確認します。\n3. 回答できない内容はショップへ確認し、期限を添えて折り返しをお約束します。"
+            }
+        };
+        store.put_script(&Scope::All, actor, merchant, category, body).await?;
+    }
+    for (title, body) in [
+        (
+            "発送済みのご案内",
+            "{customer_name}様\nお問い合わせありがとうございます。ご注文{order_number}は発送済みです。配送状況はこちらからご確認いただけます。\n{tracking_url}",
+        ),
+        (
+            "確認して折り返します",
+            "{customer_name}様\nお問い合わせありがとうございます。担当部署に確認のうえ、あらためてご連絡いたします。",
+        ),
+        ("お詫び", "{customer_name}様\nこのたびはご迷惑をおかけし、誠に申し訳ございません。"),
+    ] {
+        store.create_canned_response(&Scope::All, actor, merchant, title, body).await?;
+    }
+    for (code, label) in [
+        ("DELIVERY_INFO", "配送状況を案内"),
+        ("REDELIVERY", "再配達を手配"),
+        ("RETURN_ACCEPTED", "返品・交換を受付"),
+        ("CANCELLED", "キャンセルを受付"),
+        ("ESCALATED", "ショップへ確認中"),
+        ("INFO_ONLY", "情報提供のみ"),
+    ] {
+        store.create_disposition_code(&Scope::All, actor, merchant, code, label).await?;
+    }
+    Ok(())
 }
 
 async fn seed_customers(

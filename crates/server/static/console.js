@@ -47,3 +47,36 @@ document.addEventListener('keydown', (e) => {
     if (fresh) document.getElementById('board-area').replaceWith(fresh);
   }, Number(board.dataset.refresh || 5) * 1000);
 })();
+
+// Canned responses: a click or Alt+number inserts the (already filled) text at the cursor.
+(() => {
+  const body = document.getElementById('body');
+  if (!body) return;
+  const insert = (text) => {
+    const at = body.selectionStart ?? body.value.length;
+    body.value = body.value.slice(0, at) + text + body.value.slice(body.selectionEnd ?? at);
+    body.focus();
+    body.selectionStart = body.selectionEnd = at + text.length;
+  };
+  document.querySelectorAll('.canned-item').forEach((b) => b.addEventListener('click', () => insert(b.dataset.text)));
+  document.addEventListener('keydown', (e) => {
+    if (!e.altKey || e.isComposing || e.keyCode === 229 || !/^[1-9]$/.test(e.key)) return;
+    const b = document.querySelector(`.canned-item[data-key="${e.key}"]`);
+    if (b) { e.preventDefault(); insert(b.dataset.text); }
+  });
+})();
+
+// After-contact-work timer: runs from the moment the page opens until the wrap-up is recorded.
+(() => {
+  const timer = document.getElementById('acw-timer');
+  const field = document.getElementById('acw-seconds');
+  if (!timer || !field) return;
+  const started = Date.now();
+  const tick = () => {
+    const s = Math.floor((Date.now() - started) / 1000);
+    timer.textContent = `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+    field.value = String(s);
+  };
+  tick();
+  setInterval(tick, 1000);
+})();

@@ -92,6 +92,16 @@ struct Page {
     escalations: Vec<EscalationView>,
     can_escalate: bool,
     default_due: String,
+    script: Option<String>,
+    canned: Vec<(String, String)>,
+    dispositions: Vec<(String, String)>,
+    wrap_ups: Vec<String>,
+    error: Option<&'static str>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    error: Option<String>,
 }
 
 pub struct EscalationView {
@@ -242,6 +252,7 @@ pub async fn show(
     jar: CookieJar,
     headers: HeaderMap,
     Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<PageQuery>,
 ) -> Result<Response, ApiError> {
     let lang = Lang::from_request(&jar, &headers);
     let t = lang.t();
@@ -293,12 +304,69 @@ pub async fn show(
             },
         })
         .collect();
-    let customer = match c.customer_id {
-        Some(cid) => {
-            let cu = st.store.get_customer(&scope, cid).await?;
-            Some(customer_view(&st, &p, &scope, lang, &cu).await?)
-        }
+    let customer_record = match c.customer_id {
+        Some(cid) => Some(st.store.get_customer(&scope, cid).await?),
         None => None,
+    };
+    let customer = match &customer_record {
+        Some(cu) => Some(customer_view(&st, &p, &scope, lang, cu).await?),
+        None => None,
+    };
+    // Placeholders: the customer's name, and the linked order (or the customer's latest).
+    let order = match (c.order_id, c.customer_id) {
+        (Some(o), _) => Some(st.store.get_order(&scope, o).await?),
+        (None, Some(cu)) => st
+            .store
+            .list_orders(&scope, &OrderFilter { customer: Some(cu), ..Default::default() }, PageRequest::first(1))
+            .await?
+            .items
+            .pop(),
+        _ => None,
+    };
+    let values = madoguchi_core::playbook::PlaceholderValues {
+        customer_name: customer_record.as_ref().and_then(|cu| cu.name.clone()),
+        order_number: order.as_ref().map(|o| o.order_number.clone()),
+        tracking_url: order.as_ref().and_then(|o| {
+            o.shipments.iter().find_map(|s| s.tracking_number.as_deref().and_then(|n| tracking_url(s.carrier, n)))
+        }),
+    };
+    let canned = st
+        .store
+        .list_canned_responses(&scope, c.merchant_id)
+        .await?
+        .into_iter()
+        .take(9)
+        .map(|cr| (cr.title, madoguchi_core::playbook::fill_placeholders(&cr.body, &values)))
+        .collect();
+    let script = match &c.category {
+        Some(cat) => st.store.script_for(&scope, c.merchant_id, cat).await?.map(|s| s.body),
+        None => None,
+    };
+    let codes = st.store.list_disposition_codes(&scope, c.merchant_id).await?;
+    let wrap_ups = st
+        .store
+        .list_wrap_ups(&scope, c.id)
+        .await?
+        .iter()
+        .map(|w| {
+            let label = codes
+                .iter()
+                .find(|d| d.code == w.disposition_code)
+                .map_or(w.disposition_code.as_str(), |d| d.label.as_str());
+            format!(
+                "{} {} ({}:{:02}) {}",
+                jst(w.created_at),
+                label,
+                w.acw_seconds / 60,
+                w.acw_seconds % 60,
+                w.note.clone().unwrap_or_default()
+            )
+        })
+        .collect();
+    let dispositions = codes.iter().map(|d| (d.code.clone(), d.label.clone())).collect();
+    let error = match q.error.as_deref() {
+        Some("wrap_up_required") => Some(t.wrap_up_required),
+        _ => None,
     };
     let assignees = staff
         .iter()
@@ -324,6 +392,11 @@ pub async fn show(
         .format("%Y-%m-%dT%H:%M")
         .to_string();
     let page = Page {
+        script,
+        canned,
+        dispositions,
+        wrap_ups,
+        error,
         escalations,
         can_escalate: !p.role.is_merchant_role(),
         default_due,
@@ -420,7 +493,46 @@ pub async fn update(
         assignee_id: Some(assignee),
         ..Default::default()
     };
-    st.store.update_conversation(&p.scope(), Some(p.user_id), cid, &ch).await?;
+    match st.store.update_conversation(&p.scope(), Some(p.user_id), cid, &ch).await {
+        Ok(_) => Ok(Redirect::to(&format!("/desk/conversations/{cid}")).into_response()),
+        Err(madoguchi_store::StoreError::Invalid(v)) if v.code == "wrap_up_required" => {
+            Ok(Redirect::to(&format!("/desk/conversations/{cid}?error=wrap_up_required")).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WrapUpForm {
+    csrf: String,
+    disposition_code: String,
+    note: String,
+    acw_seconds: i64,
+}
+
+pub async fn wrap_up(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<WrapUpForm>,
+) -> Result<Response, ApiError> {
+    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
+    if !same(&session.csrf_token, &form.csrf) {
+        return Err(ApiError::forbidden("the form's security token does not match; reload the page"));
+    }
+    let p = principal(&session.user);
+    let cid: ConversationId = id.parse().map_err(|_| ApiError::not_found())?;
+    st.store.get_conversation(&p.scope(), cid).await?;
+    if p.role.is_merchant_role() {
+        return Err(ApiError::forbidden("wrap-up is the desk's after-contact work"));
+    }
+    let input = madoguchi_core::playbook::WrapUpInput {
+        disposition_code: form.disposition_code,
+        note: Some(form.note),
+        acw_seconds: form.acw_seconds,
+    };
+    let (code, note, acw) = input.validate()?;
+    st.store.record_wrap_up(&p.scope(), p.user_id, cid, &code, note.as_deref(), acw).await?;
     Ok(Redirect::to(&format!("/desk/conversations/{cid}")).into_response())
 }
 

@@ -131,6 +131,14 @@ pub struct Texts {
     pub agents_by_presence: &'static str,
     pub target: &'static str,
     pub minutes: &'static str,
+    pub script: &'static str,
+    pub canned: &'static str,
+    pub canned_hint: &'static str,
+    pub wrap_up: &'static str,
+    pub disposition: &'static str,
+    pub acw_timer: &'static str,
+    pub record_wrap_up: &'static str,
+    pub wrap_up_required: &'static str,
 }
 
 const JA: Texts = Texts {
@@ -216,6 +224,14 @@ const JA: Texts = Texts {
     agents_by_presence: "オペレーターの状態",
     target: "目標",
     minutes: "分",
+    script: "話法",
+    canned: "定型文",
+    canned_hint: "Alt+数字で挿入",
+    wrap_up: "後処理",
+    disposition: "対応結果",
+    acw_timer: "後処理時間",
+    record_wrap_up: "後処理を記録",
+    wrap_up_required: "通話・チャットは後処理（対応結果）を記録してから完了にしてください。",
 };
 
 const EN: Texts = Texts {
@@ -301,6 +317,14 @@ const EN: Texts = Texts {
     agents_by_presence: "Agents by state",
     target: "Target",
     minutes: "min",
+    script: "Talk script",
+    canned: "Canned responses",
+    canned_hint: "Alt+number inserts",
+    wrap_up: "Wrap-up",
+    disposition: "Disposition",
+    acw_timer: "After-contact work",
+    record_wrap_up: "Record wrap-up",
+    wrap_up_required: "Record the wrap-up (disposition) before closing a call or chat.",
 };
 
 pub fn channel(lang: Lang, c: Channel) -> &'static str {
