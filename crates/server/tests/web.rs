@@ -326,3 +326,60 @@ async fn escalations_through_the_pages() -> anyhow::Result<()> {
     assert!(html.contains("返品を受けてください") && html.contains("ショップから回答"));
     Ok(())
 }
+
+#[tokio::test]
+async fn inbox_views_filters_order_and_presence() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    for (channel, subject) in [("phone", "電話の件"), ("email", "メールの件"), ("chat", "チャットの件")]
+    {
+        let (s, _) = app
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/conversations",
+                "agent",
+                serde_json::json!({ "merchant": "shop-a", "channel": channel, "subject": subject }),
+            )
+            .await?;
+        assert_eq!(s, StatusCode::CREATED);
+    }
+    let c = browser();
+    sign_in(&app, &c, "agent", PASSWORD).await?;
+    let get = |path: String| {
+        let c = c.clone();
+        let base = app.base.clone();
+        async move { anyhow::Ok(c.get(format!("{base}{path}")).send().await?.text().await?) }
+    };
+    let email_only = get("/desk?view=all&channel=email".into()).await?;
+    assert!(
+        email_only.contains("メールの件") && !email_only.contains("電話の件") && !email_only.contains("チャットの件")
+    );
+    // Newest first by default, longest waiting first on request.
+    let newest = get("/desk?view=all".into()).await?;
+    assert!(newest.find("チャットの件") < newest.find("電話の件"));
+    let oldest = get("/desk?view=all&sort=oldest".into()).await?;
+    assert!(oldest.find("電話の件") < oldest.find("チャットの件"));
+    // Counts beside the views.
+    let html = get("/desk?view=unassigned".into()).await?;
+    assert!(html.contains("id=\"view-unassigned\" aria-current=\"page\""), "{html}");
+    let count = |view: &str| {
+        let at = html.find(&format!("id=\"view-{view}\"")).unwrap_or(0);
+        html[at..]
+            .split("class=\"count\">")
+            .nth(1)
+            .and_then(|s| s.split('<').next())
+            .and_then(|n| n.parse::<i64>().ok())
+    };
+    assert_eq!(count("unassigned"), Some(4), "three new ones and the escalated fixture, all unassigned");
+    assert_eq!(count("escalated"), Some(1));
+    assert_eq!(count("mine"), Some(0));
+    // Presence from the header.
+    let resp = c
+        .post(format!("{}/desk/presence", app.base))
+        .form(&[("csrf", csrf_of(&html).as_str()), ("presence", "break")])
+        .send()
+        .await?;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let (_, me) = app.get("/api/v1/me/presence", "agent").await?;
+    assert_eq!(me["presence"], "break");
+    Ok(())
+}

@@ -133,6 +133,10 @@ pub struct ConversationFilter {
     pub category: Option<String>,
     pub tag: Option<String>,
     pub updated_since: Option<DateTime<Utc>>,
+    /// Only conversations still being worked on (not resolved or closed).
+    pub active_only: bool,
+    /// Oldest first (longest waiting at the top) instead of newest first.
+    pub oldest_first: bool,
 }
 
 /// A conversation to open, after validation. The customer is given by id or by identity.
@@ -551,7 +555,18 @@ impl Store {
             if let Some(s) = f.updated_since {
                 qb.push(" AND updated_at >= ").push_bind(s);
             }
-            push_page!(qb, "id", page);
+            if f.active_only {
+                qb.push(" AND status NOT IN ('resolved', 'closed')");
+            }
+            if f.oldest_first {
+                // The cursor is the last id seen; the next page continues after it.
+                if let Some(after) = page.before {
+                    qb.push(" AND id > ").push_bind(after);
+                }
+                qb.push(" ORDER BY id ASC LIMIT ").push_bind(i64::from(page.limit) + 1);
+            } else {
+                push_page!(qb, "id", page);
+            }
             qb.build_query_as().fetch_all(p).await
         })?;
         let convs = self.conversations_from_rows(rows).await?;
@@ -821,5 +836,31 @@ impl Store {
             qb.build_query_as().fetch_optional(p).await
         })?;
         Ok(row.map(|(t, id)| (t, ConversationId(id))))
+    }
+}
+
+impl Store {
+    /// How many conversations match (for the counts beside the inbox's views).
+    pub async fn count_conversations(&self, scope: &Scope, f: &ConversationFilter) -> Result<i64> {
+        Ok(on_pool!(self, p => {
+            let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM conversations WHERE 1 = 1");
+            push_scope!(qb, "merchant_id", scope);
+            if let Some(m) = f.merchant {
+                qb.push(" AND merchant_id = ").push_bind(m.0);
+            }
+            if let Some(s) = f.status {
+                qb.push(" AND status = ").push_bind(s.as_str());
+            }
+            if let Some(a) = f.assignee {
+                qb.push(" AND assignee_id = ").push_bind(a.0);
+            }
+            if f.unassigned {
+                qb.push(" AND assignee_id IS NULL");
+            }
+            if f.active_only {
+                qb.push(" AND status NOT IN ('resolved', 'closed')");
+            }
+            qb.build_query_scalar().fetch_one(p).await
+        })?)
     }
 }

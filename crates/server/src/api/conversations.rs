@@ -93,6 +93,7 @@ pub async fn list_conversations(
         category: q.category,
         tag: q.tag,
         updated_since: q.updated_since,
+        ..Default::default()
     };
     let page = st.store.list_conversations(&scope, &f, PageRequest::parse(q.cursor.as_deref(), q.limit)?).await?;
     let seen: Vec<_> = page.items.iter().map(|c| (c.merchant_id, c.id.to_string())).collect();

@@ -139,6 +139,16 @@ pub struct Texts {
     pub acw_timer: &'static str,
     pub record_wrap_up: &'static str,
     pub wrap_up_required: &'static str,
+    pub view_escalated: &'static str,
+    pub filter: &'static str,
+    pub any: &'static str,
+    pub col_category: &'static str,
+    pub col_tag: &'static str,
+    pub sort: &'static str,
+    pub sort_newest: &'static str,
+    pub sort_oldest: &'static str,
+    pub presence: &'static str,
+    pub set_presence: &'static str,
 }
 
 const JA: Texts = Texts {
@@ -232,6 +242,16 @@ const JA: Texts = Texts {
     acw_timer: "後処理時間",
     record_wrap_up: "後処理を記録",
     wrap_up_required: "通話・チャットは後処理（対応結果）を記録してから完了にしてください。",
+    view_escalated: "エスカレーション中",
+    filter: "絞り込み",
+    any: "すべて",
+    col_category: "分類",
+    col_tag: "タグ",
+    sort: "並び順",
+    sort_newest: "新しい順",
+    sort_oldest: "待ち時間の長い順",
+    presence: "状態",
+    set_presence: "変更",
 };
 
 const EN: Texts = Texts {
@@ -325,6 +345,16 @@ const EN: Texts = Texts {
     acw_timer: "After-contact work",
     record_wrap_up: "Record wrap-up",
     wrap_up_required: "Record the wrap-up (disposition) before closing a call or chat.",
+    view_escalated: "Escalated",
+    filter: "Filter",
+    any: "Any",
+    col_category: "Category",
+    col_tag: "Tag",
+    sort: "Order",
+    sort_newest: "Newest first",
+    sort_oldest: "Longest waiting first",
+    presence: "Presence",
+    set_presence: "Set",
 };
 
 pub fn channel(lang: Lang, c: Channel) -> &'static str {
