@@ -161,6 +161,41 @@ async fn bench_in(dir: &std::path::Path, opts: &BenchOptions) -> anyhow::Result<
         samples
             .push(run_load(&format!("{name} ({} at once)", opts.concurrency), urls, &token, opts.concurrency).await?);
     }
+    // The console's pages, signed in as the demo agent, one at a time (as an agent clicks).
+    let agent = creds.users.iter().find(|u| u.role.as_str() == "agent").context("demo agent")?;
+    let browser = reqwest::Client::builder().cookie_store(true).build()?;
+    let login_page = browser.get(format!("{base}/login")).send().await?.text().await?;
+    let csrf = login_page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .context("csrf on the sign-in page")?;
+    let signed = browser
+        .post(format!("{base}/login"))
+        .form(&[("login", agent.login.as_str()), ("password", agent.password.as_str()), ("csrf", csrf)])
+        .send()
+        .await?;
+    anyhow::ensure!(signed.url().path() == "/desk", "sign-in failed: {}", signed.url());
+    let pages: [(&str, Vec<String>); 2] = [
+        ("page: inbox (50 rows)", (0..n).map(|_| format!("{base}/desk?view=all")).collect()),
+        (
+            "page: conversation with customer panel",
+            (0..n).map(|i| format!("{base}/desk/conversations/{}", conv_ids[i % conv_ids.len()])).collect(),
+        ),
+    ];
+    for (name, urls) in pages {
+        let started = Instant::now();
+        let mut durations = Vec::with_capacity(urls.len());
+        for url in &urls {
+            let t = Instant::now();
+            let resp = browser.get(url).send().await?;
+            anyhow::ensure!(resp.status().is_success(), "GET {url}: {}", resp.status());
+            resp.bytes().await?;
+            durations.push(t.elapsed());
+        }
+        durations.sort();
+        samples.push(Sample { name: name.into(), durations, wall: started.elapsed() });
+    }
     let _ = tx.send(());
     let _ = server.await;
     if opts.postgres.is_some() {
