@@ -383,3 +383,77 @@ async fn inbox_views_filters_order_and_presence() -> anyhow::Result<()> {
     assert_eq!(me["presence"], "break");
     Ok(())
 }
+
+#[tokio::test]
+async fn shop_settings_page_for_the_shops_admin() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let admin = reqwest::Client::builder().cookie_store(true).build()?;
+    let page = admin.get(format!("{}/login", app.base)).send().await?.text().await?;
+    admin
+        .post(format!("{}/login", app.base))
+        .form(&[("login", "merchant_admin"), ("password", PASSWORD), ("csrf", csrf_of(&page).as_str())])
+        .send()
+        .await?;
+    let resp = admin.get(format!("{}/settings/shop-a", app.base)).send().await?;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = resp.text().await?;
+    assert!(html.contains("DELIVERY_INFO") && html.contains("発送案内") && html.contains("配送"), "playbook listed");
+    assert!(html.contains("山田 花子様、ご注文HM-10001は発送済みです。"), "canned preview filled with the sample");
+    assert_eq!(admin.get(format!("{}/settings/shop-b", app.base)).send().await?.status(), StatusCode::NOT_FOUND);
+    let csrf = csrf_of(&html);
+
+    // Changes go through the same validation as the API; errors come back on the page.
+    let bad = admin
+        .post(format!("{}/settings/shop-a/general", app.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("greeting", "はい、A店です。"),
+            ("first_response_minutes", "0"),
+            ("resolution_minutes", "600"),
+        ])
+        .send()
+        .await?;
+    let bad_html = bad.text().await?;
+    assert!(
+        bad_html.contains("id=\"settings-error\"") && bad_html.contains("sla.first_response_minutes"),
+        "{bad_html}"
+    );
+    let ok = admin
+        .post(format!("{}/settings/shop-a/general", app.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("greeting", "はい、A店です。"),
+            ("first_response_minutes", "４５"),
+            ("resolution_minutes", "600"),
+        ])
+        .send()
+        .await?;
+    assert!(ok.text().await?.contains("id=\"settings-saved\""));
+    let (_, m) = app.get("/api/v1/merchants/shop-a", "agent").await?;
+    assert_eq!(
+        (m["greeting"].as_str(), m["sla"]["first_response_minutes"].as_u64()),
+        (Some("はい、A店です。"), Some(45))
+    );
+    let canned = admin
+        .post(format!("{}/settings/shop-a/canned", app.base))
+        .form(&[("csrf", csrf.as_str()), ("title", "x"), ("body", "{名前}様")])
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(canned.contains("unknown placeholder"), "{canned}");
+    let script = admin
+        .post(format!("{}/settings/shop-a/scripts", app.base))
+        .form(&[("csrf", csrf.as_str()), ("category", "返品・交換"), ("body", "返品の条件を確認します。")])
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(script.contains("返品の条件を確認します。"));
+
+    // Agents do not edit shop settings.
+    let agent = browser();
+    sign_in(&app, &agent, "agent", PASSWORD).await?;
+    assert_eq!(agent.get(format!("{}/settings/shop-a", app.base)).send().await?.status(), StatusCode::FORBIDDEN);
+    Ok(())
+}

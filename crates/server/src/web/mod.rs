@@ -7,6 +7,7 @@ pub mod conversation;
 pub mod events;
 pub mod i18n;
 pub mod portal;
+pub mod settings;
 
 use askama::Template;
 use axum::Form;
@@ -55,6 +56,13 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/desk/events", get(events::stream))
         .route("/portal", get(portal::show))
         .route("/board", get(board::show))
+        .route("/settings/{slug}", get(settings::show))
+        .route("/settings/{slug}/general", post(settings::general))
+        .route("/settings/{slug}/scripts", post(settings::script))
+        .route("/settings/{slug}/canned", post(settings::canned))
+        .route("/settings/{slug}/canned/{id}/delete", post(settings::delete_canned))
+        .route("/settings/{slug}/dispositions", post(settings::disposition))
+        .route("/settings/{slug}/queues", post(settings::queue))
         .route("/portal/escalations/{id}/answer", post(portal::answer))
         .route("/static/console.css", get(css))
         .route("/static/console.js", get(js))
@@ -291,6 +299,7 @@ struct DeskPage {
     rows: Vec<Row>,
     next_cursor: Option<String>,
     next_link: String,
+    settings_links: Vec<(String, String)>,
 }
 
 /// A select's options: "any" first, then the values, the chosen one marked.
@@ -482,6 +491,14 @@ async fn desk(
         rows,
         next_cursor: convs.next_cursor,
         next_link,
+        settings_links: if matches!(
+            u.role,
+            madoguchi_core::enums::Role::Admin | madoguchi_core::enums::Role::MerchantAdmin
+        ) {
+            merchants.iter().map(|m| (m.slug.clone(), m.name.clone())).collect()
+        } else {
+            vec![]
+        },
     };
     Ok((jar, render(StatusCode::OK, &page)).into_response())
 }
