@@ -133,6 +133,10 @@ try {
   const filled = await page.inputValue('#body');
   check(filled.includes(`${customer.name}様`) && !filled.includes('{customer_name}'), 'Alt+1 inserts a canned response filled for the customer');
   await Promise.all([page.waitForNavigation(), page.press('#body', 'Control+Enter')]);
+  const me = await page.locator('#assignee option', { hasText: '佐藤' }).first().getAttribute('value');
+  await page.selectOption('#assignee', me);
+  await Promise.all([page.waitForNavigation(), page.click('#save')]);
+  check((await page.inputValue('#assignee')) === me, 'the agent takes the call');
   await page.selectOption('#status', 'closed');
   await Promise.all([page.waitForNavigation(), page.click('#save')]);
   check((await page.textContent('#page-error')).includes('後処理'), 'a call cannot be closed before its wrap-up');
@@ -145,7 +149,41 @@ try {
   await Promise.all([page.waitForNavigation(), page.click('#save')]);
   check((await page.inputValue('#status')) === 'closed', 'after the wrap-up the call is closed');
   await page.screenshot({ path: `${shots}/wrap-up.png`, fullPage: true });
-  await page.click('text=← 受信箱');
+
+  // The same person wrote in by mail as a second customer record: merge it from the panel.
+  const dup = await api('POST', '/api/v1/customers', user('admin').api_token,
+    { merchant: 'hanamaru-gift', name: customer.name, identities: [{ kind: 'email', value: 'dup.customer@example.jp' }] });
+  await api('POST', '/api/v1/conversations', user('admin').api_token,
+    { merchant: 'hanamaru-gift', channel: 'email', customer_id: dup.json.id, subject: '別アドレスからの問い合わせ' });
+  await page.fill('#merge-identity', 'DUP.Customer@Example.JP');
+  await Promise.all([page.waitForNavigation(), page.click('#merge-button')]);
+  const panel = await page.textContent('#customer');
+  check(panel.includes('dup.customer@example.jp') && panel.includes('別アドレスからの問い合わせ'), 'two records of one customer are merged from the panel, history included');
+
+  // Hostile content in every field a customer or a shop can fill, shown everywhere as text.
+  const evil = (tag) => `<img src=x onerror="alert('${tag}')"><script>alert('${tag}')</script>`;
+  const admin = user('admin').api_token;
+  const hostile = await api('POST', '/api/v1/customers', admin, {
+    merchant: 'hanamaru-gift', name: evil('name'), notes: evil('notes'), tags: ['<b>tag</b>'],
+    address: { postal_code: '150-0001', prefecture: evil('pref'), city: '渋谷区', line1: evil('line1') },
+  });
+  check(hostile.status === 201, 'a customer with hostile fields is accepted');
+  await api('PUT', '/api/v1/merchants/hanamaru-gift/scripts', admin, { category: 'XSS', body: evil('script') });
+  await api('POST', '/api/v1/merchants/hanamaru-gift/canned-responses', admin, { title: evil('canned-title'), body: 'x' });
+  const hc = await api('POST', '/api/v1/conversations', admin, {
+    merchant: 'hanamaru-gift', channel: 'chat', customer_id: hostile.json.id, subject: evil('subject2'), category: 'XSS', queue: evil('queue').slice(0, 50), tags: ['<i>t</i>'],
+    message: { kind: 'inbound', body_text: evil('chat-body'), body_html: `<div onmouseover="alert('html')">${evil('html')}</div>` },
+  });
+  check(hc.status === 201, `a conversation with hostile fields is accepted (${hc.status})`);
+  await api('POST', `/api/v1/conversations/${hc.json.id}/escalations`, admin, { question: evil('question'), due_at: '2099-01-01T00:00:00Z' });
+  for (const path of [`/desk/conversations/${hc.json.id}`, '/desk?view=all', '/portal', '/settings/hanamaru-gift', '/board']) {
+    await page.goto(`${base}${path}`);
+    await page.waitForLoadState('load');
+    const injected = await page.locator('main img, main script, aside img, .conversation img, .conversation script').count();
+    check(injected === 0, `no markup from content is live on ${path}`);
+  }
+  check(dialogs.length === 0, 'no script from any field ran');
+  await page.goto(`${base}/desk`);
   await page.waitForSelector('#inbox');
 
   await page.click('text=未割り当て');
@@ -172,6 +210,20 @@ try {
   const offered = await page.locator('section[data-merchant="hanamaru-gift"] td.offered').allTextContents();
   check(offered.map(Number).reduce((a, b) => a + b, 0) >= 1, "today's contacts are counted on the board");
   await page.screenshot({ path: `${shots}/board.png`, fullPage: true });
+  await page.click('#sign-out');
+  await page.waitForURL(/\/login$/);
+
+  // An agent of one shop cannot reach another shop's pages.
+  const suzuki = user('agent.suzuki');
+  await page.fill('input[name=login]', suzuki.login);
+  await page.fill('input[name=password]', suzuki.password);
+  await page.click('#sign-in');
+  await page.waitForSelector('#inbox');
+  const foreign = await page.goto(`${base}/desk/conversations/${call.json.id}`);
+  check(foreign.status() === 404, "an agent of the produce shop gets 404 for the gift shop's conversation");
+  const foreignSettings = await page.goto(`${base}/settings/hanamaru-gift`);
+  check(foreignSettings.status() === 404, "…and for the gift shop's settings");
+  await page.goto(`${base}/desk`);
   await page.click('#sign-out');
   await page.waitForURL(/\/login$/);
 

@@ -97,6 +97,7 @@ struct Page {
     dispositions: Vec<(String, String)>,
     wrap_ups: Vec<String>,
     error: Option<&'static str>,
+    can_merge: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -366,6 +367,8 @@ pub async fn show(
     let dispositions = codes.iter().map(|d| (d.code.clone(), d.label.clone())).collect();
     let error = match q.error.as_deref() {
         Some("wrap_up_required") => Some(t.wrap_up_required),
+        Some("merge_not_found") => Some(t.merge_not_found),
+        Some("merge_same") => Some(t.merge_same),
         _ => None,
     };
     let assignees = staff
@@ -392,6 +395,7 @@ pub async fn show(
         .format("%Y-%m-%dT%H:%M")
         .to_string();
     let page = Page {
+        can_merge: p.can_merge_customers(),
         script,
         canned,
         dispositions,
@@ -571,4 +575,52 @@ pub async fn escalate(
     let question = req.validate(Utc::now())?;
     st.store.create_escalation(&p.scope(), p.user_id, cid, &question, due_at).await?;
     Ok(Redirect::to(&format!("/desk/conversations/{cid}")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MergeForm {
+    csrf: String,
+    identity: String,
+}
+
+/// Merges the merchant's customer found by phone or e-mail into this conversation's customer.
+pub async fn merge_customer(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<MergeForm>,
+) -> Result<Response, ApiError> {
+    use madoguchi_core::identity::{IdentityKind, normalize};
+    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
+    if !same(&session.csrf_token, &form.csrf) {
+        return Err(ApiError::forbidden("the form's security token does not match; reload the page"));
+    }
+    let p = principal(&session.user);
+    let scope = p.scope();
+    let cid: ConversationId = id.parse().map_err(|_| ApiError::not_found())?;
+    let c = st.store.get_conversation(&scope, cid).await?;
+    if !p.can_merge_customers() {
+        return Err(ApiError::forbidden("merchant staff cannot merge customers"));
+    }
+    let back = |error: Option<&str>| match error {
+        Some(e) => Redirect::to(&format!("/desk/conversations/{cid}?error={e}")).into_response(),
+        None => Redirect::to(&format!("/desk/conversations/{cid}")).into_response(),
+    };
+    let Some(into) = c.customer_id else { return Ok(back(Some("merge_not_found"))) };
+    let kind = if form.identity.contains('@') || form.identity.contains('＠') {
+        IdentityKind::Email
+    } else {
+        IdentityKind::Phone
+    };
+    let Ok(n) = normalize(kind, &form.identity) else { return Ok(back(Some("merge_not_found"))) };
+    let other = match st.store.find_customer_by_identity(&scope, c.merchant_id, n.kind, &n.value).await {
+        Ok(o) => o,
+        Err(madoguchi_store::StoreError::NotFound) => return Ok(back(Some("merge_not_found"))),
+        Err(e) => return Err(e.into()),
+    };
+    if other.id == into {
+        return Ok(back(Some("merge_same")));
+    }
+    st.store.merge_customers(&scope, Some(p.user_id), into, other.id).await?;
+    Ok(back(None))
 }

@@ -165,6 +165,11 @@ pub struct Texts {
     pub invalid_input: &'static str,
     pub saved: &'static str,
     pub placeholders_hint: &'static str,
+    pub merge: &'static str,
+    pub merge_hint: &'static str,
+    pub merge_button: &'static str,
+    pub merge_not_found: &'static str,
+    pub merge_same: &'static str,
 }
 
 const JA: Texts = Texts {
@@ -284,6 +289,11 @@ const JA: Texts = Texts {
     invalid_input: "入力内容を確認してください",
     saved: "保存しました。",
     placeholders_hint: "使える差し込み: {customer_name} {order_number} {tracking_url}",
+    merge: "別のお客様情報を統合",
+    merge_hint: "電話番号またはメールアドレス",
+    merge_button: "統合",
+    merge_not_found: "該当するお客様が見つかりません。",
+    merge_same: "同じお客様です。",
 };
 
 const EN: Texts = Texts {
@@ -403,6 +413,11 @@ const EN: Texts = Texts {
     invalid_input: "Please check the input",
     saved: "Saved.",
     placeholders_hint: "Placeholders: {customer_name} {order_number} {tracking_url}",
+    merge: "Merge another customer record",
+    merge_hint: "Phone number or e-mail",
+    merge_button: "Merge",
+    merge_not_found: "No such customer.",
+    merge_same: "That is the same customer.",
 };
 
 pub fn channel(lang: Lang, c: Channel) -> &'static str {

@@ -53,6 +53,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/desk/conversations/{id}/update", post(conversation::update))
         .route("/desk/conversations/{id}/escalations", post(conversation::escalate))
         .route("/desk/conversations/{id}/wrap-up", post(conversation::wrap_up))
+        .route("/desk/conversations/{id}/merge-customer", post(conversation::merge_customer))
         .route("/desk/events", get(events::stream))
         .route("/portal", get(portal::show))
         .route("/board", get(board::show))
