@@ -27,7 +27,7 @@ use serde::Deserialize;
 use strum::IntoEnumIterator;
 
 use super::i18n::{self, Lang, Texts};
-use super::{current_session, render, same};
+use super::{current_session, form_principal, principal_of, render};
 use crate::api::users::audit_read;
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -137,10 +137,6 @@ pub fn escalation_view(t: &'static Texts, e: &Escalation, merchant: String, subj
         class,
         answer: e.answer.clone(),
     }
-}
-
-fn principal(u: &madoguchi_core::user::User) -> Principal {
-    Principal { user_id: u.id, login: u.login.clone(), role: u.role, merchants: u.merchants.clone() }
 }
 
 pub(crate) fn jst(t: chrono::DateTime<Utc>) -> String {
@@ -258,7 +254,7 @@ pub async fn show(
     let lang = Lang::from_request(&jar, &headers);
     let t = lang.t();
     let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
-    let p = principal(&session.user);
+    let p = principal_of(&session.user);
     let scope = p.scope();
     let Ok(cid) = id.parse::<ConversationId>() else { return Ok(not_found(lang)) };
     let c = match st.store.get_conversation(&scope, cid).await {
@@ -443,11 +439,9 @@ pub async fn add_message(
     Path(id): Path<String>,
     Form(form): Form<MessageForm>,
 ) -> Result<Response, ApiError> {
-    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
-    if !same(&session.csrf_token, &form.csrf) {
-        return Err(ApiError::forbidden("the form's security token does not match; reload the page"));
-    }
-    let p = principal(&session.user);
+    let Some(p) = form_principal(&st, &jar, &form.csrf).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
     let cid: ConversationId = id.parse().map_err(|_| ApiError::not_found())?;
     st.store.get_conversation(&p.scope(), cid).await?;
     let kind = match form.kind.as_str() {
@@ -481,11 +475,9 @@ pub async fn update(
     Path(id): Path<String>,
     Form(form): Form<UpdateForm>,
 ) -> Result<Response, ApiError> {
-    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
-    if !same(&session.csrf_token, &form.csrf) {
-        return Err(ApiError::forbidden("the form's security token does not match; reload the page"));
-    }
-    let p = principal(&session.user);
+    let Some(p) = form_principal(&st, &jar, &form.csrf).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
     let cid: ConversationId = id.parse().map_err(|_| ApiError::not_found())?;
     let assignee = match form.assignee.trim() {
         "" => None,
@@ -520,11 +512,9 @@ pub async fn wrap_up(
     Path(id): Path<String>,
     Form(form): Form<WrapUpForm>,
 ) -> Result<Response, ApiError> {
-    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
-    if !same(&session.csrf_token, &form.csrf) {
-        return Err(ApiError::forbidden("the form's security token does not match; reload the page"));
-    }
-    let p = principal(&session.user);
+    let Some(p) = form_principal(&st, &jar, &form.csrf).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
     let cid: ConversationId = id.parse().map_err(|_| ApiError::not_found())?;
     st.store.get_conversation(&p.scope(), cid).await?;
     if p.role.is_merchant_role() {
@@ -554,11 +544,9 @@ pub async fn escalate(
     Path(id): Path<String>,
     Form(form): Form<EscalateForm>,
 ) -> Result<Response, ApiError> {
-    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
-    if !same(&session.csrf_token, &form.csrf) {
-        return Err(ApiError::forbidden("the form's security token does not match; reload the page"));
-    }
-    let p = principal(&session.user);
+    let Some(p) = form_principal(&st, &jar, &form.csrf).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
     let cid: ConversationId = id.parse().map_err(|_| ApiError::not_found())?;
     st.store.get_conversation(&p.scope(), cid).await?;
     if p.role.is_merchant_role() {
@@ -591,11 +579,9 @@ pub async fn merge_customer(
     Form(form): Form<MergeForm>,
 ) -> Result<Response, ApiError> {
     use madoguchi_core::identity::{IdentityKind, normalize};
-    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
-    if !same(&session.csrf_token, &form.csrf) {
-        return Err(ApiError::forbidden("the form's security token does not match; reload the page"));
-    }
-    let p = principal(&session.user);
+    let Some(p) = form_principal(&st, &jar, &form.csrf).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
     let scope = p.scope();
     let cid: ConversationId = id.parse().map_err(|_| ApiError::not_found())?;
     let c = st.store.get_conversation(&scope, cid).await?;

@@ -122,6 +122,20 @@ pub(crate) fn principal_of(u: &madoguchi_core::user::User) -> Principal {
     Principal { user_id: u.id, login: u.login.clone(), role: u.role, merchants: u.merchants.clone() }
 }
 
+/// For a state-changing form: the signed-in user, once the form's CSRF token matches their
+/// session's. `None` means nobody is signed in (the caller sends them to sign in).
+pub(crate) async fn form_principal(
+    state: &AppState,
+    jar: &CookieJar,
+    csrf: &str,
+) -> Result<Option<Principal>, ApiError> {
+    let Some(session) = current_session(state, jar).await? else { return Ok(None) };
+    if !same(&session.csrf_token, csrf) {
+        return Err(ApiError::forbidden("the form's security token does not match; reload the page"));
+    }
+    Ok(Some(principal_of(&session.user)))
+}
+
 pub async fn current_session(state: &AppState, jar: &CookieJar) -> Result<Option<Session>, ApiError> {
     let Some(c) = jar.get(SESSION_COOKIE) else { return Ok(None) };
     Ok(state.store.session(&hash_token(c.value()), state.settings.session_lifetime()).await?)
@@ -516,11 +530,9 @@ async fn set_presence(
     jar: CookieJar,
     Form(form): Form<PresenceForm>,
 ) -> Result<Response, ApiError> {
-    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
-    if !same(&session.csrf_token, &form.csrf) {
-        return Err(ApiError::forbidden("the form's security token does not match; reload the page"));
-    }
-    let p = principal_of(&session.user);
+    let Some(p) = form_principal(&st, &jar, &form.csrf).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
     if p.role.is_merchant_role() {
         return Err(ApiError::forbidden("presence is for the desk's agents and supervisors"));
     }

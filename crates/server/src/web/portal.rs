@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::conversation::{EscalationView, escalation_view};
 use super::i18n::{Lang, Texts};
-use super::{current_session, principal_of, render, same};
+use super::{current_session, form_principal, principal_of, render};
 use crate::app::AppState;
 use crate::error::ApiError;
 
@@ -73,11 +73,9 @@ pub async fn answer(
     Path(id): Path<String>,
     Form(form): Form<AnswerForm>,
 ) -> Result<Response, ApiError> {
-    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
-    if !same(&session.csrf_token, &form.csrf) {
-        return Err(ApiError::forbidden("the form's security token does not match; reload the page"));
-    }
-    let p = principal_of(&session.user);
+    let Some(p) = form_principal(&st, &jar, &form.csrf).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
     let eid: EscalationId = id.parse().map_err(|_| ApiError::not_found())?;
     st.store.get_escalation(&p.scope(), eid).await?;
     if !matches!(p.role, Role::MerchantAdmin | Role::MerchantStaff | Role::Admin) {

@@ -21,7 +21,7 @@ use madoguchi_store::merchants::MerchantKey;
 use serde::Deserialize;
 
 use super::i18n::{Lang, Texts};
-use super::{current_session, principal_of, render, same};
+use super::{current_session, form_principal, principal_of, render};
 use crate::app::AppState;
 use crate::error::ApiError;
 
@@ -146,11 +146,7 @@ async fn authorize(
     csrf: &str,
     slug: &str,
 ) -> Result<Option<(Principal, MerchantId)>, ApiError> {
-    let Some(session) = current_session(st, jar).await? else { return Ok(None) };
-    if !same(&session.csrf_token, csrf) {
-        return Err(ApiError::forbidden("the form's security token does not match; reload the page"));
-    }
-    let p = principal_of(&session.user);
+    let Some(p) = form_principal(st, jar, csrf).await? else { return Ok(None) };
     let m = editable(st, &p, slug).await?;
     Ok(Some((p, m.id)))
 }
