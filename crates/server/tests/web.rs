@@ -349,6 +349,8 @@ async fn inbox_views_filters_order_and_presence() -> anyhow::Result<()> {
         let base = app.base.clone();
         async move { anyhow::Ok(c.get(format!("{base}{path}")).send().await?.text().await?) }
     };
+    let by_queue = get("/desk?view=all&queue=%E9%85%8D%E9%80%81".into()).await?;
+    assert!(by_queue.contains("電話の件") && !by_queue.contains("メールの件"), "the 配送 queue view");
     let email_only = get("/desk?view=all&channel=email".into()).await?;
     assert!(
         email_only.contains("メールの件") && !email_only.contains("電話の件") && !email_only.contains("チャットの件")

@@ -131,6 +131,7 @@ pub struct ConversationFilter {
     pub unassigned: bool,
     pub customer: Option<CustomerId>,
     pub category: Option<String>,
+    pub queue: Option<String>,
     pub tag: Option<String>,
     pub updated_since: Option<DateTime<Utc>>,
     /// Only conversations still being worked on (not resolved or closed).
@@ -548,6 +549,9 @@ impl Store {
             }
             if let Some(c) = &f.category {
                 qb.push(" AND category = ").push_bind(c.clone());
+            }
+            if let Some(q) = &f.queue {
+                qb.push(" AND queue = ").push_bind(q.clone());
             }
             if let Some(t) = &f.tag {
                 qb.push(" AND id IN (SELECT conversation_id FROM conversation_tags WHERE tag = ").push_bind(t.clone()).push(")");

@@ -33,6 +33,7 @@ pub struct ConversationQuery {
     pub assignee: Option<String>,
     pub customer: Option<String>,
     pub category: Option<String>,
+    pub queue: Option<String>,
     pub tag: Option<String>,
     /// Only conversations changed at or after this instant (RFC 3339).
     pub updated_since: Option<DateTime<Utc>>,
@@ -91,6 +92,7 @@ pub async fn list_conversations(
         unassigned,
         customer,
         category: q.category,
+        queue: q.queue,
         tag: q.tag,
         updated_since: q.updated_since,
         ..Default::default()

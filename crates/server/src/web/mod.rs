@@ -272,6 +272,7 @@ pub struct DeskQuery {
     status: Option<String>,
     priority: Option<String>,
     category: Option<String>,
+    queue: Option<String>,
     tag: Option<String>,
     sort: Option<String>,
 }
@@ -308,6 +309,7 @@ struct DeskPage {
     channel_options: Options,
     status_options: Options,
     priority_options: Options,
+    queue_options: Options,
     category: String,
     tag: String,
     oldest: bool,
@@ -392,6 +394,7 @@ async fn desk(
     let priority = qs.priority.as_deref().and_then(|c| c.parse::<Priority>().ok());
     let category = qs.category.clone().unwrap_or_default().trim().to_owned();
     let tag = qs.tag.clone().unwrap_or_default().trim().to_owned();
+    let queue = qs.queue.clone().unwrap_or_default().trim().to_owned();
     let oldest = qs.sort.as_deref() == Some("oldest");
 
     let mut f = view_filter(&view);
@@ -403,6 +406,7 @@ async fn desk(
     f.priority = priority;
     f.category = (!category.is_empty()).then(|| category.clone());
     f.tag = (!tag.is_empty()).then(|| tag.clone());
+    f.queue = (!queue.is_empty()).then(|| queue.clone());
     f.oldest_first = oldest;
     let page = PageRequest::parse(qs.cursor.as_deref(), Some(50))?;
     let convs = st.store.list_conversations(&scope, &f, page).await?;
@@ -450,16 +454,35 @@ async fn desk(
     crate::api::users::audit_read(&st, &p, madoguchi_core::enums::SubjectType::Conversation, &seen).await?;
     let presence = st.store.agent_profile(u.id).await?.presence;
     let next_link = format!(
-        "/desk?view={view}&merchant={}&channel={}&status={}&priority={}&category={}&tag={}&sort={}",
+        "/desk?view={view}&merchant={}&channel={}&status={}&priority={}&category={}&queue={}&tag={}&sort={}",
         qs.merchant.as_deref().map(q).unwrap_or_default(),
         channel.map(|c| c.as_str()).unwrap_or_default(),
         status.map(|s| s.as_str()).unwrap_or_default(),
         priority.map(|p| p.as_str()).unwrap_or_default(),
         q(&category),
+        q(&queue),
         q(&tag),
         if oldest { "oldest" } else { "newest" },
     );
+    // Queues of the user's shops, one entry per name (a queue name is also a skill).
+    let mut queue_names: Vec<String> = Vec::new();
+    for m in &merchants {
+        for qu in st.store.list_queues(&scope, m.id).await? {
+            if !queue_names.contains(&qu.name) {
+                queue_names.push(qu.name);
+            }
+        }
+    }
+    queue_names.sort();
+    let chosen_queue = queue_names.iter().position(|n| *n == queue);
     let page = DeskPage {
+        queue_options: options(
+            t.any,
+            0..queue_names.len(),
+            |i| queue_names[i].clone(),
+            |i| queue_names[i].clone(),
+            chosen_queue,
+        ),
         lang: lang.code(),
         t,
         csrf: session.csrf_token.clone(),
