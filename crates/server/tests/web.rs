@@ -337,7 +337,9 @@ async fn inbox_views_filters_order_and_presence() -> anyhow::Result<()> {
                 reqwest::Method::POST,
                 "/api/v1/conversations",
                 "agent",
-                serde_json::json!({ "merchant": "shop-a", "channel": channel, "subject": subject }),
+                // The call waits in the 配送 queue; the others in none.
+                serde_json::json!({ "merchant": "shop-a", "channel": channel, "subject": subject,
+                                    "queue": if channel == "phone" { Some("配送") } else { None } }),
             )
             .await?;
         assert_eq!(s, StatusCode::CREATED);
@@ -349,8 +351,10 @@ async fn inbox_views_filters_order_and_presence() -> anyhow::Result<()> {
         let base = app.base.clone();
         async move { anyhow::Ok(c.get(format!("{base}{path}")).send().await?.text().await?) }
     };
+    let (_, api_view) = app.get("/api/v1/conversations?queue=%E9%85%8D%E9%80%81", "agent").await?;
+    assert_eq!(api_view["items"].as_array().map(Vec::len), Some(1), "the API's queue filter");
     let by_queue = get("/desk?view=all&queue=%E9%85%8D%E9%80%81".into()).await?;
-    assert!(by_queue.contains("電話の件") && !by_queue.contains("メールの件"), "the 配送 queue view");
+    assert!(by_queue.contains("電話の件") && !by_queue.contains("メールの件"), "the 配送 queue view: {by_queue}");
     let email_only = get("/desk?view=all&channel=email".into()).await?;
     assert!(
         email_only.contains("メールの件") && !email_only.contains("電話の件") && !email_only.contains("チャットの件")
