@@ -1,0 +1,334 @@
+//! The inbox: views with counts, filters, order and paging over the conversations of the
+//! user's shops; and the presence control in its header.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use chrono::Utc;
+use madoguchi_core::enums::ConversationStatus;
+use madoguchi_core::page::PageRequest;
+use madoguchi_store::conversations::ConversationFilter;
+use serde::Deserialize;
+
+use super::i18n::{self, Texts};
+use super::{LangQuery, current_session, form_principal, language, principal_of, render};
+use crate::app::AppState;
+use crate::error::ApiError;
+
+#[derive(Debug, Deserialize)]
+pub struct DeskQuery {
+    view: Option<String>,
+    cursor: Option<String>,
+    lang: Option<String>,
+    merchant: Option<String>,
+    channel: Option<String>,
+    status: Option<String>,
+    priority: Option<String>,
+    category: Option<String>,
+    queue: Option<String>,
+    tag: Option<String>,
+    sort: Option<String>,
+}
+
+struct Row {
+    id: String,
+    number: i64,
+    merchant: String,
+    channel: &'static str,
+    status: &'static str,
+    priority: &'static str,
+    priority_code: &'static str,
+    subject: String,
+    sla: String,
+    sla_class: &'static str,
+    updated: String,
+}
+
+type Options = Vec<(String, String, bool)>;
+
+#[derive(Template)]
+#[template(path = "desk.html")]
+struct DeskPage {
+    lang: &'static str,
+    t: &'static Texts,
+    csrf: String,
+    display_name: String,
+    role: &'static str,
+    is_desk: bool,
+    presences: Vec<(&'static str, &'static str, bool)>,
+    view: String,
+    views: Vec<(&'static str, &'static str, i64)>,
+    merchant_options: Options,
+    channel_options: Options,
+    status_options: Options,
+    priority_options: Options,
+    queue_options: Options,
+    category: String,
+    tag: String,
+    oldest: bool,
+    rows: Vec<Row>,
+    next_cursor: Option<String>,
+    next_link: String,
+    settings_links: Vec<(String, String)>,
+}
+
+/// A select's options: "any" first, then the values, the chosen one marked.
+fn options<T: Copy + PartialEq>(
+    any: &str,
+    values: impl Iterator<Item = T>,
+    code: impl Fn(T) -> String,
+    label: impl Fn(T) -> String,
+    chosen: Option<T>,
+) -> Options {
+    let mut out = vec![(String::new(), any.to_owned(), chosen.is_none())];
+    out.extend(values.map(|v| (code(v), label(v), Some(v) == chosen)));
+    out
+}
+
+/// Percent-encodes a query value.
+fn q(v: &str) -> String {
+    v.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// The inbox: conversations of the signed-in user's merchants, by view and filters.
+pub async fn show(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Query(qs): Query<DeskQuery>,
+) -> Result<Response, ApiError> {
+    use madoguchi_core::enums::{Channel, Priority};
+    use strum::IntoEnumIterator;
+    let (jar, lang) = language(jar, &headers, &LangQuery { lang: qs.lang.clone() });
+    let t = lang.t();
+    let Some(session) = current_session(&st, &jar).await? else {
+        return Ok((jar, Redirect::to("/login")).into_response());
+    };
+    let u = &session.user;
+    let p = principal_of(u);
+    let scope = p.scope();
+    let view = match qs.view.as_deref() {
+        Some(v @ ("mine" | "unassigned" | "escalated" | "all")) => v.to_owned(),
+        _ => "all".to_owned(),
+    };
+    let view_filter = |v: &str| {
+        let mut f = ConversationFilter::default();
+        match v {
+            "mine" => {
+                f.assignee = Some(u.id);
+                f.active_only = true;
+            }
+            "unassigned" => {
+                f.unassigned = true;
+                f.active_only = true;
+            }
+            "escalated" => f.status = Some(ConversationStatus::Escalated),
+            _ => {}
+        }
+        f
+    };
+    let merchants = st.store.list_merchants(&scope, PageRequest::first(200)).await?.items;
+    let chosen_merchant = qs
+        .merchant
+        .as_deref()
+        .filter(|m| !m.is_empty())
+        .and_then(|m| merchants.iter().find(|x| x.slug == m))
+        .map(|m| m.id);
+    let channel = qs.channel.as_deref().and_then(|c| c.parse::<Channel>().ok());
+    let status = qs.status.as_deref().and_then(|c| c.parse::<ConversationStatus>().ok());
+    let priority = qs.priority.as_deref().and_then(|c| c.parse::<Priority>().ok());
+    let category = qs.category.clone().unwrap_or_default().trim().to_owned();
+    let tag = qs.tag.clone().unwrap_or_default().trim().to_owned();
+    let queue = qs.queue.clone().unwrap_or_default().trim().to_owned();
+    let oldest = qs.sort.as_deref() == Some("oldest");
+
+    let mut f = view_filter(&view);
+    f.merchant = chosen_merchant;
+    f.channel = channel;
+    if status.is_some() {
+        f.status = status;
+    }
+    f.priority = priority;
+    f.category = (!category.is_empty()).then(|| category.clone());
+    f.tag = (!tag.is_empty()).then(|| tag.clone());
+    f.queue = (!queue.is_empty()).then(|| queue.clone());
+    f.oldest_first = oldest;
+    let page = PageRequest::parse(qs.cursor.as_deref(), Some(50))?;
+    let convs = st.store.list_conversations(&scope, &f, page).await?;
+    let mut views = Vec::new();
+    for (code, label) in
+        [("mine", t.view_mine), ("unassigned", t.view_unassigned), ("escalated", t.view_escalated), ("all", t.view_all)]
+    {
+        let mut vf = view_filter(code);
+        vf.merchant = chosen_merchant;
+        if code == "all" {
+            vf.active_only = true;
+        }
+        views.push((code, label, st.store.count_conversations(&scope, &vf).await?));
+    }
+    // Times are shown in JST, the desk's working zone, whatever the shop's own zone.
+    let tz = chrono_tz::Asia::Tokyo;
+    let now = Utc::now();
+    let rows = convs
+        .items
+        .iter()
+        .map(|c| Row {
+            id: c.id.to_string(),
+            number: c.number,
+            merchant: merchants.iter().find(|m| m.id == c.merchant_id).map(|m| m.name.clone()).unwrap_or_default(),
+            channel: i18n::channel(lang, c.channel),
+            status: i18n::status(lang, c.status),
+            priority: i18n::priority(lang, c.priority),
+            priority_code: c.priority.as_str(),
+            subject: c.subject.clone().unwrap_or_else(|| t.no_subject.into()),
+            sla: match (c.first_response_at, c.first_response_due_at) {
+                (Some(_), _) => t.sla_met.to_owned(),
+                (None, Some(due)) if due < now || c.first_response_breached_at.is_some() => t.sla_breached.to_owned(),
+                (None, Some(due)) => due.with_timezone(&tz).format("%m/%d %H:%M").to_string(),
+                (None, None) => String::new(),
+            },
+            sla_class: match (c.first_response_at, c.first_response_due_at) {
+                (None, Some(due)) if due < now || c.first_response_breached_at.is_some() => "breached",
+                (None, Some(_)) => "running",
+                _ => "met",
+            },
+            updated: c.updated_at.with_timezone(&tz).format("%m/%d %H:%M").to_string(),
+        })
+        .collect();
+    let seen: Vec<_> = convs.items.iter().map(|c| (c.merchant_id, c.id.to_string())).collect();
+    crate::api::users::audit_read(&st, &p, madoguchi_core::enums::SubjectType::Conversation, &seen).await?;
+    let presence = st.store.agent_profile(u.id).await?.presence;
+    let next_link = format!(
+        "/desk?view={view}&merchant={}&channel={}&status={}&priority={}&category={}&queue={}&tag={}&sort={}",
+        qs.merchant.as_deref().map(q).unwrap_or_default(),
+        channel.map(|c| c.as_str()).unwrap_or_default(),
+        status.map(|s| s.as_str()).unwrap_or_default(),
+        priority.map(|p| p.as_str()).unwrap_or_default(),
+        q(&category),
+        q(&queue),
+        q(&tag),
+        if oldest { "oldest" } else { "newest" },
+    );
+    // Queues of the user's shops, one entry per name (a queue name is also a skill).
+    let mut queue_names: Vec<String> = Vec::new();
+    for m in &merchants {
+        for qu in st.store.list_queues(&scope, m.id).await? {
+            if !queue_names.contains(&qu.name) {
+                queue_names.push(qu.name);
+            }
+        }
+    }
+    queue_names.sort();
+    let chosen_queue = queue_names.iter().position(|n| *n == queue);
+    let page = DeskPage {
+        queue_options: options(
+            t.any,
+            0..queue_names.len(),
+            |i| queue_names[i].clone(),
+            |i| queue_names[i].clone(),
+            chosen_queue,
+        ),
+        lang: lang.code(),
+        t,
+        csrf: session.csrf_token.clone(),
+        display_name: u.display_name.clone(),
+        role: i18n::role(lang, u.role),
+        is_desk: !u.role.is_merchant_role(),
+        presences: madoguchi_core::presence::Presence::iter()
+            .filter(|x| *x != madoguchi_core::presence::Presence::Busy || presence == *x)
+            .map(|x| (x.as_str(), i18n::presence(lang, x), x == presence))
+            .collect(),
+        view,
+        views,
+        merchant_options: options(
+            t.any,
+            merchants.iter(),
+            |m| m.slug.clone(),
+            |m| m.name.clone(),
+            chosen_merchant.and_then(|id| merchants.iter().find(|m| m.id == id)),
+        ),
+        channel_options: options(
+            t.any,
+            Channel::iter(),
+            |c| c.as_str().into(),
+            |c| i18n::channel(lang, c).into(),
+            channel,
+        ),
+        status_options: options(
+            t.any,
+            ConversationStatus::iter(),
+            |c| c.as_str().into(),
+            |c| i18n::status(lang, c).into(),
+            status,
+        ),
+        priority_options: options(
+            t.any,
+            Priority::iter(),
+            |c| c.as_str().into(),
+            |c| i18n::priority(lang, c).into(),
+            priority,
+        ),
+        category,
+        tag,
+        oldest,
+        rows,
+        next_cursor: convs.next_cursor,
+        next_link,
+        settings_links: if matches!(
+            u.role,
+            madoguchi_core::enums::Role::Admin | madoguchi_core::enums::Role::MerchantAdmin
+        ) {
+            merchants.iter().map(|m| (m.slug.clone(), m.name.clone())).collect()
+        } else {
+            vec![]
+        },
+    };
+    Ok((jar, render(StatusCode::OK, &page)).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PresenceForm {
+    csrf: String,
+    presence: madoguchi_core::presence::Presence,
+}
+
+/// Sets the agent's presence from the console; becoming available offers waiting contacts.
+pub async fn set_presence(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    Form(form): Form<PresenceForm>,
+) -> Result<Response, ApiError> {
+    let Some(p) = form_principal(&st, &jar, &form.csrf).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    if p.role.is_merchant_role() {
+        return Err(ApiError::forbidden("presence is for the desk's agents and supervisors"));
+    }
+    let before = st.store.agent_profile(p.user_id).await?;
+    if before.presence != form.presence {
+        if !before.presence.can_switch_to(form.presence) {
+            return Err(madoguchi_core::ValidationError::new(
+                "presence",
+                "invalid_presence_change",
+                "this presence cannot be chosen",
+            )
+            .into());
+        }
+        let after = st.store.set_presence(p.user_id, form.presence).await?;
+        if after.presence.accepts_contacts() {
+            crate::services::routing::route_merchants(&st.store, &p.merchants).await;
+        }
+    }
+    Ok(Redirect::to("/desk").into_response())
+}
