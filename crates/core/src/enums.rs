@@ -63,6 +63,15 @@ string_enum!(
     }
 );
 
+impl Channel {
+    /// Whether replies on this channel are delivered by Madoguchi (mail, chat, LINE; a web
+    /// form is answered by mail). A reply on the phone, to a FAX, a postcard or a visit is a
+    /// record of what was said or sent by other means, with nothing to deliver.
+    pub fn delivers_replies(self) -> bool {
+        matches!(self, Channel::Email | Channel::Chat | Channel::Line | Channel::WebForm)
+    }
+}
+
 string_enum!(
     /// Where a conversation stands.
     ConversationStatus {
@@ -213,6 +222,9 @@ mod tests {
         assert_eq!(Channel::WebForm.as_str(), "web_form");
         assert_eq!(Role::MerchantAdmin.as_str(), "merchant_admin");
         assert!(Channel::from_str("telegram").is_err());
+        assert!(
+            Channel::Email.delivers_replies() && !Channel::Phone.delivers_replies() && !Channel::Fax.delivers_replies()
+        );
         assert!(serde_json::from_str::<ConversationStatus>("\"archived\"").is_err());
     }
 }

@@ -292,7 +292,8 @@ async fn insert_message(
         }
     }
     let id = MessageId::at_or_now(at);
-    let delivery = (m.direction == Direction::Outbound && !m.internal).then_some(DeliveryStatus::Queued);
+    let delivery = (m.direction == Direction::Outbound && !m.internal && channel.delivers_replies())
+        .then_some(DeliveryStatus::Queued);
     on_db!(tx, c => sqlx::query(
         "INSERT INTO messages (id, merchant_id, conversation_id, channel, direction, internal, author_kind, author_user_id,
                                body_text, body_html, attachments, provider_message_id, delivery_status, created_at)

@@ -540,6 +540,11 @@ async fn messages_are_idempotent_and_drive_the_clocks() -> Result<()> {
         let (reply, _) =
             s.add_message(&Scope::All, None, c.id, &msg(Direction::Outbound, "確認いたします。", None)).await?;
         assert_eq!(reply.delivery_status, Some(DeliveryStatus::Queued));
+        // A reply recorded on a call has nothing to deliver.
+        let call = s.create_conversation(&Scope::All, None, &conv(a, Channel::Phone)).await?;
+        let (memo, _) =
+            s.add_message(&Scope::All, None, call.id, &msg(Direction::Outbound, "折り返しました", None)).await?;
+        assert_eq!(memo.delivery_status, None);
         let after = s.get_conversation(&Scope::All, c.id).await?;
         assert_eq!(after.first_response_at, Some(reply.created_at));
 
