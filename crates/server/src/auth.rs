@@ -54,6 +54,42 @@ pub fn hash_token(secret: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Failed sign-ins of one login within the window before it is locked.
+pub const LOCK_AFTER_FAILURES: i64 = 5;
+/// Failed sign-ins from one address within the window before it is refused.
+pub const ADDRESS_FAILURE_LIMIT: i64 = 20;
+pub const FAILURE_WINDOW_MINUTES: i64 = 15;
+
+/// Why a sign-in is refused before the password is even checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Throttle {
+    /// This login failed too often; it unlocks in this many minutes.
+    LoginLocked { minutes: i64 },
+    /// This address failed too often.
+    AddressLimited,
+}
+
+/// The rate limit shared by the console's sign-in and the API's token endpoint, so neither
+/// is a way around the other.
+pub async fn sign_in_throttle(
+    store: &madoguchi_store::Store,
+    login: &str,
+    addr: &str,
+) -> Result<Option<Throttle>, ApiError> {
+    use chrono::{Duration, Utc};
+    let since = Utc::now() - Duration::minutes(FAILURE_WINDOW_MINUTES);
+    let (by_login, by_addr, oldest) = store.recent_login_failures(login, addr, since).await?;
+    if by_login >= LOCK_AFTER_FAILURES {
+        let unlock = oldest.unwrap_or_else(Utc::now) + Duration::minutes(FAILURE_WINDOW_MINUTES);
+        let minutes = ((unlock - Utc::now()).num_seconds() + 59) / 60;
+        return Ok(Some(Throttle::LoginLocked { minutes: minutes.max(1) }));
+    }
+    if by_addr >= ADDRESS_FAILURE_LIMIT {
+        return Ok(Some(Throttle::AddressLimited));
+    }
+    Ok(None)
+}
+
 /// The authenticated caller of an API request.
 pub struct Caller(pub Principal);
 

@@ -180,3 +180,40 @@ async fn a_bulk_upsert_with_one_bad_order_stores_none() -> anyhow::Result<()> {
     assert_eq!((s, j["results"][0]["outcome"].as_str()), (StatusCode::OK, Some("created")));
     Ok(())
 }
+
+#[tokio::test]
+async fn the_token_endpoint_shares_the_sign_in_lockout() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    for _ in 0..5 {
+        let (s, _) = app
+            .call(
+                Method::POST,
+                "/api/v1/auth/tokens",
+                None,
+                Some(json!({ "login": "agent", "password": "wrong-password" })),
+            )
+            .await?;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    let (s, j) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/tokens",
+            None,
+            Some(json!({ "login": "agent", "password": common::PASSWORD })),
+        )
+        .await?;
+    assert_eq!((s, j["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts")), "{j}");
+    assert!(j["message"].as_str().is_some_and(|m| m.contains("minutes")));
+    // Another login still works.
+    let (s, _) = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/tokens",
+            None,
+            Some(json!({ "login": "supervisor", "password": common::PASSWORD })),
+        )
+        .await?;
+    assert_eq!(s, StatusCode::CREATED);
+    Ok(())
+}

@@ -71,10 +71,29 @@ async fn resolve_merchants(st: &AppState, scope: &Scope, keys: &[String]) -> Api
     responses((status = 201, body = IssuedToken), (status = 401, body = crate::error::ErrorBody)))]
 pub async fn issue_token(
     State(st): State<AppState>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
     let bad = || ApiError::unauthorized("login or password is wrong");
     let login = user::validate_login(&req.login).map_err(|_| bad())?;
+    let addr = peer.ip().to_string();
+    match crate::auth::sign_in_throttle(&st.store, &login, &addr).await? {
+        Some(crate::auth::Throttle::LoginLocked { minutes }) => {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                format!("this login is locked after repeated failures; try again in {minutes} minutes"),
+            ));
+        }
+        Some(crate::auth::Throttle::AddressLimited) => {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                "too many failed sign-ins from this address",
+            ));
+        }
+        None => {}
+    }
     let found = st.store.user_for_login(&login).await?;
     // Verify against a dummy hash when the login is unknown, so timing does not reveal which
     // logins exist.
@@ -83,6 +102,7 @@ pub async fn issue_token(
         None => dummy_hash().await?,
     };
     let ok = verify_password(req.password.clone(), hash).await;
+    st.store.record_login_attempt(&login, &addr, ok && found.is_some()).await?;
     let Some((u, _)) = found.filter(|_| ok) else { return Err(bad()) };
     let label =
         madoguchi_core::validation::optional("label", req.label.as_deref(), 100)?.unwrap_or_else(|| "api".into());

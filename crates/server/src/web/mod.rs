@@ -18,7 +18,6 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
-use chrono::{Duration, Utc};
 use madoguchi_core::access::Principal;
 use madoguchi_core::user::validate_login;
 use madoguchi_store::sessions::Session;
@@ -33,11 +32,6 @@ use i18n::{LANG_COOKIE, Lang, Texts};
 pub const SESSION_COOKIE: &str = "madoguchi_session";
 /// Double-submit token of the sign-in form (there is no session yet to hold one).
 pub const LOGIN_CSRF_COOKIE: &str = "madoguchi_login_csrf";
-/// Failed sign-ins of one login within the window before it is locked.
-pub const LOCK_AFTER_FAILURES: i64 = 5;
-/// Failed sign-ins from one address within the window before it is refused.
-pub const ADDRESS_FAILURE_LIMIT: i64 = 20;
-pub const FAILURE_WINDOW_MINUTES: i64 = 15;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
@@ -197,23 +191,22 @@ async fn login(
     }
     let login = validate_login(&form.login).unwrap_or_else(|_| form.login.trim().to_lowercase());
     let addr = peer.ip().to_string();
-    let since = Utc::now() - Duration::minutes(FAILURE_WINDOW_MINUTES);
-    let (by_login, by_addr, oldest) = st.store.recent_login_failures(&login, &addr, since).await?;
-    if by_login >= LOCK_AFTER_FAILURES {
-        let unlock = oldest.unwrap_or_else(Utc::now) + Duration::minutes(FAILURE_WINDOW_MINUTES);
-        let minutes = ((unlock - Utc::now()).num_seconds() + 59) / 60;
-        let msg = t.locked.replace("{minutes}", &minutes.max(1).to_string());
-        return Ok(login_form(settings, jar, lang, &form.login, Some(msg), StatusCode::TOO_MANY_REQUESTS));
-    }
-    if by_addr >= ADDRESS_FAILURE_LIMIT {
-        return Ok(login_form(
-            settings,
-            jar,
-            lang,
-            &form.login,
-            Some(t.too_many_from_address.into()),
-            StatusCode::TOO_MANY_REQUESTS,
-        ));
+    match crate::auth::sign_in_throttle(&st.store, &login, &addr).await? {
+        Some(crate::auth::Throttle::LoginLocked { minutes }) => {
+            let msg = t.locked.replace("{minutes}", &minutes.to_string());
+            return Ok(login_form(settings, jar, lang, &form.login, Some(msg), StatusCode::TOO_MANY_REQUESTS));
+        }
+        Some(crate::auth::Throttle::AddressLimited) => {
+            return Ok(login_form(
+                settings,
+                jar,
+                lang,
+                &form.login,
+                Some(t.too_many_from_address.into()),
+                StatusCode::TOO_MANY_REQUESTS,
+            ));
+        }
+        None => {}
     }
     let found = st.store.user_for_login(&login).await?;
     let hash = match &found {
