@@ -463,3 +463,38 @@ async fn shop_settings_page_for_the_shops_admin() -> anyhow::Result<()> {
     assert_eq!(agent.get(format!("{}/settings/shop-a", app.base)).send().await?.status(), StatusCode::FORBIDDEN);
     Ok(())
 }
+
+#[tokio::test]
+async fn console_errors_are_pages_in_the_users_language() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let c = browser();
+    sign_in(&app, &c, "agent", PASSWORD).await?;
+    let id = app.a.conversation.to_string();
+    let (_, html) = page(&app, &c, &id).await?;
+    let url = format!("{}/desk/conversations/{id}/messages", app.base);
+    let empty =
+        c.post(&url).form(&[("csrf", csrf_of(&html).as_str()), ("kind", "outbound"), ("body", "  ")]).send().await?;
+    assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        empty.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"))
+    );
+    let text = empty.text().await?;
+    assert!(text.contains("入力内容を確認してください") && text.contains("id=\"error-back\""), "{text}");
+    let forged = c.post(&url).form(&[("csrf", "forged"), ("kind", "outbound"), ("body", "x")]).send().await?;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert!(forged.text().await?.contains("画面の有効期限"));
+    // In English for someone who chose it; the API itself still answers JSON.
+    c.get(format!("{}/desk?lang=en", app.base)).send().await?;
+    let en = c.post(&url).form(&[("csrf", "forged"), ("kind", "outbound"), ("body", "x")]).send().await?.text().await?;
+    assert!(en.contains("Not allowed"), "{en}");
+    let (s, j) = app
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/conversations/{id}/messages"),
+            "agent",
+            serde_json::json!({ "kind": "outbound", "body_text": " " }),
+        )
+        .await?;
+    assert_eq!((s, j["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("required")));
+    Ok(())
+}

@@ -4,6 +4,7 @@
 
 pub mod board;
 pub mod conversation;
+pub mod errors;
 pub mod events;
 pub mod i18n;
 pub mod inbox;
@@ -59,6 +60,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/portal/escalations/{id}/answer", post(portal::answer))
         .route("/static/console.css", get(css))
         .route("/static/console.js", get(js))
+        .layer(axum::middleware::from_fn(errors::html_errors))
 }
 
 async fn css() -> impl IntoResponse {
