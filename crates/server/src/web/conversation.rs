@@ -426,6 +426,20 @@ pub async fn show(
     Ok(render(StatusCode::OK, &page))
 }
 
+/// For a form posted on a conversation page: the signed-in user (CSRF checked) and the
+/// conversation, which must be within their shops.
+async fn conversation_form(
+    st: &AppState,
+    jar: &CookieJar,
+    csrf: &str,
+    id: &str,
+) -> Result<Option<(Principal, Conversation)>, ApiError> {
+    let Some(p) = form_principal(st, jar, csrf).await? else { return Ok(None) };
+    let cid: ConversationId = id.parse().map_err(|_| ApiError::not_found())?;
+    let c = st.store.get_conversation(&p.scope(), cid).await?;
+    Ok(Some((p, c)))
+}
+
 #[derive(Debug, Deserialize)]
 pub struct MessageForm {
     csrf: String,
@@ -439,11 +453,10 @@ pub async fn add_message(
     Path(id): Path<String>,
     Form(form): Form<MessageForm>,
 ) -> Result<Response, ApiError> {
-    let Some(p) = form_principal(&st, &jar, &form.csrf).await? else {
+    let Some((p, c)) = conversation_form(&st, &jar, &form.csrf, &id).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let cid: ConversationId = id.parse().map_err(|_| ApiError::not_found())?;
-    st.store.get_conversation(&p.scope(), cid).await?;
+    let cid = c.id;
     let kind = match form.kind.as_str() {
         "internal_note" => MessageKind::InternalNote,
         _ => MessageKind::Outbound,
@@ -475,10 +488,10 @@ pub async fn update(
     Path(id): Path<String>,
     Form(form): Form<UpdateForm>,
 ) -> Result<Response, ApiError> {
-    let Some(p) = form_principal(&st, &jar, &form.csrf).await? else {
+    let Some((p, c)) = conversation_form(&st, &jar, &form.csrf, &id).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let cid: ConversationId = id.parse().map_err(|_| ApiError::not_found())?;
+    let cid = c.id;
     let assignee = match form.assignee.trim() {
         "" => None,
         a => Some(a.parse::<UserId>().map_err(|_| ApiError::bad_request("invalid_assignee", "unknown assignee"))?),
@@ -512,11 +525,10 @@ pub async fn wrap_up(
     Path(id): Path<String>,
     Form(form): Form<WrapUpForm>,
 ) -> Result<Response, ApiError> {
-    let Some(p) = form_principal(&st, &jar, &form.csrf).await? else {
+    let Some((p, c)) = conversation_form(&st, &jar, &form.csrf, &id).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let cid: ConversationId = id.parse().map_err(|_| ApiError::not_found())?;
-    st.store.get_conversation(&p.scope(), cid).await?;
+    let cid = c.id;
     if p.role.is_merchant_role() {
         return Err(ApiError::forbidden("wrap-up is the desk's after-contact work"));
     }
@@ -544,11 +556,10 @@ pub async fn escalate(
     Path(id): Path<String>,
     Form(form): Form<EscalateForm>,
 ) -> Result<Response, ApiError> {
-    let Some(p) = form_principal(&st, &jar, &form.csrf).await? else {
+    let Some((p, c)) = conversation_form(&st, &jar, &form.csrf, &id).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let cid: ConversationId = id.parse().map_err(|_| ApiError::not_found())?;
-    st.store.get_conversation(&p.scope(), cid).await?;
+    let cid = c.id;
     if p.role.is_merchant_role() {
         return Err(ApiError::forbidden("the desk escalates to the merchant"));
     }
@@ -579,12 +590,11 @@ pub async fn merge_customer(
     Form(form): Form<MergeForm>,
 ) -> Result<Response, ApiError> {
     use madoguchi_core::identity::{IdentityKind, normalize};
-    let Some(p) = form_principal(&st, &jar, &form.csrf).await? else {
+    let Some((p, c)) = conversation_form(&st, &jar, &form.csrf, &id).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
     let scope = p.scope();
-    let cid: ConversationId = id.parse().map_err(|_| ApiError::not_found())?;
-    let c = st.store.get_conversation(&scope, cid).await?;
+    let cid = c.id;
     if !p.can_merge_customers() {
         return Err(ApiError::forbidden("merchant staff cannot merge customers"));
     }
