@@ -1,0 +1,7 @@
+//! Channel adapters that need no database: decoding inbound mail, reading and verifying LINE
+//! webhooks, and web-chat identity signatures. The server stores what these return.
+
+pub mod chat;
+pub mod email;
+pub mod line;
+mod signature;
