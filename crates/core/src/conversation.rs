@@ -69,7 +69,48 @@ pub struct Message {
     /// a redelivered message is stored once.
     pub provider_message_id: Option<String>,
     pub delivery_status: Option<DeliveryStatus>,
+    /// Why the last delivery attempt failed, while it is retried or after it gave up.
+    pub delivery_error: Option<String>,
+    pub meta: MessageMeta,
     pub created_at: DateTime<Utc>,
+}
+
+/// What a channel knows about a message beyond its text.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MessageMeta {
+    /// Problems met while taking the message in (`truncated_mime`, `attachment_too_large: …`)
+    /// and what kind of sender wrote it (`auto_reply`, `bounce`, `bulk`); a flagged message is
+    /// stored and shown, never answered automatically.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<String>,
+    /// The sender as the channel named them (mail display name, LINE display name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_name: Option<String>,
+    /// The stored raw message (mail), for the record and for re-decoding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_blob_id: Option<String>,
+    /// Mail threading headers and addresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailMeta>,
+    /// A LINE reply token, usable once for a short time after the message arrived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_reply_token: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EmailMeta {
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Vec<String>,
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub references: Vec<String>,
+}
+
+impl MessageMeta {
+    pub fn is_empty(&self) -> bool {
+        *self == MessageMeta::default()
+    }
 }
 
 /// A non-message item of the timeline.

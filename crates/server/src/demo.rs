@@ -811,6 +811,7 @@ async fn seed_conversations(
             body_html: None,
             attachments: vec![],
             provider_message_id: None,
+            meta: Default::default(),
             created_at: Some(opened),
         };
         let priority = match rng.random_range(0..20) {
@@ -834,6 +835,7 @@ async fn seed_conversations(
                 body_html: None,
                 attachments: vec![],
                 provider_message_id: None,
+                meta: Default::default(),
                 created_at: Some(answered),
             });
         }

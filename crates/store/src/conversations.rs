@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 use madoguchi_core::access::Scope;
 use madoguchi_core::audit::NewAuditEvent;
-use madoguchi_core::conversation::{Attachment, Conversation, Message, TimelineEvent, TimelineItem, resolved_at_after};
+use madoguchi_core::conversation::{
+    Attachment, Conversation, Message, MessageMeta, TimelineEvent, TimelineItem, resolved_at_after,
+};
 use madoguchi_core::enums::{
     AuditAction, AuthorKind, Channel, ConversationStatus, DeliveryStatus, Direction, EventKind, Priority, SubjectType,
 };
@@ -86,6 +88,8 @@ struct MessageRow {
     attachments: Json<Vec<Attachment>>,
     provider_message_id: Option<String>,
     delivery_status: Option<String>,
+    delivery_error: Option<String>,
+    meta: Json<MessageMeta>,
     created_at: DateTime<Utc>,
 }
 
@@ -115,6 +119,8 @@ impl MessageRow {
             attachments: self.attachments.0,
             provider_message_id: self.provider_message_id,
             delivery_status: parse_opt("messages.delivery_status", self.delivery_status.as_deref())?,
+            delivery_error: self.delivery_error,
+            meta: self.meta.0,
             created_at: self.created_at,
         })
     }
@@ -175,6 +181,7 @@ pub struct MessageRecord {
     pub body_html: Option<String>,
     pub attachments: Vec<Attachment>,
     pub provider_message_id: Option<String>,
+    pub meta: MessageMeta,
     /// When it was written, for history imports and demo data; `None` is now.
     pub created_at: Option<DateTime<Utc>>,
 }
@@ -271,6 +278,41 @@ async fn check_assignee(tx: &mut Tx, merchant: MerchantId, user: UserId) -> Resu
 /// it is new (`false`: the provider id was seen before and nothing was written).
 /// `conv` is updated in place to what was stored, so several messages can follow each other
 /// without re-reading the row.
+/// Appends a message to a conversation inside the caller's transaction.
+pub(crate) async fn insert_message_in(
+    tx: &mut Tx,
+    scope: &Scope,
+    conversation: ConversationId,
+    m: &MessageRecord,
+) -> Result<(MessageId, bool)> {
+    let mut conv = Store::conversation_in_tx(tx, scope, conversation).await?;
+    insert_message(tx, &mut conv, m, m.created_at.unwrap_or_else(now)).await
+}
+
+/// Checks that every stored file a message refers to is the merchant's own.
+async fn check_attachments(tx: &mut Tx, merchant: MerchantId, attachments: &[Attachment]) -> Result<()> {
+    for a in attachments {
+        let Some(key) = &a.storage_key else { continue };
+        let id = Uuid::parse_str(key).map_err(|_| {
+            madoguchi_core::ValidationError::new("attachments", "invalid_attachment", "unknown stored file")
+        })?;
+        let n: i64 = on_db!(tx, c => sqlx::query_scalar("SELECT COUNT(*) FROM blobs WHERE id = $1 AND merchant_id = $2")
+            .bind(id)
+            .bind(merchant.0)
+            .fetch_one(&mut *c)
+            .await)?;
+        if n == 0 {
+            return Err(madoguchi_core::ValidationError::new(
+                "attachments",
+                "invalid_attachment",
+                "unknown stored file",
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
 async fn insert_message(
     tx: &mut Tx,
     conv: &mut Conversation,
@@ -291,13 +333,14 @@ async fn insert_message(
             return Ok((MessageId(id), false));
         }
     }
+    check_attachments(tx, conv.merchant_id, &m.attachments).await?;
     let id = MessageId::at_or_now(at);
     let delivery = (m.direction == Direction::Outbound && !m.internal && channel.delivers_replies())
         .then_some(DeliveryStatus::Queued);
     on_db!(tx, c => sqlx::query(
         "INSERT INTO messages (id, merchant_id, conversation_id, channel, direction, internal, author_kind, author_user_id,
-                               body_text, body_html, attachments, provider_message_id, delivery_status, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                               body_text, body_html, attachments, provider_message_id, delivery_status, meta, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
     )
     .bind(id.0)
     .bind(conv.merchant_id.0)
@@ -312,16 +355,23 @@ async fn insert_message(
     .bind(Json(&m.attachments))
     .bind(&m.provider_message_id)
     .bind(delivery.map(|d| d.as_str()))
+    .bind(Json(&m.meta))
     .bind(at)
     .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    if delivery.is_some() {
+        // Queued in the same transaction as the message: a reply that is stored is delivered.
+        crate::outbox::enqueue(tx, conv.merchant_id, conv.id, id, channel, at).await?;
+    }
 
     // The first reply to the customer stops the first-response clock; a customer writing to a
     // finished conversation reopens it.
-    let first_response = m.direction == Direction::Outbound && !m.internal && conv.first_response_at.is_none();
+    // Automatic messages (a form's confirmation mail) are not an answer from a person.
+    let by_person = m.direction == Direction::Outbound && !m.internal && m.author_kind == AuthorKind::User;
+    let first_response = by_person && conv.first_response_at.is_none();
     let reopen = m.direction == Direction::Inbound
         && matches!(conv.status, ConversationStatus::Resolved | ConversationStatus::Closed);
     // A reply to a new conversation means it is being handled.
-    let answered_new = m.direction == Direction::Outbound && !m.internal && conv.status == ConversationStatus::New;
+    let answered_new = by_person && conv.status == ConversationStatus::New;
     let status = if reopen || answered_new { ConversationStatus::Open } else { conv.status };
     on_db!(tx, c => sqlx::query(
         "UPDATE conversations SET updated_at = $2, status = $3, resolved_at = $4,
@@ -351,6 +401,111 @@ async fn insert_message(
         insert_event(tx, conv.merchant_id, conv.id, EventKind::StatusChanged, None, data, at).await?;
     }
     Ok((id, true))
+}
+
+/// Opens a conversation, its first messages and their outbox rows inside the caller's
+/// transaction, for a customer already resolved (or none).
+pub(crate) async fn open_conversation(
+    tx: &mut Tx,
+    merchant: &madoguchi_core::merchant::Merchant,
+    actor: Option<UserId>,
+    r: &ConversationRecord,
+    customer: Option<CustomerId>,
+) -> Result<Conversation> {
+    let opened = r.created_at.unwrap_or_else(now);
+    let closed = merchant.closed_day_pairs();
+    let cal = madoguchi_core::calendar::BusinessCalendar {
+        timezone: merchant.tz(),
+        hours: &merchant.business_hours,
+        closed_days: &closed,
+    };
+    let (first_due, resolution_due) = merchant.sla.due_times(&cal, opened);
+    if let Some(o) = r.order_id {
+        check_order(tx, r.merchant, o).await?;
+    }
+    if let Some(a) = r.assignee_id {
+        check_assignee(tx, r.merchant, a).await?;
+    }
+    let number = Store::next_conversation_number(tx, r.merchant).await?;
+    let id = ConversationId::at_or_now(opened);
+    let t = opened;
+    let status = if r.assignee_id.is_some() { ConversationStatus::Open } else { ConversationStatus::New };
+    on_db!(tx, c => sqlx::query(
+            "INSERT INTO conversations (id, merchant_id, number, channel, status, priority, subject, customer_id, order_id,
+                                        assignee_id, queue, category, created_at, updated_at, first_response_due_at, resolution_due_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15)",
+        )
+        .bind(id.0)
+        .bind(r.merchant.0)
+        .bind(number)
+        .bind(r.channel.as_str())
+        .bind(status.as_str())
+        .bind(r.priority.as_str())
+        .bind(&r.subject)
+        .bind(customer.map(|c| c.0))
+        .bind(r.order_id.map(|o| o.0))
+        .bind(r.assignee_id.map(|a| a.0))
+        .bind(&r.queue)
+        .bind(&r.category)
+        .bind(t)
+        .bind(first_due)
+        .bind(resolution_due)
+        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    if !r.tags.is_empty() {
+        write_tags(tx, id, &r.tags).await?;
+    }
+    let data = serde_json::json!({ "channel": r.channel, "number": number });
+    insert_event(tx, r.merchant, id, EventKind::Created, actor, data, t).await?;
+    let mut conv = Conversation {
+        id,
+        merchant_id: r.merchant,
+        number,
+        channel: r.channel,
+        status,
+        priority: r.priority,
+        subject: r.subject.clone(),
+        customer_id: customer,
+        order_id: r.order_id,
+        assignee_id: r.assignee_id,
+        queue: r.queue.clone(),
+        category: r.category.clone(),
+        tags: r.tags.clone(),
+        created_at: t,
+        updated_at: t,
+        first_response_at: None,
+        resolved_at: None,
+        first_response_due_at: first_due,
+        resolution_due_at: resolution_due,
+        first_response_breached_at: None,
+        resolution_breached_at: None,
+    };
+    for m in &r.messages {
+        insert_message(tx, &mut conv, m, m.created_at.unwrap_or(t)).await?;
+    }
+    if let Some(s) = r.status.filter(|s| *s != conv.status) {
+        let at = conv.updated_at;
+        let resolved_at = resolved_at_after(s, None, at);
+        on_db!(tx, c => sqlx::query("UPDATE conversations SET status = $2, resolved_at = $3 WHERE id = $1")
+                .bind(id.0)
+                .bind(s.as_str())
+                .bind(resolved_at)
+                .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        let data = serde_json::json!({ "from": conv.status, "to": s });
+        insert_event(tx, r.merchant, id, EventKind::StatusChanged, actor, data, at).await?;
+    }
+    audit::record(
+        tx,
+        NewAuditEvent {
+            merchant_id: Some(r.merchant),
+            actor_user_id: actor,
+            action: AuditAction::Create,
+            subject_type: SubjectType::Conversation,
+            subject_id: id.to_string(),
+            details: serde_json::json!({ "number": number, "channel": r.channel }),
+        },
+    )
+    .await?;
+    Ok(conv)
 }
 
 impl Store {
@@ -400,14 +555,6 @@ impl Store {
             return Err(StoreError::NotFound);
         }
         let merchant = self.get_merchant(scope, crate::merchants::MerchantKey::Id(r.merchant)).await?;
-        let opened = r.created_at.unwrap_or_else(now);
-        let closed = merchant.closed_day_pairs();
-        let cal = madoguchi_core::calendar::BusinessCalendar {
-            timezone: merchant.tz(),
-            hours: &merchant.business_hours,
-            closed_days: &closed,
-        };
-        let (first_due, resolution_due) = merchant.sla.due_times(&cal, opened);
         let mut tx = self.begin().await?;
         let customer = match (&r.customer_id, &r.customer_identity) {
             (Some(c), _) => {
@@ -419,93 +566,9 @@ impl Store {
             (None, Some(i)) => Some(find_or_create_by_identity(&mut tx, actor, r.merchant, i).await?),
             (None, None) => None,
         };
-        if let Some(o) = r.order_id {
-            check_order(&mut tx, r.merchant, o).await?;
-        }
-        if let Some(a) = r.assignee_id {
-            check_assignee(&mut tx, r.merchant, a).await?;
-        }
-        let number = Store::next_conversation_number(&mut tx, r.merchant).await?;
-        let id = ConversationId::at_or_now(opened);
-        let t = opened;
-        let status = if r.assignee_id.is_some() { ConversationStatus::Open } else { ConversationStatus::New };
-        on_db!(&mut tx, c => sqlx::query(
-            "INSERT INTO conversations (id, merchant_id, number, channel, status, priority, subject, customer_id, order_id,
-                                        assignee_id, queue, category, created_at, updated_at, first_response_due_at, resolution_due_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15)",
-        )
-        .bind(id.0)
-        .bind(r.merchant.0)
-        .bind(number)
-        .bind(r.channel.as_str())
-        .bind(status.as_str())
-        .bind(r.priority.as_str())
-        .bind(&r.subject)
-        .bind(customer.map(|c| c.0))
-        .bind(r.order_id.map(|o| o.0))
-        .bind(r.assignee_id.map(|a| a.0))
-        .bind(&r.queue)
-        .bind(&r.category)
-        .bind(t)
-        .bind(first_due)
-        .bind(resolution_due)
-        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
-        if !r.tags.is_empty() {
-            write_tags(&mut tx, id, &r.tags).await?;
-        }
-        let data = serde_json::json!({ "channel": r.channel, "number": number });
-        insert_event(&mut tx, r.merchant, id, EventKind::Created, actor, data, t).await?;
-        let mut conv = Conversation {
-            id,
-            merchant_id: r.merchant,
-            number,
-            channel: r.channel,
-            status,
-            priority: r.priority,
-            subject: r.subject.clone(),
-            customer_id: customer,
-            order_id: r.order_id,
-            assignee_id: r.assignee_id,
-            queue: r.queue.clone(),
-            category: r.category.clone(),
-            tags: r.tags.clone(),
-            created_at: t,
-            updated_at: t,
-            first_response_at: None,
-            resolved_at: None,
-            first_response_due_at: first_due,
-            resolution_due_at: resolution_due,
-            first_response_breached_at: None,
-            resolution_breached_at: None,
-        };
-        for m in &r.messages {
-            insert_message(&mut tx, &mut conv, m, m.created_at.unwrap_or(t)).await?;
-        }
-        if let Some(s) = r.status.filter(|s| *s != conv.status) {
-            let at = conv.updated_at;
-            let resolved_at = resolved_at_after(s, None, at);
-            on_db!(&mut tx, c => sqlx::query("UPDATE conversations SET status = $2, resolved_at = $3 WHERE id = $1")
-                .bind(id.0)
-                .bind(s.as_str())
-                .bind(resolved_at)
-                .execute(&mut *c).await.map(|r| r.rows_affected()))?;
-            let data = serde_json::json!({ "from": conv.status, "to": s });
-            insert_event(&mut tx, r.merchant, id, EventKind::StatusChanged, actor, data, at).await?;
-        }
-        audit::record(
-            &mut tx,
-            NewAuditEvent {
-                merchant_id: Some(r.merchant),
-                actor_user_id: actor,
-                action: AuditAction::Create,
-                subject_type: SubjectType::Conversation,
-                subject_id: id.to_string(),
-                details: serde_json::json!({ "number": number, "channel": r.channel }),
-            },
-        )
-        .await?;
+        let conv = open_conversation(&mut tx, &merchant, actor, r, customer).await?;
         tx.commit().await?;
-        self.get_conversation(scope, id).await
+        self.get_conversation(scope, conv.id).await
     }
 
     pub async fn get_conversation(&self, scope: &Scope, id: ConversationId) -> Result<Conversation> {

@@ -10,11 +10,15 @@ mod error;
 mod rows;
 
 pub mod audit;
+pub mod blobs;
+pub mod channel_accounts;
 pub mod conversations;
 pub mod customers;
 pub mod escalations;
+pub mod inbound;
 pub mod merchants;
 pub mod orders;
+pub mod outbox;
 pub mod playbook;
 pub mod routing;
 pub mod schema;

@@ -15,7 +15,9 @@ use madoguchi_core::merchant::{ClosedDay, NewMerchant};
 use madoguchi_core::order::{NewOrder, NewOrderLine, NewShipment, NewShipmentEvent};
 use madoguchi_core::page::PageRequest;
 use madoguchi_core::time::now;
+use madoguchi_store::blobs::NewBlob;
 use madoguchi_store::conversations::{ConversationChange, ConversationFilter, ConversationRecord, MessageRecord};
+use madoguchi_store::inbound::{InboundContact, InboundOutcome, Received, Thread};
 use madoguchi_store::merchants::MerchantKey;
 use madoguchi_store::users::{NewUserRecord, UserChange};
 use madoguchi_store::{Store, StoreError};
@@ -110,6 +112,7 @@ fn msg(direction: Direction, body: &str, pid: Option<&str>) -> MessageRecord {
         body_html: None,
         attachments: vec![],
         provider_message_id: pid.map(Into::into),
+        meta: Default::default(),
         created_at: None,
     }
 }
@@ -851,6 +854,192 @@ async fn board_figures_per_queue() -> Result<()> {
         assert_eq!(b.first_response_target_minutes, 60);
         assert!(b.agents.iter().all(|p| p.agents == 0));
         assert!(is_not_found(s.board(&Scope::Merchants(vec![]), a, day).await));
+        Ok(())
+    })
+    .await
+}
+
+fn inbound_mail(m: MerchantId, from: &str, pid: &str, refs: &[&str], ticket: Option<i64>) -> InboundContact {
+    let mut message = msg(Direction::Inbound, "届きません", Some(pid));
+    message.channel = Some(Channel::Email);
+    InboundContact {
+        merchant: m,
+        channel: Channel::Email,
+        identity: Some(normalize(IdentityKind::Email, from).expect("valid address")),
+        customer_name: Some("山田 花子".into()),
+        subject: Some("商品が届きません".into()),
+        category: None,
+        order_number: None,
+        thread: Thread::Mail { references: refs.iter().map(|s| s.to_string()).collect(), ticket },
+        message,
+        files: vec![NewBlob { filename: "写真.png".into(), content_type: "image/png".into(), data: vec![1, 2, 3] }],
+        raw: Some(NewBlob {
+            filename: "message.eml".into(),
+            content_type: "message/rfc822".into(),
+            data: b"raw".to_vec(),
+        }),
+        event_id: None,
+    }
+}
+
+fn stored(o: InboundOutcome) -> Received {
+    match o {
+        InboundOutcome::Stored(r) => r,
+        InboundOutcome::Duplicate { .. } => panic!("expected a new message, got a duplicate"),
+    }
+}
+
+#[tokio::test]
+async fn inbound_contacts_land_once_on_the_right_customer_and_thread() -> Result<()> {
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        let b = merchant(&s, "b-shop").await?;
+        let first = stored(s.receive(inbound_mail(a, "Hanako@Example.jp", "m1@example.jp", &[], None)).await?);
+        assert!(first.new_conversation);
+        let customer = s.get_customer(&Scope::All, first.customer.expect("customer")).await?;
+        assert_eq!(customer.name.as_deref(), Some("山田 花子"));
+        let m = s.get_message(&Scope::All, first.message).await?;
+        assert_eq!(m.attachments.len(), 1);
+        let blob_id = uuid::Uuid::parse_str(m.attachments[0].storage_key.as_deref().unwrap())?;
+        assert_eq!(s.get_blob(&Scope::All, blob_id).await?.data, vec![1, 2, 3]);
+        assert!(m.meta.raw_blob_id.is_some(), "the raw mail is kept");
+
+        // The provider redelivers: nothing new.
+        let again = s.receive(inbound_mail(a, "hanako@example.jp", "m1@example.jp", &[], None)).await?;
+        assert_eq!(again, InboundOutcome::Duplicate { message: Some(first.message) });
+
+        // An answer threads by In-Reply-To, by our own Message-ID form, and by the ticket token.
+        let by_ref =
+            stored(s.receive(inbound_mail(a, "hanako@example.jp", "m2@example.jp", &["m1@example.jp"], None)).await?);
+        assert_eq!(by_ref.conversation, first.conversation);
+        let ours = format!("mdg-{}@a-shop.example", first.message);
+        let by_ours = stored(s.receive(inbound_mail(a, "hanako@example.jp", "m3@example.jp", &[&ours], None)).await?);
+        assert_eq!(by_ours.conversation, first.conversation);
+        let number = s.get_conversation(&Scope::All, first.conversation).await?.number;
+        let by_ticket =
+            stored(s.receive(inbound_mail(a, "hanako@example.jp", "m4@example.jp", &[], Some(number))).await?);
+        assert_eq!(by_ticket.conversation, first.conversation);
+        // Somebody else quoting the ticket number gets a conversation of their own.
+        let stranger =
+            stored(s.receive(inbound_mail(a, "other@example.jp", "m5@example.jp", &[], Some(number))).await?);
+        assert!(stranger.new_conversation);
+        assert_ne!(stranger.customer, first.customer);
+        // Another merchant with the same sender: its own customer and conversation; the
+        // reference to merchant A's message does not cross over.
+        let other =
+            stored(s.receive(inbound_mail(b, "hanako@example.jp", "m1@example.jp", &["m1@example.jp"], None)).await?);
+        assert!(other.new_conversation);
+        assert_ne!(other.customer, first.customer);
+        assert_eq!(s.get_conversation(&Scope::All, other.conversation).await?.merchant_id, b);
+
+        // LINE: the same webhook event twice is stored once; later messages join the open one.
+        let line = |event: &str, pid: &str| {
+            let mut message = msg(Direction::Inbound, "こんにちは", Some(pid));
+            message.channel = Some(Channel::Line);
+            message.meta.line_reply_token = Some(format!("token-{pid}"));
+            InboundContact {
+                merchant: a,
+                channel: Channel::Line,
+                identity: Some(normalize(IdentityKind::Line, "U0123456789abcdef0123456789abcdef").unwrap()),
+                customer_name: None,
+                subject: None,
+                category: None,
+                order_number: None,
+                thread: Thread::Ongoing,
+                message,
+                files: vec![],
+                raw: None,
+                event_id: Some(event.to_owned()),
+            }
+        };
+        let l1 = stored(s.receive(line("ev-1", "lm-1")).await?);
+        assert_eq!(s.receive(line("ev-1", "lm-1")).await?, InboundOutcome::Duplicate { message: None });
+        let l2 = stored(s.receive(line("ev-2", "lm-2")).await?);
+        assert_eq!(l1.conversation, l2.conversation);
+        assert!(!l2.new_conversation);
+        // The reply token is handed out once.
+        let since = now() - chrono::Duration::seconds(50);
+        assert_eq!(s.take_line_reply_token(l1.conversation, since).await?.as_deref(), Some("token-lm-2"));
+        assert_eq!(s.take_line_reply_token(l1.conversation, since).await?, None);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn replies_go_through_the_outbox_once_with_retries() -> Result<()> {
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        let r = stored(s.receive(inbound_mail(a, "hanako@example.jp", "m1@example.jp", &[], None)).await?);
+        let t0 = now();
+        let lease = chrono::Duration::seconds(60);
+        assert_eq!(s.claim_outbox(t0, lease).await?, None, "inbound mail is not delivered");
+
+        let (reply, _) =
+            s.add_message(&Scope::All, None, r.conversation, &msg(Direction::Outbound, "確認します", None)).await?;
+        assert_eq!(reply.delivery_status, Some(DeliveryStatus::Queued));
+        let item = s.claim_outbox(now(), lease).await?.expect("the reply is due");
+        assert_eq!((item.message_id, item.attempts, item.channel), (reply.id, 1, Channel::Email));
+        assert_eq!(s.claim_outbox(now(), lease).await?, None, "held by its worker");
+
+        // The worker dies without a word: after the lease the row is taken again.
+        let retaken = s.claim_outbox(now() + lease + chrono::Duration::seconds(1), lease).await?.expect("lease over");
+        assert_eq!((retaken.id, retaken.attempts), (item.id, 2));
+
+        // A temporary failure waits for the backoff and shows its reason.
+        let failed_at = now();
+        assert!(!s.outbox_failed(&retaken, "451 try again later", false, failed_at).await?);
+        let m = s.get_message(&Scope::All, reply.id).await?;
+        assert_eq!(m.delivery_status, Some(DeliveryStatus::Queued));
+        assert_eq!(m.delivery_error.as_deref(), Some("451 try again later"));
+        assert_eq!(s.claim_outbox(failed_at, lease).await?, None, "not before the backoff");
+        let third = s.claim_outbox(failed_at + chrono::Duration::seconds(11), lease).await?.expect("after the backoff");
+        s.outbox_sent(&third, Some("<id@x>"), now()).await?;
+        let m = s.get_message(&Scope::All, reply.id).await?;
+        assert_eq!((m.delivery_status, m.delivery_error), (Some(DeliveryStatus::Sent), None));
+        assert_eq!(s.claim_outbox(now() + chrono::Duration::hours(2), lease).await?, None, "sent once, never again");
+        assert_eq!(s.outbox_pending().await?, 0);
+
+        // A permanent failure gives up at once.
+        let (reply2, _) =
+            s.add_message(&Scope::All, None, r.conversation, &msg(Direction::Outbound, "二通目", None)).await?;
+        let item = s.claim_outbox(now(), lease).await?.expect("due");
+        assert!(s.outbox_failed(&item, "550 no such user", true, now()).await?);
+        let m = s.get_message(&Scope::All, reply2.id).await?;
+        assert_eq!(m.delivery_status, Some(DeliveryStatus::Failed));
+        assert_eq!(s.claim_outbox(now() + chrono::Duration::hours(2), lease).await?, None);
+
+        // Internal notes and replies on the phone have nothing to deliver.
+        let mut note = msg(Direction::Outbound, "メモ", None);
+        note.internal = true;
+        s.add_message(&Scope::All, None, r.conversation, &note).await?;
+        assert_eq!(s.claim_outbox(now(), lease).await?, None);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn stored_files_belong_to_one_merchant() -> Result<()> {
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        let b = merchant(&s, "b-shop").await?;
+        let scan = NewBlob { filename: "fax.png".into(), content_type: "image/png".into(), data: vec![9; 10] };
+        let att = s.put_blob(&Scope::Merchants(vec![a]), a, &scan).await?;
+        let id = uuid::Uuid::parse_str(att.storage_key.as_deref().unwrap())?;
+        assert!(is_not_found(s.get_blob(&Scope::Merchants(vec![b]), id).await));
+        assert!(is_not_found(s.put_blob(&Scope::Merchants(vec![b]), a, &scan).await));
+
+        // B's conversation cannot point at A's file.
+        let cb = s.create_conversation(&Scope::All, None, &conv(b, Channel::Fax)).await?;
+        let mut m = msg(Direction::Inbound, "FAX", None);
+        m.attachments = vec![att.clone()];
+        let err = s.add_message(&Scope::All, None, cb.id, &m).await.unwrap_err();
+        assert!(matches!(err, StoreError::Invalid(ref v) if v.code == "invalid_attachment"), "{err:?}");
+        // A's own conversation can.
+        let ca = s.create_conversation(&Scope::All, None, &conv(a, Channel::Fax)).await?;
+        let (stored, _) = s.add_message(&Scope::All, None, ca.id, &m).await?;
+        assert_eq!(stored.attachments, vec![att]);
         Ok(())
     })
     .await

@@ -125,6 +125,7 @@ pub(crate) fn message_record(p: &Principal, m: &NewMessage) -> ApiResult<Message
         body_html: m.body_html.as_deref().map(clean_html),
         attachments: m.attachments.clone(),
         provider_message_id: m.provider_message_id.as_ref().map(|s| s.trim().to_owned()),
+        meta: Default::default(),
         created_at: None,
     })
 }

@@ -134,6 +134,7 @@ async fn shop(store: &Store, slug: &str, staff_hash: &str) -> anyhow::Result<(Sh
                     body_html: None,
                     attachments: vec![],
                     provider_message_id: Some(format!("<{slug}@mail>")),
+                    meta: Default::default(),
                     created_at: None,
                 }],
                 status: None,

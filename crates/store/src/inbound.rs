@@ -1,0 +1,302 @@
+//! Taking a contact in from a channel: one transaction stores the provider's event id, the
+//! customer (found by phone, mail or LINE id, or created), the conversation it threads into (or
+//! a new one), the files and the message. The channel acknowledges only after it commits, and a
+//! redelivery of the same event or message finds it there and stores nothing.
+
+use madoguchi_core::audit::NewAuditEvent;
+use madoguchi_core::enums::{AuditAction, Channel, ConversationStatus, Priority, SubjectType};
+use madoguchi_core::identity::NormalizedIdentity;
+use madoguchi_core::ids::{ConversationId, CustomerId, MerchantId, MessageId, OrderId};
+use madoguchi_core::time::now;
+use uuid::Uuid;
+
+use crate::blobs::{self, NewBlob};
+use crate::conversations::{ConversationRecord, MessageRecord, insert_message_in, open_conversation};
+use crate::customers::find_or_create_by_identity;
+use crate::merchants::MerchantKey;
+use crate::{Result, Store, Tx, audit, on_db};
+use madoguchi_core::access::Scope;
+
+/// Which conversation a contact belongs to.
+#[derive(Debug, Clone)]
+pub enum Thread {
+    /// Mail: the message ids it answers (nearest first), then the ticket number from the
+    /// subject, which counts only when the conversation is the same customer's.
+    Mail { references: Vec<String>, ticket: Option<i64> },
+    /// Chat and LINE: the customer's latest conversation on the channel that is not closed.
+    Ongoing,
+    /// A given conversation (a chat session that already has one).
+    Conversation(ConversationId),
+    /// Always a new conversation (web form, typed-in contacts).
+    New,
+}
+
+#[derive(Debug, Clone)]
+pub struct InboundContact {
+    pub merchant: MerchantId,
+    pub channel: Channel,
+    pub identity: Option<NormalizedIdentity>,
+    /// The name the channel gives the sender; set on the customer if it has none yet.
+    pub customer_name: Option<String>,
+    /// For a new conversation.
+    pub subject: Option<String>,
+    pub category: Option<String>,
+    pub order_number: Option<String>,
+    pub thread: Thread,
+    pub message: MessageRecord,
+    /// Files to store and attach to the message.
+    pub files: Vec<NewBlob>,
+    /// The raw message (mail) to keep with it.
+    pub raw: Option<NewBlob>,
+    /// The provider's webhook event id, stored once per merchant and channel.
+    pub event_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    pub conversation: ConversationId,
+    pub message: MessageId,
+    pub customer: Option<CustomerId>,
+    pub new_conversation: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InboundOutcome {
+    Stored(Received),
+    /// Seen before (same event id or provider message id): nothing was written.
+    Duplicate {
+        message: Option<MessageId>,
+    },
+}
+
+/// Stores the event id; `false` if it was there already.
+async fn first_time(tx: &mut Tx, merchant: MerchantId, channel: Channel, event_id: &str) -> Result<bool> {
+    let n = on_db!(tx, c => sqlx::query(
+        "INSERT INTO inbound_events (merchant_id, channel, event_id, received_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(merchant.0)
+    .bind(channel.as_str())
+    .bind(event_id)
+    .bind(now())
+    .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    Ok(n == 1)
+}
+
+async fn seen_message(tx: &mut Tx, merchant: MerchantId, channel: Channel, pid: &str) -> Result<Option<MessageId>> {
+    let id: Option<Uuid> = on_db!(tx, c => sqlx::query_scalar(
+        "SELECT id FROM messages WHERE merchant_id = $1 AND channel = $2 AND provider_message_id = $3",
+    )
+    .bind(merchant.0)
+    .bind(channel.as_str())
+    .bind(pid)
+    .fetch_optional(&mut *c)
+    .await)?;
+    Ok(id.map(MessageId))
+}
+
+/// The conversation a mail answers: a message of the merchant with one of the referenced ids
+/// (mail we received, or mail we sent, whose Message-ID carries our message id).
+async fn thread_by_references(tx: &mut Tx, merchant: MerchantId, refs: &[String]) -> Result<Option<ConversationId>> {
+    for r in refs {
+        let ours = r.split('@').next().and_then(|local| Uuid::parse_str(local.trim_start_matches("mdg-")).ok());
+        let found: Option<Uuid> = on_db!(tx, c => sqlx::query_scalar(
+            "SELECT conversation_id FROM messages WHERE merchant_id = $1 AND (provider_message_id = $2 OR id = $3)
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(merchant.0)
+        .bind(r)
+        .bind(ours.unwrap_or(Uuid::nil()))
+        .fetch_optional(&mut *c)
+        .await)?;
+        if let Some(c) = found {
+            return Ok(Some(ConversationId(c)));
+        }
+    }
+    Ok(None)
+}
+
+async fn thread_by_ticket(
+    tx: &mut Tx,
+    merchant: MerchantId,
+    number: i64,
+    customer: Option<CustomerId>,
+) -> Result<Option<ConversationId>> {
+    let Some(customer) = customer else { return Ok(None) };
+    let found: Option<Uuid> = on_db!(tx, c => sqlx::query_scalar(
+        "SELECT id FROM conversations WHERE merchant_id = $1 AND number = $2 AND customer_id = $3",
+    )
+    .bind(merchant.0)
+    .bind(number)
+    .bind(customer.0)
+    .fetch_optional(&mut *c)
+    .await)?;
+    Ok(found.map(ConversationId))
+}
+
+async fn ongoing(
+    tx: &mut Tx,
+    merchant: MerchantId,
+    channel: Channel,
+    customer: Option<CustomerId>,
+) -> Result<Option<ConversationId>> {
+    let Some(customer) = customer else { return Ok(None) };
+    let found: Option<Uuid> = on_db!(tx, c => sqlx::query_scalar(
+        "SELECT id FROM conversations WHERE merchant_id = $1 AND customer_id = $2 AND channel = $3 AND status <> $4
+         ORDER BY id DESC LIMIT 1",
+    )
+    .bind(merchant.0)
+    .bind(customer.0)
+    .bind(channel.as_str())
+    .bind(ConversationStatus::Closed.as_str())
+    .fetch_optional(&mut *c)
+    .await)?;
+    Ok(found.map(ConversationId))
+}
+
+async fn order_by_number(tx: &mut Tx, merchant: MerchantId, number: &str) -> Result<Option<OrderId>> {
+    let found: Option<Uuid> = on_db!(tx, c => sqlx::query_scalar("SELECT id FROM orders WHERE merchant_id = $1 AND order_number = $2")
+        .bind(merchant.0)
+        .bind(number)
+        .fetch_optional(&mut *c)
+        .await)?;
+    Ok(found.map(OrderId))
+}
+
+impl Store {
+    /// Takes a contact in; see the module comment.
+    pub async fn receive(&self, inbound: InboundContact) -> Result<InboundOutcome> {
+        let scope = Scope::Merchants(vec![inbound.merchant]);
+        let merchant = self.get_merchant(&scope, MerchantKey::Id(inbound.merchant)).await?;
+        let mut tx = self.begin().await?;
+        if let Some(e) = &inbound.event_id
+            && !first_time(&mut tx, inbound.merchant, inbound.channel, e).await?
+        {
+            return Ok(InboundOutcome::Duplicate { message: None });
+        }
+        let channel = inbound.message.channel.unwrap_or(inbound.channel);
+        if let Some(pid) = &inbound.message.provider_message_id
+            && let Some(m) = seen_message(&mut tx, inbound.merchant, channel, pid).await?
+        {
+            return Ok(InboundOutcome::Duplicate { message: Some(m) });
+        }
+        let customer = match &inbound.identity {
+            Some(i) => Some(find_or_create_by_identity(&mut tx, None, inbound.merchant, i).await?),
+            None => None,
+        };
+        if let (Some(c), Some(name)) = (customer, &inbound.customer_name) {
+            on_db!(&mut tx, x => sqlx::query("UPDATE customers SET name = $2 WHERE id = $1 AND name IS NULL")
+                .bind(c.0)
+                .bind(name)
+                .execute(&mut *x).await.map(|r| r.rows_affected()))?;
+        }
+        let existing = match &inbound.thread {
+            Thread::Mail { references, ticket } => {
+                match thread_by_references(&mut tx, inbound.merchant, references).await? {
+                    Some(c) => Some(c),
+                    None => match ticket {
+                        Some(n) => thread_by_ticket(&mut tx, inbound.merchant, *n, customer).await?,
+                        None => None,
+                    },
+                }
+            }
+            Thread::Ongoing => ongoing(&mut tx, inbound.merchant, inbound.channel, customer).await?,
+            Thread::Conversation(c) => Some(*c),
+            Thread::New => None,
+        };
+
+        let mut message = inbound.message.clone();
+        for f in &inbound.files {
+            message.attachments.push(blobs::put(&mut tx, inbound.merchant, f).await?);
+        }
+        if let Some(raw) = &inbound.raw {
+            message.meta.raw_blob_id = blobs::put(&mut tx, inbound.merchant, raw).await?.storage_key;
+        }
+
+        let (conversation, new_conversation) = match existing {
+            Some(id) => (id, false),
+            None => {
+                let order_id = match &inbound.order_number {
+                    Some(n) => order_by_number(&mut tx, inbound.merchant, n).await?,
+                    None => None,
+                };
+                let record = ConversationRecord {
+                    merchant: inbound.merchant,
+                    channel: inbound.channel,
+                    subject: inbound.subject.clone(),
+                    customer_id: customer,
+                    customer_identity: None,
+                    order_id,
+                    priority: Priority::Normal,
+                    queue: None,
+                    category: inbound.category.clone(),
+                    tags: vec![],
+                    assignee_id: None,
+                    messages: vec![],
+                    status: None,
+                    created_at: None,
+                };
+                (open_conversation(&mut tx, &merchant, None, &record, customer).await?.id, true)
+            }
+        };
+        let (message_id, _) = insert_message_in(&mut tx, &scope, conversation, &message).await?;
+        audit::record(
+            &mut tx,
+            NewAuditEvent {
+                merchant_id: Some(inbound.merchant),
+                actor_user_id: None,
+                action: AuditAction::Create,
+                subject_type: SubjectType::Message,
+                subject_id: message_id.to_string(),
+                details: serde_json::json!({ "conversation_id": conversation, "channel": channel, "inbound": true }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(InboundOutcome::Stored(Received { conversation, message: message_id, customer, new_conversation }))
+    }
+
+    /// Uses a LINE reply token at most once: returns the newest unused token on the
+    /// conversation's inbound messages since `since`, and clears it.
+    pub async fn take_line_reply_token(
+        &self,
+        conversation: ConversationId,
+        since: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Option<String>> {
+        let mut tx = self.begin().await?;
+        let row: Option<(Uuid, sqlx::types::Json<madoguchi_core::conversation::MessageMeta>)> = on_db!(&mut tx, c => sqlx::query_as(
+            "SELECT id, meta FROM messages WHERE conversation_id = $1 AND direction = 'inbound' AND channel = 'line' AND created_at >= $2
+             ORDER BY id DESC LIMIT 1",
+        )
+        .bind(conversation.0)
+        .bind(since)
+        .fetch_optional(&mut *c)
+        .await)?;
+        let Some((id, mut meta)) = row else { return Ok(None) };
+        let token = meta.0.line_reply_token.take();
+        if token.is_some() {
+            on_db!(&mut tx, c => sqlx::query("UPDATE messages SET meta = $2 WHERE id = $1")
+                .bind(id)
+                .bind(&meta)
+                .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        }
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// The id a merchant's customer has on a channel (mail address, LINE user id, chat visitor).
+    pub async fn customer_identity_value(
+        &self,
+        customer: CustomerId,
+        kind: madoguchi_core::identity::IdentityKind,
+    ) -> Result<Option<String>> {
+        let v: Option<String> = crate::on_pool!(self, p => sqlx::query_scalar(
+            "SELECT value FROM customer_identities WHERE customer_id = $1 AND kind = $2 ORDER BY value LIMIT 1",
+        )
+        .bind(customer.0)
+        .bind(kind.as_str())
+        .fetch_optional(p)
+        .await)?;
+        Ok(v)
+    }
+}
