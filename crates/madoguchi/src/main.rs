@@ -144,7 +144,7 @@ async fn serve(settings: Settings, demo_data: bool) -> anyhow::Result<()> {
         } else {
             match Credentials::read(&settings.data_dir)? {
                 Some(mut c) => {
-                    c.base_url = base_url.clone();
+                    c.rebase(&base_url);
                     c.write(&settings.data_dir)?;
                     Some(c)
                 }

@@ -25,11 +25,14 @@ pub struct AppState {
     pub store: Store,
     pub settings: Arc<Settings>,
     pub metrics: PrometheusHandle,
+    /// For calls to providers (LINE profiles and content).
+    pub http: reqwest::Client,
 }
 
 impl AppState {
     pub fn new(store: Store, settings: Settings) -> Self {
-        AppState { store, settings: Arc::new(settings), metrics: metrics_handle() }
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(15)).build().unwrap_or_default();
+        AppState { store, settings: Arc::new(settings), metrics: metrics_handle(), http }
     }
 }
 
@@ -90,7 +93,10 @@ pub fn router(state: AppState) -> Router {
     let (api, openapi) = crate::api::routes().split_for_parts();
     crate::api::system::OPENAPI.get_or_init(|| serde_json::to_value(&openapi).unwrap_or_default());
     let body_limit = state.settings.max_body_bytes;
+    // Raw mail is larger than any JSON request: the inbound routes carry their own limit.
+    let inbound = crate::inbound::routes().layer(DefaultBodyLimit::max(crate::inbound::mail::MAX_MESSAGE_BYTES));
     api.merge(crate::web::routes())
+        .merge(inbound)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -111,9 +117,17 @@ pub async fn launch(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let background = tokio::spawn(crate::services::background::run(state.store.clone(), Duration::from_secs(5)));
+    let delivery = Arc::new(crate::services::delivery::Delivery::new(state.store.clone(), &state.settings)?);
+    let delivering = tokio::spawn(delivery.run());
+    let imap = tokio::spawn(crate::inbound::mail::poll_imap_forever(
+        state.store.clone(),
+        Duration::from_secs(state.settings.imap_poll_seconds.max(1)),
+    ));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     background.abort();
+    delivering.abort();
+    imap.abort();
     served?;
     Ok(())
 }

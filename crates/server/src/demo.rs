@@ -15,6 +15,7 @@ use madoguchi_core::merchant::{ClosedDay, NewMerchant};
 use madoguchi_core::order::{NewOrder, NewOrderLine, NewShipment, NewShipmentEvent};
 use madoguchi_core::time::now;
 use madoguchi_store::Store;
+use madoguchi_store::channel_accounts::{AccountSettings, ChannelAccount};
 use madoguchi_store::conversations::{ConversationRecord, MessageRecord};
 use madoguchi_store::users::NewUserRecord;
 use rand::rngs::OsRng;
@@ -34,6 +35,26 @@ pub struct Credentials {
     pub base_url: String,
     pub merchants: Vec<DemoMerchant>,
     pub users: Vec<DemoUser>,
+    /// Each shop's mail inbox and the URL a mail server pipes raw mail to.
+    #[serde(default)]
+    pub email_inboxes: Vec<DemoInbox>,
+    /// Each shop's LINE webhook and the channel secret its requests are signed with.
+    #[serde(default)]
+    pub line_channels: Vec<DemoLineChannel>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DemoInbox {
+    pub merchant: String,
+    pub address: String,
+    pub inbound_url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DemoLineChannel {
+    pub merchant: String,
+    pub webhook_url: String,
+    pub channel_secret: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,6 +74,18 @@ pub struct DemoUser {
 }
 
 impl Credentials {
+    /// Points every URL at a new address (the server moved to another port on restart).
+    pub fn rebase(&mut self, base_url: &str) {
+        let move_url = |u: &mut String| {
+            if let Some(i) = u.find("/api/v1/") {
+                *u = format!("{base_url}{}", &u[i..]);
+            }
+        };
+        self.base_url = base_url.to_owned();
+        self.email_inboxes.iter_mut().for_each(|i| move_url(&mut i.inbound_url));
+        self.line_channels.iter_mut().for_each(|l| move_url(&mut l.webhook_url));
+    }
+
     pub fn write(&self, data_dir: &Path) -> anyhow::Result<()> {
         let path = data_dir.join(CREDENTIALS_FILE);
         let tmp = data_dir.join(format!("{CREDENTIALS_FILE}.tmp"));
@@ -521,7 +554,25 @@ pub async fn seed(store: &Store, base_url: &str) -> anyhow::Result<Credentials> 
         );
     }
 
+    let mut email_inboxes = Vec::new();
+    let mut line_channels = Vec::new();
+    for (merchant, _) in &merchants {
+        let (inbox, line) = seed_channels(store, merchant).await?;
+        email_inboxes.push(DemoInbox {
+            merchant: merchant.slug.clone(),
+            address: inbox.address.clone().unwrap_or_default(),
+            inbound_url: format!("{base_url}/api/v1/inbound/email/{}", inbox.inbound_token),
+        });
+        line_channels.push(DemoLineChannel {
+            merchant: merchant.slug.clone(),
+            webhook_url: format!("{base_url}/api/v1/inbound/line/{}", line.inbound_token),
+            channel_secret: line.secret.clone().unwrap_or_default(),
+        });
+    }
+
     Ok(Credentials {
+        email_inboxes,
+        line_channels,
         base_url: base_url.into(),
         merchants: merchants
             .iter()
@@ -529,6 +580,39 @@ pub async fn seed(store: &Store, base_url: &str) -> anyhow::Result<Credentials> 
             .collect(),
         users,
     })
+}
+
+/// A mail inbox, a LINE channel and web-chat settings for a demo shop. The LINE access token
+/// is a placeholder: replies to LINE fail visibly until a real channel is configured.
+async fn seed_channels(
+    store: &Store,
+    merchant: &madoguchi_core::merchant::Merchant,
+) -> anyhow::Result<(ChannelAccount, ChannelAccount)> {
+    let scope = madoguchi_core::access::Scope::All;
+    let address = format!("support@{}.example", merchant.slug);
+    let inbox = store
+        .upsert_channel_account(
+            &scope,
+            merchant.id,
+            Channel::Email,
+            &crate::inbound::new_inbound_token(),
+            &AccountSettings { address: Some(address), ..AccountSettings::default() },
+        )
+        .await?;
+    let line = store
+        .upsert_channel_account(
+            &scope,
+            merchant.id,
+            Channel::Line,
+            &crate::inbound::new_inbound_token(),
+            &AccountSettings {
+                secret: Some(random_password()),
+                access_token: Some("demo-access-token".into()),
+                ..AccountSettings::default()
+            },
+        )
+        .await?;
+    Ok((inbox, line))
 }
 
 /// Talk scripts for every category the shop's customers ask about, canned responses and

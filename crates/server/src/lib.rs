@@ -7,6 +7,7 @@ pub mod auth;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod inbound;
 pub mod sanitize;
 pub mod services;
 pub mod settings;

@@ -29,6 +29,16 @@ pub struct Settings {
     pub session_absolute_hours: u32,
     /// Mark cookies `Secure` (set when the console is served over HTTPS).
     pub cookie_secure: bool,
+    /// Outgoing mail relay, e.g. `smtp://127.0.0.1:25` or `smtps://user:pass@relay:465`; empty
+    /// writes each outgoing mail as an `.eml` file under `data_dir/sent-mail` instead.
+    pub smtp_url: Option<String>,
+    /// LINE Messaging API base URL (replaced in tests by a local stand-in).
+    pub line_api_base: String,
+    /// How often mail inboxes with IMAP settings are polled, in seconds.
+    pub imap_poll_seconds: u64,
+    /// The address customers and shops reach this server at (widget, form and inbound URLs);
+    /// empty derives it from `bind`.
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +60,10 @@ impl Default for Settings {
             session_idle_minutes: 120,
             session_absolute_hours: 12,
             cookie_secure: false,
+            smtp_url: None,
+            line_api_base: "https://api.line.me".into(),
+            imap_poll_seconds: 30,
+            public_url: None,
         }
     }
 }
@@ -66,6 +80,10 @@ const ENV_KEYS: &[&str] = &[
     "session_idle_minutes",
     "session_absolute_hours",
     "cookie_secure",
+    "smtp_url",
+    "line_api_base",
+    "imap_poll_seconds",
+    "public_url",
 ];
 
 impl Settings {
@@ -87,6 +105,20 @@ impl Settings {
             Some(u) if !u.is_empty() => u.to_owned(),
             _ => format!("sqlite://{}", self.data_dir.join("madoguchi.db").display()),
         }
+    }
+
+    /// The base URL customers and shops use, without a trailing slash.
+    pub fn public_base(&self) -> String {
+        match self.public_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            Some(u) => u.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.bind),
+        }
+    }
+
+    /// LINE serves message content (images) from its own host; a stand-in serves both.
+    pub fn line_data_api_base(&self) -> String {
+        let base = self.line_api_base.trim_end_matches('/');
+        if base == "https://api.line.me" { "https://api-data.line.me".to_owned() } else { base.to_owned() }
     }
 
     /// Console session lifetime.
@@ -140,6 +172,24 @@ session_absolute_hours = {absolute}
 # Mark cookies Secure: set to true when the console is served over HTTPS.
 # env: MADOGUCHI_COOKIE_SECURE
 cookie_secure = false
+
+# Outgoing mail relay (smtp://host:port, smtps://user:password@host:465). Unset: outgoing mail
+# is written as .eml files under data_dir/sent-mail, for trying Madoguchi without a relay.
+# env: MADOGUCHI_SMTP_URL
+# smtp_url = "smtp://127.0.0.1:25"
+
+# LINE Messaging API.
+# env: MADOGUCHI_LINE_API_BASE
+line_api_base = "https://api.line.me"
+
+# How often mail inboxes with IMAP settings are polled, in seconds.
+# env: MADOGUCHI_IMAP_POLL_SECONDS
+imap_poll_seconds = 30
+
+# Where customers reach this server (chat widget, contact form, inbound mail URLs).
+# Unset: http://<bind>.
+# env: MADOGUCHI_PUBLIC_URL
+# public_url = "https://support.example.jp"
 "#,
             bind = d.bind,
             data_dir = d.data_dir.display(),
@@ -164,6 +214,10 @@ impl fmt::Debug for Settings {
             .field("session_idle_minutes", &self.session_idle_minutes)
             .field("session_absolute_hours", &self.session_absolute_hours)
             .field("cookie_secure", &self.cookie_secure)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("line_api_base", &self.line_api_base)
+            .field("imap_poll_seconds", &self.imap_poll_seconds)
+            .field("public_url", &self.public_url)
             .finish()
     }
 }

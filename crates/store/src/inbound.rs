@@ -300,3 +300,44 @@ impl Store {
         Ok(v)
     }
 }
+
+/// The tag a customer carries while they have blocked the shop's LINE account.
+pub const LINE_BLOCKED_TAG: &str = "LINEブロック";
+
+impl Store {
+    /// A LINE follow (`followed`) or unfollow: the customer exists from the first follow, and
+    /// carries [`LINE_BLOCKED_TAG`] while they have blocked the account. Idempotent on the event id.
+    pub async fn line_follow(
+        &self,
+        merchant: MerchantId,
+        identity: &NormalizedIdentity,
+        name: Option<&str>,
+        event_id: Option<&str>,
+        followed: bool,
+    ) -> Result<Option<CustomerId>> {
+        let mut tx = self.begin().await?;
+        if let Some(e) = event_id
+            && !first_time(&mut tx, merchant, Channel::Line, e).await?
+        {
+            return Ok(None);
+        }
+        let customer = find_or_create_by_identity(&mut tx, None, merchant, identity).await?;
+        on_db!(&mut tx, c => {
+            if let Some(n) = name {
+                sqlx::query("UPDATE customers SET name = $2 WHERE id = $1 AND name IS NULL")
+                    .bind(customer.0)
+                    .bind(n)
+                    .execute(&mut *c)
+                    .await?;
+            }
+            let sql = if followed {
+                "DELETE FROM customer_tags WHERE customer_id = $1 AND tag = $2"
+            } else {
+                "INSERT INTO customer_tags (customer_id, tag) VALUES ($1, $2) ON CONFLICT DO NOTHING"
+            };
+            sqlx::query(sql).bind(customer.0).bind(LINE_BLOCKED_TAG).execute(&mut *c).await.map(|r| r.rows_affected())
+        })?;
+        tx.commit().await?;
+        Ok(Some(customer))
+    }
+}

@@ -1,4 +1,5 @@
 //! Use cases that span several store calls and run in the background.
 
 pub mod background;
+pub mod delivery;
 pub mod routing;

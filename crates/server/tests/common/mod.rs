@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod mailserver;
+
 use madoguchi_core::access::Scope;
 use madoguchi_core::customer::CustomerProfile;
 use madoguchi_core::enums::{AuthorKind, Carrier, Channel, Direction, OrderStatus, Priority, Role, ShipmentStatus};

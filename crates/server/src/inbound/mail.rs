@@ -1,0 +1,213 @@
+//! Inbound mail: `POST /api/v1/inbound/email/{inbox token}` with a raw RFC 5322 message
+//! (`Content-Type: message/rfc822`), for mail-server pipes and providers' inbound routes, and
+//! IMAP polling of inboxes that have IMAP settings. Both end in [`ingest`].
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use madoguchi_channels::email::{self, Limits, MailKind};
+use madoguchi_core::conversation::{EmailMeta, MessageMeta};
+use madoguchi_core::enums::{AuthorKind, Channel, Direction};
+use madoguchi_core::identity::{IdentityKind, normalize};
+use madoguchi_store::Store;
+use madoguchi_store::blobs::NewBlob;
+use madoguchi_store::channel_accounts::ChannelAccount;
+use madoguchi_store::conversations::MessageRecord;
+use madoguchi_store::inbound::{InboundContact, InboundOutcome, Thread};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::sanitize::clean_html;
+
+/// The largest raw message the HTTP endpoint takes (the router's general limit is smaller).
+pub const MAX_MESSAGE_BYTES: usize = 25 * 1024 * 1024;
+
+/// Decodes and stores one raw message for the account's merchant.
+pub async fn ingest(store: &Store, account: &ChannelAccount, raw: &[u8]) -> Result<InboundOutcome, ApiError> {
+    let limits = Limits { max_message_bytes: MAX_MESSAGE_BYTES, ..Limits::default() };
+    let mail = email::parse(raw, &limits).map_err(|e| match e {
+        email::EmailError::TooLarge { .. } => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e.code(), e.to_string()),
+        _ => ApiError::bad_request(e.code(), e.to_string()),
+    })?;
+    let mut flags = mail.flags.clone();
+    if mail.kind != MailKind::Personal {
+        flags
+            .push(serde_json::to_value(mail.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default());
+    }
+    let sender = mail.reply_address().cloned();
+    // A sender address we cannot read is kept on the message, and the contact has no customer.
+    let identity = sender.as_ref().and_then(|s| normalize(IdentityKind::Email, &s.address).ok());
+    if sender.is_some() && identity.is_none() {
+        flags.push("unreadable_sender".to_owned());
+    }
+    // Without a Message-ID a redelivery cannot be recognised; a digest of the raw bytes stands in.
+    let provider_id = mail.message_id.clone().unwrap_or_else(|| {
+        use sha2::Digest;
+        let d = sha2::Sha256::digest(raw);
+        format!("sha256:{}", d.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    });
+    let text = if mail.text.trim().is_empty() { "(本文なし / no text)".to_owned() } else { mail.text.clone() };
+    let meta = MessageMeta {
+        flags,
+        sender_name: sender.as_ref().and_then(|s| s.name.clone()),
+        raw_blob_id: None,
+        email: Some(EmailMeta {
+            from: mail.from.as_ref().map(|f| f.address.clone()),
+            to: mail.to.iter().map(|t| t.address.clone()).collect(),
+            subject: mail.subject.clone(),
+            references: mail.thread_keys().into_iter().rev().collect(),
+        }),
+        line_reply_token: None,
+    };
+    let message = MessageRecord {
+        channel: Some(Channel::Email),
+        direction: Direction::Inbound,
+        internal: false,
+        author_kind: AuthorKind::Customer,
+        author_user_id: None,
+        body_text: text,
+        body_html: mail.html.as_deref().map(clean_html),
+        attachments: vec![],
+        provider_message_id: Some(provider_id),
+        meta,
+        created_at: None,
+    };
+    let contact = InboundContact {
+        merchant: account.merchant_id,
+        channel: Channel::Email,
+        identity,
+        customer_name: sender.and_then(|s| s.name),
+        subject: mail.subject.clone().filter(|s| !s.is_empty()).map(|s| s.chars().take(200).collect()),
+        category: None,
+        order_number: None,
+        thread: Thread::Mail { references: mail.thread_keys(), ticket: mail.ticket_number() },
+        message,
+        files: mail
+            .attachments
+            .iter()
+            .map(|a| NewBlob {
+                filename: a.filename.clone(),
+                content_type: a.content_type.clone(),
+                data: a.data.clone(),
+            })
+            .collect(),
+        raw: Some(NewBlob {
+            filename: "message.eml".into(),
+            content_type: "message/rfc822".into(),
+            data: raw.to_vec(),
+        }),
+        event_id: None,
+    };
+    let outcome = store.receive(contact).await?;
+    if let InboundOutcome::Stored(r) = &outcome {
+        metrics::counter!("madoguchi_inbound_total", "channel" => "email").increment(1);
+        if r.new_conversation {
+            super::route_soon(store, account.merchant_id);
+        }
+    }
+    Ok(outcome)
+}
+
+/// `POST /api/v1/inbound/email/{token}`: 200 once stored (also for a duplicate, so the sender
+/// stops retrying), 4xx for what can never be stored, 404 for an unknown token.
+pub async fn receive_http(
+    State(st): State<AppState>,
+    Path(token): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<impl IntoResponse, ApiError> {
+    let account = st.store.channel_account_by_token(Channel::Email, &token).await?.ok_or_else(ApiError::not_found)?;
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    if essence != "message/rfc822" {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the raw message with Content-Type: message/rfc822",
+        ));
+    }
+    let outcome = ingest(&st.store, &account, &body).await?;
+    Ok(axum::Json(outcome_json(&outcome)))
+}
+
+pub(crate) fn outcome_json(o: &InboundOutcome) -> serde_json::Value {
+    match o {
+        InboundOutcome::Stored(r) => serde_json::json!({
+            "status": "stored", "conversation_id": r.conversation, "message_id": r.message,
+            "new_conversation": r.new_conversation,
+        }),
+        InboundOutcome::Duplicate { message } => serde_json::json!({ "status": "duplicate", "message_id": message }),
+    }
+}
+
+/// IMAP settings of a mail account (`settings.imap`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ImapSettings {
+    pub host: String,
+    pub port: u16,
+    pub username: String,
+    pub password: String,
+    #[serde(default = "inbox")]
+    pub mailbox: String,
+}
+
+fn inbox() -> String {
+    "INBOX".to_owned()
+}
+
+/// Polls every mail account with IMAP settings, forever.
+pub async fn poll_imap_forever(store: Store, every: std::time::Duration) {
+    loop {
+        match store.channel_accounts_of_kind(Channel::Email).await {
+            Ok(accounts) => {
+                for a in accounts {
+                    let Some(imap) = a.settings.get("imap").cloned() else { continue };
+                    match serde_json::from_value::<ImapSettings>(imap) {
+                        Ok(s) => match poll_imap(&store, &a, &s).await {
+                            Ok(0) => {}
+                            Ok(n) => tracing::info!(merchant = %a.merchant_id, messages = n, "mail fetched by IMAP"),
+                            Err(e) => tracing::warn!(merchant = %a.merchant_id, error = %e, "IMAP poll failed"),
+                        },
+                        Err(e) => tracing::warn!(merchant = %a.merchant_id, error = %e, "bad IMAP settings"),
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = ?e, "mail accounts could not be listed"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Fetches unseen mail, stores each message, and marks it seen only after it is stored: a crash
+/// in between fetches it again, and the Message-ID makes the second store a no-op.
+pub async fn poll_imap(store: &Store, account: &ChannelAccount, s: &ImapSettings) -> anyhow::Result<usize> {
+    use futures_util::TryStreamExt;
+    let tcp = tokio::net::TcpStream::connect((s.host.as_str(), s.port)).await?;
+    let client = async_imap::Client::new(tcp);
+    let mut session = client.login(&s.username, &s.password).await.map_err(|(e, _)| e)?;
+    session.select(&s.mailbox).await?;
+    let unseen = session.uid_search("UNSEEN").await?;
+    let mut uids: Vec<u32> = unseen.into_iter().collect();
+    uids.sort_unstable();
+    let mut stored = 0;
+    for uid in uids {
+        let fetches: Vec<_> = session.uid_fetch(uid.to_string(), "BODY.PEEK[]").await?.try_collect().await?;
+        for f in &fetches {
+            let Some(raw) = f.body() else { continue };
+            match ingest(store, account, raw).await {
+                Ok(InboundOutcome::Stored(_)) => stored += 1,
+                Ok(InboundOutcome::Duplicate { .. }) => {}
+                // A message that can never be stored is left unseen in the mailbox for a person.
+                Err(e) => {
+                    tracing::warn!(uid, error = ?e, "mail left in the mailbox: it could not be stored");
+                    continue;
+                }
+            }
+            let _: Vec<_> = session.uid_store(uid.to_string(), "+FLAGS (\\Seen)").await?.try_collect().await?;
+        }
+    }
+    session.logout().await?;
+    Ok(stored)
+}

@@ -1,0 +1,34 @@
+//! Entry points for contacts that arrive without a login: mail (HTTP pipe and IMAP polling) and
+//! LINE webhooks. Each verifies what it can, stores the contact in one transaction, and only
+//! then acknowledges; routing runs after.
+
+pub mod line;
+pub mod mail;
+
+use axum::Router;
+use axum::routing::post;
+use madoguchi_core::ids::MerchantId;
+use madoguchi_store::Store;
+
+use crate::app::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/inbound/email/{token}", post(mail::receive_http))
+        .route("/api/v1/inbound/line/{token}", post(line::webhook))
+}
+
+/// Offers the merchant's new contacts to agents, off the request path.
+pub(crate) fn route_soon(store: &Store, merchant: MerchantId) {
+    let store = store.clone();
+    tokio::spawn(async move { crate::services::routing::route_merchants(&store, &[merchant]).await });
+}
+
+/// A new unguessable path token for an inbound endpoint (256 random bits).
+pub fn new_inbound_token() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}

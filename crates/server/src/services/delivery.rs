@@ -1,0 +1,281 @@
+//! The delivery worker: takes due rows from the outbox and hands each reply to its channel —
+//! mail by SMTP (or, with no relay configured, to `.eml` files in the data folder), LINE by the
+//! reply API while the customer's reply token is fresh and by the push API after. Web-chat
+//! replies need no hand-over: the visitor's socket reads them from the store.
+//!
+//! A row is marked sent only after the channel accepted it. If the process dies in between, the
+//! lease runs out and the row is sent again with the same Message-ID / `X-Line-Retry-Key`, so the
+//! receiving side sees one message.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use lettre::message::header::{self, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MessageBuilder};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use madoguchi_channels::email::ticket_token;
+use madoguchi_channels::line::{PushRequest, REPLY_TOKEN_TTL_SECS, ReplyRequest, TextMessage};
+use madoguchi_core::access::Scope;
+use madoguchi_core::conversation::{Conversation, Message, TimelineItem};
+use madoguchi_core::enums::{Channel, Direction};
+use madoguchi_core::identity::IdentityKind;
+use madoguchi_store::Store;
+use madoguchi_store::merchants::MerchantKey;
+use madoguchi_store::outbox::OutboxItem;
+
+use crate::settings::Settings;
+
+/// Why an attempt failed, and whether trying again could help.
+#[derive(Debug)]
+pub struct DeliveryError {
+    pub message: String,
+    pub permanent: bool,
+}
+
+impl DeliveryError {
+    fn permanent(m: impl Into<String>) -> Self {
+        DeliveryError { message: m.into(), permanent: true }
+    }
+    fn retry(m: impl Into<String>) -> Self {
+        DeliveryError { message: m.into(), permanent: false }
+    }
+}
+
+impl From<madoguchi_store::StoreError> for DeliveryError {
+    fn from(e: madoguchi_store::StoreError) -> Self {
+        DeliveryError::retry(format!("store: {e}"))
+    }
+}
+
+enum Mailer {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Files(AsyncFileTransport<Tokio1Executor>),
+}
+
+pub struct Delivery {
+    store: Store,
+    mailer: Mailer,
+    http: reqwest::Client,
+    line_api: String,
+}
+
+/// How long a worker holds a row while sending it.
+const LEASE_SECS: i64 = 60;
+
+impl Delivery {
+    pub fn new(store: Store, settings: &Settings) -> anyhow::Result<Delivery> {
+        let mailer = match settings.smtp_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            Some(url) => Mailer::Smtp(AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.build()),
+            None => {
+                let dir = settings.data_dir.join("sent-mail");
+                std::fs::create_dir_all(&dir)?;
+                Mailer::Files(AsyncFileTransport::<Tokio1Executor>::new(dir))
+            }
+        };
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(15)).build()?;
+        Ok(Delivery { store, mailer, http, line_api: settings.line_api_base.trim_end_matches('/').to_owned() })
+    }
+
+    /// Delivers due rows until there are none, then waits a moment; runs until dropped.
+    pub async fn run(self: Arc<Self>) {
+        loop {
+            match self.store.claim_outbox(Utc::now(), chrono::Duration::seconds(LEASE_SECS)).await {
+                Ok(Some(item)) => self.attempt(item).await,
+                Ok(None) => tokio::time::sleep(Duration::from_millis(300)).await,
+                Err(e) => {
+                    tracing::warn!(error = ?e, "outbox could not be read");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
+        }
+    }
+
+    async fn attempt(&self, item: OutboxItem) {
+        let result = self.deliver(&item).await;
+        let channel = item.channel.as_str();
+        let recorded = match result {
+            Ok(provider_ref) => {
+                metrics::counter!("madoguchi_deliveries_total", "channel" => channel, "result" => "sent").increment(1);
+                self.store.outbox_sent(&item, provider_ref.as_deref(), Utc::now()).await
+            }
+            Err(e) => {
+                metrics::counter!("madoguchi_deliveries_total", "channel" => channel, "result" => "failed")
+                    .increment(1);
+                tracing::warn!(message = %item.message_id, attempt = item.attempts, permanent = e.permanent, error = %e.message, "delivery failed");
+                self.store.outbox_failed(&item, &e.message, e.permanent, Utc::now()).await.map(|_| ())
+            }
+        };
+        if let Err(e) = recorded {
+            // The lease runs out and the row is tried again.
+            tracing::error!(error = ?e, message = %item.message_id, "delivery outcome could not be recorded");
+        }
+    }
+
+    async fn deliver(&self, item: &OutboxItem) -> Result<Option<String>, DeliveryError> {
+        let message = self.store.get_message(&Scope::All, item.message_id).await?;
+        let conv = self.store.get_conversation(&Scope::All, item.conversation_id).await?;
+        match item.channel {
+            Channel::Email | Channel::WebForm => self.send_mail(&conv, &message).await.map(Some),
+            Channel::Line => self.send_line(item, &conv, &message).await.map(Some),
+            Channel::Chat => Ok(None),
+            other => Err(DeliveryError::permanent(format!("{other} replies are not delivered"))),
+        }
+    }
+
+    async fn send_mail(&self, conv: &Conversation, message: &Message) -> Result<String, DeliveryError> {
+        let scope = Scope::All;
+        let account = self
+            .store
+            .channel_account(&scope, conv.merchant_id, Channel::Email)
+            .await?
+            .and_then(|a| a.address)
+            .ok_or_else(|| {
+                DeliveryError::permanent(
+                    "このショップには送信元メールアドレスがありません / the shop has no mail address",
+                )
+            })?;
+        let customer = conv
+            .customer_id
+            .ok_or_else(|| DeliveryError::permanent("顧客が未設定です / the conversation has no customer"))?;
+        let to = self.store.customer_identity_value(customer, IdentityKind::Email).await?.ok_or_else(|| {
+            DeliveryError::permanent("顧客のメールアドレスがありません / the customer has no e-mail address")
+        })?;
+        let merchant = self.store.get_merchant(&scope, MerchantKey::Id(conv.merchant_id)).await?;
+        let from: Mailbox = format!("{} <{}>", merchant.name.replace(['<', '>', '"'], ""), account)
+            .parse()
+            .map_err(|e| DeliveryError::permanent(format!("bad sender address {account}: {e}")))?;
+        let to: Mailbox = to.parse().map_err(|e| DeliveryError::permanent(format!("bad address {to}: {e}")))?;
+        let domain = account.rsplit('@').next().unwrap_or("localhost");
+        let message_id = format!("<mdg-{}@{}>", message.id, domain);
+
+        // Answer the customer's latest mail so their mailer threads it.
+        let timeline = self.store.timeline(&scope, conv.id, false).await?;
+        let parent = timeline.iter().rev().find_map(|t| match t {
+            TimelineItem::Message(m) if m.direction == Direction::Inbound && m.provider_message_id.is_some() => Some(m),
+            _ => None,
+        });
+        let token = ticket_token(conv.number);
+        let base = conv.subject.clone().unwrap_or_else(|| format!("{}へのお問い合わせ", merchant.name));
+        let subject = if base.contains(&token) { format!("Re: {base}") } else { format!("Re: {base} {token}") };
+
+        let mut builder: MessageBuilder = lettre::Message::builder()
+            .from(from)
+            .to(to)
+            .subject(subject)
+            .message_id(Some(message_id.clone()))
+            .header(header::ContentType::TEXT_PLAIN)
+            .header(AutoSubmitted::for_message(message));
+        if let Some(p) = parent {
+            let parent_id = format!("<{}>", p.provider_message_id.as_deref().unwrap_or_default());
+            let mut refs: Vec<String> = p
+                .meta
+                .email
+                .as_ref()
+                .map(|e| e.references.iter().map(|r| format!("<{r}>")).collect())
+                .unwrap_or_default();
+            refs.push(parent_id.clone());
+            builder = builder.in_reply_to(parent_id).references(refs.join(" "));
+        }
+        let email = builder.body(message.body_text.clone()).map_err(|e| DeliveryError::permanent(format!("{e}")))?;
+        match &self.mailer {
+            Mailer::Smtp(t) => t.send(email).await.map(|_| ()).map_err(|e| {
+                if e.is_permanent() {
+                    DeliveryError::permanent(format!("SMTP: {e}"))
+                } else {
+                    DeliveryError::retry(format!("SMTP: {e}"))
+                }
+            })?,
+            Mailer::Files(t) => {
+                t.send(email).await.map(|_| ()).map_err(|e| DeliveryError::retry(format!("mail file: {e}")))?
+            }
+        }
+        Ok(message_id)
+    }
+
+    async fn send_line(
+        &self,
+        item: &OutboxItem,
+        conv: &Conversation,
+        message: &Message,
+    ) -> Result<String, DeliveryError> {
+        let account = self
+            .store
+            .channel_account(&Scope::All, conv.merchant_id, Channel::Line)
+            .await?
+            .filter(|a| a.access_token.is_some())
+            .ok_or_else(|| DeliveryError::permanent("LINE チャネルが未設定です / no LINE channel for this shop"))?;
+        let token = account.access_token.unwrap_or_default();
+        let customer = conv.customer_id.ok_or_else(|| DeliveryError::permanent("the conversation has no customer"))?;
+        let user = self
+            .store
+            .customer_identity_value(customer, IdentityKind::Line)
+            .await?
+            .ok_or_else(|| DeliveryError::permanent("顧客の LINE ID がありません / the customer has no LINE id"))?;
+        let messages = vec![TextMessage::new(&message.body_text)];
+
+        // The reply API is free but its token is short-lived and single-use.
+        let since = Utc::now() - chrono::Duration::seconds(REPLY_TOKEN_TTL_SECS);
+        if let Some(reply_token) = self.store.take_line_reply_token(conv.id, since).await? {
+            let body = ReplyRequest { reply_token, messages: vec![TextMessage::new(&message.body_text)] };
+            let resp = self
+                .http
+                .post(format!("{}/v2/bot/message/reply", self.line_api))
+                .bearer_auth(&token)
+                .json(&body)
+                .send()
+                .await;
+            match resp {
+                Ok(r) if r.status().is_success() => return Ok("reply".to_owned()),
+                Ok(r) => tracing::info!(status = %r.status(), "LINE reply refused; pushing instead"),
+                Err(e) => tracing::info!(error = %e, "LINE reply failed; pushing instead"),
+            }
+        }
+        let retry_key = item.id.to_string();
+        let resp = self
+            .http
+            .post(format!("{}/v2/bot/message/push", self.line_api))
+            .bearer_auth(&token)
+            .header("X-Line-Retry-Key", &retry_key)
+            .json(&PushRequest { to: user, messages })
+            .send()
+            .await
+            .map_err(|e| DeliveryError::retry(format!("LINE push: {e}")))?;
+        let status = resp.status();
+        // 409: LINE already accepted a push with this retry key (an earlier attempt got through).
+        if status.is_success() || status == reqwest::StatusCode::CONFLICT {
+            return Ok(format!("push:{retry_key}"));
+        }
+        let text = resp.text().await.unwrap_or_default();
+        let msg = format!("LINE push: {status} {}", text.chars().take(300).collect::<String>());
+        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+            Err(DeliveryError::retry(msg))
+        } else {
+            Err(DeliveryError::permanent(msg))
+        }
+    }
+}
+
+/// RFC 3834: mail the system writes on its own (a form's confirmation) says so, so that other
+/// auto-responders do not answer it and no loop starts.
+#[derive(Clone)]
+struct AutoSubmitted(String);
+
+impl AutoSubmitted {
+    fn for_message(m: &Message) -> Self {
+        let auto = m.author_kind != madoguchi_core::enums::AuthorKind::User;
+        AutoSubmitted(if auto { "auto-generated" } else { "no" }.to_owned())
+    }
+}
+
+impl header::Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted(s.to_owned()))
+    }
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}

@@ -1,0 +1,412 @@
+//! Digital channels through their real entry points: raw mail over HTTP and IMAP from a real
+//! Dovecot, replies out by SMTP through a real OpenSMTPD into the customer's mailbox, and LINE
+//! webhooks signed as LINE signs them, answered through a local stand-in for LINE's API that
+//! checks the bearer token and speaks its request and response formats.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode as AxStatus};
+use axum::routing::{get, post};
+use common::TestApp;
+use common::mailserver::mail_servers;
+use madoguchi_channels::email::{Limits, parse};
+use madoguchi_core::access::Scope;
+use madoguchi_core::conversation::TimelineItem;
+use madoguchi_core::enums::{Channel, DeliveryStatus, Direction};
+use madoguchi_core::ids::ConversationId;
+use madoguchi_server::Settings;
+use madoguchi_store::channel_accounts::AccountSettings;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../channels/tests/mail");
+
+fn corpus(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{CORPUS}/{name}.eml")).unwrap()
+}
+
+async fn post_mail(app: &TestApp, token: &str, raw: Vec<u8>, content_type: &str) -> (StatusCode, Value) {
+    let resp = app
+        .client
+        .post(format!("{}/api/v1/inbound/email/{token}", app.base))
+        .header("content-type", content_type)
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn messages(app: &TestApp, id: ConversationId) -> Vec<madoguchi_core::conversation::Message> {
+    app.store
+        .timeline(&Scope::All, id, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|t| match t {
+            TimelineItem::Message(m) => Some(m),
+            TimelineItem::Event(_) => None,
+        })
+        .collect()
+}
+
+/// Waits until `check` holds, for at most 20 seconds.
+async fn eventually<F, Fut>(what: &str, check: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let start = Instant::now();
+    while !check().await {
+        assert!(start.elapsed() < Duration::from_secs(20), "timed out waiting for: {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_lands_once_threads_and_replies_go_out_by_smtp() {
+    let servers = mail_servers();
+    let mut settings = Settings::default();
+    settings.smtp_url = Some(servers.smtp_url());
+    settings.imap_poll_seconds = 1;
+    let app = TestApp::start_with(settings).await.unwrap();
+    let inbox = "support@shop-a.test";
+    let account = app
+        .store
+        .upsert_channel_account(
+            &Scope::All,
+            app.a.id,
+            Channel::Email,
+            "mail-token-a",
+            &AccountSettings {
+                address: Some(inbox.into()),
+                settings: Some(json!({ "imap": {
+                    "host": "127.0.0.1", "port": servers.imap_port, "username": inbox, "password": common::mailserver::MAIL_PASSWORD,
+                }})),
+                ..AccountSettings::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    // In by HTTP: stored once, on the sender's customer, decoded from ISO-2022-JP.
+    let (status, body) = post_mail(&app, &account.inbound_token, corpus("iso2022jp_basic"), "message/rfc822").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "stored");
+    let conv_id: ConversationId = serde_json::from_value(body["conversation_id"].clone()).unwrap();
+    let (status, again) =
+        post_mail(&app, &account.inbound_token, corpus("iso2022jp_basic"), "message/rfc822; charset=x").await;
+    assert_eq!((status, again["status"].as_str()), (StatusCode::OK, Some("duplicate")));
+    let conv = app.store.get_conversation(&Scope::All, conv_id).await.unwrap();
+    assert_eq!(
+        (conv.merchant_id, conv.channel, conv.subject.as_deref()),
+        (app.a.id, Channel::Email, Some("商品が届きません"))
+    );
+    let customer = app.store.get_customer(&Scope::All, conv.customer_id.unwrap()).await.unwrap();
+    assert_eq!(customer.name.as_deref(), Some("山田 花子"));
+    let first = messages(&app, conv_id).await;
+    assert_eq!(first.len(), 1);
+    assert!(first[0].body_text.contains("注文番号 HM-10023 の商品がまだ届きません。"));
+
+    // The agent answers; the outbox sends it by SMTP into the customer's real mailbox.
+    let (status, reply) = app
+        .send(
+            Method::POST,
+            &format!("/api/v1/conversations/{conv_id}/messages"),
+            "agent",
+            json!({ "kind": "outbound", "body_text": "山田様\nお問い合わせありがとうございます。配送状況を確認いたします。" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, StatusCode::CREATED, "{reply}");
+    assert_eq!(reply["message"]["delivery_status"], "queued");
+    let reply_id = reply["message"]["id"].as_str().unwrap().to_owned();
+    eventually("the reply is sent", || async {
+        let m = app.store.get_message(&Scope::All, reply_id.parse().unwrap()).await.unwrap();
+        m.delivery_status == Some(DeliveryStatus::Sent)
+    })
+    .await;
+    let delivered = servers.fetch_all("hanako@example.jp", 1).await;
+    assert_eq!(delivered.len(), 1, "exactly one copy reaches the customer");
+    let got = parse(&delivered[0], &Limits::default()).unwrap();
+    assert_eq!(got.from.as_ref().unwrap().address, inbox);
+    assert_eq!(got.in_reply_to, vec!["basic-1@example.jp".to_owned()]);
+    assert_eq!(got.ticket_number(), Some(conv.number), "subject carries the ticket token: {:?}", got.subject);
+    assert!(got.text.contains("配送状況を確認いたします。"), "{}", got.text);
+    let our_id = got.message_id.clone().unwrap();
+
+    // The customer answers by mail to the shop's address; the IMAP poller takes it in and
+    // threads it by In-Reply-To.
+    let answer = format!(
+        "From: =?UTF-8?B?5bGx55Sw?= <hanako@example.jp>\r\nTo: {inbox}\r\nSubject: Re: reply\r\nMessage-ID: <answer-1@example.jp>\r\n\
+         In-Reply-To: <{our_id}>\r\nReferences: <basic-1@example.jp> <{our_id}>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=UTF-8\r\n\r\nよろしくお願いします。\r\n"
+    );
+    servers.send_raw("hanako@example.jp", inbox, answer.as_bytes()).await;
+    eventually("the answer arrives by IMAP on the same conversation", || async {
+        messages(&app, conv_id).await.iter().any(|m| m.provider_message_id.as_deref() == Some("answer-1@example.jp"))
+    })
+    .await;
+    // Taken in once however often the poller runs.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let all = messages(&app, conv_id).await;
+    assert_eq!(all.iter().filter(|m| m.direction == Direction::Inbound).count(), 2);
+
+    // A bounce is stored, flagged, and nothing answers it.
+    let (status, b) = post_mail(&app, &account.inbound_token, corpus("bounce"), "message/rfc822").await;
+    assert_eq!(status, StatusCode::OK);
+    let bounce = app.store.get_message(&Scope::All, b["message_id"].as_str().unwrap().parse().unwrap()).await.unwrap();
+    assert!(bounce.meta.flags.contains(&"bounce".to_owned()), "{:?}", bounce.meta.flags);
+    assert_eq!(app.store.outbox_pending().await.unwrap(), 0);
+
+    // Bad input: a clear error, and nothing half-stored.
+    let before = app.store.count_conversations(&Scope::All, &Default::default()).await.unwrap();
+    let (status, e) = post_mail(&app, &account.inbound_token, corpus("bounce"), "application/json").await;
+    assert_eq!((status, e["code"].as_str()), (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("unsupported_media_type")));
+    let (status, e) = post_mail(&app, &account.inbound_token, b"\r\n \r\n".to_vec(), "message/rfc822").await;
+    assert_eq!((status, e["code"].as_str()), (StatusCode::BAD_REQUEST, Some("empty_message")));
+    let (status, _) = post_mail(&app, "no-such-token", corpus("bounce"), "message/rfc822").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, e) = post_mail(&app, &account.inbound_token, vec![b'x'; 26 * 1024 * 1024], "message/rfc822").await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{e}");
+    assert_eq!(app.store.count_conversations(&Scope::All, &Default::default()).await.unwrap(), before);
+}
+
+/// LINE's API as far as Madoguchi uses it, with the checks LINE makes.
+#[derive(Clone, Default)]
+struct FakeLine {
+    calls: Arc<Mutex<Vec<(String, Value, Option<String>)>>>,
+    retry_keys: Arc<Mutex<Vec<String>>>,
+    valid_reply_tokens: Arc<Mutex<Vec<String>>>,
+}
+
+const LINE_TOKEN: &str = "test-channel-access-token";
+const LINE_SECRET: &str = "test-channel-secret";
+const USER: &str = "U4af4980629f2d1a5b0c1f7f7a6e4a4b1";
+
+fn authorised(h: &HeaderMap) -> bool {
+    h.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {LINE_TOKEN}"))
+}
+
+fn unauthorised() -> (AxStatus, axum::Json<Value>) {
+    (
+        AxStatus::UNAUTHORIZED,
+        axum::Json(
+            json!({ "message": "Authentication failed. Confirm that the access token in the authorization header is valid." }),
+        ),
+    )
+}
+
+async fn fake_reply(
+    State(f): State<FakeLine>,
+    h: HeaderMap,
+    axum::Json(body): axum::Json<Value>,
+) -> (AxStatus, axum::Json<Value>) {
+    if !authorised(&h) {
+        return unauthorised();
+    }
+    let token = body["replyToken"].as_str().unwrap_or_default().to_owned();
+    let valid = {
+        let mut v = f.valid_reply_tokens.lock().unwrap();
+        let found = v.iter().position(|t| *t == token);
+        found.map(|i| v.remove(i)).is_some()
+    };
+    f.calls.lock().unwrap().push(("reply".into(), body, None));
+    if !valid {
+        return (AxStatus::BAD_REQUEST, axum::Json(json!({ "message": "Invalid reply token" })));
+    }
+    (
+        AxStatus::OK,
+        axum::Json(json!({ "sentMessages": [{ "id": "461230966842064897", "quoteToken": "IStG5h1Tz7b..." }] })),
+    )
+}
+
+async fn fake_push(
+    State(f): State<FakeLine>,
+    h: HeaderMap,
+    axum::Json(body): axum::Json<Value>,
+) -> (AxStatus, axum::Json<Value>) {
+    if !authorised(&h) {
+        return unauthorised();
+    }
+    let key = h.get("x-line-retry-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    if let Some(k) = &key {
+        let mut keys = f.retry_keys.lock().unwrap();
+        if keys.contains(k) {
+            return (AxStatus::CONFLICT, axum::Json(json!({ "message": "The retry key is already accepted" })));
+        }
+        keys.push(k.clone());
+    }
+    f.calls.lock().unwrap().push(("push".into(), body, key));
+    (AxStatus::OK, axum::Json(json!({ "sentMessages": [{ "id": "461230966842064898", "quoteToken": "x" }] })))
+}
+
+async fn fake_profile(h: HeaderMap, Path(user): Path<String>) -> (AxStatus, axum::Json<Value>) {
+    if !authorised(&h) {
+        return unauthorised();
+    }
+    (
+        AxStatus::OK,
+        axum::Json(
+            json!({ "displayName": "山田 太郎", "userId": user, "pictureUrl": "https://profile.line-scdn.net/x", "language": "ja" }),
+        ),
+    )
+}
+
+async fn fake_content(h: HeaderMap, Path(_id): Path<String>) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if !authorised(&h) {
+        return unauthorised().into_response();
+    }
+    ([("content-type", "image/png")], vec![0x89, b'P', b'N', b'G', 1, 2, 3]).into_response()
+}
+
+async fn start_fake_line() -> (String, FakeLine) {
+    let fake = FakeLine::default();
+    let app = axum::Router::new()
+        .route("/v2/bot/message/reply", post(fake_reply))
+        .route("/v2/bot/message/push", post(fake_push))
+        .route("/v2/bot/profile/{user}", get(fake_profile))
+        .route("/v2/bot/message/{id}/content", get(fake_content))
+        .with_state(fake.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (base, fake)
+}
+
+fn line_event(event_id: &str, reply_token: Option<&str>, message: Value) -> Value {
+    let mut e = json!({
+        "type": "message", "message": message, "webhookEventId": event_id,
+        "deliveryContext": { "isRedelivery": false }, "timestamp": 1_763_800_000_000i64,
+        "source": { "type": "user", "userId": USER }, "mode": "active",
+    });
+    if let Some(t) = reply_token {
+        e["replyToken"] = json!(t);
+    }
+    e
+}
+
+async fn post_webhook(app: &TestApp, token: &str, body: &Value, secret: &str) -> (StatusCode, Value) {
+    let raw = serde_json::to_vec(body).unwrap();
+    let sig = madoguchi_channels::line::sign(secret, &raw);
+    let resp = app
+        .client
+        .post(format!("{}/api/v1/inbound/line/{token}", app.base))
+        .header("content-type", "application/json")
+        .header("x-line-signature", sig)
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn line_webhooks_are_verified_stored_once_and_answered() {
+    let (line_base, fake) = start_fake_line().await;
+    let mut settings = Settings::default();
+    settings.line_api_base = line_base;
+    let app = TestApp::start_with(settings).await.unwrap();
+    let account = app
+        .store
+        .upsert_channel_account(
+            &Scope::All,
+            app.a.id,
+            Channel::Line,
+            "line-token-a",
+            &AccountSettings {
+                secret: Some(LINE_SECRET.into()),
+                access_token: Some(LINE_TOKEN.into()),
+                ..AccountSettings::default()
+            },
+        )
+        .await
+        .unwrap();
+    let count = || async { app.store.count_conversations(&Scope::All, &Default::default()).await.unwrap() };
+    let before = count().await;
+    let hook = json!({ "destination": "Ubot", "events": [
+        line_event("01HEVENT0001", Some("rt-1"), json!({ "type": "text", "id": "500000000000000001", "quoteToken": "q", "text": "注文した野菜が届きません" })),
+        line_event("01HEVENT0002", None, json!({ "type": "image", "id": "500000000000000002", "contentProvider": { "type": "line" } })),
+        line_event("01HEVENT0003", Some("rt-3"), json!({ "type": "sticker", "id": "500000000000000003", "packageId": "446", "stickerId": "1988", "keywords": ["Please"] })),
+        { "type": "beacon", "webhookEventId": "01HEVENT0004", "timestamp": 1, "source": { "type": "user", "userId": USER } },
+    ]});
+
+    // A wrong signature is refused before anything is read or stored.
+    let (status, e) = post_webhook(&app, &account.inbound_token, &hook, "wrong-secret").await;
+    assert_eq!((status, e["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")));
+    assert_eq!(count().await, before);
+
+    let (status, body) = post_webhook(&app, &account.inbound_token, &hook, LINE_SECRET).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["stored"], 3);
+    assert_eq!(body["ignored"], json!(["beacon"]));
+    assert_eq!(count().await, before + 1, "three messages, one conversation");
+    // LINE redelivers the same events: nothing new.
+    let (status, body) = post_webhook(&app, &account.inbound_token, &hook, LINE_SECRET).await;
+    assert_eq!((status, body["stored"].as_i64()), (StatusCode::OK, Some(0)));
+
+    let page = app
+        .store
+        .list_conversations(
+            &Scope::All,
+            &madoguchi_store::conversations::ConversationFilter { channel: Some(Channel::Line), ..Default::default() },
+            madoguchi_core::page::PageRequest { before: None, limit: 10 },
+        )
+        .await
+        .unwrap();
+    let conv = page.items[0].clone();
+    assert_eq!(conv.merchant_id, app.a.id);
+    let customer = app.store.get_customer(&Scope::All, conv.customer_id.unwrap()).await.unwrap();
+    assert_eq!(customer.name.as_deref(), Some("山田 太郎"), "named from the LINE profile");
+    let msgs = messages(&app, conv.id).await;
+    assert_eq!(msgs.len(), 3);
+    assert_eq!(msgs[0].body_text, "注文した野菜が届きません");
+    assert_eq!(msgs[1].attachments.len(), 1, "the image is fetched and stored");
+    assert_eq!(msgs[1].attachments[0].content_type, "image/png");
+    assert_eq!(msgs[2].body_text, "[スタンプ / sticker: Please]");
+
+    // The first answer uses the newest reply token (free); the next one has none left and pushes.
+    fake.valid_reply_tokens.lock().unwrap().push("rt-3".into());
+    for text in ["確認いたします。", "発送済みでした。"] {
+        let (status, r) = app
+            .send(
+                Method::POST,
+                &format!("/api/v1/conversations/{}/messages", conv.id),
+                "agent",
+                json!({ "kind": "outbound", "body_text": text }),
+            )
+            .await
+            .unwrap();
+        assert_eq!(status, StatusCode::CREATED, "{r}");
+        let id = r["message"]["id"].as_str().unwrap().to_owned();
+        eventually("the LINE reply is sent", || async {
+            app.store.get_message(&Scope::All, id.parse().unwrap()).await.unwrap().delivery_status
+                == Some(DeliveryStatus::Sent)
+        })
+        .await;
+    }
+    let calls = fake.calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert_eq!(calls[0].0, "reply");
+    assert_eq!(calls[0].1["replyToken"], "rt-3");
+    assert_eq!(calls[0].1["messages"][0], json!({ "type": "text", "text": "確認いたします。" }));
+    assert_eq!(calls[1].0, "push");
+    assert_eq!(calls[1].1["to"], USER);
+    assert!(calls[1].2.is_some(), "pushes carry X-Line-Retry-Key");
+
+    // Unfollow marks the customer; a malformed body after a good signature is a clear error.
+    let unfollow = json!({ "destination": "Ubot", "events": [{ "type": "unfollow", "webhookEventId": "01HEVENT0005", "timestamp": 2, "source": { "type": "user", "userId": USER } }] });
+    let (status, _) = post_webhook(&app, &account.inbound_token, &unfollow, LINE_SECRET).await;
+    assert_eq!(status, StatusCode::OK);
+    let customer = app.store.get_customer(&Scope::All, conv.customer_id.unwrap()).await.unwrap();
+    assert!(customer.tags.contains(&madoguchi_store::inbound::LINE_BLOCKED_TAG.to_owned()), "{:?}", customer.tags);
+    let (status, e) = post_webhook(&app, &account.inbound_token, &json!({ "events": "nope" }), LINE_SECRET).await;
+    assert_eq!((status, e["code"].as_str()), (StatusCode::BAD_REQUEST, Some("malformed_webhook")));
+}
