@@ -3,6 +3,8 @@
 //! the parsers must return a value or an error, never panic. Failures proptest finds are kept in
 //! `proptest-regressions/` and replayed first.
 
+#![allow(clippy::unwrap_used)] // test helpers fail the test on bad fixtures
+
 use std::path::Path;
 
 use madoguchi_channels::email::{Limits, parse};

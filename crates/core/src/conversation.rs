@@ -128,6 +128,8 @@ pub struct TimelineEvent {
 /// One item of a conversation's timeline, in time order.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
+// Most items are messages; boxing them would cost an allocation per item for nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum TimelineItem {
     Message(Message),
     Event(TimelineEvent),

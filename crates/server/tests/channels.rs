@@ -3,6 +3,8 @@
 //! webhooks signed as LINE signs them, answered through a local stand-in for LINE's API that
 //! checks the bearer token and speaks its request and response formats.
 
+#![allow(clippy::unwrap_used)] // test helpers fail the test on bad fixtures
+
 mod common;
 
 use std::sync::{Arc, Mutex};
@@ -71,9 +73,7 @@ where
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mail_lands_once_threads_and_replies_go_out_by_smtp() {
     let servers = mail_servers();
-    let mut settings = Settings::default();
-    settings.smtp_url = Some(servers.smtp_url());
-    settings.imap_poll_seconds = 1;
+    let settings = Settings { smtp_url: Some(servers.smtp_url()), imap_poll_seconds: 1, ..Settings::default() };
     let app = TestApp::start_with(settings).await.unwrap();
     let inbox = "support@shop-a.test";
     let account = app
@@ -177,10 +177,13 @@ async fn mail_lands_once_threads_and_replies_go_out_by_smtp() {
     assert_eq!(app.store.count_conversations(&Scope::All, &Default::default()).await.unwrap(), before);
 }
 
+/// What the stand-in was asked: API, request body, retry key.
+type Calls = Arc<Mutex<Vec<(String, Value, Option<String>)>>>;
+
 /// LINE's API as far as Madoguchi uses it, with the checks LINE makes.
 #[derive(Clone, Default)]
 struct FakeLine {
-    calls: Arc<Mutex<Vec<(String, Value, Option<String>)>>>,
+    calls: Calls,
     retry_keys: Arc<Mutex<Vec<String>>>,
     valid_reply_tokens: Arc<Mutex<Vec<String>>>,
 }
@@ -311,8 +314,7 @@ async fn post_webhook(app: &TestApp, token: &str, body: &Value, secret: &str) ->
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn line_webhooks_are_verified_stored_once_and_answered() {
     let (line_base, fake) = start_fake_line().await;
-    let mut settings = Settings::default();
-    settings.line_api_base = line_base;
+    let settings = Settings { line_api_base: line_base, ..Settings::default() };
     let app = TestApp::start_with(settings).await.unwrap();
     let account = app
         .store

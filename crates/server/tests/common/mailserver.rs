@@ -47,8 +47,10 @@ pub fn mail_servers() -> &'static MailServers {
         need("/usr/sbin/smtpd");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            tx.send(start()).expect("test thread waits");
-            // The servers die with this thread (pdeathsig): keep it for the life of the process.
+            let (servers, _children) = start();
+            tx.send(servers).expect("test thread waits");
+            // The servers die with this thread (pdeathsig): keep it, and their handles, for the
+            // life of the process.
             loop {
                 std::thread::park();
             }
@@ -57,7 +59,7 @@ pub fn mail_servers() -> &'static MailServers {
     })
 }
 
-fn start() -> MailServers {
+fn start() -> (MailServers, Vec<std::process::Child>) {
     let dir = std::env::temp_dir().join(format!("madoguchi-mail-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     for d in ["run", "state", "mail"] {
@@ -122,7 +124,7 @@ match from any for any action "deliver"
     Command::new("chmod").arg("600").arg(&smtpd_conf).status().expect("chmod");
 
     let log = |name: &str| std::fs::File::create(dir.join(name)).expect("log file");
-    Command::new("setpriv")
+    let dovecot = Command::new("setpriv")
         .args(["--pdeathsig", "KILL", "/usr/sbin/dovecot", "-F", "-c"])
         .arg(dir.join("dovecot.conf"))
         .stdout(log("dovecot.out"))
@@ -130,7 +132,7 @@ match from any for any action "deliver"
         .stdin(Stdio::null())
         .spawn()
         .expect("dovecot starts");
-    Command::new("setpriv")
+    let smtpd = Command::new("setpriv")
         .args(["--pdeathsig", "KILL", "/usr/sbin/smtpd", "-d", "-f"])
         .arg(&smtpd_conf)
         .stdout(log("smtpd.out"))
@@ -141,7 +143,7 @@ match from any for any action "deliver"
     wait_for(imap_port, "dovecot (IMAP)", &dir.join("dovecot.log"));
     wait_for(lmtp_port, "dovecot (LMTP)", &dir.join("dovecot.log"));
     wait_for(smtp_port, "OpenSMTPD", &dir.join("smtpd.err"));
-    MailServers { smtp_port, imap_port, dir }
+    (MailServers { smtp_port, imap_port, dir }, vec![dovecot, smtpd])
 }
 
 impl MailServers {
@@ -153,7 +155,8 @@ impl MailServers {
     pub async fn send_raw(&self, from: &str, to: &str, raw: &[u8]) {
         use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor, address::Envelope};
         let t = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous("127.0.0.1").port(self.smtp_port).build();
-        let env = Envelope::new(Some(from.parse().unwrap()), vec![to.parse().unwrap()]).unwrap();
+        let env =
+            Envelope::new(Some(from.parse().expect("sender")), vec![to.parse().expect("recipient")]).expect("envelope");
         t.send_raw(&env, raw).await.expect("SMTP accepts the message");
     }
 
