@@ -210,7 +210,7 @@ fn message_event(m: Option<&serde_json::Value>) -> LineEvent {
 }
 
 /// A text message object as the reply and push APIs take it.
-#[derive(Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct TextMessage {
     #[serde(rename = "type")]
     pub kind: String,

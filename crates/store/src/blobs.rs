@@ -31,10 +31,15 @@ pub struct Blob {
     pub created_at: DateTime<Utc>,
 }
 
+/// Lower-case hex SHA-256 of some bytes.
+pub fn sha256_hex(data: &[u8]) -> String {
+    Sha256::digest(data).iter().map(|x| format!("{x:02x}")).collect()
+}
+
 /// Stores a file inside the caller's transaction and returns the attachment that refers to it.
 pub(crate) async fn put(tx: &mut Tx, merchant: MerchantId, b: &NewBlob) -> Result<Attachment> {
     let id = Uuid::now_v7();
-    let digest: String = Sha256::digest(&b.data).iter().map(|x| format!("{x:02x}")).collect();
+    let digest = sha256_hex(&b.data);
     let size = i64::try_from(b.data.len()).unwrap_or(i64::MAX);
     on_db!(tx, c => sqlx::query(
         "INSERT INTO blobs (id, merchant_id, filename, content_type, size, sha256, data, created_at)

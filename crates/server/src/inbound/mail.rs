@@ -43,11 +43,8 @@ pub async fn ingest(store: &Store, account: &ChannelAccount, raw: &[u8]) -> Resu
         flags.push("unreadable_sender".to_owned());
     }
     // Without a Message-ID a redelivery cannot be recognised; a digest of the raw bytes stands in.
-    let provider_id = mail.message_id.clone().unwrap_or_else(|| {
-        use sha2::Digest;
-        let d = sha2::Sha256::digest(raw);
-        format!("sha256:{}", d.iter().map(|b| format!("{b:02x}")).collect::<String>())
-    });
+    let provider_id =
+        mail.message_id.clone().unwrap_or_else(|| format!("sha256:{}", madoguchi_store::blobs::sha256_hex(raw)));
     let text = if mail.text.trim().is_empty() { "(本文なし / no text)".to_owned() } else { mail.text.clone() };
     let meta = MessageMeta {
         flags,

@@ -217,7 +217,7 @@ impl Delivery {
         // The reply API is free but its token is short-lived and single-use.
         let since = Utc::now() - chrono::Duration::seconds(REPLY_TOKEN_TTL_SECS);
         if let Some(reply_token) = self.store.take_line_reply_token(conv.id, since).await? {
-            let body = ReplyRequest { reply_token, messages: vec![TextMessage::new(&message.body_text)] };
+            let body = ReplyRequest { reply_token, messages: messages.clone() };
             let resp = self
                 .http
                 .post(format!("{}/v2/bot/message/reply", self.line_api))

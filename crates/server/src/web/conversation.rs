@@ -38,7 +38,8 @@ pub struct Item {
     author: String,
     at: String,
     text: String,
-    queued: bool,
+    /// Delivery state and channel flags, in the reader's language; empty when there is none.
+    status: String,
 }
 
 pub struct Shipment {
@@ -167,6 +168,31 @@ fn not_found(lang: Lang) -> Response {
         .into_response()
 }
 
+/// What the agent must know about a message beyond its text: whether the reply went out (and
+/// why not), and whether the mail was written by a machine.
+fn message_status(t: &'static Texts, m: &madoguchi_core::conversation::Message) -> String {
+    use madoguchi_core::enums::DeliveryStatus;
+    let mut parts: Vec<String> = Vec::new();
+    match (m.delivery_status, m.delivery_error.as_deref()) {
+        (Some(DeliveryStatus::Queued), None) => parts.push(t.delivery_queued.to_owned()),
+        (Some(DeliveryStatus::Queued), Some(e)) => {
+            parts.push(format!("{}（{}: {e}）", t.delivery_queued, t.last_error))
+        }
+        (Some(DeliveryStatus::Sent | DeliveryStatus::Delivered), _) => parts.push(t.delivery_sent.to_owned()),
+        (Some(DeliveryStatus::Failed), e) => parts.push(format!("{}: {}", t.delivery_failed, e.unwrap_or_default())),
+        (None, _) => {}
+    }
+    for f in &m.meta.flags {
+        parts.push(match f.as_str() {
+            "auto_reply" => t.flag_auto_reply.to_owned(),
+            "bounce" => t.flag_bounce.to_owned(),
+            "bulk" => t.flag_bulk.to_owned(),
+            other => format!("{}: {other}", t.flag_check),
+        });
+    }
+    parts.join(" ・ ")
+}
+
 fn reply_hint(t: &'static Texts, channel: Channel) -> &'static str {
     match channel {
         Channel::Phone => t.reply_hint_phone,
@@ -286,7 +312,7 @@ pub async fn show(
                     + if m.internal { t.internal_note } else { "" },
                 at: jst(m.created_at),
                 text: m.body_text.clone(),
-                queued: m.delivery_status == Some(madoguchi_core::enums::DeliveryStatus::Queued),
+                status: message_status(t, m),
             },
             TimelineItem::Event(e) => Item {
                 is_event: true,
@@ -297,7 +323,7 @@ pub async fn show(
                     Some(n) => format!("{} — {n}", i18n::event(lang, e.kind)),
                     None => i18n::event(lang, e.kind).to_owned(),
                 },
-                queued: false,
+                status: String::new(),
             },
         })
         .collect();
@@ -619,4 +645,41 @@ pub async fn merge_customer(
     }
     st.store.merge_customers(&scope, Some(p.user_id), into, other.id).await?;
     Ok(back(None))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use madoguchi_core::enums::DeliveryStatus;
+
+    #[test]
+    fn agents_see_why_a_reply_did_not_go_out_and_which_mail_was_automatic() {
+        use madoguchi_core::enums::{AuthorKind, Channel, Direction};
+        let t = i18n::Lang::Ja.t();
+        let mut m = madoguchi_core::conversation::Message {
+            id: madoguchi_core::ids::MessageId::new(),
+            conversation_id: madoguchi_core::ids::ConversationId::new(),
+            merchant_id: madoguchi_core::ids::MerchantId::new(),
+            channel: Channel::Email,
+            direction: Direction::Outbound,
+            internal: false,
+            author_kind: AuthorKind::User,
+            author_user_id: None,
+            body_text: "x".into(),
+            body_html: None,
+            attachments: vec![],
+            provider_message_id: None,
+            delivery_status: Some(DeliveryStatus::Failed),
+            delivery_error: Some("550 no such user".into()),
+            meta: Default::default(),
+            created_at: chrono::Utc::now(),
+        };
+        assert_eq!(message_status(t, &m), "送信失敗: 550 no such user");
+        m.delivery_status = Some(DeliveryStatus::Queued);
+        assert_eq!(message_status(t, &m), "送信待ち（前回のエラー: 550 no such user）");
+        m.delivery_status = Some(DeliveryStatus::Sent);
+        m.delivery_error = None;
+        m.meta.flags = vec!["bounce".into(), "truncated_mime".into()];
+        assert_eq!(message_status(t, &m), "送信済み ・ エラー通知メール（宛先不明など） ・ 要確認: truncated_mime");
+    }
 }
