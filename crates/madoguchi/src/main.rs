@@ -181,6 +181,9 @@ fn print_logins(c: &Credentials, settings: &Settings) {
     println!();
     for m in &c.merchants {
         println!("  shop  {:<16} {}", m.slug, m.name);
+        if let Some(w) = c.chat_widgets.iter().find(|w| w.merchant == m.slug) {
+            println!("        web chat demo page: {}", w.demo_page);
+        }
     }
     println!();
     for u in &c.users {

@@ -1,4 +1,5 @@
-//! The console in a real headless Chromium, driven by `e2e/console.mjs` (playwright-core)
+//! The console and the web chat in a real headless Chromium, driven by `e2e/console.mjs` and
+//! `e2e/chat.mjs` (playwright-core)
 //! against `madoguchi demo`. Chromium, the IPA fonts and the npm package are installed by
 //! `scripts/test`; when one is missing this test fails and says so — it never skips.
 
@@ -29,17 +30,20 @@ fn console_in_a_real_browser() -> anyhow::Result<()> {
     let shots = root.join("target/screenshots");
     // Screenshots of an earlier run must not pass for this one's.
     let _ = std::fs::remove_dir_all(&shots);
-    let out = Command::new("node")
-        .arg(root.join("e2e/console.mjs"))
-        .env("BASE_URL", creds["base_url"].as_str().unwrap_or_default())
-        .env("CREDS", dir.path().join("demo-credentials.json"))
-        .env("SHOTS", &shots)
-        .env("CHROMIUM", &chromium)
-        .output()?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    println!("{stdout}");
-    anyhow::ensure!(out.status.success(), "browser test failed:\n{stdout}\n{stderr}");
+    // The console, then the web chat (a shop's customer and an agent), against one demo server.
+    for script in ["e2e/console.mjs", "e2e/chat.mjs"] {
+        let out = Command::new("node")
+            .arg(root.join(script))
+            .env("BASE_URL", creds["base_url"].as_str().unwrap_or_default())
+            .env("CREDS", dir.path().join("demo-credentials.json"))
+            .env("SHOTS", &shots)
+            .env("CHROMIUM", &chromium)
+            .output()?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        println!("{stdout}");
+        anyhow::ensure!(out.status.success(), "browser test {script} failed:\n{stdout}\n{stderr}");
+    }
     for shot in [
         "login.png",
         "inbox.png",
@@ -50,6 +54,7 @@ fn console_in_a_real_browser() -> anyhow::Result<()> {
         "lockout.png",
         "board.png",
         "wrap-up.png",
+        "chat.png",
     ] {
         anyhow::ensure!(shots.join(shot).exists(), "screenshot {shot} was not saved");
     }

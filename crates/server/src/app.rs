@@ -27,12 +27,14 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// For calls to providers (LINE profiles and content).
     pub http: reqwest::Client,
+    /// Typing and new-message signals for web chat.
+    pub chat: crate::chat::hub::ChatHub,
 }
 
 impl AppState {
     pub fn new(store: Store, settings: Settings) -> Self {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(15)).build().unwrap_or_default();
-        AppState { store, settings: Arc::new(settings), metrics: metrics_handle(), http }
+        AppState { store, settings: Arc::new(settings), metrics: metrics_handle(), http, chat: Default::default() }
     }
 }
 
@@ -97,6 +99,7 @@ pub fn router(state: AppState) -> Router {
     let inbound = crate::inbound::routes().layer(DefaultBodyLimit::max(crate::inbound::mail::MAX_MESSAGE_BYTES));
     api.merge(crate::web::routes())
         .merge(inbound)
+        .merge(crate::chat::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
@@ -117,7 +120,8 @@ pub async fn launch(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let background = tokio::spawn(crate::services::background::run(state.store.clone(), Duration::from_secs(5)));
-    let delivery = Arc::new(crate::services::delivery::Delivery::new(state.store.clone(), &state.settings)?);
+    let delivery =
+        Arc::new(crate::services::delivery::Delivery::new(state.store.clone(), &state.settings, state.chat.clone())?);
     let delivering = tokio::spawn(delivery.run());
     let imap = tokio::spawn(crate::inbound::mail::poll_imap_forever(
         state.store.clone(),

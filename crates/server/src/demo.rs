@@ -41,6 +41,18 @@ pub struct Credentials {
     /// Each shop's LINE webhook and the channel secret its requests are signed with.
     #[serde(default)]
     pub line_channels: Vec<DemoLineChannel>,
+    /// Each shop's web-chat script, the demo page that embeds it, and the secret the shop signs
+    /// its logged-in customers' ids with.
+    #[serde(default)]
+    pub chat_widgets: Vec<DemoChat>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DemoChat {
+    pub merchant: String,
+    pub script_url: String,
+    pub demo_page: String,
+    pub identity_secret: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -76,14 +88,20 @@ pub struct DemoUser {
 impl Credentials {
     /// Points every URL at a new address (the server moved to another port on restart).
     pub fn rebase(&mut self, base_url: &str) {
+        // Keeps the path and replaces scheme, host and port.
         let move_url = |u: &mut String| {
-            if let Some(i) = u.find("/api/v1/") {
-                *u = format!("{base_url}{}", &u[i..]);
+            let host_start = u.find("://").map_or(0, |i| i + 3);
+            if let Some(i) = u[host_start..].find('/') {
+                *u = format!("{base_url}{}", &u[host_start + i..]);
             }
         };
         self.base_url = base_url.to_owned();
         self.email_inboxes.iter_mut().for_each(|i| move_url(&mut i.inbound_url));
         self.line_channels.iter_mut().for_each(|l| move_url(&mut l.webhook_url));
+        for c in &mut self.chat_widgets {
+            move_url(&mut c.script_url);
+            move_url(&mut c.demo_page);
+        }
     }
 
     pub fn write(&self, data_dir: &Path) -> anyhow::Result<()> {
@@ -556,8 +574,15 @@ pub async fn seed(store: &Store, base_url: &str) -> anyhow::Result<Credentials> 
 
     let mut email_inboxes = Vec::new();
     let mut line_channels = Vec::new();
+    let mut chat_widgets = Vec::new();
     for (merchant, _) in &merchants {
-        let (inbox, line) = seed_channels(store, merchant).await?;
+        let (inbox, line, chat) = seed_channels(store, merchant).await?;
+        chat_widgets.push(DemoChat {
+            merchant: merchant.slug.clone(),
+            script_url: format!("{base_url}/chat/{}/widget.js", merchant.slug),
+            demo_page: format!("{base_url}/demo/shop/{}", merchant.slug),
+            identity_secret: chat.secret.clone().unwrap_or_default(),
+        });
         email_inboxes.push(DemoInbox {
             merchant: merchant.slug.clone(),
             address: inbox.address.clone().unwrap_or_default(),
@@ -573,6 +598,7 @@ pub async fn seed(store: &Store, base_url: &str) -> anyhow::Result<Credentials> 
     Ok(Credentials {
         email_inboxes,
         line_channels,
+        chat_widgets,
         base_url: base_url.into(),
         merchants: merchants
             .iter()
@@ -587,7 +613,7 @@ pub async fn seed(store: &Store, base_url: &str) -> anyhow::Result<Credentials> 
 async fn seed_channels(
     store: &Store,
     merchant: &madoguchi_core::merchant::Merchant,
-) -> anyhow::Result<(ChannelAccount, ChannelAccount)> {
+) -> anyhow::Result<(ChannelAccount, ChannelAccount, ChannelAccount)> {
     let scope = madoguchi_core::access::Scope::All;
     let address = format!("support@{}.example", merchant.slug);
     let inbox = store
@@ -612,7 +638,16 @@ async fn seed_channels(
             },
         )
         .await?;
-    Ok((inbox, line))
+    let chat = store
+        .upsert_channel_account(
+            &scope,
+            merchant.id,
+            Channel::Chat,
+            &crate::inbound::new_inbound_token(),
+            &AccountSettings { secret: Some(random_password()), ..AccountSettings::default() },
+        )
+        .await?;
+    Ok((inbox, line, chat))
 }
 
 /// Talk scripts for every category the shop's customers ask about, canned responses and

@@ -18,6 +18,14 @@ document.addEventListener('keydown', (e) => {
   const open = document.querySelector('[data-conversation]');
   if (!area && !open) return;
   const events = new EventSource('/desk/events');
+  // A web-chat visitor typing in the open conversation.
+  const customerTyping = document.getElementById('customer-typing');
+  events.addEventListener('typing', (e) => {
+    if (!open || !customerTyping || e.data !== open.dataset.conversation) return;
+    customerTyping.hidden = false;
+    clearTimeout(customerTyping.timer);
+    customerTyping.timer = setTimeout(() => { customerTyping.hidden = true; }, 5000);
+  });
   events.addEventListener('changed', async (e) => {
     if (area) {
       const res = await fetch(location.href, { credentials: 'same-origin' });
@@ -79,4 +87,23 @@ document.addEventListener('keydown', (e) => {
   };
   tick();
   setInterval(tick, 1000);
+})();
+
+// In web chat the visitor sees that the agent is typing (at most one signal every 3 seconds).
+(() => {
+  const open = document.querySelector('[data-conversation][data-channel="chat"]');
+  const body = document.getElementById('body');
+  const csrf = document.querySelector('#composer input[name="csrf"]');
+  if (!open || !body || !csrf) return;
+  let last = 0;
+  body.addEventListener('input', () => {
+    if (Date.now() - last < 3000) return;
+    last = Date.now();
+    fetch(`/desk/conversations/${open.dataset.conversation}/typing`, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf: csrf.value }),
+    });
+  });
 })();

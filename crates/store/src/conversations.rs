@@ -74,7 +74,7 @@ impl Row {
 }
 
 #[derive(sqlx::FromRow)]
-struct MessageRow {
+pub(crate) struct MessageRow {
     id: Uuid,
     merchant_id: Uuid,
     conversation_id: Uuid,
@@ -104,7 +104,7 @@ struct EventRow {
 }
 
 impl MessageRow {
-    fn into_message(self) -> Result<Message> {
+    pub(crate) fn into_message(self) -> Result<Message> {
         Ok(Message {
             id: self.id.into(),
             conversation_id: self.conversation_id.into(),

@@ -341,3 +341,43 @@ impl Store {
         Ok(Some(customer))
     }
 }
+
+impl Store {
+    /// The customer's open conversation on a channel (the chat session a visitor comes back to).
+    pub async fn ongoing_conversation(
+        &self,
+        merchant: MerchantId,
+        channel: Channel,
+        customer: CustomerId,
+    ) -> Result<Option<ConversationId>> {
+        let mut tx = self.begin().await?;
+        let found = ongoing(&mut tx, merchant, channel, Some(customer)).await?;
+        tx.commit().await?;
+        Ok(found)
+    }
+
+    /// What the customer may see of a conversation: its messages without internal notes, oldest
+    /// first, from `since` on. A reader that polls with an overlapping `since` and skips the
+    /// ids it has shown never misses a message committed late with an earlier time stamp.
+    pub async fn public_messages_since(
+        &self,
+        scope: &Scope,
+        conversation: ConversationId,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+        limit: i64,
+    ) -> Result<Vec<madoguchi_core::conversation::Message>> {
+        self.get_conversation(scope, conversation).await?;
+        let since = since.unwrap_or(chrono::DateTime::<chrono::Utc>::UNIX_EPOCH);
+        let rows: Vec<crate::conversations::MessageRow> = crate::on_pool!(self, p => sqlx::query_as(
+            "SELECT * FROM messages WHERE conversation_id = $1 AND internal = $2 AND created_at >= $3
+             ORDER BY created_at, id LIMIT $4",
+        )
+        .bind(conversation.0)
+        .bind(false)
+        .bind(since)
+        .bind(limit)
+        .fetch_all(p)
+        .await)?;
+        rows.into_iter().map(crate::conversations::MessageRow::into_message).collect()
+    }
+}

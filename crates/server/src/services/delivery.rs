@@ -58,13 +58,14 @@ pub struct Delivery {
     mailer: Mailer,
     http: reqwest::Client,
     line_api: String,
+    chat: crate::chat::hub::ChatHub,
 }
 
 /// How long a worker holds a row while sending it.
 const LEASE_SECS: i64 = 60;
 
 impl Delivery {
-    pub fn new(store: Store, settings: &Settings) -> anyhow::Result<Delivery> {
+    pub fn new(store: Store, settings: &Settings, chat: crate::chat::hub::ChatHub) -> anyhow::Result<Delivery> {
         let mailer = match settings.smtp_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
             Some(url) => Mailer::Smtp(AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.build()),
             None => {
@@ -74,7 +75,7 @@ impl Delivery {
             }
         };
         let http = reqwest::Client::builder().timeout(Duration::from_secs(15)).build()?;
-        Ok(Delivery { store, mailer, http, line_api: settings.line_api_base.trim_end_matches('/').to_owned() })
+        Ok(Delivery { store, mailer, http, line_api: settings.line_api_base.trim_end_matches('/').to_owned(), chat })
     }
 
     /// Delivers due rows until there are none, then waits a moment; runs until dropped.
@@ -118,7 +119,11 @@ impl Delivery {
         match item.channel {
             Channel::Email | Channel::WebForm => self.send_mail(&conv, &message).await.map(Some),
             Channel::Line => self.send_line(item, &conv, &message).await.map(Some),
-            Channel::Chat => Ok(None),
+            Channel::Chat => {
+                // The visitor's socket reads the message from the store; this wakes it now.
+                self.chat.publish(conv.merchant_id, conv.id, crate::chat::hub::Signal::Message);
+                Ok(None)
+            }
             other => Err(DeliveryError::permanent(format!("{other} replies are not delivered"))),
         }
     }

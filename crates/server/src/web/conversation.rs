@@ -40,6 +40,8 @@ pub struct Item {
     text: String,
     /// Delivery state and channel flags, in the reader's language; empty when there is none.
     status: String,
+    /// Attached files (and the raw mail) as (name, download link).
+    files: Vec<(String, String)>,
 }
 
 pub struct Shipment {
@@ -80,6 +82,8 @@ struct Page {
     merchant_name: String,
     greeting: String,
     channel: &'static str,
+    /// The channel's code, for the page script (typing is passed on in web chat only).
+    channel_code: &'static str,
     status: &'static str,
     priority: &'static str,
     due: Option<String>,
@@ -166,6 +170,19 @@ fn not_found(lang: Lang) -> Response {
         )),
     )
         .into_response()
+}
+
+/// Download links for a message's files, and for the raw mail it came as.
+fn message_files(t: &Texts, m: &madoguchi_core::conversation::Message) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = m
+        .attachments
+        .iter()
+        .filter_map(|a| a.storage_key.as_ref().map(|k| (a.filename.clone(), format!("/desk/files/{k}"))))
+        .collect();
+    if let Some(raw) = &m.meta.raw_blob_id {
+        files.push((t.raw_message.to_owned(), format!("/desk/files/{raw}")));
+    }
+    files
 }
 
 /// What the agent must know about a message beyond its text: whether the reply went out (and
@@ -313,6 +330,7 @@ pub async fn show(
                 at: jst(m.created_at),
                 text: m.body_text.clone(),
                 status: message_status(t, m),
+                files: message_files(t, m),
             },
             TimelineItem::Event(e) => Item {
                 is_event: true,
@@ -324,6 +342,7 @@ pub async fn show(
                     None => i18n::event(lang, e.kind).to_owned(),
                 },
                 status: String::new(),
+                files: vec![],
             },
         })
         .collect();
@@ -434,6 +453,7 @@ pub async fn show(
         merchant_name: merchant.name.clone(),
         greeting: merchant.greeting.clone(),
         channel: i18n::channel(lang, c.channel),
+        channel_code: c.channel.as_str(),
         status: i18n::status(lang, c.status),
         priority: i18n::priority(lang, c.priority),
         due: match (c.first_response_at, c.first_response_due_at) {
@@ -498,6 +518,23 @@ pub async fn add_message(
     let record = crate::api::conversations::message_record(&p, &msg)?;
     st.store.add_message(&p.scope(), Some(p.user_id), cid, &record).await?;
     Ok(Redirect::to(&format!("/desk/conversations/{cid}")).into_response())
+}
+
+/// The agent is typing a reply: a web-chat visitor sees it. Nothing is stored.
+pub async fn typing(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<super::CsrfForm>,
+) -> Result<Response, ApiError> {
+    let Some((p, c)) = conversation_form(&st, &jar, &form.csrf, &id).await? else {
+        return Ok(StatusCode::UNAUTHORIZED.into_response());
+    };
+    if c.channel == Channel::Chat {
+        let name = st.store.get_user_unscoped(p.user_id).await?.display_name;
+        st.chat.publish(c.merchant_id, c.id, crate::chat::hub::Signal::Typing(crate::chat::hub::Typist::Agent(name)));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 #[derive(Debug, Deserialize)]

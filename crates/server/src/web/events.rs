@@ -1,6 +1,7 @@
 //! Live updates for open consoles: a Server-Sent Events stream that says which conversation
 //! changed. It polls the newest change in the user's merchants once a second, so it works on
-//! one node or many without extra infrastructure; the page then refreshes what it shows.
+//! one node or many without extra infrastructure; the page then refreshes what it shows. It
+//! also passes on, as `typing`, a web-chat visitor typing (from this node's chat hub).
 
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
@@ -11,6 +12,7 @@ use std::time::Duration;
 
 use super::{current_session, principal_of};
 use crate::app::AppState;
+use crate::chat::hub::{Signal, Typist};
 use crate::error::ApiError;
 
 pub async fn stream(State(st): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {
@@ -18,10 +20,24 @@ pub async fn stream(State(st): State<AppState>, jar: CookieJar) -> Result<Respon
     let scope = principal_of(&session.user).scope();
     let store = st.store.clone();
     let mut last = store.latest_conversation_change(&scope).await?;
+    let mut signals = st.chat.subscribe();
     let events = async_stream(move |tx| async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                signal = signals.recv() => {
+                    // A web-chat visitor typing in a conversation this user may see.
+                    if let Ok(s) = signal
+                        && s.signal == Signal::Typing(Typist::Visitor)
+                        && scope.allows(s.merchant)
+                        && tx.send(Ok(Event::default().event("typing").data(s.conversation.to_string()))).await.is_err()
+                    {
+                        return;
+                    }
+                    continue;
+                }
+            }
             match store.latest_conversation_change(&scope).await {
                 Ok(now) if now != last => {
                     last = now;

@@ -6,6 +6,7 @@ pub mod board;
 pub mod conversation;
 pub mod errors;
 pub mod events;
+pub mod files;
 pub mod i18n;
 pub mod inbox;
 pub mod portal;
@@ -44,10 +45,12 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/desk/conversations/{id}", get(conversation::show))
         .route("/desk/conversations/{id}/messages", post(conversation::add_message))
         .route("/desk/conversations/{id}/update", post(conversation::update))
+        .route("/desk/conversations/{id}/typing", post(conversation::typing))
         .route("/desk/conversations/{id}/escalations", post(conversation::escalate))
         .route("/desk/conversations/{id}/wrap-up", post(conversation::wrap_up))
         .route("/desk/conversations/{id}/merge-customer", post(conversation::merge_customer))
         .route("/desk/events", get(events::stream))
+        .route("/desk/files/{id}", get(files::desk_file))
         .route("/portal", get(portal::show))
         .route("/board", get(board::show))
         .route("/settings/{slug}", get(settings::show))
@@ -238,7 +241,7 @@ async fn login(
 
 #[derive(Debug, Deserialize)]
 pub struct CsrfForm {
-    csrf: String,
+    pub(crate) csrf: String,
 }
 
 async fn logout(State(st): State<AppState>, jar: CookieJar, Form(form): Form<CsrfForm>) -> Result<Response, ApiError> {

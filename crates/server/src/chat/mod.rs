@@ -1,0 +1,149 @@
+//! Web chat for shops' customers: the widget script a shop embeds with one `<script>` tag, its
+//! WebSocket, the images sent in a chat, and a demo shop page per merchant that embeds it.
+//!
+//! The widget talks to `/chat/{slug}/ws` with the frames of [`madoguchi_channels::chat`].
+//! No login: the visitor is who their signed visitor token says, and sees only their own
+//! conversation.
+
+pub mod hub;
+pub mod socket;
+
+use askama::Template;
+use axum::extract::{Path, Query, State, WebSocketUpgrade};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use madoguchi_channels::chat;
+use madoguchi_core::access::Scope;
+use madoguchi_core::enums::Channel;
+use madoguchi_core::identity::IdentityKind;
+use madoguchi_core::merchant::Merchant;
+use madoguchi_store::channel_accounts::ChannelAccount;
+use madoguchi_store::merchants::MerchantKey;
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// The largest WebSocket frame: an image at its limit, base64-encoded, with room for JSON.
+const MAX_FRAME_BYTES: usize = chat::MAX_IMAGE_BYTES / 3 * 4 + 64 * 1024;
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/chat/widget.css", get(css))
+        .route("/chat/{slug}/widget.js", get(widget))
+        .route("/chat/{slug}/ws", get(ws))
+        .route("/chat/{slug}/files/{id}", get(file))
+        .route("/demo/shop/{slug}", get(demo_shop))
+}
+
+/// Where the widget fetches a file of the visitor's conversation (relative to Madoguchi's base).
+pub(crate) fn file_url(slug: &str, storage_key: &str, token: &str) -> String {
+    format!("/chat/{slug}/files/{storage_key}?t={token}")
+}
+
+/// The merchant and its chat account; 404 when either is missing, so a wrong embed code fails
+/// visibly instead of opening a chat nobody reads.
+async fn chat_of(st: &AppState, slug: &str) -> Result<(Merchant, ChannelAccount), ApiError> {
+    let merchant = st.store.get_merchant(&Scope::All, MerchantKey::Slug(slug)).await?;
+    let account =
+        st.store.channel_account(&Scope::All, merchant.id, Channel::Chat).await?.ok_or_else(ApiError::not_found)?;
+    Ok((merchant, account))
+}
+
+async fn css() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")],
+        include_str!("../../static/chat-widget.css"),
+    )
+}
+
+async fn widget(State(st): State<AppState>, Path(slug): Path<String>) -> Result<Response, ApiError> {
+    chat_of(&st, &slug).await?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")],
+        include_str!("../../static/chat-widget.js"),
+    )
+        .into_response())
+}
+
+async fn ws(
+    State(st): State<AppState>,
+    Path(slug): Path<String>,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let (merchant, account) = chat_of(&st, &slug).await?;
+    let secret = account.secret.filter(|s| !s.is_empty()).ok_or_else(ApiError::not_found)?;
+    Ok(upgrade
+        .max_message_size(MAX_FRAME_BYTES)
+        .max_frame_size(MAX_FRAME_BYTES)
+        .on_upgrade(move |socket| socket::run(st, merchant, secret, socket)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FileQuery {
+    t: String,
+}
+
+/// A file of the visitor's current conversation. The token says who the visitor is; the file
+/// must be attached to a message they can see.
+async fn file(
+    State(st): State<AppState>,
+    Path((slug, id)): Path<(String, uuid::Uuid)>,
+    Query(q): Query<FileQuery>,
+) -> Result<Response, ApiError> {
+    let (merchant, account) = chat_of(&st, &slug).await?;
+    let secret = account.secret.unwrap_or_default();
+    let identity = chat::verify_visitor_token(&secret, &q.t).ok_or_else(ApiError::not_found)?;
+    let scope = Scope::Merchants(vec![merchant.id]);
+    let customer =
+        st.store.find_customer_by_identity(&scope, merchant.id, IdentityKind::ChatVisitor, &identity).await?;
+    let conv = st
+        .store
+        .ongoing_conversation(merchant.id, Channel::Chat, customer.id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let key = id.to_string();
+    let visible = st
+        .store
+        .public_messages_since(&scope, conv, None, 10_000)
+        .await?
+        .iter()
+        .any(|m| m.attachments.iter().any(|a| a.storage_key.as_deref() == Some(key.as_str())));
+    if !visible {
+        return Err(ApiError::not_found());
+    }
+    let blob = st.store.get_blob(&scope, id).await?;
+    Ok(crate::web::files::download(blob))
+}
+
+#[derive(Template)]
+#[template(path = "demo_shop.html")]
+struct DemoShop<'a> {
+    merchant: &'a Merchant,
+    script: String,
+    member: Option<(String, String)>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DemoQuery {
+    /// Show the page as this logged-in shop member (signed here, as the shop's server would).
+    member: Option<String>,
+}
+
+async fn demo_shop(
+    State(st): State<AppState>,
+    Path(slug): Path<String>,
+    Query(q): Query<DemoQuery>,
+) -> Result<Response, ApiError> {
+    let (merchant, account) = chat_of(&st, &slug).await?;
+    let secret = account.secret.unwrap_or_default();
+    let member = q.member.filter(|m| chat::member_identity(m).is_some()).map(|m| {
+        let sig = chat::sign_customer(&secret, &m);
+        (m, sig)
+    });
+    let page = DemoShop { merchant: &merchant, script: format!("/chat/{slug}/widget.js"), member };
+    let mut resp = crate::web::render(StatusCode::OK, &page);
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(resp)
+}

@@ -1,0 +1,549 @@
+//! One visitor's WebSocket. The first frame says who they are; after that the socket stores
+//! what the visitor sends (acknowledging only after the store commits) and shows them every
+//! public message of their conversation, read from the store — so a reconnect, a lagging hub or
+//! a restart of the server never loses a message.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{Message as WsMessage, WebSocket};
+use chrono::{DateTime, Utc};
+use madoguchi_channels::chat::{self, Author, ClientFrame, FileLink, ServerFrame};
+use madoguchi_core::access::Scope;
+use madoguchi_core::calendar::BusinessCalendar;
+use madoguchi_core::conversation::{EmailMeta, Message, MessageMeta};
+use madoguchi_core::enums::{AuthorKind, Channel, ConversationStatus, Direction};
+use madoguchi_core::identity::{IdentityKind, NormalizedIdentity, normalize};
+use madoguchi_core::ids::{ConversationId, CustomerId, MessageId, UserId};
+use madoguchi_core::merchant::Merchant;
+use madoguchi_store::StoreError;
+use madoguchi_store::blobs::NewBlob;
+use madoguchi_store::conversations::MessageRecord;
+use madoguchi_store::inbound::{InboundContact, InboundOutcome, Thread};
+
+use super::hub::{Signal, Typist};
+use crate::app::AppState;
+
+/// How long a new socket may take to say hello.
+const HELLO_TIMEOUT: Duration = Duration::from_secs(15);
+/// How often the socket looks in the store even without a signal.
+const POLL: Duration = Duration::from_secs(1);
+/// Each poll re-reads this far back, so a message committed late with an earlier time stamp is
+/// still found; ids already shown are skipped.
+const OVERLAP_SECS: i64 = 10;
+/// Messages a visitor may send per minute.
+const MESSAGES_PER_MINUTE: usize = 30;
+/// Typing signals are passed on at most this often.
+const TYPING_EVERY: Duration = Duration::from_secs(2);
+
+/// What the session fails with; the socket says so and closes.
+struct Fatal(ServerFrame);
+
+pub struct Session {
+    st: AppState,
+    merchant: Merchant,
+    slug: String,
+    identity: NormalizedIdentity,
+    token: String,
+    verified: bool,
+    customer_name: Option<String>,
+    customer: Option<CustomerId>,
+    conversation: Option<ConversationId>,
+    closed_seen: bool,
+    since: Option<DateTime<Utc>>,
+    shown: HashSet<MessageId>,
+    agent_names: HashMap<UserId, String>,
+    sent_times: Vec<Instant>,
+    last_typing: Option<Instant>,
+}
+
+pub async fn run(st: AppState, merchant: Merchant, secret: String, mut socket: WebSocket) {
+    let hello = match tokio::time::timeout(HELLO_TIMEOUT, next_frame(&mut socket)).await {
+        Ok(Some(Ok(ClientFrame::Hello { token, customer_id, signature, customer_name, last_seen }))) => {
+            Hello { token, customer_id, signature, customer_name, last_seen }
+        }
+        Ok(Some(Ok(_))) => {
+            let _ = send(&mut socket, &ServerFrame::error("hello_first", "the first frame must be hello", None)).await;
+            return;
+        }
+        Ok(Some(Err(frame))) => {
+            let _ = send(&mut socket, &frame).await;
+            return;
+        }
+        Ok(None) | Err(_) => return,
+    };
+    let mut session = match Session::start(st, merchant, secret, hello).await {
+        Ok(s) => s,
+        Err(Fatal(frame)) => {
+            let _ = send(&mut socket, &frame).await;
+            return;
+        }
+    };
+    metrics::gauge!("madoguchi_chat_sockets").increment(1.0);
+    if let Err(e) = session.serve(&mut socket).await {
+        tracing::info!(error = %e, "chat socket ended with an error");
+    }
+    metrics::gauge!("madoguchi_chat_sockets").decrement(1.0);
+}
+
+struct Hello {
+    token: Option<String>,
+    customer_id: Option<String>,
+    signature: Option<String>,
+    customer_name: Option<String>,
+    last_seen: Option<String>,
+}
+
+/// The next frame the visitor sent: `None` when the socket closed, `Err` with the frame to
+/// answer when it was not one the protocol knows.
+async fn next_frame(socket: &mut WebSocket) -> Option<Result<ClientFrame, ServerFrame>> {
+    loop {
+        match socket.recv().await? {
+            Ok(WsMessage::Text(t)) => {
+                return Some(serde_json::from_str(t.as_str()).map_err(|e| {
+                    ServerFrame::error("bad_frame", format!("not a frame this chat understands: {e}"), None)
+                }));
+            }
+            Ok(WsMessage::Binary(_)) => {
+                return Some(Err(ServerFrame::error("bad_frame", "frames are JSON text", None)));
+            }
+            Ok(WsMessage::Close(_)) | Err(_) => return None,
+            Ok(_) => {} // ping and pong are handled by the library
+        }
+    }
+}
+
+async fn send(socket: &mut WebSocket, frame: &ServerFrame) -> Result<(), axum::Error> {
+    let text = serde_json::to_string(frame).unwrap_or_default();
+    socket.send(WsMessage::Text(text.into())).await
+}
+
+impl Session {
+    async fn start(st: AppState, merchant: Merchant, secret: String, hello: Hello) -> Result<Session, Fatal> {
+        let (value, verified) = match (&hello.customer_id, &hello.signature) {
+            (Some(id), Some(sig)) => {
+                if !chat::verify_customer(&secret, id, sig) {
+                    return Err(Fatal(ServerFrame::error(
+                        "invalid_signature",
+                        "the customer signature does not match the customer id",
+                        None,
+                    )));
+                }
+                let value = chat::member_identity(id).ok_or_else(|| {
+                    Fatal(ServerFrame::error(
+                        "invalid_customer_id",
+                        "customer ids are 1–64 characters of A–Z, a–z, 0–9, - and _",
+                        None,
+                    ))
+                })?;
+                (value, true)
+            }
+            (Some(_), None) | (None, Some(_)) => {
+                return Err(Fatal(ServerFrame::error(
+                    "invalid_signature",
+                    "a customer id needs its signature, and a signature its customer id",
+                    None,
+                )));
+            }
+            (None, None) => match hello.token.as_deref().and_then(|t| chat::verify_visitor_token(&secret, t)) {
+                // A token that does not verify (another shop's, a stale secret) starts afresh.
+                Some(v) => {
+                    let verified = v.starts_with("member_");
+                    (v, verified)
+                }
+                None => (chat::anonymous_identity(rand::random()), false),
+            },
+        };
+        let identity = normalize(IdentityKind::ChatVisitor, &value)
+            .map_err(|e| Fatal(ServerFrame::error("invalid_customer_id", e.to_string(), None)))?;
+        let token = chat::visitor_token(&secret, &identity.value);
+        let scope = Scope::Merchants(vec![merchant.id]);
+        let customer = match st
+            .store
+            .find_customer_by_identity(&scope, merchant.id, IdentityKind::ChatVisitor, &identity.value)
+            .await
+        {
+            Ok(c) => Some(c.id),
+            Err(StoreError::NotFound) => None,
+            Err(e) => return Err(Fatal(internal(e))),
+        };
+        let conversation = match customer {
+            Some(c) => {
+                st.store.ongoing_conversation(merchant.id, Channel::Chat, c).await.map_err(|e| Fatal(internal(e)))?
+            }
+            None => None,
+        };
+        // Resume: from shortly before the last message the widget has shown.
+        let since = match (conversation, hello.last_seen.as_deref().and_then(|s| s.parse().ok())) {
+            (Some(c), Some(id)) => match st.store.get_message(&scope, MessageId(id)).await {
+                Ok(m) if m.conversation_id == c => Some(m.created_at - chrono::Duration::seconds(OVERLAP_SECS)),
+                _ => None,
+            },
+            _ => None,
+        };
+        let customer_name =
+            hello.customer_name.map(|n| n.trim().chars().take(100).collect::<String>()).filter(|n| !n.is_empty());
+        let slug = merchant.slug.clone();
+        Ok(Session {
+            st,
+            merchant,
+            slug,
+            identity,
+            token,
+            verified,
+            customer_name,
+            customer,
+            conversation,
+            closed_seen: false,
+            since,
+            shown: HashSet::new(),
+            agent_names: HashMap::new(),
+            sent_times: Vec::new(),
+            last_typing: None,
+        })
+    }
+
+    fn open_now(&self) -> bool {
+        let closed = self.merchant.closed_day_pairs();
+        let cal = BusinessCalendar {
+            timezone: self.merchant.tz(),
+            hours: &self.merchant.business_hours,
+            closed_days: &closed,
+        };
+        cal.is_open_at(Utc::now())
+    }
+
+    async fn serve(&mut self, socket: &mut WebSocket) -> Result<(), axum::Error> {
+        let open = self.open_now();
+        let welcome = ServerFrame::Welcome {
+            token: self.token.clone(),
+            shop: self.merchant.name.clone(),
+            open,
+            // A verified customer is known to the shop: no form.
+            needs_form: self.conversation.is_none() && !self.verified,
+            needs_email: !open,
+            verified: self.verified,
+        };
+        send(socket, &welcome).await?;
+        let mut signals = self.st.chat.subscribe();
+        self.poll(socket).await?;
+        let mut tick = tokio::time::interval(POLL);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                frame = next_frame(socket) => match frame {
+                    None => return Ok(()),
+                    Some(Err(reply)) => send(socket, &reply).await?,
+                    Some(Ok(frame)) => {
+                        for reply in self.handle(frame).await {
+                            send(socket, &reply).await?;
+                        }
+                        self.poll(socket).await?;
+                    }
+                },
+                signal = signals.recv() => match signal {
+                    Ok(s) if Some(s.conversation) == self.conversation => match s.signal {
+                        Signal::Message => self.poll(socket).await?,
+                        Signal::Typing(Typist::Agent(name)) => send(socket, &ServerFrame::Typing { name: Some(name) }).await?,
+                        Signal::Typing(Typist::Visitor) => {}
+                    },
+                    Ok(_) => {}
+                    // Missed signals: the next poll finds the messages.
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
+                },
+                _ = tick.tick() => self.poll(socket).await?,
+            }
+        }
+    }
+
+    /// Sends what the visitor has not seen yet, and says so once when the desk closed the chat.
+    async fn poll(&mut self, socket: &mut WebSocket) -> Result<(), axum::Error> {
+        let Some(conv) = self.conversation else { return Ok(()) };
+        let scope = Scope::Merchants(vec![self.merchant.id]);
+        let messages = match self.st.store.public_messages_since(&scope, conv, self.since, 500).await {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(error = ?e, "chat poll failed");
+                return Ok(());
+            }
+        };
+        for m in messages {
+            if self.shown.insert(m.id) {
+                let frame = self.frame_of(&m).await;
+                send(socket, &frame).await?;
+            }
+            let from = m.created_at - chrono::Duration::seconds(OVERLAP_SECS);
+            if self.since.is_none_or(|s| from > s) {
+                self.since = Some(from);
+            }
+        }
+        if !self.closed_seen
+            && let Ok(c) = self.st.store.get_conversation(&scope, conv).await
+            && c.status == ConversationStatus::Closed
+        {
+            self.closed_seen = true;
+            send(socket, &ServerFrame::Closed).await?;
+        }
+        Ok(())
+    }
+
+    async fn frame_of(&mut self, m: &Message) -> ServerFrame {
+        let author = match m.author_kind {
+            AuthorKind::Customer => Author::Customer,
+            AuthorKind::User => Author::Agent,
+            AuthorKind::Bot => Author::Bot,
+            AuthorKind::System => Author::System,
+        };
+        let name = match m.author_user_id {
+            Some(u) if author == Author::Agent => Some(self.agent_name(u).await),
+            _ => None,
+        };
+        let files = m
+            .attachments
+            .iter()
+            .filter_map(|a| {
+                let key = a.storage_key.as_deref()?;
+                Some(FileLink { filename: a.filename.clone(), url: super::file_url(&self.slug, key, &self.token) })
+            })
+            .collect();
+        let client_id = m
+            .provider_message_id
+            .as_deref()
+            .and_then(|p| p.strip_prefix(&format!("{}:", self.identity.value)))
+            .map(str::to_owned);
+        ServerFrame::Message {
+            id: m.id.to_string(),
+            author,
+            name,
+            text: m.body_text.clone(),
+            files,
+            at: m.created_at.to_rfc3339(),
+            client_id,
+        }
+    }
+
+    async fn agent_name(&mut self, u: UserId) -> String {
+        if let Some(n) = self.agent_names.get(&u) {
+            return n.clone();
+        }
+        let name = self.st.store.get_user_unscoped(u).await.map(|u| u.display_name).unwrap_or_default();
+        self.agent_names.insert(u, name.clone());
+        name
+    }
+
+    async fn handle(&mut self, frame: ClientFrame) -> Vec<ServerFrame> {
+        match frame {
+            ClientFrame::Hello { .. } => vec![ServerFrame::error("already_greeted", "hello comes once", None)],
+            ClientFrame::Typing => {
+                if let Some(c) = self.conversation
+                    && self.last_typing.is_none_or(|t| t.elapsed() >= TYPING_EVERY)
+                {
+                    self.last_typing = Some(Instant::now());
+                    self.st.chat.publish(self.merchant.id, c, Signal::Typing(Typist::Visitor));
+                }
+                vec![]
+            }
+            ClientFrame::Start { client_id, name, email, text } => {
+                let name = name.trim().chars().take(100).collect::<String>();
+                if name.is_empty() {
+                    return vec![ServerFrame::error("name_required", "please give a name", Some(client_id))];
+                }
+                let email = match email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+                    Some(e) => match normalize(IdentityKind::Email, e) {
+                        Ok(n) => Some(n),
+                        Err(_) => {
+                            return vec![ServerFrame::error(
+                                "invalid_email",
+                                "that mail address is not valid",
+                                Some(client_id),
+                            )];
+                        }
+                    },
+                    None => None,
+                };
+                if email.is_none() && !self.open_now() {
+                    return vec![ServerFrame::error(
+                        "email_required",
+                        "outside business hours a mail address is needed to answer",
+                        Some(client_id),
+                    )];
+                }
+                self.customer_name = Some(name);
+                self.store_message(client_id, text, vec![], email).await
+            }
+            ClientFrame::Message { client_id, text } => {
+                if self.conversation.is_none() && self.customer.is_none() && !self.verified {
+                    return vec![ServerFrame::error(
+                        "form_required",
+                        "fill in the form before the first message",
+                        Some(client_id),
+                    )];
+                }
+                self.store_message(client_id, text, vec![], None).await
+            }
+            ClientFrame::Image { client_id, filename, data } => {
+                if self.conversation.is_none() && self.customer.is_none() && !self.verified {
+                    return vec![ServerFrame::error(
+                        "form_required",
+                        "fill in the form before the first message",
+                        Some(client_id),
+                    )];
+                }
+                match chat::decode_image(&filename, &data) {
+                    Ok(img) => {
+                        let text = format!("[画像] {}", img.filename);
+                        let blob = NewBlob {
+                            filename: img.filename,
+                            content_type: img.content_type.to_owned(),
+                            data: img.data,
+                        };
+                        self.store_message(client_id, text, vec![blob], None).await
+                    }
+                    Err(e) => vec![ServerFrame::error(e.code(), e.to_string(), Some(client_id))],
+                }
+            }
+        }
+    }
+
+    /// Stores a visitor message and acknowledges it once committed. The client id makes a
+    /// resend (after a reconnect that lost the ack) a duplicate that is acknowledged again.
+    async fn store_message(
+        &mut self,
+        client_id: String,
+        text: String,
+        files: Vec<NewBlob>,
+        email: Option<NormalizedIdentity>,
+    ) -> Vec<ServerFrame> {
+        let client_id_ok = !client_id.is_empty()
+            && client_id.len() <= 64
+            && client_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !client_id_ok {
+            return vec![ServerFrame::error("bad_client_id", "client ids are 1–64 of A–Z, a–z, 0–9, - and _", None)];
+        }
+        let text = text.trim().to_owned();
+        if text.is_empty() {
+            return vec![ServerFrame::error("empty_message", "the message is empty", Some(client_id))];
+        }
+        if text.chars().count() > chat::MAX_TEXT_CHARS {
+            return vec![ServerFrame::error(
+                "message_too_long",
+                format!("messages are at most {} characters", chat::MAX_TEXT_CHARS),
+                Some(client_id),
+            )];
+        }
+        self.sent_times.retain(|t| t.elapsed() < Duration::from_secs(60));
+        if self.sent_times.len() >= MESSAGES_PER_MINUTE {
+            return vec![ServerFrame::error("rate_limited", "too many messages; wait a moment", Some(client_id))];
+        }
+        self.sent_times.push(Instant::now());
+
+        let open = self.open_now();
+        let meta = MessageMeta {
+            sender_name: self.customer_name.clone(),
+            email: email.as_ref().map(|e| EmailMeta { from: Some(e.value.clone()), ..EmailMeta::default() }),
+            flags: if open { vec![] } else { vec!["after_hours".to_owned()] },
+            ..MessageMeta::default()
+        };
+        let contact = InboundContact {
+            merchant: self.merchant.id,
+            channel: Channel::Chat,
+            identity: Some(self.identity.clone()),
+            customer_name: self.customer_name.clone(),
+            subject: Some(if open {
+                "Webチャット".to_owned()
+            } else {
+                "Webチャット（営業時間外）".to_owned()
+            }),
+            category: None,
+            order_number: None,
+            thread: match self.conversation {
+                Some(c) if !self.closed_seen => Thread::Conversation(c),
+                _ => Thread::Ongoing,
+            },
+            message: MessageRecord {
+                channel: Some(Channel::Chat),
+                direction: Direction::Inbound,
+                internal: false,
+                author_kind: AuthorKind::Customer,
+                author_user_id: None,
+                body_text: text,
+                body_html: None,
+                attachments: vec![],
+                provider_message_id: Some(format!("{}:{client_id}", self.identity.value)),
+                meta,
+                created_at: None,
+            },
+            files,
+            raw: None,
+            event_id: None,
+        };
+        match self.st.store.receive(contact).await {
+            Ok(InboundOutcome::Stored(r)) => {
+                metrics::counter!("madoguchi_inbound_total", "channel" => "chat").increment(1);
+                if self.conversation != Some(r.conversation) {
+                    self.shown.clear();
+                    self.since = None;
+                    self.closed_seen = false;
+                }
+                self.conversation = Some(r.conversation);
+                self.customer = r.customer;
+                if let (Some(c), Some(e)) = (r.customer, &email) {
+                    self.remember_email(c, e).await;
+                }
+                if r.new_conversation {
+                    crate::inbound::route_soon(&self.st.store, self.merchant.id);
+                    if !open {
+                        self.after_hours_notice(r.conversation).await;
+                    }
+                }
+                self.st.chat.publish(self.merchant.id, r.conversation, Signal::Message);
+                vec![ServerFrame::Ack { client_id, id: r.message.to_string() }]
+            }
+            Ok(InboundOutcome::Duplicate { message }) => match message {
+                Some(id) => vec![ServerFrame::Ack { client_id, id: id.to_string() }],
+                None => vec![ServerFrame::error("duplicate", "already stored", Some(client_id))],
+            },
+            Err(e) => {
+                vec![ServerFrame::error("store_failed", format!("not stored, please send again: {e}"), Some(client_id))]
+            }
+        }
+    }
+
+    /// Adds the mail address from the form to the customer, unless another customer of the
+    /// shop has it (then the desk is offered the two for merging instead).
+    async fn remember_email(&self, customer: CustomerId, email: &NormalizedIdentity) {
+        let scope = Scope::Merchants(vec![self.merchant.id]);
+        match self.st.store.add_identity(&scope, None, customer, email).await {
+            Ok(_) | Err(StoreError::Conflict { .. }) => {}
+            Err(e) => tracing::warn!(error = ?e, "mail address from the chat form not kept"),
+        }
+    }
+
+    /// Outside business hours the visitor is told when to expect an answer. A system message:
+    /// it does not count as the desk's first response.
+    async fn after_hours_notice(&self, conversation: ConversationId) {
+        let scope = Scope::Merchants(vec![self.merchant.id]);
+        let record = MessageRecord {
+            channel: Some(Channel::Chat),
+            direction: Direction::Outbound,
+            internal: false,
+            author_kind: AuthorKind::System,
+            author_user_id: None,
+            body_text: "ただいま営業時間外のため、メッセージをお預かりしました。営業時間になりましたら担当者より順にご返信いたします。\n(We are closed now. Your message is saved and we will answer when we open.)".to_owned(),
+            body_html: None,
+            attachments: vec![],
+            provider_message_id: None,
+            meta: MessageMeta::default(),
+            created_at: None,
+        };
+        if let Err(e) = self.st.store.add_message(&scope, None, conversation, &record).await {
+            tracing::warn!(error = ?e, "after-hours notice not stored");
+        }
+    }
+}
+
+fn internal(e: StoreError) -> ServerFrame {
+    tracing::error!(error = ?e, "chat session could not start");
+    ServerFrame::error("unavailable", "the chat is not available right now", None)
+}

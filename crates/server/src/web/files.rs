@@ -1,0 +1,50 @@
+//! Stored files going out: the HTTP response for a download, shared by the console, the API and
+//! the chat widget.
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use madoguchi_store::blobs::Blob;
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+
+/// Images a browser may show in place; anything else is offered as a download, so a stored
+/// HTML or SVG file can never run in Madoguchi's origin.
+const INLINE_TYPES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
+
+pub fn download(blob: Blob) -> Response {
+    let inline = INLINE_TYPES.contains(&blob.content_type.as_str());
+    let content_type = if inline { blob.content_type.as_str() } else { "application/octet-stream" };
+    // RFC 6266 with RFC 8187's UTF-8 form, so 請求書.pdf keeps its name; the ASCII fallback is for
+    // old clients.
+    let ascii: String =
+        blob.filename.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
+    let disposition = format!(
+        "{}; filename=\"{}\"; filename*=UTF-8''{}",
+        if inline { "inline" } else { "attachment" },
+        ascii,
+        utf8_percent_encode(&blob.filename, NON_ALPHANUMERIC)
+    );
+    let mut resp = blob.data.into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=3600"));
+    resp
+}
+
+/// `GET /desk/files/{id}`: a stored file of a merchant the signed-in user works for.
+pub async fn desk_file(
+    axum::extract::State(st): axum::extract::State<crate::app::AppState>,
+    jar: axum_extra::extract::CookieJar,
+    axum::extract::Path(id): axum::extract::Path<uuid::Uuid>,
+) -> Result<Response, crate::error::ApiError> {
+    let Some(session) = super::current_session(&st, &jar).await? else {
+        return Ok(axum::response::Redirect::to("/login").into_response());
+    };
+    let blob = st.store.get_blob(&super::principal_of(&session.user).scope(), id).await?;
+    Ok(download(blob))
+}

@@ -1,0 +1,291 @@
+// Madoguchi web chat. A shop embeds it with one tag:
+//   <script src="https://DESK/chat/SHOP/widget.js" async></script>
+// and, for a logged-in customer, data-customer-id and data-customer-signature (the hex
+// HMAC-SHA256 of the id with the shop's chat secret, computed on the shop's server).
+// Everything shown is set as text, never as HTML. Messages not yet acknowledged by the server
+// are kept and sent again after a reconnect; the server stores each one once.
+(() => {
+  const script = document.currentScript;
+  if (!script || window.__madoguchiChat) return;
+  window.__madoguchiChat = true;
+  const src = new URL(script.src, location.href);
+  const base = src.origin;
+  const slug = decodeURIComponent(src.pathname.split('/')[2] || '');
+  const ds = script.dataset;
+  const lang = (ds.lang || document.documentElement.lang || navigator.language || 'ja').startsWith('en') ? 'en' : 'ja';
+  const key = `madoguchi-chat:${slug}`;
+  const MAX_IMAGE = 5 * 1024 * 1024;
+
+  const T = {
+    ja: {
+      open: 'チャットで問い合わせ', title: 'チャットサポート', close: '閉じる',
+      online: '対応中', offline: '営業時間外 — メッセージをお預かりします', reconnecting: '再接続しています…',
+      name: 'お名前', email: 'メールアドレス', emailRequired: 'メールアドレス（必須）', message: 'ご用件',
+      start: 'チャットを始める', send: '送信', image: '画像を送る', placeholder: 'メッセージを入力（Enterで送信、Shift+Enterで改行）',
+      typing: (n) => `${n || '担当者'}が入力中…`, sending: '送信中', failed: '送信できませんでした',
+      closed: 'このチャットは終了しました。メッセージを送ると新しいお問い合わせになります。',
+      you: 'あなた', agent: '担当', system: 'お知らせ', bot: '自動応答',
+      errors: {
+        invalid_signature: '会員情報を確認できませんでした。ページを再読み込みしてください。',
+        invalid_customer_id: '会員情報を確認できませんでした。',
+        name_required: 'お名前を入力してください。', invalid_email: 'メールアドレスの形式が正しくありません。',
+        email_required: '営業時間外のため、ご返信用のメールアドレスを入力してください。',
+        form_required: '先にお名前とご用件を入力してください。', empty_message: 'メッセージが空です。',
+        message_too_long: 'メッセージは5000文字までです。', rate_limited: '送信が多すぎます。少し待ってからお送りください。',
+        image_too_large: '画像は5MBまでです。', not_an_image: 'PNG・JPEG・GIF・WebPの画像のみ送れます。',
+        bad_image: '画像を読み取れませんでした。', store_failed: '保存できませんでした。自動で再送します。',
+        unavailable: '現在チャットをご利用いただけません。', other: 'エラーが発生しました。',
+      },
+    },
+    en: {
+      open: 'Chat with us', title: 'Chat support', close: 'Close',
+      online: 'Online', offline: 'Closed now — leave a message', reconnecting: 'Reconnecting…',
+      name: 'Name', email: 'Email', emailRequired: 'Email (required)', message: 'How can we help?',
+      start: 'Start chat', send: 'Send', image: 'Send an image', placeholder: 'Type a message (Enter sends, Shift+Enter for a new line)',
+      typing: (n) => `${n || 'An agent'} is typing…`, sending: 'Sending', failed: 'Not sent',
+      closed: 'This chat has ended. A new message starts a new one.',
+      you: 'You', agent: 'Agent', system: 'Notice', bot: 'Bot',
+      errors: {
+        invalid_signature: 'Your member details could not be verified. Please reload the page.',
+        invalid_customer_id: 'Your member details could not be verified.',
+        name_required: 'Please enter your name.', invalid_email: 'That email address is not valid.',
+        email_required: 'We are closed now: please leave an email address so we can answer.',
+        form_required: 'Please fill in your name and message first.', empty_message: 'The message is empty.',
+        message_too_long: 'Messages are at most 5000 characters.', rate_limited: 'Too many messages. Please wait a moment.',
+        image_too_large: 'Images are at most 5 MB.', not_an_image: 'Only PNG, JPEG, GIF and WebP images can be sent.',
+        bad_image: 'The image could not be read.', store_failed: 'Not saved. It will be sent again.',
+        unavailable: 'Chat is not available right now.', other: 'Something went wrong.',
+      },
+    },
+  }[lang];
+
+  const saved = (() => { try { return JSON.parse(localStorage.getItem(key) || '{}'); } catch { return {}; } })();
+  const state = { token: saved.token || null, lastSeen: saved.lastSeen || null, pending: saved.pending || {} };
+  const save = () => { try { localStorage.setItem(key, JSON.stringify(state)); } catch { /* private mode */ } };
+  const newId = () => (crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random().toString(16).slice(2)}`);
+
+  const el = (tag, props = {}, ...children) => {
+    const e = document.createElement(tag);
+    Object.assign(e, props);
+    children.forEach((c) => e.append(c));
+    return e;
+  };
+
+  const css = el('link', { rel: 'stylesheet', href: `${base}/chat/widget.css` });
+  document.head.append(css);
+  const button = el('button', { id: 'mdg-chat-button', type: 'button', textContent: T.open });
+  const status = el('span', { id: 'mdg-chat-status' });
+  const closeBtn = el('button', { type: 'button', className: 'mdg-close', textContent: '×', title: T.close });
+  closeBtn.setAttribute('aria-label', T.close);
+  const shop = el('strong', { id: 'mdg-chat-shop', textContent: T.title });
+  const log = el('ol', { id: 'mdg-chat-log' });
+  log.setAttribute('role', 'log');
+  log.setAttribute('aria-live', 'polite');
+  const typing = el('p', { id: 'mdg-chat-typing', hidden: true });
+  const notice = el('p', { id: 'mdg-chat-notice', hidden: true });
+  const error = el('p', { id: 'mdg-chat-error', hidden: true });
+  error.setAttribute('role', 'alert');
+  const fName = el('input', { id: 'mdg-chat-name', autocomplete: 'name', required: true, maxLength: 100 });
+  const fEmail = el('input', { id: 'mdg-chat-email', type: 'email', autocomplete: 'email' });
+  const fEmailLabel = el('span', { textContent: T.email });
+  const fText = el('textarea', { id: 'mdg-chat-first', rows: 3, required: true });
+  const form = el('form', { id: 'mdg-chat-form', hidden: true },
+    el('label', {}, el('span', { textContent: T.name }), fName),
+    el('label', {}, fEmailLabel, fEmail),
+    el('label', {}, el('span', { textContent: T.message }), fText),
+    el('button', { type: 'submit', id: 'mdg-chat-start', textContent: T.start }));
+  const text = el('textarea', { id: 'mdg-chat-text', rows: 2, placeholder: T.placeholder });
+  const file = el('input', { id: 'mdg-chat-file', type: 'file', accept: 'image/png,image/jpeg,image/gif,image/webp' });
+  const fileLabel = el('label', { className: 'mdg-file', title: T.image }, el('span', { textContent: '📎' }), file);
+  const send = el('button', { id: 'mdg-chat-send', type: 'submit', textContent: T.send });
+  const composer = el('form', { id: 'mdg-chat-composer', hidden: true }, text, fileLabel, send);
+  const panel = el('section', { id: 'mdg-chat-panel', hidden: true },
+    el('header', {}, el('div', {}, shop, status), closeBtn), log, typing, notice, error, form, composer);
+  panel.setAttribute('aria-label', T.title);
+  document.body.append(button, panel);
+
+  const shown = new Set();
+  const bubbles = {};
+  const time = (iso) => new Date(iso).toLocaleTimeString(lang === 'ja' ? 'ja-JP' : 'en-GB', { hour: '2-digit', minute: '2-digit', timeZone: 'Asia/Tokyo' });
+  const scroll = () => { log.scrollTop = log.scrollHeight; };
+  const showError = (code) => {
+    error.textContent = T.errors[code] || T.errors.other;
+    error.hidden = false;
+  };
+
+  const bubble = (author, who, body, at, files, localImage) => {
+    const li = el('li', { className: `mdg-msg mdg-${author}` });
+    if (who) li.append(el('span', { className: 'mdg-who', textContent: who }));
+    li.append(el('span', { className: 'mdg-text', textContent: body }));
+    (files || []).forEach((f) => {
+      const url = `${base}${f.url}`;
+      li.append(el('a', { href: url, target: '_blank', rel: 'noopener' }, el('img', { src: url, alt: f.filename, className: 'mdg-img' })));
+    });
+    if (localImage) li.append(el('img', { src: localImage, alt: '', className: 'mdg-img' }));
+    li.append(el('time', { textContent: at ? time(at) : T.sending }));
+    log.append(li);
+    scroll();
+    return li;
+  };
+
+  const render = (m) => {
+    if (shown.has(m.id)) return;
+    shown.add(m.id);
+    const mine = m.client_id && bubbles[m.client_id];
+    if (mine) {
+      mine.dataset.id = m.id;
+      mine.classList.remove('mdg-pending', 'mdg-failed');
+      mine.querySelector('time').textContent = time(m.at);
+    } else {
+      const who = { customer: T.you, agent: m.name ? `${T.agent}: ${m.name}` : T.agent, system: T.system, bot: T.bot }[m.author];
+      bubble(m.author, who, m.text, m.at, m.files).dataset.id = m.id;
+    }
+    if (m.author !== 'customer') typing.hidden = true;
+    state.lastSeen = m.id;
+    save();
+  };
+
+  let socket = null;
+  let retry = 0;
+  let welcomed = false;
+  const transmit = (frame) => {
+    if (socket && socket.readyState === WebSocket.OPEN && welcomed) socket.send(JSON.stringify(frame));
+  };
+  const submit = (frame, localImage) => {
+    frame.client_id = newId();
+    state.pending[frame.client_id] = frame;
+    save();
+    const body = frame.type === 'image' ? `[画像] ${frame.filename}` : frame.text;
+    bubbles[frame.client_id] = bubble('customer', T.you, body, null, [], localImage);
+    bubbles[frame.client_id].classList.add('mdg-pending');
+    error.hidden = true;
+    transmit(frame);
+  };
+
+  const connect = () => {
+    const url = `${base.replace(/^http/, 'ws')}/chat/${encodeURIComponent(slug)}/ws`;
+    socket = new WebSocket(url);
+    welcomed = false;
+    socket.onopen = () => {
+      retry = 0;
+      socket.send(JSON.stringify({
+        type: 'hello', token: state.token, last_seen: shown.size ? state.lastSeen : null,
+        customer_id: ds.customerId || null, signature: ds.customerSignature || null, customer_name: ds.customerName || null,
+      }));
+    };
+    socket.onmessage = (ev) => {
+      const f = JSON.parse(ev.data);
+      switch (f.type) {
+        case 'welcome':
+          welcomed = true;
+          state.token = f.token;
+          save();
+          shop.textContent = f.shop;
+          status.textContent = f.open ? T.online : T.offline;
+          panel.classList.toggle('mdg-offline', !f.open);
+          fEmail.required = f.needs_email;
+          fEmailLabel.textContent = f.needs_email ? T.emailRequired : T.email;
+          form.hidden = !f.needs_form || Object.keys(state.pending).length > 0;
+          composer.hidden = !form.hidden;
+          Object.values(state.pending).forEach((p) => socket.send(JSON.stringify(p)));
+          break;
+        case 'message':
+          render(f);
+          break;
+        case 'ack':
+          delete state.pending[f.client_id];
+          save();
+          if (bubbles[f.client_id]) bubbles[f.client_id].classList.remove('mdg-pending');
+          form.hidden = true;
+          composer.hidden = false;
+          break;
+        case 'typing':
+          typing.textContent = T.typing(f.name);
+          typing.hidden = false;
+          clearTimeout(typing.timer);
+          typing.timer = setTimeout(() => { typing.hidden = true; }, 5000);
+          break;
+        case 'closed':
+          notice.textContent = T.closed;
+          notice.hidden = false;
+          break;
+        case 'error':
+          showError(f.code);
+          if (f.client_id && f.code !== 'store_failed') {
+            delete state.pending[f.client_id];
+            save();
+            if (bubbles[f.client_id]) {
+              bubbles[f.client_id].classList.add('mdg-failed');
+              bubbles[f.client_id].querySelector('time').textContent = T.failed;
+            }
+            if (['name_required', 'invalid_email', 'email_required'].includes(f.code)) {
+              form.hidden = false;
+              composer.hidden = true;
+            }
+          }
+          if (['invalid_signature', 'invalid_customer_id'].includes(f.code)) retry = -1;
+          break;
+        default:
+      }
+    };
+    socket.onclose = () => {
+      welcomed = false;
+      if (retry < 0) return;
+      status.textContent = T.reconnecting;
+      const wait = Math.min(30000, 1000 * 2 ** retry);
+      retry += 1;
+      setTimeout(connect, wait);
+    };
+  };
+
+  button.addEventListener('click', () => {
+    panel.hidden = !panel.hidden;
+    if (!panel.hidden && !socket) connect();
+    if (!panel.hidden) (form.hidden ? text : fName).focus();
+  });
+  closeBtn.addEventListener('click', () => { panel.hidden = true; });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (!fText.value.trim()) return;
+    submit({ type: 'start', name: fName.value, email: fEmail.value || null, text: fText.value });
+    fText.value = '';
+    form.hidden = true;
+    composer.hidden = false;
+  });
+  composer.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (!text.value.trim()) return;
+    submit({ type: 'message', text: text.value });
+    text.value = '';
+  });
+  // Enter sends and Shift+Enter adds a line; while a Japanese IME is composing, Enter only
+  // confirms the conversion (keyCode 229 is what browsers report during composition).
+  text.addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter' || e.shiftKey || e.isComposing || e.keyCode === 229) return;
+    e.preventDefault();
+    composer.requestSubmit();
+  });
+  let lastTyping = 0;
+  text.addEventListener('input', () => {
+    if (Date.now() - lastTyping < 2000) return;
+    lastTyping = Date.now();
+    transmit({ type: 'typing' });
+  });
+  file.addEventListener('change', () => {
+    const f = file.files[0];
+    file.value = '';
+    if (!f) return;
+    if (f.size > MAX_IMAGE) { showError('image_too_large'); return; }
+    const reader = new FileReader();
+    reader.onload = () => {
+      const dataUrl = String(reader.result);
+      submit({ type: 'image', filename: f.name, data: dataUrl.slice(dataUrl.indexOf(',') + 1) }, dataUrl);
+    };
+    reader.readAsDataURL(f);
+  });
+  // A visitor with a conversation in progress sees it again at once on the next page.
+  if (state.token && (state.lastSeen || Object.keys(state.pending).length)) {
+    panel.hidden = false;
+    connect();
+  }
+})();

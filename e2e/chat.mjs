@@ -1,0 +1,113 @@
+// Browser test of the web chat against a running `madoguchi demo`: a shop's customer opens the
+// chat on the demo shop page, an agent sees the message live in the console (with the
+// customer's typing) and answers, the customer sees the answer with the agent's name, and a
+// reload shows the whole conversation again. Run by crates/madoguchi/tests/browser.rs.
+import { chromium } from 'playwright-core';
+import { readFileSync, mkdirSync } from 'node:fs';
+
+const base = process.env.BASE_URL;
+const creds = JSON.parse(readFileSync(process.env.CREDS, 'utf8'));
+const shots = process.env.SHOTS;
+mkdirSync(shots, { recursive: true });
+const user = (login) => creds.users.find((u) => u.login === login);
+
+function check(ok, what) {
+  if (!ok) throw new Error(`FAILED: ${what}`);
+  console.log(`ok - ${what}`);
+}
+
+async function api(method, path, token, body) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, json: await res.json().catch(() => null) };
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run', '--disable-quic'],
+});
+let failed = false;
+try {
+  const widget = creds.chat_widgets.find((w) => w.merchant === 'hanamaru-gift');
+  check(Boolean(widget && widget.demo_page), 'demo-credentials.json lists the shop\'s chat demo page');
+  const started = new Date(Date.now() - 1000).toISOString();
+
+  const visitor = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 800 } });
+  const shop = await visitor.newPage();
+  const dialogs = [];
+  shop.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); });
+  await shop.goto(widget.demo_page);
+  await shop.click('#mdg-chat-button');
+  await shop.waitForSelector('#mdg-chat-form:not([hidden])');
+  check((await shop.textContent('#mdg-chat-shop')).length > 0, 'the widget names the shop');
+  await shop.fill('#mdg-chat-name', '<b>チャット 花子</b>');
+  await shop.fill('#mdg-chat-email', 'chat.hanako@example.jp');
+  await shop.fill('#mdg-chat-first', '<img src=x onerror="alert(1)">ギフトの配送日を変更できますか？');
+  await shop.click('#mdg-chat-start');
+  await shop.waitForSelector('#mdg-chat-log li.mdg-customer[data-id]:not(.mdg-pending)');
+  check((await shop.textContent('#mdg-chat-log')).includes('<img src=x'), 'the visitor\'s message is shown as text');
+  check((await shop.locator('#mdg-chat-log img').count()) === 0 && dialogs.length === 0, 'no markup from a message runs in the widget');
+
+  // The agent finds the new chat and opens it.
+  const agent = user('agent.sato');
+  const list = await api('GET', `/api/v1/conversations?merchant=hanamaru-gift&channel=chat&updated_since=${encodeURIComponent(started)}&limit=50`, agent.api_token);
+  const conv = list.json.items.find((c) => c.created_at >= started);
+  check(Boolean(conv), 'the chat is a conversation of the shop');
+  const desk = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 800 } });
+  const console_ = await desk.newPage();
+  await console_.goto(`${base}/login`);
+  await console_.fill('input[name=login]', agent.login);
+  await console_.fill('input[name=password]', agent.password);
+  await console_.click('#sign-in');
+  await console_.waitForSelector('#inbox');
+  await console_.goto(`${base}/desk/conversations/${conv.id}`);
+  check((await console_.textContent('#timeline')).includes('ギフトの配送日を変更できますか'), 'the agent sees the chat message');
+
+  // The customer types: the agent sees it.
+  await shop.focus('#mdg-chat-text');
+  await shop.keyboard.type('追加で');
+  await console_.waitForSelector('#customer-typing:not([hidden])', { timeout: 10000 });
+  check(true, "the customer's typing shows in the console");
+
+  // The agent types and answers; the customer sees both, with the agent's name.
+  await console_.fill('#body', '');
+  await console_.type('#body', 'お');
+  await shop.waitForSelector('#mdg-chat-typing:not([hidden])', { timeout: 10000 });
+  check((await shop.textContent('#mdg-chat-typing')).includes('入力中'), "the agent's typing shows in the widget");
+  await console_.fill('#body', 'お問い合わせありがとうございます。配送日の変更を承ります。');
+  await Promise.all([console_.waitForNavigation(), console_.press('#body', 'Control+Enter')]);
+  await shop.waitForSelector('#mdg-chat-log li.mdg-agent', { timeout: 10000 });
+  const answer = await shop.textContent('#mdg-chat-log li.mdg-agent');
+  check(answer.includes('配送日の変更を承ります') && answer.includes('佐藤'), `the answer reaches the widget with the agent's name: ${answer}`);
+
+  // Enter sends; during an IME conversion it does not.
+  await shop.fill('#mdg-chat-text', 'へんかん');
+  const count = await shop.locator('#mdg-chat-log li').count();
+  await shop.dispatchEvent('#mdg-chat-text', 'keydown', { key: 'Enter', isComposing: true, keyCode: 229 });
+  await shop.waitForTimeout(300);
+  check((await shop.locator('#mdg-chat-log li').count()) === count, 'Enter during IME composition sends nothing');
+  await shop.fill('#mdg-chat-text', '12月24日着でお願いします');
+  await shop.press('#mdg-chat-text', 'Enter');
+  await shop.waitForFunction(() => [...document.querySelectorAll('#mdg-chat-log li.mdg-customer[data-id]')].some((li) => li.textContent.includes('12月24日着')));
+  check(true, 'Enter sends a message');
+  await shop.screenshot({ path: `${shots}/chat.png` });
+
+  // A reload (another page of the shop) shows the whole conversation again, once.
+  await shop.reload();
+  await shop.waitForFunction(() => document.querySelectorAll('#mdg-chat-log li').length >= 3, null, { timeout: 10000 });
+  const texts = await shop.locator('#mdg-chat-log li .mdg-text').allTextContents();
+  const once = (s) => texts.filter((t) => t.includes(s)).length === 1;
+  check(once('ギフトの配送日') && once('配送日の変更を承ります') && once('12月24日着'), `after a reload the conversation is shown again, each message once (${texts.length})`);
+  await desk.close();
+  await visitor.close();
+} catch (e) {
+  failed = true;
+  console.error(e.stack || String(e));
+} finally {
+  await browser.close();
+}
+process.exit(failed ? 1 : 0);
