@@ -220,24 +220,9 @@ pub fn decode_image(filename: &str, base64_data: &str) -> Result<Image, ImageErr
     if data.len() > MAX_IMAGE_BYTES {
         return Err(ImageError::TooLarge(data.len()));
     }
-    let content_type = sniff_image(&data).ok_or(ImageError::NotAnImage)?;
-    let name: String = filename.chars().filter(|c| !c.is_control() && !matches!(c, '/' | '\\')).take(100).collect();
-    let filename = if name.trim().is_empty() { "image".to_owned() } else { name };
-    Ok(Image { filename, content_type, data })
-}
-
-fn sniff_image(d: &[u8]) -> Option<&'static str> {
-    if d.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("image/png")
-    } else if d.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if d.starts_with(b"GIF87a") || d.starts_with(b"GIF89a") {
-        Some("image/gif")
-    } else if d.len() >= 12 && &d[..4] == b"RIFF" && &d[8..12] == b"WEBP" {
-        Some("image/webp")
-    } else {
-        None
-    }
+    let content_type =
+        crate::files::sniff(&data).filter(|t| crate::files::is_web_image(t)).ok_or(ImageError::NotAnImage)?;
+    Ok(Image { filename: crate::files::clean_filename(filename, "image"), content_type, data })
 }
 
 #[cfg(test)]
@@ -289,7 +274,7 @@ mod tests {
         let png = decode_image("写真.png", &b64(b"\x89PNG\r\n\x1a\n....")).expect("png");
         assert_eq!((png.content_type, png.filename.as_str()), ("image/png", "写真.png"));
         let jpeg = decode_image("../../etc/passwd", &b64(&[0xFF, 0xD8, 0xFF, 0xE0])).expect("jpeg");
-        assert_eq!(jpeg.filename, "....etcpasswd");
+        assert_eq!(jpeg.filename, "passwd");
         assert_eq!(decode_image("a.png", &b64(b"<svg onload=alert(1)>")), Err(ImageError::NotAnImage));
         assert_eq!(decode_image("a.png", "***"), Err(ImageError::Encoding));
         let big = vec![0xFFu8; MAX_IMAGE_BYTES + 1];

@@ -3,5 +3,6 @@
 
 pub mod chat;
 pub mod email;
+pub mod files;
 pub mod line;
 mod signature;

@@ -184,6 +184,9 @@ fn print_logins(c: &Credentials, settings: &Settings) {
         if let Some(w) = c.chat_widgets.iter().find(|w| w.merchant == m.slug) {
             println!("        web chat demo page: {}", w.demo_page);
         }
+        if let Some(i) = c.email_inboxes.iter().find(|i| i.merchant == m.slug && !i.form_url.is_empty()) {
+            println!("        contact form:       {}", i.form_url);
+        }
     }
     println!();
     for u in &c.users {

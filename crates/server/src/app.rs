@@ -71,13 +71,17 @@ async fn security_headers(req: Request, next: Next) -> Response {
     use axum::http::HeaderValue;
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    // A page that set its own policy (the embeddable contact form) keeps it.
+    if h.contains_key("content-security-policy") {
+        return resp;
+    }
     h.insert(
         "content-security-policy",
         HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
     );
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     resp
 }
 
@@ -100,6 +104,7 @@ pub fn router(state: AppState) -> Router {
     api.merge(crate::web::routes())
         .merge(inbound)
         .merge(crate::chat::routes())
+        .merge(crate::inbound::form_routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

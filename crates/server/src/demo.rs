@@ -60,6 +60,9 @@ pub struct DemoInbox {
     pub merchant: String,
     pub address: String,
     pub inbound_url: String,
+    /// The shop's public contact form, which confirms by mail from this inbox.
+    #[serde(default)]
+    pub form_url: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -96,7 +99,10 @@ impl Credentials {
             }
         };
         self.base_url = base_url.to_owned();
-        self.email_inboxes.iter_mut().for_each(|i| move_url(&mut i.inbound_url));
+        for i in &mut self.email_inboxes {
+            move_url(&mut i.inbound_url);
+            move_url(&mut i.form_url);
+        }
         self.line_channels.iter_mut().for_each(|l| move_url(&mut l.webhook_url));
         for c in &mut self.chat_widgets {
             move_url(&mut c.script_url);
@@ -587,6 +593,7 @@ pub async fn seed(store: &Store, base_url: &str) -> anyhow::Result<Credentials> 
             merchant: merchant.slug.clone(),
             address: inbox.address.clone().unwrap_or_default(),
             inbound_url: format!("{base_url}/api/v1/inbound/email/{}", inbox.inbound_token),
+            form_url: format!("{base_url}/form/{}", merchant.slug),
         });
         line_channels.push(DemoLineChannel {
             merchant: merchant.slug.clone(),

@@ -412,3 +412,168 @@ async fn line_webhooks_are_verified_stored_once_and_answered() {
     let (status, e) = post_webhook(&app, &account.inbound_token, &json!({ "events": "nope" }), LINE_SECRET).await;
     assert_eq!((status, e["code"].as_str()), (StatusCode::BAD_REQUEST, Some("malformed_webhook")));
 }
+
+/// Posts the contact form as a browser would (multipart).
+async fn post_form(app: &TestApp, fields: &[(&str, &str)], files: Vec<(&str, Vec<u8>)>) -> (StatusCode, String) {
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.to_string());
+    }
+    for (name, data) in files {
+        form = form.part("files", reqwest::multipart::Part::bytes(data).file_name(name.to_owned()));
+    }
+    let resp = app.client.post(format!("{}/form/shop-a", app.base)).multipart(form).send().await.unwrap();
+    let status = resp.status();
+    (status, resp.text().await.unwrap())
+}
+
+fn submission_of(html: &str) -> String {
+    let at = html.find("name=\"submission\" value=\"").map(|i| i + 25).unwrap();
+    html[at..].split('"').next().unwrap().to_owned()
+}
+
+async fn web_form_conversations(app: &TestApp) -> Vec<madoguchi_core::conversation::Conversation> {
+    let f = madoguchi_store::conversations::ConversationFilter {
+        merchant: Some(app.a.id),
+        channel: Some(Channel::WebForm),
+        ..Default::default()
+    };
+    app.store.list_conversations(&Scope::All, &f, madoguchi_core::page::PageRequest::first(100)).await.unwrap().items
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_form_opens_one_conversation_and_mails_a_confirmation() {
+    let servers = mail_servers();
+    let settings = Settings { smtp_url: Some(servers.smtp_url()), ..Settings::default() };
+    let app = TestApp::start_with(settings).await.unwrap();
+    app.store
+        .upsert_channel_account(
+            &Scope::All,
+            app.a.id,
+            Channel::Email,
+            "form-mail-a",
+            &AccountSettings { address: Some("support@shop-a.test".into()), ..AccountSettings::default() },
+        )
+        .await
+        .unwrap();
+
+    // Shop B has no inbox, so no form; shop A's form may be framed by the shop's site.
+    assert_eq!(
+        app.client.get(format!("{}/form/shop-b", app.base)).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND
+    );
+    let resp = app.client.get(format!("{}/form/shop-a", app.base)).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers()["content-security-policy"].to_str().unwrap().contains("frame-ancestors *"));
+    assert!(resp.headers().get("x-frame-options").is_none());
+    let page = resp.text().await.unwrap();
+    assert!(page.contains("お問い合わせフォーム"));
+    let submission = submission_of(&page);
+    let before = web_form_conversations(&app).await.len();
+
+    let customer = "form.customer@example.jp";
+    let png = b"\x89PNG\r\n\x1a\n-photo-".to_vec();
+    let fields = |sub: &str| -> Vec<(&'static str, String)> {
+        vec![
+            ("submission", sub.to_owned()),
+            ("name", "フォーム 次郎".into()),
+            ("email", "Form.Customer@Example.JP".into()),
+            ("phone", "０８０－９８７６－５４３２".into()),
+            // Typed in full width, as people do.
+            ("order_number", "ｓｈｏｐ－ａ－１".into()),
+            ("category", "不良品".into()),
+            ("message", "届いた商品に傷がありました。\n交換をお願いできますか。".into()),
+            ("website", String::new()),
+        ]
+    };
+    let as_refs = |v: &[(&'static str, String)]| v.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
+
+    // A file that is not an image or PDF is refused, and what was typed is kept.
+    let f = as_refs(&fields(&submission));
+    let refs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (s, html) = post_form(&app, &refs, vec![("tool.exe", b"MZ\x90\x00".to_vec())]).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("tool.exe: 添付できるのは画像"), "{html}");
+    assert!(html.contains("フォーム 次郎") && html.contains("届いた商品に傷がありました。"));
+    assert_eq!(web_form_conversations(&app).await.len(), before, "nothing stored for a refused form");
+
+    let (s, html) = post_form(&app, &refs, vec![("傷の写真.png", png.clone())]).await;
+    assert_eq!(s, StatusCode::OK, "{html}");
+    assert!(html.contains("お問い合わせを受け付けました"));
+    let convs = web_form_conversations(&app).await;
+    assert_eq!(convs.len(), before + 1);
+    let conv = convs.iter().max_by_key(|c| c.number).unwrap().clone();
+    assert!(html.contains(&format!("<strong id=\"receipt\">{}</strong>", conv.number)));
+    assert_eq!(conv.category.as_deref(), Some("不良品"));
+    assert_eq!(conv.order_id, Some(app.a.order), "the full-width order number finds the order");
+    assert!(conv.subject.as_deref().unwrap().starts_with("【不良品】届いた商品に傷"));
+    let cust = app.store.get_customer(&Scope::All, conv.customer_id.unwrap()).await.unwrap();
+    assert_eq!(cust.name.as_deref(), Some("フォーム 次郎"));
+    let ids: Vec<(madoguchi_core::identity::IdentityKind, String)> =
+        cust.identities.iter().map(|i| (i.kind, i.value.clone())).collect();
+    assert!(ids.contains(&(madoguchi_core::identity::IdentityKind::Email, customer.into())), "{ids:?}");
+    assert!(ids.contains(&(madoguchi_core::identity::IdentityKind::Phone, "+818098765432".into())), "{ids:?}");
+    let msgs = messages(&app, conv.id).await;
+    let inquiry = msgs.iter().find(|m| m.direction == Direction::Inbound).unwrap();
+    assert_eq!(inquiry.attachments.len(), 1);
+    assert_eq!(inquiry.attachments[0].filename, "傷の写真.png");
+    assert_eq!(inquiry.attachments[0].content_type, "image/png");
+    let confirmation = msgs.iter().find(|m| m.direction == Direction::Outbound).unwrap();
+    assert_eq!(confirmation.author_kind, madoguchi_core::enums::AuthorKind::System);
+    assert!(conv.first_response_at.is_none(), "the confirmation is not the desk's answer");
+
+    // The confirmation reaches the customer's mailbox through the real SMTP server.
+    let mail = servers.fetch_all(customer, 1).await;
+    assert_eq!(mail.len(), 1, "one confirmation mail");
+    let parsed = parse(&mail[0], &Limits::default()).unwrap();
+    let subject = parsed.subject.clone().unwrap_or_default();
+    assert!(subject.contains(&format!("[#{}]", conv.number)), "{subject}");
+    assert!(!subject.starts_with("Re:"));
+    assert!(parsed.text.contains(&format!("受付番号: {}", conv.number)), "{}", parsed.text);
+    assert!(parsed.text.contains("届いた商品に傷がありました。"));
+    assert_eq!(parsed.from.as_ref().map(|f| f.address.as_str()), Some("support@shop-a.test"));
+    eventually("the confirmation marked sent", || async {
+        app.store.get_message(&Scope::All, confirmation.id).await.unwrap().delivery_status == Some(DeliveryStatus::Sent)
+    })
+    .await;
+
+    // The same submission again (double click, back and send): the same receipt, nothing new.
+    let (s, html) = post_form(&app, &refs, vec![("傷の写真.png", png)]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains(&format!("<strong id=\"receipt\">{}</strong>", conv.number)));
+    assert_eq!(web_form_conversations(&app).await.len(), before + 1);
+
+    // A bot that fills the hidden field is answered, and nothing is stored.
+    let mut bot = as_refs(&fields(&uuid::Uuid::now_v7().to_string()));
+    bot.retain(|(k, _)| *k != "website");
+    bot.push(("website", "http://spam.example".into()));
+    let bot_refs: Vec<(&str, &str)> = bot.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (s, _) = post_form(&app, &bot_refs, vec![]).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(web_form_conversations(&app).await.len(), before + 1);
+
+    // Bad input is named field by field.
+    let (s, html) =
+        post_form(&app, &[("submission", "x"), ("name", ""), ("email", "not-an-address"), ("message", "")], vec![])
+            .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    for e in
+        ["お名前を入力してください", "メールアドレスを正しく入力してください", "お問い合わせ内容を入力してください"]
+    {
+        assert!(html.contains(e), "{e}");
+    }
+
+    // Too many submissions from one address are refused with a clear message.
+    let mut last = StatusCode::OK;
+    for _ in 0..4 {
+        let f = as_refs(&fields(&uuid::Uuid::now_v7().to_string()));
+        let refs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let (s, html) = post_form(&app, &refs, vec![]).await;
+        last = s;
+        if s == StatusCode::TOO_MANY_REQUESTS {
+            assert!(html.contains("しばらく待ってから"));
+            break;
+        }
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+}

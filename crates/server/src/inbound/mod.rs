@@ -1,7 +1,8 @@
-//! Entry points for contacts that arrive without a login: mail (HTTP pipe and IMAP polling) and
-//! LINE webhooks. Each verifies what it can, stores the contact in one transaction, and only
+//! Entry points for contacts that arrive without a login: mail (HTTP pipe and IMAP polling),
+//! LINE webhooks and the web form. Each verifies what it can, stores the contact in one transaction, and only
 //! then acknowledges; routing runs after.
 
+pub mod form;
 pub mod line;
 pub mod mail;
 
@@ -16,6 +17,13 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/inbound/email/{token}", post(mail::receive_http))
         .route("/api/v1/inbound/line/{token}", post(line::webhook))
+}
+
+/// The public contact form; its body limit covers its attachments.
+pub fn form_routes() -> Router<AppState> {
+    Router::new()
+        .route("/form/{slug}", axum::routing::get(form::show).post(form::submit))
+        .layer(axum::extract::DefaultBodyLimit::max(form::MAX_FORM_BYTES))
 }
 
 /// Offers the merchant's new contacts to agents, off the request path.

@@ -157,12 +157,20 @@ impl Delivery {
         // Answer the customer's latest mail so their mailer threads it.
         let timeline = self.store.timeline(&scope, conv.id, false).await?;
         let parent = timeline.iter().rev().find_map(|t| match t {
-            TimelineItem::Message(m) if m.direction == Direction::Inbound && m.provider_message_id.is_some() => Some(m),
+            TimelineItem::Message(m)
+                if m.direction == Direction::Inbound
+                    && m.channel == Channel::Email
+                    && m.provider_message_id.is_some() =>
+            {
+                Some(m)
+            }
             _ => None,
         });
         let token = ticket_token(conv.number);
         let base = conv.subject.clone().unwrap_or_else(|| format!("{}へのお問い合わせ", merchant.name));
-        let subject = if base.contains(&token) { format!("Re: {base}") } else { format!("Re: {base} {token}") };
+        let with_token = if base.contains(&token) { base } else { format!("{base} {token}") };
+        // "Re:" only when answering a mail; a web-form confirmation starts the thread.
+        let subject = if parent.is_some() { format!("Re: {with_token}") } else { with_token };
 
         let mut builder: MessageBuilder = lettre::Message::builder()
             .from(from)
