@@ -5,7 +5,7 @@ mod common;
 
 use common::{PASSWORD, TestApp};
 use reqwest::{Method, StatusCode};
-use serde_json::json;
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn customers_are_found_by_any_spelling_and_every_read_is_audited() -> anyhow::Result<()> {
@@ -564,5 +564,92 @@ async fn playbook_and_wrap_up_before_closing_a_call() -> anyhow::Result<()> {
         )
         .await?;
     assert_eq!(s, StatusCode::OK);
+    Ok(())
+}
+
+/// A FAX typed in by staff: the scan is uploaded, then attached to the customer's message, on
+/// the customer the fax number belongs to; the file downloads for the shop and for nobody else.
+#[tokio::test]
+async fn a_typed_in_fax_carries_its_scan_on_the_right_customer() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let pdf = b"%PDF-1.4\n% scanned fax\n".to_vec();
+    let upload = |merchant: &str, name: &str, body: Vec<u8>, role: &str| {
+        let req = app
+            .client
+            .post(format!("{}/api/v1/merchants/{merchant}/files?filename={name}", app.base))
+            .bearer_auth(app.token(role))
+            .body(body);
+        async move {
+            let r = req.send().await?;
+            let s = r.status();
+            anyhow::Ok((s, r.json::<Value>().await.unwrap_or(Value::Null)))
+        }
+    };
+    let (s, file) = upload("shop-a", "FAX%E6%B3%A8%E6%96%87%E6%9B%B8.pdf", pdf.clone(), "agent").await?;
+    assert_eq!(s, StatusCode::CREATED, "{file}");
+    assert_eq!(file["content_type"], "application/pdf");
+    assert_eq!(file["filename"], "FAX注文書.pdf");
+    assert_eq!(file["size"], pdf.len());
+
+    // What is not a scan, or nothing at all, is refused with a code.
+    let (s, e) = upload("shop-a", "x.html", b"<html><script>".to_vec(), "agent").await?;
+    assert_eq!((s, e["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unsupported_file_type")));
+    let (s, e) = upload("shop-a", "x.pdf", vec![], "agent").await?;
+    assert_eq!((s, e["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("empty_file")));
+    let mut big = b"%PDF-".to_vec();
+    big.resize(madoguchi_server::api::files::MAX_UPLOAD_BYTES + 1, b' ');
+    let (s, _) = upload("shop-a", "big.pdf", big, "agent").await?;
+    assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
+
+    // The fax comes from the number of shop A's customer (typed as printed on the fax).
+    let (s, conv) = app
+        .send(
+            Method::POST,
+            "/api/v1/conversations",
+            "agent",
+            json!({
+                "merchant": "shop-a", "channel": "fax", "subject": "FAXでのご注文",
+                "customer_identity": { "kind": "phone", "value": "０９０（１２３４）５６７８" },
+                "message": { "kind": "inbound", "body_text": "FAX受信：商品A 2点の注文", "attachments": [file.clone()] }
+            }),
+        )
+        .await?;
+    assert_eq!(s, StatusCode::CREATED, "{conv}");
+    assert_eq!(conv["customer_id"], app.a.customer.to_string(), "the fax lands on the customer with that number");
+    let (_, detail) =
+        app.get(&format!("/api/v1/conversations/{}", conv["id"].as_str().unwrap_or_default()), "agent").await?;
+    let msg = &detail["timeline"][0];
+    assert_eq!(msg["attachments"][0]["storage_key"], file["storage_key"]);
+    assert_eq!(msg["direction"], "inbound");
+
+    let key = file["storage_key"].as_str().unwrap_or_default();
+    let get =
+        |role: &str| app.client.get(format!("{}/api/v1/files/{key}", app.base)).bearer_auth(app.token(role)).send();
+    let r = get("merchant_staff").await?;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "application/octet-stream", "a PDF is downloaded, not shown in place");
+    assert!(r.headers()["content-disposition"].to_str()?.contains("filename*=UTF-8''FAX%E6%B3%A8"));
+    assert_eq!(r.bytes().await?.as_ref(), pdf.as_slice());
+
+    // Shop B's scan cannot be attached to shop A's conversation, nor read by shop A's people.
+    let foreign =
+        json!({ "filename": "fax.png", "content_type": "image/png", "size": 1, "storage_key": app.b.file.to_string() });
+    let (s, e) = app
+        .send(
+            Method::POST,
+            "/api/v1/conversations",
+            "agent",
+            json!({ "merchant": "shop-a", "channel": "postcard",
+                "message": { "kind": "inbound", "body_text": "はがき", "attachments": [foreign] } }),
+        )
+        .await?;
+    assert_eq!((s, e["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_attachment")), "{e}");
+    let r = app
+        .client
+        .get(format!("{}/api/v1/files/{}", app.base, app.b.file))
+        .bearer_auth(app.token("agent"))
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
     Ok(())
 }

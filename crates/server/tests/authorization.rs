@@ -38,6 +38,7 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
             .replace("{queue}", &b.queue.to_string())
             .replace("{escalation}", &b.escalation.to_string())
             .replace("{canned}", &b.canned.to_string())
+            .replace("{file}", &b.file.to_string())
     };
     let foreign = |path: String, body: Option<Value>| Case::Foreign { path, body };
     let p = fill(template);
@@ -92,6 +93,11 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
             foreign(format!("{p}?customer={}", b.customer), None),
             Case::NoLeak { path: p },
         ],
+        // The body is not a file: the merchant is checked before the content.
+        ("POST", "/api/v1/merchants/{merchant}/files") => {
+            vec![foreign(format!("{p}?filename=x.png"), Some(json!({ "scan": "x" })))]
+        }
+        ("GET", "/api/v1/files/{file}") => vec![foreign(p, None)],
         ("POST", "/api/v1/orders") => vec![foreign(p, Some(order_body.clone()))],
         ("POST", "/api/v1/orders/bulk") => vec![foreign(p, Some(json!({ "orders": [order_body.clone()] })))],
         ("GET", "/api/v1/orders/{order}") => vec![foreign(p, None)],

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod conversations;
 pub mod customers;
 pub mod escalations;
+pub mod files;
 pub mod merchants;
 pub mod orders;
 pub mod playbook;
@@ -38,6 +39,7 @@ pub mod users;
         (name = "routing", description = "Presence, skills, capacity and queues"),
         (name = "escalations", description = "Questions from the desk to the merchant, and answers"),
         (name = "playbook", description = "Talk scripts, canned responses, disposition codes and wrap-ups"),
+        (name = "files", description = "Stored files: scans of FAX and postcards, attachments"),
         (name = "audit", description = "Audit log"),
         (name = "system", description = "Health and metrics"),
     )
@@ -84,6 +86,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(conversations::list_conversations, conversations::create_conversation))
         .routes(routes!(conversations::get_conversation, conversations::update_conversation))
         .routes(routes!(conversations::list_messages, conversations::add_message))
+        .routes(utoipa_axum::router::UtoipaMethodRouterExt::layer(
+            routes!(files::upload_file),
+            axum::extract::DefaultBodyLimit::max(files::MAX_UPLOAD_BYTES),
+        ))
+        .routes(routes!(files::download_file))
         .routes(routes!(audit::list_audit_events))
         .routes(routes!(routing::my_presence, routing::set_my_presence))
         .routes(routes!(routing::get_agent_profile, routing::update_agent_profile))

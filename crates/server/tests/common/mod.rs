@@ -38,6 +38,8 @@ pub struct Shop {
     pub queue: QueueId,
     pub escalation: EscalationId,
     pub canned: CannedResponseId,
+    /// A stored scan.
+    pub file: uuid::Uuid,
 }
 
 pub struct TestApp {
@@ -178,6 +180,12 @@ async fn shop(store: &Store, slug: &str, staff_hash: &str) -> anyhow::Result<(Sh
             madoguchi_core::time::now() + chrono::Duration::hours(4),
         )
         .await?;
+    let scan = madoguchi_store::blobs::NewBlob {
+        filename: "fax.png".into(),
+        content_type: "image/png".into(),
+        data: b"\x89PNG\r\n\x1a\nscan".to_vec(),
+    };
+    let file = store.put_blob(&Scope::All, m.id, &scan).await?;
     Ok((
         Shop {
             id: m.id,
@@ -192,6 +200,7 @@ async fn shop(store: &Store, slug: &str, staff_hash: &str) -> anyhow::Result<(Sh
             queue: queue.id,
             escalation: escalation.id,
             canned: canned.id,
+            file: file.storage_key.as_deref().and_then(|k| k.parse().ok()).unwrap_or_default(),
         },
         secret,
     ))
