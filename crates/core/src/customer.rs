@@ -142,6 +142,24 @@ pub fn normalize_kana(value: &str) -> String {
         .collect()
 }
 
+/// A name folded for spotting duplicates: width and kana folded, case, spaces, middle dots and a
+/// trailing honorific (様, さま, さん, 殿) dropped, so `山田　太郎 様`, `山田太郎` and `ﾔﾏﾀﾞ ﾀﾛｳ` vs
+/// `やまだたろう` compare equal. `None` for names too short to mean anything on their own.
+pub fn name_key(name: &str) -> Option<String> {
+    let mut key: String = normalize_kana(name)
+        .to_lowercase()
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '・' | '.' | ','))
+        .collect();
+    for honorific in ["様", "サマ", "サン", "殿"] {
+        if let Some(stripped) = key.strip_suffix(honorific) {
+            key = stripped.to_owned();
+            break;
+        }
+    }
+    (key.chars().count() >= 2).then_some(key)
+}
+
 fn validate_kana(value: Option<&str>) -> Result<Option<String>, ValidationError> {
     let Some(v) = optional("name_kana", value, limits::SHORT)? else { return Ok(None) };
     let v = normalize_kana(&v);
@@ -218,6 +236,16 @@ impl CustomerPatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn name_keys_ignore_width_kana_spacing_and_honorifics() {
+        assert_eq!(name_key("山田　太郎 様"), name_key("山田太郎"));
+        assert_eq!(name_key("ﾔﾏﾀﾞ ﾀﾛｳ"), name_key("やまだ・たろう"));
+        assert_eq!(name_key("Taro YAMADA"), name_key("taro yamada"));
+        assert_ne!(name_key("山田太郎"), name_key("山田花子"));
+        assert_eq!(name_key("様"), None);
+        assert_eq!(name_key(" 田 "), None);
+    }
 
     #[test]
     fn kana_folds_hiragana_and_half_width() {

@@ -88,6 +88,11 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
             foreign(p, Some(json!({ "from": a.customer }))),
             foreign(format!("/api/v1/customers/{}/merge", a.customer), Some(json!({ "from": b.customer }))),
         ],
+        ("GET", "/api/v1/customers/{customer}/duplicates") => vec![foreign(p, None)],
+        ("POST", "/api/v1/customers/{customer}/distinct") => vec![
+            foreign(p, Some(json!({ "other": a.customer }))),
+            foreign(format!("/api/v1/customers/{}/distinct", a.customer), Some(json!({ "other": b.customer }))),
+        ],
         ("GET", "/api/v1/orders") => vec![
             foreign(format!("{p}?merchant={bm}"), None),
             foreign(format!("{p}?customer={}", b.customer), None),

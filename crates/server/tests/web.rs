@@ -498,3 +498,80 @@ async fn console_errors_are_pages_in_the_users_language() -> anyhow::Result<()> 
     assert_eq!((s, j["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("required")));
     Ok(())
 }
+
+/// A phone number given on the web form that belongs to another customer is not attached (anyone
+/// can type it) but offered to the desk as a likely duplicate, through the API and on the
+/// conversation page, where it can be merged or set aside as a different person.
+#[tokio::test]
+async fn a_known_phone_number_on_the_web_form_is_offered_for_merging() -> anyhow::Result<()> {
+    use madoguchi_core::access::Scope;
+    use madoguchi_core::enums::Channel;
+    use madoguchi_store::channel_accounts::AccountSettings;
+    let app = TestApp::start().await?;
+    app.store
+        .upsert_channel_account(
+            &Scope::All,
+            app.a.id,
+            Channel::Email,
+            "dup-mail-a",
+            &AccountSettings { address: Some("support@shop-a.test".into()), ..AccountSettings::default() },
+        )
+        .await?;
+    let form_page = app.client.get(format!("{}/form/shop-a", app.base)).send().await?.text().await?;
+    let at = form_page.find("name=\"submission\" value=\"").map(|i| i + 25).unwrap_or(0);
+    let submission = form_page[at..].split('"').next().unwrap_or_default().to_owned();
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in [
+        ("submission", submission.as_str()),
+        ("name", "別名 さん"),
+        ("email", "another.address@example.jp"),
+        // The fixture customer's number, written the way people write it.
+        ("phone", "０９０（１２３４）５６７８"),
+        ("category", "その他"),
+        ("message", "前回の問い合わせの続きです。"),
+        ("website", ""),
+    ] {
+        form = form.text(k, v.to_owned());
+    }
+    let resp = app.client.post(format!("{}/form/shop-a", app.base)).multipart(form).send().await?;
+    assert_eq!(resp.status(), StatusCode::OK, "{}", resp.text().await?);
+    let f = madoguchi_store::conversations::ConversationFilter {
+        merchant: Some(app.a.id),
+        channel: Some(Channel::WebForm),
+        ..Default::default()
+    };
+    let conv = app.store.list_conversations(&Scope::All, &f, madoguchi_core::page::PageRequest::first(5)).await?.items;
+    let conv = conv.first().expect("the form opened a conversation");
+    let newcomer = conv.customer_id.expect("a customer");
+    assert_ne!(newcomer, app.a.customer, "a typed number does not decide who the customer is");
+
+    let (s, dups) = app.get(&format!("/api/v1/customers/{newcomer}/duplicates"), "agent").await?;
+    assert_eq!(s, StatusCode::OK, "{dups}");
+    assert_eq!(dups["suggestions"][0]["customer"]["id"], app.a.customer.to_string(), "{dups}");
+    assert_eq!(dups["suggestions"][0]["reasons"][0]["reason"], "shared_contact");
+    assert_eq!(dups["suggestions"][0]["reasons"][0]["kind"], "phone");
+
+    let c = browser();
+    sign_in(&app, &c, "agent", PASSWORD).await?;
+    let (s, html) = page(&app, &c, &conv.id.to_string()).await?;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("同一人物の可能性"), "{html}");
+    assert!(html.contains(&format!("data-customer=\"{}\"", app.a.customer)));
+    assert!(html.contains("同じ連絡先: 090-1234-5678"), "{html}");
+
+    // Merge from the suggestion: the older record survives (other systems may hold its id) and
+    // takes the newcomer's conversation and address.
+    let resp = c
+        .post(format!("{}/desk/conversations/{}/merge-customer", app.base, conv.id))
+        .form(&[("csrf", csrf_of(&html)), ("customer", app.a.customer.to_string())])
+        .send()
+        .await?;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let merged = app.store.get_customer(&Scope::All, app.a.customer).await?;
+    assert!(merged.identities.iter().any(|i| i.value == "another.address@example.jp"), "{merged:?}");
+    assert!(app.store.get_customer(&Scope::All, newcomer).await.is_err());
+    assert_eq!(app.store.get_conversation(&Scope::All, conv.id).await?.customer_id, Some(app.a.customer));
+    let (_, html) = page(&app, &c, &conv.id.to_string()).await?;
+    assert!(!html.contains("同一人物の可能性"), "nothing left to suggest");
+    Ok(())
+}

@@ -13,6 +13,7 @@ use madoguchi_core::validation::ValidationError;
 use sqlx::types::Json;
 use uuid::Uuid;
 
+use crate::duplicates::stored_key;
 use crate::rows::{parse, push_page, push_scope};
 use crate::{Result, Store, StoreError, Tx, audit, on_db, on_pool};
 
@@ -63,7 +64,7 @@ pub struct CustomerFilter {
     pub rank: Option<String>,
 }
 
-async fn insert_identity(
+pub(crate) async fn insert_identity(
     tx: &mut Tx,
     merchant: MerchantId,
     customer: CustomerId,
@@ -127,8 +128,8 @@ pub(crate) async fn insert_customer(
     let id = CustomerId::new();
     let t = now();
     on_db!(tx, c => sqlx::query(
-        "INSERT INTO customers (id, merchant_id, name, name_kana, address, rank, notes, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        "INSERT INTO customers (id, merchant_id, name, name_kana, address, rank, notes, created_at, updated_at, name_key, kana_key)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $9, $10)",
     )
     .bind(id.0)
     .bind(merchant.0)
@@ -138,6 +139,8 @@ pub(crate) async fn insert_customer(
     .bind(&p.rank)
     .bind(&p.notes)
     .bind(t)
+    .bind(stored_key(p.name.as_deref()))
+    .bind(stored_key(p.name_kana.as_deref()))
     .execute(&mut *c).await.map(|r| r.rows_affected()))?;
     for i in identities {
         insert_identity(tx, merchant, id, i).await?;
@@ -312,7 +315,8 @@ impl Store {
         let before = self.get_customer(scope, id).await?;
         let mut tx = self.begin().await?;
         on_db!(&mut tx, c => sqlx::query(
-            "UPDATE customers SET name = $2, name_kana = $3, address = $4, rank = $5, notes = $6, updated_at = $7 WHERE id = $1",
+            "UPDATE customers SET name = $2, name_kana = $3, address = $4, rank = $5, notes = $6, updated_at = $7, name_key = $8, kana_key = $9
+             WHERE id = $1",
         )
         .bind(id.0)
         .bind(&p.name)
@@ -321,6 +325,8 @@ impl Store {
         .bind(&p.rank)
         .bind(&p.notes)
         .bind(now())
+        .bind(stored_key(p.name.as_deref()))
+        .bind(stored_key(p.name_kana.as_deref()))
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
         write_tags(&mut tx, id, &p.tags).await?;
         let changed: Vec<&str> = [
@@ -456,6 +462,8 @@ impl Store {
         tags.extend(b.tags.iter().cloned());
         tags.sort();
         tags.dedup();
+        let name = a.name.clone().or(b.name.clone());
+        let name_kana = a.name_kana.clone().or(b.name_kana.clone());
         let t = now();
         let mut tx = self.begin().await?;
         on_db!(&mut tx, c => {
@@ -480,19 +488,25 @@ impl Store {
                 .execute(&mut *c)
                 .await?;
             }
-            sqlx::query("UPDATE customers SET name = $2, name_kana = $3, address = $4, rank = $5, notes = $6, updated_at = $7 WHERE id = $1")
+            sqlx::query(
+                "UPDATE customers SET name = $2, name_kana = $3, address = $4, rank = $5, notes = $6, updated_at = $7, name_key = $8, kana_key = $9
+                 WHERE id = $1",
+            )
                 .bind(into.0)
-                .bind(a.name.clone().or(b.name.clone()))
-                .bind(a.name_kana.clone().or(b.name_kana.clone()))
+                .bind(&name)
+                .bind(&name_kana)
                 .bind(a.address.clone().or(b.address.clone()).map(Json))
                 .bind(a.rank.clone().or(b.rank.clone()))
                 .bind(&notes)
                 .bind(t)
+                .bind(stored_key(name.as_deref()))
+                .bind(stored_key(name_kana.as_deref()))
                 .execute(&mut *c)
                 .await?;
             sqlx::query("DELETE FROM customers WHERE id = $1").bind(from.0).execute(&mut *c).await?;
         });
         write_tags(&mut tx, into, &tags).await?;
+        crate::duplicates::merge_claims(&mut tx, into, from).await?;
         audit::record(
             &mut tx,
             customer_audit(a.merchant_id, actor, AuditAction::Merge, into, serde_json::json!({ "merged_from": from })),

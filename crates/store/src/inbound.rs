@@ -185,9 +185,10 @@ impl Store {
             None => None,
         };
         if let (Some(c), Some(name)) = (customer, &inbound.customer_name) {
-            on_db!(&mut tx, x => sqlx::query("UPDATE customers SET name = $2 WHERE id = $1 AND name IS NULL")
+            on_db!(&mut tx, x => sqlx::query("UPDATE customers SET name = $2, name_key = $3 WHERE id = $1 AND name IS NULL")
                 .bind(c.0)
                 .bind(name)
+                .bind(crate::duplicates::stored_key(Some(name)))
                 .execute(&mut *x).await.map(|r| r.rows_affected()))?;
         }
         let existing = match &inbound.thread {
@@ -324,9 +325,10 @@ impl Store {
         let customer = find_or_create_by_identity(&mut tx, None, merchant, identity).await?;
         on_db!(&mut tx, c => {
             if let Some(n) = name {
-                sqlx::query("UPDATE customers SET name = $2 WHERE id = $1 AND name IS NULL")
+                sqlx::query("UPDATE customers SET name = $2, name_key = $3 WHERE id = $1 AND name IS NULL")
                     .bind(customer.0)
                     .bind(n)
+                    .bind(crate::duplicates::stored_key(Some(n)))
                     .execute(&mut *c)
                     .await?;
             }

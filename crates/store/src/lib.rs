@@ -14,6 +14,7 @@ pub mod blobs;
 pub mod channel_accounts;
 pub mod conversations;
 pub mod customers;
+pub mod duplicates;
 pub mod escalations;
 pub mod inbound;
 pub mod merchants;
@@ -181,7 +182,7 @@ impl Store {
             Backend::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
             Backend::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
         }
-        Ok(())
+        self.backfill_name_keys().await
     }
 
     /// Begins a write transaction. SQLite takes the write lock at once (`BEGIN IMMEDIATE`) so

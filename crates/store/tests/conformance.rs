@@ -1044,3 +1044,53 @@ async fn stored_files_belong_to_one_merchant() -> Result<()> {
     })
     .await
 }
+
+#[tokio::test]
+async fn likely_duplicates_are_suggested_within_a_merchant_and_can_be_dismissed() -> Result<()> {
+    use madoguchi_store::duplicates::DuplicateReason;
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        let b = merchant(&s, "b-shop").await?;
+        let mut px = profile("山田 花子");
+        px.name_kana = Some("ヤマダ ハナコ".into());
+        let x = s.create_customer(&Scope::All, None, a, &px, &[phone("090-1111-2222")]).await?;
+        // The same person writes in by mail under a differently spaced name: the inbound path
+        // keys the name too.
+        let mail = stored(s.receive(inbound_mail(a, "hanako@example.jp", "d1@example.jp", &[], None)).await?);
+        let y = mail.customer.expect("customer");
+        // A chat visitor types X's phone number: not attached (anyone can type it), but claimed.
+        let z = s.create_customer(&Scope::All, None, a, &profile("はなちゃん"), &[]).await?;
+        assert!(!s.attach_or_claim_identity(z.id, &phone("09011112222"), Channel::Chat).await?);
+        assert!(s.get_customer(&Scope::All, z.id).await?.identities.is_empty());
+        // A free detail is simply attached.
+        assert!(s.attach_or_claim_identity(z.id, &phone("080-3333-4444"), Channel::Chat).await?);
+        // Another shop's namesake is never suggested.
+        s.create_customer(&Scope::All, None, b, &profile("山田花子"), &[]).await?;
+
+        let for_x = s.duplicate_suggestions(&Scope::All, x.id, 10).await?;
+        let ids: Vec<_> = for_x.iter().map(|d| d.customer.id).collect();
+        assert_eq!(ids, vec![z.id, y], "a shared phone ranks above a shared name: {for_x:?}");
+        assert!(matches!(&for_x[0].reasons[..], [DuplicateReason::SharedContact { kind: IdentityKind::Phone, .. }]));
+        assert_eq!(for_x[1].reasons, vec![DuplicateReason::SameName]);
+        // The suggestion is seen from both sides.
+        let for_z = s.duplicate_suggestions(&Scope::All, z.id, 10).await?;
+        assert_eq!(for_z.iter().map(|d| d.customer.id).collect::<Vec<_>>(), vec![x.id]);
+        // Out of scope: the customer is not found at all.
+        let other_scope = Scope::Merchants(vec![b]);
+        assert!(is_not_found(s.duplicate_suggestions(&other_scope, x.id, 10).await));
+
+        // Judged distinct: no longer suggested, from either side.
+        s.mark_distinct(&Scope::All, None, y, x.id).await?;
+        let for_x = s.duplicate_suggestions(&Scope::All, x.id, 10).await?;
+        assert_eq!(for_x.iter().map(|d| d.customer.id).collect::<Vec<_>>(), vec![z.id]);
+        assert!(s.duplicate_suggestions(&Scope::All, y, 10).await?.is_empty());
+        let namesake = s.list_customers(&Scope::Merchants(vec![b]), &Default::default(), PageRequest::first(5)).await?;
+        assert!(is_not_found(s.mark_distinct(&Scope::All, None, x.id, namesake.items[0].id).await));
+
+        // Merged: the claim is settled and nothing is suggested any more.
+        s.merge_customers(&Scope::All, None, x.id, z.id).await?;
+        assert!(s.duplicate_suggestions(&Scope::All, x.id, 10).await?.is_empty());
+        Ok(())
+    })
+    .await
+}

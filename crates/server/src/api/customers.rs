@@ -8,6 +8,7 @@ use madoguchi_core::identity::{IdentityKind, normalize};
 use madoguchi_core::ids::{CustomerId, IdentityId};
 use madoguchi_core::page::{Page, PageRequest};
 use madoguchi_store::customers::CustomerFilter;
+use madoguchi_store::duplicates::DuplicateSuggestion;
 use serde::Deserialize;
 
 use super::users::audit_read;
@@ -182,4 +183,53 @@ pub async fn merge_customer(
         return Err(ApiError::forbidden("merchant staff cannot merge customers"));
     }
     Ok(Json(st.store.merge_customers(&scope, Some(p.user_id), into.id, req.from).await?))
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct DuplicateList {
+    pub suggestions: Vec<DuplicateSuggestion>,
+}
+
+/// Customers of the same merchant who are likely the same person, strongest first, with why.
+#[utoipa::path(get, path = "/api/v1/customers/{customer}/duplicates", tag = "customers", params(("customer" = String, Path)),
+    responses((status = 200, body = DuplicateList), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn duplicates(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(customer): Path<String>,
+) -> ApiResult<Json<DuplicateList>> {
+    let scope = p.scope();
+    let suggestions = st.store.duplicate_suggestions(&scope, id(&customer)?, 10).await?;
+    let seen: Vec<_> = suggestions.iter().map(|d| (d.customer.merchant_id, d.customer.id.to_string())).collect();
+    audit_read(&st, &p, SubjectType::Customer, &seen).await?;
+    Ok(Json(DuplicateList { suggestions }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DistinctRequest {
+    /// A customer of the same merchant judged to be a different person.
+    pub other: CustomerId,
+}
+
+/// Records that two customers are different people, so they are no longer suggested as
+/// duplicates of each other.
+#[utoipa::path(post, path = "/api/v1/customers/{customer}/distinct", tag = "customers", params(("customer" = String, Path)),
+    request_body = DistinctRequest,
+    responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn mark_distinct(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(customer): Path<String>,
+    ApiJson(req): ApiJson<DistinctRequest>,
+) -> ApiResult<StatusCode> {
+    let scope = p.scope();
+    let cid: CustomerId = id(&customer)?;
+    st.store.get_customer(&scope, cid).await?;
+    st.store.get_customer(&scope, req.other).await?;
+    if !p.can_merge_customers() {
+        return Err(ApiError::forbidden("merchant staff cannot decide on duplicate customers"));
+    }
+    st.store.mark_distinct(&scope, Some(p.user_id), cid, req.other).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -77,6 +77,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(customers::add_identity))
         .routes(routes!(customers::remove_identity))
         .routes(routes!(customers::merge_customer))
+        .routes(routes!(customers::duplicates))
+        .routes(routes!(customers::mark_distinct))
         .routes(routes!(orders::list_orders, orders::create_order))
         .routes(routes!(orders::bulk_upsert_orders))
         .routes(routes!(orders::get_order, orders::update_order, orders::delete_order))

@@ -513,10 +513,8 @@ impl Session {
     /// Adds the mail address from the form to the customer, unless another customer of the
     /// shop has it (then the desk is offered the two for merging instead).
     async fn remember_email(&self, customer: CustomerId, email: &NormalizedIdentity) {
-        let scope = Scope::Merchants(vec![self.merchant.id]);
-        match self.st.store.add_identity(&scope, None, customer, email).await {
-            Ok(_) | Err(StoreError::Conflict { .. }) => {}
-            Err(e) => tracing::warn!(error = ?e, "mail address from the chat form not kept"),
+        if let Err(e) = self.st.store.attach_or_claim_identity(customer, email, Channel::Chat).await {
+            tracing::warn!(error = ?e, "mail address from the chat form not kept");
         }
     }
 

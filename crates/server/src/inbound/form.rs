@@ -411,12 +411,13 @@ pub async fn submit(
     };
     metrics::counter!("madoguchi_inbound_total", "channel" => "web_form").increment(1);
     let scope = Scope::Merchants(vec![m.id]);
+    // The number joins the customer unless another customer of the shop has it; then the desk
+    // is offered the two for merging instead.
     if let Some(p) = &phone
         && let Some(c) = received.customer
-        && let Err(e) = st.store.add_identity(&scope, None, c, p).await
+        && let Err(e) = st.store.attach_or_claim_identity(c, p, Channel::WebForm).await
     {
-        // Another customer has that number: the desk is offered the two for merging.
-        tracing::info!(error = %e, "phone number from the web form not added to the customer");
+        tracing::warn!(error = %e, "phone number from the web form not kept");
     }
     let conv = st.store.get_conversation(&scope, received.conversation).await?;
     let confirmation = MessageRecord {

@@ -68,6 +68,15 @@ pub struct CustomerView {
     notes: String,
     orders: Vec<OrderView>,
     history: Vec<(String, String)>,
+    duplicates: Vec<DuplicateView>,
+}
+
+/// A customer who is likely the same person, offered for merging.
+pub struct DuplicateView {
+    id: String,
+    name: String,
+    identities: String,
+    reasons: String,
 }
 
 #[derive(Template)]
@@ -218,6 +227,25 @@ fn reply_hint(t: &'static Texts, channel: Channel) -> &'static str {
     }
 }
 
+fn duplicate_view(lang: Lang, d: &madoguchi_store::duplicates::DuplicateSuggestion) -> DuplicateView {
+    use madoguchi_store::duplicates::DuplicateReason;
+    let t = lang.t();
+    let reasons: Vec<String> = d
+        .reasons
+        .iter()
+        .map(|r| match r {
+            DuplicateReason::SharedContact { display, .. } => format!("{} {display}", t.duplicate_shared),
+            DuplicateReason::SameName => t.duplicate_same_name.to_owned(),
+        })
+        .collect();
+    DuplicateView {
+        id: d.customer.id.to_string(),
+        name: d.customer.name.clone().unwrap_or_else(|| t.no_name.to_owned()),
+        identities: d.customer.identities.iter().map(|i| i.display.as_str()).collect::<Vec<_>>().join(" / "),
+        reasons: reasons.join("・"),
+    }
+}
+
 async fn customer_view(
     st: &AppState,
     p: &Principal,
@@ -238,12 +266,21 @@ async fn customer_view(
             PageRequest::first(20),
         )
         .await?;
+    let duplicates = if p.can_merge_customers() {
+        let found = st.store.duplicate_suggestions(scope, c.id, 5).await?;
+        let seen: Vec<_> = found.iter().map(|d| (d.customer.merchant_id, d.customer.id.to_string())).collect();
+        audit_read(st, p, SubjectType::Customer, &seen).await?;
+        found.iter().map(|d| duplicate_view(lang, d)).collect()
+    } else {
+        vec![]
+    };
     let address = c.address.as_ref().map_or_else(String::new, |a| {
         format!("〒{} {}{}{} {}", a.postal_code, a.prefecture, a.city, a.line1, a.line2.clone().unwrap_or_default())
             .trim()
             .to_owned()
     });
     Ok(CustomerView {
+        duplicates,
         name: c.name.clone().unwrap_or_default(),
         kana: c.name_kana.clone().unwrap_or_default(),
         rank: c.rank.clone().unwrap_or_default(),
@@ -642,7 +679,10 @@ pub async fn escalate(
 #[derive(Debug, Deserialize)]
 pub struct MergeForm {
     csrf: String,
-    identity: String,
+    /// A phone number or mail address of the other customer, typed by the agent…
+    identity: Option<String>,
+    /// …or the id of a suggested duplicate.
+    customer: Option<String>,
 }
 
 /// Merges the merchant's customer found by phone or e-mail into this conversation's customer.
@@ -666,13 +706,23 @@ pub async fn merge_customer(
         None => Redirect::to(&format!("/desk/conversations/{cid}")).into_response(),
     };
     let Some(into) = c.customer_id else { return Ok(back(Some("merge_not_found"))) };
-    let kind = if form.identity.contains('@') || form.identity.contains('＠') {
-        IdentityKind::Email
-    } else {
-        IdentityKind::Phone
+    let found = match (&form.customer, form.identity.as_deref().map(str::trim).filter(|i| !i.is_empty())) {
+        (Some(other), _) => match other.parse() {
+            Ok(other) => st.store.get_customer(&scope, other).await,
+            Err(_) => Err(madoguchi_store::StoreError::NotFound),
+        },
+        (None, Some(identity)) => {
+            let kind = if identity.contains('@') || identity.contains('＠') {
+                IdentityKind::Email
+            } else {
+                IdentityKind::Phone
+            };
+            let Ok(n) = normalize(kind, identity) else { return Ok(back(Some("merge_not_found"))) };
+            st.store.find_customer_by_identity(&scope, c.merchant_id, n.kind, &n.value).await
+        }
+        (None, None) => Err(madoguchi_store::StoreError::NotFound),
     };
-    let Ok(n) = normalize(kind, &form.identity) else { return Ok(back(Some("merge_not_found"))) };
-    let other = match st.store.find_customer_by_identity(&scope, c.merchant_id, n.kind, &n.value).await {
+    let other = match found {
         Ok(o) => o,
         Err(madoguchi_store::StoreError::NotFound) => return Ok(back(Some("merge_not_found"))),
         Err(e) => return Err(e.into()),
@@ -680,7 +730,10 @@ pub async fn merge_customer(
     if other.id == into {
         return Ok(back(Some("merge_same")));
     }
-    st.store.merge_customers(&scope, Some(p.user_id), into, other.id).await?;
+    // The older record survives: the shop's systems may already hold its id.
+    let into = st.store.get_customer(&scope, into).await?;
+    let (keep, fold) = if other.created_at < into.created_at { (other.id, into.id) } else { (into.id, other.id) };
+    st.store.merge_customers(&scope, Some(p.user_id), keep, fold).await?;
     Ok(back(None))
 }
 
@@ -719,4 +772,29 @@ mod tests {
         m.meta.flags = vec!["bounce".into(), "truncated_mime".into()];
         assert_eq!(message_status(t, &m), "送信済み ・ エラー通知メール（宛先不明など） ・ 要確認: truncated_mime");
     }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DistinctForm {
+    csrf: String,
+    other: String,
+}
+
+/// "Not the same person": the suggested customer is no longer offered for merging.
+pub async fn distinct_customer(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<DistinctForm>,
+) -> Result<Response, ApiError> {
+    let Some((p, c)) = conversation_form(&st, &jar, &form.csrf, &id).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    if !p.can_merge_customers() {
+        return Err(ApiError::forbidden("merchant staff cannot decide on duplicate customers"));
+    }
+    let back = Redirect::to(&format!("/desk/conversations/{}", c.id)).into_response();
+    let (Some(customer), Ok(other)) = (c.customer_id, form.other.parse()) else { return Ok(back) };
+    st.store.mark_distinct(&p.scope(), Some(p.user_id), customer, other).await?;
+    Ok(back)
 }

@@ -179,6 +179,11 @@ pub struct Texts {
     pub merge_button: &'static str,
     pub merge_not_found: &'static str,
     pub merge_same: &'static str,
+    pub duplicates: &'static str,
+    pub duplicate_shared: &'static str,
+    pub duplicate_same_name: &'static str,
+    pub duplicate_distinct: &'static str,
+    pub no_name: &'static str,
 }
 
 const JA: Texts = Texts {
@@ -312,6 +317,11 @@ const JA: Texts = Texts {
     merge_button: "統合",
     merge_not_found: "該当するお客様が見つかりません。",
     merge_same: "同じお客様です。",
+    duplicates: "同一人物の可能性",
+    duplicate_shared: "同じ連絡先:",
+    duplicate_same_name: "同じ氏名",
+    duplicate_distinct: "別人",
+    no_name: "(お名前未登録)",
 };
 
 const EN: Texts = Texts {
@@ -445,6 +455,11 @@ const EN: Texts = Texts {
     merge_button: "Merge",
     merge_not_found: "No such customer.",
     merge_same: "That is the same customer.",
+    duplicates: "Possibly the same person",
+    duplicate_shared: "Same contact:",
+    duplicate_same_name: "Same name",
+    duplicate_distinct: "Different person",
+    no_name: "(no name)",
 };
 
 pub fn channel(lang: Lang, c: Channel) -> &'static str {

@@ -49,6 +49,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/desk/conversations/{id}/escalations", post(conversation::escalate))
         .route("/desk/conversations/{id}/wrap-up", post(conversation::wrap_up))
         .route("/desk/conversations/{id}/merge-customer", post(conversation::merge_customer))
+        .route("/desk/conversations/{id}/distinct-customer", post(conversation::distinct_customer))
         .route("/desk/events", get(events::stream))
         .route("/desk/files/{id}", get(files::desk_file))
         .route("/portal", get(portal::show))
