@@ -160,6 +160,22 @@ try {
   const panel = await page.textContent('#customer');
   check(panel.includes('dup.customer@example.jp') && panel.includes('別アドレスからの問い合わせ'), 'two records of one customer are merged from the panel, history included');
 
+  // A FAX typed in from the inbox header, with its scan.
+  await page.goto(`${base}/desk`);
+  await Promise.all([page.waitForNavigation(), page.click('#new-contact-link')]);
+  await page.selectOption('#contact-merchant', 'hanamaru-gift');
+  await page.selectOption('#contact-channel', 'fax');
+  await page.fill('#contact-name', 'ＦＡＸ 花子');
+  await page.fill('#contact-phone', '０３－１２３４－０９８７');
+  await page.fill('#contact-body', 'FAXで注文書をお送りします。\n到着予定を教えてください。');
+  await page.setInputFiles('#contact-scans',
+    { name: 'FAX注文書.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% scanned order sheet\n') });
+  await Promise.all([page.waitForNavigation(), page.click('#contact-save')]);
+  const faxPage = await page.textContent('body');
+  check(page.url().includes('/desk/conversations/') && faxPage.includes('FAX注文書.pdf') && faxPage.includes('到着予定を教えてください')
+    && (await page.textContent('#customer')).includes('ＦＡＸ 花子'), 'a typed-in FAX lands with its scan on a customer');
+  await page.screenshot({ path: `${shots}/typed-in-fax.png`, fullPage: true });
+
   // Hostile content in every field a customer or a shop can fill, shown everywhere as text.
   const evil = (tag) => `<img src=x onerror="alert('${tag}')"><script>alert('${tag}')</script>`;
   const admin = user('admin').api_token;

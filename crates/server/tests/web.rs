@@ -575,3 +575,130 @@ async fn a_known_phone_number_on_the_web_form_is_offered_for_merging() -> anyhow
     assert!(!html.contains("同一人物の可能性"), "nothing left to suggest");
     Ok(())
 }
+
+async fn contact_form(
+    app: &TestApp,
+    c: &reqwest::Client,
+    fields: &[(&str, String)],
+    scans: Vec<(&str, Vec<u8>)>,
+) -> anyhow::Result<(StatusCode, String, Option<String>)> {
+    let mut form = reqwest::multipart::Form::new();
+    for (k, v) in fields {
+        form = form.text(k.to_string(), v.clone());
+    }
+    for (name, data) in scans {
+        form = form.part("scans", reqwest::multipart::Part::bytes(data).file_name(name.to_owned()));
+    }
+    let resp = c.post(format!("{}/desk/contacts", app.base)).multipart(form).send().await?;
+    let status = resp.status();
+    let location = resp.headers().get("location").and_then(|l| l.to_str().ok()).map(String::from);
+    Ok((status, resp.text().await?, location))
+}
+
+/// Staff type in a postcard with its scan: it lands once, as the customer's message, at the time
+/// it was received, on the customer with that phone number; bad input is named and stores nothing.
+#[tokio::test]
+async fn staff_type_in_a_postcard_with_its_scan() -> anyhow::Result<()> {
+    use madoguchi_core::access::Scope;
+    use madoguchi_core::conversation::TimelineItem;
+    let app = TestApp::start().await?;
+    let c = browser();
+    sign_in(&app, &c, "agent", PASSWORD).await?;
+    let html = c.get(format!("{}/desk/contacts/new", app.base)).send().await?.text().await?;
+    assert!(html.contains("受付入力"), "{html}");
+    assert!(html.contains("value=\"shop-a\""));
+    assert!(!html.contains("value=\"shop-b\""), "only the agent's own shops are offered");
+    let at = html.find("name=\"submission\" value=\"").map(|i| i + 25).unwrap_or(0);
+    let submission = html[at..].split('"').next().unwrap_or_default().to_owned();
+    let received = (chrono::Utc::now() - chrono::Duration::days(1))
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let fields = |sub: &str, merchant: &str| {
+        vec![
+            ("csrf", csrf_of(&html)),
+            ("submission", sub.to_owned()),
+            ("merchant", merchant.to_owned()),
+            ("channel", "postcard".to_owned()),
+            ("received_at", received.clone()),
+            ("name", "はがき 太郎".to_owned()),
+            // As printed on the card.
+            ("phone", "０９０－１２３４－５６７８".to_owned()),
+            ("category", "返品・交換".to_owned()),
+            ("body", "サイズ違いのため交換を希望します。\n返送先を教えてください。".to_owned()),
+        ]
+    };
+    let scan = b"\x89PNG\r\n\x1a\n-postcard-scan-".to_vec();
+    let tiff = b"II*\x00-back-side-".to_vec();
+
+    // Refused: a shop the agent does not serve, and a file that is not a scan. Nothing is stored.
+    let count = |app: &TestApp| {
+        let f = madoguchi_store::conversations::ConversationFilter {
+            merchant: None,
+            channel: Some(madoguchi_core::enums::Channel::Postcard),
+            ..Default::default()
+        };
+        let store = app.store.clone();
+        async move { store.list_conversations(&Scope::All, &f, madoguchi_core::page::PageRequest::first(50)).await }
+    };
+    let (s, refused, _) =
+        contact_form(&app, &c, &fields(&submission, "shop-b"), vec![("virus.exe", b"MZ\x90\x00".to_vec())]).await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.contains("ショップを選んでください"), "{refused}");
+    assert!(refused.contains("virus.exe: 添付できるのは画像"), "{refused}");
+    assert!(refused.contains("サイズ違いのため交換を希望します。"), "what was typed is kept");
+    assert!(count(&app).await?.items.is_empty());
+
+    let (s, _, location) =
+        contact_form(&app, &c, &fields(&submission, "shop-a"), vec![("はがき表.png", scan.clone()), ("裏.tif", tiff)])
+            .await?;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let location = location.unwrap_or_default();
+    let convs = count(&app).await?.items;
+    assert_eq!(convs.len(), 1);
+    let conv = &convs[0];
+    assert_eq!(location, format!("/desk/conversations/{}", conv.id));
+    assert_eq!(conv.customer_id, Some(app.a.customer), "the card's phone number finds the customer");
+    assert_eq!(conv.subject.as_deref(), Some("サイズ違いのため交換を希望します。"));
+    assert_eq!(conv.category.as_deref(), Some("返品・交換"));
+    let expected = chrono::NaiveDateTime::parse_from_str(&received, "%Y-%m-%dT%H:%M")?;
+    let opened = conv.created_at.with_timezone(&chrono_tz::Asia::Tokyo).naive_local();
+    assert_eq!(opened, expected, "the conversation dates from when the card arrived");
+    let timeline = app.store.timeline(&Scope::All, conv.id, true).await?;
+    let msg = timeline
+        .iter()
+        .find_map(|i| match i {
+            TimelineItem::Message(m) => Some(m.clone()),
+            _ => None,
+        })
+        .expect("the typed-in message");
+    assert_eq!(msg.direction, madoguchi_core::enums::Direction::Inbound);
+    assert_eq!(msg.attachments.len(), 2);
+    assert_eq!(msg.attachments[0].filename, "はがき表.png");
+    assert_eq!(msg.attachments[1].content_type, "image/tiff");
+    let (_, shown) = page(&app, &c, &conv.id.to_string()).await?;
+    assert!(shown.contains("はがき表.png"), "the scan is linked from the timeline");
+
+    // Sent twice (a double click): still one.
+    let (s, _, again) = contact_form(&app, &c, &fields(&submission, "shop-a"), vec![]).await?;
+    assert_eq!((s, again), (StatusCode::SEE_OTHER, Some(location)));
+    assert_eq!(count(&app).await?.items.len(), 1);
+
+    // A walk-in with a name only: a new customer by that name.
+    let mut walk_in = fields(&uuid::Uuid::now_v7().to_string(), "shop-a");
+    walk_in.retain(|(k, _)| *k != "phone");
+    walk_in.push(("channel", "walk_in".into()));
+    walk_in.retain(|(k, v)| *k != "channel" || v == "walk_in");
+    let (s, body, _) = contact_form(&app, &c, &walk_in, vec![]).await?;
+    assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
+    let f = madoguchi_store::conversations::ConversationFilter {
+        channel: Some(madoguchi_core::enums::Channel::WalkIn),
+        ..Default::default()
+    };
+    let walk = app.store.list_conversations(&Scope::All, &f, madoguchi_core::page::PageRequest::first(5)).await?;
+    let customer = app.store.get_customer(&Scope::All, walk.items[0].customer_id.expect("a customer")).await?;
+    assert_eq!(customer.name.as_deref(), Some("はがき 太郎"));
+    assert!(customer.identities.is_empty());
+    assert_ne!(customer.id, app.a.customer);
+    Ok(())
+}

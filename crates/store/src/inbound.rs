@@ -6,7 +6,7 @@
 use madoguchi_core::audit::NewAuditEvent;
 use madoguchi_core::enums::{AuditAction, Channel, ConversationStatus, Priority, SubjectType};
 use madoguchi_core::identity::NormalizedIdentity;
-use madoguchi_core::ids::{ConversationId, CustomerId, MerchantId, MessageId, OrderId};
+use madoguchi_core::ids::{ConversationId, CustomerId, MerchantId, MessageId, OrderId, UserId};
 use madoguchi_core::time::now;
 use uuid::Uuid;
 
@@ -50,6 +50,9 @@ pub struct InboundContact {
     pub raw: Option<NewBlob>,
     /// The provider's webhook event id, stored once per merchant and channel.
     pub event_id: Option<String>,
+    /// The staff member who typed the contact in (FAX, postcard, phone memo, walk-in). Such a
+    /// contact without any contact detail still gets a customer, by name alone.
+    pub entered_by: Option<UserId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -180,9 +183,21 @@ impl Store {
         {
             return Ok(InboundOutcome::Duplicate { message: Some(m) });
         }
-        let customer = match &inbound.identity {
-            Some(i) => Some(find_or_create_by_identity(&mut tx, None, inbound.merchant, i).await?),
-            None => None,
+        let actor = inbound.entered_by;
+        let customer = match (&inbound.identity, &inbound.customer_name, actor) {
+            (Some(i), _, _) => Some(find_or_create_by_identity(&mut tx, actor, inbound.merchant, i).await?),
+            (None, Some(name), Some(_)) => {
+                let profile = madoguchi_core::customer::CustomerProfile {
+                    name: Some(name.clone()),
+                    name_kana: None,
+                    address: None,
+                    tags: vec![],
+                    rank: None,
+                    notes: None,
+                };
+                Some(crate::customers::insert_customer(&mut tx, actor, inbound.merchant, &profile, &[]).await?)
+            }
+            (None, _, _) => None,
         };
         if let (Some(c), Some(name)) = (customer, &inbound.customer_name) {
             on_db!(&mut tx, x => sqlx::query("UPDATE customers SET name = $2, name_key = $3 WHERE id = $1 AND name IS NULL")
@@ -235,9 +250,11 @@ impl Store {
                     assignee_id: None,
                     messages: vec![],
                     status: None,
-                    created_at: None,
+                    // A postcard read today arrived when its message says: service levels count
+                    // from then.
+                    created_at: inbound.message.created_at,
                 };
-                (open_conversation(&mut tx, &merchant, None, &record, customer).await?.id, true)
+                (open_conversation(&mut tx, &merchant, actor, &record, customer).await?.id, true)
             }
         };
         let (message_id, _) = insert_message_in(&mut tx, &scope, conversation, &message).await?;
@@ -245,7 +262,7 @@ impl Store {
             &mut tx,
             NewAuditEvent {
                 merchant_id: Some(inbound.merchant),
-                actor_user_id: None,
+                actor_user_id: actor,
                 action: AuditAction::Create,
                 subject_type: SubjectType::Message,
                 subject_id: message_id.to_string(),

@@ -879,6 +879,7 @@ fn inbound_mail(m: MerchantId, from: &str, pid: &str, refs: &[&str], ticket: Opt
             data: b"raw".to_vec(),
         }),
         event_id: None,
+        entered_by: None,
     }
 }
 
@@ -950,6 +951,7 @@ async fn inbound_contacts_land_once_on_the_right_customer_and_thread() -> Result
                 files: vec![],
                 raw: None,
                 event_id: Some(event.to_owned()),
+                entered_by: None,
             }
         };
         let l1 = stored(s.receive(line("ev-1", "lm-1")).await?);

@@ -477,6 +477,7 @@ impl Session {
             files,
             raw: None,
             event_id: None,
+            entered_by: None,
         };
         match self.st.store.receive(contact).await {
             Ok(InboundOutcome::Stored(r)) => {

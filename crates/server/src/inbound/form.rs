@@ -394,6 +394,7 @@ pub async fn submit(
         files,
         raw: None,
         event_id: None,
+        entered_by: None,
     };
     let received = match st.store.receive(contact).await? {
         InboundOutcome::Stored(r) => r,

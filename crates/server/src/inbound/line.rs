@@ -115,6 +115,7 @@ async fn handle(st: &AppState, account: &ChannelAccount, event: line::Event) -> 
                 files,
                 raw: None,
                 event_id: event.webhook_event_id.clone(),
+                entered_by: None,
             };
             match st.store.receive(contact).await? {
                 InboundOutcome::Stored(r) => {

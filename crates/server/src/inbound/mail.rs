@@ -96,6 +96,7 @@ pub async fn ingest(store: &Store, account: &ChannelAccount, raw: &[u8]) -> Resu
             data: raw.to_vec(),
         }),
         event_id: None,
+        entered_by: None,
     };
     let outcome = store.receive(contact).await?;
     if let InboundOutcome::Stored(r) = &outcome {

@@ -184,6 +184,7 @@ pub struct Texts {
     pub duplicate_same_name: &'static str,
     pub duplicate_distinct: &'static str,
     pub no_name: &'static str,
+    pub new_contact: &'static str,
 }
 
 const JA: Texts = Texts {
@@ -322,6 +323,7 @@ const JA: Texts = Texts {
     duplicate_same_name: "同じ氏名",
     duplicate_distinct: "別人",
     no_name: "(お名前未登録)",
+    new_contact: "受付入力",
 };
 
 const EN: Texts = Texts {
@@ -460,6 +462,7 @@ const EN: Texts = Texts {
     duplicate_same_name: "Same name",
     duplicate_distinct: "Different person",
     no_name: "(no name)",
+    new_contact: "Log a contact",
 };
 
 pub fn channel(lang: Lang, c: Channel) -> &'static str {

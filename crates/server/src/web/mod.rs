@@ -3,6 +3,7 @@
 //! carries a CSRF token; sign-in is rate-limited per login and per address.
 
 pub mod board;
+pub mod contact;
 pub mod conversation;
 pub mod errors;
 pub mod events;
@@ -64,6 +65,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/portal/escalations/{id}/answer", post(portal::answer))
         .route("/static/console.css", get(css))
         .route("/static/console.js", get(js))
+        .merge(contact::routes())
         .layer(axum::middleware::from_fn(errors::html_errors))
 }
 

@@ -1,0 +1,433 @@
+//! Typing in a contact that did not arrive through a connected channel: a FAX, a postcard, a
+//! phone memo, a customer at the counter. Staff choose the shop, type what the customer said,
+//! attach the scan, and the contact lands as the customer's inbound message — by phone number or
+//! mail address on the customer who has it, by name alone on a new customer otherwise.
+//!
+//! It goes through the same intake as the connected channels (one transaction with its scans,
+//! idempotent on the form's submission id, so a double click stores it once).
+
+use askama::Template;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use chrono::{NaiveDateTime, TimeZone, Utc};
+use madoguchi_core::access::Principal;
+use madoguchi_core::conversation::MessageMeta;
+use madoguchi_core::enums::{AuthorKind, Channel, Direction};
+use madoguchi_core::identity::{IdentityKind, NormalizedIdentity, normalize};
+use madoguchi_core::ids::MerchantId;
+use madoguchi_core::page::PageRequest;
+use madoguchi_store::blobs::NewBlob;
+use madoguchi_store::conversations::MessageRecord;
+use madoguchi_store::inbound::{InboundContact, InboundOutcome, Thread};
+
+use super::i18n::Lang;
+use super::{current_session, form_principal};
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// Scans per contact, and the size of each (as the files API).
+pub const MAX_SCANS: usize = 5;
+pub const MAX_SCAN_BYTES: usize = crate::api::files::MAX_UPLOAD_BYTES;
+const MAX_BODY_CHARS: usize = 20_000;
+/// How far back a received time may go: a postcard found late, not a history import.
+const MAX_AGE_DAYS: i64 = 90;
+
+/// The channels staff type in.
+const CHANNELS: [Channel; 4] = [Channel::Fax, Channel::Postcard, Channel::Phone, Channel::WalkIn];
+
+pub fn routes() -> axum::Router<AppState> {
+    axum::Router::new().route("/desk/contacts/new", axum::routing::get(show)).route(
+        "/desk/contacts",
+        axum::routing::post(submit).layer(DefaultBodyLimit::max(MAX_SCANS * MAX_SCAN_BYTES + 256 * 1024)),
+    )
+}
+
+struct ContactTexts {
+    title: &'static str,
+    back: &'static str,
+    shop: &'static str,
+    channel: &'static str,
+    received_at: &'static str,
+    name: &'static str,
+    phone: &'static str,
+    email: &'static str,
+    contact_hint: &'static str,
+    order_number: &'static str,
+    category: &'static str,
+    subject: &'static str,
+    body: &'static str,
+    scans: &'static str,
+    scans_hint: &'static str,
+    submit: &'static str,
+}
+
+const JA: ContactTexts = ContactTexts {
+    title: "受付入力（FAX・はがき・電話メモ・来店）",
+    back: "受信箱へ戻る",
+    shop: "ショップ",
+    channel: "受付方法",
+    received_at: "受付日時",
+    name: "お名前",
+    phone: "電話番号",
+    email: "メールアドレス",
+    contact_hint: "電話番号かメールアドレスがあれば、そのお客様の履歴につながります。なければお名前で新しいお客様として登録します。",
+    order_number: "注文番号",
+    category: "種別",
+    subject: "件名（空欄なら本文の1行目）",
+    body: "内容",
+    scans: "スキャン画像・PDF",
+    scans_hint: "PNG・JPEG・GIF・WebP・TIFF・PDF、1件20MBまで、5件まで",
+    submit: "登録する",
+};
+
+const EN: ContactTexts = ContactTexts {
+    title: "Log a contact (fax, postcard, phone memo, walk-in)",
+    back: "Back to the inbox",
+    shop: "Shop",
+    channel: "Received by",
+    received_at: "Received at",
+    name: "Name",
+    phone: "Phone",
+    email: "E-mail",
+    contact_hint: "A phone number or e-mail address joins the customer's history; without one, a new customer is created by name.",
+    order_number: "Order number",
+    category: "Category",
+    subject: "Subject (first line of the text if empty)",
+    body: "What the customer said",
+    scans: "Scans (image or PDF)",
+    scans_hint: "PNG, JPEG, GIF, WebP, TIFF or PDF, up to 20 MB each, at most 5",
+    submit: "Save",
+};
+
+#[derive(Debug, Default, Clone)]
+struct Fields {
+    submission: String,
+    merchant: String,
+    channel: String,
+    received_at: String,
+    name: String,
+    phone: String,
+    email: String,
+    order_number: String,
+    category: String,
+    subject: String,
+    body: String,
+}
+
+#[derive(Template)]
+#[template(path = "contact_new.html")]
+struct Page<'a> {
+    lang: &'static str,
+    t: &'static super::i18n::Texts,
+    f: &'static ContactTexts,
+    csrf: String,
+    v: &'a Fields,
+    merchants: Vec<(String, String)>,
+    channels: Vec<(&'static str, &'static str)>,
+    categories: Vec<(&'static str, &'static str)>,
+    errors: Vec<String>,
+}
+
+fn texts(lang: Lang) -> &'static ContactTexts {
+    match lang {
+        Lang::Ja => &JA,
+        Lang::En => &EN,
+    }
+}
+
+fn jst_input(t: chrono::DateTime<Utc>) -> String {
+    t.with_timezone(&chrono_tz::Asia::Tokyo).format("%Y-%m-%dT%H:%M").to_string()
+}
+
+async fn render_page(
+    st: &AppState,
+    p: &Principal,
+    csrf: String,
+    lang: Lang,
+    v: &Fields,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    let merchants = st
+        .store
+        .list_merchants(&p.scope(), PageRequest::first(200))
+        .await?
+        .items
+        .into_iter()
+        .map(|m| (m.slug, m.name))
+        .collect();
+    let page = Page {
+        lang: lang.code(),
+        t: lang.t(),
+        f: texts(lang),
+        csrf,
+        v,
+        merchants,
+        channels: CHANNELS.iter().map(|c| (c.as_str(), super::i18n::channel(lang, *c))).collect(),
+        categories: crate::inbound::form::CATEGORIES
+            .iter()
+            .map(|(ja, en)| (*ja, if lang == Lang::Ja { *ja } else { *en }))
+            .collect(),
+        errors,
+    };
+    Ok(super::render(status, &page))
+}
+
+/// The empty form, with a fresh submission id and the current time.
+pub async fn show(State(st): State<AppState>, jar: CookieJar, headers: HeaderMap) -> Result<Response, ApiError> {
+    let lang = Lang::from_request(&jar, &headers);
+    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
+    let p = super::principal_of(&session.user);
+    let v = Fields {
+        submission: uuid::Uuid::now_v7().to_string(),
+        channel: Channel::Fax.as_str().into(),
+        received_at: jst_input(Utc::now()),
+        category: "その他".into(),
+        ..Fields::default()
+    };
+    render_page(&st, &p, session.csrf_token, lang, &v, vec![], StatusCode::OK).await
+}
+
+/// What was wrong with a submitted contact, in the user's language.
+fn problem(lang: Lang, ja: &str, en: &str) -> String {
+    if lang == Lang::Ja { ja.to_owned() } else { en.to_owned() }
+}
+
+pub async fn submit(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Result<Response, ApiError> {
+    let lang = Lang::from_request(&jar, &headers);
+    let mut v = Fields::default();
+    let mut csrf = String::new();
+    let mut scans = Vec::new();
+    let mut errors = Vec::new();
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request("malformed_form", format!("the form could not be read: {e}")))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "scans" {
+            let filename = field.file_name().unwrap_or_default().to_owned();
+            let data = field.bytes().await.map_err(|e| ApiError::bad_request("malformed_form", e.to_string()))?;
+            if filename.is_empty() && data.is_empty() {
+                continue; // the file input left empty
+            }
+            match madoguchi_channels::files::sniff(&data) {
+                _ if scans.len() >= MAX_SCANS => errors.push(problem(
+                    lang,
+                    &format!("添付できるのは{MAX_SCANS}件までです。"),
+                    &format!("At most {MAX_SCANS} files."),
+                )),
+                _ if data.len() > MAX_SCAN_BYTES => errors.push(problem(
+                    lang,
+                    &format!("{filename}: 20MBを超えるファイルは添付できません。"),
+                    &format!("{filename}: files over 20 MB cannot be attached."),
+                )),
+                Some(content_type) => scans.push(NewBlob {
+                    filename: madoguchi_channels::files::clean_filename(&filename, "scan"),
+                    content_type: content_type.into(),
+                    data: data.to_vec(),
+                }),
+                None => errors.push(problem(
+                    lang,
+                    &format!("{filename}: 添付できるのは画像（PNG・JPEG・GIF・WebP・TIFF）とPDFです。"),
+                    &format!("{filename}: only images (PNG, JPEG, GIF, WebP, TIFF) and PDF can be attached."),
+                )),
+            }
+            continue;
+        }
+        let text = field.text().await.map_err(|e| ApiError::bad_request("malformed_form", e.to_string()))?;
+        let slot = match name.as_str() {
+            "csrf" => &mut csrf,
+            "submission" => &mut v.submission,
+            "merchant" => &mut v.merchant,
+            "channel" => &mut v.channel,
+            "received_at" => &mut v.received_at,
+            "name" => &mut v.name,
+            "phone" => &mut v.phone,
+            "email" => &mut v.email,
+            "order_number" => &mut v.order_number,
+            "category" => &mut v.category,
+            "subject" => &mut v.subject,
+            "body" => &mut v.body,
+            _ => continue,
+        };
+        *slot = text;
+    }
+    let Some(p) = form_principal(&st, &jar, &csrf).await? else { return Ok(Redirect::to("/login").into_response()) };
+
+    let merchant = match st.store.resolve_merchant(&p.scope(), v.merchant.trim()).await {
+        Ok(m) => Some(m),
+        Err(madoguchi_store::StoreError::NotFound) => {
+            errors.push(problem(lang, "ショップを選んでください。", "Choose a shop."));
+            None
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let channel = CHANNELS.iter().copied().find(|c| c.as_str() == v.channel);
+    if channel.is_none() {
+        errors.push(problem(lang, "受付方法を選んでください。", "Choose how the contact was received."));
+    }
+    let now = Utc::now();
+    let received_at = NaiveDateTime::parse_from_str(v.received_at.trim(), "%Y-%m-%dT%H:%M")
+        .ok()
+        .and_then(|l| chrono_tz::Asia::Tokyo.from_local_datetime(&l).earliest())
+        .map(|t| t.with_timezone(&Utc));
+    match received_at {
+        Some(t) if t > now + chrono::Duration::minutes(5) => {
+            errors.push(problem(lang, "受付日時が未来になっています。", "The received time is in the future."))
+        }
+        Some(t) if t < now - chrono::Duration::days(MAX_AGE_DAYS) => errors.push(problem(
+            lang,
+            &format!("受付日時は{MAX_AGE_DAYS}日以内にしてください。"),
+            &format!("The received time must be within {MAX_AGE_DAYS} days."),
+        )),
+        Some(_) => {}
+        None => errors.push(problem(lang, "受付日時を正しく入力してください。", "Enter when it was received.")),
+    }
+    let name = v.name.trim().chars().take(100).collect::<String>();
+    let phone = match v.phone.trim() {
+        "" => None,
+        raw => match normalize(IdentityKind::Phone, raw) {
+            Ok(n) => Some(n),
+            Err(_) => {
+                errors.push(problem(lang, "電話番号を正しく入力してください。", "The phone number is not valid."));
+                None
+            }
+        },
+    };
+    let email = match v.email.trim() {
+        "" => None,
+        raw => match normalize(IdentityKind::Email, raw) {
+            Ok(n) => Some(n),
+            Err(_) => {
+                errors.push(problem(
+                    lang,
+                    "メールアドレスを正しく入力してください。",
+                    "The e-mail address is not valid.",
+                ));
+                None
+            }
+        },
+    };
+    if name.is_empty() && v.phone.trim().is_empty() && v.email.trim().is_empty() {
+        errors.push(problem(
+            lang,
+            "お名前・電話番号・メールアドレスのいずれかを入力してください。",
+            "Enter the customer's name, phone number or e-mail address.",
+        ));
+    }
+    let body = v.body.trim().to_owned();
+    if body.is_empty() {
+        errors.push(problem(lang, "内容を入力してください。", "Type what the customer said."));
+    } else if body.chars().count() > MAX_BODY_CHARS {
+        errors.push(problem(
+            lang,
+            &format!("内容は{MAX_BODY_CHARS}文字までです。"),
+            &format!("At most {MAX_BODY_CHARS} characters."),
+        ));
+    }
+    let submission = uuid::Uuid::parse_str(v.submission.trim()).ok();
+    if submission.is_none() {
+        errors.push(problem(
+            lang,
+            "画面を開き直してから、もう一度入力してください。",
+            "Reload the page and try again.",
+        ));
+    }
+    let (Some(merchant), Some(channel), Some(received_at), Some(submission), true) =
+        (merchant, channel, received_at, submission, errors.is_empty())
+    else {
+        let session = current_session(&st, &jar).await?.ok_or_else(|| ApiError::unauthorized("sign in again"))?;
+        return render_page(&st, &p, session.csrf_token, lang, &v, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+    };
+
+    let category = crate::inbound::form::CATEGORIES.iter().map(|(c, _)| *c).find(|c| *c == v.category);
+    let subject = match v.subject.trim() {
+        "" => body.lines().next().unwrap_or_default().chars().take(60).collect(),
+        s => s.chars().take(200).collect::<String>(),
+    };
+    let order_number = madoguchi_core::order::validate_order_number(v.order_number.trim()).ok();
+    let received = store_contact(
+        &st,
+        &p,
+        merchant,
+        channel,
+        Typed { name, phone, email, subject, category, order_number, body, received_at, submission, scans },
+    )
+    .await?;
+    crate::services::routing::route_merchants(&st.store, &[merchant]).await;
+    Ok(Redirect::to(&format!("/desk/conversations/{received}")).into_response())
+}
+
+struct Typed {
+    name: String,
+    phone: Option<NormalizedIdentity>,
+    email: Option<NormalizedIdentity>,
+    subject: String,
+    category: Option<&'static str>,
+    order_number: Option<String>,
+    body: String,
+    received_at: chrono::DateTime<Utc>,
+    submission: uuid::Uuid,
+    scans: Vec<NewBlob>,
+}
+
+/// Stores the contact once and returns its conversation. The phone number identifies the
+/// customer first (it is what a FAX or postcard carries); a mail address given as well joins the
+/// same customer, or is kept as a claim if another customer has it.
+async fn store_contact(
+    st: &AppState,
+    p: &Principal,
+    merchant: MerchantId,
+    channel: Channel,
+    c: Typed,
+) -> Result<madoguchi_core::ids::ConversationId, ApiError> {
+    let identity = c.phone.clone().or_else(|| c.email.clone());
+    let contact = InboundContact {
+        merchant,
+        channel,
+        identity,
+        customer_name: (!c.name.is_empty()).then(|| c.name.clone()),
+        subject: Some(c.subject),
+        category: c.category.map(str::to_owned),
+        order_number: c.order_number,
+        thread: Thread::New,
+        message: MessageRecord {
+            channel: Some(channel),
+            direction: Direction::Inbound,
+            internal: false,
+            author_kind: AuthorKind::Customer,
+            author_user_id: None,
+            body_text: c.body,
+            body_html: None,
+            attachments: vec![],
+            provider_message_id: Some(format!("typed:{}", c.submission)),
+            meta: MessageMeta::default(),
+            created_at: Some(c.received_at),
+        },
+        files: c.scans,
+        raw: None,
+        event_id: None,
+        entered_by: Some(p.user_id),
+    };
+    let conversation = match st.store.receive(contact).await? {
+        InboundOutcome::Stored(r) => {
+            if let (Some(email), Some(_), Some(customer)) = (&c.email, &c.phone, r.customer) {
+                st.store.attach_or_claim_identity(customer, email, channel).await?;
+            }
+            r.conversation
+        }
+        // The same form sent twice: the first one stands.
+        InboundOutcome::Duplicate { message: Some(m) } => st.store.get_message(&p.scope(), m).await?.conversation_id,
+        InboundOutcome::Duplicate { message: None } => return Err(ApiError::not_found()),
+    };
+    metrics::counter!("madoguchi_inbound_total", "channel" => channel.as_str()).increment(1);
+    Ok(conversation)
+}
