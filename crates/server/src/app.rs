@@ -131,6 +131,7 @@ pub async fn launch(
     let imap = tokio::spawn(crate::inbound::mail::poll_imap_forever(
         state.store.clone(),
         Duration::from_secs(state.settings.imap_poll_seconds.max(1)),
+        crate::inbound::mail::Imap::new(state.settings.tls_ca_file.as_deref())?,
     ));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;

@@ -36,6 +36,9 @@ pub struct Settings {
     pub line_api_base: String,
     /// How often mail inboxes with IMAP settings are polled, in seconds.
     pub imap_poll_seconds: u64,
+    /// Extra root certificates (PEM) trusted for IMAP over TLS besides the system's, for a mail
+    /// server with a private CA.
+    pub tls_ca_file: Option<PathBuf>,
     /// The address customers and shops reach this server at (widget, form and inbound URLs);
     /// empty derives it from `bind`.
     pub public_url: Option<String>,
@@ -63,6 +66,7 @@ impl Default for Settings {
             smtp_url: None,
             line_api_base: "https://api.line.me".into(),
             imap_poll_seconds: 30,
+            tls_ca_file: None,
             public_url: None,
         }
     }
@@ -83,6 +87,7 @@ const ENV_KEYS: &[&str] = &[
     "smtp_url",
     "line_api_base",
     "imap_poll_seconds",
+    "tls_ca_file",
     "public_url",
 ];
 
@@ -186,6 +191,10 @@ line_api_base = "https://api.line.me"
 # env: MADOGUCHI_IMAP_POLL_SECONDS
 imap_poll_seconds = 30
 
+# Extra root certificates (PEM) trusted for IMAP over TLS, besides the system's.
+# env: MADOGUCHI_TLS_CA_FILE
+# tls_ca_file = "/etc/madoguchi/mail-ca.pem"
+
 # Where customers reach this server (chat widget, contact form, inbound mail URLs).
 # Unset: http://<bind>.
 # env: MADOGUCHI_PUBLIC_URL
@@ -217,6 +226,7 @@ impl fmt::Debug for Settings {
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("line_api_base", &self.line_api_base)
             .field("imap_poll_seconds", &self.imap_poll_seconds)
+            .field("tls_ca_file", &self.tls_ca_file)
             .field("public_url", &self.public_url)
             .finish()
     }

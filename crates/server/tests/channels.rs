@@ -87,6 +87,7 @@ async fn mail_lands_once_threads_and_replies_go_out_by_smtp() {
                 address: Some(inbox.into()),
                 settings: Some(json!({ "imap": {
                     "host": "127.0.0.1", "port": servers.imap_port, "username": inbox, "password": common::mailserver::MAIL_PASSWORD,
+                    "tls": false,
                 }})),
                 ..AccountSettings::default()
             },
@@ -191,6 +192,69 @@ struct FakeLine {
 const LINE_TOKEN: &str = "test-channel-access-token";
 const LINE_SECRET: &str = "test-channel-secret";
 const USER: &str = "U4af4980629f2d1a5b0c1f7f7a6e4a4b1";
+
+/// IMAP over TLS: the certificate is checked against the system's roots plus the configured CA
+/// file; a server nobody vouches for gets no password and nothing is fetched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imap_over_tls_checks_the_certificate() {
+    use madoguchi_server::inbound::mail::{Imap, ImapSettings};
+    let servers = mail_servers();
+    let app = TestApp::start().await.unwrap();
+    let inbox = "tls-inbox@shop-a.test";
+    let imap = json!({ "host": "127.0.0.1", "port": servers.imaps_port, "username": inbox,
+        "password": common::mailserver::MAIL_PASSWORD });
+    let account = app
+        .store
+        .upsert_channel_account(
+            &Scope::All,
+            app.a.id,
+            Channel::Email,
+            "tls-mail-a",
+            &AccountSettings {
+                address: Some(inbox.into()),
+                settings: Some(json!({ "imap": imap.clone() })),
+                ..AccountSettings::default()
+            },
+        )
+        .await
+        .unwrap();
+    let settings: ImapSettings = serde_json::from_value(imap).unwrap();
+    assert!(settings.tls, "TLS is on unless turned off");
+    servers.send_raw("tls.sender@example.jp", inbox, &corpus("shift_jis")).await;
+    assert_eq!(servers.fetch_all(inbox, 1).await.len(), 1, "the mail is in the mailbox");
+
+    let f = madoguchi_store::conversations::ConversationFilter {
+        merchant: Some(app.a.id),
+        channel: Some(Channel::Email),
+        ..Default::default()
+    };
+    let count = || async {
+        app.store
+            .list_conversations(&Scope::All, &f, madoguchi_core::page::PageRequest::first(10))
+            .await
+            .unwrap()
+            .items
+            .len()
+    };
+    let before = count().await;
+
+    // Only the system's roots: the test CA is unknown, so the handshake fails.
+    let untrusted = Imap::new(None).unwrap().poll(&app.store, &account, &settings).await;
+    let e = untrusted.expect_err("an unknown certificate is refused");
+    assert!(format!("{e:#}").to_lowercase().contains("certificate"), "{e:#}");
+    assert_eq!(count().await, before);
+
+    // With the CA configured: fetched once, marked seen, not fetched again.
+    let trusted = Imap::new(Some(&servers.ca_file())).unwrap();
+    assert_eq!(trusted.poll(&app.store, &account, &settings).await.unwrap(), 1);
+    assert_eq!(count().await, before + 1);
+    assert_eq!(trusted.poll(&app.store, &account, &settings).await.unwrap(), 0);
+
+    // A CA file that holds no certificate is a configuration error at start-up.
+    let bad = servers.dir.join("not-a-ca.pem");
+    std::fs::write(&bad, "not a certificate").unwrap();
+    assert!(Imap::new(Some(&bad)).is_err());
+}
 
 fn authorised(h: &HeaderMap) -> bool {
     h.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {LINE_TOKEN}"))

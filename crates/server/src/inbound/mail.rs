@@ -149,21 +149,80 @@ pub struct ImapSettings {
     pub password: String,
     #[serde(default = "inbox")]
     pub mailbox: String,
+    /// Implicit TLS (port 993), on unless turned off: a mailbox password must not cross the
+    /// network in the clear. `false` is for a server on the same machine.
+    #[serde(default = "yes")]
+    pub tls: bool,
 }
 
 fn inbox() -> String {
     "INBOX".to_owned()
 }
 
+fn yes() -> bool {
+    true
+}
+
+/// The IMAP client side: how TLS connections are verified.
+#[derive(Clone)]
+pub struct Imap {
+    tls: tokio_rustls::TlsConnector,
+}
+
+impl Imap {
+    /// Trusts the system's root certificates and, if given, those in `extra_ca` (PEM).
+    pub fn new(extra_ca: Option<&std::path::Path>) -> anyhow::Result<Self> {
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject;
+        use tokio_rustls::rustls;
+        let mut roots = rustls::RootCertStore::empty();
+        let native = rustls_native_certs::load_native_certs();
+        for e in &native.errors {
+            tracing::warn!(error = %e, "a system root certificate could not be read");
+        }
+        let (_, ignored) = roots.add_parsable_certificates(native.certs);
+        if ignored > 0 {
+            tracing::warn!(ignored, "system root certificates ignored");
+        }
+        if let Some(path) = extra_ca {
+            let certs = CertificateDer::pem_file_iter(path)
+                .and_then(|i| i.collect::<Result<Vec<_>, _>>())
+                .map_err(|e| anyhow::anyhow!("tls_ca_file {}: {e}", path.display()))?;
+            anyhow::ensure!(!certs.is_empty(), "tls_ca_file {} holds no certificate", path.display());
+            for c in certs {
+                roots.add(c)?;
+            }
+        }
+        let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(Imap { tls: tokio_rustls::TlsConnector::from(std::sync::Arc::new(config)) })
+    }
+
+    /// Fetches unseen mail of one account; see [`fetch_unseen`].
+    pub async fn poll(&self, store: &Store, account: &ChannelAccount, s: &ImapSettings) -> anyhow::Result<usize> {
+        let tcp = tokio::net::TcpStream::connect((s.host.as_str(), s.port)).await?;
+        if !s.tls {
+            return fetch_unseen(async_imap::Client::new(tcp), store, account, s).await;
+        }
+        let name = rustls_pki_types::ServerName::try_from(s.host.clone())
+            .map_err(|e| anyhow::anyhow!("IMAP host {:?}: {e}", s.host))?;
+        let stream = self.tls.connect(name, tcp).await?;
+        fetch_unseen(async_imap::Client::new(stream), store, account, s).await
+    }
+}
+
 /// Polls every mail account with IMAP settings, forever.
-pub async fn poll_imap_forever(store: Store, every: std::time::Duration) {
+pub async fn poll_imap_forever(store: Store, every: std::time::Duration, imap: Imap) {
     loop {
         match store.channel_accounts_of_kind(Channel::Email).await {
             Ok(accounts) => {
                 for a in accounts {
-                    let Some(imap) = a.settings.get("imap").cloned() else { continue };
-                    match serde_json::from_value::<ImapSettings>(imap) {
-                        Ok(s) => match poll_imap(&store, &a, &s).await {
+                    let Some(settings) = a.settings.get("imap").cloned() else { continue };
+                    match serde_json::from_value::<ImapSettings>(settings) {
+                        Ok(s) => match imap.poll(&store, &a, &s).await {
                             Ok(0) => {}
                             Ok(n) => tracing::info!(merchant = %a.merchant_id, messages = n, "mail fetched by IMAP"),
                             Err(e) => tracing::warn!(merchant = %a.merchant_id, error = %e, "IMAP poll failed"),
@@ -180,10 +239,16 @@ pub async fn poll_imap_forever(store: Store, every: std::time::Duration) {
 
 /// Fetches unseen mail, stores each message, and marks it seen only after it is stored: a crash
 /// in between fetches it again, and the Message-ID makes the second store a no-op.
-pub async fn poll_imap(store: &Store, account: &ChannelAccount, s: &ImapSettings) -> anyhow::Result<usize> {
+async fn fetch_unseen<T>(
+    client: async_imap::Client<T>,
+    store: &Store,
+    account: &ChannelAccount,
+    s: &ImapSettings,
+) -> anyhow::Result<usize>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + std::fmt::Debug + Send,
+{
     use futures_util::TryStreamExt;
-    let tcp = tokio::net::TcpStream::connect((s.host.as_str(), s.port)).await?;
-    let client = async_imap::Client::new(tcp);
     let mut session = client.login(&s.username, &s.password).await.map_err(|(e, _)| e)?;
     session.select(&s.mailbox).await?;
     let unseen = session.uid_search("UNSEEN").await?;

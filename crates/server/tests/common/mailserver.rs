@@ -16,6 +16,9 @@ pub const MAIL_PASSWORD: &str = "secret";
 pub struct MailServers {
     pub smtp_port: u16,
     pub imap_port: u16,
+    /// IMAP over implicit TLS, with a certificate for `127.0.0.1` and `localhost` signed by
+    /// [`MailServers::ca_file`].
+    pub imaps_port: u16,
     pub dir: PathBuf,
 }
 
@@ -45,6 +48,7 @@ pub fn mail_servers() -> &'static MailServers {
     SERVERS.get_or_init(|| {
         need("/usr/sbin/dovecot");
         need("/usr/sbin/smtpd");
+        need("/usr/bin/openssl");
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let (servers, _children) = start();
@@ -66,7 +70,8 @@ fn start() -> (MailServers, Vec<std::process::Child>) {
         std::fs::create_dir_all(dir.join(d)).expect("mail dirs");
     }
     Command::new("chown").args(["mail:mail"]).arg(dir.join("mail")).status().expect("chown");
-    let (imap_port, lmtp_port, smtp_port) = (free_port(), free_port(), free_port());
+    let (imap_port, lmtp_port, smtp_port, imaps_port) = (free_port(), free_port(), free_port(), free_port());
+    make_certificates(&dir);
     let d = dir.display();
     std::fs::write(
         dir.join("dovecot.conf"),
@@ -76,7 +81,9 @@ state_dir = {d}/state
 log_path = {d}/dovecot.log
 protocols = imap lmtp
 listen = 127.0.0.1
-ssl = no
+ssl = yes
+ssl_cert = <{d}/server.pem
+ssl_key = <{d}/server.key
 disable_plaintext_auth = no
 auth_mechanisms = plain login
 mail_location = maildir:{d}/mail/%d/%n
@@ -92,6 +99,10 @@ userdb {{
 service imap-login {{
   inet_listener imap {{
     port = {imap_port}
+  }}
+  inet_listener imaps {{
+    port = {imaps_port}
+    ssl = yes
   }}
 }}
 service lmtp {{
@@ -141,12 +152,71 @@ match from any for any action "deliver"
         .spawn()
         .expect("smtpd starts");
     wait_for(imap_port, "dovecot (IMAP)", &dir.join("dovecot.log"));
+    wait_for(imaps_port, "dovecot (IMAPS)", &dir.join("dovecot.log"));
     wait_for(lmtp_port, "dovecot (LMTP)", &dir.join("dovecot.log"));
     wait_for(smtp_port, "OpenSMTPD", &dir.join("smtpd.err"));
-    (MailServers { smtp_port, imap_port, dir }, vec![dovecot, smtpd])
+    (MailServers { smtp_port, imap_port, imaps_port, dir }, vec![dovecot, smtpd])
+}
+
+/// A throwaway CA and a server certificate it signs, made with the openssl command line.
+fn make_certificates(dir: &Path) {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl").args(args).current_dir(dir).output().expect("openssl runs");
+        assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=Madoguchi test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ]);
+    std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n").expect("san.ext");
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "san.ext",
+        "-out",
+        "server.pem",
+    ]);
 }
 
 impl MailServers {
+    /// The CA that signed the IMAPS certificate.
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.join("ca.pem")
+    }
+
     pub fn smtp_url(&self) -> String {
         format!("smtp://127.0.0.1:{}", self.smtp_port)
     }
