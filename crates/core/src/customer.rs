@@ -112,7 +112,7 @@ pub struct CustomerPatch {
 }
 
 /// Distinguishes an absent field (keep) from `null` (clear).
-pub(crate) mod double_option {
+pub mod double_option {
     use serde::{Deserialize, Deserializer};
     pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
         Option::<T>::deserialize(d).map(Some)

@@ -653,3 +653,73 @@ async fn a_typed_in_fax_carries_its_scan_on_the_right_customer() -> anyhow::Resu
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     Ok(())
 }
+
+/// Channel set-up by the shop's admin: secrets go in and never come out (the chat identity
+/// secret once, when made), each kind takes only its own fields, and desk roles cannot change it.
+#[tokio::test]
+async fn shops_set_up_their_channels_without_secrets_leaking() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let put = |kind: &str, role: &'static str, body: Value| {
+        let path = format!("/api/v1/merchants/shop-a/channels/{kind}");
+        let app = &app;
+        async move { app.send(Method::PUT, &path, role, body).await }
+    };
+    let (s, e) = put("email", "merchant_admin", json!({})).await?;
+    assert_eq!((s, e["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("required")), "{e}");
+    let (s, e) = put("email", "merchant_admin", json!({ "address": "not-mail" })).await?;
+    assert_eq!((s, e["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_email")));
+    let (s, mail) = put("email", "merchant_admin", json!({ "address": "Support@Shop-A.example" })).await?;
+    assert_eq!(s, StatusCode::OK, "{mail}");
+    assert_eq!(mail["address"], "support@shop-a.example");
+    assert!(mail["endpoint"].as_str().unwrap_or_default().contains("/api/v1/inbound/email/"));
+    assert!(mail["form_url"].as_str().unwrap_or_default().ends_with("/form/shop-a"));
+    // IMAP needs its password once; after that it is kept and never shown.
+    let imap = json!({ "host": "imap.shop-a.example", "port": 993, "username": "support" });
+    let (s, e) = put("email", "merchant_admin", json!({ "imap": imap })).await?;
+    assert_eq!((s, e["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("imap.password")), "{e}");
+    let mut with_pw = imap.clone();
+    with_pw["password"] = json!("mailbox-password-123");
+    let (s, mail) = put("email", "merchant_admin", json!({ "imap": with_pw })).await?;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!((mail["imap"]["password_set"].as_bool(), mail["imap"]["tls"].as_bool()), (Some(true), Some(true)));
+    let (s, mail) = put("email", "merchant_admin", json!({ "imap": imap })).await?;
+    assert_eq!((s, mail["imap"]["password_set"].as_bool()), (StatusCode::OK, Some(true)), "the password is kept");
+    let (s, e) = put("email", "merchant_admin", json!({ "access_token": "x" })).await?;
+    assert_eq!((s, e["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("not_for_channel")));
+
+    // LINE needs both secrets to start.
+    let (s, _) = put("line", "merchant_admin", json!({ "channel_secret": "line-secret" })).await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, line) =
+        put("line", "merchant_admin", json!({ "channel_secret": "line-secret", "access_token": "line-token" })).await?;
+    assert_eq!(s, StatusCode::OK, "{line}");
+    assert!(line["endpoint"].as_str().unwrap_or_default().contains("/api/v1/inbound/line/"));
+
+    // The chat secret is shown once; sites are normalised; a bad one is named.
+    let (s, chat) = put("chat", "merchant_admin", json!({ "allowed_origins": ["https://Shop-A.example/"] })).await?;
+    assert_eq!(s, StatusCode::OK, "{chat}");
+    let secret = chat["identity_secret"].as_str().unwrap_or_default().to_owned();
+    assert!(secret.len() >= 32);
+    assert_eq!(chat["allowed_origins"], json!(["https://shop-a.example"]));
+    let (s, e) = put("chat", "merchant_admin", json!({ "allowed_origins": ["shop-a.example/path"] })).await?;
+    assert_eq!((s, e["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_origin")));
+    let (_, again) = put("chat", "merchant_admin", json!({})).await?;
+    assert!(again["identity_secret"].is_null(), "not shown again");
+    let (_, rotated) = put("chat", "merchant_admin", json!({ "rotate_secret": true })).await?;
+    assert_ne!(rotated["identity_secret"].as_str(), Some(secret.as_str()));
+
+    let (s, list) = app.get("/api/v1/merchants/shop-a/channels", "merchant_admin").await?;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(list["channels"].as_array().map(Vec::len), Some(3));
+    let text = list.to_string();
+    for secret in ["mailbox-password-123", "line-secret", "line-token", secret.as_str()] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    for role in ["agent", "merchant_staff", "supervisor"] {
+        let (s, _) = put("email", role, json!({ "address": "x@shop-a.example" })).await?;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{role}");
+    }
+    let (s, _) = put("fax", "merchant_admin", json!({})).await?;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    Ok(())
+}

@@ -103,6 +103,10 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
             vec![foreign(format!("{p}?filename=x.png"), Some(json!({ "scan": "x" })))]
         }
         ("GET", "/api/v1/files/{file}") => vec![foreign(p, None)],
+        ("GET", "/api/v1/merchants/{merchant}/channels") => vec![foreign(p, None)],
+        ("PUT", "/api/v1/merchants/{merchant}/channels/{kind}") => {
+            vec![foreign(p.replace("{kind}", "email"), Some(json!({ "address": "hijack@example.jp" })))]
+        }
         ("POST", "/api/v1/orders") => vec![foreign(p, Some(order_body.clone()))],
         ("POST", "/api/v1/orders/bulk") => vec![foreign(p, Some(json!({ "orders": [order_body.clone()] })))],
         ("GET", "/api/v1/orders/{order}") => vec![foreign(p, None)],

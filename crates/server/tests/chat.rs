@@ -442,3 +442,42 @@ async fn outside_business_hours_the_chat_takes_a_message() {
     assert_eq!(c.merchant_id, app.b.id);
     assert!(c.first_response_at.is_none(), "the automatic notice is not the desk's first response");
 }
+
+/// A shop that lists its sites gets chats only from them (and from Madoguchi's own demo page);
+/// a page elsewhere cannot open the shop's chat in a visitor's browser.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_the_shops_sites_open_its_chat() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let app = app().await;
+    let url = format!("{}/chat/shop-a/ws", app.base.replacen("http", "ws", 1));
+    let open = |origin: &'static str| {
+        let mut req = url.clone().into_client_request().unwrap();
+        req.headers_mut().insert("origin", origin.parse().unwrap());
+        async move {
+            match tokio_tungstenite::connect_async(req).await {
+                Ok(_) => 101,
+                Err(tokio_tungstenite::tungstenite::Error::Http(r)) => r.status().as_u16(),
+                Err(e) => panic!("{e}"),
+            }
+        }
+    };
+    // No list: any site.
+    assert_eq!(open("https://elsewhere.example").await, 101);
+    let (s, body) = app
+        .send(
+            Method::PUT,
+            "/api/v1/merchants/shop-a/channels/chat",
+            "merchant_admin",
+            json!({ "allowed_origins": ["https://shop-a.example"] }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s, StatusCode::OK, "{body}");
+    assert_eq!(open("https://elsewhere.example").await, 403);
+    assert_eq!(open("https://shop-a.example").await, 101);
+    let own: &'static str = Box::leak(app.base.clone().into_boxed_str());
+    assert_eq!(open(own).await, 101, "the demo shop page on Madoguchi itself");
+    // Another shop's list is its own business.
+    let mut ws = connect(&app, "shop-b").await;
+    assert_eq!(hello(&mut ws, json!({})).await["type"], "welcome");
+}

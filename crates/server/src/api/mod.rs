@@ -9,6 +9,7 @@ use utoipa_axum::routes;
 use crate::app::AppState;
 
 pub mod audit;
+pub mod channels;
 pub mod conversations;
 pub mod customers;
 pub mod escalations;
@@ -77,6 +78,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(customers::add_identity))
         .routes(routes!(customers::remove_identity))
         .routes(routes!(customers::merge_customer))
+        .routes(routes!(channels::list_channels))
+        .routes(routes!(channels::put_channel))
         .routes(routes!(customers::duplicates))
         .routes(routes!(customers::mark_distinct))
         .routes(routes!(orders::list_orders, orders::create_order))

@@ -67,12 +67,34 @@ async fn widget(State(st): State<AppState>, Path(slug): Path<String>) -> Result<
         .into_response())
 }
 
+/// Whether a browser on `origin` may open the shop's chat: any site when the shop lists none,
+/// otherwise the listed sites and Madoguchi's own pages (the demo shop page). A request without
+/// an Origin is not from a browser page, which is what the list guards against.
+fn origin_allowed(allowed: &[String], origin: Option<&str>, host: Option<&str>) -> bool {
+    let Some(origin) = origin else { return true };
+    if allowed.is_empty() {
+        return true;
+    }
+    let Ok(origin) = crate::api::channels::normalize_origin(origin) else { return false };
+    let own = host.is_some_and(|h| origin.split_once("://").is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(h)));
+    own || allowed.contains(&origin)
+}
+
 async fn ws(
     State(st): State<AppState>,
     Path(slug): Path<String>,
+    headers: axum::http::HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let (merchant, account) = chat_of(&st, &slug).await?;
+    let header = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    if !origin_allowed(&crate::api::channels::allowed_origins(&account), header(header::ORIGIN), header(header::HOST)) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "origin_not_allowed",
+            "this site is not allowed to open the shop's chat",
+        ));
+    }
     let secret = account.secret.filter(|s| !s.is_empty()).ok_or_else(ApiError::not_found)?;
     Ok(upgrade
         .max_message_size(MAX_FRAME_BYTES)
@@ -115,6 +137,22 @@ async fn file(
     }
     let blob = st.store.get_blob(&scope, id).await?;
     Ok(crate::web::files::download(blob))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::origin_allowed;
+
+    #[test]
+    fn only_listed_sites_and_our_own_pages_open_a_restricted_chat() {
+        let listed = vec!["https://shop.example.jp".to_owned()];
+        assert!(origin_allowed(&[], Some("https://anyone.example"), Some("desk.example")));
+        assert!(origin_allowed(&listed, Some("https://SHOP.example.jp/"), Some("desk.example")));
+        assert!(origin_allowed(&listed, Some("http://desk.example:8080"), Some("desk.example:8080")));
+        assert!(!origin_allowed(&listed, Some("https://evil.example"), Some("desk.example")));
+        assert!(!origin_allowed(&listed, Some("null"), Some("desk.example")));
+        assert!(origin_allowed(&listed, None, Some("desk.example")));
+    }
 }
 
 #[derive(Template)]
