@@ -37,13 +37,24 @@ pub fn sha256_hex(data: &[u8]) -> String {
 }
 
 /// Stores a file inside the caller's transaction and returns the attachment that refers to it.
+/// Stores a file that arrives with its message (an inbound attachment, a raw mail): attached
+/// from the start.
 pub(crate) async fn put(tx: &mut Tx, merchant: MerchantId, b: &NewBlob) -> Result<Attachment> {
+    insert(tx, merchant, b, Some(now())).await
+}
+
+async fn insert(
+    tx: &mut Tx,
+    merchant: MerchantId,
+    b: &NewBlob,
+    attached_at: Option<DateTime<Utc>>,
+) -> Result<Attachment> {
     let id = Uuid::now_v7();
     let digest = sha256_hex(&b.data);
     let size = i64::try_from(b.data.len()).unwrap_or(i64::MAX);
     on_db!(tx, c => sqlx::query(
-        "INSERT INTO blobs (id, merchant_id, filename, content_type, size, sha256, data, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO blobs (id, merchant_id, filename, content_type, size, sha256, data, created_at, attached_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(id)
     .bind(merchant.0)
@@ -53,6 +64,7 @@ pub(crate) async fn put(tx: &mut Tx, merchant: MerchantId, b: &NewBlob) -> Resul
     .bind(&digest)
     .bind(&b.data)
     .bind(now())
+    .bind(attached_at)
     .execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(Attachment {
         filename: b.filename.clone(),
@@ -63,15 +75,26 @@ pub(crate) async fn put(tx: &mut Tx, merchant: MerchantId, b: &NewBlob) -> Resul
 }
 
 impl Store {
-    /// Stores an uploaded file (a scan to attach to a typed-in contact, a chat image).
+    /// Stores an uploaded file (a scan to attach to a typed-in contact). It is kept once a
+    /// message refers to it; until then [`Store::prune_unattached_blobs`] may remove it.
     pub async fn put_blob(&self, scope: &Scope, merchant: MerchantId, b: &NewBlob) -> Result<Attachment> {
         if !scope.allows(merchant) {
             return Err(StoreError::NotFound);
         }
         let mut tx = self.begin().await?;
-        let a = put(&mut tx, merchant, b).await?;
+        let a = insert(&mut tx, merchant, b, None).await?;
         tx.commit().await?;
         Ok(a)
+    }
+
+    /// Removes uploaded files that no message has referred to since before `uploaded_before`.
+    pub async fn prune_unattached_blobs(&self, uploaded_before: DateTime<Utc>) -> Result<u64> {
+        let n = on_pool!(self, p => sqlx::query("DELETE FROM blobs WHERE attached_at IS NULL AND created_at < $1")
+            .bind(uploaded_before)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(n)
     }
 
     pub async fn get_blob(&self, scope: &Scope, id: Uuid) -> Result<Blob> {

@@ -289,18 +289,24 @@ pub(crate) async fn insert_message_in(
     insert_message(tx, &mut conv, m, m.created_at.unwrap_or_else(now)).await
 }
 
-/// Checks that every stored file a message refers to is the merchant's own.
+/// Checks that every stored file a message refers to is the merchant's own, and marks it
+/// attached so the clean-up of unattached uploads keeps it. One conditional update does both: it
+/// locks the row, so a clean-up running at the same moment cannot delete it from under us.
 async fn check_attachments(tx: &mut Tx, merchant: MerchantId, attachments: &[Attachment]) -> Result<()> {
     for a in attachments {
         let Some(key) = &a.storage_key else { continue };
         let id = Uuid::parse_str(key).map_err(|_| {
             madoguchi_core::ValidationError::new("attachments", "invalid_attachment", "unknown stored file")
         })?;
-        let n: i64 = on_db!(tx, c => sqlx::query_scalar("SELECT COUNT(*) FROM blobs WHERE id = $1 AND merchant_id = $2")
-            .bind(id)
-            .bind(merchant.0)
-            .fetch_one(&mut *c)
-            .await)?;
+        let n = on_db!(tx, c => sqlx::query(
+            "UPDATE blobs SET attached_at = COALESCE(attached_at, $3) WHERE id = $1 AND merchant_id = $2",
+        )
+        .bind(id)
+        .bind(merchant.0)
+        .bind(now())
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
         if n == 0 {
             return Err(madoguchi_core::ValidationError::new(
                 "attachments",

@@ -1021,6 +1021,20 @@ async fn replies_go_through_the_outbox_once_with_retries() -> Result<()> {
     .await
 }
 
+/// The files of a mail taken in with an attachment and its raw message.
+async fn stored_msg_files(s: &Store, m: MerchantId) -> Result<Vec<uuid::Uuid>> {
+    let r = stored(s.receive(inbound_mail(m, "files@example.jp", "files@example.jp", &[], None)).await?);
+    let msg = s.get_message(&Scope::All, r.message).await?;
+    let mut ids: Vec<uuid::Uuid> = msg
+        .attachments
+        .iter()
+        .filter_map(|a| a.storage_key.as_deref())
+        .map(uuid::Uuid::parse_str)
+        .collect::<Result<_, _>>()?;
+    ids.push(uuid::Uuid::parse_str(msg.meta.raw_blob_id.as_deref().unwrap_or_default())?);
+    Ok(ids)
+}
+
 #[tokio::test]
 async fn stored_files_belong_to_one_merchant() -> Result<()> {
     on_each_backend(|s| async move {
@@ -1042,6 +1056,22 @@ async fn stored_files_belong_to_one_merchant() -> Result<()> {
         let ca = s.create_conversation(&Scope::All, None, &conv(a, Channel::Fax)).await?;
         let (stored, _) = s.add_message(&Scope::All, None, ca.id, &m).await?;
         assert_eq!(stored.attachments, vec![att]);
+
+        // An upload nobody attached is removed by the clean-up; attached files and files that
+        // came in with their message stay.
+        let abandoned = s.put_blob(&Scope::All, a, &scan).await?;
+        let abandoned = uuid::Uuid::parse_str(abandoned.storage_key.as_deref().unwrap())?;
+        let inbound = stored_msg_files(&s, a).await?;
+        let later = now() + chrono::Duration::seconds(5);
+        assert_eq!(s.prune_unattached_blobs(later).await?, 1);
+        assert!(is_not_found(s.get_blob(&Scope::All, abandoned).await));
+        s.get_blob(&Scope::All, id).await?;
+        for f in inbound {
+            s.get_blob(&Scope::All, f).await?;
+        }
+        // Only uploads older than the cut-off go.
+        s.put_blob(&Scope::All, a, &scan).await?;
+        assert_eq!(s.prune_unattached_blobs(now() - chrono::Duration::hours(1)).await?, 0);
         Ok(())
     })
     .await

@@ -1,6 +1,7 @@
 //! Periodic work of every node: routing's safety-net pass, SLA breach recording, and pruning
-//! of expired sessions. Each step logs its failure and the loop carries on; every step is safe
-//! to run on several nodes at once (conditional updates, idempotent marks).
+//! of expired sessions and of uploads never attached to a message. Each step logs its failure
+//! and the loop carries on; every step is safe to run on several nodes at once (conditional
+//! updates, idempotent marks).
 
 use chrono::{Duration as ChronoDuration, Utc};
 use madoguchi_store::Store;
@@ -28,6 +29,12 @@ pub async fn run(store: Store, every: Duration) {
             last_prune = Utc::now();
             if let Err(e) = store.prune_sessions(Utc::now() - ChronoDuration::days(1)).await {
                 tracing::warn!(error = ?e, "pruning sessions failed");
+            }
+            // A scan uploaded but never attached to a contact (the form was abandoned).
+            match store.prune_unattached_blobs(Utc::now() - ChronoDuration::days(1)).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(files = n, "unattached uploads removed"),
+                Err(e) => tracing::warn!(error = ?e, "removing unattached uploads failed"),
             }
         }
     }
