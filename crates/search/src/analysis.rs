@@ -1,0 +1,248 @@
+//! Japanese text analysis: what a text and a query are turned into so that they meet.
+//!
+//! Two streams come out of every text:
+//!
+//! - **words**: morphological analysis over IPADIC (vibrato), each content word as its base form
+//!   and as written, so 届かない, 届きません and 届く all give 届く;
+//! - **grams**: character unigrams and bigrams of the folded text, so a 1–2 character query
+//!   (傷, 返品), a product code or a word the dictionary does not know still matches. Latin
+//!   letters and digits stay whole words (an order number is one term, not its characters).
+//!
+//! Both go through the same folding: NFKC (full-width ＡＢＣ１２３ and half-width ｶﾀｶﾅ become
+//! their usual forms), lower case, hiragana to katakana, small kana to large (ァ→ア, ッ→ツ), and
+//! a long-vowel mark ending a katakana word of three or more characters dropped (コンピューター and
+//! コンピュータ are one word). Morphological analysis runs on the NFKC text *before* kana
+//! folding, because the dictionary needs the original spelling to split a sentence correctly.
+
+use std::cell::RefCell;
+use std::sync::OnceLock;
+
+use unicode_normalization::UnicodeNormalization;
+
+/// The IPADIC dictionary compiled at build time; empty if the build could not make it.
+static DICTIONARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/ipadic.dic"));
+
+fn tokenizer() -> Option<&'static vibrato::Tokenizer> {
+    static TOKENIZER: OnceLock<Option<vibrato::Tokenizer>> = OnceLock::new();
+    TOKENIZER
+        .get_or_init(|| {
+            if DICTIONARY.is_empty() {
+                tracing::warn!("the IPADIC dictionary is missing: Japanese search runs on character n-grams only");
+                return None;
+            }
+            match vibrato::Dictionary::read(DICTIONARY) {
+                Ok(d) => Some(vibrato::Tokenizer::new(d)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "the IPADIC dictionary could not be read: search runs on n-grams only");
+                    None
+                }
+            }
+        })
+        .as_ref()
+}
+
+/// Whether morphological analysis is on (the dictionary was built and loads).
+pub fn morphology_available() -> bool {
+    tokenizer().is_some()
+}
+
+thread_local! {
+    static WORKER: RefCell<Option<vibrato::tokenizer::worker::Worker<'static>>> = const { RefCell::new(None) };
+}
+
+/// NFKC: the width of letters, digits and katakana stops mattering.
+pub fn nfkc(text: &str) -> String {
+    text.nfkc().collect()
+}
+
+fn is_katakana(c: char) -> bool {
+    matches!(c, 'ァ'..='ヺ' | 'ー')
+}
+
+/// Folds one already-NFKC text for comparison; see the module comment.
+pub fn fold(text: &str) -> String {
+    let mut out: Vec<char> = Vec::with_capacity(text.len());
+    for c in text.chars().flat_map(char::to_lowercase) {
+        let c = match c {
+            'ぁ'..='ゖ' => char::from_u32(c as u32 + 0x60).unwrap_or(c),
+            c => c,
+        };
+        let c = match c {
+            'ァ' => 'ア',
+            'ィ' => 'イ',
+            'ゥ' => 'ウ',
+            'ェ' => 'エ',
+            'ォ' => 'オ',
+            'ッ' => 'ツ',
+            'ャ' => 'ヤ',
+            'ュ' => 'ユ',
+            'ョ' => 'ヨ',
+            'ヮ' => 'ワ',
+            'ヵ' => 'カ',
+            'ヶ' => 'ケ',
+            c => c,
+        };
+        out.push(c);
+    }
+    // A long-vowel mark that ends a katakana word of three or more characters.
+    let mut folded = String::with_capacity(text.len());
+    for (i, &c) in out.iter().enumerate() {
+        if c == 'ー' && !out.get(i + 1).is_some_and(|n| is_katakana(*n)) {
+            let run = out[..i].iter().rev().take_while(|p| is_katakana(**p)).count();
+            if run >= 3 {
+                continue;
+            }
+        }
+        folded.push(c);
+    }
+    folded
+}
+
+/// Normalises any text for search: NFKC, then [`fold`].
+pub fn normalize(text: &str) -> String {
+    fold(&nfkc(text))
+}
+
+/// Letters and digits that make a word on their own (order numbers, product codes, e-mail
+/// parts), as opposed to CJK characters that are cut into n-grams.
+fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@' | '+')
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c,
+        '\u{3040}'..='\u{30FF}' // kana
+        | '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' // kanji
+        | '々' | '〆')
+}
+
+/// A term with where it came from in the folded text (character positions), for phrases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gram {
+    pub text: String,
+    /// Position of the first character in the folded text.
+    pub position: usize,
+}
+
+/// Unigrams and bigrams of CJK runs; whole words for runs of Latin letters and digits. Unigrams
+/// and bigrams starting at the same character share its position, so a phrase of bigrams
+/// matches a substring.
+pub fn grams(folded: &str) -> Vec<Gram> {
+    let chars: Vec<char> = folded.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if is_cjk(c) {
+            out.push(Gram { text: c.to_string(), position: i });
+            if let Some(&n) = chars.get(i + 1)
+                && is_cjk(n)
+            {
+                out.push(Gram { text: [c, n].iter().collect(), position: i });
+            }
+            i += 1;
+        } else if is_word_char(c) {
+            let start = i;
+            while i < chars.len() && is_word_char(chars[i]) {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect::<String>();
+            let word = word.trim_matches(|c| matches!(c, '-' | '_' | '.' | '@' | '+'));
+            if !word.is_empty() {
+                out.push(Gram { text: word.to_owned(), position: start });
+            }
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// One word of a text from morphological analysis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Word {
+    /// As written, folded.
+    pub surface: String,
+    /// The dictionary form, folded (届き → 届く); the surface for unknown words.
+    pub base: String,
+    /// A content word (noun, verb, adjective, adverb, unknown): what a query must match.
+    pub content: bool,
+    /// Position among the words of the text.
+    pub position: usize,
+}
+
+/// The words of a text, or `None` without a dictionary.
+pub fn words(text: &str) -> Option<Vec<Word>> {
+    let tokenizer = tokenizer()?;
+    let text = nfkc(text);
+    WORKER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let worker = slot.get_or_insert_with(|| tokenizer.new_worker());
+        let mut out = Vec::new();
+        // Sentences are analysed a line at a time: the lattice stays small on long mails.
+        for line in text.split(['\n', '\r', '。', '！', '？', '!', '?']) {
+            if line.trim().is_empty() {
+                continue;
+            }
+            worker.reset_sentence(line);
+            worker.tokenize();
+            for t in worker.token_iter() {
+                let surface = t.surface();
+                if surface.trim().is_empty() {
+                    continue;
+                }
+                let feature = t.feature();
+                let mut f = feature.split(',');
+                let pos = f.next().unwrap_or_default();
+                let base = feature.split(',').nth(6).filter(|b| !b.is_empty() && *b != "*").unwrap_or(surface);
+                let content = matches!(pos, "名詞" | "動詞" | "形容詞" | "副詞" | "連体詞" | "感動詞")
+                    && !surface.chars().all(|c| !c.is_alphanumeric());
+                out.push(Word { surface: fold(surface), base: fold(base), content, position: out.len() });
+            }
+        }
+        Some(out)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn width_case_and_kana_are_folded() {
+        assert_eq!(normalize("ＡＢＣ－１２３"), normalize("abc-123"));
+        assert_eq!(normalize("ﾍﾝﾋﾟﾝ"), normalize("へんぴん"));
+        assert_eq!(normalize("ヘンピン"), normalize("へんぴん"));
+        assert_eq!(normalize("キャンセル"), normalize("キヤンセル"));
+        assert_eq!(normalize("コンピューター"), normalize("コンピュータ"));
+        assert_eq!(normalize("ユーザー登録"), normalize("ユーザ登録"));
+        assert_eq!(normalize("サーバー"), normalize("サーバ"));
+        // A long vowel inside a word, or after a short one, stays.
+        assert_ne!(normalize("ボール"), normalize("ボル"));
+        assert_eq!(normalize("ラーメン"), "ラーメン");
+    }
+
+    #[test]
+    fn grams_cover_one_and_two_characters_and_keep_codes_whole() {
+        let g: Vec<String> = grams(&normalize("返品の傷")).into_iter().map(|g| g.text).collect();
+        assert_eq!(g, ["返", "返品", "品", "品ノ", "ノ", "ノ傷", "傷"]);
+        let g: Vec<String> = grams(&normalize("注文番号ＨＭ－１００２３です")).into_iter().map(|g| g.text).collect();
+        assert!(g.contains(&"hm-10023".to_owned()), "{g:?}");
+        assert!(g.contains(&"注文".to_owned()) && g.contains(&"番号".to_owned()));
+    }
+
+    #[test]
+    fn inflected_verbs_meet_at_their_base_form() {
+        assert!(morphology_available(), "the IPADIC dictionary is built into the binary");
+        let base = |t: &str| -> Vec<String> {
+            words(t).unwrap_or_default().into_iter().filter(|w| w.content).map(|w| w.base).collect()
+        };
+        for t in ["荷物が届かない", "荷物が届きません", "荷物が届いていない", "荷物は届く"]
+        {
+            assert!(base(t).contains(&normalize("届く")), "{t}: {:?}", base(t));
+        }
+        assert!(base("キャンセルしたい").contains(&normalize("キャンセル")));
+        // Particles and auxiliaries are not content words.
+        assert!(!base("届かない").contains(&normalize("ない")));
+    }
+}

@@ -1,0 +1,3 @@
+//! Japanese text analysis and search for Madoguchi.
+
+pub mod analysis;
