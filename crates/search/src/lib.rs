@@ -1,3 +1,8 @@
-//! Japanese text analysis and search for Madoguchi.
+//! Japanese text analysis and the search index of Madoguchi: messages, customers and
+//! knowledge-base articles, always searched within given merchants.
 
 pub mod analysis;
+pub mod index;
+pub mod tokenizers;
+
+pub use index::{DocKind, Hit, IndexDoc, SearchError, SearchIndex, SearchRequest, SortOrder};

@@ -1,0 +1,484 @@
+//! The search index (tantivy) of conversations' messages, customers and knowledge-base
+//! articles, every document tagged with its merchant and every query bound to a set of
+//! merchants: there is no way to search without saying whose data.
+//!
+//! A query is split on spaces; every part must match, as words (base forms, so 届かない finds
+//! 届きません) or as characters (a phrase of bigrams, so 傷 and 返品 and unknown words match).
+//! Titles (subjects, names, questions) and keywords count double. Exact keys — order numbers,
+//! phone numbers, mail addresses — are looked up first and their documents lead the results.
+
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
+
+use crate::analysis;
+use crate::tokenizers::{GramTokenizer, WordTokenizer, gram_tokens, word_tokens};
+
+/// Bumped when the schema or the analysis changes; an index of another version is rebuilt.
+pub const SCHEMA_VERSION: u32 = 1;
+const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("search index folder: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("search index was built by another version (found {found}, want {SCHEMA_VERSION}); rebuild it")]
+    Version { found: String },
+}
+
+pub type Result<T> = std::result::Result<T, SearchError>;
+
+/// What a document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DocKind {
+    Message,
+    Customer,
+    Article,
+}
+
+impl DocKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DocKind::Message => "message",
+            DocKind::Customer => "customer",
+            DocKind::Article => "article",
+        }
+    }
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "message" => Some(DocKind::Message),
+            "customer" => Some(DocKind::Customer),
+            "article" => Some(DocKind::Article),
+            _ => None,
+        }
+    }
+}
+
+/// One document to index. `id` is unique across kinds (UUIDs).
+#[derive(Debug, Clone)]
+pub struct IndexDoc {
+    pub kind: DocKind,
+    pub id: String,
+    pub merchant: String,
+    /// The conversation a message belongs to.
+    pub conversation: Option<String>,
+    pub channel: Option<String>,
+    /// Conversation status of a message; `published` / `draft` of an article.
+    pub status: Option<String>,
+    pub at: DateTime<Utc>,
+    /// Subject, customer name, question.
+    pub title: String,
+    pub text: String,
+    /// Article keywords and synonyms.
+    pub keywords: Vec<String>,
+    /// Exact keys: `order:HM-1`, `phone:+81…`, `email:…` (normalised by the caller).
+    pub exact: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    #[default]
+    Relevance,
+    Newest,
+}
+
+/// A search, always bound to merchants.
+#[derive(Debug, Clone, Default)]
+pub struct SearchRequest {
+    /// The merchants whose documents may be returned (the caller's scope, already narrowed by
+    /// any merchant filter). Empty finds nothing.
+    pub merchants: Vec<String>,
+    pub text: String,
+    pub kinds: Vec<DocKind>,
+    pub channel: Option<String>,
+    pub status: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub order: SortOrder,
+    pub limit: usize,
+    /// Exact keys to look up first (see [`IndexDoc::exact`]).
+    pub exact: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Hit {
+    pub kind: DocKind,
+    pub id: String,
+    pub merchant: String,
+    pub conversation: Option<String>,
+    pub channel: Option<String>,
+    pub status: Option<String>,
+    pub at: DateTime<Utc>,
+    pub title: String,
+    /// A passage with the matches in `<mark>`; the rest is HTML-escaped.
+    pub snippet: String,
+    pub score: f32,
+    /// Found by an exact key (order number, phone, mail address).
+    pub exact: bool,
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    kind: Field,
+    id: Field,
+    merchant: Field,
+    conversation: Field,
+    channel: Field,
+    status: Field,
+    at: Field,
+    title: Field,
+    title_words: Field,
+    title_grams: Field,
+    words: Field,
+    grams: Field,
+    exact: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let text = |tokenizer: &str, stored: bool| {
+        let o = TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(tokenizer)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        );
+        if stored { o.set_stored() } else { o }
+    };
+    let fields = Fields {
+        kind: b.add_text_field("kind", STRING | STORED | FAST),
+        id: b.add_text_field("id", STRING | STORED),
+        merchant: b.add_text_field("merchant", STRING | STORED),
+        conversation: b.add_text_field("conversation", STRING | STORED),
+        channel: b.add_text_field("channel", STRING | STORED),
+        status: b.add_text_field("status", STRING | STORED),
+        at: b.add_date_field("at", INDEXED | STORED | FAST),
+        title: b.add_text_field("title", STORED),
+        title_words: b.add_text_field("title_words", text("ja_words", false)),
+        title_grams: b.add_text_field("title_grams", text("ja_grams", false)),
+        words: b.add_text_field("words", text("ja_words", false)),
+        grams: b.add_text_field("grams", text("ja_grams", true)),
+        exact: b.add_text_field("exact", STRING),
+    };
+    (b.build(), fields)
+}
+
+pub struct SearchIndex {
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    f: Fields,
+}
+
+fn tantivy_date(t: DateTime<Utc>) -> tantivy::DateTime {
+    tantivy::DateTime::from_timestamp_micros(t.timestamp_micros())
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating it if there is none. An index of another schema
+    /// version is an error: the caller rebuilds it ([`SearchIndex::recreate`]).
+    pub fn open(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let marker = dir.join("madoguchi-schema-version");
+        let index = match std::fs::read_to_string(&marker) {
+            Ok(v) if v.trim() == SCHEMA_VERSION.to_string() => Index::open_in_dir(dir)?,
+            Ok(v) => return Err(SearchError::Version { found: v.trim().to_owned() }),
+            Err(_) => {
+                let index = Index::create_in_dir(dir, schema().0)?;
+                std::fs::write(&marker, SCHEMA_VERSION.to_string())?;
+                index
+            }
+        };
+        Self::from_index(index)
+    }
+
+    /// Deletes whatever is in `dir` and creates an empty index (before a rebuild).
+    pub fn recreate(dir: &Path) -> Result<Self> {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir)?;
+        }
+        Self::open(dir)
+    }
+
+    /// An index in memory (tests, benchmarks).
+    pub fn in_memory() -> Result<Self> {
+        Self::from_index(Index::create_in_ram(schema().0))
+    }
+
+    fn from_index(index: Index) -> Result<Self> {
+        index.tokenizers().register("ja_words", WordTokenizer);
+        index.tokenizers().register("ja_grams", GramTokenizer);
+        let f = schema().1;
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let writer = index.writer(WRITER_MEMORY)?;
+        Ok(SearchIndex { reader, writer: Mutex::new(writer), f })
+    }
+
+    fn document(&self, d: &IndexDoc) -> TantivyDocument {
+        let f = &self.f;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.kind, d.kind.as_str());
+        doc.add_text(f.id, &d.id);
+        doc.add_text(f.merchant, &d.merchant);
+        if let Some(c) = &d.conversation {
+            doc.add_text(f.conversation, c);
+        }
+        if let Some(c) = &d.channel {
+            doc.add_text(f.channel, c);
+        }
+        if let Some(s) = &d.status {
+            doc.add_text(f.status, s);
+        }
+        doc.add_date(f.at, tantivy_date(d.at));
+        doc.add_text(f.title, &d.title);
+        let title = analysis::nfkc(&format!("{}\n{}", d.title, d.keywords.join("\n")));
+        doc.add_text(f.title_words, &title);
+        doc.add_text(f.title_grams, &title);
+        let body = analysis::nfkc(&d.text);
+        doc.add_text(f.words, &body);
+        doc.add_text(f.grams, &body);
+        for e in &d.exact {
+            doc.add_text(f.exact, e);
+        }
+        doc
+    }
+
+    /// Adds or replaces documents (by id) and makes them searchable.
+    pub fn upsert(&self, docs: &[IndexDoc]) -> Result<()> {
+        let mut w = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for d in docs {
+            w.delete_term(Term::from_field_text(self.f.id, &d.id));
+            w.add_document(self.document(d))?;
+        }
+        w.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Adds documents without committing (bulk rebuilds); call [`SearchIndex::commit`] after.
+    pub fn add_bulk(&self, docs: &[IndexDoc]) -> Result<()> {
+        let w = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for d in docs {
+            w.add_document(self.document(d))?;
+        }
+        Ok(())
+    }
+
+    pub fn commit(&self) -> Result<()> {
+        self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner).commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    pub fn delete(&self, ids: &[String]) -> Result<()> {
+        let mut w = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for id in ids {
+            w.delete_term(Term::from_field_text(self.f.id, id));
+        }
+        w.commit()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// The text part of a query: every space-separated part must match as words or as
+    /// characters. `None` for a query with nothing searchable in it.
+    fn text_query(&self, text: &str) -> Option<Box<dyn Query>> {
+        let f = &self.f;
+        let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for part in text.split_whitespace() {
+            let nfkc = analysis::nfkc(part);
+            let mut either: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+            for (words_field, grams_field, boost) in [(f.words, f.grams, 1.0), (f.title_words, f.title_grams, 2.0)] {
+                let words = word_tokens(&nfkc);
+                if !words.is_empty() {
+                    let all: Vec<(Occur, Box<dyn Query>)> = words
+                        .iter()
+                        .map(|w| {
+                            let q: Box<dyn Query> = Box::new(TermQuery::new(
+                                Term::from_field_text(words_field, &w.text),
+                                IndexRecordOption::WithFreqs,
+                            ));
+                            (Occur::Must, q)
+                        })
+                        .collect();
+                    either.push((Occur::Should, Box::new(BoostQuery::new(Box::new(BooleanQuery::new(all)), boost))));
+                }
+                if let Some(q) = gram_query(grams_field, &nfkc) {
+                    either.push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
+                }
+            }
+            if either.is_empty() {
+                continue;
+            }
+            parts.push((Occur::Must, Box::new(BooleanQuery::new(either))));
+        }
+        (!parts.is_empty()).then(|| Box::new(BooleanQuery::new(parts)) as Box<dyn Query>)
+    }
+
+    /// Filters every query carries: merchants (always), kinds, channel, status, dates.
+    fn filters(&self, r: &SearchRequest) -> Vec<(Occur, Box<dyn Query>)> {
+        let f = &self.f;
+        let any_of = |field: Field, values: &[&str]| -> Box<dyn Query> {
+            let list: Vec<(Occur, Box<dyn Query>)> = values
+                .iter()
+                .map(|v| {
+                    let q: Box<dyn Query> =
+                        Box::new(TermQuery::new(Term::from_field_text(field, v), IndexRecordOption::Basic));
+                    (Occur::Should, q)
+                })
+                .collect();
+            Box::new(BooleanQuery::new(list))
+        };
+        let merchants: Vec<&str> = r.merchants.iter().map(String::as_str).collect();
+        let mut out = vec![(Occur::Must, any_of(f.merchant, &merchants))];
+        if !r.kinds.is_empty() {
+            let kinds: Vec<&str> = r.kinds.iter().map(|k| k.as_str()).collect();
+            out.push((Occur::Must, any_of(f.kind, &kinds)));
+        }
+        if let Some(c) = &r.channel {
+            out.push((Occur::Must, any_of(f.channel, &[c.as_str()])));
+        }
+        if let Some(s) = &r.status {
+            out.push((Occur::Must, any_of(f.status, &[s.as_str()])));
+        }
+        if r.from.is_some() || r.to.is_some() {
+            let bound = |t: Option<DateTime<Utc>>, inclusive: bool| match t {
+                Some(t) if inclusive => Bound::Included(Term::from_field_date(f.at, tantivy_date(t))),
+                Some(t) => Bound::Excluded(Term::from_field_date(f.at, tantivy_date(t))),
+                None => Bound::Unbounded,
+            };
+            out.push((Occur::Must, Box::new(RangeQuery::new(bound(r.from, true), bound(r.to, false)))));
+        }
+        out
+    }
+
+    /// Runs a search. Exact-key matches come first, then the text matches in the chosen order.
+    pub fn search(&self, r: &SearchRequest) -> Result<Vec<Hit>> {
+        if r.merchants.is_empty() || r.limit == 0 {
+            return Ok(vec![]);
+        }
+        let searcher = self.reader.searcher();
+        let mut hits: Vec<Hit> = Vec::new();
+
+        if !r.exact.is_empty() {
+            let keys: Vec<(Occur, Box<dyn Query>)> = r
+                .exact
+                .iter()
+                .map(|k| {
+                    let q: Box<dyn Query> =
+                        Box::new(TermQuery::new(Term::from_field_text(self.f.exact, k), IndexRecordOption::Basic));
+                    (Occur::Should, q)
+                })
+                .collect();
+            let mut clauses = self.filters(r);
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(keys))));
+            let q = BooleanQuery::new(clauses);
+            let top = searcher.search(
+                &q,
+                &TopDocs::with_limit(r.limit).order_by_fast_field::<tantivy::DateTime>("at", Order::Desc),
+            )?;
+            for (_, addr) in top {
+                let doc: TantivyDocument = searcher.doc(addr)?;
+                hits.push(self.hit(&doc, 0.0, String::new(), true));
+            }
+        }
+
+        let Some(text) = self.text_query(&r.text) else { return Ok(hits) };
+        let mut clauses = self.filters(r);
+        clauses.push((Occur::Must, text));
+        let query = BooleanQuery::new(clauses);
+        let want = r.limit + hits.len();
+        let found: Vec<(f32, tantivy::DocAddress)> = match r.order {
+            SortOrder::Relevance => searcher.search(&query, &TopDocs::with_limit(want).order_by_score())?,
+            SortOrder::Newest => searcher
+                .search(&query, &TopDocs::with_limit(want).order_by_fast_field::<tantivy::DateTime>("at", Order::Desc))?
+                .into_iter()
+                .map(|(_, a)| (0.0, a))
+                .collect(),
+        };
+        let mut snippets = SnippetGenerator::create(&searcher, &query, self.f.grams)?;
+        snippets.set_max_num_chars(120);
+        for (score, addr) in found {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let id = doc.get_first(self.f.id).and_then(|v| v.as_str()).unwrap_or_default();
+            if hits.iter().any(|h| h.id == id) {
+                continue;
+            }
+            let mut snippet = snippets.snippet_from_doc(&doc);
+            snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
+            let html = snippet.to_html();
+            hits.push(self.hit(&doc, score, html, false));
+            if hits.len() >= r.limit {
+                break;
+            }
+        }
+        hits.truncate(r.limit);
+        Ok(hits)
+    }
+
+    fn hit(&self, doc: &TantivyDocument, score: f32, snippet: String, exact: bool) -> Hit {
+        let f = &self.f;
+        let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).map(str::to_owned);
+        let at = doc
+            .get_first(f.at)
+            .and_then(|v| v.as_datetime())
+            .and_then(|d| DateTime::from_timestamp_micros(d.into_timestamp_micros()))
+            .unwrap_or_default();
+        Hit {
+            kind: text(f.kind).as_deref().and_then(DocKind::parse).unwrap_or(DocKind::Message),
+            id: text(f.id).unwrap_or_default(),
+            merchant: text(f.merchant).unwrap_or_default(),
+            conversation: text(f.conversation),
+            channel: text(f.channel),
+            status: text(f.status),
+            at,
+            title: text(f.title).unwrap_or_default(),
+            snippet,
+            score,
+            exact,
+        }
+    }
+}
+
+/// Characters as a phrase of consecutive grams, so the query matches as a substring: the
+/// bigram starting at each character, a unigram only for a character no bigram covers (a lone
+/// kanji such as 傷), and Latin words whole.
+fn gram_query(field: Field, nfkc: &str) -> Option<Box<dyn Query>> {
+    let tokens = gram_tokens(nfkc);
+    let is_bigram = |t: &str| t.chars().count() == 2 && t.chars().all(|c| !c.is_ascii());
+    let bigram_at = |p: usize| tokens.iter().any(|t| t.position == p && is_bigram(&t.text));
+    let terms: Vec<(usize, Term)> = tokens
+        .iter()
+        .filter(|t| {
+            if is_bigram(&t.text) {
+                return true;
+            }
+            let unigram = t.text.chars().count() == 1 && !t.text.is_ascii();
+            !(unigram && (bigram_at(t.position) || (t.position > 0 && bigram_at(t.position - 1))))
+        })
+        .map(|t| (t.position, Term::from_field_text(field, &t.text)))
+        .collect();
+    match terms.len() {
+        0 => None,
+        1 => Some(Box::new(TermQuery::new(terms[0].1.clone(), IndexRecordOption::WithFreqs))),
+        _ => {
+            let first = terms[0].0;
+            Some(Box::new(PhraseQuery::new_with_offset(terms.into_iter().map(|(p, t)| (p - first, t)).collect())))
+        }
+    }
+}
