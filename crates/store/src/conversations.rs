@@ -19,6 +19,7 @@ use uuid::Uuid;
 
 use crate::customers::{find_or_create_by_identity, merchant_of_customer};
 use crate::rows::{parse, parse_opt, push_page, push_scope};
+use crate::search_feed::FeedKind;
 use crate::{Result, Store, StoreError, Tx, audit, on_db, on_pool};
 
 #[derive(sqlx::FromRow)]
@@ -368,6 +369,7 @@ async fn insert_message(
         // Queued in the same transaction as the message: a reply that is stored is delivered.
         crate::outbox::enqueue(tx, conv.merchant_id, conv.id, id, channel, at).await?;
     }
+    crate::search_feed::enqueue(tx, conv.merchant_id, FeedKind::Message, id.0).await?;
 
     // The first reply to the customer stops the first-response clock; a customer writing to a
     // finished conversation reopens it.
@@ -390,6 +392,10 @@ async fn insert_message(
     .bind(if reopen { None } else { conv.resolved_at })
     .bind(first_response)
     .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    if status != conv.status {
+        // The conversation's other messages carry its status in the index.
+        crate::search_feed::enqueue(tx, conv.merchant_id, FeedKind::Conversation, conv.id.0).await?;
+    }
     if first_response {
         insert_event(
             tx,
@@ -498,6 +504,7 @@ pub(crate) async fn open_conversation(
                 .execute(&mut *c).await.map(|r| r.rows_affected()))?;
         let data = serde_json::json!({ "from": conv.status, "to": s });
         insert_event(tx, r.merchant, id, EventKind::StatusChanged, actor, data, at).await?;
+        crate::search_feed::enqueue(tx, r.merchant, FeedKind::Conversation, id.0).await?;
     }
     audit::record(
         tx,
@@ -851,6 +858,9 @@ impl Store {
             },
         )
         .await?;
+        if after.status != before.status || after.subject != before.subject {
+            crate::search_feed::enqueue(&mut tx, m, FeedKind::Conversation, id.0).await?;
+        }
         for (kind, data) in events {
             insert_event(&mut tx, m, id, kind, actor, data, t).await?;
         }

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::duplicates::stored_key;
 use crate::rows::{parse, push_page, push_scope};
+use crate::search_feed::FeedKind;
 use crate::{Result, Store, StoreError, Tx, audit, on_db, on_pool};
 
 #[derive(sqlx::FromRow)]
@@ -100,6 +101,7 @@ pub(crate) async fn insert_identity(
     .bind(&i.display)
     .bind(now())
     .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+    crate::search_feed::enqueue(tx, merchant, FeedKind::Customer, customer.0).await?;
     Ok(())
 }
 
@@ -151,6 +153,7 @@ pub(crate) async fn insert_customer(
         customer_audit(merchant, actor, AuditAction::Create, id, serde_json::json!({ "identities": identities.len() })),
     )
     .await?;
+    crate::search_feed::enqueue(tx, merchant, FeedKind::Customer, id.0).await?;
     Ok(id)
 }
 
@@ -354,6 +357,7 @@ impl Store {
             },
         )
         .await?;
+        crate::search_feed::enqueue(&mut tx, before.merchant_id, FeedKind::Customer, id.0).await?;
         tx.commit().await?;
         self.get_customer(scope, id).await
     }
@@ -405,6 +409,7 @@ impl Store {
             customer_audit(merchant, actor, AuditAction::Update, id, serde_json::json!({ "identity_removed": kind })),
         )
         .await?;
+        crate::search_feed::enqueue(&mut tx, merchant, FeedKind::Customer, id.0).await?;
         tx.commit().await?;
         self.get_customer(scope, id).await
     }
@@ -428,6 +433,7 @@ impl Store {
         }
         on_db!(&mut tx, c => sqlx::query("DELETE FROM customers WHERE id = $1").bind(id.0).execute(&mut *c).await.map(|r| r.rows_affected()))?;
         audit::record(&mut tx, customer_audit(merchant, actor, AuditAction::Delete, id, serde_json::json!({}))).await?;
+        crate::search_feed::enqueue(&mut tx, merchant, FeedKind::Customer, id.0).await?;
         tx.commit().await
     }
 
@@ -507,6 +513,8 @@ impl Store {
         });
         write_tags(&mut tx, into, &tags).await?;
         crate::duplicates::merge_claims(&mut tx, into, from).await?;
+        crate::search_feed::enqueue(&mut tx, a.merchant_id, FeedKind::Customer, into.0).await?;
+        crate::search_feed::enqueue(&mut tx, a.merchant_id, FeedKind::Customer, from.0).await?;
         audit::record(
             &mut tx,
             customer_audit(a.merchant_id, actor, AuditAction::Merge, into, serde_json::json!({ "merged_from": from })),

@@ -111,6 +111,13 @@ impl Store {
             .bind(ConversationStatus::Escalated.as_str())
             .bind(t)
             .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        crate::search_feed::enqueue(
+            &mut tx,
+            conv.merchant_id,
+            crate::search_feed::FeedKind::Conversation,
+            conversation.0,
+        )
+        .await?;
         let data =
             serde_json::json!({ "escalation_id": id, "question": question, "due_at": due_at, "from": conv.status });
         event(&mut tx, conv.merchant_id, conversation, EventKind::Escalated, actor, data, t).await?;
@@ -192,12 +199,21 @@ impl Store {
         if n == 0 {
             return Err(StoreError::conflict("already_answered", "this escalation has already been answered"));
         }
-        on_db!(&mut tx, c => sqlx::query("UPDATE conversations SET status = $2, updated_at = $3 WHERE id = $1 AND status = $4")
+        let reopened = on_db!(&mut tx, c => sqlx::query("UPDATE conversations SET status = $2, updated_at = $3 WHERE id = $1 AND status = $4")
             .bind(e.conversation_id.0)
             .bind(ConversationStatus::Open.as_str())
             .bind(t)
             .bind(ConversationStatus::Escalated.as_str())
             .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        if reopened > 0 {
+            crate::search_feed::enqueue(
+                &mut tx,
+                e.merchant_id,
+                crate::search_feed::FeedKind::Conversation,
+                e.conversation_id.0,
+            )
+            .await?;
+        }
         // Touch the conversation even if someone changed its status meanwhile, so open consoles see the answer.
         on_db!(&mut tx, c => sqlx::query("UPDATE conversations SET updated_at = $2 WHERE id = $1")
             .bind(e.conversation_id.0)

@@ -200,11 +200,15 @@ impl Store {
             (None, _, _) => None,
         };
         if let (Some(c), Some(name)) = (customer, &inbound.customer_name) {
-            on_db!(&mut tx, x => sqlx::query("UPDATE customers SET name = $2, name_key = $3 WHERE id = $1 AND name IS NULL")
+            let named = on_db!(&mut tx, x => sqlx::query("UPDATE customers SET name = $2, name_key = $3 WHERE id = $1 AND name IS NULL")
                 .bind(c.0)
                 .bind(name)
                 .bind(crate::duplicates::stored_key(Some(name)))
                 .execute(&mut *x).await.map(|r| r.rows_affected()))?;
+            if named > 0 {
+                crate::search_feed::enqueue(&mut tx, inbound.merchant, crate::search_feed::FeedKind::Customer, c.0)
+                    .await?;
+            }
         }
         let existing = match &inbound.thread {
             Thread::Mail { references, ticket } => {

@@ -23,6 +23,7 @@ pub mod outbox;
 pub mod playbook;
 pub mod routing;
 pub mod schema;
+pub mod search_feed;
 pub mod sessions;
 pub mod users;
 

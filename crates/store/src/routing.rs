@@ -337,6 +337,14 @@ impl Store {
             sqlx::query("UPDATE agent_states SET idle_since = $2 WHERE user_id = $1").bind(offer.user_id.0).bind(t).execute(&mut *c).await?;
             Ok::<_, sqlx::Error>(())
         })?;
+        // New → open: the conversation's messages carry the status in the index.
+        crate::search_feed::enqueue(
+            &mut tx,
+            merchant,
+            crate::search_feed::FeedKind::Conversation,
+            offer.conversation_id.0,
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -1126,3 +1126,46 @@ async fn likely_duplicates_are_suggested_within_a_merchant_and_can_be_dismissed(
     })
     .await
 }
+
+#[tokio::test]
+async fn every_change_search_must_see_is_in_the_feed_with_its_transaction() -> Result<()> {
+    use madoguchi_store::search_feed::FeedKind;
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        let start = s.search_feed(1000).await?;
+        if let Some(last) = start.last() {
+            s.search_feed_done(last.seq).await?;
+        }
+        let customer =
+            s.create_customer(&Scope::All, None, a, &profile("検索 太郎"), &[phone("090-5555-6666")]).await?;
+        let mut record = conv(a, Channel::Email);
+        record.customer_id = Some(customer.id);
+        record.messages = vec![msg(Direction::Inbound, "荷物が届きません", None)];
+        let c = s.create_conversation(&Scope::All, None, &record).await?;
+        let change = ConversationChange { status: Some(ConversationStatus::Pending), ..Default::default() };
+        s.update_conversation(&Scope::All, None, c.id, &change).await?;
+
+        let feed = s.search_feed(1000).await?;
+        let kinds: Vec<(FeedKind, uuid::Uuid)> = feed.iter().map(|f| (f.kind, f.id)).collect();
+        assert!(kinds.contains(&(FeedKind::Customer, customer.id.0)), "{kinds:?}");
+        assert!(kinds.contains(&(FeedKind::Conversation, c.id.0)), "{kinds:?}");
+        let message = kinds.iter().find(|(k, _)| *k == FeedKind::Message).expect("the message is in the feed").1;
+        assert!(feed.iter().all(|f| f.merchant == a));
+
+        // The rows the indexer reads carry the conversation's subject and current status.
+        let rows = s.messages_for_index(&[message]).await?;
+        assert_eq!(rows.len(), 1);
+        assert_eq!((rows[0].status.as_str(), rows[0].subject.as_deref()), ("pending", Some("商品が届きません")));
+        assert_eq!(rows[0].body_text, "荷物が届きません");
+        assert_eq!(s.conversation_messages_for_index(c.id.0).await?.len(), 1);
+        assert_eq!(s.message_page_for_index(None, 10).await?.len(), 1);
+        assert_eq!(s.message_page_for_index(Some(message), 10).await?.len(), 0);
+
+        // Done up to a point: only what came later stays.
+        let last = feed.last().expect("feed").seq;
+        s.search_feed_done(last).await?;
+        assert!(s.search_feed(10).await?.is_empty());
+        Ok(())
+    })
+    .await
+}
