@@ -101,7 +101,7 @@ async fn bench_in(dir: &std::path::Path, opts: &BenchOptions) -> anyhow::Result<
 
     let settings = Settings { data_dir: PathBuf::from(dir), ..Settings::default() };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let state = AppState::new(store.clone(), settings);
+    let state = AppState::new(store.clone(), settings)?;
     let server = tokio::spawn(madoguchi_server::launch(listener, state, async {
         let _ = rx.await;
     }));

@@ -161,7 +161,7 @@ async fn serve(settings: Settings, demo_data: bool) -> anyhow::Result<()> {
         tracing::warn!("no users yet: create the first admin with `madoguchi user add --login admin`");
     }
     tracing::info!(ms = started.elapsed().as_millis() as u64, "ready");
-    let state = AppState::new(store.clone(), settings);
+    let state = AppState::new(store.clone(), settings)?;
     madoguchi_server::launch(listener, state, shutdown_signal()).await?;
     store.close().await;
     Ok(())

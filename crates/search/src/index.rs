@@ -86,6 +86,8 @@ pub struct IndexDoc {
     pub keywords: Vec<String>,
     /// Exact keys: `order:HM-1`, `phone:+81…`, `email:…` (normalised by the caller).
     pub exact: Vec<String>,
+    /// The desk's internal note: never shown to merchant staff.
+    pub internal: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -111,6 +113,8 @@ pub struct SearchRequest {
     pub limit: usize,
     /// Exact keys to look up first (see [`IndexDoc::exact`]).
     pub exact: Vec<String>,
+    /// Whether the desk's internal notes may be found (not for merchant staff).
+    pub include_internal: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -145,6 +149,7 @@ struct Fields {
     words: Field,
     grams: Field,
     exact: Field,
+    internal: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -171,6 +176,7 @@ fn schema() -> (Schema, Fields) {
         words: b.add_text_field("words", text("ja_words", false)),
         grams: b.add_text_field("grams", text("ja_grams", true)),
         exact: b.add_text_field("exact", STRING),
+        internal: b.add_text_field("internal", STRING),
     };
     (b.build(), fields)
 }
@@ -251,6 +257,7 @@ impl SearchIndex {
         for e in &d.exact {
             doc.add_text(f.exact, e);
         }
+        doc.add_text(f.internal, if d.internal { "1" } else { "0" });
         doc
     }
 
@@ -272,6 +279,12 @@ impl SearchIndex {
         for d in docs {
             w.add_document(self.document(d))?;
         }
+        Ok(())
+    }
+
+    /// Removes every document (before a rebuild); takes effect at the next commit.
+    pub fn delete_all(&self) -> Result<()> {
+        self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner).delete_all_documents()?;
         Ok(())
     }
 
@@ -346,6 +359,9 @@ impl SearchIndex {
         };
         let merchants: Vec<&str> = r.merchants.iter().map(String::as_str).collect();
         let mut out = vec![(Occur::Must, any_of(f.merchant, &merchants))];
+        if !r.include_internal {
+            out.push((Occur::Must, any_of(f.internal, &["0"])));
+        }
         if !r.kinds.is_empty() {
             let kinds: Vec<&str> = r.kinds.iter().map(|k| k.as_str()).collect();
             out.push((Occur::Must, any_of(f.kind, &kinds)));
@@ -421,7 +437,13 @@ impl SearchIndex {
             }
             let mut snippet = snippets.snippet_from_doc(&doc);
             snippet.set_snippet_prefix_postfix("<mark>", "</mark>");
-            let html = snippet.to_html();
+            let html = if snippet.is_empty() {
+                // Matched in the title only: the start of the text, unmarked.
+                let text = doc.get_first(self.f.grams).and_then(|v| v.as_str()).unwrap_or_default();
+                escape_html(&text.chars().take(120).collect::<String>())
+            } else {
+                snippet.to_html()
+            };
             hits.push(self.hit(&doc, score, html, false));
             if hits.len() >= r.limit {
                 break;
@@ -453,6 +475,21 @@ impl SearchIndex {
             exact,
         }
     }
+}
+
+fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Characters as a phrase of consecutive grams, so the query matches as a substring: the

@@ -22,6 +22,7 @@ fn message(id: &str, merchant: &str, minutes: i64, subject: &str, text: &str) ->
         text: text.into(),
         keywords: vec![],
         exact: vec![],
+        internal: false,
     }
 }
 
@@ -138,6 +139,18 @@ fn exact_keys_come_first() {
     };
     let hits = index.search(&r).unwrap();
     assert_eq!(hits.iter().map(|h| (h.id.as_str(), h.exact)).collect::<Vec<_>>(), vec![("o1", true), ("o2", false)]);
+}
+
+#[test]
+fn internal_notes_only_for_the_desk() {
+    let index = sample();
+    let mut note = message("n1", A, 9, "メモ", "この客は要注意");
+    note.internal = true;
+    index.upsert(&[note]).unwrap();
+    let mut r = SearchRequest { merchants: vec![A.into()], text: "要注意".into(), limit: 5, ..Default::default() };
+    assert!(index.search(&r).unwrap().is_empty(), "merchant staff do not find the desk's notes");
+    r.include_internal = true;
+    assert_eq!(index.search(&r).unwrap().len(), 1);
 }
 
 #[test]

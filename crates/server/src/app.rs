@@ -29,12 +29,23 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Typing and new-message signals for web chat.
     pub chat: crate::chat::hub::ChatHub,
+    /// The search index under the data folder.
+    pub search: Arc<crate::search::Search>,
 }
 
 impl AppState {
-    pub fn new(store: Store, settings: Settings) -> Self {
+    /// The state of a server on `store`; opens (or creates) the search index in the data folder.
+    pub fn new(store: Store, settings: Settings) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(15)).build().unwrap_or_default();
-        AppState { store, settings: Arc::new(settings), metrics: metrics_handle(), http, chat: Default::default() }
+        let search = crate::search::Search::open(&settings.data_dir.join("search"))?;
+        Ok(AppState {
+            store,
+            settings: Arc::new(settings),
+            metrics: metrics_handle(),
+            http,
+            chat: Default::default(),
+            search,
+        })
     }
 }
 
@@ -133,8 +144,10 @@ pub async fn launch(
         Duration::from_secs(state.settings.imap_poll_seconds.max(1)),
         crate::inbound::mail::Imap::new(state.settings.tls_ca_file.as_deref())?,
     ));
+    let indexer = tokio::spawn(crate::search::run_indexer(state.store.clone(), state.search.clone()));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    indexer.abort();
     background.abort();
     delivering.abort();
     imap.abort();

@@ -10,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod inbound;
 pub mod sanitize;
+pub mod search;
 pub mod services;
 pub mod settings;
 pub mod telemetry;

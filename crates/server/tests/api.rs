@@ -723,3 +723,94 @@ async fn shops_set_up_their_channels_without_secrets_leaking() -> anyhow::Result
     assert_eq!(s, StatusCode::NOT_FOUND);
     Ok(())
 }
+
+/// Search through the API: a stored message is found within moments by an inflected form, only
+/// in the caller's shops; a pasted phone number finds its customer first; the desk's notes stay
+/// hidden from shop staff; bad parameters are named.
+#[tokio::test]
+async fn searching_messages_and_customers() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    for (shop, role) in [("shop-a", "agent"), ("shop-b", "admin")] {
+        let (s, c) = app
+            .send(
+                Method::POST,
+                "/api/v1/conversations",
+                role,
+                json!({ "merchant": shop, "channel": "email", "subject": "配送の件",
+                    "message": { "kind": "inbound", "body_text": "段ボールが潰れた状態で届きました。" } }),
+            )
+            .await?;
+        assert_eq!(s, StatusCode::CREATED, "{c}");
+        if shop == "shop-a" {
+            let (s, _) = app
+                .send(
+                    Method::POST,
+                    &format!("/api/v1/conversations/{}/messages", c["id"].as_str().unwrap_or_default()),
+                    "agent",
+                    json!({ "kind": "internal_note", "body_text": "倉庫に確認中（社内メモ）" }),
+                )
+                .await?;
+            assert_eq!(s, StatusCode::CREATED);
+        }
+    }
+    let search = |q: &str, role: &'static str| {
+        let path = format!("/api/v1/search?q={}", percent(q));
+        let app = &app;
+        async move { app.get(&path, role).await }
+    };
+    // Indexed from the feed within moments.
+    let mut found = Value::Null;
+    for _ in 0..50 {
+        let (s, body) = search("潰れる", "agent").await?;
+        assert_eq!(s, StatusCode::OK, "{body}");
+        if body["results"].as_array().is_some_and(|r| !r.is_empty()) {
+            found = body;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let results = found["results"].as_array().cloned().unwrap_or_default();
+    assert_eq!(results.len(), 1, "only shop A's message for A's agent: {found}");
+    assert_eq!(results[0]["kind"], "message");
+    assert_eq!(results[0]["merchant"], app.a.id.to_string());
+    assert!(results[0]["snippet"].as_str().unwrap_or_default().contains("<mark>"), "{found}");
+    let mut seen = 0;
+    for _ in 0..50 {
+        let (_, all) = search("潰れる", "admin").await?;
+        seen = all["results"].as_array().map_or(0, Vec::len);
+        if seen == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, 2, "the admin sees both shops");
+
+    // A phone number as pasted finds its customer first.
+    let (_, phone) = search("０９０（１２３４）５６７８", "agent").await?;
+    assert_eq!(phone["results"][0]["kind"], "customer", "{phone}");
+    assert_eq!(phone["results"][0]["id"], app.a.customer.to_string());
+    assert_eq!(phone["results"][0]["exact"], true);
+
+    // The desk's note: the agent finds it, shop staff do not.
+    let (_, note) = search("社内メモ", "agent").await?;
+    assert_eq!(note["results"].as_array().map(Vec::len), Some(1), "{note}");
+    let (_, hidden) = search("社内メモ", "merchant_staff").await?;
+    assert_eq!(hidden["results"].as_array().map(Vec::len), Some(0), "{hidden}");
+
+    for (q, code) in [
+        ("?q=", "required"),
+        ("?q=x&kind=fax", "invalid_kind"),
+        ("?q=x&limit=0", "out_of_range"),
+        ("?q=x&from=yesterday", "invalid_date"),
+    ] {
+        let (s, e) = app.get(&format!("/api/v1/search{q}"), "agent").await?;
+        assert_eq!((s, e["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(code)), "{q}: {e}");
+    }
+    let (s, _) = app.get("/api/v1/search?q=x&merchant=shop-b", "agent").await?;
+    assert_eq!(s, StatusCode::NOT_FOUND, "another shop is not there at all");
+    Ok(())
+}
+
+fn percent(s: &str) -> String {
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+}

@@ -104,6 +104,9 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
         }
         ("GET", "/api/v1/files/{file}") => vec![foreign(p, None)],
         ("GET", "/api/v1/merchants/{merchant}/channels") => vec![foreign(p, None)],
+        ("GET", "/api/v1/search") => {
+            vec![foreign(format!("{p}?q=x&merchant={bm}"), None), Case::NoLeak { path: format!("{p}?q=%E5%BA%97") }]
+        }
         ("PUT", "/api/v1/merchants/{merchant}/channels/{kind}") => {
             vec![foreign(p.replace("{kind}", "email"), Some(json!({ "address": "hijack@example.jp" })))]
         }

@@ -858,7 +858,7 @@ impl Store {
             },
         )
         .await?;
-        if after.status != before.status || after.subject != before.subject {
+        if after.status != before.status || after.subject != before.subject || after.order_id != before.order_id {
             crate::search_feed::enqueue(&mut tx, m, FeedKind::Conversation, id.0).await?;
         }
         for (kind, data) in events {

@@ -72,11 +72,13 @@ pub struct MessageForIndex {
     pub subject: Option<String>,
     pub body_text: String,
     pub created_at: DateTime<Utc>,
+    /// The order the conversation is about, for exact lookups by order number.
+    pub order_number: Option<String>,
 }
 
 const MESSAGE_ROWS: &str = "SELECT m.id, m.merchant_id, m.conversation_id, m.channel, c.status, m.internal, c.subject,
-        m.body_text, m.created_at
-   FROM messages m JOIN conversations c ON c.id = m.conversation_id";
+        m.body_text, m.created_at, o.order_number
+   FROM messages m JOIN conversations c ON c.id = m.conversation_id LEFT JOIN orders o ON o.id = c.order_id";
 
 impl Store {
     /// The oldest changes not yet indexed.

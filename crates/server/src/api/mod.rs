@@ -18,6 +18,7 @@ pub mod merchants;
 pub mod orders;
 pub mod playbook;
 pub mod routing;
+pub mod search;
 pub mod system;
 pub mod users;
 
@@ -78,6 +79,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(customers::add_identity))
         .routes(routes!(customers::remove_identity))
         .routes(routes!(customers::merge_customer))
+        .routes(routes!(search::search))
         .routes(routes!(channels::list_channels))
         .routes(routes!(channels::put_channel))
         .routes(routes!(customers::duplicates))

@@ -251,7 +251,7 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState::new(store.clone(), settings);
+        let state = AppState::new(store.clone(), settings)?;
         tokio::spawn(async move {
             let _ = madoguchi_server::launch(listener, state, async {
                 let _ = rx.await;
