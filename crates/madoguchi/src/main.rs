@@ -31,6 +31,9 @@ enum Command {
     Demo,
     /// Apply database migrations and exit.
     Migrate,
+    /// Rebuild the search index from the database. With a server running on the same data
+    /// folder, the server is asked to do it.
+    Reindex,
     /// Settings helpers.
     Config {
         #[command(subcommand)]
@@ -96,6 +99,7 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => serve(settings, false).await,
         Command::Demo => serve(settings, true).await,
+        Command::Reindex => reindex(&settings).await,
         Command::Migrate => {
             open_store(&settings).await?;
             println!("migrations applied");
@@ -114,6 +118,24 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Config { .. } => Ok(()),
     }
+}
+
+async fn reindex(settings: &Settings) -> anyhow::Result<()> {
+    let store = open_store(settings).await?;
+    let dir = settings.data_dir.join("search");
+    match madoguchi_search::SearchIndex::recreate_unless_busy(&dir) {
+        Ok(index) => {
+            let started = Instant::now();
+            let n = madoguchi_server::search::rebuild(&store, &index).await?;
+            println!("search index rebuilt: {n} documents in {:.1} s", started.elapsed().as_secs_f64());
+        }
+        Err(madoguchi_search::SearchError::Busy) => {
+            store.request_search_rebuild().await?;
+            println!("a server holds the search index; it has been asked to rebuild it from the database");
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(())
 }
 
 async fn open_store(settings: &Settings) -> anyhow::Result<Store> {

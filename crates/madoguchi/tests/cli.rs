@@ -92,14 +92,50 @@ async fn demo_on_an_empty_data_folder_then_restart() -> anyhow::Result<()> {
         creds
     };
     // A restart keeps the data and the logins, with the new address.
-    let _server = spawn(&data, &["demo"], &[])?;
+    let mut _server = spawn(&data, &["demo"], &[])?;
     let again = wait_for_credentials(&data, creds["base_url"].as_str())?;
     assert_eq!(again["users"], creds["users"]);
     assert_eq!(again["merchants"], creds["merchants"]);
     let base = again["base_url"].as_str().unwrap_or_default();
     let convs = count_all(base, "/api/v1/conversations", token_of(&again, "admin")).await?;
     assert!((360..=440).contains(&convs.len()), "not seeded twice: {}", convs.len());
+
+    // The demo's history is searchable (built from the database on first start).
+    search_until(base, token_of(&again, "admin"), "配送", 1).await?;
+    // The first start may have been stopped before it indexed everything: the rest is still
+    // in the feed and follows within moments.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let hits = search_until(base, token_of(&again, "admin"), "配送", 1).await?;
+    // While the server runs, `reindex` asks it to rebuild; search keeps working.
+    let (ok, out, err) = run(&data, &["reindex"], None)?;
+    assert!(ok && out.contains("asked to rebuild"), "{out}{err}");
+    search_until(base, token_of(&again, "admin"), "配送", hits.len()).await?;
+    drop(_server);
+    // Stopped: `reindex` rebuilds the index itself.
+    let (ok, out, err) = run(&data, &["reindex"], None)?;
+    assert!(ok && out.contains("search index rebuilt"), "{out}{err}");
+    let _server = spawn(&data, &["demo"], &[])?;
+    let third = wait_for_credentials(&data, again["base_url"].as_str())?;
+    let base = third["base_url"].as_str().unwrap_or_default();
+    let after = search_until(base, token_of(&third, "admin"), "配送", hits.len()).await?;
+    assert_eq!(after.len(), hits.len(), "the same results after a rebuild");
     Ok(())
+}
+
+/// Searches until at least `n` results come back (the index is fed in the background).
+async fn search_until(base: &str, token: &str, q: &str, n: usize) -> anyhow::Result<Vec<Value>> {
+    let path = format!("/api/v1/search?limit=100&q={}", q.bytes().map(|b| format!("%{b:02X}")).collect::<String>());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, body) = get(base, &path, token).await?;
+        anyhow::ensure!(status == 200, "search: {status} {body}");
+        let results = body["results"].as_array().cloned().unwrap_or_default();
+        if results.len() >= n.max(1) {
+            return Ok(results);
+        }
+        anyhow::ensure!(Instant::now() < deadline, "fewer than {n} results for {q} after 60 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 #[tokio::test]

@@ -36,6 +36,8 @@ pub enum SearchError {
     Io(#[from] std::io::Error),
     #[error("search index was built by another version (found {found}, want {SCHEMA_VERSION}); rebuild it")]
     Version { found: String },
+    #[error("the search index is open in another process (a running server)")]
+    Busy,
 }
 
 pub type Result<T> = std::result::Result<T, SearchError>;
@@ -217,6 +219,19 @@ impl SearchIndex {
         Self::open(dir)
     }
 
+    /// Empties the index in `dir` for a rebuild, unless another process holds it: the running
+    /// server's index is left alone ([`SearchError::Busy`]).
+    pub fn recreate_unless_busy(dir: &Path) -> Result<Self> {
+        let index = match Self::open(dir) {
+            Ok(i) => i,
+            Err(SearchError::Version { .. }) => return Self::recreate(dir),
+            Err(e) => return Err(e),
+        };
+        index.delete_all()?;
+        index.commit()?;
+        Ok(index)
+    }
+
     /// An index in memory (tests, benchmarks).
     pub fn in_memory() -> Result<Self> {
         Self::from_index(Index::create_in_ram(schema().0))
@@ -227,7 +242,10 @@ impl SearchIndex {
         index.tokenizers().register("ja_grams", GramTokenizer);
         let f = schema().1;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        let writer = index.writer(WRITER_MEMORY)?;
+        let writer = index.writer(WRITER_MEMORY).map_err(|e| match e {
+            tantivy::TantivyError::LockFailure(tantivy::directory::error::LockError::LockBusy, _) => SearchError::Busy,
+            e => SearchError::Index(e),
+        })?;
         Ok(SearchIndex { reader, writer: Mutex::new(writer), f })
     }
 

@@ -134,6 +134,11 @@ pub async fn run_indexer(store: Store, search: Arc<Search>) {
 pub async fn index_feed(store: &Store, index: &SearchIndex) -> anyhow::Result<usize> {
     let feed = store.search_feed(FEED_BATCH).await?;
     let Some(last) = feed.last().map(|f| f.seq) else { return Ok(0) };
+    if feed.iter().any(|f| f.kind == FeedKind::Rebuild) {
+        let n = rebuild(store, index).await?;
+        tracing::info!(documents = n, "search index rebuilt on request");
+        return Ok(feed.len());
+    }
     let mut docs = Vec::new();
     let mut gone = Vec::new();
     let mut messages = Vec::new();
@@ -149,7 +154,7 @@ pub async fn index_feed(store: &Store, index: &SearchIndex) -> anyhow::Result<us
                 Err(e) => return Err(e.into()),
             },
             // Articles arrive with the knowledge base.
-            FeedKind::Article => {}
+            FeedKind::Article | FeedKind::Rebuild => {}
         }
     }
     let found = store.messages_for_index(&messages).await?;

@@ -17,6 +17,8 @@ pub enum FeedKind {
     Conversation,
     Customer,
     Article,
+    /// Rebuild the whole index from the database (asked for while a server holds the index).
+    Rebuild,
 }
 
 impl FeedKind {
@@ -26,6 +28,7 @@ impl FeedKind {
             FeedKind::Conversation => "conversation",
             FeedKind::Customer => "customer",
             FeedKind::Article => "article",
+            FeedKind::Rebuild => "rebuild",
         }
     }
     fn parse(s: &str) -> Option<Self> {
@@ -34,6 +37,7 @@ impl FeedKind {
             "conversation" => FeedKind::Conversation,
             "customer" => FeedKind::Customer,
             "article" => FeedKind::Article,
+            "rebuild" => FeedKind::Rebuild,
             _ => return None,
         })
     }
@@ -95,6 +99,13 @@ impl Store {
                 FeedKind::parse(&k).map(|kind| FeedItem { seq, merchant: MerchantId(m), kind, id })
             })
             .collect())
+    }
+
+    /// Asks the server that holds the index to rebuild it from the database.
+    pub async fn request_search_rebuild(&self) -> Result<()> {
+        let mut tx = self.begin().await?;
+        enqueue(&mut tx, MerchantId(Uuid::nil()), FeedKind::Rebuild, Uuid::nil()).await?;
+        tx.commit().await
     }
 
     /// Clears the feed up to and including `seq`, once those changes are in the index.
