@@ -192,7 +192,14 @@ try {
   });
   check(hc.status === 201, `a conversation with hostile fields is accepted (${hc.status})`);
   await api('POST', `/api/v1/conversations/${hc.json.id}/escalations`, admin, { question: evil('question'), due_at: '2099-01-01T00:00:00Z' });
-  for (const path of [`/desk/conversations/${hc.json.id}`, '/desk?view=all', '/portal', '/settings/hanamaru-gift', '/board']) {
+  // Search results carry the customer's text too (indexed within moments).
+  for (let i = 0; i < 50; i++) {
+    const r = await api('GET', `/api/v1/search?q=${encodeURIComponent('chat-body')}`, admin);
+    if (r.json && r.json.results.length > 0) break;
+    await new Promise((ok) => setTimeout(ok, 100));
+  }
+  for (const path of [`/desk/conversations/${hc.json.id}`, '/desk?view=all', '/portal', '/settings/hanamaru-gift', '/board',
+    `/desk/search?q=${encodeURIComponent('chat-body')}`]) {
     await page.goto(`${base}${path}`);
     await page.waitForLoadState('load');
     const injected = await page.locator('main img, main script, aside img, .conversation img, .conversation script').count();

@@ -702,3 +702,46 @@ async fn staff_type_in_a_postcard_with_its_scan() -> anyhow::Result<()> {
     assert_ne!(customer.id, app.a.customer);
     Ok(())
 }
+
+/// The console's search: one box, the user's shops only, matches marked, customer content
+/// escaped, a link to the conversation.
+#[tokio::test]
+async fn the_search_page_finds_and_escapes() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    for (shop, role) in [("shop-a", "agent"), ("shop-b", "admin")] {
+        let (s, c) = app
+            .send(
+                reqwest::Method::POST,
+                "/api/v1/conversations",
+                role,
+                serde_json::json!({ "merchant": shop, "channel": "chat", "subject": "梱包について",
+                    "message": { "kind": "inbound", "body_text": "<script>alert('x')</script>緩衝材が足りず割れていました" } }),
+            )
+            .await?;
+        assert_eq!(s, StatusCode::CREATED, "{c}");
+    }
+    let c = browser();
+    sign_in(&app, &c, "agent", PASSWORD).await?;
+    let desk = c.get(format!("{}/desk", app.base)).send().await?.text().await?;
+    assert!(desk.contains("action=\"/desk/search\""), "a search box on the inbox");
+    let url = format!("{}/desk/search?q=%E5%89%B2%E3%82%8C%E3%82%8B", app.base); // 割れる
+    let mut html = String::new();
+    for _ in 0..50 {
+        html = c.get(&url).send().await?.text().await?;
+        if html.contains("class=\"result") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(html.matches("class=\"result").count(), 1, "only shop A's: {html}");
+    assert!(html.contains("<mark>"), "{html}");
+    assert!(!html.contains("<script>alert"), "customer text is escaped");
+    assert!(html.contains("&lt;script&gt;") || html.contains("&#60;script"), "{html}");
+    assert!(html.contains("/desk/conversations/"));
+    let none = c
+        .get(format!("{}/desk/search?q=%E5%AD%98%E5%9C%A8%E3%81%97%E3%81%AA%E3%81%84%E8%AA%9E", app.base))
+        .send()
+        .await?;
+    assert!(none.text().await?.contains("該当するものはありません"));
+    Ok(())
+}

@@ -185,6 +185,13 @@ pub struct Texts {
     pub duplicate_distinct: &'static str,
     pub no_name: &'static str,
     pub new_contact: &'static str,
+    pub search: &'static str,
+    pub search_hint: &'static str,
+    pub search_all: &'static str,
+    pub search_messages: &'static str,
+    pub search_customers: &'static str,
+    pub search_relevance: &'static str,
+    pub search_none: &'static str,
 }
 
 const JA: Texts = Texts {
@@ -324,6 +331,13 @@ const JA: Texts = Texts {
     duplicate_distinct: "別人",
     no_name: "(お名前未登録)",
     new_contact: "受付入力",
+    search: "検索",
+    search_hint: "キーワード・注文番号・電話番号・メール",
+    search_all: "すべて",
+    search_messages: "メッセージ",
+    search_customers: "お客様",
+    search_relevance: "関連度順",
+    search_none: "該当するものはありません。",
 };
 
 const EN: Texts = Texts {
@@ -463,6 +477,13 @@ const EN: Texts = Texts {
     duplicate_distinct: "Different person",
     no_name: "(no name)",
     new_contact: "Log a contact",
+    search: "Search",
+    search_hint: "Words, order number, phone, e-mail",
+    search_all: "Everything",
+    search_messages: "Messages",
+    search_customers: "Customers",
+    search_relevance: "Most relevant",
+    search_none: "Nothing found.",
 };
 
 pub fn channel(lang: Lang, c: Channel) -> &'static str {

@@ -11,6 +11,7 @@ pub mod files;
 pub mod i18n;
 pub mod inbox;
 pub mod portal;
+pub mod search;
 pub mod settings;
 
 use askama::Template;
@@ -52,6 +53,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/desk/conversations/{id}/merge-customer", post(conversation::merge_customer))
         .route("/desk/conversations/{id}/distinct-customer", post(conversation::distinct_customer))
         .route("/desk/events", get(events::stream))
+        .route("/desk/search", get(search::show))
         .route("/desk/files/{id}", get(files::desk_file))
         .route("/portal", get(portal::show))
         .route("/board", get(board::show))

@@ -1,0 +1,128 @@
+//! The console's search page: one box for words, order numbers, phone numbers and mail
+//! addresses, within the user's shops; exact matches first, then by relevance or newest.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use madoguchi_core::enums::SubjectType;
+use madoguchi_core::page::PageRequest;
+use madoguchi_search::DocKind;
+use serde::Deserialize;
+
+use super::conversation::jst;
+use super::i18n::{Lang, Texts};
+use super::{current_session, principal_of, render};
+use crate::api::search::SearchQuery;
+use crate::app::AppState;
+use crate::error::ApiError;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    order: String,
+}
+
+pub struct ResultView {
+    kind: &'static str,
+    merchant: String,
+    title: String,
+    link: Option<String>,
+    /// Escaped text with `<mark>` around the matches (made by the index).
+    snippet: String,
+    at: String,
+    exact: bool,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct Page {
+    lang: &'static str,
+    t: &'static Texts,
+    q: String,
+    kind: String,
+    newest: bool,
+    results: Vec<ResultView>,
+    error: Option<String>,
+    searched: bool,
+}
+
+pub async fn show(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let lang = Lang::from_request(&jar, &headers);
+    let t = lang.t();
+    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
+    let p = principal_of(&session.user);
+    let mut page = Page {
+        lang: lang.code(),
+        t,
+        q: q.q.clone(),
+        kind: q.kind.clone(),
+        newest: q.order == "newest",
+        results: vec![],
+        error: None,
+        searched: !q.q.trim().is_empty(),
+    };
+    if !page.searched {
+        return Ok(render(StatusCode::OK, &page));
+    }
+    let query = SearchQuery {
+        q: q.q.clone(),
+        merchant: None,
+        kind: Some(q.kind.clone()),
+        channel: None,
+        status: None,
+        from: None,
+        to: None,
+        order: Some(q.order.clone()),
+        limit: Some(50),
+    };
+    let request = match crate::api::search::request(&st, &p, &query).await {
+        Ok(r) => r,
+        Err(e) => {
+            page.error = Some(e.to_string());
+            return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page));
+        }
+    };
+    let hits = crate::search::run(&st.search, &p, request).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+    let merchants = st.store.list_merchants(&p.scope(), PageRequest::first(200)).await?.items;
+    let customers: Vec<_> = hits
+        .iter()
+        .filter(|h| h.kind == DocKind::Customer)
+        .filter_map(|h| Some((h.merchant.parse().ok()?, h.id.clone())))
+        .collect();
+    crate::api::users::audit_read(&st, &p, SubjectType::Customer, &customers).await?;
+    page.results = hits
+        .into_iter()
+        .map(|h| ResultView {
+            kind: match (h.kind, lang) {
+                (DocKind::Message, Lang::Ja) => "メッセージ",
+                (DocKind::Customer, Lang::Ja) => "お客様",
+                (DocKind::Article, Lang::Ja) => "FAQ",
+                (DocKind::Message, Lang::En) => "Message",
+                (DocKind::Customer, Lang::En) => "Customer",
+                (DocKind::Article, Lang::En) => "FAQ",
+            },
+            merchant: merchants
+                .iter()
+                .find(|m| m.id.to_string() == h.merchant)
+                .map(|m| m.name.clone())
+                .unwrap_or_default(),
+            title: if h.title.is_empty() { t.no_subject.to_owned() } else { h.title.clone() },
+            link: h.conversation.as_ref().map(|c| format!("/desk/conversations/{c}")),
+            snippet: h.snippet,
+            at: jst(h.at),
+            exact: h.exact,
+        })
+        .collect();
+    Ok(render(StatusCode::OK, &page))
+}
