@@ -108,6 +108,8 @@ id_type!(
     DispositionCodeId,
     /// An agent's wrap-up of a contact.
     WrapUpId,
+    /// A knowledge-base article (FAQ) of a merchant.
+    ArticleId,
 );
 
 #[cfg(test)]

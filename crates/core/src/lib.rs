@@ -12,6 +12,7 @@ pub mod enums;
 pub mod escalation;
 pub mod identity;
 pub mod ids;
+pub mod kb;
 pub mod merchant;
 pub mod order;
 pub mod page;

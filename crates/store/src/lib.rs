@@ -17,6 +17,7 @@ pub mod customers;
 pub mod duplicates;
 pub mod escalations;
 pub mod inbound;
+pub mod kb;
 pub mod merchants;
 pub mod orders;
 pub mod outbox;

@@ -1169,3 +1169,71 @@ async fn every_change_search_must_see_is_in_the_feed_with_its_transaction() -> R
     })
     .await
 }
+
+#[tokio::test]
+async fn knowledge_base_articles_per_merchant_with_idempotent_import() -> Result<()> {
+    use madoguchi_core::kb::ArticleInput;
+    use madoguchi_store::kb::Imported;
+    use madoguchi_store::search_feed::FeedKind;
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        let b = merchant(&s, "b-shop").await?;
+        let article = |ext: &str, cat: &str, q: &str, published: bool| {
+            ArticleInput {
+                external_id: Some(ext.into()),
+                category: cat.into(),
+                question: q.into(),
+                answer: format!("{q}の答え"),
+                keywords: vec!["キーワード".into()],
+                published: Some(published),
+            }
+            .validate()
+            .expect("valid")
+        };
+        let first = vec![
+            article("f1", "配送", "いつ届きますか", true),
+            article("f2", "返品・交換・キャンセル", "返品できますか", true),
+            article("f3", "配送", "下書きの記事", false),
+        ];
+        let done = s.import_articles(&Scope::All, None, a, &first).await?;
+        assert_eq!(done, vec![Imported::Created; 3]);
+        assert_eq!(
+            s.import_articles(&Scope::All, None, a, &first).await?,
+            vec![Imported::Unchanged; 3],
+            "same file again"
+        );
+        let mut second = first.clone();
+        second[1].answer = "到着後8日以内です".into();
+        assert_eq!(s.import_articles(&Scope::All, None, a, &second).await?[1], Imported::Updated);
+
+        assert_eq!(s.list_articles(&Scope::All, a, None, false).await?.len(), 3);
+        assert_eq!(s.list_articles(&Scope::All, a, None, true).await?.len(), 2, "drafts left out");
+        let delivery = s.list_articles(&Scope::All, a, Some("配送"), false).await?;
+        assert_eq!(delivery.len(), 2);
+        let returned = s.list_articles(&Scope::All, a, Some("返品・交換・キャンセル"), false).await?;
+        assert_eq!(returned[0].answer, "到着後8日以内です");
+        assert_eq!(returned[0].keywords, vec!["キーワード"]);
+
+        // Another shop: its own external ids, and A's articles are not there for it.
+        assert_eq!(s.import_articles(&Scope::All, None, b, &first[..1]).await?, vec![Imported::Created]);
+        let b_scope = Scope::Merchants(vec![b]);
+        assert!(is_not_found(s.get_article(&b_scope, returned[0].id).await));
+        assert!(is_not_found(s.list_articles(&b_scope, a, None, false).await));
+        let clash = s.create_article(&Scope::All, None, a, &first[0]).await;
+        assert!(matches!(clash, Err(StoreError::Conflict { code: "external_id_taken", .. })), "{clash:?}");
+
+        let mut changed = first[0].clone();
+        changed.published = false;
+        let updated = s.update_article(&Scope::All, None, delivery[0].id, &changed).await?;
+        assert!(!updated.published);
+        s.delete_article(&Scope::All, None, updated.id).await?;
+        assert!(is_not_found(s.get_article(&Scope::All, updated.id).await));
+        let feed = s.search_feed(1000).await?;
+        assert!(
+            feed.iter().any(|f| f.kind == FeedKind::Article && f.id == updated.id.0),
+            "the deletion reaches search"
+        );
+        Ok(())
+    })
+    .await
+}
