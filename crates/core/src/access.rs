@@ -81,6 +81,11 @@ impl Principal {
         self.role != Role::MerchantStaff
     }
 
+    /// May write the knowledge base (the desk's leads and the shop's own admins).
+    pub fn can_edit_kb(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Supervisor | Role::MerchantAdmin)
+    }
+
     /// May create or change a user with this role and these memberships.
     pub fn can_manage_user(&self, role: Role, merchants: &[MerchantId]) -> bool {
         match self.role {

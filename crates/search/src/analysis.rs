@@ -103,6 +103,46 @@ pub fn normalize(text: &str) -> String {
     fold(&nfkc(text))
 }
 
+/// Light verbs and formal nouns that say nothing about what a text is about (する in 返品したい,
+/// こと in 返品すること): not content words, so a question is matched on what it asks.
+const STOP_WORDS: [&str; 30] = [
+    "する",
+    "いる",
+    "ある",
+    "なる",
+    "できる",
+    "いう",
+    "おる",
+    "くる",
+    "いく",
+    "くださる",
+    "いただく",
+    "もらう",
+    "くれる",
+    "思う",
+    "こと",
+    "もの",
+    "よう",
+    "ため",
+    "とき",
+    "ところ",
+    "ほう",
+    "それ",
+    "これ",
+    "あれ",
+    "どれ",
+    "ここ",
+    "そこ",
+    "何",
+    "なに",
+    "ん",
+];
+
+fn is_stop_word(folded_base: &str) -> bool {
+    static FOLDED: OnceLock<Vec<String>> = OnceLock::new();
+    FOLDED.get_or_init(|| STOP_WORDS.iter().map(|w| normalize(w)).collect()).iter().any(|w| w == folded_base)
+}
+
 /// One word of a text from morphological analysis.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Word {
@@ -145,7 +185,9 @@ pub fn words(text: &str) -> Option<Vec<Word>> {
                 let content = matches!(pos, "名詞" | "動詞" | "形容詞" | "副詞" | "連体詞" | "感動詞")
                     && !dependent
                     && !surface.chars().all(|c| !c.is_alphanumeric());
-                out.push(Word { surface: fold(surface), base: fold(base), content, position: out.len() });
+                let base = fold(base);
+                let content = content && !is_stop_word(&base);
+                out.push(Word { surface: fold(surface), base, content, position: out.len() });
             }
         }
         Some(out)
@@ -184,5 +226,7 @@ mod tests {
         // Particles, auxiliaries and dependent verbs are not content words.
         assert!(!base("届かない").contains(&normalize("ない")));
         assert_eq!(base("届いていない"), vec![normalize("届く")]);
+        // Light verbs and formal nouns neither.
+        assert_eq!(base("返品したいこと"), vec![normalize("返品")]);
     }
 }

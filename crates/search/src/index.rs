@@ -92,6 +92,17 @@ pub struct IndexDoc {
     pub internal: bool,
 }
 
+/// How a query's words combine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Match {
+    /// Every part must match (an agent's keywords).
+    #[default]
+    All,
+    /// Any content word may match, the more the better (a customer's question in a sentence:
+    /// 送料っていくらかかりますか finds 送料はいくらですか).
+    Any,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SortOrder {
     #[default]
@@ -112,6 +123,7 @@ pub struct SearchRequest {
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     pub order: SortOrder,
+    pub matching: Match,
     pub limit: usize,
     /// Exact keys to look up first (see [`IndexDoc::exact`]).
     pub exact: Vec<String>,
@@ -326,6 +338,40 @@ impl SearchIndex {
         self.reader.searcher().num_docs()
     }
 
+    /// A question in a sentence: every content word (as its base form, and as characters in
+    /// case the dictionary splits it differently) adds to the score; one is enough to match.
+    fn any_words_query(&self, text: &str) -> Option<Box<dyn Query>> {
+        let f = &self.f;
+        let nfkc = analysis::nfkc(text);
+        let words = analysis::words(&nfkc).unwrap_or_default();
+        let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for w in words.iter().filter(|w| w.content) {
+            for (words_field, grams_field, boost) in [(f.words, f.grams, 1.0), (f.title_words, f.title_grams, 2.0)] {
+                let term: Box<dyn Query> =
+                    Box::new(TermQuery::new(Term::from_field_text(words_field, &w.base), IndexRecordOption::WithFreqs));
+                should.push((Occur::Should, Box::new(BoostQuery::new(term, boost))));
+                // A one-character surface as characters would match nearly everything.
+                if w.surface.chars().count() >= 2
+                    && let Some(q) = gram_query(grams_field, &w.surface)
+                {
+                    should.push((Occur::Should, Box::new(BoostQuery::new(q, boost * 0.5))));
+                }
+            }
+        }
+        if should.is_empty() {
+            // No dictionary, or nothing but symbols: any bigram of the text.
+            for t in gram_tokens(&nfkc).into_iter().filter(|t| t.text.chars().count() >= 2) {
+                for field in [f.grams, f.title_grams] {
+                    should.push((
+                        Occur::Should,
+                        Box::new(TermQuery::new(Term::from_field_text(field, &t.text), IndexRecordOption::WithFreqs)),
+                    ));
+                }
+            }
+        }
+        (!should.is_empty()).then(|| Box::new(BooleanQuery::new(should)) as Box<dyn Query>)
+    }
+
     /// The text part of a query: every space-separated part must match as words or as
     /// characters. `None` for a query with nothing searchable in it.
     fn text_query(&self, text: &str) -> Option<Box<dyn Query>> {
@@ -432,7 +478,11 @@ impl SearchIndex {
             }
         }
 
-        let Some(text) = self.text_query(&r.text) else { return Ok(hits) };
+        let text = match r.matching {
+            Match::All => self.text_query(&r.text),
+            Match::Any => self.any_words_query(&r.text),
+        };
+        let Some(text) = text else { return Ok(hits) };
         let mut clauses = self.filters(r);
         clauses.push((Occur::Must, text));
         let query = BooleanQuery::new(clauses);

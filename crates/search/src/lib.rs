@@ -5,4 +5,4 @@ pub mod analysis;
 pub mod index;
 pub mod tokenizers;
 
-pub use index::{DocKind, Hit, IndexDoc, SearchError, SearchIndex, SearchRequest, SortOrder};
+pub use index::{DocKind, Hit, IndexDoc, Match, SearchError, SearchIndex, SearchRequest, SortOrder};

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod inbound;
+pub mod kb_files;
 pub mod sanitize;
 pub mod search;
 pub mod services;

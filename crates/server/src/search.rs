@@ -85,6 +85,24 @@ pub fn customer_doc(c: &Customer) -> IndexDoc {
     }
 }
 
+/// The index document of a knowledge-base article.
+pub fn article_doc(a: &madoguchi_core::kb::Article) -> IndexDoc {
+    IndexDoc {
+        kind: DocKind::Article,
+        id: a.id.to_string(),
+        merchant: a.merchant_id.to_string(),
+        conversation: None,
+        channel: None,
+        status: Some(if a.published { "published" } else { "draft" }.into()),
+        at: a.updated_at,
+        title: a.question.clone(),
+        text: a.answer.clone(),
+        keywords: [vec![a.category.clone()], a.keywords.clone()].concat(),
+        exact: vec![],
+        internal: false,
+    }
+}
+
 /// Exact keys a query may be: a mail address, a phone number in any format, an order number.
 pub fn exact_keys(q: &str) -> Vec<String> {
     let q = q.trim();
@@ -153,8 +171,12 @@ pub async fn index_feed(store: &Store, index: &SearchIndex) -> anyhow::Result<us
                 Err(madoguchi_store::StoreError::NotFound) => gone.push(item.id.to_string()),
                 Err(e) => return Err(e.into()),
             },
-            // Articles arrive with the knowledge base.
-            FeedKind::Article | FeedKind::Rebuild => {}
+            FeedKind::Article => match store.get_article(&Scope::All, madoguchi_core::ids::ArticleId(item.id)).await {
+                Ok(a) => docs.push(article_doc(&a)),
+                Err(madoguchi_store::StoreError::NotFound) => gone.push(item.id.to_string()),
+                Err(e) => return Err(e.into()),
+            },
+            FeedKind::Rebuild => {}
         }
     }
     let found = store.messages_for_index(&messages).await?;
@@ -202,6 +224,14 @@ pub async fn rebuild(store: &Store, index: &SearchIndex) -> anyhow::Result<usize
         index.add_bulk(&docs)?;
         n += docs.len();
     }
+    let mut docs = Vec::new();
+    for id in store.article_ids().await? {
+        if let Ok(a) = store.get_article(&Scope::All, madoguchi_core::ids::ArticleId(id)).await {
+            docs.push(article_doc(&a));
+        }
+    }
+    n += docs.len();
+    index.add_bulk(&docs)?;
     index.commit()?;
     if let Some(seq) = upto {
         store.search_feed_done(seq).await?;

@@ -39,6 +39,7 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
             .replace("{escalation}", &b.escalation.to_string())
             .replace("{canned}", &b.canned.to_string())
             .replace("{file}", &b.file.to_string())
+            .replace("{article}", &b.article.to_string())
     };
     let foreign = |path: String, body: Option<Value>| Case::Foreign { path, body };
     let p = fill(template);
@@ -104,6 +105,16 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
         }
         ("GET", "/api/v1/files/{file}") => vec![foreign(p, None)],
         ("GET", "/api/v1/merchants/{merchant}/channels") => vec![foreign(p, None)],
+        ("GET", "/api/v1/merchants/{merchant}/kb/articles") => vec![foreign(p, None)],
+        ("POST", "/api/v1/merchants/{merchant}/kb/articles") => {
+            vec![foreign(p, Some(json!({ "category": "配送", "question": "q", "answer": "a" })))]
+        }
+        ("GET", "/api/v1/kb/articles/{article}") => vec![foreign(p, None)],
+        ("PATCH", "/api/v1/kb/articles/{article}") => vec![foreign(p, Some(json!({ "answer": "乗っ取り" })))],
+        ("DELETE", "/api/v1/kb/articles/{article}") => vec![foreign(p, None)],
+        ("GET", "/api/v1/merchants/{merchant}/kb/search") => vec![foreign(format!("{p}?q=%E8%BF%94%E5%93%81"), None)],
+        ("GET", "/api/v1/merchants/{merchant}/kb/export") => vec![foreign(p, None)],
+        ("POST", "/api/v1/merchants/{merchant}/kb/import") => vec![foreign(p, Some(json!({ "x": 1 })))],
         ("GET", "/api/v1/search") => {
             vec![foreign(format!("{p}?q=x&merchant={bm}"), None), Case::NoLeak { path: format!("{p}?q=%E5%BA%97") }]
         }

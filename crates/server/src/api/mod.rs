@@ -14,6 +14,7 @@ pub mod conversations;
 pub mod customers;
 pub mod escalations;
 pub mod files;
+pub mod kb;
 pub mod merchants;
 pub mod orders;
 pub mod playbook;
@@ -80,6 +81,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(customers::remove_identity))
         .routes(routes!(customers::merge_customer))
         .routes(routes!(search::search))
+        .routes(routes!(kb::list_articles, kb::create_article))
+        .routes(routes!(kb::get_article, kb::update_article, kb::delete_article))
+        .routes(routes!(kb::search_articles))
+        .routes(routes!(kb::export_articles))
+        .routes(routes!(kb::import_articles))
         .routes(routes!(channels::list_channels))
         .routes(routes!(channels::put_channel))
         .routes(routes!(customers::duplicates))

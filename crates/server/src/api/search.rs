@@ -102,6 +102,7 @@ pub async fn request(
         from: q.from.as_deref().filter(|s| !s.is_empty()).map(|f| parse_time("from", f, false)).transpose()?,
         to: q.to.as_deref().filter(|s| !s.is_empty()).map(|t| parse_time("to", t, true)).transpose()?,
         order,
+        matching: madoguchi_search::Match::All,
         limit,
         exact: vec![],
         include_internal: false,

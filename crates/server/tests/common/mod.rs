@@ -40,6 +40,8 @@ pub struct Shop {
     pub canned: CannedResponseId,
     /// A stored scan.
     pub file: uuid::Uuid,
+    /// A knowledge-base article.
+    pub article: madoguchi_core::ids::ArticleId,
 }
 
 pub struct TestApp {
@@ -186,6 +188,16 @@ async fn shop(store: &Store, slug: &str, staff_hash: &str) -> anyhow::Result<(Sh
         data: b"\x89PNG\r\n\x1a\nscan".to_vec(),
     };
     let file = store.put_blob(&Scope::All, m.id, &scan).await?;
+    let article = madoguchi_core::kb::ArticleInput {
+        external_id: Some("faq-returns".into()),
+        category: "返品・交換・キャンセル".into(),
+        question: "返品はできますか？".into(),
+        answer: "商品到着後8日以内にご連絡ください。".into(),
+        keywords: vec!["返送".into()],
+        published: None,
+    }
+    .validate()?;
+    let article = store.create_article(&Scope::All, None, m.id, &article).await?;
     Ok((
         Shop {
             id: m.id,
@@ -201,6 +213,7 @@ async fn shop(store: &Store, slug: &str, staff_hash: &str) -> anyhow::Result<(Sh
             escalation: escalation.id,
             canned: canned.id,
             file: file.storage_key.as_deref().and_then(|k| k.parse().ok()).unwrap_or_default(),
+            article: article.id,
         },
         secret,
     ))

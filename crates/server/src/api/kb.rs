@@ -1,0 +1,275 @@
+//! The knowledge base of a merchant: articles (CRUD), search, import and export.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use madoguchi_core::ids::ArticleId;
+use madoguchi_core::kb::{Article, ArticleInput, ArticlePatch, DEFAULT_CATEGORIES};
+use madoguchi_core::validation::ValidationError;
+use madoguchi_search::{DocKind, SearchRequest};
+use madoguchi_store::kb::Imported;
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiQuery, Json, created, id};
+use crate::kb_files::{self, Format};
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    pub category: Option<String>,
+    /// Only published articles.
+    pub published: Option<bool>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ArticleList {
+    /// The default categories followed by any others in use.
+    pub categories: Vec<String>,
+    pub articles: Vec<Article>,
+}
+
+fn editor(p: &madoguchi_core::access::Principal) -> ApiResult<()> {
+    if p.can_edit_kb() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("only admins, supervisors and the shop's admins edit the knowledge base"))
+    }
+}
+
+/// The merchant's articles by category.
+#[utoipa::path(get, path = "/api/v1/merchants/{merchant}/kb/articles", tag = "knowledge base",
+    params(("merchant" = String, Path, description = "id or slug"), ListQuery),
+    responses((status = 200, body = ArticleList), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn list_articles(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(merchant): Path<String>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<ArticleList>> {
+    let scope = p.scope();
+    let m = st.store.resolve_merchant(&scope, &merchant).await?;
+    let articles = st.store.list_articles(&scope, m, q.category.as_deref(), q.published.unwrap_or(false)).await?;
+    let mut categories: Vec<String> = DEFAULT_CATEGORIES.iter().map(|c| c.to_string()).collect();
+    for a in st.store.list_articles(&scope, m, None, false).await? {
+        if !categories.contains(&a.category) {
+            categories.push(a.category);
+        }
+    }
+    Ok(Json(ArticleList { categories, articles }))
+}
+
+#[utoipa::path(post, path = "/api/v1/merchants/{merchant}/kb/articles", tag = "knowledge base",
+    params(("merchant" = String, Path, description = "id or slug")), request_body = ArticleInput,
+    responses((status = 201, body = Article), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn create_article(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(merchant): Path<String>,
+    ApiJson(req): ApiJson<ArticleInput>,
+) -> ApiResult<(StatusCode, Json<Article>)> {
+    let scope = p.scope();
+    let m = st.store.resolve_merchant(&scope, &merchant).await?;
+    editor(&p)?;
+    Ok(created(st.store.create_article(&scope, Some(p.user_id), m, &req.validate()?).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/kb/articles/{article}", tag = "knowledge base", params(("article" = String, Path)),
+    responses((status = 200, body = Article), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get_article(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(article): Path<String>,
+) -> ApiResult<Json<Article>> {
+    let aid: ArticleId = id(&article)?;
+    Ok(Json(st.store.get_article(&p.scope(), aid).await?))
+}
+
+#[utoipa::path(patch, path = "/api/v1/kb/articles/{article}", tag = "knowledge base", params(("article" = String, Path)),
+    request_body = ArticlePatch,
+    responses((status = 200, body = Article), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn update_article(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(article): Path<String>,
+    ApiJson(req): ApiJson<ArticlePatch>,
+) -> ApiResult<Json<Article>> {
+    let scope = p.scope();
+    let a = st.store.get_article(&scope, id(&article)?).await?;
+    editor(&p)?;
+    Ok(Json(st.store.update_article(&scope, Some(p.user_id), a.id, &req.apply(&a)?).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/kb/articles/{article}", tag = "knowledge base", params(("article" = String, Path)),
+    responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn delete_article(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(article): Path<String>,
+) -> ApiResult<StatusCode> {
+    let scope = p.scope();
+    let a = st.store.get_article(&scope, id(&article)?).await?;
+    editor(&p)?;
+    st.store.delete_article(&scope, Some(p.user_id), a.id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct KbSearchQuery {
+    pub q: String,
+    /// 1–50, default 5.
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct KbResult {
+    pub article_id: ArticleId,
+    pub external_id: Option<String>,
+    pub question: String,
+    pub score: f32,
+    pub snippet: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct KbResults {
+    pub results: Vec<KbResult>,
+}
+
+/// Best-matching published articles of one merchant, best first.
+#[utoipa::path(get, path = "/api/v1/merchants/{merchant}/kb/search", tag = "knowledge base",
+    params(("merchant" = String, Path, description = "id or slug"), KbSearchQuery),
+    responses((status = 200, body = KbResults), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn search_articles(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(merchant): Path<String>,
+    ApiQuery(q): ApiQuery<KbSearchQuery>,
+) -> ApiResult<Json<KbResults>> {
+    let scope = p.scope();
+    let m = st.store.resolve_merchant(&scope, &merchant).await?;
+    let limit = q.limit.unwrap_or(5);
+    if !(1..=50).contains(&limit) {
+        return Err(ValidationError::new("limit", "out_of_range", "limit must be 1–50").into());
+    }
+    if q.q.trim().is_empty() {
+        return Err(ValidationError::new("q", "required", "type a question").into());
+    }
+    Ok(Json(KbResults { results: kb_search(&st, m, &q.q, limit).await? }))
+}
+
+/// Published articles of a merchant matching a question (also for the help center and the bot).
+pub async fn kb_search(
+    st: &AppState,
+    merchant: madoguchi_core::ids::MerchantId,
+    q: &str,
+    limit: usize,
+) -> ApiResult<Vec<KbResult>> {
+    let r = SearchRequest {
+        merchants: vec![merchant.to_string()],
+        text: q.chars().take(200).collect(),
+        kinds: vec![DocKind::Article],
+        status: Some("published".into()),
+        matching: madoguchi_search::Match::Any,
+        limit,
+        ..Default::default()
+    };
+    let hits = st.search.index.search(&r).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+    let scope = madoguchi_core::access::Scope::Merchants(vec![merchant]);
+    let mut out = Vec::with_capacity(hits.len());
+    for h in hits {
+        let Ok(aid) = h.id.parse::<ArticleId>() else { continue };
+        // The index may lag a deletion by a moment: what is gone is left out.
+        let Ok(a) = st.store.get_article(&scope, aid).await else { continue };
+        out.push(KbResult {
+            article_id: a.id,
+            external_id: a.external_id,
+            question: a.question,
+            score: h.score,
+            snippet: h.snippet,
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FileQuery {
+    /// `jsonl` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+fn format_of(q: &FileQuery) -> ApiResult<Format> {
+    Format::parse(q.format.as_deref().unwrap_or("jsonl"))
+        .ok_or_else(|| ValidationError::new("format", "invalid_format", "jsonl or csv").into())
+}
+
+/// The merchant's articles as JSON Lines or CSV (UTF-8 with BOM).
+#[utoipa::path(get, path = "/api/v1/merchants/{merchant}/kb/export", tag = "knowledge base",
+    params(("merchant" = String, Path, description = "id or slug"), FileQuery),
+    responses((status = 200, content_type = "application/x-ndjson"), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn export_articles(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(merchant): Path<String>,
+    ApiQuery(q): ApiQuery<FileQuery>,
+) -> ApiResult<Response> {
+    let scope = p.scope();
+    let m = st.store.resolve_merchant(&scope, &merchant).await?;
+    let format = format_of(&q)?;
+    let articles = st.store.list_articles(&scope, m, None, false).await?;
+    let (ct, ext) = match format {
+        Format::Jsonl => ("application/x-ndjson; charset=utf-8", "jsonl"),
+        Format::Csv => ("text/csv; charset=utf-8", "csv"),
+    };
+    let disposition = format!("attachment; filename=\"kb-{merchant}.{ext}\"").replace(|c: char| !c.is_ascii(), "_");
+    Ok((
+        [(header::CONTENT_TYPE, ct.to_owned()), (header::CONTENT_DISPOSITION, disposition)],
+        kb_files::write(format, &articles),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ImportSummary {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// Imports a JSON Lines or CSV file (the request body) by external id, whole or not at all;
+/// every bad line is reported.
+#[utoipa::path(post, path = "/api/v1/merchants/{merchant}/kb/import", tag = "knowledge base",
+    params(("merchant" = String, Path, description = "id or slug"), FileQuery),
+    request_body(content = String, content_type = "application/x-ndjson"),
+    responses((status = 200, body = ImportSummary), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn import_articles(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(merchant): Path<String>,
+    ApiQuery(q): ApiQuery<FileQuery>,
+    body: Bytes,
+) -> ApiResult<Json<ImportSummary>> {
+    let scope = p.scope();
+    let m = st.store.resolve_merchant(&scope, &merchant).await?;
+    editor(&p)?;
+    let articles = kb_files::read(format_of(&q)?, &body).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().take(20).map(ToString::to_string).collect();
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_file", lines.join("; "))
+    })?;
+    Ok(Json(summary(&st.store.import_articles(&scope, Some(p.user_id), m, &articles).await?)))
+}
+
+pub fn summary(done: &[Imported]) -> ImportSummary {
+    ImportSummary {
+        created: done.iter().filter(|d| **d == Imported::Created).count(),
+        updated: done.iter().filter(|d| **d == Imported::Updated).count(),
+        unchanged: done.iter().filter(|d| **d == Imported::Unchanged).count(),
+    }
+}
