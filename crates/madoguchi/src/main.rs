@@ -44,6 +44,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Knowledge base: import and export articles.
+    Kb {
+        #[command(subcommand)]
+        command: KbCommand,
+    },
     /// Measure first start and API latency on a throw-away copy of the demo data; prints a
     /// Markdown report.
     Bench {
@@ -66,6 +71,27 @@ enum Command {
 enum ConfigCommand {
     /// Print a commented settings file with every default.
     Example,
+}
+
+#[derive(Subcommand)]
+enum KbCommand {
+    /// Import articles from a JSON Lines (.jsonl) or CSV (.csv) file, by external id: the same
+    /// file twice changes nothing. A running server makes them searchable by itself.
+    Import {
+        #[arg(long)]
+        merchant: String,
+        file: PathBuf,
+    },
+    /// Export the merchant's articles as JSON Lines or CSV (UTF-8 with BOM, for Excel).
+    Export {
+        #[arg(long)]
+        merchant: String,
+        /// `jsonl` or `csv`; by default taken from the file name, else `jsonl`.
+        #[arg(long)]
+        format: Option<String>,
+        /// Standard output when omitted.
+        file: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -100,6 +126,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => serve(settings, false).await,
         Command::Demo => serve(settings, true).await,
         Command::Reindex => reindex(&settings).await,
+        Command::Kb { command } => kb(&settings, command).await,
         Command::Migrate => {
             open_store(&settings).await?;
             println!("migrations applied");
@@ -118,6 +145,53 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Config { .. } => Ok(()),
     }
+}
+
+async fn kb(settings: &Settings, command: KbCommand) -> anyhow::Result<()> {
+    use madoguchi_core::access::Scope;
+    use madoguchi_server::kb_files::{self, Format};
+    let store = open_store(settings).await?;
+    match command {
+        KbCommand::Import { merchant, file } => {
+            let m = store
+                .resolve_merchant(&Scope::All, &merchant)
+                .await
+                .with_context(|| format!("no merchant {merchant}"))?;
+            let format = Format::parse(&file.to_string_lossy())
+                .ok_or_else(|| anyhow::anyhow!("{}: name the file .jsonl or .csv", file.display()))?;
+            let data = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let articles = kb_files::read(format, &data).map_err(|errors| {
+                let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                anyhow::anyhow!("{}: nothing imported\n{}", file.display(), lines.join("\n"))
+            })?;
+            let done = store.import_articles(&Scope::All, None, m, &articles).await?;
+            let s = madoguchi_server::api::kb::summary(&done);
+            println!(
+                "{} articles: {} created, {} updated, {} unchanged",
+                done.len(),
+                s.created,
+                s.updated,
+                s.unchanged
+            );
+        }
+        KbCommand::Export { merchant, format, file } => {
+            let m = store
+                .resolve_merchant(&Scope::All, &merchant)
+                .await
+                .with_context(|| format!("no merchant {merchant}"))?;
+            let name = format.or_else(|| file.as_ref().map(|f| f.to_string_lossy().into_owned())).unwrap_or_default();
+            let format = Format::parse(&name).unwrap_or(Format::Jsonl);
+            let data = kb_files::write(format, &store.list_articles(&Scope::All, m, None, false).await?);
+            match file {
+                Some(f) => std::fs::write(&f, data).with_context(|| format!("writing {}", f.display()))?,
+                None => {
+                    use std::io::Write;
+                    std::io::stdout().write_all(&data)?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn reindex(settings: &Settings) -> anyhow::Result<()> {

@@ -249,3 +249,55 @@ fn config_example_lists_every_setting_and_bad_files_fail() -> anyhow::Result<()>
     assert!(!ok && err.contains("bindd"), "{err}");
     Ok(())
 }
+
+/// `kb import` against the data folder of a running server: the articles are searchable without
+/// a reindex; the same file again changes nothing; `kb export` writes CSV with a BOM; a bad
+/// file names its line and imports nothing.
+#[tokio::test]
+async fn kb_import_and_export_beside_a_running_server() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("data");
+    let _server = spawn(&data, &["demo"], &[])?;
+    let creds = wait_for_credentials(&data, None)?;
+    let base = creds["base_url"].as_str().unwrap_or_default().to_owned();
+    let slug = creds["merchants"][0]["slug"].as_str().unwrap_or_default().to_owned();
+    let file = dir.path().join("faq.jsonl");
+    std::fs::write(
+        &file,
+        [
+            r#"{"external_id":"x1","category":"会員・ポイント","question":"ポイントカードを紛失しました","answer":"会員番号で再発行できます。","keywords":["なくした"]}"#,
+            r#"{"external_id":"x2","category":"お支払い方法","question":"後払いは使えますか","answer":"コンビニ後払いがご利用いただけます。","keywords":["請求書"]}"#,
+        ]
+        .join("\n"),
+    )?;
+    let path = file.to_string_lossy().into_owned();
+    let (ok, out, err) = run(&data, &["kb", "import", "--merchant", &slug, &path], None)?;
+    assert!(ok && out.contains("2 created"), "{out}{err}");
+    let q = "ポイントカードをなくした".bytes().map(|b| format!("%{b:02X}")).collect::<String>();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, body) =
+            get(&base, &format!("/api/v1/merchants/{slug}/kb/search?q={q}"), token_of(&creds, "admin")).await?;
+        assert_eq!(status, 200, "{body}");
+        if body["results"][0]["external_id"] == "x1" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the imported article was not searchable: {body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (ok, out, err) = run(&data, &["kb", "import", "--merchant", &slug, &path], None)?;
+    assert!(ok && out.contains("0 created, 0 updated, 2 unchanged"), "{out}{err}");
+
+    let csv = dir.path().join("faq.csv");
+    let (ok, out, err) = run(&data, &["kb", "export", "--merchant", &slug, &csv.to_string_lossy()], None)?;
+    assert!(ok, "{out}{err}");
+    let text = std::fs::read_to_string(&csv)?;
+    assert!(text.starts_with("\u{feff}external_id,category,question,answer,keywords,published"), "{text}");
+    assert!(text.contains("後払いは使えますか"));
+
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"category\":\"配送\",\"question\":\"\",\"answer\":\"x\"}\n")?;
+    let (ok, _, err) = run(&data, &["kb", "import", "--merchant", &slug, &bad.to_string_lossy()], None)?;
+    assert!(!ok && err.contains("line 1") && err.contains("nothing imported"), "{err}");
+    Ok(())
+}
