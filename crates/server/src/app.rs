@@ -116,6 +116,7 @@ pub fn router(state: AppState) -> Router {
         .merge(inbound)
         .merge(crate::chat::routes())
         .merge(crate::inbound::form_routes())
+        .merge(crate::helpcenter::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

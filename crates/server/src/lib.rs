@@ -8,6 +8,7 @@ pub mod chat;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod helpcenter;
 pub mod inbound;
 pub mod kb_files;
 pub mod sanitize;

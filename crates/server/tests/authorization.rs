@@ -115,6 +115,7 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
         ("GET", "/api/v1/merchants/{merchant}/kb/search") => vec![foreign(format!("{p}?q=%E8%BF%94%E5%93%81"), None)],
         ("GET", "/api/v1/merchants/{merchant}/kb/export") => vec![foreign(p, None)],
         ("POST", "/api/v1/merchants/{merchant}/kb/import") => vec![foreign(p, Some(json!({ "x": 1 })))],
+        ("GET", "/api/v1/merchants/{merchant}/kb/gaps") => vec![foreign(p, None)],
         ("GET", "/api/v1/search") => {
             vec![foreign(format!("{p}?q=x&merchant={bm}"), None), Case::NoLeak { path: format!("{p}?q=%E5%BA%97") }]
         }

@@ -745,3 +745,85 @@ async fn the_search_page_finds_and_escapes() -> anyhow::Result<()> {
     assert!(none.text().await?.contains("該当するものはありません"));
     Ok(())
 }
+
+/// The public help center: published articles by category, search in a sentence, the answer's
+/// Markdown rendered without scripts, one vote per reader, and what it could not answer in the
+/// shop's FAQ-gap report. Drafts and other shops' articles are not there.
+#[tokio::test]
+async fn the_help_center_answers_and_learns_what_it_cannot() -> anyhow::Result<()> {
+    use serde_json::json;
+    let app = TestApp::start().await?;
+    let create = |body: serde_json::Value| {
+        app.send(reqwest::Method::POST, "/api/v1/merchants/shop-a/kb/articles", "merchant_admin", body)
+    };
+    let (_, shipping) = create(json!({ "category": "送料・手数料", "question": "送料はいくらですか？",
+        "answer": "**全国一律550円**です。\n\n<script>alert(1)</script>", "keywords": ["配送料"] }))
+    .await?;
+    let (_, draft) =
+        create(json!({ "category": "配送", "question": "下書きの質問", "answer": "まだ", "published": false })).await?;
+    let (_, other) = app
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/merchants/shop-b/kb/articles",
+            "admin",
+            json!({ "category": "配送", "question": "B店の質問", "answer": "B" }),
+        )
+        .await?;
+    let c = browser();
+    let home = c.get(format!("{}/help/shop-a", app.base)).send().await?.text().await?;
+    assert!(home.contains("送料・手数料") && home.contains("送料はいくらですか？"), "{home}");
+    assert!(home.contains("返品はできますか？"), "the fixture's article");
+    assert!(!home.contains("下書きの質問") && !home.contains("B店の質問"));
+
+    let q = |s: &str| s.bytes().map(|b| format!("%{b:02X}")).collect::<String>();
+    let mut found = String::new();
+    for _ in 0..50 {
+        found =
+            c.get(format!("{}/help/shop-a/search?q={}", app.base, q("送料っていくら"))).send().await?.text().await?;
+        if found.contains("送料はいくらですか？") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(found.contains("送料はいくらですか？"), "{found}");
+    for _ in 0..2 {
+        let none = c
+            .get(format!("{}/help/shop-a/search?q={}", app.base, q("ギフト券は使えますか")))
+            .send()
+            .await?
+            .text()
+            .await?;
+        assert!(none.contains("該当する質問が見つかりませんでした"), "{none}");
+    }
+    let (_, gaps) = app.get("/api/v1/merchants/shop-a/kb/gaps", "merchant_admin").await?;
+    assert_eq!(gaps["unanswered"][0]["query"], "ギフト券は使えますか", "{gaps}");
+    assert_eq!(gaps["unanswered"][0]["count"], 2);
+
+    let id = shipping["id"].as_str().unwrap_or_default();
+    let page = c.get(format!("{}/help/shop-a/articles/{id}", app.base)).send().await?.text().await?;
+    assert!(page.contains("<strong>全国一律550円</strong>"), "{page}");
+    assert!(!page.contains("<script>alert"), "no script from the answer");
+    assert!(page.contains("この回答は役に立ちましたか？"));
+    for _ in 0..3 {
+        let r = c
+            .post(format!("{}/help/shop-a/articles/{id}/feedback", app.base))
+            .form(&[("helpful", "no")])
+            .send()
+            .await?;
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    }
+    let article = app.store.get_article(&madoguchi_core::access::Scope::All, id.parse()?).await?;
+    assert_eq!(article.unhelpful, 1, "one vote per reader");
+    let thanks = c.get(format!("{}/help/shop-a/articles/{id}", app.base)).send().await?.text().await?;
+    assert!(thanks.contains("ご回答ありがとうございました"));
+
+    for path in [
+        format!("/help/shop-a/articles/{}", draft["id"].as_str().unwrap_or_default()),
+        format!("/help/shop-a/articles/{}", other["id"].as_str().unwrap_or_default()),
+        "/help/no-such-shop".to_owned(),
+    ] {
+        let r = c.get(format!("{}{path}", app.base)).send().await?;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    Ok(())
+}

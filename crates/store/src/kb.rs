@@ -243,3 +243,58 @@ impl Store {
         Ok(ids)
     }
 }
+
+/// A help-center search that found nothing.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Unanswered {
+    pub query: String,
+    pub count: i64,
+    pub last_at: DateTime<Utc>,
+}
+
+impl Store {
+    /// Counts a reader's answer to 「この回答は役に立ちましたか？」 on a published article.
+    pub async fn article_feedback(&self, merchant: MerchantId, id: ArticleId, helpful: bool) -> Result<()> {
+        let sql = if helpful {
+            "UPDATE kb_articles SET helpful = helpful + 1 WHERE id = $1 AND merchant_id = $2 AND published = $3"
+        } else {
+            "UPDATE kb_articles SET unhelpful = unhelpful + 1 WHERE id = $1 AND merchant_id = $2 AND published = $3"
+        };
+        let n = on_pool!(self, p => sqlx::query(sql).bind(id.0).bind(merchant.0).bind(true).execute(p).await.map(|r| r.rows_affected()))?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Records a help-center search without results; `key` is the normalised query.
+    pub async fn record_unanswered(&self, merchant: MerchantId, key: &str, query: &str) -> Result<()> {
+        on_pool!(self, p => sqlx::query(
+            "INSERT INTO kb_unanswered (merchant_id, query_key, query, count, last_at) VALUES ($1, $2, $3, 1, $4)
+             ON CONFLICT (merchant_id, query_key) DO UPDATE SET count = kb_unanswered.count + 1, query = $3, last_at = $4",
+        )
+        .bind(merchant.0)
+        .bind(key)
+        .bind(query)
+        .bind(now())
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// The most frequent help-center searches without results.
+    pub async fn unanswered(&self, scope: &Scope, merchant: MerchantId, limit: i64) -> Result<Vec<Unanswered>> {
+        if !scope.allows(merchant) {
+            return Err(StoreError::NotFound);
+        }
+        let rows: Vec<(String, i64, DateTime<Utc>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT query, count, last_at FROM kb_unanswered WHERE merchant_id = $1 ORDER BY count DESC, last_at DESC LIMIT $2",
+        )
+        .bind(merchant.0)
+        .bind(limit)
+        .fetch_all(p)
+        .await)?;
+        Ok(rows.into_iter().map(|(query, count, last_at)| Unanswered { query, count, last_at }).collect())
+    }
+}

@@ -1237,3 +1237,42 @@ async fn knowledge_base_articles_per_merchant_with_idempotent_import() -> Result
     })
     .await
 }
+
+#[tokio::test]
+async fn help_center_feedback_and_unanswered_questions() -> Result<()> {
+    use madoguchi_core::kb::ArticleInput;
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        let b = merchant(&s, "b-shop").await?;
+        let input = |published| ArticleInput {
+            external_id: None,
+            category: "配送".into(),
+            question: "いつ届きますか".into(),
+            answer: "3日以内です".into(),
+            keywords: vec![],
+            published: Some(published),
+        };
+        let live = s.create_article(&Scope::All, None, a, &input(true).validate()?).await?;
+        let draft = s.create_article(&Scope::All, None, a, &input(false).validate()?).await?;
+        s.article_feedback(a, live.id, true).await?;
+        s.article_feedback(a, live.id, false).await?;
+        s.article_feedback(a, live.id, false).await?;
+        let after = s.get_article(&Scope::All, live.id).await?;
+        assert_eq!((after.helpful, after.unhelpful), (1, 2));
+        assert!(is_not_found(s.article_feedback(a, draft.id, true).await), "drafts take no votes");
+        assert!(is_not_found(s.article_feedback(b, live.id, true).await), "another shop's page cannot vote");
+
+        s.record_unanswered(a, "ギフトケン", "ギフト券").await?;
+        s.record_unanswered(a, "ギフトケン", "ぎふとけん").await?;
+        s.record_unanswered(a, "リヨウシユウシヨ", "領収書").await?;
+        let gaps = s.unanswered(&Scope::All, a, 10).await?;
+        assert_eq!(
+            gaps.iter().map(|g| (g.query.as_str(), g.count)).collect::<Vec<_>>(),
+            vec![("ぎふとけん", 2), ("領収書", 1)]
+        );
+        assert!(s.unanswered(&Scope::All, b, 10).await?.is_empty());
+        assert!(is_not_found(s.unanswered(&Scope::Merchants(vec![b]), a, 10).await));
+        Ok(())
+    })
+    .await
+}

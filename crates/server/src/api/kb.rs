@@ -273,3 +273,44 @@ pub fn summary(done: &[Imported]) -> ImportSummary {
         unchanged: done.iter().filter(|d| **d == Imported::Unchanged).count(),
     }
 }
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PoorlyRated {
+    pub article_id: ArticleId,
+    pub question: String,
+    pub helpful: i64,
+    pub unhelpful: i64,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FaqGaps {
+    /// Help-center searches that found nothing, most frequent first.
+    pub unanswered: Vec<madoguchi_store::kb::Unanswered>,
+    /// Published articles readers found unhelpful more often than helpful (at least 3 votes).
+    pub poorly_rated: Vec<PoorlyRated>,
+}
+
+/// What the shop's knowledge base is missing: unanswered help-center searches and articles
+/// readers did not find helpful.
+#[utoipa::path(get, path = "/api/v1/merchants/{merchant}/kb/gaps", tag = "knowledge base",
+    params(("merchant" = String, Path, description = "id or slug")),
+    responses((status = 200, body = FaqGaps), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn faq_gaps(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(merchant): Path<String>,
+) -> ApiResult<Json<FaqGaps>> {
+    let scope = p.scope();
+    let m = st.store.resolve_merchant(&scope, &merchant).await?;
+    let unanswered = st.store.unanswered(&scope, m, 50).await?;
+    let mut poorly_rated: Vec<PoorlyRated> = st
+        .store
+        .list_articles(&scope, m, None, true)
+        .await?
+        .into_iter()
+        .filter(|a| a.helpful + a.unhelpful >= 3 && a.unhelpful > a.helpful)
+        .map(|a| PoorlyRated { article_id: a.id, question: a.question, helpful: a.helpful, unhelpful: a.unhelpful })
+        .collect();
+    poorly_rated.sort_by_key(|a| std::cmp::Reverse(a.unhelpful - a.helpful));
+    Ok(Json(FaqGaps { unanswered, poorly_rated }))
+}

@@ -86,6 +86,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(kb::search_articles))
         .routes(routes!(kb::export_articles))
         .routes(routes!(kb::import_articles))
+        .routes(routes!(kb::faq_gaps))
         .routes(routes!(channels::list_channels))
         .routes(routes!(channels::put_channel))
         .routes(routes!(customers::duplicates))
