@@ -66,7 +66,7 @@ document.addEventListener('keydown', (e) => {
     body.focus();
     body.selectionStart = body.selectionEnd = at + text.length;
   };
-  document.querySelectorAll('.canned-item').forEach((b) => b.addEventListener('click', () => insert(b.dataset.text)));
+  document.querySelectorAll('.canned-item, .assist-item').forEach((b) => b.addEventListener('click', () => insert(b.dataset.text)));
   document.addEventListener('keydown', (e) => {
     if (!e.altKey || e.isComposing || e.keyCode === 229 || !/^[1-9]$/.test(e.key)) return;
     const b = document.querySelector(`.canned-item[data-key="${e.key}"]`);

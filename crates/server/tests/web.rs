@@ -827,3 +827,46 @@ async fn the_help_center_answers_and_learns_what_it_cannot() -> anyhow::Result<(
     }
     Ok(())
 }
+
+/// Agent assist: for the customer's latest message the conversation page offers the matching
+/// FAQ answer and puts the fitting canned response first, marked.
+#[tokio::test]
+async fn the_conversation_page_suggests_answers_for_the_latest_message() -> anyhow::Result<()> {
+    use serde_json::json;
+    let app = TestApp::start().await?;
+    let (s, _) = app
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/merchants/shop-a/canned-responses",
+            "merchant_admin",
+            json!({ "title": "返品のご案内", "body": "返品は商品到着後8日以内に承ります。" }),
+        )
+        .await?;
+    assert_eq!(s, StatusCode::CREATED);
+    let (_, conv) = app
+        .send(
+            reqwest::Method::POST,
+            "/api/v1/conversations",
+            "agent",
+            json!({ "merchant": "shop-a", "channel": "chat",
+                "message": { "kind": "inbound", "body_text": "サイズが合わなかったので返品したいのですが" } }),
+        )
+        .await?;
+    let id = conv["id"].as_str().unwrap_or_default().to_owned();
+    let c = browser();
+    sign_in(&app, &c, "agent", PASSWORD).await?;
+    let mut html = String::new();
+    for _ in 0..50 {
+        let (_, h) = page(&app, &c, &id).await?;
+        html = h;
+        if html.contains("id=\"assist\"") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(html.contains("おすすめFAQ") && html.contains("返品はできますか？"), "{html}");
+    assert!(html.contains("data-text=\"商品到着後8日以内にご連絡ください。\""), "the answer is ready to insert");
+    let first = html.find("class=\"canned-item").map(|i| &html[i..i + 200]).unwrap_or_default();
+    assert!(first.contains("suggested") && first.contains("★ 返品のご案内"), "{first}");
+    Ok(())
+}

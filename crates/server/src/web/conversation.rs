@@ -107,7 +107,11 @@ struct Page {
     can_escalate: bool,
     default_due: String,
     script: Option<String>,
-    canned: Vec<(String, String)>,
+    /// Title, text, and whether it fits the customer's latest message.
+    canned: Vec<(String, String, bool)>,
+    /// Knowledge-base articles for the customer's latest message: question, marked passage,
+    /// answer to insert.
+    assist: Vec<(String, String, String)>,
     dispositions: Vec<(String, String)>,
     wrap_ups: Vec<String>,
     error: Option<&'static str>,
@@ -409,14 +413,29 @@ pub async fn show(
             o.shipments.iter().find_map(|s| s.tracking_number.as_deref().and_then(|n| tracking_url(s.carrier, n)))
         }),
     };
-    let canned = st
-        .store
-        .list_canned_responses(&scope, c.merchant_id)
-        .await?
-        .into_iter()
-        .take(9)
-        .map(|cr| (cr.title, madoguchi_core::playbook::fill_placeholders(&cr.body, &values)))
-        .collect();
+    // Agent assist: what the customer wrote last decides which articles and canned responses
+    // come first.
+    let latest = timeline.iter().rev().find_map(|i| match i {
+        TimelineItem::Message(m) if m.direction == Direction::Inbound && !m.internal => Some(m.body_text.clone()),
+        _ => None,
+    });
+    let canned = suggest_canned(
+        latest.as_deref(),
+        st.store
+            .list_canned_responses(&scope, c.merchant_id)
+            .await?
+            .into_iter()
+            .map(|cr| (cr.title, madoguchi_core::playbook::fill_placeholders(&cr.body, &values)))
+            .collect(),
+    );
+    let mut assist = Vec::new();
+    if let Some(text) = latest.as_deref().filter(|t| !t.trim().is_empty()) {
+        let question: String = text.chars().take(200).collect();
+        for r in crate::api::kb::kb_search(&st, c.merchant_id, &question, 3).await.unwrap_or_default() {
+            let answer = st.store.get_article(&scope, r.article_id).await.map(|a| a.answer).unwrap_or_default();
+            assist.push((r.question, r.snippet, answer));
+        }
+    }
     let script = match &c.category {
         Some(cat) => st.store.script_for(&scope, c.merchant_id, cat).await?.map(|s| s.body),
         None => None,
@@ -476,6 +495,7 @@ pub async fn show(
         can_merge: p.can_merge_customers(),
         script,
         canned,
+        assist,
         dispositions,
         wrap_ups,
         error,
@@ -674,6 +694,31 @@ pub async fn escalate(
     let question = req.validate(Utc::now())?;
     st.store.create_escalation(&p.scope(), p.user_id, cid, &question, due_at).await?;
     Ok(Redirect::to(&format!("/desk/conversations/{cid}")).into_response())
+}
+
+/// Canned responses with those sharing content words with the customer's message first (and
+/// marked), at most nine (Alt+1…9).
+fn suggest_canned(message: Option<&str>, all: Vec<(String, String)>) -> Vec<(String, String, bool)> {
+    let words = |t: &str| -> Vec<String> {
+        madoguchi_search::analysis::words(t)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|w| w.content)
+            .map(|w| w.base)
+            .collect()
+    };
+    let wanted = message.map(words).unwrap_or_default();
+    let mut scored: Vec<(usize, usize, (String, String))> = all
+        .into_iter()
+        .enumerate()
+        .map(|(i, (title, text))| {
+            let own = words(&format!("{title}\n{text}"));
+            let score = wanted.iter().filter(|w| own.contains(w)).count();
+            (score, i, (title, text))
+        })
+        .collect();
+    scored.sort_by_key(|(score, i, _)| (std::cmp::Reverse(*score), *i));
+    scored.into_iter().take(9).map(|(score, _, (title, text))| (title, text, score > 0)).collect()
 }
 
 #[derive(Debug, Deserialize)]
