@@ -870,3 +870,67 @@ async fn the_conversation_page_suggests_answers_for_the_latest_message() -> anyh
     assert!(first.contains("suggested") && first.contains("★ 返品のご案内"), "{first}");
     Ok(())
 }
+
+/// The knowledge-base editor: a new article, the same form to change it, a bad one named,
+/// delete; agents cannot edit, other shops' pages are not there.
+#[tokio::test]
+async fn the_knowledge_base_editor() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let c = browser();
+    sign_in(&app, &c, "merchant_admin", PASSWORD).await?;
+    let url = format!("{}/settings/shop-a/kb", app.base);
+    let html = c.get(&url).send().await?.text().await?;
+    assert!(html.contains("返品はできますか？"), "the fixture's article: {html}");
+    assert!(html.contains("<option value=\"サービス概要\">"), "default categories offered");
+    let csrf = csrf_of(&html);
+    let post = |fields: Vec<(&'static str, String)>| c.post(&url).form(&fields).send();
+    let r = post(vec![
+        ("csrf", csrf.clone()),
+        ("category", "配送".into()),
+        ("question", "海外に発送できますか？".into()),
+        ("answer", "申し訳ございません、国内のみです。".into()),
+        ("keywords", "海外発送、国外".into()),
+        ("published", "1".into()),
+    ])
+    .await?;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let list = app.store.list_articles(&madoguchi_core::access::Scope::All, app.a.id, Some("配送"), false).await?;
+    let a = list.iter().find(|a| a.question == "海外に発送できますか？").expect("created");
+    assert_eq!(a.keywords, vec!["海外発送", "国外"]);
+    assert!(a.published);
+
+    let form = c.get(format!("{url}?edit={}", a.id)).send().await?.text().await?;
+    assert!(form.contains("value=\"海外発送、国外\"") && form.contains(&format!("value=\"{}\"", a.id)), "{form}");
+    let r = post(vec![
+        ("csrf", csrf.clone()),
+        ("id", a.id.to_string()),
+        ("category", "配送".into()),
+        ("question", "海外に発送できますか？".into()),
+        ("answer", "国内のみのお届けです。".into()),
+        ("keywords", "".into()),
+    ])
+    .await?;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let changed = app.store.get_article(&madoguchi_core::access::Scope::All, a.id).await?;
+    assert_eq!((changed.answer.as_str(), changed.published), ("国内のみのお届けです。", false), "unchecked: a draft");
+
+    let r = post(vec![
+        ("csrf", csrf.clone()),
+        ("category", "配送".into()),
+        ("question", " ".into()),
+        ("answer", "x".into()),
+    ])
+    .await?;
+    let location = r.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or_default().to_owned();
+    assert!(location.contains("error=question"), "{location}");
+
+    let r = c.post(format!("{url}/{}/delete", a.id)).form(&[("csrf", csrf.as_str())]).send().await?;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert!(app.store.get_article(&madoguchi_core::access::Scope::All, a.id).await.is_err());
+    assert_eq!(c.get(format!("{}/settings/shop-b/kb", app.base)).send().await?.status(), StatusCode::NOT_FOUND);
+
+    let agent = browser();
+    sign_in(&app, &agent, "agent", PASSWORD).await?;
+    assert_eq!(agent.get(&url).send().await?.status(), StatusCode::FORBIDDEN);
+    Ok(())
+}

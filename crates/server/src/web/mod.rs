@@ -10,6 +10,7 @@ pub mod events;
 pub mod files;
 pub mod i18n;
 pub mod inbox;
+pub mod kb;
 pub mod portal;
 pub mod search;
 pub mod settings;
@@ -64,6 +65,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/settings/{slug}/canned/{id}/delete", post(settings::delete_canned))
         .route("/settings/{slug}/dispositions", post(settings::disposition))
         .route("/settings/{slug}/queues", post(settings::queue))
+        .route("/settings/{slug}/kb", get(kb::show).post(kb::save))
+        .route("/settings/{slug}/kb/{id}/delete", post(kb::delete))
         .route("/portal/escalations/{id}/answer", post(portal::answer))
         .route("/static/console.css", get(css))
         .route("/static/console.js", get(js))

@@ -1,0 +1,199 @@
+//! The knowledge-base editor: a shop's articles by category, a form for a new one, the same
+//! form filled in to change one, delete. For admins, supervisors and the shop's admins; the
+//! same validation as the API.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use madoguchi_core::access::Principal;
+use madoguchi_core::ids::ArticleId;
+use madoguchi_core::kb::{Article, ArticleInput, DEFAULT_CATEGORIES};
+use madoguchi_core::merchant::Merchant;
+use madoguchi_store::merchants::MerchantKey;
+use serde::Deserialize;
+
+use super::i18n::{Lang, Texts};
+use super::{current_session, form_principal, principal_of, render};
+use crate::app::AppState;
+use crate::error::ApiError;
+
+#[derive(Template)]
+#[template(path = "kb.html")]
+struct Page {
+    lang: &'static str,
+    t: &'static Texts,
+    csrf: String,
+    slug: String,
+    merchant_name: String,
+    categories: Vec<String>,
+    /// Articles by category, in the categories' order.
+    groups: Vec<(String, Vec<Article>)>,
+    /// The article being edited, or an empty form.
+    form: FormValues,
+    error: Option<String>,
+    saved: bool,
+}
+
+#[derive(Default)]
+struct FormValues {
+    id: String,
+    category: String,
+    question: String,
+    answer: String,
+    keywords: String,
+    published: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    edit: Option<String>,
+    error: Option<String>,
+    saved: Option<String>,
+}
+
+async fn editable(st: &AppState, p: &Principal, slug: &str) -> Result<Merchant, ApiError> {
+    let m = st.store.get_merchant(&p.scope(), MerchantKey::Slug(slug)).await?;
+    if !p.can_edit_kb() {
+        return Err(ApiError::forbidden("only admins, supervisors and the shop's admins edit the knowledge base"));
+    }
+    Ok(m)
+}
+
+pub async fn show(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    let lang = Lang::from_request(&jar, &headers);
+    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
+    let p = principal_of(&session.user);
+    let m = editable(&st, &p, &slug).await?;
+    let articles = st.store.list_articles(&p.scope(), m.id, None, false).await?;
+    let mut categories: Vec<String> = DEFAULT_CATEGORIES.iter().map(|c| c.to_string()).collect();
+    for a in &articles {
+        if !categories.contains(&a.category) {
+            categories.push(a.category.clone());
+        }
+    }
+    let form = match q.edit.as_deref().and_then(|e| e.parse::<ArticleId>().ok()) {
+        Some(id) => {
+            let a = articles.iter().find(|a| a.id == id).ok_or_else(ApiError::not_found)?;
+            FormValues {
+                id: a.id.to_string(),
+                category: a.category.clone(),
+                question: a.question.clone(),
+                answer: a.answer.clone(),
+                keywords: a.keywords.join("、"),
+                published: a.published,
+            }
+        }
+        None => FormValues { category: categories[0].clone(), published: true, ..FormValues::default() },
+    };
+    let groups = categories
+        .iter()
+        .map(|c| (c.clone(), articles.iter().filter(|a| &a.category == c).cloned().collect::<Vec<_>>()))
+        .filter(|(_, list)| !list.is_empty())
+        .collect();
+    let page = Page {
+        lang: lang.code(),
+        t: lang.t(),
+        csrf: session.csrf_token.clone(),
+        slug: m.slug.clone(),
+        merchant_name: m.name.clone(),
+        categories,
+        groups,
+        form,
+        error: q.error,
+        saved: q.saved.is_some(),
+    };
+    Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ArticleForm {
+    csrf: String,
+    #[serde(default)]
+    id: String,
+    category: String,
+    question: String,
+    answer: String,
+    #[serde(default)]
+    keywords: String,
+    #[serde(default)]
+    published: Option<String>,
+}
+
+fn back(slug: &str, error: Option<String>) -> Response {
+    match error {
+        None => Redirect::to(&format!("/settings/{slug}/kb?saved=1")).into_response(),
+        Some(e) => {
+            let encoded: String = e
+                .bytes()
+                .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+                .collect();
+            Redirect::to(&format!("/settings/{slug}/kb?error={encoded}")).into_response()
+        }
+    }
+}
+
+/// Creates an article, or changes the one named by `id`.
+pub async fn save(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    Path(slug): Path<String>,
+    Form(f): Form<ArticleForm>,
+) -> Result<Response, ApiError> {
+    let Some(p) = form_principal(&st, &jar, &f.csrf).await? else { return Ok(Redirect::to("/login").into_response()) };
+    let m = editable(&st, &p, &slug).await?;
+    let scope = p.scope();
+    let existing = match f.id.trim() {
+        "" => None,
+        id => Some(st.store.get_article(&scope, id.parse().map_err(|_| ApiError::not_found())?).await?),
+    };
+    if existing.as_ref().is_some_and(|a| a.merchant_id != m.id) {
+        return Err(ApiError::not_found());
+    }
+    let input = ArticleInput {
+        external_id: existing.as_ref().and_then(|a| a.external_id.clone()),
+        category: f.category,
+        question: f.question,
+        answer: f.answer,
+        keywords: f.keywords.split([',', '、', '\n']).map(str::to_owned).collect(),
+        published: Some(f.published.is_some()),
+    };
+    let fields = match input.validate() {
+        Ok(fields) => fields,
+        Err(e) => return Ok(back(&slug, Some(format!("{}: {}", e.field, e.message)))),
+    };
+    match existing {
+        Some(a) => st.store.update_article(&scope, Some(p.user_id), a.id, &fields).await?,
+        None => st.store.create_article(&scope, Some(p.user_id), m.id, &fields).await?,
+    };
+    Ok(back(&slug, None))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+pub async fn delete(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    Path((slug, id)): Path<(String, String)>,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, ApiError> {
+    let Some(p) = form_principal(&st, &jar, &f.csrf).await? else { return Ok(Redirect::to("/login").into_response()) };
+    let m = editable(&st, &p, &slug).await?;
+    let a = st.store.get_article(&p.scope(), id.parse().map_err(|_| ApiError::not_found())?).await?;
+    if a.merchant_id != m.id {
+        return Err(ApiError::not_found());
+    }
+    st.store.delete_article(&p.scope(), Some(p.user_id), a.id).await?;
+    Ok(back(&slug, None))
+}
