@@ -176,6 +176,16 @@ try {
     && (await page.textContent('#customer')).includes('ＦＡＸ 花子'), 'a typed-in FAX lands with its scan on a customer');
   await page.screenshot({ path: `${shots}/typed-in-fax.png`, fullPage: true });
 
+  // The shop's public help center, seeded with the demo FAQ: search with a question, read an answer.
+  const help = creds.help_centers.find((h) => h.merchant === 'hanamaru-gift');
+  await page.goto(`${help.url}/search?q=${encodeURIComponent('送料っていくら？')}`);
+  await Promise.all([page.waitForNavigation(), page.click('#help-results a')]);
+  check((await page.textContent('#help-question')).includes('送料') && (await page.innerHTML('#help-answer')).includes('<strong>550円</strong>'),
+    'the help center answers a question in a sentence, the Markdown rendered');
+  await Promise.all([page.waitForNavigation(), page.click('#help-yes')]);
+  check(await page.isVisible('#help-thanks'), 'a reader can say the answer helped');
+  await page.screenshot({ path: `${shots}/help-center.png`, fullPage: true });
+
   // Hostile content in every field a customer or a shop can fill, shown everywhere as text.
   const evil = (tag) => `<img src=x onerror="alert('${tag}')"><script>alert('${tag}')</script>`;
   const admin = user('admin').api_token;

@@ -283,6 +283,9 @@ fn print_logins(c: &Credentials, settings: &Settings) {
         if let Some(i) = c.email_inboxes.iter().find(|i| i.merchant == m.slug && !i.form_url.is_empty()) {
             println!("        contact form:       {}", i.form_url);
         }
+        if let Some(h) = c.help_centers.iter().find(|h| h.merchant == m.slug) {
+            println!("        help center:        {}", h.url);
+        }
     }
     println!();
     for u in &c.users {

@@ -55,6 +55,8 @@ fn console_in_a_real_browser() -> anyhow::Result<()> {
         "board.png",
         "wrap-up.png",
         "chat.png",
+        "help-center.png",
+        "typed-in-fax.png",
     ] {
         anyhow::ensure!(shots.join(shot).exists(), "screenshot {shot} was not saved");
     }

@@ -45,7 +45,63 @@ pub struct Credentials {
     /// its logged-in customers' ids with.
     #[serde(default)]
     pub chat_widgets: Vec<DemoChat>,
+    /// Each shop's public help center (its FAQ is seeded too).
+    #[serde(default)]
+    pub help_centers: Vec<DemoHelpCenter>,
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DemoHelpCenter {
+    pub merchant: String,
+    pub url: String,
+}
+
+/// The FAQ every demo shop starts with: category, question, answer (Markdown), keywords.
+const DEMO_FAQ: [(&str, &str, &str, &[&str]); 8] = [
+    (
+        "送料・手数料",
+        "送料はいくらですか？",
+        "全国一律**550円**（税込）です。5,000円以上のご注文で送料無料になります。",
+        &["配送料", "送料無料"],
+    ),
+    (
+        "配送",
+        "注文した商品はいつ届きますか？",
+        "ご注文から1〜3営業日以内に発送いたします。発送後は追跡番号をメールでお知らせします。",
+        &["到着", "届かない", "発送日"],
+    ),
+    (
+        "配送",
+        "お届け日時を指定できますか？",
+        "ご注文画面でお届け希望日と時間帯をお選びいただけます。",
+        &["時間指定", "日付指定"],
+    ),
+    (
+        "お支払い方法",
+        "利用できる支払い方法を教えてください",
+        "- クレジットカード\n- コンビニ払い\n- 代金引換（手数料330円）\n- 後払い",
+        &["決済", "代引き"],
+    ),
+    (
+        "返品・交換・キャンセル",
+        "返品はできますか？",
+        "商品到着後**8日以内**、未使用のものに限り承ります。",
+        &["返送", "送り返す"],
+    ),
+    (
+        "返品・交換・キャンセル",
+        "届いた商品が壊れていました",
+        "大変申し訳ございません。写真を添えてご連絡ください。送料当店負担で交換いたします。",
+        &["破損", "傷", "不良品"],
+    ),
+    (
+        "返品・交換・キャンセル",
+        "注文をキャンセルしたい",
+        "発送前であればマイページからキャンセルできます。",
+        &["取り消し"],
+    ),
+    ("会員・ポイント", "ポイントの有効期限は？", "最後のお買い物から1年間です。", &["失効"]),
+];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DemoChat {
@@ -108,6 +164,7 @@ impl Credentials {
             move_url(&mut c.script_url);
             move_url(&mut c.demo_page);
         }
+        self.help_centers.iter_mut().for_each(|h| move_url(&mut h.url));
     }
 
     pub fn write(&self, data_dir: &Path) -> anyhow::Result<()> {
@@ -581,8 +638,29 @@ pub async fn seed(store: &Store, base_url: &str) -> anyhow::Result<Credentials> 
     let mut email_inboxes = Vec::new();
     let mut line_channels = Vec::new();
     let mut chat_widgets = Vec::new();
+    let mut help_centers = Vec::new();
     for (merchant, _) in &merchants {
         let (inbox, line, chat) = seed_channels(store, merchant).await?;
+        let faq: Vec<_> = DEMO_FAQ
+            .iter()
+            .enumerate()
+            .map(|(i, (category, question, answer, keywords))| {
+                madoguchi_core::kb::ArticleInput {
+                    external_id: Some(format!("demo-{}", i + 1)),
+                    category: (*category).into(),
+                    question: (*question).into(),
+                    answer: (*answer).into(),
+                    keywords: keywords.iter().map(|k| k.to_string()).collect(),
+                    published: None,
+                }
+                .validate()
+            })
+            .collect::<Result<_, _>>()?;
+        store.import_articles(&madoguchi_core::access::Scope::All, None, merchant.id, &faq).await?;
+        help_centers.push(DemoHelpCenter {
+            merchant: merchant.slug.clone(),
+            url: format!("{base_url}/help/{}", merchant.slug),
+        });
         chat_widgets.push(DemoChat {
             merchant: merchant.slug.clone(),
             script_url: format!("{base_url}/chat/{}/widget.js", merchant.slug),
@@ -603,6 +681,7 @@ pub async fn seed(store: &Store, base_url: &str) -> anyhow::Result<Credentials> 
     }
 
     Ok(Credentials {
+        help_centers,
         email_inboxes,
         line_channels,
         chat_widgets,
