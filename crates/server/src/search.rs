@@ -198,7 +198,7 @@ pub async fn index_feed(store: &Store, index: &SearchIndex) -> anyhow::Result<us
 /// Rebuilds the whole index from the database. The feed up to where the rebuild started is
 /// cleared; what arrives during the rebuild is indexed after it.
 pub async fn rebuild(store: &Store, index: &SearchIndex) -> anyhow::Result<usize> {
-    let upto = store.search_feed(i64::MAX).await?.last().map(|f| f.seq);
+    let upto = store.search_feed_last_seq().await?;
     index.delete_all()?;
     let mut n = 0;
     let mut after = None;

@@ -108,6 +108,13 @@ impl Store {
         tx.commit().await
     }
 
+    /// The newest entry of the feed, if any.
+    pub async fn search_feed_last_seq(&self) -> Result<Option<i64>> {
+        let seq: Option<i64> =
+            on_pool!(self, p => sqlx::query_scalar("SELECT MAX(seq) FROM search_feed").fetch_one(p).await)?;
+        Ok(seq)
+    }
+
     /// Clears the feed up to and including `seq`, once those changes are in the index.
     pub async fn search_feed_done(&self, seq: i64) -> Result<()> {
         on_pool!(self, p => sqlx::query("DELETE FROM search_feed WHERE seq <= $1")

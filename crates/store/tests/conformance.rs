@@ -1163,6 +1163,7 @@ async fn every_change_search_must_see_is_in_the_feed_with_its_transaction() -> R
 
         // Done up to a point: only what came later stays.
         let last = feed.last().expect("feed").seq;
+        assert_eq!(s.search_feed_last_seq().await?, Some(last));
         s.search_feed_done(last).await?;
         assert!(s.search_feed(10).await?.is_empty());
         Ok(())
