@@ -12,6 +12,7 @@ use std::time::Instant;
 use tokio::net::TcpListener;
 
 mod bench;
+mod import;
 
 #[derive(Parser)]
 #[command(name = "madoguchi", version, about = "Contact centre for Japanese e-commerce shops")]
@@ -44,6 +45,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Import history from another helpdesk.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Knowledge base: import and export articles.
     Kb {
         #[command(subcommand)]
@@ -71,6 +77,17 @@ enum Command {
 enum ConfigCommand {
     /// Print a commented settings file with every default.
     Example,
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Conversations with their messages and customers, one JSON object a line (see
+    /// docs/search.md). Checked whole first; a second run skips what is there.
+    Conversations {
+        #[arg(long)]
+        merchant: String,
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -127,6 +144,14 @@ async fn main() -> anyhow::Result<()> {
         Command::Demo => serve(settings, true).await,
         Command::Reindex => reindex(&settings).await,
         Command::Kb { command } => kb(&settings, command).await,
+        Command::Import { command: ImportCommand::Conversations { merchant, file } } => {
+            let store = open_store(&settings).await?;
+            let m = store
+                .resolve_merchant(&madoguchi_core::access::Scope::All, &merchant)
+                .await
+                .with_context(|| format!("no merchant {merchant}"))?;
+            import::conversations(&store, m, &file).await.map(|_| ())
+        }
         Command::Migrate => {
             open_store(&settings).await?;
             println!("migrations applied");

@@ -301,3 +301,91 @@ async fn kb_import_and_export_beside_a_running_server() -> anyhow::Result<()> {
     assert!(!ok && err.contains("line 1") && err.contains("nothing imported"), "{err}");
     Ok(())
 }
+
+/// `import conversations` beside a running server: history lands on the right customers with
+/// its own times, is searchable without a reindex, is never sent; a second run skips it; a bad
+/// file names its lines and imports nothing.
+#[tokio::test]
+async fn history_import_from_another_helpdesk() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("data");
+    let _server = spawn(&data, &["demo"], &[])?;
+    let creds = wait_for_credentials(&data, None)?;
+    let base = creds["base_url"].as_str().unwrap_or_default().to_owned();
+    let slug = creds["merchants"][0]["slug"].as_str().unwrap_or_default().to_owned();
+    let admin = token_of(&creds, "admin").to_owned();
+    let line = |ext: &str, email: &str, body: &str| {
+        serde_json::json!({
+            "external_id": ext, "channel": "email", "subject": "旧システムからの問い合わせ", "status": "closed",
+            "customer": { "name": "移行 花子", "email": email },
+            "messages": [
+                { "direction": "inbound", "body": body, "created_at": "2024-04-01T10:00:00+09:00" },
+                { "direction": "outbound", "body": "ご連絡ありがとうございます。", "created_at": "2024-04-01T11:00:00+09:00" }
+            ]
+        })
+        .to_string()
+    };
+    let file = dir.path().join("history.jsonl");
+    std::fs::write(
+        &file,
+        [
+            line("old-1", "migrated@example.jp", "昔の注文の件で移行テスト一番"),
+            line("old-2", "migrated@example.jp", "移行テスト二番の相談"),
+        ]
+        .join("\n"),
+    )?;
+    let path = file.to_string_lossy().into_owned();
+    let (ok, out, err) = run(&data, &["import", "conversations", "--merchant", &slug, &path], None)?;
+    assert!(ok && out.contains("2 conversations (4 messages) imported, 0 already there"), "{out}{err}");
+    let (ok, out, err) = run(&data, &["import", "conversations", "--merchant", &slug, &path], None)?;
+    assert!(ok && out.contains("0 conversations (0 messages) imported, 2 already there"), "{out}{err}");
+
+    let (s, c) =
+        get(&base, &format!("/api/v1/customers/lookup?merchant={slug}&kind=email&value=migrated@example.jp"), &admin)
+            .await?;
+    assert_eq!(s, 200, "{c}");
+    assert_eq!(c["name"], "移行 花子");
+    let convs =
+        count_all(&base, &format!("/api/v1/conversations?customer={}", c["id"].as_str().unwrap_or_default()), &admin)
+            .await?;
+    assert_eq!(convs.len(), 2, "both on one customer");
+    assert!(
+        convs
+            .iter()
+            .all(|c| c["status"] == "closed" && c["created_at"].as_str().unwrap_or_default().starts_with("2024-04-01"))
+    );
+    let (_, detail) =
+        get(&base, &format!("/api/v1/conversations/{}", convs[0]["id"].as_str().unwrap_or_default()), &admin).await?;
+    let reply = detail["timeline"]
+        .as_array()
+        .and_then(|t| t.iter().find(|i| i["direction"] == "outbound"))
+        .cloned()
+        .unwrap_or_default();
+    assert!(reply["delivery_status"].is_null(), "history is never sent: {reply}");
+
+    let q = "移行テスト".bytes().map(|b| format!("%{b:02X}")).collect::<String>();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, body) = get(&base, &format!("/api/v1/search?q={q}"), &admin).await?;
+        if body["results"].as_array().map_or(0, Vec::len) >= 2 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "imported history not searchable: {body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+
+    let bad = dir.path().join("bad.jsonl");
+    std::fs::write(
+        &bad,
+        format!(
+            "{}\n{{\"external_id\":\"x\",\"channel\":\"email\",\"messages\":[]}}\n",
+            line("new-1", "n@example.jp", "本文")
+        ),
+    )?;
+    let (ok, _, err) = run(&data, &["import", "conversations", "--merchant", &slug, &bad.to_string_lossy()], None)?;
+    assert!(!ok && err.contains("line 2") && err.contains("nothing imported"), "{err}");
+    let (s, _) =
+        get(&base, &format!("/api/v1/customers/lookup?merchant={slug}&kind=email&value=n@example.jp"), &admin).await?;
+    assert_eq!(s, 404, "the good line of a bad file is not imported either");
+    Ok(())
+}

@@ -342,8 +342,11 @@ async fn insert_message(
     }
     check_attachments(tx, conv.merchant_id, &m.attachments).await?;
     let id = MessageId::at_or_now(at);
-    let delivery = (m.direction == Direction::Outbound && !m.internal && channel.delivers_replies())
-        .then_some(DeliveryStatus::Queued);
+    // A message written with its own time is history (an import, demo data): it was answered
+    // long ago and is never sent again.
+    let delivery =
+        (m.direction == Direction::Outbound && !m.internal && channel.delivers_replies() && m.created_at.is_none())
+            .then_some(DeliveryStatus::Queued);
     on_db!(tx, c => sqlx::query(
         "INSERT INTO messages (id, merchant_id, conversation_id, channel, direction, internal, author_kind, author_user_id,
                                body_text, body_html, attachments, provider_message_id, delivery_status, meta, created_at)

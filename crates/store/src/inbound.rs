@@ -86,7 +86,12 @@ async fn first_time(tx: &mut Tx, merchant: MerchantId, channel: Channel, event_i
     Ok(n == 1)
 }
 
-async fn seen_message(tx: &mut Tx, merchant: MerchantId, channel: Channel, pid: &str) -> Result<Option<MessageId>> {
+pub(crate) async fn seen_message(
+    tx: &mut Tx,
+    merchant: MerchantId,
+    channel: Channel,
+    pid: &str,
+) -> Result<Option<MessageId>> {
     let id: Option<Uuid> = on_db!(tx, c => sqlx::query_scalar(
         "SELECT id FROM messages WHERE merchant_id = $1 AND channel = $2 AND provider_message_id = $3",
     )
@@ -157,7 +162,7 @@ async fn ongoing(
     Ok(found.map(ConversationId))
 }
 
-async fn order_by_number(tx: &mut Tx, merchant: MerchantId, number: &str) -> Result<Option<OrderId>> {
+pub(crate) async fn order_by_number(tx: &mut Tx, merchant: MerchantId, number: &str) -> Result<Option<OrderId>> {
     let found: Option<Uuid> = on_db!(tx, c => sqlx::query_scalar("SELECT id FROM orders WHERE merchant_id = $1 AND order_number = $2")
         .bind(merchant.0)
         .bind(number)

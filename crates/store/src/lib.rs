@@ -16,6 +16,7 @@ pub mod conversations;
 pub mod customers;
 pub mod duplicates;
 pub mod escalations;
+pub mod history;
 pub mod inbound;
 pub mod kb;
 pub mod merchants;
