@@ -11,6 +11,17 @@ use crate::validation::{ValidationError, limits, nfkc, optional, required};
 pub const DEFAULT_CATEGORIES: [&str; 7] =
     ["サービス概要", "ご注文", "お支払い方法", "送料・手数料", "配送", "返品・交換・キャンセル", "会員・ポイント"];
 
+/// The categories to offer: the defaults first, then any others the articles use.
+pub fn categories(articles: &[Article]) -> Vec<String> {
+    let mut out: Vec<String> = DEFAULT_CATEGORIES.iter().map(|c| c.to_string()).collect();
+    for a in articles {
+        if !out.contains(&a.category) {
+            out.push(a.category.clone());
+        }
+    }
+    out
+}
+
 /// Most keywords an article may carry.
 pub const MAX_KEYWORDS: usize = 30;
 

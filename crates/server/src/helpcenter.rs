@@ -12,7 +12,7 @@ use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use madoguchi_core::access::Scope;
 use madoguchi_core::ids::ArticleId;
-use madoguchi_core::kb::{Article, DEFAULT_CATEGORIES};
+use madoguchi_core::kb::Article;
 use madoguchi_core::merchant::Merchant;
 use madoguchi_store::merchants::MerchantKey;
 use serde::Deserialize;
@@ -139,13 +139,7 @@ async fn home(
     let lang = lang_of(&jar, &headers, &q);
     let m = shop(&st, &slug).await?;
     let articles = st.store.list_articles(&Scope::Merchants(vec![m.id]), m.id, None, true).await?;
-    let mut names: Vec<String> = DEFAULT_CATEGORIES.iter().map(|c| c.to_string()).collect();
-    for a in &articles {
-        if !names.contains(&a.category) {
-            names.push(a.category.clone());
-        }
-    }
-    let categories = names
+    let categories = madoguchi_core::kb::categories(&articles)
         .into_iter()
         .map(|c| {
             let qs =
@@ -253,13 +247,22 @@ pub struct Vote {
     helpful: String,
 }
 
-/// One vote per article per browser (a cookie remembers it); the page says thank you.
+/// One vote per article per browser (a cookie remembers it); the page says thank you. A vote
+/// posted from another site is refused, so no page can stuff the counts from readers' browsers.
 async fn feedback(
     State(st): State<AppState>,
     jar: CookieJar,
+    headers: HeaderMap,
     Path((slug, id)): Path<(String, String)>,
     Form(v): Form<Vote>,
 ) -> Result<Response, ApiError> {
+    let header = |name| headers.get(name).and_then(|v: &axum::http::HeaderValue| v.to_str().ok());
+    if let Some(origin) = header(axum::http::header::ORIGIN) {
+        let host = header(axum::http::header::HOST).unwrap_or_default();
+        if origin.split_once("://").map(|(_, h)| h) != Some(host) {
+            return Err(ApiError::forbidden("votes are taken from the help center's own pages"));
+        }
+    }
     let m = shop(&st, &slug).await?;
     let a = published(&st, &m, &id).await?;
     let back = Redirect::to(&format!("/help/{slug}/articles/{id}?voted=1"));

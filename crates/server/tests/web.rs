@@ -814,6 +814,13 @@ async fn the_help_center_answers_and_learns_what_it_cannot() -> anyhow::Result<(
     }
     let article = app.store.get_article(&madoguchi_core::access::Scope::All, id.parse()?).await?;
     assert_eq!(article.unhelpful, 1, "one vote per reader");
+    let forged = browser()
+        .post(format!("{}/help/shop-a/articles/{id}/feedback", app.base))
+        .header("origin", "https://elsewhere.example")
+        .form(&[("helpful", "yes")])
+        .send()
+        .await?;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN, "a vote from another site");
     let thanks = c.get(format!("{}/help/shop-a/articles/{id}", app.base)).send().await?.text().await?;
     assert!(thanks.contains("ご回答ありがとうございました"));
 
@@ -923,6 +930,8 @@ async fn the_knowledge_base_editor() -> anyhow::Result<()> {
     .await?;
     let location = r.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or_default().to_owned();
     assert!(location.contains("error=question"), "{location}");
+    let shown = c.get(format!("{}{location}", app.base)).send().await?.text().await?;
+    assert!(shown.contains("質問を入力してください。"), "the problem in Japanese: {shown}");
 
     let r = c.post(format!("{url}/{}/delete", a.id)).form(&[("csrf", csrf.as_str())]).send().await?;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);

@@ -65,13 +65,13 @@ pub struct CustomerFilter {
     pub rank: Option<String>,
 }
 
-pub(crate) async fn insert_identity(
+/// The merchant's customer who has this identity, if any (inside a transaction).
+pub(crate) async fn identity_owner(
     tx: &mut Tx,
     merchant: MerchantId,
-    customer: CustomerId,
     i: &NormalizedIdentity,
-) -> Result<()> {
-    let existing: Option<Uuid> = on_db!(tx, c => sqlx::query_scalar(
+) -> Result<Option<CustomerId>> {
+    let owner: Option<Uuid> = on_db!(tx, c => sqlx::query_scalar(
         "SELECT customer_id FROM customer_identities WHERE merchant_id = $1 AND kind = $2 AND value = $3",
     )
     .bind(merchant.0)
@@ -79,7 +79,29 @@ pub(crate) async fn insert_identity(
     .bind(&i.value)
     .fetch_optional(&mut *c)
     .await)?;
-    match existing {
+    Ok(owner.map(CustomerId))
+}
+
+/// Gives a customer the name a channel knows them by, if they have none yet.
+pub(crate) async fn name_if_missing(tx: &mut Tx, merchant: MerchantId, customer: CustomerId, name: &str) -> Result<()> {
+    let named = on_db!(tx, x => sqlx::query("UPDATE customers SET name = $2, name_key = $3 WHERE id = $1 AND name IS NULL")
+        .bind(customer.0)
+        .bind(name)
+        .bind(stored_key(Some(name)))
+        .execute(&mut *x).await.map(|r| r.rows_affected()))?;
+    if named > 0 {
+        crate::search_feed::enqueue(tx, merchant, FeedKind::Customer, customer.0).await?;
+    }
+    Ok(())
+}
+
+pub(crate) async fn insert_identity(
+    tx: &mut Tx,
+    merchant: MerchantId,
+    customer: CustomerId,
+    i: &NormalizedIdentity,
+) -> Result<()> {
+    match identity_owner(tx, merchant, i).await?.map(|c| c.0) {
         Some(owner) if owner == customer.0 => return Ok(()),
         Some(owner) => {
             return Err(StoreError::conflict(
@@ -164,16 +186,8 @@ pub(crate) async fn find_or_create_by_identity(
     merchant: MerchantId,
     identity: &NormalizedIdentity,
 ) -> Result<CustomerId> {
-    let existing: Option<Uuid> = on_db!(tx, c => sqlx::query_scalar(
-        "SELECT customer_id FROM customer_identities WHERE merchant_id = $1 AND kind = $2 AND value = $3",
-    )
-    .bind(merchant.0)
-    .bind(identity.kind.as_str())
-    .bind(&identity.value)
-    .fetch_optional(&mut *c)
-    .await)?;
-    if let Some(id) = existing {
-        return Ok(CustomerId(id));
+    if let Some(id) = identity_owner(tx, merchant, identity).await? {
+        return Ok(id);
     }
     let profile = CustomerProfile { name: None, name_kana: None, address: None, tags: vec![], rank: None, notes: None };
     insert_customer(tx, actor, merchant, &profile, std::slice::from_ref(identity)).await

@@ -92,6 +92,27 @@ pub(crate) async fn merge_claims(tx: &mut Tx, into: CustomerId, from: CustomerId
     Ok(())
 }
 
+/// [`Store::attach_or_claim_identity`] inside the caller's transaction.
+pub(crate) async fn attach_or_claim(
+    tx: &mut Tx,
+    merchant: MerchantId,
+    customer: CustomerId,
+    identity: &NormalizedIdentity,
+    channel: Channel,
+) -> Result<bool> {
+    Ok(match crate::customers::identity_owner(tx, merchant, identity).await? {
+        Some(o) if o == customer => true,
+        Some(_) => {
+            record_claim(tx, merchant, customer, identity, channel).await?;
+            false
+        }
+        None => {
+            crate::customers::insert_identity(tx, merchant, customer, identity).await?;
+            true
+        }
+    })
+}
+
 impl Store {
     /// Attaches a contact detail the customer gave on a channel, or, when another customer of
     /// the merchant already owns it, keeps it as a claim that suggests a merge. Returns whether
@@ -104,25 +125,7 @@ impl Store {
     ) -> Result<bool> {
         let mut tx = self.begin().await?;
         let merchant = merchant_of_customer(&mut tx, &Scope::All, customer).await?;
-        let owner: Option<Uuid> = on_db!(&mut tx, c => sqlx::query_scalar(
-            "SELECT customer_id FROM customer_identities WHERE merchant_id = $1 AND kind = $2 AND value = $3",
-        )
-        .bind(merchant.0)
-        .bind(identity.kind.as_str())
-        .bind(&identity.value)
-        .fetch_optional(&mut *c)
-        .await)?;
-        let attached = match owner {
-            Some(o) if o == customer.0 => true,
-            Some(_) => {
-                record_claim(&mut tx, merchant, customer, identity, channel).await?;
-                false
-            }
-            None => {
-                crate::customers::insert_identity(&mut tx, merchant, customer, identity).await?;
-                true
-            }
-        };
+        let attached = attach_or_claim(&mut tx, merchant, customer, identity, channel).await?;
         tx.commit().await?;
         Ok(attached)
     }

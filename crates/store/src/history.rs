@@ -9,10 +9,11 @@ use madoguchi_core::identity::NormalizedIdentity;
 use madoguchi_core::ids::{CustomerId, MerchantId};
 
 use crate::conversations::{ConversationRecord, open_conversation};
-use crate::customers::{find_or_create_by_identity, insert_customer};
+use crate::customers::{find_or_create_by_identity, insert_customer, name_if_missing};
+use crate::duplicates::attach_or_claim;
 use crate::inbound::{order_by_number, seen_message};
 use crate::merchants::MerchantKey;
-use crate::{Result, Store, on_db};
+use crate::{Result, Store};
 
 /// One conversation of an import file, validated.
 #[derive(Debug, Clone)]
@@ -57,11 +58,7 @@ impl Store {
                 Some(i) => {
                     let c = find_or_create_by_identity(&mut tx, None, merchant, i).await?;
                     if let Some(name) = &h.customer_name {
-                        on_db!(&mut tx, x => sqlx::query("UPDATE customers SET name = $2, name_key = $3 WHERE id = $1 AND name IS NULL")
-                            .bind(c.0)
-                            .bind(name)
-                            .bind(crate::duplicates::stored_key(Some(name)))
-                            .execute(&mut *x).await.map(|r| r.rows_affected()))?;
+                        name_if_missing(&mut tx, merchant, c, name).await?;
                     }
                     Some(c)
                 }
@@ -81,19 +78,10 @@ impl Store {
                 },
             };
             if let Some(c) = customer {
-                // Further contact details join the customer unless another customer has them.
+                // Further contact details join the customer unless another customer has them;
+                // then they suggest the two be merged.
                 for i in h.identities.iter().skip(1) {
-                    let owner: Option<uuid::Uuid> = on_db!(&mut tx, x => sqlx::query_scalar(
-                        "SELECT customer_id FROM customer_identities WHERE merchant_id = $1 AND kind = $2 AND value = $3",
-                    )
-                    .bind(merchant.0)
-                    .bind(i.kind.as_str())
-                    .bind(&i.value)
-                    .fetch_optional(&mut *x)
-                    .await)?;
-                    if owner.is_none() {
-                        crate::customers::insert_identity(&mut tx, merchant, c, i).await?;
-                    }
+                    attach_or_claim(&mut tx, merchant, c, i, h.record.channel).await?;
                 }
             }
             let mut record = h.record.clone();

@@ -205,15 +205,7 @@ impl Store {
             (None, _, _) => None,
         };
         if let (Some(c), Some(name)) = (customer, &inbound.customer_name) {
-            let named = on_db!(&mut tx, x => sqlx::query("UPDATE customers SET name = $2, name_key = $3 WHERE id = $1 AND name IS NULL")
-                .bind(c.0)
-                .bind(name)
-                .bind(crate::duplicates::stored_key(Some(name)))
-                .execute(&mut *x).await.map(|r| r.rows_affected()))?;
-            if named > 0 {
-                crate::search_feed::enqueue(&mut tx, inbound.merchant, crate::search_feed::FeedKind::Customer, c.0)
-                    .await?;
-            }
+            crate::customers::name_if_missing(&mut tx, inbound.merchant, c, name).await?;
         }
         let existing = match &inbound.thread {
             Thread::Mail { references, ticket } => {
@@ -349,15 +341,10 @@ impl Store {
             return Ok(None);
         }
         let customer = find_or_create_by_identity(&mut tx, None, merchant, identity).await?;
+        if let Some(n) = name {
+            crate::customers::name_if_missing(&mut tx, merchant, customer, n).await?;
+        }
         on_db!(&mut tx, c => {
-            if let Some(n) = name {
-                sqlx::query("UPDATE customers SET name = $2, name_key = $3 WHERE id = $1 AND name IS NULL")
-                    .bind(customer.0)
-                    .bind(n)
-                    .bind(crate::duplicates::stored_key(Some(n)))
-                    .execute(&mut *c)
-                    .await?;
-            }
             let sql = if followed {
                 "DELETE FROM customer_tags WHERE customer_id = $1 AND tag = $2"
             } else {

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use madoguchi_core::ids::ArticleId;
-use madoguchi_core::kb::{Article, ArticleInput, ArticlePatch, DEFAULT_CATEGORIES};
+use madoguchi_core::kb::{Article, ArticleInput, ArticlePatch};
 use madoguchi_core::validation::ValidationError;
 use madoguchi_search::{DocKind, SearchRequest};
 use madoguchi_store::kb::Imported;
@@ -52,13 +52,14 @@ pub async fn list_articles(
 ) -> ApiResult<Json<ArticleList>> {
     let scope = p.scope();
     let m = st.store.resolve_merchant(&scope, &merchant).await?;
-    let articles = st.store.list_articles(&scope, m, q.category.as_deref(), q.published.unwrap_or(false)).await?;
-    let mut categories: Vec<String> = DEFAULT_CATEGORIES.iter().map(|c| c.to_string()).collect();
-    for a in st.store.list_articles(&scope, m, None, false).await? {
-        if !categories.contains(&a.category) {
-            categories.push(a.category);
-        }
-    }
+    let all = st.store.list_articles(&scope, m, None, false).await?;
+    let categories = madoguchi_core::kb::categories(&all);
+    let articles = all
+        .into_iter()
+        .filter(|a| {
+            q.category.as_ref().is_none_or(|c| &a.category == c) && (a.published || !q.published.unwrap_or(false))
+        })
+        .collect();
     Ok(Json(ArticleList { categories, articles }))
 }
 

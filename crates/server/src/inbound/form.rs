@@ -234,18 +234,10 @@ pub async fn submit(
     let mut v = Fields::default();
     let mut files = Vec::new();
     let mut errors = Vec::new();
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| ApiError::bad_request("malformed_form", format!("the form could not be read: {e}")))?
-    {
+    while let Some(field) = crate::web::files::next_field(&mut multipart).await? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "files" {
-            let filename = field.file_name().unwrap_or_default().to_owned();
-            let data = field.bytes().await.map_err(|e| ApiError::bad_request("malformed_form", e.to_string()))?;
-            if filename.is_empty() && data.is_empty() {
-                continue; // the file input left empty
-            }
+            let Some((filename, data)) = crate::web::files::uploaded(field).await? else { continue };
             match check_file(&filename, &data) {
                 Ok(content_type) if files.len() < MAX_FILES => {
                     files.push(NewBlob {

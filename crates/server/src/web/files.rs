@@ -1,6 +1,7 @@
 //! Stored files going out: the HTTP response for a download, shared by the console, the API and
 //! the chat widget.
 
+use crate::error::ApiError;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use madoguchi_store::blobs::Blob;
@@ -41,10 +42,32 @@ pub async fn desk_file(
     axum::extract::State(st): axum::extract::State<crate::app::AppState>,
     jar: axum_extra::extract::CookieJar,
     axum::extract::Path(id): axum::extract::Path<uuid::Uuid>,
-) -> Result<Response, crate::error::ApiError> {
+) -> Result<Response, ApiError> {
     let Some(session) = super::current_session(&st, &jar).await? else {
         return Ok(axum::response::Redirect::to("/login").into_response());
     };
     let blob = st.store.get_blob(&super::principal_of(&session.user).scope(), id).await?;
     Ok(download(blob))
+}
+
+/// The next field of a multipart form; a broken form is a clear 400.
+pub(crate) async fn next_field<'a>(
+    multipart: &'a mut axum::extract::Multipart,
+) -> Result<Option<axum::extract::multipart::Field<'a>>, ApiError> {
+    multipart
+        .next_field()
+        .await
+        .map_err(|e| ApiError::bad_request("malformed_form", format!("the form could not be read: {e}")))
+}
+
+/// A file input of a multipart form: its file name and bytes, or `None` when it was left empty.
+pub(crate) async fn uploaded(
+    field: axum::extract::multipart::Field<'_>,
+) -> Result<Option<(String, Vec<u8>)>, ApiError> {
+    let filename = field.file_name().unwrap_or_default().to_owned();
+    let data = field.bytes().await.map_err(|e| ApiError::bad_request("malformed_form", e.to_string()))?;
+    if filename.is_empty() && data.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some((filename, data.to_vec())))
 }

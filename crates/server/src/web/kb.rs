@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use madoguchi_core::access::Principal;
 use madoguchi_core::ids::ArticleId;
-use madoguchi_core::kb::{Article, ArticleInput, DEFAULT_CATEGORIES};
+use madoguchi_core::kb::{Article, ArticleInput};
 use madoguchi_core::merchant::Merchant;
 use madoguchi_store::merchants::MerchantKey;
 use serde::Deserialize;
@@ -74,12 +74,7 @@ pub async fn show(
     let p = principal_of(&session.user);
     let m = editable(&st, &p, &slug).await?;
     let articles = st.store.list_articles(&p.scope(), m.id, None, false).await?;
-    let mut categories: Vec<String> = DEFAULT_CATEGORIES.iter().map(|c| c.to_string()).collect();
-    for a in &articles {
-        if !categories.contains(&a.category) {
-            categories.push(a.category.clone());
-        }
-    }
+    let categories = madoguchi_core::kb::categories(&articles);
     let form = match q.edit.as_deref().and_then(|e| e.parse::<ArticleId>().ok()) {
         Some(id) => {
             let a = articles.iter().find(|a| a.id == id).ok_or_else(ApiError::not_found)?;
@@ -108,7 +103,7 @@ pub async fn show(
         categories,
         groups,
         form,
-        error: q.error,
+        error: q.error.as_deref().map(|e| error_text(lang, e)),
         saved: q.saved.is_some(),
     };
     Ok(render(StatusCode::OK, &page))
@@ -126,6 +121,34 @@ pub struct ArticleForm {
     keywords: String,
     #[serde(default)]
     published: Option<String>,
+}
+
+/// What was wrong with the form, from `field:code`, in the user's language.
+fn error_text(lang: Lang, e: &str) -> String {
+    let (field, code) = e.split_once(':').unwrap_or((e, ""));
+    let ja = lang == Lang::Ja;
+    let name = match (field, ja) {
+        ("category", true) => "カテゴリ",
+        ("question", true) => "質問",
+        ("answer", true) => "回答",
+        ("keywords", true) => "キーワード",
+        ("category", false) => "Category",
+        ("question", false) => "Question",
+        ("answer", false) => "Answer",
+        ("keywords", false) => "Keywords",
+        (_, true) => "入力",
+        (_, false) => "Input",
+    };
+    match (code, ja) {
+        ("required", true) => format!("{name}を入力してください。"),
+        ("too_long", true) => format!("{name}が長すぎます。"),
+        ("too_many", true) => format!("{name}は{}個までです。", madoguchi_core::kb::MAX_KEYWORDS),
+        (_, true) => format!("{name}の内容を確認してください。"),
+        ("required", false) => format!("{name} is required."),
+        ("too_long", false) => format!("{name} is too long."),
+        ("too_many", false) => format!("At most {} keywords.", madoguchi_core::kb::MAX_KEYWORDS),
+        (_, false) => format!("Please check the {}.", name.to_lowercase()),
+    }
 }
 
 fn back(slug: &str, error: Option<String>) -> Response {
@@ -168,7 +191,7 @@ pub async fn save(
     };
     let fields = match input.validate() {
         Ok(fields) => fields,
-        Err(e) => return Ok(back(&slug, Some(format!("{}: {}", e.field, e.message)))),
+        Err(e) => return Ok(back(&slug, Some(format!("{}:{}", e.field, e.code)))),
     };
     match existing {
         Some(a) => st.store.update_article(&scope, Some(p.user_id), a.id, &fields).await?,
