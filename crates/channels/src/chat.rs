@@ -126,6 +126,14 @@ pub struct FileLink {
     pub url: String,
 }
 
+/// A knowledge-base article the bot links to, on the shop's help center.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArticleLink {
+    pub question: String,
+    /// Relative to Madoguchi's base.
+    pub url: String,
+}
+
 /// What the server sends.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -155,6 +163,12 @@ pub enum ServerFrame {
         /// The widget's id, for the visitor's own messages.
         #[serde(skip_serializing_if = "Option::is_none")]
         client_id: Option<String>,
+        /// The bot's articles: the help-center pages it answers with or suggests.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        articles: Vec<ArticleLink>,
+        /// Quick replies under a bot message; the widget sends the chosen one as a message.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        choices: Vec<String>,
     },
     /// The message with this client id is stored.
     Ack {

@@ -37,6 +37,8 @@ pub struct Conversation {
     pub first_response_breached_at: Option<DateTime<Utc>>,
     /// Set (to the due time) once the resolution target was missed.
     pub resolution_breached_at: Option<DateTime<Utc>>,
+    /// The chat bot's part: none when it never held the conversation.
+    pub bot_outcome: Option<crate::bot::BotOutcome>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -95,6 +97,26 @@ pub struct MessageMeta {
     /// A LINE reply token, usable once for a short time after the message arrived.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line_reply_token: Option<String>,
+    /// What the chat bot offered with its message: articles and quick replies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bot: Option<BotMeta>,
+}
+
+/// The articles and quick replies of a bot message, shown as links and buttons in the chat.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BotMeta {
+    /// The article the message answers with, first, then related ones.
+    #[serde(default)]
+    pub articles: Vec<BotArticle>,
+    /// Replies the customer can send with one tap.
+    #[serde(default)]
+    pub choices: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BotArticle {
+    pub id: String,
+    pub question: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -75,6 +75,8 @@ impl Channel {
 string_enum!(
     /// Where a conversation stands.
     ConversationStatus {
+        /// With the chat bot: nobody's work until it hands over (see `bot`).
+        Bot,
         New,
         Open,
         Pending,
@@ -168,6 +170,10 @@ string_enum!(
         SlaBreached,
         /// The merchant answered an escalation (data: the answer).
         EscalationAnswered,
+        /// The chat bot handed the conversation to a person (data: why, the articles offered).
+        BotHandedOver,
+        /// The customer said the bot's answer helped (data: the article).
+        BotResolved,
     }
 );
 

@@ -5,6 +5,7 @@ pub mod access;
 pub mod agent;
 pub mod audit;
 pub mod board;
+pub mod bot;
 pub mod calendar;
 pub mod conversation;
 pub mod customer;

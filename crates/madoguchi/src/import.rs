@@ -68,6 +68,9 @@ fn parse_line(merchant: MerchantId, raw: &str) -> Result<HistoryConversation, St
     if l.messages.is_empty() {
         return Err("messages: at least one".into());
     }
+    if l.status == Some(ConversationStatus::Bot) {
+        return Err("status: bot is for chats the bot holds now, not for history".into());
+    }
     let mut identities = Vec::new();
     for (kind, value) in [
         (IdentityKind::Email, &l.customer.email),
@@ -191,6 +194,10 @@ mod tests {
                 "external_id",
             ),
             (r#"{"external_id":"a","channel":"email","messages":[]}"#, "messages"),
+            (
+                r#"{"external_id":"a","channel":"chat","status":"bot","messages":[{"direction":"inbound","body":"x","created_at":"2025-03-01T10:00:00Z"}]}"#,
+                "status",
+            ),
             (r#"{"external_id":"a","channel":"fax2","messages":[]}"#, "fax2"),
             (
                 r#"{"external_id":"a","channel":"email","customer":{"phone":"12"},"messages":[{"direction":"inbound","body":"x","created_at":"2025-03-01T10:00:00Z"}]}"#,

@@ -12,6 +12,7 @@ use std::time::Instant;
 use tokio::net::TcpListener;
 
 mod bench;
+mod bench_search;
 mod import;
 
 #[derive(Parser)]
@@ -67,6 +68,23 @@ enum Command {
         /// Measure on this PostgreSQL server (a schema of its own, dropped afterwards).
         #[arg(long, value_name = "URL")]
         postgres: Option<String>,
+        /// Also write the report to this file.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Measure Japanese search at scale: generate synthetic messages, import and index them,
+    /// time a fixed query mix against SQLite FTS5 (trigram) and a LIKE scan; prints a Markdown
+    /// report.
+    BenchSearch {
+        /// Messages to generate.
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: usize,
+        /// Timed runs per query shape (index and FTS5).
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+        /// Timed runs per query shape on the LIKE scan, which reads every row.
+        #[arg(long, default_value_t = 10)]
+        scan_queries: usize,
         /// Also write the report to this file.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
@@ -162,6 +180,15 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Bench { requests, concurrency, postgres, out } => {
             let report = bench::run(bench::BenchOptions { requests, concurrency, postgres }).await?;
+            print!("{report}");
+            if let Some(path) = out {
+                std::fs::write(&path, &report).with_context(|| format!("writing {}", path.display()))?;
+            }
+            Ok(())
+        }
+        Command::BenchSearch { messages, queries, scan_queries, out } => {
+            let opts = bench_search::SearchBenchOptions { messages, queries, scan_queries };
+            let report = bench_search::run(opts).await?;
             print!("{report}");
             if let Some(path) = out {
                 std::fs::write(&path, &report).with_context(|| format!("writing {}", path.display()))?;

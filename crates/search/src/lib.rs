@@ -2,6 +2,7 @@
 //! knowledge-base articles, always searched within given merchants.
 
 pub mod analysis;
+pub mod confidence;
 pub mod index;
 pub mod tokenizers;
 

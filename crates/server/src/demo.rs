@@ -109,6 +109,9 @@ pub struct DemoChat {
     pub script_url: String,
     pub demo_page: String,
     pub identity_secret: String,
+    /// Whether the shop's chats start with the bot.
+    #[serde(default)]
+    pub bot: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -666,6 +669,7 @@ pub async fn seed(store: &Store, base_url: &str) -> anyhow::Result<Credentials> 
             script_url: format!("{base_url}/chat/{}/widget.js", merchant.slug),
             demo_page: format!("{base_url}/demo/shop/{}", merchant.slug),
             identity_secret: chat.secret.clone().unwrap_or_default(),
+            bot: merchant.slug == BOT_SHOP,
         });
         email_inboxes.push(DemoInbox {
             merchant: merchant.slug.clone(),
@@ -693,6 +697,9 @@ pub async fn seed(store: &Store, base_url: &str) -> anyhow::Result<Credentials> 
         users,
     })
 }
+
+/// The demo shop whose web chat starts with the bot.
+pub const BOT_SHOP: &str = "yasai-hatake";
 
 /// A mail inbox, a LINE channel and web-chat settings for a demo shop. The LINE access token
 /// is a placeholder: replies to LINE fail visibly until a real channel is configured.
@@ -730,7 +737,12 @@ async fn seed_channels(
             merchant.id,
             Channel::Chat,
             &crate::inbound::new_inbound_token(),
-            &AccountSettings { secret: Some(random_password()), ..AccountSettings::default() },
+            &AccountSettings {
+                secret: Some(random_password()),
+                // One shop greets its chats with the bot, the other with a person at once.
+                settings: Some(serde_json::json!({ "bot": merchant.slug == BOT_SHOP })),
+                ..AccountSettings::default()
+            },
         )
         .await?;
     Ok((inbox, line, chat))

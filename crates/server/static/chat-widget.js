@@ -24,7 +24,7 @@
       start: 'チャットを始める', send: '送信', image: '画像を送る', placeholder: 'メッセージを入力（Enterで送信、Shift+Enterで改行）',
       typing: (n) => `${n || '担当者'}が入力中…`, sending: '送信中', failed: '送信できませんでした',
       closed: 'このチャットは終了しました。メッセージを送ると新しいお問い合わせになります。',
-      you: 'あなた', agent: '担当', system: 'お知らせ', bot: '自動応答',
+      you: 'あなた', agent: '担当', system: 'お知らせ', bot: '自動応答', related: '関連する質問',
       errors: {
         invalid_signature: '会員情報を確認できませんでした。ページを再読み込みしてください。',
         invalid_customer_id: '会員情報を確認できませんでした。',
@@ -44,7 +44,7 @@
       start: 'Start chat', send: 'Send', image: 'Send an image', placeholder: 'Type a message (Enter sends, Shift+Enter for a new line)',
       typing: (n) => `${n || 'An agent'} is typing…`, sending: 'Sending', failed: 'Not sent',
       closed: 'This chat has ended. A new message starts a new one.',
-      you: 'You', agent: 'Agent', system: 'Notice', bot: 'Bot',
+      you: 'You', agent: 'Agent', system: 'Notice', bot: 'Bot', related: 'Related questions',
       errors: {
         invalid_signature: 'Your member details could not be verified. Please reload the page.',
         invalid_customer_id: 'Your member details could not be verified.',
@@ -128,6 +128,27 @@
     return li;
   };
 
+  // The bot's articles (links to the shop's help center) and its quick replies (buttons that
+  // send their text as the visitor's message).
+  const extras = (li, m) => {
+    const time_ = li.querySelector('time');
+    if ((m.articles || []).length > 1) {
+      const list = el('ul', { className: 'mdg-articles' });
+      m.articles.slice(1).forEach((a) => list.append(el('li', {}, el('a', { href: `${base}${a.url}`, target: '_blank', rel: 'noopener', textContent: a.question }))));
+      li.insertBefore(el('span', { className: 'mdg-who', textContent: T.related }), time_);
+      li.insertBefore(list, time_);
+    }
+    if ((m.choices || []).length) {
+      const row = el('div', { className: 'mdg-choices' });
+      m.choices.forEach((c) => {
+        const b = el('button', { type: 'button', className: 'mdg-choice', textContent: c });
+        b.addEventListener('click', () => { row.remove(); submit({ type: 'message', text: c }); });
+        row.append(b);
+      });
+      li.insertBefore(row, time_);
+    }
+  };
+
   const render = (m) => {
     if (shown.has(m.id)) return;
     shown.add(m.id);
@@ -138,8 +159,12 @@
       mine.querySelector('time').textContent = time(m.at);
     } else {
       const who = { customer: T.you, agent: m.name ? `${T.agent}: ${m.name}` : T.agent, system: T.system, bot: T.bot }[m.author];
-      bubble(m.author, who, m.text, m.at, m.files).dataset.id = m.id;
+      const li = bubble(m.author, who, m.text, m.at, m.files);
+      li.dataset.id = m.id;
+      extras(li, m);
     }
+    // Quick replies answer the latest message only.
+    log.querySelectorAll('.mdg-choices').forEach((c) => { if (!c.closest('li') || c.closest('li').dataset.id !== m.id) c.remove(); });
     if (m.author !== 'customer') typing.hidden = true;
     state.lastSeen = m.id;
     save();

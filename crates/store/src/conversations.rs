@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use madoguchi_core::access::Scope;
 use madoguchi_core::audit::NewAuditEvent;
+use madoguchi_core::bot::{BotOutcome, HandOverReason};
 use madoguchi_core::conversation::{
     Attachment, Conversation, Message, MessageMeta, TimelineEvent, TimelineItem, resolved_at_after,
 };
@@ -44,6 +45,7 @@ struct Row {
     resolution_due_at: Option<DateTime<Utc>>,
     first_response_breached_at: Option<DateTime<Utc>>,
     resolution_breached_at: Option<DateTime<Utc>>,
+    bot_outcome: Option<String>,
 }
 
 impl Row {
@@ -70,6 +72,7 @@ impl Row {
             resolution_due_at: self.resolution_due_at,
             first_response_breached_at: self.first_response_breached_at,
             resolution_breached_at: self.resolution_breached_at,
+            bot_outcome: parse_opt("conversations.bot_outcome", self.bot_outcome.as_deref())?,
         })
     }
 }
@@ -203,7 +206,7 @@ pub struct ConversationChange {
     pub at: Option<DateTime<Utc>>,
 }
 
-async fn insert_event(
+pub(crate) async fn insert_event(
     tx: &mut Tx,
     merchant: MerchantId,
     conversation: ConversationId,
@@ -320,7 +323,7 @@ async fn check_attachments(tx: &mut Tx, merchant: MerchantId, attachments: &[Att
     Ok(())
 }
 
-async fn insert_message(
+pub(crate) async fn insert_message(
     tx: &mut Tx,
     conv: &mut Conversation,
     m: &MessageRecord,
@@ -383,7 +386,9 @@ async fn insert_message(
         && matches!(conv.status, ConversationStatus::Resolved | ConversationStatus::Closed);
     // A reply to a new conversation means it is being handled.
     let answered_new = by_person && conv.status == ConversationStatus::New;
-    let status = if reopen || answered_new { ConversationStatus::Open } else { conv.status };
+    // A person writing in a chat the bot holds takes it over.
+    let taken_over = by_person && conv.status == ConversationStatus::Bot;
+    let status = if reopen || answered_new || taken_over { ConversationStatus::Open } else { conv.status };
     on_db!(tx, c => sqlx::query(
         "UPDATE conversations SET updated_at = $2, status = $3, resolved_at = $4,
                 first_response_at = CASE WHEN $5 THEN $2 ELSE first_response_at END
@@ -415,6 +420,22 @@ async fn insert_message(
         let data = serde_json::json!({ "from": conv.status, "to": status, "reason": "customer_replied" });
         insert_event(tx, conv.merchant_id, conv.id, EventKind::StatusChanged, None, data, at).await?;
     }
+    if taken_over {
+        let data = serde_json::json!({ "reason": HandOverReason::TakenOver });
+        crate::bot::end_bot(tx, conv.merchant_id, conv.id, BotOutcome::HandedOver, m.author_user_id, data, at).await?;
+        let data = serde_json::json!({ "from": conv.status, "to": status });
+        insert_event(tx, conv.merchant_id, conv.id, EventKind::StatusChanged, m.author_user_id, data, at).await?;
+        conv.bot_outcome = Some(BotOutcome::HandedOver);
+    }
+    // Later messages of the same call (a history import's) see what this one changed.
+    conv.status = status;
+    conv.updated_at = at;
+    if first_response {
+        conv.first_response_at = Some(at);
+    }
+    if reopen {
+        conv.resolved_at = None;
+    }
     Ok((id, true))
 }
 
@@ -434,7 +455,9 @@ pub(crate) async fn open_conversation(
         hours: &merchant.business_hours,
         closed_days: &closed,
     };
-    let (first_due, resolution_due) = merchant.sla.due_times(&cal, opened);
+    // A conversation the bot holds is nobody's work yet: its clocks start at the hand-over.
+    let with_bot = r.status == Some(ConversationStatus::Bot);
+    let (first_due, resolution_due) = if with_bot { (None, None) } else { merchant.sla.due_times(&cal, opened) };
     if let Some(o) = r.order_id {
         check_order(tx, r.merchant, o).await?;
     }
@@ -444,11 +467,17 @@ pub(crate) async fn open_conversation(
     let number = Store::next_conversation_number(tx, r.merchant).await?;
     let id = ConversationId::at_or_now(opened);
     let t = opened;
-    let status = if r.assignee_id.is_some() { ConversationStatus::Open } else { ConversationStatus::New };
+    let status = match (with_bot, r.assignee_id) {
+        (true, _) => ConversationStatus::Bot,
+        (false, Some(_)) => ConversationStatus::Open,
+        (false, None) => ConversationStatus::New,
+    };
+    let bot_outcome = with_bot.then_some(BotOutcome::Active);
     on_db!(tx, c => sqlx::query(
             "INSERT INTO conversations (id, merchant_id, number, channel, status, priority, subject, customer_id, order_id,
-                                        assignee_id, queue, category, created_at, updated_at, first_response_due_at, resolution_due_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15)",
+                                        assignee_id, queue, category, created_at, updated_at, first_response_due_at, resolution_due_at,
+                                        bot_outcome)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16)",
         )
         .bind(id.0)
         .bind(r.merchant.0)
@@ -465,6 +494,7 @@ pub(crate) async fn open_conversation(
         .bind(t)
         .bind(first_due)
         .bind(resolution_due)
+        .bind(bot_outcome.map(BotOutcome::as_str))
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
     if !r.tags.is_empty() {
         write_tags(tx, id, &r.tags).await?;
@@ -493,6 +523,7 @@ pub(crate) async fn open_conversation(
         resolution_due_at: resolution_due,
         first_response_breached_at: None,
         resolution_breached_at: None,
+        bot_outcome,
     };
     for m in &r.messages {
         insert_message(tx, &mut conv, m, m.created_at.unwrap_or(t)).await?;
@@ -547,7 +578,7 @@ impl Store {
             .collect()
     }
 
-    async fn conversation_in_tx(tx: &mut Tx, scope: &Scope, id: ConversationId) -> Result<Conversation> {
+    pub(crate) async fn conversation_in_tx(tx: &mut Tx, scope: &Scope, id: ConversationId) -> Result<Conversation> {
         let row: Option<Row> = on_db!(tx, c => sqlx::query_as("SELECT * FROM conversations WHERE id = $1")
             .bind(id.0)
             .fetch_optional(&mut *c)
@@ -622,7 +653,8 @@ impl Store {
                 qb.push(" AND assignee_id = ").push_bind(a.0);
             }
             if f.unassigned {
-                qb.push(" AND assignee_id IS NULL");
+                // Waiting for a person: a chat the bot holds is nobody's work yet.
+                qb.push(" AND assignee_id IS NULL AND status <> 'bot'");
             }
             if let Some(c) = f.customer {
                 qb.push(" AND customer_id = ").push_bind(c.0);
@@ -767,6 +799,14 @@ impl Store {
         let mut events: Vec<(EventKind, serde_json::Value)> = Vec::new();
 
         if let Some(s) = ch.status.filter(|s| *s != before.status) {
+            if s == ConversationStatus::Bot {
+                return Err(madoguchi_core::ValidationError::new(
+                    "status",
+                    "bot_only",
+                    "only the chat bot puts a conversation in its hands",
+                )
+                .into());
+            }
             if madoguchi_core::playbook::wrap_up_required(before.channel, s)
                 && !crate::playbook::has_wrap_up(&mut tx, id).await?
             {
@@ -830,6 +870,17 @@ impl Store {
         }
         if events.is_empty() {
             return Ok(before);
+        }
+        // Assigning a chat the bot holds, or moving it on, takes it over from the bot.
+        let taken_over =
+            before.status == ConversationStatus::Bot && (after.status != before.status || after.assignee_id.is_some());
+        if taken_over && after.status == ConversationStatus::Bot {
+            after.status = ConversationStatus::Open;
+            events.push((EventKind::StatusChanged, serde_json::json!({ "from": before.status, "to": after.status })));
+        }
+        if taken_over {
+            let data = serde_json::json!({ "reason": HandOverReason::TakenOver });
+            crate::bot::end_bot(&mut tx, m, id, BotOutcome::HandedOver, actor, data, t).await?;
         }
         on_db!(&mut tx, c => sqlx::query(
             "UPDATE conversations SET status = $2, priority = $3, assignee_id = $4, queue = $5, category = $6, subject = $7,
@@ -942,7 +993,8 @@ impl Store {
                 qb.push(" AND assignee_id = ").push_bind(a.0);
             }
             if f.unassigned {
-                qb.push(" AND assignee_id IS NULL");
+                // Waiting for a person: a chat the bot holds is nobody's work yet.
+                qb.push(" AND assignee_id IS NULL AND status <> 'bot'");
             }
             if f.active_only {
                 qb.push(" AND status NOT IN ('resolved', 'closed')");

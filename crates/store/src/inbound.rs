@@ -53,6 +53,8 @@ pub struct InboundContact {
     /// The staff member who typed the contact in (FAX, postcard, phone memo, walk-in). Such a
     /// contact without any contact detail still gets a customer, by name alone.
     pub entered_by: Option<UserId>,
+    /// A new conversation starts with the chat bot (status `bot`) instead of in the queue.
+    pub bot: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,7 +252,7 @@ impl Store {
                     tags: vec![],
                     assignee_id: None,
                     messages: vec![],
-                    status: None,
+                    status: inbound.bot.then_some(ConversationStatus::Bot),
                     // A postcard read today arrived when its message says: service levels count
                     // from then.
                     created_at: inbound.message.created_at,

@@ -11,6 +11,7 @@ mod rows;
 
 pub mod audit;
 pub mod blobs;
+pub mod bot;
 pub mod channel_accounts;
 pub mod conversations;
 pub mod customers;

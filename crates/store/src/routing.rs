@@ -380,7 +380,9 @@ impl Store {
                     SUM(CASE WHEN created_at >= $2 AND first_response_at IS NOT NULL THEN 1 ELSE 0 END) AS answered,
                     SUM(CASE WHEN created_at >= $2 AND first_response_at IS NULL AND status IN ('resolved', 'closed') THEN 1 ELSE 0 END) AS abandoned,
                     SUM(CASE WHEN created_at >= $2 AND first_response_at IS NOT NULL AND first_response_at <= first_response_due_at THEN 1 ELSE 0 END) AS within_target
-             FROM conversations WHERE merchant_id = $1
+             FROM conversations
+             -- What the bot resolved, or still holds, never reached the queue.
+             WHERE merchant_id = $1 AND (bot_outcome IS NULL OR bot_outcome = 'handed_over')
              GROUP BY COALESCE(queue, '') ORDER BY COALESCE(queue, '')",
         )
         .bind(merchant.0)

@@ -880,6 +880,7 @@ fn inbound_mail(m: MerchantId, from: &str, pid: &str, refs: &[&str], ticket: Opt
         }),
         event_id: None,
         entered_by: None,
+        bot: false,
     }
 }
 
@@ -952,6 +953,7 @@ async fn inbound_contacts_land_once_on_the_right_customer_and_thread() -> Result
                 raw: None,
                 event_id: Some(event.to_owned()),
                 entered_by: None,
+                bot: false,
             }
         };
         let l1 = stored(s.receive(line("ev-1", "lm-1")).await?);

@@ -48,6 +48,9 @@ pub struct ChannelView {
     pub allowed_origins: Vec<String>,
     /// The chat identity secret, only in the answer that created or rotated it.
     pub identity_secret: Option<String>,
+    /// Chat: new chats start with the bot, which answers from the knowledge base and hands
+    /// over to a person.
+    pub bot: bool,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -83,6 +86,8 @@ pub struct ChannelUpdate {
     /// Chat: make a new identity secret (members signed with the old one are no longer verified).
     #[serde(default)]
     pub rotate_secret: bool,
+    /// Chat: start new chats with the bot (off unless turned on).
+    pub bot: Option<bool>,
 }
 
 fn kind_of(kind: &str) -> ApiResult<Channel> {
@@ -146,6 +151,7 @@ fn view(st: &AppState, slug: &str, a: &ChannelAccount, identity_secret: Option<S
         imap,
         allowed_origins: allowed_origins(a),
         identity_secret,
+        bot: crate::services::bot::channel_uses_bot(a.kind, &a.settings),
         updated_at: a.updated_at,
     }
 }
@@ -216,6 +222,9 @@ pub async fn put_channel(
             if req.allowed_origins.is_some() || req.rotate_secret {
                 not_for("allowed_origins")?;
             }
+            if req.bot.is_some() {
+                not_for("bot")?;
+            }
             match &req.address {
                 Some(a) => {
                     let address = normalize_email(a).map_err(|_| {
@@ -257,6 +266,9 @@ pub async fn put_channel(
             if req.allowed_origins.is_some() || req.rotate_secret {
                 not_for("allowed_origins")?;
             }
+            if req.bot.is_some() {
+                not_for("bot")?;
+            }
             update.secret = req.channel_secret.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
             update.access_token = req.access_token.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
             if existing.is_none() && (update.secret.is_none() || update.access_token.is_none()) {
@@ -288,6 +300,9 @@ pub async fn put_channel(
                 origins.sort();
                 origins.dedup();
                 settings["allowed_origins"] = json!(origins);
+            }
+            if let Some(on) = req.bot {
+                settings["bot"] = json!(on);
             }
             if existing.is_none() || req.rotate_secret {
                 let secret = crate::inbound::new_inbound_token();

@@ -315,3 +315,45 @@ pub async fn faq_gaps(
     poorly_rated.sort_by_key(|a| std::cmp::Reverse(a.unhelpful - a.helpful));
     Ok(Json(FaqGaps { unanswered, poorly_rated }))
 }
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FiguresQuery {
+    /// First day (JST, `2026-11-01`) or an RFC 3339 instant; 30 days ago by default.
+    pub from: Option<String>,
+    /// Last day (JST, inclusive) or an instant; today by default.
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BotReport {
+    pub from: chrono::DateTime<chrono::Utc>,
+    pub to: chrono::DateTime<chrono::Utc>,
+    #[serde(flatten)]
+    pub figures: madoguchi_core::bot::BotFigures,
+}
+
+/// How the chat bot did with the chats opened in a period: how many it resolved (the customer
+/// said an answer helped) and how many it handed to a person, with their rates.
+#[utoipa::path(get, path = "/api/v1/merchants/{merchant}/bot/figures", tag = "knowledge base",
+    params(("merchant" = String, Path, description = "id or slug"), FiguresQuery),
+    responses((status = 200, body = BotReport), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn bot_figures(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(merchant): Path<String>,
+    ApiQuery(q): ApiQuery<FiguresQuery>,
+) -> ApiResult<Json<BotReport>> {
+    let scope = p.scope();
+    let m = st.store.resolve_merchant(&scope, &merchant).await?;
+    let day = |raw: &Option<String>, field, end| {
+        raw.as_deref().filter(|s| !s.is_empty()).map(|s| crate::api::search::parse_time(field, s, end)).transpose()
+    };
+    let to = day(&q.to, "to", true)?.unwrap_or_else(chrono::Utc::now);
+    let from = day(&q.from, "from", false)?.unwrap_or(to - chrono::Duration::days(30));
+    if from >= to {
+        return Err(ValidationError::new("from", "invalid_range", "from must be before to").into());
+    }
+    let figures = st.store.bot_figures(&scope, m, from, to).await?;
+    Ok(Json(BotReport { from, to, figures }))
+}

@@ -87,6 +87,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(kb::export_articles))
         .routes(routes!(kb::import_articles))
         .routes(routes!(kb::faq_gaps))
+        .routes(routes!(kb::bot_figures))
         .routes(routes!(channels::list_channels))
         .routes(routes!(channels::put_channel))
         .routes(routes!(customers::duplicates))

@@ -43,7 +43,7 @@ pub struct SearchResults {
 }
 
 /// A day in JST or an instant; `end` makes a day mean up to its end.
-fn parse_time(field: &'static str, raw: &str, end: bool) -> Result<DateTime<Utc>, ValidationError> {
+pub(crate) fn parse_time(field: &'static str, raw: &str, end: bool) -> Result<DateTime<Utc>, ValidationError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Ok(t.with_timezone(&Utc));
     }

@@ -95,11 +95,12 @@ async fn ws(
             "this site is not allowed to open the shop's chat",
         ));
     }
+    let bot = crate::services::bot::channel_uses_bot(Channel::Chat, &account.settings);
     let secret = account.secret.filter(|s| !s.is_empty()).ok_or_else(ApiError::not_found)?;
     Ok(upgrade
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| socket::run(st, merchant, secret, socket)))
+        .on_upgrade(move |socket| socket::run(st, merchant, secret, bot, socket)))
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message as WsMessage, WebSocket};
 use chrono::{DateTime, Utc};
-use madoguchi_channels::chat::{self, Author, ClientFrame, FileLink, ServerFrame};
+use madoguchi_channels::chat::{self, ArticleLink, Author, ClientFrame, FileLink, ServerFrame};
 use madoguchi_core::access::Scope;
 use madoguchi_core::calendar::BusinessCalendar;
 use madoguchi_core::conversation::{EmailMeta, Message, MessageMeta};
@@ -41,6 +41,8 @@ struct Fatal(ServerFrame);
 
 pub struct Session {
     st: AppState,
+    /// New conversations start with the shop's bot.
+    bot: bool,
     merchant: Merchant,
     slug: String,
     identity: NormalizedIdentity,
@@ -57,7 +59,7 @@ pub struct Session {
     last_typing: Option<Instant>,
 }
 
-pub async fn run(st: AppState, merchant: Merchant, secret: String, mut socket: WebSocket) {
+pub async fn run(st: AppState, merchant: Merchant, secret: String, bot: bool, mut socket: WebSocket) {
     let hello = match tokio::time::timeout(HELLO_TIMEOUT, next_frame(&mut socket)).await {
         Ok(Some(Ok(ClientFrame::Hello { token, customer_id, signature, customer_name, last_seen }))) => {
             Hello { token, customer_id, signature, customer_name, last_seen }
@@ -72,7 +74,7 @@ pub async fn run(st: AppState, merchant: Merchant, secret: String, mut socket: W
         }
         Ok(None) | Err(_) => return,
     };
-    let mut session = match Session::start(st, merchant, secret, hello).await {
+    let mut session = match Session::start(st, merchant, secret, bot, hello).await {
         Ok(s) => s,
         Err(Fatal(frame)) => {
             let _ = send(&mut socket, &frame).await;
@@ -119,7 +121,13 @@ async fn send(socket: &mut WebSocket, frame: &ServerFrame) -> Result<(), axum::E
 }
 
 impl Session {
-    async fn start(st: AppState, merchant: Merchant, secret: String, hello: Hello) -> Result<Session, Fatal> {
+    async fn start(
+        st: AppState,
+        merchant: Merchant,
+        secret: String,
+        bot: bool,
+        hello: Hello,
+    ) -> Result<Session, Fatal> {
         let (value, verified) = match (&hello.customer_id, &hello.signature) {
             (Some(id), Some(sig)) => {
                 if !chat::verify_customer(&secret, id, sig) {
@@ -186,6 +194,7 @@ impl Session {
         let slug = merchant.slug.clone();
         Ok(Session {
             st,
+            bot,
             merchant,
             slug,
             identity,
@@ -307,6 +316,19 @@ impl Session {
                 Some(FileLink { filename: a.filename.clone(), url: super::file_url(&self.slug, key, &self.token) })
             })
             .collect();
+        let (articles, choices) = match &m.meta.bot {
+            Some(b) => (
+                b.articles
+                    .iter()
+                    .map(|a| ArticleLink {
+                        question: a.question.clone(),
+                        url: format!("/help/{}/articles/{}", self.slug, a.id),
+                    })
+                    .collect(),
+                b.choices.clone(),
+            ),
+            None => (vec![], vec![]),
+        };
         let client_id = m
             .provider_message_id
             .as_deref()
@@ -320,6 +342,8 @@ impl Session {
             files,
             at: m.created_at.to_rfc3339(),
             client_id,
+            articles,
+            choices,
         }
     }
 
@@ -439,6 +463,7 @@ impl Session {
         self.sent_times.push(Instant::now());
 
         let open = self.open_now();
+        let said = text.clone();
         let meta = MessageMeta {
             sender_name: self.customer_name.clone(),
             email: email.as_ref().map(|e| EmailMeta { from: Some(e.value.clone()), ..EmailMeta::default() }),
@@ -478,6 +503,7 @@ impl Session {
             raw: None,
             event_id: None,
             entered_by: None,
+            bot: self.bot,
         };
         match self.st.store.receive(contact).await {
             Ok(InboundOutcome::Stored(r)) => {
@@ -492,13 +518,20 @@ impl Session {
                 if let (Some(c), Some(e)) = (r.customer, &email) {
                     self.remember_email(c, e).await;
                 }
-                if r.new_conversation {
+                // A chat the bot holds hears from the bot first (after hours too); it says when
+                // a person will answer if it hands over.
+                if r.new_conversation && !self.bot {
                     crate::inbound::route_soon(&self.st.store, self.merchant.id);
                     if !open {
                         self.after_hours_notice(r.conversation).await;
                     }
                 }
                 self.st.chat.publish(self.merchant.id, r.conversation, Signal::Message);
+                // After the acknowledgement, so the visitor's message is shown as sent first.
+                let (st, merchant, conversation) = (self.st.clone(), self.merchant.clone(), r.conversation);
+                tokio::spawn(async move {
+                    crate::services::bot::take_turn(&st, &merchant, conversation, &said, open).await;
+                });
                 vec![ServerFrame::Ack { client_id, id: r.message.to_string() }]
             }
             Ok(InboundOutcome::Duplicate { message }) => match message {

@@ -387,6 +387,7 @@ pub async fn submit(
         raw: None,
         event_id: None,
         entered_by: None,
+        bot: false,
     };
     let received = match st.store.receive(contact).await? {
         InboundOutcome::Stored(r) => r,

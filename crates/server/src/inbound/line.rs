@@ -116,6 +116,7 @@ async fn handle(st: &AppState, account: &ChannelAccount, event: line::Event) -> 
                 raw: None,
                 event_id: event.webhook_event_id.clone(),
                 entered_by: None,
+                bot: false,
             };
             match st.store.receive(contact).await? {
                 InboundOutcome::Stored(r) => {

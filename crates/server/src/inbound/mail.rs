@@ -56,7 +56,7 @@ pub async fn ingest(store: &Store, account: &ChannelAccount, raw: &[u8]) -> Resu
             subject: mail.subject.clone(),
             references: mail.thread_keys().into_iter().rev().collect(),
         }),
-        line_reply_token: None,
+        ..MessageMeta::default()
     };
     let message = MessageRecord {
         channel: Some(Channel::Email),
@@ -97,6 +97,7 @@ pub async fn ingest(store: &Store, account: &ChannelAccount, raw: &[u8]) -> Resu
         }),
         event_id: None,
         entered_by: None,
+        bot: false,
     };
     let outcome = store.receive(contact).await?;
     if let InboundOutcome::Stored(r) = &outcome {

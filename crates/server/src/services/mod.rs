@@ -1,5 +1,6 @@
 //! Use cases that span several store calls and run in the background.
 
 pub mod background;
+pub mod bot;
 pub mod delivery;
 pub mod routing;

@@ -408,6 +408,7 @@ async fn store_contact(
         raw: None,
         event_id: None,
         entered_by: Some(p.user_id),
+        bot: false,
     };
     let conversation = match st.store.receive(contact).await? {
         InboundOutcome::Stored(r) => {

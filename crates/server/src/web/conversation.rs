@@ -365,6 +365,8 @@ pub async fn show(
                 },
                 author: match m.author_kind {
                     AuthorKind::Customer => t.from_customer.to_owned(),
+                    AuthorKind::Bot => t.from_bot.to_owned(),
+                    AuthorKind::System if m.author_user_id.is_none() => t.from_system.to_owned(),
                     _ => name_of(m.author_user_id).unwrap_or_else(|| t.from_staff.to_owned()),
                 } + if m.internal { " ・ " } else { "" }
                     + if m.internal { t.internal_note } else { "" },
@@ -520,7 +522,11 @@ pub async fn show(
         items,
         reply_hint: reply_hint(t, c.channel),
         can_note: p.sees_internal_notes(),
-        statuses: ConversationStatus::iter().map(|s| (s.as_str(), i18n::status(lang, s), s == c.status)).collect(),
+        // Only the bot puts a chat in its own hands.
+        statuses: ConversationStatus::iter()
+            .filter(|s| *s != ConversationStatus::Bot || *s == c.status)
+            .map(|s| (s.as_str(), i18n::status(lang, s), s == c.status))
+            .collect(),
         priorities: Priority::iter().map(|x| (x.as_str(), i18n::priority(lang, x), x == c.priority)).collect(),
         assignees,
         customer,

@@ -103,6 +103,8 @@ pub struct Texts {
     pub history: &'static str,
     pub from_customer: &'static str,
     pub from_staff: &'static str,
+    pub from_bot: &'static str,
+    pub from_system: &'static str,
     pub delivery_queued: &'static str,
     pub delivery_sent: &'static str,
     pub delivery_failed: &'static str,
@@ -259,6 +261,8 @@ const JA: Texts = Texts {
     history: "過去の問い合わせ",
     from_customer: "お客様",
     from_staff: "担当",
+    from_bot: "ボット（自動応答）",
+    from_system: "システム",
     delivery_queued: "送信待ち",
     delivery_sent: "送信済み",
     delivery_failed: "送信失敗",
@@ -415,6 +419,8 @@ const EN: Texts = Texts {
     history: "Past conversations",
     from_customer: "Customer",
     from_staff: "Staff",
+    from_bot: "Bot",
+    from_system: "System",
     delivery_queued: "Queued",
     delivery_sent: "Sent",
     delivery_failed: "Not delivered",
@@ -541,12 +547,14 @@ pub fn channel(lang: Lang, c: Channel) -> &'static str {
 
 pub fn status(lang: Lang, s: ConversationStatus) -> &'static str {
     match (lang, s) {
+        (Lang::Ja, ConversationStatus::Bot) => "ボット対応中",
         (Lang::Ja, ConversationStatus::New) => "新規",
         (Lang::Ja, ConversationStatus::Open) => "対応中",
         (Lang::Ja, ConversationStatus::Pending) => "保留",
         (Lang::Ja, ConversationStatus::Escalated) => "エスカレーション中",
         (Lang::Ja, ConversationStatus::Resolved) => "解決済み",
         (Lang::Ja, ConversationStatus::Closed) => "完了",
+        (Lang::En, ConversationStatus::Bot) => "With the bot",
         (Lang::En, ConversationStatus::New) => "New",
         (Lang::En, ConversationStatus::Open) => "Open",
         (Lang::En, ConversationStatus::Pending) => "Pending",
@@ -618,6 +626,8 @@ pub fn event(lang: Lang, k: madoguchi_core::enums::EventKind) -> &'static str {
         (Lang::Ja, E::Merged) => "お客様を統合",
         (Lang::Ja, E::SlaBreached) => "SLA期限超過",
         (Lang::Ja, E::EscalationAnswered) => "ショップから回答",
+        (Lang::Ja, E::BotHandedOver) => "ボットから有人対応へ引き継ぎ",
+        (Lang::Ja, E::BotResolved) => "ボットの回答で解決",
         (Lang::En, E::Created) => "Conversation opened",
         (Lang::En, E::StatusChanged) => "Status changed",
         (Lang::En, E::PriorityChanged) => "Priority changed",
@@ -633,6 +643,8 @@ pub fn event(lang: Lang, k: madoguchi_core::enums::EventKind) -> &'static str {
         (Lang::En, E::Merged) => "Customers merged",
         (Lang::En, E::SlaBreached) => "SLA target missed",
         (Lang::En, E::EscalationAnswered) => "The shop answered",
+        (Lang::En, E::BotHandedOver) => "Handed over by the bot",
+        (Lang::En, E::BotResolved) => "Resolved by the bot",
     }
 }
 
