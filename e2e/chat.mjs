@@ -1,7 +1,9 @@
 // Browser test of the web chat against a running `madoguchi demo`: a shop's customer opens the
 // chat on the demo shop page, an agent sees the message live in the console (with the
 // customer's typing) and answers, the customer sees the answer with the agent's name, and a
-// reload shows the whole conversation again. Run by crates/madoguchi/tests/browser.rs.
+// reload shows the whole conversation again. On the shop whose chats start with the bot, the
+// bot answers from the FAQ with quick replies and hands over when asked; the agent reads the
+// exchange. Run by crates/madoguchi/tests/browser.rs.
 import { chromium } from 'playwright-core';
 import { readFileSync, mkdirSync } from 'node:fs';
 
@@ -102,6 +104,39 @@ try {
   const texts = await shop.locator('#mdg-chat-log li .mdg-text').allTextContents();
   const once = (s) => texts.filter((t) => t.includes(s)).length === 1;
   check(once('ギフトの配送日') && once('配送日の変更を承ります') && once('12月24日着'), `after a reload the conversation is shown again, each message once (${texts.length})`);
+
+  // The other shop greets its chats with the bot: it answers from the FAQ with quick replies,
+  // and hands over to a person when asked; the agent reads the whole exchange and the bot's note.
+  const botShop = creds.chat_widgets.find((w) => w.bot);
+  check(Boolean(botShop) && botShop.merchant !== 'hanamaru-gift', 'one demo shop starts its chats with the bot');
+  const asker = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 800 } });
+  const page = await asker.newPage();
+  await page.goto(botShop.demo_page);
+  await page.click('#mdg-chat-button');
+  await page.waitForSelector('#mdg-chat-form:not([hidden])');
+  await page.fill('#mdg-chat-name', 'ボット 質問子');
+  await page.fill('#mdg-chat-email', 'bot.asker@example.jp');
+  await page.fill('#mdg-chat-first', '送料っていくらかかりますか？');
+  await page.click('#mdg-chat-start');
+  await page.waitForSelector('#mdg-chat-log li.mdg-bot .mdg-choice', { timeout: 10000 });
+  const botAnswer = await page.textContent('#mdg-chat-log li.mdg-bot');
+  check(botAnswer.includes('550円') && botAnswer.includes('解決しましたか'), `the bot answers from the FAQ: ${botAnswer}`);
+  check((await page.locator('#mdg-chat-log li.mdg-bot .mdg-articles a').count()) >= 1, 'the bot links related questions in the help center');
+  await page.click('#mdg-chat-log .mdg-choice:has-text("いいえ")');
+  await page.waitForFunction(() => [...document.querySelectorAll('#mdg-chat-log li.mdg-bot')].some((li) => li.textContent.includes('別の言葉')), null, { timeout: 10000 });
+  check((await page.locator('#mdg-chat-log .mdg-choice').count()) === 1, 'only the latest bot message keeps its quick replies');
+  await page.click('#mdg-chat-log .mdg-choice:has-text("オペレーター")');
+  await page.waitForFunction(() => [...document.querySelectorAll('#mdg-chat-log li.mdg-bot')].some((li) => /おつなぎ|営業時間外/.test(li.textContent)), null, { timeout: 10000 });
+  check(true, 'asking for a person hands the chat over');
+  await page.screenshot({ path: `${shots}/chat-bot.png` });
+  const handed = await api('GET', `/api/v1/conversations?merchant=${botShop.merchant}&channel=chat&updated_since=${encodeURIComponent(started)}&limit=50`, agent.api_token);
+  const botConv = handed.json.items.find((c) => c.bot_outcome === 'handed_over' && c.created_at >= started);
+  check(Boolean(botConv), 'the handed-over chat is in the shop\'s conversations');
+  await console_.goto(`${base}/desk/conversations/${botConv.id}`);
+  const timeline = await console_.textContent('#timeline');
+  check(timeline.includes('送料っていくらかかりますか') && timeline.includes('550円') && timeline.includes('ボットから引き継ぎ'),
+    'the agent reads the whole exchange with the bot and its note');
+  await asker.close();
   await desk.close();
   await visitor.close();
 } catch (e) {

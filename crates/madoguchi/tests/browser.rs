@@ -55,6 +55,7 @@ fn console_in_a_real_browser() -> anyhow::Result<()> {
         "board.png",
         "wrap-up.png",
         "chat.png",
+        "chat-bot.png",
         "help-center.png",
         "typed-in-fax.png",
     ] {

@@ -116,6 +116,7 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
         ("GET", "/api/v1/merchants/{merchant}/kb/export") => vec![foreign(p, None)],
         ("POST", "/api/v1/merchants/{merchant}/kb/import") => vec![foreign(p, Some(json!({ "x": 1 })))],
         ("GET", "/api/v1/merchants/{merchant}/kb/gaps") => vec![foreign(p, None)],
+        ("GET", "/api/v1/merchants/{merchant}/bot/figures") => vec![foreign(p, None)],
         ("GET", "/api/v1/search") => {
             vec![foreign(format!("{p}?q=x&merchant={bm}"), None), Case::NoLeak { path: format!("{p}?q=%E5%BA%97") }]
         }
