@@ -215,12 +215,60 @@ pub struct TextMessage {
     #[serde(rename = "type")]
     pub kind: String,
     pub text: String,
+    /// Buttons under the message; tapping one sends its text as the user's message.
+    #[serde(rename = "quickReply", default, skip_serializing_if = "Option::is_none")]
+    pub quick_reply: Option<QuickReply>,
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct QuickReply {
+    pub items: Vec<QuickReplyItem>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct QuickReplyItem {
+    /// Always `action`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub action: MessageAction,
+}
+
+/// A message action: the label on the button and the text it sends.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MessageAction {
+    /// Always `message`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub label: String,
+    pub text: String,
+}
+
+/// LINE's limits: 13 quick-reply buttons, 20 characters on a label, 300 in the text sent.
+const QUICK_REPLY_ITEMS: usize = 13;
+const QUICK_REPLY_LABEL_CHARS: usize = 20;
+const QUICK_REPLY_TEXT_CHARS: usize = 300;
 
 impl TextMessage {
     /// LINE takes at most 5,000 characters in a text message.
     pub fn new(text: &str) -> Self {
-        TextMessage { kind: "text".to_owned(), text: text.chars().take(5000).collect() }
+        TextMessage { kind: "text".to_owned(), text: text.chars().take(5000).collect(), quick_reply: None }
+    }
+
+    /// With quick replies that send their own text (cut to LINE's limits); none leaves it plain.
+    pub fn with_choices(text: &str, choices: &[String]) -> Self {
+        let items: Vec<QuickReplyItem> = choices
+            .iter()
+            .take(QUICK_REPLY_ITEMS)
+            .map(|c| QuickReplyItem {
+                kind: "action".to_owned(),
+                action: MessageAction {
+                    kind: "message".to_owned(),
+                    label: c.chars().take(QUICK_REPLY_LABEL_CHARS).collect(),
+                    text: c.chars().take(QUICK_REPLY_TEXT_CHARS).collect(),
+                },
+            })
+            .collect();
+        TextMessage { quick_reply: (!items.is_empty()).then_some(QuickReply { items }), ..TextMessage::new(text) }
     }
 }
 

@@ -641,3 +641,85 @@ async fn the_web_form_opens_one_conversation_and_mails_a_confirmation() {
     }
     assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
 }
+
+/// The bot on LINE: a shop with the bot on answers a LINE message from its knowledge base with
+/// LINE quick replies (sent with the free reply token), and a tap on オペレーターと話したい hands
+/// the conversation to a person.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_bot_answers_on_line_with_quick_replies_and_hands_over() {
+    let (line_base, fake) = start_fake_line().await;
+    let settings = Settings { line_api_base: line_base, ..Settings::default() };
+    let app = TestApp::start_with(settings).await.unwrap();
+    let account = app
+        .store
+        .upsert_channel_account(
+            &Scope::All,
+            app.a.id,
+            Channel::Line,
+            "line-token-bot",
+            &AccountSettings {
+                secret: Some(LINE_SECRET.into()),
+                access_token: Some(LINE_TOKEN.into()),
+                ..AccountSettings::default()
+            },
+        )
+        .await
+        .unwrap();
+    let (s, view) =
+        app.send(Method::PUT, "/api/v1/merchants/shop-a/channels/line", "admin", json!({ "bot": true })).await.unwrap();
+    assert_eq!((s, view["bot"].as_bool()), (StatusCode::OK, Some(true)), "{view}");
+    let always = json!([{ "open": "00:00", "close": "24:00" }]);
+    let hours = json!({ "mon": always, "tue": always, "wed": always, "thu": always, "fri": always, "sat": always,
+        "sun": always, "closed_on_national_holidays": false });
+    let (s, _) =
+        app.send(Method::PATCH, "/api/v1/merchants/shop-a", "admin", json!({ "business_hours": hours })).await.unwrap();
+    assert_eq!(s, StatusCode::OK);
+    eventually("the shop's returns article is searchable", || async {
+        let (_, r) = app.get("/api/v1/merchants/shop-a/kb/search?q=%E8%BF%94%E5%93%81", "admin").await.unwrap();
+        r["results"].as_array().is_some_and(|a| !a.is_empty())
+    })
+    .await;
+
+    let replies = |fake: &FakeLine| -> Vec<Value> {
+        fake.calls.lock().unwrap().iter().filter(|c| c.0 == "reply").map(|c| c.1.clone()).collect()
+    };
+    fake.valid_reply_tokens.lock().unwrap().push("rt-bot-1".into());
+    let hook = json!({ "destination": "Ubot", "events": [
+        line_event("01HBOT0001", Some("rt-bot-1"), json!({ "type": "text", "id": "600000000000000001", "quoteToken": "q", "text": "返品できますか？" })),
+    ]});
+    let (status, _) = post_webhook(&app, &account.inbound_token, &hook, LINE_SECRET).await;
+    assert_eq!(status, StatusCode::OK);
+    eventually("the bot answers with the reply token", || async { !replies(&fake).is_empty() }).await;
+    let answer = replies(&fake)[0].clone();
+    assert_eq!(answer["replyToken"], "rt-bot-1");
+    assert!(answer["messages"][0]["text"].as_str().unwrap().contains("8日以内"), "{answer}");
+    let items = answer["messages"][0]["quickReply"]["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 3, "{answer}");
+    assert_eq!(
+        items[0],
+        json!({ "type": "action", "action": { "type": "message", "label": "はい、解決しました", "text": "はい、解決しました" } })
+    );
+
+    fake.valid_reply_tokens.lock().unwrap().push("rt-bot-2".into());
+    let tap = json!({ "destination": "Ubot", "events": [
+        line_event("01HBOT0002", Some("rt-bot-2"), json!({ "type": "text", "id": "600000000000000002", "quoteToken": "q", "text": "オペレーターと話したい" })),
+    ]});
+    let (status, _) = post_webhook(&app, &account.inbound_token, &tap, LINE_SECRET).await;
+    assert_eq!(status, StatusCode::OK);
+    eventually("the bot says a person takes over", || async { replies(&fake).len() >= 2 }).await;
+    let handing = replies(&fake)[1].clone();
+    assert!(handing["messages"][0]["text"].as_str().unwrap().contains("おつなぎします"), "{handing}");
+    assert!(handing["messages"][0].get("quickReply").is_none(), "no buttons once a person takes over");
+    let page = app
+        .store
+        .list_conversations(
+            &Scope::All,
+            &madoguchi_store::conversations::ConversationFilter { channel: Some(Channel::Line), ..Default::default() },
+            madoguchi_core::page::PageRequest { before: None, limit: 10 },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.items[0].bot_outcome, Some(madoguchi_core::bot::BotOutcome::HandedOver));
+    // The internal note is the desk's only: LINE never got it.
+    assert!(fake.calls.lock().unwrap().iter().all(|c| !c.1.to_string().contains("ボットから引き継ぎ")));
+}

@@ -48,8 +48,8 @@ pub struct ChannelView {
     pub allowed_origins: Vec<String>,
     /// The chat identity secret, only in the answer that created or rotated it.
     pub identity_secret: Option<String>,
-    /// Chat: new chats start with the bot, which answers from the knowledge base and hands
-    /// over to a person.
+    /// Chat and LINE: new conversations start with the bot, which answers from the knowledge
+    /// base and hands over to a person.
     pub bot: bool,
     pub updated_at: DateTime<Utc>,
 }
@@ -86,7 +86,7 @@ pub struct ChannelUpdate {
     /// Chat: make a new identity secret (members signed with the old one are no longer verified).
     #[serde(default)]
     pub rotate_secret: bool,
-    /// Chat: start new chats with the bot (off unless turned on).
+    /// Chat and LINE: start new conversations with the bot (off unless turned on).
     pub bot: Option<bool>,
 }
 
@@ -266,8 +266,8 @@ pub async fn put_channel(
             if req.allowed_origins.is_some() || req.rotate_secret {
                 not_for("allowed_origins")?;
             }
-            if req.bot.is_some() {
-                not_for("bot")?;
+            if let Some(on) = req.bot {
+                settings["bot"] = json!(on);
             }
             update.secret = req.channel_secret.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
             update.access_token = req.access_token.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());

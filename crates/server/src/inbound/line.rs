@@ -89,6 +89,8 @@ async fn handle(st: &AppState, account: &ChannelAccount, event: line::Event) -> 
             }
             let name = profile(st, &token, &user).await.map(|p| p.display_name);
             meta.sender_name = name.clone();
+            let bot = crate::services::bot::channel_uses_bot(Channel::Line, &account.settings);
+            let said = content.summary();
             let contact = InboundContact {
                 merchant: account.merchant_id,
                 channel: Channel::Line,
@@ -116,14 +118,16 @@ async fn handle(st: &AppState, account: &ChannelAccount, event: line::Event) -> 
                 raw: None,
                 event_id: event.webhook_event_id.clone(),
                 entered_by: None,
-                bot: false,
+                bot,
             };
             match st.store.receive(contact).await? {
                 InboundOutcome::Stored(r) => {
                     metrics::counter!("madoguchi_inbound_total", "channel" => "line").increment(1);
-                    if r.new_conversation {
+                    if r.new_conversation && !bot {
                         super::route_soon(&st.store, account.merchant_id);
                     }
+                    // The bot answers only a conversation it holds; it looks that up itself.
+                    crate::services::bot::take_turn_soon(st, account.merchant_id, r.conversation, said);
                     Ok(Handled::Stored)
                 }
                 InboundOutcome::Duplicate { .. } => Ok(Handled::Duplicate),

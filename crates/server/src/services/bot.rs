@@ -71,6 +71,32 @@ pub async fn take_turn(st: &AppState, merchant: &Merchant, conversation: Convers
     }
 }
 
+/// Takes the bot's turn in the background for a message a channel just stored (LINE): the
+/// channel acknowledges without waiting for the bot.
+pub fn take_turn_soon(
+    st: &AppState,
+    merchant: madoguchi_core::ids::MerchantId,
+    conversation: ConversationId,
+    text: String,
+) {
+    let st = st.clone();
+    tokio::spawn(async move {
+        let scope = Scope::Merchants(vec![merchant]);
+        let m = match st.store.get_merchant(&scope, madoguchi_store::merchants::MerchantKey::Id(merchant)).await {
+            Ok(m) => m,
+            Err(e) => return tracing::warn!(error = ?e, "bot: merchant not read"),
+        };
+        let closed = m.closed_day_pairs();
+        let cal = madoguchi_core::calendar::BusinessCalendar {
+            timezone: m.tz(),
+            hours: &m.business_hours,
+            closed_days: &closed,
+        };
+        let open = cal.is_open_at(chrono::Utc::now());
+        take_turn(&st, &m, conversation, &text, open).await;
+    });
+}
+
 /// The published articles the knowledge base offers for `text`, best first, each with whether
 /// it clearly answers it.
 async fn candidates(st: &AppState, merchant: &Merchant, text: &str) -> anyhow::Result<Vec<(Article, bool)>> {
@@ -183,9 +209,10 @@ pub fn markdown_to_text(source: &str) -> String {
     out.trim().to_owned()
 }
 
-/// Whether a channel starts new conversations with the bot.
+/// Whether a channel account starts new conversations with the bot (web chat and LINE, when
+/// the shop turned it on).
 pub fn channel_uses_bot(channel: Channel, settings: &serde_json::Value) -> bool {
-    matches!(channel, Channel::Chat) && settings["bot"].as_bool().unwrap_or(false)
+    matches!(channel, Channel::Chat | Channel::Line) && settings["bot"].as_bool().unwrap_or(false)
 }
 
 #[cfg(test)]

@@ -225,7 +225,9 @@ impl Delivery {
             .customer_identity_value(customer, IdentityKind::Line)
             .await?
             .ok_or_else(|| DeliveryError::permanent("顧客の LINE ID がありません / the customer has no LINE id"))?;
-        let messages = vec![TextMessage::new(&message.body_text)];
+        // The bot's quick replies become LINE's (はい / いいえ / オペレーター under its answer).
+        let choices = message.meta.bot.as_ref().map(|b| b.choices.as_slice()).unwrap_or_default();
+        let messages = vec![TextMessage::with_choices(&message.body_text, choices)];
 
         // The reply API is free but its token is short-lived and single-use.
         let since = Utc::now() - chrono::Duration::seconds(REPLY_TOKEN_TTL_SECS);
