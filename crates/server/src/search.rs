@@ -212,15 +212,10 @@ pub async fn rebuild(store: &Store, index: &SearchIndex) -> anyhow::Result<usize
     }
     let mut after = None;
     loop {
-        let ids = store.customer_ids_page(after, REBUILD_PAGE).await?;
-        let Some(last) = ids.last() else { break };
-        after = Some(*last);
-        let mut docs = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Ok(c) = store.get_customer(&Scope::All, CustomerId(id)).await {
-                docs.push(customer_doc(&c));
-            }
-        }
+        let page = store.customer_page_for_index(after, REBUILD_PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id.0);
+        let docs: Vec<IndexDoc> = page.iter().map(customer_doc).collect();
         index.add_bulk(&docs)?;
         n += docs.len();
     }

@@ -274,6 +274,17 @@ impl Store {
         self.get_customer(scope, id).await
     }
 
+    /// Every merchant's customers in id order, a page at a time, with their contact details and
+    /// tags loaded in two queries per page (rebuilding the search index).
+    pub async fn customer_page_for_index(&self, after: Option<Uuid>, limit: i64) -> Result<Vec<Customer>> {
+        let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as("SELECT * FROM customers WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(after.unwrap_or(Uuid::nil()))
+            .bind(limit)
+            .fetch_all(p)
+            .await)?;
+        self.customers_from_rows(rows).await
+    }
+
     pub async fn get_customer(&self, scope: &Scope, id: CustomerId) -> Result<Customer> {
         let row: Option<Row> = on_pool!(self, p => sqlx::query_as("SELECT * FROM customers WHERE id = $1").bind(id.0).fetch_optional(p).await)?;
         let row = row.filter(|r| scope.allows(MerchantId(r.merchant_id))).ok_or(StoreError::NotFound)?;

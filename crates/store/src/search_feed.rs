@@ -160,14 +160,4 @@ impl Store {
             .await)?;
         Ok(rows)
     }
-
-    /// A page of all customer ids in order, for a full rebuild.
-    pub async fn customer_ids_page(&self, after: Option<Uuid>, limit: i64) -> Result<Vec<Uuid>> {
-        let ids = on_pool!(self, p => sqlx::query_scalar("SELECT id FROM customers WHERE id > $1 ORDER BY id LIMIT $2")
-            .bind(after.unwrap_or(Uuid::nil()))
-            .bind(limit)
-            .fetch_all(p)
-            .await)?;
-        Ok(ids)
-    }
 }

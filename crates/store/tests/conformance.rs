@@ -1279,3 +1279,126 @@ async fn help_center_feedback_and_unanswered_questions() -> Result<()> {
     })
     .await
 }
+
+/// History import writes each conversation as it ended up — numbers in sequence, status, first
+/// reply, resolution, timeline — with one search-feed entry per conversation, skips what it took
+/// before (also twice in one batch), and never queues history for delivery.
+#[tokio::test]
+async fn history_is_imported_in_bulk_as_it_ended_up() -> Result<()> {
+    use madoguchi_store::history::{HistoryConversation, import_message_id};
+    use madoguchi_store::search_feed::FeedKind;
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        s.create_conversation(&Scope::All, None, &conv(a, Channel::Email)).await?; // number 1
+        let start = s.search_feed(1000).await?;
+        if let Some(last) = start.last() {
+            s.search_feed_done(last.seq).await?;
+        }
+        let history = |ext: &str, email: &str| {
+            let mut record = conv(a, Channel::Email);
+            record.status = Some(ConversationStatus::Closed);
+            record.created_at = Some(at(2, 9));
+            let dated = |d: Direction, body: &str, n: usize, hour: u32| MessageRecord {
+                created_at: Some(at(2, hour)),
+                ..msg(d, body, Some(&import_message_id(ext, n)))
+            };
+            record.messages = vec![
+                dated(Direction::Inbound, "届きません", 0, 9),
+                dated(Direction::Outbound, "確認します", 1, 10),
+                dated(Direction::Outbound, "発送しました", 2, 12),
+            ];
+            HistoryConversation {
+                external_id: ext.into(),
+                record,
+                customer_name: Some("移行 太郎".into()),
+                identities: vec![normalize(IdentityKind::Email, email).expect("mail")],
+                order_number: None,
+            }
+        };
+        let batch =
+            vec![history("h-1", "old@example.jp"), history("h-2", "old@example.jp"), history("h-1", "old@example.jp")];
+        let done = s.import_history(a, &batch).await?;
+        assert_eq!((done.conversations, done.messages, done.skipped), (2, 6, 1));
+        assert_eq!(s.import_history(a, &batch[..1]).await?.skipped, 1, "a second run skips it");
+
+        let page = s.list_conversations(&Scope::All, &ConversationFilter::default(), PageRequest::first(10)).await?;
+        let mut imported: Vec<_> = page.items.into_iter().filter(|c| c.created_at == at(2, 9)).collect();
+        imported.sort_by_key(|c| c.number);
+        assert_eq!(
+            imported.iter().map(|c| c.number).collect::<Vec<_>>(),
+            vec![2, 3],
+            "numbers follow the shop's count"
+        );
+        let c = &imported[0];
+        assert_eq!(c.status, ConversationStatus::Closed);
+        assert_eq!(c.first_response_at, Some(at(2, 10)), "the first reply, not the last");
+        assert_eq!((c.updated_at, c.resolved_at), (at(2, 12), Some(at(2, 12))));
+        assert_eq!(imported[0].customer_id, imported[1].customer_id, "one customer by the mail address");
+        let timeline = s.timeline(&Scope::All, c.id, true).await?;
+        let kinds: Vec<EventKind> =
+            timeline.iter().filter_map(|t| if let TimelineItem::Event(e) = t { Some(e.kind) } else { None }).collect();
+        assert!(kinds.contains(&EventKind::Created) && kinds.contains(&EventKind::FirstResponse));
+        let messages: Vec<_> = timeline
+            .iter()
+            .filter_map(|t| if let TimelineItem::Message(m) = t { Some(m.clone()) } else { None })
+            .collect();
+        assert_eq!(messages.len(), 3);
+        assert!(messages.iter().all(|m| m.delivery_status.is_none()), "history is never delivered");
+        assert_eq!(s.outbox_pending().await?, 0, "nothing queued for delivery");
+
+        let feed = s.search_feed(100).await?;
+        let convs: Vec<uuid::Uuid> = feed.iter().filter(|f| f.kind == FeedKind::Conversation).map(|f| f.id).collect();
+        assert!(convs.contains(&imported[0].id.0) && convs.contains(&imported[1].id.0), "{feed:?}");
+        assert_eq!(s.conversation_messages_for_index(c.id.0).await?.len(), 3);
+        Ok(())
+    })
+    .await
+}
+
+/// The bot's steps: only while it holds the conversation; a hand-over starts the clocks and
+/// moves the chat to the queue, a resolution closes it; the figures count both, per merchant.
+#[tokio::test]
+async fn the_bot_steps_only_while_it_holds_a_chat() -> Result<()> {
+    use madoguchi_core::bot::{BotOutcome, HandOverReason};
+    use madoguchi_store::bot::BotStep;
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        let b = merchant(&s, "b-shop").await?;
+        let shop = s.get_merchant(&Scope::All, MerchantKey::Id(a)).await?;
+        let open_with_bot = |s: Store| async move {
+            let mut record = conv(a, Channel::Chat);
+            record.status = Some(ConversationStatus::Bot);
+            record.messages = vec![msg(Direction::Inbound, "送料は？", None)];
+            s.create_conversation(&Scope::All, None, &record).await
+        };
+        let c = open_with_bot(s.clone()).await?;
+        assert_eq!(
+            (c.status, c.bot_outcome, c.first_response_due_at),
+            (ConversationStatus::Bot, Some(BotOutcome::Active), None)
+        );
+        let said = MessageRecord { author_kind: AuthorKind::Bot, ..msg(Direction::Outbound, "550円です", None) };
+        assert!(s.bot_step(&shop, c.id, std::slice::from_ref(&said), &BotStep::Reply { answered: true }).await?);
+        assert_eq!(s.bot_answers(c.id).await?, Some(1));
+        let step = BotStep::HandOver { reason: HandOverReason::NotSolved, articles: vec![] };
+        assert!(s.bot_step(&shop, c.id, &[], &step).await?);
+        let after = s.get_conversation(&Scope::All, c.id).await?;
+        assert_eq!((after.status, after.bot_outcome), (ConversationStatus::New, Some(BotOutcome::HandedOver)));
+        assert!(after.first_response_due_at.is_some() && after.first_response_at.is_none());
+        // Once handed over, the bot can do nothing more.
+        assert!(!s.bot_step(&shop, c.id, std::slice::from_ref(&said), &BotStep::Reply { answered: true }).await?);
+        assert_eq!(s.bot_answers(c.id).await?, None);
+
+        let r = open_with_bot(s.clone()).await?;
+        assert!(s.bot_step(&shop, r.id, &[], &BotStep::Resolve { article: None }).await?);
+        let resolved = s.get_conversation(&Scope::All, r.id).await?;
+        assert_eq!((resolved.status, resolved.bot_outcome), (ConversationStatus::Closed, Some(BotOutcome::Resolved)));
+
+        let (from, to) = (now() - chrono::Duration::hours(1), now() + chrono::Duration::hours(1));
+        let f = s.bot_figures(&Scope::All, a, from, to).await?;
+        assert_eq!((f.chats, f.resolved, f.handed_over, f.active), (2, 1, 1, 0));
+        assert_eq!(s.bot_figures(&Scope::All, b, from, to).await?.chats, 0);
+        assert!(is_not_found(s.bot_figures(&Scope::Merchants(vec![b]), a, from, to).await));
+        Ok(())
+    })
+    .await
+}
