@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery};
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, QueryClone, RangeQuery, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
@@ -27,6 +27,8 @@ use crate::tokenizers::{GramTokenizer, WordTokenizer, gram_tokens, word_tokens};
 /// Bumped when the schema or the analysis changes; an index of another version is rebuilt.
 pub const SCHEMA_VERSION: u32 = 1;
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+/// How far back "newest first" looks before it looks further (see [`SearchIndex::newest`]).
+const NEWEST_WINDOWS_DAYS: [i64; 3] = [7, 60, 730];
 
 #[derive(Debug, thiserror::Error)]
 pub enum SearchError {
@@ -489,11 +491,7 @@ impl SearchIndex {
         let want = r.limit + hits.len();
         let found: Vec<(f32, tantivy::DocAddress)> = match r.order {
             SortOrder::Relevance => searcher.search(&query, &TopDocs::with_limit(want).order_by_score())?,
-            SortOrder::Newest => searcher
-                .search(&query, &TopDocs::with_limit(want).order_by_fast_field::<tantivy::DateTime>("at", Order::Desc))?
-                .into_iter()
-                .map(|(_, a)| (0.0, a))
-                .collect(),
+            SortOrder::Newest => self.newest(&searcher, r, &query, want)?.into_iter().map(|a| (0.0, a)).collect(),
         };
         let mut snippets = SnippetGenerator::create(&searcher, &query, self.f.grams)?;
         snippets.set_max_num_chars(120);
@@ -519,6 +517,47 @@ impl SearchIndex {
         }
         hits.truncate(r.limit);
         Ok(hits)
+    }
+
+    /// The newest `want` matches of `query`, looking back a week, then two months, then two
+    /// years, then everywhere, and stopping at the first window that holds `want` of them:
+    /// everything outside a window is older than everything in it, so those are the newest.
+    /// A common word is answered from its latest days instead of from every match it has (the
+    /// window's time range, read from the `at` fast field, drives the search when it is the
+    /// smaller set).
+    fn newest(
+        &self,
+        searcher: &tantivy::Searcher,
+        r: &SearchRequest,
+        query: &BooleanQuery,
+        want: usize,
+    ) -> Result<Vec<tantivy::DocAddress>> {
+        let latest = r.to.unwrap_or_else(Utc::now);
+        let windows = NEWEST_WINDOWS_DAYS.iter().map(|d| Some(latest - chrono::Duration::days(*d))).chain([None]);
+        for since in windows {
+            // A date filter as narrow as the window already: go on to the next.
+            if since.is_some_and(|s| r.from.is_some_and(|f| f >= s)) {
+                continue;
+            }
+            let windowed: Box<dyn Query> = match since {
+                Some(s) => {
+                    let from = Bound::Included(Term::from_field_date(self.f.at, tantivy_date(s)));
+                    Box::new(BooleanQuery::new(vec![
+                        (Occur::Must, query.box_clone()),
+                        (Occur::Must, Box::new(RangeQuery::new(from, Bound::Unbounded))),
+                    ]))
+                }
+                None => query.box_clone(),
+            };
+            let top = searcher.search(
+                &windowed,
+                &TopDocs::with_limit(want).order_by_fast_field::<tantivy::DateTime>("at", Order::Desc),
+            )?;
+            if top.len() >= want || since.is_none() {
+                return Ok(top.into_iter().map(|(_, a)| a).collect());
+            }
+        }
+        Ok(vec![])
     }
 
     fn hit(&self, doc: &TantivyDocument, score: f32, snippet: String, exact: bool) -> Hit {

@@ -179,3 +179,53 @@ fn the_index_lives_in_a_folder_and_knows_its_version() {
     let index = SearchIndex::recreate(&path).unwrap();
     assert_eq!(index.num_docs(), 0);
 }
+
+/// "Newest first" looks back in widening windows of time and stops at the first that holds
+/// enough matches; whatever the windows, the answer is the same as sorting every match by time.
+#[test]
+fn newest_first_across_time_windows_is_every_match_sorted_by_time() {
+    let index = SearchIndex::in_memory().unwrap();
+    let now = Utc::now();
+    // Matches two days, a month, a year and three years old, and one in the future (a clock
+    // ahead); a non-match in between.
+    let ages_in_days =
+        [(0..30).map(|i| 2 + i % 3).collect::<Vec<i64>>(), vec![30; 10], vec![400; 5], vec![1100; 3], vec![-1]];
+    let mut docs = Vec::new();
+    for (n, days) in ages_in_days.concat().into_iter().enumerate() {
+        let mut d = message(&format!("m{n:03}"), A, 0, "返品", "返品の相談です");
+        d.at = now - Duration::days(days) - Duration::minutes(n as i64);
+        docs.push(d);
+    }
+    let mut other = message("other", A, 0, "配送", "配送の相談です");
+    other.at = now;
+    docs.push(other);
+    index.upsert(&docs).unwrap();
+    let mut expected: Vec<&IndexDoc> = docs.iter().filter(|d| d.id != "other").collect();
+    expected.sort_by_key(|d| std::cmp::Reverse(d.at));
+    for limit in [1, 20, 31, 41, 45, 100] {
+        let r = SearchRequest {
+            merchants: vec![A.into()],
+            text: "返品".into(),
+            order: SortOrder::Newest,
+            limit,
+            ..Default::default()
+        };
+        let got: Vec<String> = index.search(&r).unwrap().into_iter().map(|h| h.id).collect();
+        let want: Vec<String> = expected.iter().take(limit).map(|d| d.id.clone()).collect();
+        assert_eq!(got, want, "limit {limit}");
+    }
+    // With an end date in the past, the windows count back from it.
+    let r = SearchRequest {
+        merchants: vec![A.into()],
+        text: "返品".into(),
+        order: SortOrder::Newest,
+        to: Some(now - Duration::days(100)),
+        limit: 10,
+        ..Default::default()
+    };
+    let got: Vec<String> = index.search(&r).unwrap().into_iter().map(|h| h.id).collect();
+    let want: Vec<String> =
+        expected.iter().filter(|d| d.at < now - Duration::days(100)).take(10).map(|d| d.id.clone()).collect();
+    assert_eq!(got, want);
+    assert_eq!(got.len(), 8);
+}
