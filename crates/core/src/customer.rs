@@ -130,6 +130,21 @@ pub struct CustomerProfile {
     pub notes: Option<String>,
 }
 
+impl CustomerProfile {
+    /// A customer known by name alone (a typed-in postcard, imported history without contact
+    /// details).
+    pub fn named(name: &str) -> Self {
+        CustomerProfile {
+            name: Some(name.to_owned()),
+            name_kana: None,
+            address: None,
+            tags: vec![],
+            rank: None,
+            notes: None,
+        }
+    }
+}
+
 /// Kana readings: NFKC folds half-width ｶﾀｶﾅ; hiragana is turned into katakana so both
 /// spellings of a reading are one.
 pub fn normalize_kana(value: &str) -> String {

@@ -66,6 +66,21 @@ pub struct NewMerchant {
     pub sla: Option<SlaPolicy>,
 }
 
+impl NewMerchant {
+    /// A shop with every setting at its default (JST, the default hours and service targets).
+    pub fn named(slug: &str, name: &str) -> Self {
+        NewMerchant {
+            slug: slug.to_owned(),
+            name: name.to_owned(),
+            greeting: None,
+            timezone: None,
+            business_hours: None,
+            closed_days: vec![],
+            sla: None,
+        }
+    }
+}
+
 /// Input for changing a merchant; absent fields stay as they are.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

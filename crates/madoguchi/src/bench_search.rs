@@ -252,21 +252,7 @@ async fn bench_in(dir: &Path, opts: &SearchBenchOptions) -> anyhow::Result<Strin
     let db = dir.join("madoguchi.db");
     let url = format!("sqlite://{}", db.display());
     let store = Store::open(&url).await?;
-    let merchant = store
-        .create_merchant(
-            None,
-            NewMerchant {
-                slug: "bench-shop".into(),
-                name: "ベンチ商店".into(),
-                greeting: None,
-                timezone: None,
-                business_hours: None,
-                closed_days: vec![],
-                sla: None,
-            }
-            .validate()?,
-        )
-        .await?;
+    let merchant = store.create_merchant(None, NewMerchant::named("bench-shop", "ベンチ商店").validate()?).await?;
 
     eprintln!("generating {messages} messages");
     let file = dir.join("history.jsonl");

@@ -347,6 +347,29 @@ async fn start_fake_line() -> (String, FakeLine) {
     (base, fake)
 }
 
+/// A server talking to the stand-in for LINE's API, with shop A's LINE channel set up.
+async fn line_app() -> (TestApp, FakeLine, madoguchi_store::channel_accounts::ChannelAccount) {
+    let (line_base, fake) = start_fake_line().await;
+    let settings = Settings { line_api_base: line_base, ..Settings::default() };
+    let app = TestApp::start_with(settings).await.unwrap();
+    let account = app
+        .store
+        .upsert_channel_account(
+            &Scope::All,
+            app.a.id,
+            Channel::Line,
+            "line-token-a",
+            &AccountSettings {
+                secret: Some(LINE_SECRET.into()),
+                access_token: Some(LINE_TOKEN.into()),
+                ..AccountSettings::default()
+            },
+        )
+        .await
+        .unwrap();
+    (app, fake, account)
+}
+
 fn line_event(event_id: &str, reply_token: Option<&str>, message: Value) -> Value {
     let mut e = json!({
         "type": "message", "message": message, "webhookEventId": event_id,
@@ -377,24 +400,7 @@ async fn post_webhook(app: &TestApp, token: &str, body: &Value, secret: &str) ->
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn line_webhooks_are_verified_stored_once_and_answered() {
-    let (line_base, fake) = start_fake_line().await;
-    let settings = Settings { line_api_base: line_base, ..Settings::default() };
-    let app = TestApp::start_with(settings).await.unwrap();
-    let account = app
-        .store
-        .upsert_channel_account(
-            &Scope::All,
-            app.a.id,
-            Channel::Line,
-            "line-token-a",
-            &AccountSettings {
-                secret: Some(LINE_SECRET.into()),
-                access_token: Some(LINE_TOKEN.into()),
-                ..AccountSettings::default()
-            },
-        )
-        .await
-        .unwrap();
+    let (app, fake, account) = line_app().await;
     let count = || async { app.store.count_conversations(&Scope::All, &Default::default()).await.unwrap() };
     let before = count().await;
     let hook = json!({ "destination": "Ubot", "events": [
@@ -647,24 +653,7 @@ async fn the_web_form_opens_one_conversation_and_mails_a_confirmation() {
 /// the conversation to a person.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bot_answers_on_line_with_quick_replies_and_hands_over() {
-    let (line_base, fake) = start_fake_line().await;
-    let settings = Settings { line_api_base: line_base, ..Settings::default() };
-    let app = TestApp::start_with(settings).await.unwrap();
-    let account = app
-        .store
-        .upsert_channel_account(
-            &Scope::All,
-            app.a.id,
-            Channel::Line,
-            "line-token-bot",
-            &AccountSettings {
-                secret: Some(LINE_SECRET.into()),
-                access_token: Some(LINE_TOKEN.into()),
-                ..AccountSettings::default()
-            },
-        )
-        .await
-        .unwrap();
+    let (app, fake, account) = line_app().await;
     let (s, view) =
         app.send(Method::PUT, "/api/v1/merchants/shop-a/channels/line", "admin", json!({ "bot": true })).await.unwrap();
     assert_eq!((s, view["bot"].as_bool()), (StatusCode::OK, Some(true)), "{view}");

@@ -113,17 +113,7 @@ async fn history_customer(tx: &mut Tx, merchant: MerchantId, h: &HistoryConversa
             Some(c)
         }
         None => match &h.customer_name {
-            Some(name) => {
-                let profile = CustomerProfile {
-                    name: Some(name.clone()),
-                    name_kana: None,
-                    address: None,
-                    tags: vec![],
-                    rank: None,
-                    notes: None,
-                };
-                Some(insert_customer(tx, None, merchant, &profile, &[]).await?)
-            }
+            Some(name) => Some(insert_customer(tx, None, merchant, &CustomerProfile::named(name), &[]).await?),
             None => None,
         },
     };

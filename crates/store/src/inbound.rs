@@ -194,14 +194,7 @@ impl Store {
         let customer = match (&inbound.identity, &inbound.customer_name, actor) {
             (Some(i), _, _) => Some(find_or_create_by_identity(&mut tx, actor, inbound.merchant, i).await?),
             (None, Some(name), Some(_)) => {
-                let profile = madoguchi_core::customer::CustomerProfile {
-                    name: Some(name.clone()),
-                    name_kana: None,
-                    address: None,
-                    tags: vec![],
-                    rank: None,
-                    notes: None,
-                };
+                let profile = madoguchi_core::customer::CustomerProfile::named(name);
                 Some(crate::customers::insert_customer(&mut tx, actor, inbound.merchant, &profile, &[]).await?)
             }
             (None, _, _) => None,

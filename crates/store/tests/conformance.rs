@@ -80,16 +80,7 @@ where
 }
 
 async fn merchant(store: &Store, slug: &str) -> Result<MerchantId> {
-    let m = NewMerchant {
-        slug: slug.into(),
-        name: format!("{slug} 商店"),
-        greeting: None,
-        timezone: None,
-        business_hours: None,
-        closed_days: vec![],
-        sla: None,
-    }
-    .validate()?;
+    let m = NewMerchant::named(slug, &format!("{slug} 商店")).validate()?;
     Ok(store.create_merchant(None, m).await?.id)
 }
 
@@ -98,7 +89,7 @@ fn phone(raw: &str) -> madoguchi_core::identity::NormalizedIdentity {
 }
 
 fn profile(name: &str) -> CustomerProfile {
-    CustomerProfile { name: Some(name.into()), name_kana: None, address: None, tags: vec![], rank: None, notes: None }
+    CustomerProfile::named(name)
 }
 
 fn msg(direction: Direction, body: &str, pid: Option<&str>) -> MessageRecord {

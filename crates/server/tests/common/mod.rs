@@ -66,21 +66,7 @@ impl Drop for TestApp {
 }
 
 async fn shop(store: &Store, slug: &str, staff_hash: &str) -> anyhow::Result<(Shop, String)> {
-    let m = store
-        .create_merchant(
-            None,
-            NewMerchant {
-                slug: slug.into(),
-                name: format!("{slug} 店"),
-                greeting: None,
-                timezone: None,
-                business_hours: None,
-                closed_days: vec![],
-                sla: None,
-            }
-            .validate()?,
-        )
-        .await?;
+    let m = store.create_merchant(None, NewMerchant::named(slug, &format!("{slug} 店")).validate()?).await?;
     let profile = CustomerProfile {
         name: Some(format!("{slug} 客")),
         name_kana: None,
