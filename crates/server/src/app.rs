@@ -146,9 +146,11 @@ pub async fn launch(
         crate::inbound::mail::Imap::new(state.settings.tls_ca_file.as_deref())?,
     ));
     let indexer = tokio::spawn(crate::search::run_indexer(state.store.clone(), state.search.clone()));
+    let bot = tokio::spawn(crate::services::bot::answer_the_unanswered(state.clone(), Duration::from_secs(15)));
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
     indexer.abort();
+    bot.abort();
     background.abort();
     delivering.abort();
     imap.abort();

@@ -132,6 +132,30 @@ impl Store {
         Ok(true)
     }
 
+    /// Chats the bot holds whose latest public message is the customer's and older than
+    /// `before`: a turn the bot never took (the server stopped in between). With the message's
+    /// text, oldest first.
+    pub async fn bot_unanswered(
+        &self,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<(MerchantId, ConversationId, String)>> {
+        let rows: Vec<(uuid::Uuid, uuid::Uuid, String)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT c.merchant_id, c.id, m.body_text FROM conversations c
+             JOIN messages m ON m.id = (SELECT id FROM messages WHERE conversation_id = c.id AND internal = $3
+                                        ORDER BY created_at DESC, id DESC LIMIT 1)
+             WHERE c.status = $1 AND m.direction = 'inbound' AND m.created_at < $2
+             ORDER BY m.created_at LIMIT $4",
+        )
+        .bind(ConversationStatus::Bot.as_str())
+        .bind(before)
+        .bind(false)
+        .bind(limit)
+        .fetch_all(p)
+        .await)?;
+        Ok(rows.into_iter().map(|(m, c, text)| (MerchantId(m), ConversationId(c), text)).collect())
+    }
+
     /// The bot's figures for chats opened in `[from, to)`.
     pub async fn bot_figures(
         &self,

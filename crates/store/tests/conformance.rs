@@ -1367,8 +1367,16 @@ async fn the_bot_steps_only_while_it_holds_a_chat() -> Result<()> {
             (c.status, c.bot_outcome, c.first_response_due_at),
             (ConversationStatus::Bot, Some(BotOutcome::Active), None)
         );
+        // Until the bot answers, the customer's message is one the sweep would give it again.
+        let later = now() + chrono::Duration::seconds(1);
+        let waiting = |s: Store| async move {
+            s.bot_unanswered(later, 10).await.map(|w| w.into_iter().map(|(_, c, t)| (c, t)).collect::<Vec<_>>())
+        };
+        assert_eq!(waiting(s.clone()).await?, vec![(c.id, "送料は？".to_owned())]);
+        assert!(s.bot_unanswered(now() - chrono::Duration::minutes(1), 10).await?.is_empty(), "not before it is due");
         let said = MessageRecord { author_kind: AuthorKind::Bot, ..msg(Direction::Outbound, "550円です", None) };
         assert!(s.bot_step(&shop, c.id, std::slice::from_ref(&said), &BotStep::Reply { answered: true }).await?);
+        assert!(waiting(s.clone()).await?.is_empty(), "answered");
         assert_eq!(s.bot_answers(c.id).await?, Some(1));
         let step = BotStep::HandOver { reason: HandOverReason::NotSolved, articles: vec![] };
         assert!(s.bot_step(&shop, c.id, &[], &step).await?);

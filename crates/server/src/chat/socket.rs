@@ -527,7 +527,7 @@ impl Session {
                     }
                 }
                 self.st.chat.publish(self.merchant.id, r.conversation, Signal::Message);
-                // After the acknowledgement, so the visitor's message is shown as sent first.
+                // In the background: the acknowledgement never waits for the bot.
                 let (st, merchant, conversation) = (self.st.clone(), self.merchant.clone(), r.conversation);
                 tokio::spawn(async move {
                     crate::services::bot::take_turn(&st, &merchant, conversation, &said, open).await;

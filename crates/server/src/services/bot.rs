@@ -67,7 +67,15 @@ pub async fn take_turn(st: &AppState, merchant: &Merchant, conversation: Convers
         }
         // A person took the chat over meanwhile: the bot stays quiet.
         Ok(false) => {}
-        Err(e) => tracing::error!(error = ?e, "bot: turn not stored"),
+        Err(e) => {
+            // The customer must not wait on a bot that cannot answer: hand the chat to a person.
+            tracing::error!(error = ?e, "bot: turn not stored; handing the chat over");
+            let step = BotStep::HandOver { reason: HandOverReason::NotConfident, articles: vec![] };
+            match st.store.bot_step(merchant, conversation, &[], &step).await {
+                Ok(_) => crate::inbound::route_soon(&st.store, merchant.id),
+                Err(e) => tracing::error!(error = ?e, "bot: hand-over not stored either"),
+            }
+        }
     }
 }
 
@@ -95,6 +103,29 @@ pub fn take_turn_soon(
         let open = cal.is_open_at(chrono::Utc::now());
         take_turn(&st, &m, conversation, &text, open).await;
     });
+}
+
+/// How long a customer's message may wait for the bot before the sweep takes the turn again.
+const UNANSWERED_AFTER: chrono::Duration = chrono::Duration::seconds(60);
+
+/// Forever, every `every`: gives the bot the turns it never took (a server stopped between
+/// storing a customer's message and answering it), so no customer waits on a silent bot.
+/// Safe on several nodes: each step checks the bot still holds the chat.
+pub async fn answer_the_unanswered(st: AppState, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match st.store.bot_unanswered(chrono::Utc::now() - UNANSWERED_AFTER, 100).await {
+            Ok(waiting) => {
+                for (merchant, conversation, text) in waiting {
+                    tracing::info!(%conversation, "bot: answering a message it had not answered");
+                    take_turn_soon(&st, merchant, conversation, text);
+                }
+            }
+            Err(e) => tracing::warn!(error = ?e, "bot: looking for unanswered chats failed"),
+        }
+    }
 }
 
 /// The published articles the knowledge base offers for `text`, best first, each with whether
@@ -201,7 +232,7 @@ pub fn markdown_to_text(source: &str) -> String {
         match event {
             Event::Text(t) | Event::Code(t) => out.push_str(&t),
             Event::SoftBreak | Event::HardBreak => out.push('\n'),
-            Event::Start(Tag::Item) => out.push_str("・"),
+            Event::Start(Tag::Item) => out.push('・'),
             Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::Heading(_) | TagEnd::CodeBlock) => out.push('\n'),
             _ => {}
         }
