@@ -593,6 +593,19 @@ async fn the_bot_answers_from_the_knowledge_base_and_a_yes_resolves_the_chat() {
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, e) = app.get("/api/v1/merchants/shop-a/bot/figures?from=2026-13-01", "admin").await.unwrap();
     assert_eq!((s, e["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_date")));
+
+    // The supervisor board shows today's bot figures beside the queues.
+    let console =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let login_page = console.get(format!("{}/login", app.base)).send().await.unwrap().text().await.unwrap();
+    console
+        .post(format!("{}/login", app.base))
+        .form(&[("login", "agent"), ("password", PASSWORD), ("csrf", &csrf_of(&login_page))])
+        .send()
+        .await
+        .unwrap();
+    let board = console.get(format!("{}/board", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(board.contains("ボット（本日）") && board.contains("ボットで解決 1（100.0%）"), "{board}");
 }
 
 /// Two answers that did not help, then the visitor goes to a person with the whole exchange;

@@ -31,6 +31,16 @@ struct MerchantBoard {
     target: u32,
     queues: Vec<QueueRow>,
     agents: Vec<(&'static str, i64)>,
+    /// Today's chats the bot took, when it took any.
+    bot: Option<BotRow>,
+}
+
+struct BotRow {
+    chats: i64,
+    resolved: i64,
+    resolved_rate: String,
+    handed_over: i64,
+    active: i64,
 }
 
 #[derive(Template)]
@@ -71,6 +81,14 @@ pub async fn show(State(st): State<AppState>, jar: CookieJar, headers: HeaderMap
     let mut merchants = Vec::new();
     for m in st.store.list_merchants(&scope, PageRequest::first(200)).await?.items {
         let b = st.store.board(&scope, m.id, day).await?;
+        let f = st.store.bot_figures(&scope, m.id, day, Utc::now() + chrono::Duration::minutes(1)).await?;
+        let bot = (f.chats > 0).then(|| BotRow {
+            chats: f.chats,
+            resolved: f.resolved,
+            resolved_rate: pct(Some(f.resolved_rate * 100.0)),
+            handed_over: f.handed_over,
+            active: f.active,
+        });
         merchants.push(MerchantBoard {
             slug: m.slug.clone(),
             name: m.name.clone(),
@@ -91,6 +109,7 @@ pub async fn show(State(st): State<AppState>, jar: CookieJar, headers: HeaderMap
                 })
                 .collect(),
             agents: b.agents.iter().map(|a| (i18n::presence(lang, a.presence), a.agents)).collect(),
+            bot,
         });
     }
     let page = Page {
