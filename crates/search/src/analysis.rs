@@ -59,30 +59,56 @@ fn is_katakana(c: char) -> bool {
     matches!(c, 'ァ'..='ヺ' | 'ー')
 }
 
+/// Blocks without upper and lower case (CJK punctuation, kana, kanji): most of a Japanese
+/// text, which then skips the Unicode case tables.
+fn caseless(c: char) -> bool {
+    matches!(c, '\u{3000}'..='\u{30FF}' | '\u{31F0}'..='\u{31FF}' | '\u{3400}'..='\u{4DBF}' | '\u{4E00}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}')
+}
+
+/// Hiragana as katakana, small kana as large.
+fn fold_kana(c: char) -> char {
+    let c = match c {
+        'ぁ'..='ゖ' => char::from_u32(c as u32 + 0x60).unwrap_or(c),
+        c => c,
+    };
+    match c {
+        'ァ' => 'ア',
+        'ィ' => 'イ',
+        'ゥ' => 'ウ',
+        'ェ' => 'エ',
+        'ォ' => 'オ',
+        'ッ' => 'ツ',
+        'ャ' => 'ヤ',
+        'ュ' => 'ユ',
+        'ョ' => 'ヨ',
+        'ヮ' => 'ワ',
+        'ヵ' => 'カ',
+        'ヶ' => 'ケ',
+        c => c,
+    }
+}
+
+/// Folds one character of an NFKC text: lower case, kana (no word-level rules; see [`fold`]).
+pub fn fold_char(c: char) -> char {
+    if c.is_ascii() {
+        c.to_ascii_lowercase()
+    } else if caseless(c) {
+        fold_kana(c)
+    } else {
+        fold_kana(c.to_lowercase().next().unwrap_or(c))
+    }
+}
+
 /// Folds one already-NFKC text for comparison; see the module comment.
 pub fn fold(text: &str) -> String {
     let mut out: Vec<char> = Vec::with_capacity(text.len());
-    for c in text.chars().flat_map(char::to_lowercase) {
-        let c = match c {
-            'ぁ'..='ゖ' => char::from_u32(c as u32 + 0x60).unwrap_or(c),
-            c => c,
-        };
-        let c = match c {
-            'ァ' => 'ア',
-            'ィ' => 'イ',
-            'ゥ' => 'ウ',
-            'ェ' => 'エ',
-            'ォ' => 'オ',
-            'ッ' => 'ツ',
-            'ャ' => 'ヤ',
-            'ュ' => 'ユ',
-            'ョ' => 'ヨ',
-            'ヮ' => 'ワ',
-            'ヵ' => 'カ',
-            'ヶ' => 'ケ',
-            c => c,
-        };
-        out.push(c);
+    for c in text.chars() {
+        if c.is_ascii() || caseless(c) {
+            out.push(fold_char(c));
+        } else {
+            // A few letters lower-case to two characters (İ): keep them all.
+            out.extend(c.to_lowercase().map(fold_kana));
+        }
     }
     // A long-vowel mark that ends a katakana word of three or more characters.
     let mut folded = String::with_capacity(text.len());
@@ -210,6 +236,10 @@ mod tests {
         // A long vowel inside a word, or after a short one, stays.
         assert_ne!(normalize("ボール"), normalize("ボル"));
         assert_eq!(normalize("ラーメン"), "ラーメン");
+        // Letters of any script are lower-cased, also those that become two characters.
+        assert_eq!(normalize("ÄÖÜ Straße ΣΑΣ İ"), "äöü straße σασ i\u{307}");
+        assert_eq!(fold_char('Ä'), 'ä');
+        assert_eq!(fold_char('ぁ'), 'ア');
     }
 
     #[test]

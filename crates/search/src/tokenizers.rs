@@ -27,11 +27,7 @@ impl TokenStream for VecTokenStream {
     }
 }
 
-/// Folds one character the way [`analysis::fold`] does, without the word-level rules.
-fn fold_char(c: char) -> char {
-    let lower = c.to_lowercase().next().unwrap_or(c);
-    analysis::fold(&lower.to_string()).chars().next().unwrap_or(lower)
-}
+use analysis::fold_char;
 
 fn is_cjk(c: char) -> bool {
     matches!(c,
