@@ -219,6 +219,14 @@ struct Timing {
 }
 
 impl Timing {
+    /// Run `i` took `took` and found `found` (kept from the first run).
+    fn record(&mut self, i: usize, took: Duration, found: usize) {
+        self.runs.push(took);
+        if i == 0 {
+            self.found = found;
+        }
+    }
+
     fn row(&self) -> String {
         let mut d = self.runs.clone();
         d.sort();
@@ -372,10 +380,7 @@ fn time_index(
         };
         let started = Instant::now();
         let hits = index.search(&r)?;
-        t.runs.push(started.elapsed());
-        if i == 0 {
-            t.found = hits.len();
-        }
+        t.record(i, started.elapsed(), hits.len());
     }
     Ok(t)
 }
@@ -409,21 +414,31 @@ async fn time_fts(
         }
         let sort = if long.is_empty() { "m.created_at DESC" } else { sort };
         write!(sql, " ORDER BY {sort} LIMIT {RESULTS}")?;
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(merchant.0);
+        let mut binds = Vec::new();
         if !long.is_empty() {
-            q = q.bind(long.iter().map(|p| format!("\"{}\"", p.replace('"', "\"\""))).collect::<Vec<_>>().join(" "));
+            binds.push(long.iter().map(|p| format!("\"{}\"", p.replace('"', "\"\""))).collect::<Vec<_>>().join(" "));
         }
-        for s in &short {
-            q = q.bind(format!("%{s}%"));
-        }
-        let started = Instant::now();
-        let rows = q.fetch_all(pool).await?;
-        t.runs.push(started.elapsed());
-        if i == 0 {
-            t.found = rows.len();
-        }
+        binds.extend(short.iter().map(|s| format!("%{s}%")));
+        let (took, found) = timed_sql(pool, sql, merchant, binds).await?;
+        t.record(i, took, found);
     }
     Ok(t)
+}
+
+/// Runs one query of the shop's messages; how long it took and how many rows it gave.
+async fn timed_sql(
+    pool: &sqlx::SqlitePool,
+    sql: String,
+    merchant: MerchantId,
+    binds: Vec<String>,
+) -> anyhow::Result<(Duration, usize)> {
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(merchant.0);
+    for b in binds {
+        q = q.bind(b);
+    }
+    let started = Instant::now();
+    let rows = q.fetch_all(pool).await?;
+    Ok((started.elapsed(), rows.len()))
 }
 
 /// The plain scan every helpdesk starts with: `LIKE '%…%'` on the message bodies.
@@ -448,16 +463,8 @@ async fn time_like(
             sql.push_str(" AND body_text LIKE ?");
         }
         write!(sql, " ORDER BY created_at DESC LIMIT {RESULTS}")?;
-        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(merchant.0);
-        for p in &parts {
-            q = q.bind(format!("%{p}%"));
-        }
-        let started = Instant::now();
-        let rows = q.fetch_all(pool).await?;
-        t.runs.push(started.elapsed());
-        if i == 0 {
-            t.found = rows.len();
-        }
+        let (took, found) = timed_sql(pool, sql, merchant, parts.iter().map(|p| format!("%{p}%")).collect()).await?;
+        t.record(i, took, found);
     }
     Ok(t)
 }

@@ -389,3 +389,32 @@ async fn history_import_from_another_helpdesk() -> anyhow::Result<()> {
     assert_eq!(s, 404, "the good line of a bad file is not imported either");
     Ok(())
 }
+
+/// `bench-search` runs end to end on a small history and reports every engine for every query
+/// shape (its timings are read by people, never asserted).
+#[test]
+fn the_search_benchmark_reports_every_engine_and_shape() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (ok, out, err) =
+        run(dir.path(), &["bench-search", "--messages", "400", "--queries", "2", "--scan-queries", "1"], None)?;
+    assert!(ok, "{err}");
+    assert!(out.contains("## Japanese search at 400 messages"), "{out}");
+    for shape in ["1 character", "2 characters", "word (inflected)", "phrase (2 words)", "order number"] {
+        for engine in ["Madoguchi (tantivy)", "SQLite FTS5 trigram", "SQLite LIKE scan"] {
+            assert!(
+                out.lines().any(|l| l.contains(&format!("| {shape} |")) && l.contains(engine)),
+                "{shape} / {engine}:\n{out}"
+            );
+        }
+    }
+    // The index finds an inflected word the scans cannot (the text says 届きません).
+    let found = |engine: &str| -> Option<String> {
+        out.lines()
+            .find(|l| l.starts_with("| word (inflected) | newest 20 |") && l.contains(engine))
+            .and_then(|l| l.split('|').nth(5).map(|c| c.trim().to_owned()))
+    };
+    assert_eq!(found("Madoguchi").as_deref(), Some("20"), "{out}");
+    assert_eq!(found("LIKE").as_deref(), Some("0"), "{out}");
+    assert!(out.contains("a new message found by search after it is stored (20 samples)"), "{out}");
+    Ok(())
+}
