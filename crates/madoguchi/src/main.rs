@@ -330,7 +330,8 @@ fn print_logins(c: &Credentials, settings: &Settings) {
     for m in &c.merchants {
         println!("  shop  {:<16} {}", m.slug, m.name);
         if let Some(w) = c.chat_widgets.iter().find(|w| w.merchant == m.slug) {
-            println!("        web chat demo page: {}", w.demo_page);
+            let bot = if w.bot { "  (the bot answers first / ボットが一次対応)" } else { "" };
+            println!("        web chat demo page: {}{bot}", w.demo_page);
         }
         if let Some(i) = c.email_inboxes.iter().find(|i| i.merchant == m.slug && !i.form_url.is_empty()) {
             println!("        contact form:       {}", i.form_url);
