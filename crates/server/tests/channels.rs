@@ -347,6 +347,19 @@ async fn start_fake_line() -> (String, FakeLine) {
     (base, fake)
 }
 
+/// The LINE conversations, newest first.
+async fn line_conversations(app: &TestApp) -> Vec<madoguchi_core::conversation::Conversation> {
+    app.store
+        .list_conversations(
+            &Scope::All,
+            &madoguchi_store::conversations::ConversationFilter { channel: Some(Channel::Line), ..Default::default() },
+            madoguchi_core::page::PageRequest { before: None, limit: 10 },
+        )
+        .await
+        .unwrap()
+        .items
+}
+
 /// A server talking to the stand-in for LINE's API, with shop A's LINE channel set up.
 async fn line_app() -> (TestApp, FakeLine, madoguchi_store::channel_accounts::ChannelAccount) {
     let (line_base, fake) = start_fake_line().await;
@@ -424,16 +437,7 @@ async fn line_webhooks_are_verified_stored_once_and_answered() {
     let (status, body) = post_webhook(&app, &account.inbound_token, &hook, LINE_SECRET).await;
     assert_eq!((status, body["stored"].as_i64()), (StatusCode::OK, Some(0)));
 
-    let page = app
-        .store
-        .list_conversations(
-            &Scope::All,
-            &madoguchi_store::conversations::ConversationFilter { channel: Some(Channel::Line), ..Default::default() },
-            madoguchi_core::page::PageRequest { before: None, limit: 10 },
-        )
-        .await
-        .unwrap();
-    let conv = page.items[0].clone();
+    let conv = line_conversations(&app).await[0].clone();
     assert_eq!(conv.merchant_id, app.a.id);
     let customer = app.store.get_customer(&Scope::All, conv.customer_id.unwrap()).await.unwrap();
     assert_eq!(customer.name.as_deref(), Some("山田 太郎"), "named from the LINE profile");
@@ -699,16 +703,7 @@ async fn the_bot_answers_on_line_with_quick_replies_and_hands_over() {
     let handing = replies(&fake)[1].clone();
     assert!(handing["messages"][0]["text"].as_str().unwrap().contains("おつなぎします"), "{handing}");
     assert!(handing["messages"][0].get("quickReply").is_none(), "no buttons once a person takes over");
-    let page = app
-        .store
-        .list_conversations(
-            &Scope::All,
-            &madoguchi_store::conversations::ConversationFilter { channel: Some(Channel::Line), ..Default::default() },
-            madoguchi_core::page::PageRequest { before: None, limit: 10 },
-        )
-        .await
-        .unwrap();
-    assert_eq!(page.items[0].bot_outcome, Some(madoguchi_core::bot::BotOutcome::HandedOver));
+    assert_eq!(line_conversations(&app).await[0].bot_outcome, Some(madoguchi_core::bot::BotOutcome::HandedOver));
     // The internal note is the desk's only: LINE never got it.
     assert!(fake.calls.lock().unwrap().iter().all(|c| !c.1.to_string().contains("ボットから引き継ぎ")));
 }

@@ -176,16 +176,7 @@ async fn a_visitor_chats_with_an_agent_and_resumes_after_a_reconnect() {
     assert_eq!(customer_messages(&app, conv).await.len(), 1);
 
     // Typing from the agent's console reaches the visitor, with the agent's name.
-    let console =
-        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let login_page = console.get(format!("{}/login", app.base)).send().await.unwrap().text().await.unwrap();
-    let resp = console
-        .post(format!("{}/login", app.base))
-        .form(&[("login", "agent"), ("password", PASSWORD), ("csrf", &csrf_of(&login_page))])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let console = agent_console(&app).await;
     let page =
         console.get(format!("{}/desk/conversations/{conv}", app.base)).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("data-channel=\"chat\""), "the page knows it is a chat");
@@ -318,6 +309,21 @@ async fn a_visitor_chats_with_an_agent_and_resumes_after_a_reconnect() {
 }
 
 /// The hidden CSRF token of the first form on a page.
+/// A browser-like client signed in to the console as the agent.
+async fn agent_console(app: &TestApp) -> reqwest::Client {
+    let console =
+        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let login_page = console.get(format!("{}/login", app.base)).send().await.unwrap().text().await.unwrap();
+    let resp = console
+        .post(format!("{}/login", app.base))
+        .form(&[("login", "agent"), ("password", PASSWORD), ("csrf", &csrf_of(&login_page))])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER, "the agent signs in");
+    console
+}
+
 fn csrf_of(html: &str) -> String {
     let at = html.find("name=\"csrf\" value=\"").map(|i| i + 19).unwrap_or(0);
     html[at..].split('"').next().unwrap_or_default().to_owned()
@@ -595,15 +601,7 @@ async fn the_bot_answers_from_the_knowledge_base_and_a_yes_resolves_the_chat() {
     assert_eq!((s, e["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_date")));
 
     // The supervisor board shows today's bot figures beside the queues.
-    let console =
-        reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    let login_page = console.get(format!("{}/login", app.base)).send().await.unwrap().text().await.unwrap();
-    console
-        .post(format!("{}/login", app.base))
-        .form(&[("login", "agent"), ("password", PASSWORD), ("csrf", &csrf_of(&login_page))])
-        .send()
-        .await
-        .unwrap();
+    let console = agent_console(&app).await;
     let board = console.get(format!("{}/board", app.base)).send().await.unwrap().text().await.unwrap();
     assert!(board.contains("ボット（本日）") && board.contains("ボットで解決 1（100.0%）"), "{board}");
 }
