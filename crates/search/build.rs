@@ -27,8 +27,31 @@ fn main() {
     }
 }
 
-/// Where cargo unpacked the `lindera-ipadic` package.
+const PACKAGE: &str = "lindera-ipadic-0.20.0";
+
+/// Where cargo unpacked the `lindera-ipadic` package. A build dependency is unpacked under
+/// `$CARGO_HOME/registry/src/<registry>/` before this script runs; a vendored or otherwise
+/// placed copy is found through `cargo metadata`. `cargo metadata` alone is not enough: it
+/// resolves the whole workspace, dev-dependencies included, and fails offline when a plain
+/// `cargo build` has not downloaded those.
 fn ipadic_package() -> Result<PathBuf, String> {
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    if let Some(src) = cargo_home.map(|h| h.join("registry").join("src"))
+        && let Ok(registries) = std::fs::read_dir(&src)
+    {
+        for registry in registries.flatten() {
+            let dir = registry.path().join(PACKAGE);
+            if dir.join(ARCHIVE).is_file() {
+                return Ok(dir);
+            }
+        }
+    }
+    ipadic_package_from_metadata()
+}
+
+fn ipadic_package_from_metadata() -> Result<PathBuf, String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").map_err(|e| e.to_string())?;
     // Only this platform's packages: the others (Windows terminal crates, say) are never

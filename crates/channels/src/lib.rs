@@ -5,4 +5,5 @@ pub mod chat;
 pub mod email;
 pub mod files;
 pub mod line;
+pub mod shop_webhook;
 mod signature;

@@ -81,6 +81,11 @@ impl Principal {
         self.role != Role::MerchantStaff
     }
 
+    /// May import a shop's order files and set their column mapping.
+    pub fn can_import_orders(&self) -> bool {
+        matches!(self.role, Role::Admin | Role::Supervisor | Role::MerchantAdmin)
+    }
+
     /// May write the knowledge base (the desk's leads and the shop's own admins).
     pub fn can_edit_kb(&self) -> bool {
         matches!(self.role, Role::Admin | Role::Supervisor | Role::MerchantAdmin)

@@ -166,6 +166,53 @@ pub fn normalize_tracking_number(raw: &str) -> Result<String, ValidationError> {
     Ok(v)
 }
 
+/// A tracking number checked against its carrier's numbering, in its stored form. ヤマト運輸 and
+/// 佐川急便 print twelve digits whose last is the first eleven modulo 7; 日本郵便 eleven to
+/// thirteen digits at home, or the international form of two letters, eight digits, a check
+/// digit and the country (EJ123456789JP). Other carriers: any 8–30 letters and digits.
+pub fn validate_tracking_number(carrier: Carrier, raw: &str) -> Result<String, ValidationError> {
+    let v = normalize_tracking_number(raw)?;
+    let digits = v.chars().all(|c| c.is_ascii_digit());
+    let ok = match carrier {
+        Carrier::Yamato | Carrier::Sagawa => digits && v.len() == 12 && seven_check(&v),
+        Carrier::JapanPost => (digits && (11..=13).contains(&v.len())) || upu_s10(&v),
+        Carrier::Other => true,
+    };
+    if !ok {
+        return Err(ValidationError::new(
+            "tracking_number",
+            "invalid_tracking_number",
+            format!("not a {} tracking number: {}", carrier.label_ja(), raw.trim()),
+        ));
+    }
+    Ok(v)
+}
+
+/// The last digit is the number before it modulo 7 (the "7DR" check of Japanese carriers).
+fn seven_check(v: &str) -> bool {
+    let (base, check) = v.split_at(v.len() - 1);
+    base.parse::<u64>().is_ok_and(|b| check.parse::<u64>().is_ok_and(|c| b % 7 == c))
+}
+
+/// The UPU S10 identifier of international mail: AA 12345678 C AA, C weighted 8 6 4 2 3 5 9 7.
+fn upu_s10(v: &str) -> bool {
+    let b = v.as_bytes();
+    if b.len() != 13
+        || !b[..2].iter().all(u8::is_ascii_uppercase)
+        || !b[2..11].iter().all(u8::is_ascii_digit)
+        || !b[11..].iter().all(u8::is_ascii_uppercase)
+    {
+        return false;
+    }
+    let sum: u32 = b[2..10].iter().zip([8, 6, 4, 2, 3, 5, 9, 7]).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    let check = match 11 - sum % 11 {
+        10 => 0,
+        11 => 5,
+        c => c,
+    };
+    u32::from(b[10] - b'0') == check
+}
+
 impl NewOrderLine {
     pub fn validate(&self) -> Result<NewOrderLine, ValidationError> {
         if !(1..=99_999).contains(&self.quantity) {
@@ -208,7 +255,7 @@ impl NewShipment {
             carrier: self.carrier,
             tracking_number: match self.tracking_number.as_deref().map(str::trim) {
                 None | Some("") => None,
-                Some(t) => Some(normalize_tracking_number(t)?),
+                Some(t) => Some(validate_tracking_number(self.carrier, t)?),
             },
             status: self.status,
             shipped_at: self.shipped_at,
@@ -285,6 +332,24 @@ mod tests {
         assert_eq!(normalize_tracking_number("ej123456789jp").unwrap(), "EJ123456789JP");
         assert!(normalize_tracking_number("12-34").is_err());
         assert!(normalize_tracking_number("伝票番号なし").is_err());
+    }
+
+    #[test]
+    fn tracking_numbers_are_checked_per_carrier() {
+        // 12345678901 mod 7 = 3.
+        assert_eq!(validate_tracking_number(Carrier::Yamato, "1234-5678-9013").unwrap(), "123456789013");
+        assert_eq!(validate_tracking_number(Carrier::Sagawa, "１２３４５６７８９０１３").unwrap(), "123456789013");
+        let wrong = validate_tracking_number(Carrier::Yamato, "1234-5678-9012").unwrap_err();
+        assert_eq!((wrong.field.as_str(), wrong.code), ("tracking_number", "invalid_tracking_number"));
+        assert!(wrong.message.contains("ヤマト運輸"), "{}", wrong.message);
+        assert!(validate_tracking_number(Carrier::Sagawa, "12345678").is_err(), "too short");
+        assert!(validate_tracking_number(Carrier::Yamato, "AB3456789013").is_err(), "letters");
+        // Japan Post: 11–13 digits at home; the UPU form abroad (EE123456785JP is a valid one).
+        assert!(validate_tracking_number(Carrier::JapanPost, "12345678901").is_ok());
+        assert!(validate_tracking_number(Carrier::JapanPost, "1234567890").is_err());
+        assert_eq!(validate_tracking_number(Carrier::JapanPost, "ee123456785jp").unwrap(), "EE123456785JP");
+        assert!(validate_tracking_number(Carrier::JapanPost, "EE123456784JP").is_err(), "check digit");
+        assert!(validate_tracking_number(Carrier::Other, "ABC12345").is_ok());
     }
 
     #[test]

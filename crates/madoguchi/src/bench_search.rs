@@ -28,6 +28,9 @@ pub struct SearchBenchOptions {
     /// Timed runs per query shape that read every row (the LIKE scan, FTS5 under three
     /// characters).
     pub scan_queries: usize,
+    /// Build in this folder and leave it there: a data folder `madoguchi reindex` and a
+    /// profiler can run on. Otherwise a temporary folder, removed at the end.
+    pub keep: Option<std::path::PathBuf>,
 }
 
 /// Messages per generated conversation: question, answer, follow-up, closing answer.
@@ -246,6 +249,11 @@ impl Timing {
 }
 
 pub async fn run(opts: SearchBenchOptions) -> anyhow::Result<String> {
+    if let Some(dir) = &opts.keep {
+        anyhow::ensure!(!dir.join("madoguchi.db").exists(), "{} already holds a database", dir.display());
+        std::fs::create_dir_all(dir)?;
+        return bench_in(dir, &opts).await;
+    }
     let dir = std::env::temp_dir().join(format!("madoguchi-bench-search-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let result = bench_in(&dir, &opts).await;
@@ -327,9 +335,10 @@ async fn bench_in(dir: &Path, opts: &SearchBenchOptions) -> anyhow::Result<Strin
     )?;
     writeln!(
         r,
-        "| search index rebuilt from the database ({documents} documents: analysis, indexing, commit) | {:.1} s | {} |",
+        "| search index rebuilt from the database ({documents} documents: analysis, indexing, commit) | {:.1} s | {}; {:.0} documents/s |",
         index_time.as_secs_f64(),
-        rate(documents, index_time)
+        rate(messages, index_time),
+        documents as f64 / index_time.as_secs_f64().max(1e-9)
     )?;
     writeln!(
         r,

@@ -15,6 +15,9 @@ mod bench;
 mod bench_search;
 mod import;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "madoguchi", version, about = "Contact centre for Japanese e-commerce shops")]
 struct Cli {
@@ -88,6 +91,10 @@ enum Command {
         /// Also write the report to this file.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Build the database and index in this (new) folder and keep them, e.g. to profile
+        /// `MADOGUCHI_DATA_DIR=FOLDER madoguchi reindex`.
+        #[arg(long, value_name = "FOLDER")]
+        keep: Option<PathBuf>,
     },
 }
 
@@ -105,6 +112,20 @@ enum ImportCommand {
         #[arg(long)]
         merchant: String,
         file: PathBuf,
+    },
+    /// Orders, their lines and parcels from a shop system's CSV export (UTF-8 or Shift_JIS, one
+    /// row an order line), by order number: the same file twice changes nothing. Columns are
+    /// found by the merchant's saved mapping or by the usual Japanese headers (docs/orders.md).
+    Orders {
+        #[arg(long)]
+        merchant: String,
+        file: PathBuf,
+        /// Check every row and report; store nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Store the orders without bad rows even when other rows are bad.
+        #[arg(long)]
+        skip_invalid: bool,
     },
 }
 
@@ -170,6 +191,14 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("no merchant {merchant}"))?;
             import::conversations(&store, m, &file).await.map(|_| ())
         }
+        Command::Import { command: ImportCommand::Orders { merchant, file, dry_run, skip_invalid } } => {
+            let store = open_store(&settings).await?;
+            let m = store
+                .resolve_merchant(&madoguchi_core::access::Scope::All, &merchant)
+                .await
+                .with_context(|| format!("no merchant {merchant}"))?;
+            import::orders(&store, m, &file, dry_run, skip_invalid).await
+        }
         Command::Migrate => {
             open_store(&settings).await?;
             println!("migrations applied");
@@ -186,8 +215,8 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::BenchSearch { messages, queries, scan_queries, out } => {
-            let opts = bench_search::SearchBenchOptions { messages, queries, scan_queries };
+        Command::BenchSearch { messages, queries, scan_queries, out, keep } => {
+            let opts = bench_search::SearchBenchOptions { messages, queries, scan_queries, keep };
             let report = bench_search::run(opts).await?;
             print!("{report}");
             if let Some(path) = out {

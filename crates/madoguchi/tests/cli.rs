@@ -302,6 +302,48 @@ async fn kb_import_and_export_beside_a_running_server() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `import orders` beside a running server: a dry run stores nothing, the import stores the
+/// orders the API then shows, a second run changes nothing, and a bad row fails the command
+/// with its row and column.
+#[tokio::test]
+async fn order_csv_import_from_the_command_line() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("data");
+    let _server = spawn(&data, &["demo"], &[])?;
+    let creds = wait_for_credentials(&data, None)?;
+    let base = creds["base_url"].as_str().unwrap_or_default().to_owned();
+    let slug = creds["merchants"][0]["slug"].as_str().unwrap_or_default().to_owned();
+    let admin = token_of(&creds, "admin").to_owned();
+    let file = dir.path().join("orders.csv");
+    std::fs::write(
+        &file,
+        "受注番号,注文日時,商品コード,商品名,数量,単価,配送業者,送り状番号\n\
+         CLI-1,2026/11/28 10:00,A-1,羊羹,2,1500,佐川急便,1234-5678-9013\n\
+         CLI-2,2026/11/29,B-1,最中,1,800,,\n",
+    )?;
+    let path = file.to_string_lossy().into_owned();
+    let orders = |number: &'static str| {
+        let (base, admin, slug) = (base.clone(), admin.clone(), slug.clone());
+        async move { get(&base, &format!("/api/v1/orders?merchant={slug}&order_number={number}"), &admin).await }
+    };
+    let (ok, out, err) = run(&data, &["import", "orders", "--merchant", &slug, "--dry-run", &path], None)?;
+    assert!(ok && out.contains("2 orders (2 new, 0 known)") && out.contains("nothing stored"), "{out}{err}");
+    assert_eq!(orders("CLI-1").await?.1["items"], serde_json::json!([]));
+    let (ok, out, err) = run(&data, &["import", "orders", "--merchant", &slug, &path], None)?;
+    assert!(ok && out.contains("(UTF-8)") && out.contains("stored"), "{out}{err}");
+    let (_, page) = orders("CLI-1").await?;
+    assert_eq!(page["items"][0]["shipments"][0]["tracking_number"], "123456789013", "{page}");
+    let (ok, out, err) = run(&data, &["import", "orders", "--merchant", &slug, &path], None)?;
+    assert!(ok && out.contains("2 orders (0 new, 2 known)"), "{out}{err}");
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "受注番号,注文日時,商品名,単価\nCLI-3,2026/11/30,羊羹,高い\n")?;
+    let (ok, _, err) = run(&data, &["import", "orders", "--merchant", &slug, &bad.to_string_lossy()], None)?;
+    assert!(!ok && err.contains("row 2 (line 2), 単価") && err.contains("nothing stored"), "{err}");
+    assert_eq!(orders("CLI-3").await?.1["items"], serde_json::json!([]));
+    Ok(())
+}
+
 /// `import conversations` beside a running server: history lands on the right customers with
 /// its own times, is searchable without a reindex, is never sent; a second run skips it; a bad
 /// file names its lines and imports nothing.

@@ -31,7 +31,9 @@ fn tokenizer() -> Option<&'static vibrato::Tokenizer> {
                 return None;
             }
             match vibrato::Dictionary::read(DICTIONARY) {
-                Ok(d) => Some(vibrato::Tokenizer::new(d)),
+                // Unknown words (runs of katakana, symbols) grouped up to 24 characters, as MeCab does:
+                // an unlimited run makes the lattice of a long unknown run grow for nothing.
+                Ok(d) => Some(vibrato::Tokenizer::new(d).max_grouping_len(24)),
                 Err(e) => {
                     tracing::warn!(error = %e, "the IPADIC dictionary could not be read: search runs on n-grams only");
                     None
@@ -52,6 +54,11 @@ thread_local! {
 
 /// NFKC: the width of letters, digits and katakana stops mattering.
 pub fn nfkc(text: &str) -> String {
+    // Most text is NFKC already (and text indexed is NFKC'd once more inside the analysis): the
+    // quick check is far cheaper than decomposing and composing again.
+    if unicode_normalization::is_nfkc_quick(text.chars()) == unicode_normalization::IsNormalized::Yes {
+        return text.to_owned();
+    }
     text.nfkc().collect()
 }
 
@@ -101,27 +108,34 @@ pub fn fold_char(c: char) -> char {
 
 /// Folds one already-NFKC text for comparison; see the module comment.
 pub fn fold(text: &str) -> String {
-    let mut out: Vec<char> = Vec::with_capacity(text.len());
+    let mut out = String::with_capacity(text.len());
+    // A long-vowel mark that ends a katakana word of three or more characters is dropped; whether
+    // it ends the word is known at the next character, so it waits in `held` until then.
+    let mut katakana_run = 0usize;
+    let mut held = false;
+    let mut emit = |c: char| {
+        if held {
+            if is_katakana(c) {
+                out.push('ー');
+            }
+            held = false;
+        }
+        if c == 'ー' && katakana_run >= 3 {
+            held = true;
+        } else {
+            out.push(c);
+        }
+        katakana_run = if is_katakana(c) { katakana_run + 1 } else { 0 };
+    };
     for c in text.chars() {
         if c.is_ascii() || caseless(c) {
-            out.push(fold_char(c));
+            emit(fold_char(c));
         } else {
             // A few letters lower-case to two characters (İ): keep them all.
-            out.extend(c.to_lowercase().map(fold_kana));
+            c.to_lowercase().map(fold_kana).for_each(&mut emit);
         }
     }
-    // A long-vowel mark that ends a katakana word of three or more characters.
-    let mut folded = String::with_capacity(text.len());
-    for (i, &c) in out.iter().enumerate() {
-        if c == 'ー' && !out.get(i + 1).is_some_and(|n| is_katakana(*n)) {
-            let run = out[..i].iter().rev().take_while(|p| is_katakana(**p)).count();
-            if run >= 3 {
-                continue;
-            }
-        }
-        folded.push(c);
-    }
-    folded
+    out
 }
 
 /// Normalises any text for search: NFKC, then [`fold`].
@@ -184,12 +198,29 @@ pub struct Word {
 
 /// The words of a text, or `None` without a dictionary.
 pub fn words(text: &str) -> Option<Vec<Word>> {
+    let mut out = Vec::new();
+    analyse(&nfkc(text), true, |w| out.push(w))?;
+    Some(out)
+}
+
+/// The content words of an NFKC text as `(folded base form, position)`, or `None` without a
+/// dictionary: what the index's word fields hold (no surface forms, no second NFKC).
+pub fn content_base_forms(nfkc_text: &str, mut each: impl FnMut(String, usize)) -> Option<()> {
+    analyse(nfkc_text, false, |w| {
+        if w.content {
+            each(w.base, w.position)
+        }
+    })
+}
+
+/// Morphological analysis of an NFKC text, a word at a time; `surface` says whether the folded
+/// surface form is wanted (it is left empty otherwise).
+fn analyse(text: &str, surface: bool, mut each: impl FnMut(Word)) -> Option<()> {
     let tokenizer = tokenizer()?;
-    let text = nfkc(text);
     WORKER.with(|cell| {
         let mut slot = cell.borrow_mut();
         let worker = slot.get_or_insert_with(|| tokenizer.new_worker());
-        let mut out = Vec::new();
+        let mut position = 0;
         // Sentences are analysed a line at a time: the lattice stays small on long mails.
         for line in text.split(['\n', '\r', '。', '！', '？', '!', '?']) {
             if line.trim().is_empty() {
@@ -198,25 +229,28 @@ pub fn words(text: &str) -> Option<Vec<Word>> {
             worker.reset_sentence(line);
             worker.tokenize();
             for t in worker.token_iter() {
-                let surface = t.surface();
-                if surface.trim().is_empty() {
+                let written = t.surface();
+                if written.trim().is_empty() {
                     continue;
                 }
-                let feature = t.feature();
-                let mut f = feature.split(',');
-                let pos = f.next().unwrap_or_default();
+                // IPADIC features: part of speech, its subdivisions (three), conjugation type and
+                // form, base form, reading, pronunciation.
+                let mut feature = t.feature().split(',');
+                let pos = feature.next().unwrap_or_default();
                 // いる in 届いていない, さん, 的: attached to a word, not one of their own.
-                let dependent = matches!(f.next().unwrap_or_default(), "非自立" | "接尾");
-                let base = feature.split(',').nth(6).filter(|b| !b.is_empty() && *b != "*").unwrap_or(surface);
+                let dependent = matches!(feature.next().unwrap_or_default(), "非自立" | "接尾");
+                let base = feature.nth(4).filter(|b| !b.is_empty() && *b != "*").unwrap_or(written);
                 let content = matches!(pos, "名詞" | "動詞" | "形容詞" | "副詞" | "連体詞" | "感動詞")
                     && !dependent
-                    && !surface.chars().all(|c| !c.is_alphanumeric());
+                    && written.chars().any(char::is_alphanumeric);
                 let base = fold(base);
                 let content = content && !is_stop_word(&base);
-                out.push(Word { surface: fold(surface), base, content, position: out.len() });
+                let surface = if surface { fold(written) } else { String::new() };
+                each(Word { surface, base, content, position });
+                position += 1;
             }
         }
-        Some(out)
+        Some(())
     })
 }
 

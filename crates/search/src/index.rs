@@ -14,6 +14,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tantivy::collector::TopDocs;
+use tantivy::indexer::UserOperation;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, QueryClone, RangeQuery, TermQuery};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
@@ -25,8 +26,10 @@ use crate::analysis;
 use crate::tokenizers::{GramTokenizer, WordTokenizer, gram_tokens, word_tokens};
 
 /// Bumped when the schema or the analysis changes; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+/// Documents handed to the indexing threads at once in a bulk load.
+const BULK_BATCH: usize = 200;
 /// How far back "newest first" looks before it looks further (see [`SearchIndex::newest`]).
 const NEWEST_WINDOWS_DAYS: [i64; 3] = [7, 60, 730];
 
@@ -170,14 +173,13 @@ struct Fields {
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let text = |tokenizer: &str, stored: bool| {
-        let o = TextOptions::default().set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(tokenizer)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-        );
+    // Words are matched as terms, characters as phrases: only the gram fields need positions.
+    let text = |tokenizer: &str, record: IndexRecordOption, stored: bool| {
+        let o = TextOptions::default()
+            .set_indexing_options(TextFieldIndexing::default().set_tokenizer(tokenizer).set_index_option(record));
         if stored { o.set_stored() } else { o }
     };
+    let (words, grams) = (IndexRecordOption::WithFreqs, IndexRecordOption::WithFreqsAndPositions);
     let fields = Fields {
         kind: b.add_text_field("kind", STRING | STORED | FAST),
         id: b.add_text_field("id", STRING | STORED),
@@ -187,10 +189,10 @@ fn schema() -> (Schema, Fields) {
         status: b.add_text_field("status", STRING | STORED),
         at: b.add_date_field("at", INDEXED | STORED | FAST),
         title: b.add_text_field("title", STORED),
-        title_words: b.add_text_field("title_words", text("ja_words", false)),
-        title_grams: b.add_text_field("title_grams", text("ja_grams", false)),
-        words: b.add_text_field("words", text("ja_words", false)),
-        grams: b.add_text_field("grams", text("ja_grams", true)),
+        title_words: b.add_text_field("title_words", text("ja_words", words, false)),
+        title_grams: b.add_text_field("title_grams", text("ja_grams", grams, false)),
+        words: b.add_text_field("words", text("ja_words", words, false)),
+        grams: b.add_text_field("grams", text("ja_grams", grams, true)),
         exact: b.add_text_field("exact", STRING),
         internal: b.add_text_field("internal", STRING),
     };
@@ -308,8 +310,11 @@ impl SearchIndex {
     /// Adds documents without committing (bulk rebuilds); call [`SearchIndex::commit`] after.
     pub fn add_bulk(&self, docs: &[IndexDoc]) -> Result<()> {
         let w = self.writer.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        for d in docs {
-            w.add_document(self.document(d))?;
+        // Handed to the indexing threads in batches: one document at a time, the threads and
+        // this one wake each other for every document.
+        for batch in docs.chunks(BULK_BATCH) {
+            let batch: Vec<_> = batch.iter().map(|d| UserOperation::Add(self.document(d))).collect();
+            w.run(batch)?;
         }
         Ok(())
     }

@@ -44,57 +44,116 @@ fn is_word_char(c: char) -> bool {
 #[derive(Clone, Default)]
 pub struct GramTokenizer;
 
+/// The grams of an NFKC text as they are made, one token buffer reused for all (the index
+/// copies each term out; a text gives about two grams a character).
+pub struct GramStream<'a> {
+    text: &'a str,
+    chars: std::iter::Peekable<std::str::CharIndices<'a>>,
+    /// Character index of the next character `chars` gives.
+    index: usize,
+    /// The bigram still to hand out after the unigram just handed out.
+    bigram: Option<(char, usize)>,
+    token: Token,
+}
+
+impl<'a> GramStream<'a> {
+    pub fn new(text: &'a str) -> Self {
+        GramStream { text, chars: text.char_indices().peekable(), index: 0, bigram: None, token: Token::default() }
+    }
+
+    fn next_char(&mut self) -> Option<(usize, char)> {
+        let next = self.chars.next()?;
+        self.index += 1;
+        Some(next)
+    }
+
+    fn end_of_next(&mut self) -> usize {
+        self.chars.peek().map_or(self.text.len(), |(b, _)| *b)
+    }
+}
+
+fn trim_word(c: char) -> bool {
+    matches!(c, '-' | '_' | '.' | '@' | '+')
+}
+
+impl TokenStream for GramStream<'_> {
+    fn advance(&mut self) -> bool {
+        // The bigram that starts at the unigram before: the unigram's character and the next.
+        if let Some((first, from)) = self.bigram.take() {
+            let mut ahead = self.chars.clone();
+            if let Some((_, second)) = ahead.next() {
+                let offset_to = ahead.peek().map_or(self.text.len(), |(b, _)| *b);
+                let t = &mut self.token;
+                t.text.clear();
+                t.text.push(first);
+                t.text.push(fold_char(second));
+                t.offset_from = from;
+                t.offset_to = offset_to;
+                // Same position as the unigram.
+                return true;
+            }
+        }
+        while let Some((from, c)) = self.next_char() {
+            let position = self.index - 1;
+            if is_cjk(c) {
+                let fc = fold_char(c);
+                let offset_to = self.end_of_next();
+                if self.chars.peek().is_some_and(|(_, n)| is_cjk(*n)) {
+                    self.bigram = Some((fc, from));
+                }
+                let t = &mut self.token;
+                t.text.clear();
+                t.text.push(fc);
+                t.offset_from = from;
+                t.offset_to = offset_to;
+                t.position = position;
+                t.position_length = 1;
+                return true;
+            } else if is_word_char(c) {
+                let mut to = self.end_of_next();
+                while self.chars.peek().is_some_and(|(_, n)| is_word_char(*n)) {
+                    self.next_char();
+                    to = self.end_of_next();
+                }
+                let word = self.text[from..to].trim_matches(trim_word);
+                if word.is_empty() {
+                    continue;
+                }
+                let t = &mut self.token;
+                t.text.clear();
+                t.text.push_str(word);
+                t.text.make_ascii_lowercase();
+                t.offset_from = from;
+                t.offset_to = to;
+                t.position = position;
+                t.position_length = 1;
+                return true;
+            }
+        }
+        false
+    }
+    fn token(&self) -> &Token {
+        &self.token
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.token
+    }
+}
+
 /// The grams of an NFKC text, with byte offsets into it.
 pub fn gram_tokens(text: &str) -> Vec<Token> {
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let end_of = |i: usize| chars.get(i + 1).map_or(text.len(), |(b, _)| *b);
+    let mut stream = GramStream::new(text);
     let mut out = Vec::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let (from, c) = chars[i];
-        if is_cjk(c) {
-            let fc = fold_char(c);
-            out.push(Token {
-                offset_from: from,
-                offset_to: end_of(i),
-                position: i,
-                text: fc.to_string(),
-                position_length: 1,
-            });
-            if let Some(&(_, n)) = chars.get(i + 1)
-                && is_cjk(n)
-            {
-                let text: String = [fc, fold_char(n)].iter().collect();
-                out.push(Token { offset_from: from, offset_to: end_of(i + 1), position: i, text, position_length: 1 });
-            }
-            i += 1;
-        } else if is_word_char(c) {
-            let start = i;
-            while i < chars.len() && is_word_char(chars[i].1) {
-                i += 1;
-            }
-            let raw = &text[from..end_of(i - 1)];
-            let word = raw.trim_matches(|c| matches!(c, '-' | '_' | '.' | '@' | '+')).to_ascii_lowercase();
-            if !word.is_empty() {
-                out.push(Token {
-                    offset_from: from,
-                    offset_to: end_of(i - 1),
-                    position: start,
-                    text: word,
-                    position_length: 1,
-                });
-            }
-        } else {
-            i += 1;
-        }
+    while stream.advance() {
+        out.push(stream.token().clone());
     }
     out
 }
 
 impl Tokenizer for GramTokenizer {
-    type TokenStream<'a> = VecTokenStream;
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
-        VecTokenStream { tokens: gram_tokens(text), next: 0 }
+    type TokenStream<'a> = GramStream<'a>;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> GramStream<'a> {
+        GramStream::new(text)
     }
 }
 
@@ -103,20 +162,48 @@ impl Tokenizer for GramTokenizer {
 #[derive(Clone, Default)]
 pub struct WordTokenizer;
 
-/// The base forms of the content words of a text.
+/// The base forms of the content words of an NFKC text.
 pub fn word_tokens(text: &str) -> Vec<Token> {
-    let Some(words) = analysis::words(text) else { return vec![] };
-    words
-        .into_iter()
-        .filter(|w| w.content)
-        .map(|w| Token { offset_from: 0, offset_to: 0, position: w.position, text: w.base, position_length: 1 })
-        .collect()
+    let mut out = Vec::new();
+    analysis::content_base_forms(text, |base, position| {
+        out.push(Token { offset_from: 0, offset_to: 0, position, text: base, position_length: 1 })
+    });
+    out
+}
+
+/// How many recent texts each indexing thread remembers the words of: every message of a
+/// conversation carries its subject, and the messages of one conversation come together.
+const REMEMBERED: usize = 8;
+
+thread_local! {
+    static RECENT: std::cell::RefCell<std::collections::VecDeque<(String, Vec<Token>)>> =
+        const { std::cell::RefCell::new(std::collections::VecDeque::new()) };
+}
+
+/// [`word_tokens`] of a short text, from the thread's recent ones when it was analysed lately.
+fn word_tokens_remembered(text: &str) -> Vec<Token> {
+    // Bodies are rarely repeated; remembering them would only cost.
+    if text.len() > 200 {
+        return word_tokens(text);
+    }
+    RECENT.with(|cell| {
+        let mut recent = cell.borrow_mut();
+        if let Some((_, tokens)) = recent.iter().find(|(t, _)| t == text) {
+            return tokens.clone();
+        }
+        let tokens = word_tokens(text);
+        if recent.len() == REMEMBERED {
+            recent.pop_back();
+        }
+        recent.push_front((text.to_owned(), tokens.clone()));
+        tokens
+    })
 }
 
 impl Tokenizer for WordTokenizer {
     type TokenStream<'a> = VecTokenStream;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream {
-        VecTokenStream { tokens: word_tokens(text), next: 0 }
+        VecTokenStream { tokens: word_tokens_remembered(text), next: 0 }
     }
 }
 

@@ -928,10 +928,9 @@ fn demo_shipment(
             }],
         );
     }
-    let tracking = match carrier {
-        Carrier::JapanPost => format!("{:011}", rng.random_range(10_000_000_000u64..99_999_999_999)),
-        _ => format!("{:012}", rng.random_range(100_000_000_000u64..999_999_999_999)),
-    };
+    // Eleven digits and the carriers' check digit (the eleven modulo 7).
+    let base = rng.random_range(10_000_000_000u64..99_999_999_999);
+    let tracking = format!("{base}{}", base % 7);
     let shipped = ordered + Duration::hours(rng.random_range(18..40));
     let mut events = vec![NewShipmentEvent {
         status: ShipmentStatus::Shipped,

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod helpcenter;
 pub mod inbound;
 pub mod kb_files;
+pub mod order_files;
 pub mod sanitize;
 pub mod search;
 pub mod services;

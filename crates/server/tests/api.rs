@@ -195,12 +195,12 @@ async fn orders_and_shipments_through_the_api() -> anyhow::Result<()> {
     let order = json!({
         "merchant": "shop-a", "order_number": "ＨＭ－２０００", "ordered_at": "2026-11-20T10:00:00+09:00", "customer_id": app.a.customer,
         "lines": [{ "sku": "FL-1", "name": "カーネーション", "quantity": 2, "unit_price": 2980, "category": "花" }],
-        "shipments": [{ "carrier": "sagawa", "tracking_number": "１２３４－５６７８－９０１２", "status": "shipped" }]
+        "shipments": [{ "carrier": "sagawa", "tracking_number": "１２３４－５６７８－９０１３", "status": "shipped" }]
     });
     let (s, o) = app.send(Method::POST, "/api/v1/orders", "agent", order.clone()).await?;
     assert_eq!(s, StatusCode::CREATED, "{o}");
     assert_eq!((o["order_number"].as_str(), o["total_amount"].as_i64()), (Some("HM-2000"), Some(5960)));
-    assert_eq!(o["shipments"][0]["tracking_number"], "123456789012");
+    assert_eq!(o["shipments"][0]["tracking_number"], "123456789013");
     let (s, j) = app.send(Method::POST, "/api/v1/orders", "agent", order).await?;
     assert_eq!((s, j["code"].as_str()), (StatusCode::CONFLICT, Some("order_number_taken")));
 

@@ -125,6 +125,13 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
         }
         ("POST", "/api/v1/orders") => vec![foreign(p, Some(order_body.clone()))],
         ("POST", "/api/v1/orders/bulk") => vec![foreign(p, Some(json!({ "orders": [order_body.clone()] })))],
+        ("GET", "/api/v1/merchants/{merchant}/orders/import/mapping") => vec![foreign(p, None)],
+        ("PUT", "/api/v1/merchants/{merchant}/orders/import/mapping") => {
+            vec![foreign(p, Some(json!({ "columns": { "order_number": "乗っ取り" } })))]
+        }
+        ("POST", "/api/v1/merchants/{merchant}/orders/import") => vec![foreign(p, Some(json!({ "x": 1 })))],
+        ("GET", "/api/v1/merchants/{merchant}/orders/webhook") => vec![foreign(p, None)],
+        ("POST", "/api/v1/merchants/{merchant}/orders/webhook") => vec![foreign(p, None)],
         ("GET", "/api/v1/orders/{order}") => vec![foreign(p, None)],
         ("PATCH", "/api/v1/orders/{order}") => vec![foreign(p, Some(json!({ "status": "cancelled" })))],
         ("DELETE", "/api/v1/orders/{order}") => vec![foreign(p, None)],

@@ -210,7 +210,7 @@ async fn the_conversation_page_shows_the_shop_timeline_and_customer() -> anyhow:
         "shop-a の問い合わせ",
         "shop-a 客",
         "090-1234-5678",
-        "123412341234",
+        "123412341231",
         "ヤマト運輸",
     ] {
         assert!(html.contains(expected), "{expected} on the page");

@@ -1,5 +1,7 @@
 //! Customers, their identities and tags; lookup by identity; merging two customers.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use madoguchi_core::access::Scope;
 use madoguchi_core::audit::NewAuditEvent;
@@ -227,6 +229,15 @@ impl Store {
             let tags = qb.build_query_as().fetch_all(p).await?;
             Ok::<_, sqlx::Error>((identities, tags))
         })?;
+        // Grouped by customer first: a page holds thousands of customers (the index rebuild).
+        let mut identities_of: HashMap<Uuid, Vec<IdentityRow>> = HashMap::new();
+        for i in identities {
+            identities_of.entry(i.customer_id).or_default().push(i);
+        }
+        let mut tags_of: HashMap<Uuid, Vec<String>> = HashMap::new();
+        for (customer, tag) in tags {
+            tags_of.entry(customer).or_default().push(tag);
+        }
         rows.into_iter()
             .map(|r| {
                 Ok(Customer {
@@ -234,20 +245,21 @@ impl Store {
                     merchant_id: r.merchant_id.into(),
                     name: r.name,
                     name_kana: r.name_kana,
-                    identities: identities
-                        .iter()
-                        .filter(|i| i.customer_id == r.id)
+                    identities: identities_of
+                        .remove(&r.id)
+                        .unwrap_or_default()
+                        .into_iter()
                         .map(|i| {
                             Ok(Identity {
                                 id: i.id.into(),
                                 kind: parse("customer_identities.kind", &i.kind)?,
-                                value: i.value.clone(),
-                                display: i.display.clone(),
+                                value: i.value,
+                                display: i.display,
                             })
                         })
                         .collect::<Result<_>>()?,
                     address: r.address.map(|a| a.0),
-                    tags: tags.iter().filter(|(c, _)| *c == r.id).map(|(_, t)| t.clone()).collect(),
+                    tags: tags_of.remove(&r.id).unwrap_or_default(),
                     rank: r.rank,
                     notes: r.notes,
                     created_at: r.created_at,

@@ -21,6 +21,7 @@ pub mod history;
 pub mod inbound;
 pub mod kb;
 pub mod merchants;
+pub mod order_imports;
 pub mod orders;
 pub mod outbox;
 pub mod playbook;
@@ -115,6 +116,9 @@ impl Store {
                 // FULL: a committed contact survives a power cut, not only a crash.
                 .synchronous(SqliteSynchronous::Full)
                 .busy_timeout(Duration::from_secs(10))
+                // Rows of a long result (an index rebuild's pages) are handed from SQLite's
+                // thread in big runs instead of waking the reader for every few.
+                .row_buffer_size(1024)
                 .foreign_keys(true);
             let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
             Ok(Store { backend: Backend::Sqlite(pool) })

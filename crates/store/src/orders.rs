@@ -92,25 +92,38 @@ where
 }
 
 async fn write_lines(tx: &mut Tx, merchant: MerchantId, order: OrderId, lines: &[NewOrderLine]) -> Result<()> {
+    // Lines are rewritten position by position, keeping each position's id: sending an order
+    // again leaves its lines as they were, ids included (cases and decisions point at lines).
     on_db!(tx, c => {
-        sqlx::query("DELETE FROM order_lines WHERE order_id = $1").bind(order.0).execute(&mut *c).await?;
-        for (pos, l) in lines.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO order_lines (id, merchant_id, order_id, position, sku, name, quantity, unit_price, category)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(OrderLineId::new().0)
-            .bind(merchant.0)
+        let ids: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM order_lines WHERE order_id = $1 ORDER BY position")
             .bind(order.0)
-            .bind(pos as i32)
-            .bind(&l.sku)
-            .bind(&l.name)
-            .bind(l.quantity)
-            .bind(l.unit_price)
-            .bind(&l.category)
+            .fetch_all(&mut *c)
+            .await?;
+        for (pos, l) in lines.iter().enumerate() {
+            let sql = if pos < ids.len() {
+                "UPDATE order_lines SET merchant_id = $2, order_id = $3, position = $4, sku = $5, name = $6, quantity = $7, unit_price = $8, category = $9 WHERE id = $1"
+            } else {
+                "INSERT INTO order_lines (id, merchant_id, order_id, position, sku, name, quantity, unit_price, category)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+            };
+            sqlx::query(sql)
+                .bind(ids.get(pos).copied().unwrap_or_else(|| OrderLineId::new().0))
+                .bind(merchant.0)
+                .bind(order.0)
+                .bind(pos as i32)
+                .bind(&l.sku)
+                .bind(&l.name)
+                .bind(l.quantity)
+                .bind(l.unit_price)
+                .bind(&l.category)
+                .execute(&mut *c)
+                .await?;
+        }
+        sqlx::query("DELETE FROM order_lines WHERE order_id = $1 AND position >= $2")
+            .bind(order.0)
+            .bind(lines.len() as i32)
             .execute(&mut *c)
             .await?;
-        }
     });
     Ok(())
 }
@@ -145,6 +158,8 @@ async fn insert_event(tx: &mut Tx, merchant: MerchantId, shipment: ShipmentId, e
 
 /// Inserts a shipment, or updates the order's shipment with the same tracking number.
 async fn upsert_shipment(tx: &mut Tx, merchant: MerchantId, order: OrderId, s: &NewShipment) -> Result<ShipmentId> {
+    // A parcel is its tracking number; one not yet numbered is the order's parcel of that
+    // carrier without a number, so sending the same order twice stores it once.
     let existing: Option<Uuid> = match &s.tracking_number {
         Some(tn) => on_db!(tx, c => sqlx::query_scalar(
             "SELECT id FROM shipments WHERE order_id = $1 AND tracking_number = $2",
@@ -153,7 +168,13 @@ async fn upsert_shipment(tx: &mut Tx, merchant: MerchantId, order: OrderId, s: &
         .bind(tn)
         .fetch_optional(&mut *c)
         .await)?,
-        None => None,
+        None => on_db!(tx, c => sqlx::query_scalar(
+            "SELECT id FROM shipments WHERE order_id = $1 AND carrier = $2 AND tracking_number IS NULL ORDER BY id LIMIT 1",
+        )
+        .bind(order.0)
+        .bind(s.carrier.as_str())
+        .fetch_optional(&mut *c)
+        .await)?,
     };
     let t = now();
     let id = match existing {

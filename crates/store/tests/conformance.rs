@@ -151,7 +151,7 @@ fn order(m: &str, number: &str) -> NewOrder {
         }],
         shipments: vec![NewShipment {
             carrier: Carrier::Yamato,
-            tracking_number: Some("1234-5678-9012".into()),
+            tracking_number: Some("1234-5678-9013".into()),
             status: ShipmentStatus::Shipped,
             shipped_at: Some(at(19, 2)),
             delivered_at: None,
@@ -431,7 +431,7 @@ async fn orders_shipments_and_bulk_upsert() -> Result<()> {
         let o = s.create_order(&Scope::All, None, a, &order("a-shop", "HM-1001")).await?;
         assert_eq!(o.total_amount, 4200);
         assert_eq!(o.lines.len(), 1);
-        assert_eq!(o.shipments[0].tracking_number.as_deref(), Some("123456789012"));
+        assert_eq!(o.shipments[0].tracking_number.as_deref(), Some("123456789013"));
         assert_eq!(o.shipments[0].events.len(), 1);
         let dup = s.create_order(&Scope::All, None, a, &order("a-shop", "HM-1001")).await;
         assert!(matches!(dup, Err(StoreError::Conflict { code: "order_number_taken", .. })));
@@ -449,6 +449,7 @@ async fn orders_shipments_and_bulk_upsert() -> Result<()> {
         assert_eq!(again.shipments.len(), 1);
         assert_eq!(again.shipments[0].events.len(), 1);
         assert_eq!(again.lines.len(), 1);
+        assert_eq!(again.lines[0].id, o.lines[0].id, "the line kept its id");
 
         // A batch with a foreign customer stores nothing at all.
         let foreign = s.create_customer(&Scope::All, None, b, &profile("B客"), &[]).await?;
@@ -474,6 +475,44 @@ async fn orders_shipments_and_bulk_upsert() -> Result<()> {
         assert!(is_not_found(s.get_shipment(&Scope::Merchants(vec![b]), sh).await));
         s.delete_shipment(&Scope::All, None, sh).await?;
         assert!(s.get_order(&Scope::All, o.id).await?.shipments.is_empty());
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn order_file_mappings_and_known_numbers_per_merchant() -> Result<()> {
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        let b = merchant(&s, "b-shop").await?;
+        assert!(s.order_import_mapping(&Scope::All, a).await?.is_empty());
+        let columns: std::collections::BTreeMap<String, String> =
+            [("order_number".to_owned(), "伝票No".to_owned()), ("sku".to_owned(), "品番".to_owned())].into();
+        s.save_order_import_mapping(&Scope::All, None, a, &columns).await?;
+        let mut changed = columns.clone();
+        changed.insert("order_number".into(), "受注No".into());
+        s.save_order_import_mapping(&Scope::All, None, a, &changed).await?;
+        assert_eq!(s.order_import_mapping(&Scope::All, a).await?, changed, "the last one saved");
+        assert!(s.order_import_mapping(&Scope::All, b).await?.is_empty(), "another shop's is its own");
+        let only_b = Scope::Merchants(vec![b]);
+        assert!(is_not_found(s.order_import_mapping(&only_b, a).await));
+        assert!(is_not_found(s.save_order_import_mapping(&only_b, None, a, &columns).await));
+
+        s.create_order(&Scope::All, None, a, &order("a-shop", "HM-1")).await?;
+        s.create_order(&Scope::All, None, b, &order("b-shop", "HM-2")).await?;
+        // More numbers than one statement takes.
+        let asked: Vec<String> = (0..1200).map(|i| format!("HM-{i}")).collect();
+        let known = s.existing_order_numbers(&Scope::All, a, &asked).await?;
+        assert_eq!(known, ["HM-1".to_owned()].into(), "only this shop's numbers");
+
+        // A parcel without a tracking number is the same parcel when the order comes again.
+        let mut o = order("a-shop", "HM-3");
+        o.shipments[0].tracking_number = None;
+        s.upsert_orders(&Scope::All, None, &[(a, o.clone())]).await?;
+        s.upsert_orders(&Scope::All, None, &[(a, o)]).await?;
+        let f = madoguchi_store::orders::OrderFilter { order_number: Some("HM-3".into()), ..Default::default() };
+        let stored = s.list_orders(&Scope::All, &f, PageRequest::first(10)).await?.items;
+        assert_eq!(stored[0].shipments.len(), 1);
         Ok(())
     })
     .await

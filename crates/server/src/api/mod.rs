@@ -16,6 +16,7 @@ pub mod escalations;
 pub mod files;
 pub mod kb;
 pub mod merchants;
+pub mod order_import;
 pub mod orders;
 pub mod playbook;
 pub mod routing;
@@ -98,6 +99,12 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::add_shipment))
         .routes(routes!(orders::get_shipment, orders::update_shipment, orders::delete_shipment))
         .routes(routes!(orders::add_shipment_event))
+        .routes(routes!(order_import::get_mapping, order_import::put_mapping))
+        .routes(routes!(order_import::get_webhook, order_import::rotate_webhook_secret))
+        .routes(utoipa_axum::router::UtoipaMethodRouterExt::layer(
+            routes!(order_import::import_orders),
+            axum::extract::DefaultBodyLimit::max(order_import::MAX_FILE_BYTES),
+        ))
         .routes(routes!(conversations::list_conversations, conversations::create_conversation))
         .routes(routes!(conversations::get_conversation, conversations::update_conversation))
         .routes(routes!(conversations::list_messages, conversations::add_message))

@@ -14,7 +14,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Json, created, id};
 
 /// Orders per bulk request: enough for a day's export, small enough for one transaction.
-const MAX_BULK: usize = 1000;
+pub const MAX_BULK: usize = 1000;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

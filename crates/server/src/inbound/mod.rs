@@ -1,10 +1,11 @@
-//! Entry points for contacts that arrive without a login: mail (HTTP pipe and IMAP polling),
-//! LINE webhooks and the web form. Each verifies what it can, stores the contact in one transaction, and only
+//! Entry points for what arrives without a login: mail (HTTP pipe and IMAP polling), LINE
+//! webhooks, the web form, and shop systems' order webhook. Each verifies what it can, stores the contact in one transaction, and only
 //! then acknowledges; routing runs after.
 
 pub mod form;
 pub mod line;
 pub mod mail;
+pub mod orders;
 
 use axum::Router;
 use axum::routing::post;
@@ -17,6 +18,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/inbound/email/{token}", post(mail::receive_http))
         .route("/api/v1/inbound/line/{token}", post(line::webhook))
+        .route("/api/v1/inbound/orders/{merchant}", post(orders::webhook))
 }
 
 /// The public contact form; its body limit covers its attachments.

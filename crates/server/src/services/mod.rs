@@ -3,4 +3,5 @@
 pub mod background;
 pub mod bot;
 pub mod delivery;
+pub mod order_import;
 pub mod routing;

@@ -91,7 +91,7 @@ async fn shop(store: &Store, slug: &str, staff_hash: &str) -> anyhow::Result<(Sh
         }],
         shipments: vec![NewShipment {
             carrier: Carrier::Yamato,
-            tracking_number: Some("123412341234".into()),
+            tracking_number: Some("123412341231".into()),
             status: ShipmentStatus::Shipped,
             shipped_at: None,
             delivered_at: None,
