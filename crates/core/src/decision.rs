@@ -27,7 +27,7 @@ pub enum Request {
 }
 
 /// One finding behind a decision: a stable code and what to tell the customer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Reason {
     pub code: String,
     pub message_ja: String,
@@ -38,7 +38,7 @@ fn reason(code: &str, ja: impl Into<String>, en: impl Into<String>) -> Reason {
     Reason { code: code.into(), message_ja: ja.into(), message_en: en.into() }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Decision {
     pub request: Request,
     pub eligible: bool,

@@ -23,6 +23,10 @@ enum Case {
     AdminOnly { body: Value },
 }
 
+fn default_policies() -> Value {
+    serde_json::to_value(madoguchi_core::policy::Policies::default()).unwrap_or_default()
+}
+
 fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
     let a = &app.a;
     let b = &app.b;
@@ -131,6 +135,16 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
         }
         ("POST", "/api/v1/merchants/{merchant}/orders/import") => vec![foreign(p, Some(json!({ "x": 1 })))],
         ("GET", "/api/v1/merchants/{merchant}/orders/webhook") => vec![foreign(p, None)],
+        ("GET", "/api/v1/merchants/{merchant}/policies") => vec![foreign(p, None)],
+        ("PUT", "/api/v1/merchants/{merchant}/policies") => vec![foreign(p, Some(default_policies()))],
+        ("POST", "/api/v1/merchants/{merchant}/policies/preview") => {
+            vec![foreign(p, Some(json!({ "policies": default_policies(), "order_id": b.order, "request": "return" })))]
+        }
+        ("GET", "/api/v1/orders/{order}/decision") => vec![foreign(format!("{p}?request=return"), None)],
+        ("POST", "/api/v1/orders/{order}/decisions") => {
+            vec![foreign(p, Some(json!({ "request": "return", "choice": "escalated" })))]
+        }
+        ("GET", "/api/v1/orders/{order}/decisions") => vec![foreign(p, None)],
         ("POST", "/api/v1/merchants/{merchant}/orders/webhook") => vec![foreign(p, None)],
         ("GET", "/api/v1/orders/{order}") => vec![foreign(p, None)],
         ("PATCH", "/api/v1/orders/{order}") => vec![foreign(p, Some(json!({ "status": "cancelled" })))],

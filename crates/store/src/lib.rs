@@ -25,6 +25,7 @@ pub mod order_imports;
 pub mod orders;
 pub mod outbox;
 pub mod playbook;
+pub mod policies;
 pub mod routing;
 pub mod schema;
 pub mod search_feed;

@@ -519,6 +519,53 @@ async fn order_file_mappings_and_known_numbers_per_merchant() -> Result<()> {
 }
 
 #[tokio::test]
+async fn policies_are_versioned_per_merchant_and_decisions_name_their_version() -> Result<()> {
+    use madoguchi_core::decision::{Request, decide};
+    use madoguchi_core::policy::Policies;
+    use madoguchi_store::policies::{Choice, NewDecision};
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        let b = merchant(&s, "b-shop").await?;
+        let first = s.current_policies(&Scope::All, a).await?;
+        assert_eq!((first.version, first.created_at), (0, None));
+        assert_eq!(first.policies, Policies::default());
+        let mut edited = Policies::default();
+        edited.returns.window_days = 14;
+        assert_eq!(s.save_policies(&Scope::All, None, a, &edited).await?.version, 1);
+        edited.returns.window_days = 30;
+        assert_eq!(s.save_policies(&Scope::All, None, a, &edited).await?.version, 2);
+        let now_a = s.current_policies(&Scope::All, a).await?;
+        assert_eq!((now_a.version, now_a.policies.returns.window_days), (2, 30));
+        assert_eq!(s.current_policies(&Scope::All, b).await?.version, 0, "another shop keeps its own");
+        let only_b = Scope::Merchants(vec![b]);
+        assert!(is_not_found(s.current_policies(&only_b, a).await));
+        assert!(is_not_found(s.save_policies(&only_b, None, a, &edited).await));
+
+        let o = s.create_order(&Scope::All, None, a, &order("a-shop", "HM-1")).await?;
+        let d = decide(&now_a.policies, &o, Request::Cancel, now());
+        let new = NewDecision {
+            order: o.id,
+            conversation: None,
+            policy_version: now_a.version,
+            decision: &d,
+            choice: Choice::Escalated,
+            offer_code: None,
+            note: Some("発送済み".into()),
+        };
+        s.record_decision(&Scope::All, None, a, &new).await?;
+        let recorded = s.order_decisions(&Scope::All, o.id).await?;
+        assert_eq!(recorded.len(), 1);
+        assert_eq!((recorded[0].policy_version, recorded[0].choice), (2, Choice::Escalated));
+        assert_eq!(recorded[0].decision, d, "the decision reads back as it was");
+        assert!(is_not_found(s.order_decisions(&only_b, o.id).await));
+        // Recorded under another merchant, the order is not found by the database itself.
+        assert!(s.record_decision(&Scope::All, None, b, &new).await.is_err());
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
 async fn conversation_numbers_count_per_merchant_even_concurrently() -> Result<()> {
     on_each_backend(|s| async move {
         let a = merchant(&s, "a-shop").await?;

@@ -19,6 +19,7 @@ pub mod merchants;
 pub mod order_import;
 pub mod orders;
 pub mod playbook;
+pub mod policies;
 pub mod routing;
 pub mod search;
 pub mod system;
@@ -39,6 +40,7 @@ pub mod users;
         (name = "users", description = "Staff, roles and API tokens"),
         (name = "customers", description = "Customers of a merchant and their identities"),
         (name = "orders", description = "Orders, shipments and tracking events"),
+        (name = "policies", description = "Each shop's policies and the decisions taken by them"),
         (name = "conversations", description = "Conversations, messages and timelines"),
         (name = "routing", description = "Presence, skills, capacity and queues"),
         (name = "escalations", description = "Questions from the desk to the merchant, and answers"),
@@ -101,6 +103,10 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(orders::add_shipment_event))
         .routes(routes!(order_import::get_mapping, order_import::put_mapping))
         .routes(routes!(order_import::get_webhook, order_import::rotate_webhook_secret))
+        .routes(routes!(policies::get_policies, policies::put_policies))
+        .routes(routes!(policies::preview))
+        .routes(routes!(policies::get_decision))
+        .routes(routes!(policies::record_decision, policies::list_decisions))
         .routes(utoipa_axum::router::UtoipaMethodRouterExt::layer(
             routes!(order_import::import_orders),
             axum::extract::DefaultBodyLimit::max(order_import::MAX_FILE_BYTES),
