@@ -86,6 +86,57 @@ impl Decision {
     }
 }
 
+/// What the agent did with a decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Choice {
+    /// Went ahead as the decision says.
+    Accepted,
+    /// The customer took a retention offer instead of cancelling.
+    OfferAccepted,
+    /// The customer did not go ahead.
+    Withdrawn,
+    /// Passed to the shop (not eligible, or an exception asked for).
+    Escalated,
+}
+
+impl Choice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Choice::Accepted => "accepted",
+            Choice::OfferAccepted => "offer_accepted",
+            Choice::Withdrawn => "withdrawn",
+            Choice::Escalated => "escalated",
+        }
+    }
+}
+
+impl std::str::FromStr for Choice {
+    type Err = ();
+    fn from_str(s: &str) -> std::result::Result<Self, ()> {
+        serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(|_| ())
+    }
+}
+
+impl Decision {
+    /// Whether the agent may record this choice on this decision: an offer must be one of the
+    /// decision's, and a request that is not eligible cannot be accepted (escalate it instead).
+    pub fn check_choice(&self, choice: Choice, offer_code: Option<&str>) -> Result<(), crate::ValidationError> {
+        use crate::ValidationError as E;
+        match (choice, offer_code) {
+            (Choice::OfferAccepted, Some(code)) if self.offers.iter().any(|o| o.code == code) => Ok(()),
+            (Choice::OfferAccepted, _) => {
+                Err(E::new("offer_code", "unknown_offer", "name one of the decision's offers"))
+            }
+            (_, Some(_)) => Err(E::new("offer_code", "unexpected", "an offer code goes with offer_accepted only")),
+            (Choice::Accepted, None) if !self.eligible => {
+                Err(E::new("choice", "not_eligible", "the request is not eligible: escalate or withdraw it"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
 /// The date in Japan of an instant.
 pub fn jst_date(t: DateTime<Utc>) -> NaiveDate {
     t.with_timezone(&chrono_tz::Asia::Tokyo).date_naive()

@@ -943,3 +943,46 @@ async fn the_knowledge_base_editor() -> anyhow::Result<()> {
     assert_eq!(agent.get(&url).send().await?.status(), StatusCode::FORBIDDEN);
     Ok(())
 }
+
+#[tokio::test]
+async fn the_shops_decision_beside_the_conversation_and_the_agents_choice() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let c = browser();
+    sign_in(&app, &c, "agent", PASSWORD).await?;
+    let id = app.a.conversation.to_string();
+    let order = app.a.order.to_string();
+    let asked = c
+        .get(format!("{}/desk/conversations/{id}?order={order}&request=cancel", app.base))
+        .send()
+        .await?
+        .text()
+        .await?;
+    // The fixture's parcel has left: a cancellation is refused, with what to say instead.
+    assert!(asked.contains("キャンセル: 対応不可"), "{asked}");
+    assert!(asked.contains("発送済みのため"), "the reason in Japanese");
+    assert!(asked.contains("ポリシー版 0"), "the defaults");
+    assert!(!asked.contains("choice-accepted"), "a refused request offers no 'accepted'");
+    let csrf = csrf_of(&asked);
+    let post = |form: Vec<(&'static str, String)>| {
+        c.post(format!("{}/desk/conversations/{id}/decisions", app.base)).form(&form).send()
+    };
+    let form = |choice: &str, order: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("order", order.to_owned()),
+            ("request", "cancel".to_owned()),
+            ("choice", choice.to_owned()),
+        ]
+    };
+    assert_eq!(post(form("accepted", &order)).await?.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Another shop's order through this conversation does not exist.
+    assert_eq!(post(form("escalated", &app.b.order.to_string())).await?.status(), StatusCode::NOT_FOUND);
+    let done = post(form("escalated", &order)).await?;
+    assert_eq!(done.status(), StatusCode::SEE_OTHER);
+    let (_, html) = page(&app, &c, &id).await?;
+    assert!(html.contains("記録した判定") && html.contains("キャンセル → ショップに確認"), "{html}");
+    let (_, recorded) = app.get(&format!("/api/v1/orders/{order}/decisions"), "admin").await?;
+    assert_eq!(recorded[0]["conversation_id"], id.as_str());
+    assert_eq!(recorded[0]["choice"], "escalated");
+    Ok(())
+}

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use madoguchi_core::access::Scope;
 use madoguchi_core::audit::NewAuditEvent;
-use madoguchi_core::decision::{Decision, Request};
+use madoguchi_core::decision::{Choice, Decision, Request};
 use madoguchi_core::enums::{AuditAction, SubjectType};
 use madoguchi_core::ids::{ConversationId, MerchantId, OrderId, UserId};
 use madoguchi_core::policy::Policies;
@@ -22,38 +22,6 @@ pub struct PolicyVersion {
     pub version: i32,
     pub policies: Policies,
     pub created_at: Option<DateTime<Utc>>,
-}
-
-/// What the agent did with a decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Choice {
-    /// Went ahead as the decision says.
-    Accepted,
-    /// The customer took a retention offer instead of cancelling.
-    OfferAccepted,
-    /// The customer did not go ahead.
-    Withdrawn,
-    /// Passed to the shop (not eligible, or an exception asked for).
-    Escalated,
-}
-
-impl Choice {
-    fn as_str(self) -> &'static str {
-        match self {
-            Choice::Accepted => "accepted",
-            Choice::OfferAccepted => "offer_accepted",
-            Choice::Withdrawn => "withdrawn",
-            Choice::Escalated => "escalated",
-        }
-    }
-}
-
-impl std::str::FromStr for Choice {
-    type Err = ();
-    fn from_str(s: &str) -> std::result::Result<Self, ()> {
-        serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(|_| ())
-    }
 }
 
 /// A decision as recorded.

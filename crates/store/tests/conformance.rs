@@ -520,9 +520,9 @@ async fn order_file_mappings_and_known_numbers_per_merchant() -> Result<()> {
 
 #[tokio::test]
 async fn policies_are_versioned_per_merchant_and_decisions_name_their_version() -> Result<()> {
-    use madoguchi_core::decision::{Request, decide};
+    use madoguchi_core::decision::{Choice, Request, decide};
     use madoguchi_core::policy::Policies;
-    use madoguchi_store::policies::{Choice, NewDecision};
+    use madoguchi_store::policies::NewDecision;
     on_each_backend(|s| async move {
         let a = merchant(&s, "a-shop").await?;
         let b = merchant(&s, "b-shop").await?;

@@ -3,11 +3,11 @@
 //! force, and recorded with the agent's choice and the version used.
 
 use axum::extract::{Path, State};
-use madoguchi_core::decision::{Decision, Request, decide};
+use madoguchi_core::decision::{Choice, Decision, Request, decide};
 use madoguchi_core::ids::{ConversationId, OrderId};
 use madoguchi_core::policy::Policies;
 use madoguchi_core::time::now;
-use madoguchi_store::policies::{Choice, NewDecision, PolicyVersion, RecordedDecision};
+use madoguchi_store::policies::{NewDecision, PolicyVersion, RecordedDecision};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
@@ -146,20 +146,7 @@ pub async fn record_decision(
     let order = st.store.get_order(&scope, id(&order)?).await?;
     let policies = st.store.current_policies(&scope, order.merchant_id).await?;
     let decision = decide(&policies.policies, &order, req.request, now());
-    let invalid = |field: &str, code: &'static str, message: &str| {
-        ApiError::from(madoguchi_core::ValidationError::new(field, code, message))
-    };
-    match (req.choice, &req.offer_code) {
-        (Choice::OfferAccepted, Some(code)) if decision.offers.iter().any(|o| &o.code == code) => {}
-        (Choice::OfferAccepted, _) => {
-            return Err(invalid("offer_code", "unknown_offer", "name one of the decision's offers"));
-        }
-        (_, Some(_)) => return Err(invalid("offer_code", "unexpected", "an offer code goes with offer_accepted only")),
-        (Choice::Accepted, None) if !decision.eligible => {
-            return Err(invalid("choice", "not_eligible", "the request is not eligible: escalate or withdraw it"));
-        }
-        _ => {}
-    }
+    decision.check_choice(req.choice, req.offer_code.as_deref())?;
     let note = req.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(|n| n.chars().take(2000).collect());
     let new = NewDecision {
         order: order.id,

@@ -12,11 +12,12 @@ use chrono::Utc;
 use madoguchi_core::access::{Principal, Scope};
 use madoguchi_core::conversation::{Conversation, MessageKind, NewMessage, TimelineItem};
 use madoguchi_core::customer::Customer;
+use madoguchi_core::decision::{Choice, Decision, Request, decide};
 use madoguchi_core::enums::{
     AuthorKind, Channel, ConversationStatus, Direction, EscalationStatus, Priority, Role, SubjectType,
 };
 use madoguchi_core::escalation::Escalation;
-use madoguchi_core::ids::{ConversationId, UserId};
+use madoguchi_core::ids::{ConversationId, OrderId, UserId};
 use madoguchi_core::order::tracking_url;
 use madoguchi_core::page::PageRequest;
 use madoguchi_store::conversations::{ConversationChange, ConversationFilter};
@@ -52,11 +53,30 @@ pub struct Shipment {
 }
 
 pub struct OrderView {
+    id: String,
     number: String,
     date: String,
     total: String,
     lines: Vec<String>,
     shipments: Vec<Shipment>,
+    /// The decision asked for on this order (`?order=…&request=…`), by the shop's policies.
+    panel: Option<DecisionPanel>,
+    /// Decisions recorded on this order, one line each.
+    recorded: Vec<String>,
+}
+
+/// The shop's rules applied to one request on one order, beside the conversation.
+pub struct DecisionPanel {
+    request: &'static str,
+    request_label: &'static str,
+    eligible: bool,
+    version: i32,
+    deadline: String,
+    reasons: Vec<String>,
+    script: Vec<String>,
+    steps: Vec<String>,
+    /// Retention offers: code and what to say.
+    offers: Vec<(String, String)>,
 }
 
 pub struct CustomerView {
@@ -116,11 +136,16 @@ struct Page {
     wrap_ups: Vec<String>,
     error: Option<&'static str>,
     can_merge: bool,
+    /// The requests a decision can be asked on.
+    requests: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {
     error: Option<String>,
+    /// With `request`: the order to show the shop's decision on.
+    order: Option<String>,
+    request: Option<String>,
 }
 
 pub struct EscalationView {
@@ -256,6 +281,7 @@ async fn customer_view(
     scope: &Scope,
     lang: Lang,
     c: &Customer,
+    ask: Option<(OrderId, Request)>,
 ) -> Result<CustomerView, ApiError> {
     audit_read(st, p, SubjectType::Customer, &[(c.merchant_id, c.id.to_string())]).await?;
     let orders = st
@@ -278,6 +304,54 @@ async fn customer_view(
     } else {
         vec![]
     };
+    let mut order_views = Vec::with_capacity(orders.items.len());
+    for o in &orders.items {
+        let panel = match ask {
+            Some((id, request)) if id == o.id => {
+                let policies = st.store.current_policies(scope, o.merchant_id).await?;
+                Some(decision_panel(
+                    lang,
+                    request,
+                    policies.version,
+                    &decide(&policies.policies, o, request, Utc::now()),
+                ))
+            }
+            _ => None,
+        };
+        let recorded = st
+            .store
+            .order_decisions(scope, o.id)
+            .await?
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {} → {}",
+                    jst(r.created_at),
+                    i18n::request(lang, r.decision.request),
+                    i18n::choice(lang, r.choice)
+                ) + &r.offer_code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default()
+            })
+            .collect();
+        order_views.push(OrderView {
+            id: o.id.to_string(),
+            number: o.order_number.clone(),
+            date: jst(o.ordered_at),
+            total: yen(o.total_amount),
+            lines: o.lines.iter().map(|l| format!("{} × {}", l.name, l.quantity)).collect(),
+            shipments: o
+                .shipments
+                .iter()
+                .map(|s| Shipment {
+                    carrier: i18n::carrier(lang, s.carrier),
+                    number: s.tracking_number.clone().unwrap_or_else(|| "—".into()),
+                    url: s.tracking_number.as_deref().and_then(|n| tracking_url(s.carrier, n)),
+                    status: i18n::shipment_status(lang, s.status),
+                })
+                .collect(),
+            panel,
+            recorded,
+        });
+    }
     let address = c.address.as_ref().map_or_else(String::new, |a| {
         format!("〒{} {}{}{} {}", a.postal_code, a.prefecture, a.city, a.line1, a.line2.clone().unwrap_or_default())
             .trim()
@@ -291,26 +365,7 @@ async fn customer_view(
         identities: c.identities.iter().map(|i| format!("{}: {}", i.kind.as_str(), i.display)).collect(),
         address,
         notes: c.notes.clone().unwrap_or_default(),
-        orders: orders
-            .items
-            .iter()
-            .map(|o| OrderView {
-                number: o.order_number.clone(),
-                date: jst(o.ordered_at),
-                total: yen(o.total_amount),
-                lines: o.lines.iter().map(|l| format!("{} × {}", l.name, l.quantity)).collect(),
-                shipments: o
-                    .shipments
-                    .iter()
-                    .map(|s| Shipment {
-                        carrier: i18n::carrier(lang, s.carrier),
-                        number: s.tracking_number.clone().unwrap_or_else(|| "—".into()),
-                        url: s.tracking_number.as_deref().and_then(|n| tracking_url(s.carrier, n)),
-                        status: i18n::shipment_status(lang, s.status),
-                    })
-                    .collect(),
-            })
-            .collect(),
+        orders: order_views,
         history: history
             .items
             .iter()
@@ -394,7 +449,7 @@ pub async fn show(
         None => None,
     };
     let customer = match &customer_record {
-        Some(cu) => Some(customer_view(&st, &p, &scope, lang, cu).await?),
+        Some(cu) => Some(customer_view(&st, &p, &scope, lang, cu, asked(&q)).await?),
         None => None,
     };
     // Placeholders: the customer's name, and the linked order (or the customer's latest).
@@ -495,6 +550,8 @@ pub async fn show(
         .to_string();
     let page = Page {
         can_merge: p.can_merge_customers(),
+        requests: request_options(lang),
+
         script,
         canned,
         assist,
@@ -674,6 +731,100 @@ pub struct EscalateForm {
     question: String,
     /// `datetime-local` in JST.
     due: String,
+}
+
+/// The order and request asked for in the page's query, if both are given and make sense.
+fn asked(q: &PageQuery) -> Option<(OrderId, Request)> {
+    let order = q.order.as_deref()?.parse().ok()?;
+    let request = serde_json::from_value(serde_json::Value::String(q.request.clone()?)).ok()?;
+    Some((order, request))
+}
+
+fn decision_panel(lang: Lang, request: Request, version: i32, d: &Decision) -> DecisionPanel {
+    DecisionPanel {
+        request: request_code(request),
+        request_label: i18n::request(lang, request),
+        eligible: d.eligible,
+        version,
+        deadline: d.deadline.map(|t| jst(t - chrono::Duration::seconds(1))).unwrap_or_default(),
+        reasons: d
+            .reasons
+            .iter()
+            .map(|r| if lang == Lang::Ja { r.message_ja.clone() } else { r.message_en.clone() })
+            .collect(),
+        script: d.script.clone(),
+        steps: d.steps.clone(),
+        offers: d.offers.iter().map(|o| (o.code.clone(), o.label.clone())).collect(),
+    }
+}
+
+fn request_code(r: Request) -> &'static str {
+    match r {
+        Request::Cancel => "cancel",
+        Request::Return => "return",
+        Request::Exchange => "exchange",
+        Request::Defect => "defect",
+        Request::Refund => "refund",
+    }
+}
+
+/// The requests an agent can ask a decision on, as (code, label).
+fn request_options(lang: Lang) -> Vec<(&'static str, &'static str)> {
+    [Request::Cancel, Request::Return, Request::Exchange, Request::Defect, Request::Refund]
+        .into_iter()
+        .map(|r| (request_code(r), i18n::request(lang, r)))
+        .collect()
+}
+
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    csrf: String,
+    order: String,
+    request: String,
+    /// `accepted`, `withdrawn` or `escalated`; absent when an offer button was pressed.
+    choice: Option<String>,
+    /// The retention offer the customer took.
+    offer: Option<String>,
+}
+
+/// Records the agent's choice on a decision shown beside the conversation; the decision is
+/// computed again here by the policies in force.
+pub async fn record_decision(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response, ApiError> {
+    let Some((p, c)) = conversation_form(&st, &jar, &form.csrf, &id).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let scope = p.scope();
+    let bad = |field: &str| madoguchi_core::ValidationError::new(field, "invalid_choice", "not a known choice");
+    let order = st.store.get_order(&scope, form.order.parse().map_err(|_| ApiError::not_found())?).await?;
+    if order.merchant_id != c.merchant_id {
+        return Err(ApiError::not_found());
+    }
+    let request: Request =
+        serde_json::from_value(serde_json::Value::String(form.request.clone())).map_err(|_| bad("request"))?;
+    let choice = match (&form.offer, form.choice.as_deref()) {
+        (Some(_), _) => Choice::OfferAccepted,
+        (None, Some(c)) => c.parse().map_err(|_| bad("choice"))?,
+        (None, None) => return Err(bad("choice").into()),
+    };
+    let policies = st.store.current_policies(&scope, order.merchant_id).await?;
+    let decision = decide(&policies.policies, &order, request, Utc::now());
+    decision.check_choice(choice, form.offer.as_deref())?;
+    let new = madoguchi_store::policies::NewDecision {
+        order: order.id,
+        conversation: Some(c.id),
+        policy_version: policies.version,
+        decision: &decision,
+        choice,
+        offer_code: form.offer.clone(),
+        note: None,
+    };
+    st.store.record_decision(&scope, Some(p.user_id), order.merchant_id, &new).await?;
+    Ok(Redirect::to(&format!("/desk/conversations/{}#order-{}", c.id, order.id)).into_response())
 }
 
 pub async fn escalate(

@@ -117,6 +117,19 @@ pub struct Texts {
     pub not_found: &'static str,
     pub rank: &'static str,
     pub tracking: &'static str,
+    pub request_kind: &'static str,
+    pub decide: &'static str,
+    pub eligible: &'static str,
+    pub not_eligible: &'static str,
+    pub policy_version: &'static str,
+    pub deadline: &'static str,
+    pub talk: &'static str,
+    pub steps: &'static str,
+    pub offer_taken: &'static str,
+    pub choice_accepted: &'static str,
+    pub choice_escalated: &'static str,
+    pub choice_withdrawn: &'static str,
+    pub recorded_decisions: &'static str,
     pub escalations: &'static str,
     pub escalate: &'static str,
     pub question: &'static str,
@@ -280,6 +293,19 @@ const JA: Texts = Texts {
     not_found: "見つかりません。",
     rank: "ランク",
     tracking: "伝票番号",
+    request_kind: "依頼の種類",
+    decide: "判定",
+    eligible: "対応可",
+    not_eligible: "対応不可",
+    policy_version: "ポリシー版",
+    deadline: "期限",
+    talk: "トーク",
+    steps: "手順",
+    offer_taken: "提案を受け入れた",
+    choice_accepted: "この内容で受け付けた",
+    choice_escalated: "ショップに確認",
+    choice_withdrawn: "お客様が取り下げ",
+    recorded_decisions: "記録した判定",
     escalations: "エスカレーション",
     escalate: "ショップへエスカレーション",
     question: "確認事項",
@@ -443,6 +469,19 @@ const EN: Texts = Texts {
     not_found: "Not found.",
     rank: "Rank",
     tracking: "Tracking no.",
+    request_kind: "Request",
+    decide: "Check",
+    eligible: "Eligible",
+    not_eligible: "Not eligible",
+    policy_version: "policy version",
+    deadline: "Deadline",
+    talk: "What to say",
+    steps: "Steps",
+    offer_taken: "Offer taken",
+    choice_accepted: "Accepted",
+    choice_escalated: "Escalated",
+    choice_withdrawn: "Withdrawn",
+    recorded_decisions: "Recorded decisions",
     escalations: "Escalations",
     escalate: "Escalate to the shop",
     question: "Question",
@@ -709,5 +748,35 @@ mod tests {
         assert_eq!(Lang::from_request(&jar, &h), Lang::En);
         let jar = jar.add(axum_extra::extract::cookie::Cookie::new(LANG_COOKIE, "ja"));
         assert_eq!(Lang::from_request(&jar, &h), Lang::Ja);
+    }
+}
+
+pub fn request(lang: Lang, r: madoguchi_core::decision::Request) -> &'static str {
+    use madoguchi_core::decision::Request as R;
+    match (lang, r) {
+        (Lang::Ja, R::Cancel) => "キャンセル",
+        (Lang::Ja, R::Return) => "返品",
+        (Lang::Ja, R::Exchange) => "交換",
+        (Lang::Ja, R::Defect) => "不良品",
+        (Lang::Ja, R::Refund) => "返金",
+        (Lang::En, R::Cancel) => "Cancellation",
+        (Lang::En, R::Return) => "Return",
+        (Lang::En, R::Exchange) => "Exchange",
+        (Lang::En, R::Defect) => "Defective item",
+        (Lang::En, R::Refund) => "Refund",
+    }
+}
+
+pub fn choice(lang: Lang, c: madoguchi_core::decision::Choice) -> &'static str {
+    use madoguchi_core::decision::Choice as C;
+    match (lang, c) {
+        (Lang::Ja, C::Accepted) => "受付",
+        (Lang::Ja, C::OfferAccepted) => "提案を受け入れ",
+        (Lang::Ja, C::Withdrawn) => "取り下げ",
+        (Lang::Ja, C::Escalated) => "ショップに確認",
+        (Lang::En, C::Accepted) => "accepted",
+        (Lang::En, C::OfferAccepted) => "offer taken",
+        (Lang::En, C::Withdrawn) => "withdrawn",
+        (Lang::En, C::Escalated) => "escalated",
     }
 }
