@@ -150,6 +150,32 @@ try {
   check((await page.inputValue('#status')) === 'closed', 'after the wrap-up the call is closed');
   await page.screenshot({ path: `${shots}/wrap-up.png`, fullPage: true });
 
+  // The shop's rules beside the call: the customer wants to cancel an order not yet shipped;
+  // the desk offers the shop's coupon first and records that the customer took it.
+  const admin0 = user('admin').api_token;
+  const current = await api('GET', '/api/v1/merchants/hanamaru-gift/policies', admin0);
+  const policies = current.json.policies;
+  policies.cancellation.retention_offers = [{ code: 'next1000', label: '次回使える1,000円引きクーポン', discount_yen: 1000 }];
+  check((await api('PUT', '/api/v1/merchants/hanamaru-gift/policies', admin0, policies)).status === 200, 'the shop saves a retention offer');
+  const fresh = await api('POST', '/api/v1/orders', admin0, {
+    merchant: 'hanamaru-gift', order_number: 'E2E-CANCEL-1', customer_id: customer.id, ordered_at: new Date().toISOString(),
+    status: 'confirmed', payment_method: 'クレジットカード',
+    lines: [{ sku: 'GIFT-1', name: '季節の詰め合わせ', quantity: 1, unit_price: 5400 }],
+  });
+  check(fresh.status === 201, 'an order not yet shipped');
+  const block = `#order-${fresh.json.id}`;
+  await page.goto(`${base}/desk/conversations/${call.json.id}`);
+  await page.selectOption(`${block} select[name=request]`, 'cancel');
+  await Promise.all([page.waitForNavigation(), page.click(`${block} .decide-button`)]);
+  const decision = await page.textContent(`${block} .decision`);
+  check(decision.includes('キャンセル: 対応可') && decision.includes('1,000円引き'), 'the decision shows eligible with the offer to make first');
+  await page.screenshot({ path: `${shots}/decision.png`, fullPage: true });
+  await Promise.all([page.waitForNavigation(), page.click(`${block} .offer-taken`)]);
+  check((await page.textContent(`${block} .recorded-decisions`)).includes('提案を受け入れ (next1000)'), 'the customer taking the offer is recorded');
+  const recorded = await api('GET', `/api/v1/orders/${fresh.json.id}/decisions`, admin0);
+  check(recorded.json.length === 1 && recorded.json[0].policy_version === current.json.version + 1
+    && recorded.json[0].conversation_id === call.json.id, 'the decision names the policy version and the call');
+
   // The same person wrote in by mail as a second customer record: merge it from the panel.
   const dup = await api('POST', '/api/v1/customers', user('admin').api_token,
     { merchant: 'hanamaru-gift', name: customer.name, identities: [{ kind: 'email', value: 'dup.customer@example.jp' }] });
