@@ -201,6 +201,7 @@ string_enum!(
         Conversation,
         Message,
         Escalation,
+        Case,
     }
 );
 

@@ -8,6 +8,7 @@ pub mod bank;
 pub mod board;
 pub mod bot;
 pub mod calendar;
+pub mod cases;
 pub mod conversation;
 pub mod customer;
 pub mod decision;

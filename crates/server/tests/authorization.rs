@@ -44,6 +44,8 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
             .replace("{canned}", &b.canned.to_string())
             .replace("{file}", &b.file.to_string())
             .replace("{article}", &b.article.to_string())
+            .replace("{case}", &b.case.to_string())
+            .replace("{task}", &b.task.to_string())
     };
     let foreign = |path: String, body: Option<Value>| Case::Foreign { path, body };
     let p = fill(template);
@@ -145,6 +147,16 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
             vec![foreign(p, Some(json!({ "request": "return", "choice": "escalated" })))]
         }
         ("GET", "/api/v1/orders/{order}/decisions") => vec![foreign(p, None)],
+        ("GET", "/api/v1/case-kinds") => vec![Case::Public],
+        ("POST", "/api/v1/orders/{order}/cases") => vec![foreign(
+            p,
+            Some(json!({ "kind": "redelivery", "fields": { "desired_date": "明日", "time_slot": "午前" } })),
+        )],
+        ("GET", "/api/v1/cases/{case}") => vec![foreign(p, None)],
+        ("POST", "/api/v1/cases/{case}/tasks/{task}/done") => vec![foreign(p, Some(json!({})))],
+        ("GET", "/api/v1/tasks") => {
+            vec![foreign(format!("{p}?merchant={bm}"), None), Case::NoLeak { path: p.clone() }]
+        }
         ("POST", "/api/v1/merchants/{merchant}/orders/webhook") => vec![foreign(p, None)],
         ("GET", "/api/v1/orders/{order}") => vec![foreign(p, None)],
         ("PATCH", "/api/v1/orders/{order}") => vec![foreign(p, Some(json!({ "status": "cancelled" })))],
@@ -229,6 +241,8 @@ fn foreign_ids(app: &TestApp) -> Vec<String> {
         b.shipment.to_string(),
         b.conversation.to_string(),
         b.staff_user.to_string(),
+        b.case.to_string(),
+        b.task.to_string(),
     ]
 }
 

@@ -12,6 +12,7 @@ mod rows;
 pub mod audit;
 pub mod blobs;
 pub mod bot;
+pub mod cases;
 pub mod channel_accounts;
 pub mod conversations;
 pub mod customers;

@@ -566,6 +566,41 @@ async fn policies_are_versioned_per_merchant_and_decisions_name_their_version() 
 }
 
 #[tokio::test]
+async fn cases_open_their_checklist_and_close_with_the_last_task() -> Result<()> {
+    use madoguchi_core::cases::CaseKind;
+    use madoguchi_store::cases::TaskFilter;
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        let b = merchant(&s, "b-shop").await?;
+        let o = s.create_order(&Scope::All, None, a, &order("a-shop", "HM-1")).await?;
+        let fields = [("amount".to_owned(), "4200".to_owned()), ("method".to_owned(), "銀行振込".to_owned())].into();
+        let case = s.open_case(&Scope::All, None, o.id, None, CaseKind::RefundProcessing, &fields).await?;
+        assert_eq!(case.tasks.len(), CaseKind::RefundProcessing.checklist().len());
+        assert_eq!((case.status.as_str(), case.fields["amount"].as_str()), ("open", "4200"));
+        let only_b = Scope::Merchants(vec![b]);
+        assert!(is_not_found(s.get_case(&only_b, case.id).await));
+        assert!(is_not_found(s.open_case(&only_b, None, o.id, None, CaseKind::Redelivery, &fields).await));
+        assert!(is_not_found(s.complete_task(&only_b, None, case.id, case.tasks[0].id, None).await));
+        let queue = s
+            .list_tasks(&Scope::All, &TaskFilter { merchant: Some(a), open_only: true, ..Default::default() }, 10)
+            .await?;
+        assert_eq!(queue.len(), case.tasks.len());
+        assert!(s.list_tasks(&only_b, &TaskFilter { open_only: true, ..Default::default() }, 10).await?.is_empty());
+        let mut last = case.clone();
+        for t in &case.tasks {
+            last = s.complete_task(&Scope::All, None, case.id, t.id, Some("済")).await?;
+        }
+        assert_eq!((last.status.as_str(), last.resolution.as_deref()), ("closed", Some("settled_with_merchant")));
+        assert!(last.closed_at.is_some());
+        // Again: nothing changes.
+        let again = s.complete_task(&Scope::All, None, case.id, case.tasks[0].id, None).await?;
+        assert_eq!(again.tasks[0].done_at, last.tasks[0].done_at);
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
 async fn conversation_numbers_count_per_merchant_even_concurrently() -> Result<()> {
     on_each_backend(|s| async move {
         let a = merchant(&s, "a-shop").await?;

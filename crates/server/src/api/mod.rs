@@ -9,6 +9,7 @@ use utoipa_axum::routes;
 use crate::app::AppState;
 
 pub mod audit;
+pub mod cases;
 pub mod channels;
 pub mod conversations;
 pub mod customers;
@@ -41,6 +42,7 @@ pub mod users;
         (name = "customers", description = "Customers of a merchant and their identities"),
         (name = "orders", description = "Orders, shipments and tracking events"),
         (name = "policies", description = "Each shop's policies and the decisions taken by them"),
+        (name = "cases", description = "Delivery cases, their checklists and the task queue"),
         (name = "conversations", description = "Conversations, messages and timelines"),
         (name = "routing", description = "Presence, skills, capacity and queues"),
         (name = "escalations", description = "Questions from the desk to the merchant, and answers"),
@@ -107,6 +109,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(policies::preview))
         .routes(routes!(policies::get_decision))
         .routes(routes!(policies::record_decision, policies::list_decisions))
+        .routes(routes!(cases::case_kinds))
+        .routes(routes!(cases::open_case))
+        .routes(routes!(cases::get_case))
+        .routes(routes!(cases::complete_task))
+        .routes(routes!(cases::list_tasks))
         .routes(utoipa_axum::router::UtoipaMethodRouterExt::layer(
             routes!(order_import::import_orders),
             axum::extract::DefaultBodyLimit::max(order_import::MAX_FILE_BYTES),

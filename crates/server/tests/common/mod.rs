@@ -42,6 +42,9 @@ pub struct Shop {
     pub file: uuid::Uuid,
     /// A knowledge-base article.
     pub article: madoguchi_core::ids::ArticleId,
+    /// A delivery case on the order, and its first task.
+    pub case: uuid::Uuid,
+    pub task: uuid::Uuid,
 }
 
 pub struct TestApp {
@@ -184,6 +187,11 @@ async fn shop(store: &Store, slug: &str, staff_hash: &str) -> anyhow::Result<(Sh
     }
     .validate()?;
     let article = store.create_article(&Scope::All, None, m.id, &article).await?;
+    let fields =
+        [("desired_date".to_owned(), "明日".to_owned()), ("time_slot".to_owned(), "19-21時".to_owned())].into();
+    let case = store
+        .open_case(&Scope::All, None, order.id, Some(conv.id), madoguchi_core::cases::CaseKind::Redelivery, &fields)
+        .await?;
     Ok((
         Shop {
             id: m.id,
@@ -200,6 +208,8 @@ async fn shop(store: &Store, slug: &str, staff_hash: &str) -> anyhow::Result<(Sh
             canned: canned.id,
             file: file.storage_key.as_deref().and_then(|k| k.parse().ok()).unwrap_or_default(),
             article: article.id,
+            case: case.id,
+            task: case.tasks[0].id,
         },
         secret,
     ))

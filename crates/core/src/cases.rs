@@ -1,0 +1,356 @@
+//! Delivery cases (事務処理): the paperwork behind a parcel that went wrong or a return — each
+//! type with the form the desk fills and the checklist of tasks it creates, each task with an
+//! owner (the desk or the shop), a due time and its steps.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+use crate::validation::ValidationError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseKind {
+    /// 配送状況の問い合わせ
+    DeliveryInquiry,
+    /// ギフト・生鮮・高額品の追跡
+    SpecialTracking,
+    /// お届け先不明・長期不在
+    UnknownAddress,
+    /// 配送中の汚破損
+    DamagedInTransit,
+    /// 不在・再配達
+    Redelivery,
+    /// 返品の集荷
+    ReturnPickup,
+    /// 不良品の回収
+    DefectPickup,
+    /// 返金処理
+    RefundProcessing,
+}
+
+/// Who does a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskOwner {
+    /// The shared desk: settled without the shop.
+    Desk,
+    /// The shop itself (a refund, a resend): the case waits for it.
+    Merchant,
+}
+
+/// One field of a case's form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct FormField {
+    pub key: &'static str,
+    pub label_ja: &'static str,
+    pub required: bool,
+}
+
+/// One task of a case's checklist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct TaskTemplate {
+    pub key: &'static str,
+    pub title_ja: &'static str,
+    pub owner: TaskOwner,
+    /// Due this many hours after the case is opened.
+    pub due_hours: u32,
+}
+
+use TaskOwner::{Desk, Merchant};
+
+impl CaseKind {
+    pub const ALL: [CaseKind; 8] = [
+        CaseKind::DeliveryInquiry,
+        CaseKind::SpecialTracking,
+        CaseKind::UnknownAddress,
+        CaseKind::DamagedInTransit,
+        CaseKind::Redelivery,
+        CaseKind::ReturnPickup,
+        CaseKind::DefectPickup,
+        CaseKind::RefundProcessing,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseKind::DeliveryInquiry => "delivery_inquiry",
+            CaseKind::SpecialTracking => "special_tracking",
+            CaseKind::UnknownAddress => "unknown_address",
+            CaseKind::DamagedInTransit => "damaged_in_transit",
+            CaseKind::Redelivery => "redelivery",
+            CaseKind::ReturnPickup => "return_pickup",
+            CaseKind::DefectPickup => "defect_pickup",
+            CaseKind::RefundProcessing => "refund_processing",
+        }
+    }
+
+    pub fn label_ja(self) -> &'static str {
+        match self {
+            CaseKind::DeliveryInquiry => "配送状況の問い合わせ",
+            CaseKind::SpecialTracking => "ギフト・生鮮・高額品の追跡",
+            CaseKind::UnknownAddress => "お届け先不明・長期不在",
+            CaseKind::DamagedInTransit => "配送中の汚破損",
+            CaseKind::Redelivery => "不在・再配達",
+            CaseKind::ReturnPickup => "返品の集荷",
+            CaseKind::DefectPickup => "不良品の回収",
+            CaseKind::RefundProcessing => "返金処理",
+        }
+    }
+
+    /// What the desk fills in when it opens the case.
+    pub fn form(self) -> &'static [FormField] {
+        match self {
+            CaseKind::DeliveryInquiry => {
+                &[FormField { key: "question", label_ja: "お問い合わせ内容", required: true }]
+            }
+            CaseKind::SpecialTracking => &[
+                FormField {
+                    key: "reason", label_ja: "追跡する理由（ギフト・生鮮・高額品）", required: true
+                },
+                FormField { key: "deliver_by", label_ja: "お届け希望日", required: false },
+            ],
+            CaseKind::UnknownAddress => &[
+                FormField { key: "carrier_notice", label_ja: "運送会社からの連絡内容", required: true },
+                FormField { key: "corrected_address", label_ja: "正しいお届け先", required: false },
+                FormField { key: "contact_result", label_ja: "お客様への連絡結果", required: false },
+            ],
+            CaseKind::DamagedInTransit => &[
+                FormField { key: "damage", label_ja: "破損・汚損の内容", required: true },
+                FormField {
+                    key: "photos", label_ja: "写真（ファイルID、カンマ区切り）", required: true
+                },
+            ],
+            CaseKind::Redelivery => &[
+                FormField { key: "desired_date", label_ja: "再配達の希望日", required: true },
+                FormField { key: "time_slot", label_ja: "希望時間帯", required: true },
+            ],
+            CaseKind::ReturnPickup => &[
+                FormField { key: "pickup_date", label_ja: "集荷希望日", required: true },
+                FormField { key: "pickup_address", label_ja: "集荷先", required: true },
+            ],
+            CaseKind::DefectPickup => &[
+                FormField { key: "defect", label_ja: "不具合の内容", required: true },
+                FormField {
+                    key: "photos", label_ja: "写真（ファイルID、カンマ区切り）", required: true
+                },
+                FormField { key: "pickup_date", label_ja: "回収希望日", required: true },
+            ],
+            CaseKind::RefundProcessing => &[
+                FormField { key: "amount", label_ja: "返金額（円）", required: true },
+                FormField { key: "method", label_ja: "返金方法", required: true },
+                FormField { key: "account", label_ja: "振込先（銀行振込のとき）", required: false },
+            ],
+        }
+    }
+
+    /// The tasks the case creates, in order.
+    pub fn checklist(self) -> &'static [TaskTemplate] {
+        match self {
+            CaseKind::DeliveryInquiry => &[
+                TaskTemplate {
+                    key: "check_tracking",
+                    title_ja: "運送会社の追跡で現在地を確認する",
+                    owner: Desk,
+                    due_hours: 2,
+                },
+                TaskTemplate {
+                    key: "answer_customer",
+                    title_ja: "お客様にお届け予定を伝える",
+                    owner: Desk,
+                    due_hours: 4,
+                },
+            ],
+            CaseKind::SpecialTracking => &[
+                TaskTemplate {
+                    key: "check_tracking", title_ja: "追跡で配達予定を確認する", owner: Desk, due_hours: 2
+                },
+                TaskTemplate {
+                    key: "ask_carrier",
+                    title_ja: "運送会社の営業所に配達日時を確認する",
+                    owner: Desk,
+                    due_hours: 8,
+                },
+                TaskTemplate {
+                    key: "confirm_delivered",
+                    title_ja: "配達完了を確認してお客様に連絡する",
+                    owner: Desk,
+                    due_hours: 48,
+                },
+            ],
+            CaseKind::UnknownAddress => &[
+                TaskTemplate {
+                    key: "contact_customer",
+                    title_ja: "お客様に正しい住所と在宅日時を確認する",
+                    owner: Desk,
+                    due_hours: 4,
+                },
+                TaskTemplate {
+                    key: "tell_carrier",
+                    title_ja: "運送会社の営業所に住所・日時を連絡する",
+                    owner: Desk,
+                    due_hours: 8,
+                },
+                TaskTemplate {
+                    key: "confirm_delivered",
+                    title_ja: "お届けを確認する（保管期限に注意）",
+                    owner: Desk,
+                    due_hours: 72,
+                },
+            ],
+            CaseKind::DamagedInTransit => &[
+                TaskTemplate {
+                    key: "collect_photos",
+                    title_ja: "破損箇所と外箱の写真を受け取る",
+                    owner: Desk,
+                    due_hours: 4,
+                },
+                TaskTemplate {
+                    key: "report_carrier",
+                    title_ja: "運送会社に事故報告をする",
+                    owner: Desk,
+                    due_hours: 24,
+                },
+                TaskTemplate {
+                    key: "resend", title_ja: "代わりの商品を発送する", owner: Merchant, due_hours: 48
+                },
+            ],
+            CaseKind::Redelivery => &[
+                TaskTemplate {
+                    key: "request_redelivery",
+                    title_ja: "運送会社に再配達を依頼する",
+                    owner: Desk,
+                    due_hours: 2,
+                },
+                TaskTemplate {
+                    key: "tell_customer",
+                    title_ja: "お客様に再配達日時を伝える",
+                    owner: Desk,
+                    due_hours: 4,
+                },
+            ],
+            CaseKind::ReturnPickup => &[
+                TaskTemplate {
+                    key: "book_pickup", title_ja: "運送会社に集荷を依頼する", owner: Desk, due_hours: 8
+                },
+                TaskTemplate {
+                    key: "tell_customer",
+                    title_ja: "お客様に集荷日時と梱包方法を伝える",
+                    owner: Desk,
+                    due_hours: 8,
+                },
+                TaskTemplate {
+                    key: "confirm_received",
+                    title_ja: "ショップで返品の受け取りを確認する",
+                    owner: Merchant,
+                    due_hours: 120,
+                },
+            ],
+            CaseKind::DefectPickup => &[
+                TaskTemplate {
+                    key: "collect_photos", title_ja: "不具合の写真を受け取る", owner: Desk, due_hours: 4
+                },
+                TaskTemplate {
+                    key: "book_pickup", title_ja: "着払いで回収を手配する", owner: Desk, due_hours: 8
+                },
+                TaskTemplate {
+                    key: "inspect",
+                    title_ja: "ショップで回収品を確認する",
+                    owner: Merchant,
+                    due_hours: 120,
+                },
+            ],
+            CaseKind::RefundProcessing => &[
+                TaskTemplate {
+                    key: "confirm_account",
+                    title_ja: "返金方法と振込先を確認する",
+                    owner: Desk,
+                    due_hours: 4,
+                },
+                TaskTemplate { key: "refund", title_ja: "返金を実行する", owner: Merchant, due_hours: 72 },
+                TaskTemplate {
+                    key: "tell_customer",
+                    title_ja: "お客様に返金完了を連絡する",
+                    owner: Desk,
+                    due_hours: 96,
+                },
+            ],
+        }
+    }
+
+    /// Whether the desk closes the case by itself (no task is the shop's): settled without an
+    /// escalation.
+    pub fn settled_on_desk(self) -> bool {
+        self.checklist().iter().all(|t| t.owner == Desk)
+    }
+}
+
+impl std::str::FromStr for CaseKind {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        CaseKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or(())
+    }
+}
+
+/// Checks a case's form: every required field filled, no field the form does not have, each
+/// at most 2,000 characters; values trimmed.
+pub fn validate_form(
+    kind: CaseKind,
+    fields: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, String>, ValidationError> {
+    let form = kind.form();
+    let mut out = BTreeMap::new();
+    for (k, v) in fields {
+        if !form.iter().any(|f| f.key == k) {
+            return Err(ValidationError::new(
+                format!("fields.{k}"),
+                "unknown_field",
+                format!("a {} case has no field {k}", kind.as_str()),
+            ));
+        }
+        let v = v.trim();
+        if v.chars().count() > 2000 {
+            return Err(ValidationError::new(format!("fields.{k}"), "too_long", "at most 2,000 characters"));
+        }
+        if !v.is_empty() {
+            out.insert(k.clone(), v.to_owned());
+        }
+    }
+    if let Some(missing) = form.iter().find(|f| f.required && !out.contains_key(f.key)) {
+        return Err(ValidationError::new(
+            format!("fields.{}", missing.key),
+            "required",
+            format!("{}を入力してください", missing.label_ja),
+        ));
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_a_form_and_a_checklist() {
+        for k in CaseKind::ALL {
+            assert!(!k.form().is_empty() && !k.checklist().is_empty(), "{k:?}");
+            assert_eq!(k.as_str().parse::<CaseKind>(), Ok(k));
+            let keys: Vec<_> = k.checklist().iter().map(|t| t.key).collect();
+            assert!(keys.iter().enumerate().all(|(i, key)| !keys[..i].contains(key)), "task keys unique in {k:?}");
+        }
+        assert!(CaseKind::Redelivery.settled_on_desk());
+        assert!(!CaseKind::RefundProcessing.settled_on_desk(), "the shop refunds");
+    }
+
+    #[test]
+    fn forms_need_their_required_fields_and_only_theirs() {
+        let f = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let ok = validate_form(CaseKind::Redelivery, &f(&[("desired_date", " 12月3日 "), ("time_slot", "19-21時")]));
+        assert_eq!(ok.unwrap()["desired_date"], "12月3日");
+        let e = validate_form(CaseKind::Redelivery, &f(&[("desired_date", "12月3日")])).unwrap_err();
+        assert_eq!((e.field.as_str(), e.code), ("fields.time_slot", "required"));
+        assert!(e.message.contains("希望時間帯"));
+        let e = validate_form(CaseKind::Redelivery, &f(&[("colour", "赤")])).unwrap_err();
+        assert_eq!(e.code, "unknown_field");
+        let blank = validate_form(CaseKind::DeliveryInquiry, &f(&[("question", "  ")])).unwrap_err();
+        assert_eq!(blank.code, "required", "blank is missing");
+    }
+}

@@ -1,0 +1,130 @@
+//! Delivery cases (事務処理): opened on an order with the form of their kind, worked through
+//! their checklist; the task queue is every open task by due time.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use madoguchi_core::cases::{CaseKind, FormField, TaskOwner, TaskTemplate, validate_form};
+use madoguchi_core::ids::ConversationId;
+use madoguchi_store::cases::{Case, CaseTask, TaskFilter};
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiQuery, Json, created, id};
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CaseKindView {
+    pub kind: CaseKind,
+    pub label_ja: &'static str,
+    pub form: &'static [FormField],
+    pub checklist: &'static [TaskTemplate],
+    /// Closed by the desk alone when its tasks are done (no task is the shop's).
+    pub settled_on_desk: bool,
+}
+
+/// The kinds of case, each with its form and checklist.
+#[utoipa::path(get, path = "/api/v1/case-kinds", tag = "cases",
+    responses((status = 200, body = Vec<CaseKindView>)))]
+pub async fn case_kinds(Caller(_p): Caller) -> Json<Vec<CaseKindView>> {
+    Json(
+        CaseKind::ALL
+            .into_iter()
+            .map(|k| CaseKindView {
+                kind: k,
+                label_ja: k.label_ja(),
+                form: k.form(),
+                checklist: k.checklist(),
+                settled_on_desk: k.settled_on_desk(),
+            })
+            .collect(),
+    )
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCase {
+    pub kind: CaseKind,
+    #[serde(default)]
+    pub conversation_id: Option<ConversationId>,
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+}
+
+/// Opens a case on an order: its form is checked and its checklist becomes tasks.
+#[utoipa::path(post, path = "/api/v1/orders/{order}/cases", tag = "cases", params(("order" = String, Path)),
+    request_body = NewCase,
+    responses((status = 201, body = Case), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn open_case(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(order): Path<String>,
+    ApiJson(req): ApiJson<NewCase>,
+) -> ApiResult<(axum::http::StatusCode, Json<Case>)> {
+    let order = id(&order)?;
+    // The order first: another shop's order is not found before its form is read.
+    st.store.get_order(&p.scope(), order).await?;
+    let fields = validate_form(req.kind, &req.fields)?;
+    Ok(created(st.store.open_case(&p.scope(), Some(p.user_id), order, req.conversation_id, req.kind, &fields).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/cases/{case}", tag = "cases", params(("case" = String, Path)),
+    responses((status = 200, body = Case), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get_case(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(case): Path<String>,
+) -> ApiResult<Json<Case>> {
+    Ok(Json(st.store.get_case(&p.scope(), id(&case)?).await?))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskDone {
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Marks a task done (audited); the last one closes the case.
+#[utoipa::path(post, path = "/api/v1/cases/{case}/tasks/{task}/done", tag = "cases",
+    params(("case" = String, Path), ("task" = String, Path)), request_body = TaskDone,
+    responses((status = 200, body = Case), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn complete_task(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path((case, task)): Path<(String, String)>,
+    ApiJson(req): ApiJson<TaskDone>,
+) -> ApiResult<Json<Case>> {
+    let note: Option<String> =
+        req.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(|n| n.chars().take(2000).collect());
+    Ok(Json(st.store.complete_task(&p.scope(), Some(p.user_id), id(&case)?, id(&task)?, note.as_deref()).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TaskQuery {
+    /// Merchant id or slug.
+    pub merchant: Option<String>,
+    pub owner: Option<TaskOwner>,
+    /// Open tasks only (default true).
+    pub open: Option<bool>,
+    pub limit: Option<u32>,
+}
+
+/// The task queue: open tasks of the caller's shops, soonest due first.
+#[utoipa::path(get, path = "/api/v1/tasks", tag = "cases", params(TaskQuery),
+    responses((status = 200, body = Vec<CaseTask>), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn list_tasks(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    ApiQuery(q): ApiQuery<TaskQuery>,
+) -> ApiResult<Json<Vec<CaseTask>>> {
+    let scope = p.scope();
+    let merchant = match &q.merchant {
+        Some(m) => Some(st.store.resolve_merchant(&scope, m).await?),
+        None => None,
+    };
+    let f = TaskFilter { merchant, owner: q.owner, open_only: q.open.unwrap_or(true) };
+    Ok(Json(st.store.list_tasks(&scope, &f, i64::from(q.limit.unwrap_or(100).clamp(1, 500))).await?))
+}

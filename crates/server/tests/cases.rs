@@ -1,0 +1,101 @@
+//! Delivery cases over real HTTP: every kind opens its checklist, is worked through to the end
+//! and closes — on the desk alone when no task is the shop's; bad forms name their field;
+//! every step is in the audit log; the task queue is the open tasks by due time.
+
+mod common;
+
+use common::TestApp;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+#[tokio::test]
+async fn every_kind_of_case_runs_its_checklist_to_the_end() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let (status, kinds) = app.get("/api/v1/case-kinds", "agent").await?;
+    assert_eq!(status, StatusCode::OK);
+    let kinds = kinds.as_array().cloned().unwrap_or_default();
+    assert_eq!(kinds.len(), 8, "every kind of case the desk handles");
+    let order = app.a.order.to_string();
+    for k in &kinds {
+        let kind = k["kind"].as_str().unwrap_or_default();
+        let fields: serde_json::Map<String, Value> = k["form"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|f| f["required"] == true)
+            .map(|f| (f["key"].as_str().unwrap_or_default().to_owned(), json!("記入済み")))
+            .collect();
+        let (status, case) = app
+            .send(
+                Method::POST,
+                &format!("/api/v1/orders/{order}/cases"),
+                "agent",
+                json!({ "kind": kind, "conversation_id": app.a.conversation, "fields": fields }),
+            )
+            .await?;
+        assert_eq!(status, StatusCode::CREATED, "{kind}: {case}");
+        let tasks = case["tasks"].as_array().cloned().unwrap_or_default();
+        assert_eq!(tasks.len(), k["checklist"].as_array().map_or(0, Vec::len), "{kind}");
+        assert!(tasks.iter().all(|t| t["due_at"].is_string() && t["done_at"].is_null()));
+        let id = case["id"].as_str().unwrap_or_default().to_owned();
+        // Worked through in order; the case stays open until the last task.
+        for (i, t) in tasks.iter().enumerate() {
+            let (status, after) = app
+                .send(
+                    Method::POST,
+                    &format!("/api/v1/cases/{id}/tasks/{}/done", t["id"].as_str().unwrap_or_default()),
+                    "agent",
+                    json!({ "note": format!("手順{}完了", i + 1) }),
+                )
+                .await?;
+            assert_eq!(status, StatusCode::OK, "{kind}: {after}");
+            let last = i + 1 == tasks.len();
+            assert_eq!(after["status"], if last { "closed" } else { "open" }, "{kind} after task {i}");
+        }
+        let (_, closed) = app.get(&format!("/api/v1/cases/{id}"), "supervisor").await?;
+        let on_desk = k["settled_on_desk"] == true;
+        assert_eq!(closed["resolution"], if on_desk { "settled_on_desk" } else { "settled_with_merchant" }, "{kind}");
+        assert!(closed["tasks"].as_array().into_iter().flatten().all(|t| t["done_by"].is_string()));
+        // Opened, each task, closed: all in the audit log.
+        let (_, log) =
+            app.get(&format!("/api/v1/audit-events?merchant=shop-a&subject_id={id}&limit=50"), "admin").await?;
+        let entries = log["items"].as_array().map_or(0, Vec::len);
+        assert_eq!(entries, tasks.len() + 2, "{kind}: {log}");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn bad_forms_and_the_task_queue() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let path = format!("/api/v1/orders/{}/cases", app.a.order);
+    let open = |body: Value| app.send(Method::POST, &path, "agent", body);
+    let (status, e) = open(json!({ "kind": "damaged_in_transit", "fields": { "damage": "角が潰れている" } })).await?;
+    assert_eq!((status, e["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("fields.photos")), "{e}");
+    let (status, e) =
+        open(json!({ "kind": "redelivery", "fields": { "desired_date": "明日", "time_slot": "午前", "tip": "x" } }))
+            .await?;
+    assert_eq!((status, e["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_field")));
+    let (status, _) = open(json!({ "kind": "teleport", "fields": {} })).await?;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // The queue: the fixture's redelivery case is open; its tasks come soonest due first.
+    let (status, queue) = app.get("/api/v1/tasks?merchant=shop-a&owner=desk", "agent").await?;
+    assert_eq!(status, StatusCode::OK);
+    let due: Vec<&str> = queue.as_array().into_iter().flatten().filter_map(|t| t["due_at"].as_str()).collect();
+    assert!(due.len() >= 2, "{queue}");
+    assert!(due.windows(2).all(|w| w[0] <= w[1]), "soonest first: {due:?}");
+    assert!(queue.to_string().contains(&app.a.case.to_string()));
+    assert!(!queue.to_string().contains(&app.b.case.to_string()), "another shop's tasks stay out");
+    // Shop staff see their shop's tasks; a task done is no longer in the queue; doing it twice is harmless.
+    let (_, staff) = app.get("/api/v1/tasks", "merchant_staff").await?;
+    assert!(staff.to_string().contains(&app.a.task.to_string()));
+    let done = format!("/api/v1/cases/{}/tasks/{}/done", app.a.case, app.a.task);
+    for _ in 0..2 {
+        let (status, _) = app.send(Method::POST, &done, "agent", json!({})).await?;
+        assert_eq!(status, StatusCode::OK);
+    }
+    let (_, queue) = app.get("/api/v1/tasks?merchant=shop-a", "agent").await?;
+    assert!(!queue.to_string().contains(&app.a.task.to_string()));
+    Ok(())
+}
