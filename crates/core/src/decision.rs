@@ -26,6 +26,18 @@ pub enum Request {
     Refund,
 }
 
+impl Request {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Request::Cancel => "cancel",
+            Request::Return => "return",
+            Request::Exchange => "exchange",
+            Request::Defect => "defect",
+            Request::Refund => "refund",
+        }
+    }
+}
+
 /// One finding behind a decision: a stable code and what to tell the customer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Reason {

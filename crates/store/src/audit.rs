@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use madoguchi_core::access::Scope;
 use madoguchi_core::audit::{AuditEvent, NewAuditEvent};
-use madoguchi_core::enums::SubjectType;
-use madoguchi_core::ids::{AuditEventId, MerchantId};
+use madoguchi_core::enums::{AuditAction, SubjectType};
+use madoguchi_core::ids::{AuditEventId, MerchantId, UserId};
 use madoguchi_core::page::{Page, PageRequest};
 use madoguchi_core::time::now;
 use sqlx::types::Json;
@@ -31,6 +31,27 @@ pub async fn record(tx: &mut Tx, ev: NewAuditEvent) -> Result<()> {
     .bind(now())
     .execute(&mut *c).await.map(|r| r.rows_affected()))?;
     Ok(())
+}
+
+/// Records a change to a merchant's settings (policies, file mappings, secrets) by `actor`.
+pub async fn merchant_setting(
+    tx: &mut Tx,
+    merchant: MerchantId,
+    actor: Option<UserId>,
+    details: serde_json::Value,
+) -> Result<()> {
+    record(
+        tx,
+        NewAuditEvent {
+            merchant_id: Some(merchant),
+            actor_user_id: actor,
+            action: AuditAction::Update,
+            subject_type: SubjectType::Merchant,
+            subject_id: merchant.to_string(),
+            details,
+        },
+    )
+    .await
 }
 
 #[derive(sqlx::FromRow)]

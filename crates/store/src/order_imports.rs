@@ -5,8 +5,6 @@
 use std::collections::{BTreeMap, HashSet};
 
 use madoguchi_core::access::Scope;
-use madoguchi_core::audit::NewAuditEvent;
-use madoguchi_core::enums::{AuditAction, SubjectType};
 use madoguchi_core::ids::{MerchantId, UserId};
 use madoguchi_core::time::now;
 use sqlx::types::Json;
@@ -53,18 +51,8 @@ impl Store {
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected()))?;
-        audit::record(
-            &mut tx,
-            NewAuditEvent {
-                merchant_id: Some(merchant),
-                actor_user_id: actor,
-                action: AuditAction::Update,
-                subject_type: SubjectType::Merchant,
-                subject_id: merchant.to_string(),
-                details: serde_json::json!({ "order_import_mapping": columns }),
-            },
-        )
-        .await?;
+        audit::merchant_setting(&mut tx, merchant, actor, serde_json::json!({ "order_import_mapping": columns }))
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -129,18 +117,8 @@ impl Store {
         .await
         .map(|r| r.rows_affected()))?;
         // The secret itself never goes into the log.
-        audit::record(
-            &mut tx,
-            NewAuditEvent {
-                merchant_id: Some(merchant),
-                actor_user_id: actor,
-                action: AuditAction::Update,
-                subject_type: SubjectType::Merchant,
-                subject_id: merchant.to_string(),
-                details: serde_json::json!({ "order_webhook_secret": "replaced" }),
-            },
-        )
-        .await?;
+        audit::merchant_setting(&mut tx, merchant, actor, serde_json::json!({ "order_webhook_secret": "replaced" }))
+            .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use madoguchi_core::access::Scope;
 use madoguchi_core::audit::NewAuditEvent;
-use madoguchi_core::decision::{Choice, Decision, Request};
+use madoguchi_core::decision::{Choice, Decision};
 use madoguchi_core::enums::{AuditAction, SubjectType};
 use madoguchi_core::ids::{ConversationId, MerchantId, OrderId, UserId};
 use madoguchi_core::policy::Policies;
@@ -115,18 +115,7 @@ impl Store {
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected()))?;
-        audit::record(
-            &mut tx,
-            NewAuditEvent {
-                merchant_id: Some(merchant),
-                actor_user_id: actor,
-                action: AuditAction::Update,
-                subject_type: SubjectType::Merchant,
-                subject_id: merchant.to_string(),
-                details: serde_json::json!({ "policies_version": version }),
-            },
-        )
-        .await?;
+        audit::merchant_setting(&mut tx, merchant, actor, serde_json::json!({ "policies_version": version })).await?;
         tx.commit().await?;
         Ok(PolicyVersion { version, policies: policies.clone(), created_at: Some(at) })
     }
@@ -153,7 +142,7 @@ impl Store {
         .bind(merchant.0)
         .bind(d.order.0)
         .bind(d.conversation.map(|c| c.0))
-        .bind(request_name(d.decision.request))
+        .bind(d.decision.request.as_str())
         .bind(d.decision.eligible)
         .bind(d.policy_version)
         .bind(Json(d.decision))
@@ -174,7 +163,7 @@ impl Store {
                 subject_type: SubjectType::Order,
                 subject_id: d.order.to_string(),
                 details: serde_json::json!({
-                    "decision": id, "request": request_name(d.decision.request), "eligible": d.decision.eligible,
+                    "decision": id, "request": d.decision.request.as_str(), "eligible": d.decision.eligible,
                     "policy_version": d.policy_version, "choice": d.choice.as_str(), "offer_code": d.offer_code,
                 }),
             },
@@ -223,15 +212,5 @@ impl Store {
                 })
             })
             .collect()
-    }
-}
-
-fn request_name(r: Request) -> &'static str {
-    match r {
-        Request::Cancel => "cancel",
-        Request::Return => "return",
-        Request::Exchange => "exchange",
-        Request::Defect => "defect",
-        Request::Refund => "refund",
     }
 }

@@ -742,7 +742,7 @@ fn asked(q: &PageQuery) -> Option<(OrderId, Request)> {
 
 fn decision_panel(lang: Lang, request: Request, version: i32, d: &Decision) -> DecisionPanel {
     DecisionPanel {
-        request: request_code(request),
+        request: request.as_str(),
         request_label: i18n::request(lang, request),
         eligible: d.eligible,
         version,
@@ -758,21 +758,11 @@ fn decision_panel(lang: Lang, request: Request, version: i32, d: &Decision) -> D
     }
 }
 
-fn request_code(r: Request) -> &'static str {
-    match r {
-        Request::Cancel => "cancel",
-        Request::Return => "return",
-        Request::Exchange => "exchange",
-        Request::Defect => "defect",
-        Request::Refund => "refund",
-    }
-}
-
 /// The requests an agent can ask a decision on, as (code, label).
 fn request_options(lang: Lang) -> Vec<(&'static str, &'static str)> {
     [Request::Cancel, Request::Return, Request::Exchange, Request::Defect, Request::Refund]
         .into_iter()
-        .map(|r| (request_code(r), i18n::request(lang, r)))
+        .map(|r| (r.as_str(), i18n::request(lang, r)))
         .collect()
 }
 
