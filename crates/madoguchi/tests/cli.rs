@@ -250,17 +250,38 @@ fn config_example_lists_every_setting_and_bad_files_fail() -> anyhow::Result<()>
     Ok(())
 }
 
+/// A demo server on a new data folder, for commands run beside it: the folder, the server (kept
+/// running while held), its address, the first shop's slug and the admin's token.
+struct Beside {
+    dir: tempfile::TempDir,
+    data: PathBuf,
+    _server: common::Running,
+    base: String,
+    slug: String,
+    admin: String,
+}
+
+fn demo_beside() -> anyhow::Result<Beside> {
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("data");
+    let server = spawn(&data, &["demo"], &[])?;
+    let creds = wait_for_credentials(&data, None)?;
+    Ok(Beside {
+        base: creds["base_url"].as_str().unwrap_or_default().to_owned(),
+        slug: creds["merchants"][0]["slug"].as_str().unwrap_or_default().to_owned(),
+        admin: token_of(&creds, "admin").to_owned(),
+        dir,
+        data,
+        _server: server,
+    })
+}
+
 /// `kb import` against the data folder of a running server: the articles are searchable without
 /// a reindex; the same file again changes nothing; `kb export` writes CSV with a BOM; a bad
 /// file names its line and imports nothing.
 #[tokio::test]
 async fn kb_import_and_export_beside_a_running_server() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let data = dir.path().join("data");
-    let _server = spawn(&data, &["demo"], &[])?;
-    let creds = wait_for_credentials(&data, None)?;
-    let base = creds["base_url"].as_str().unwrap_or_default().to_owned();
-    let slug = creds["merchants"][0]["slug"].as_str().unwrap_or_default().to_owned();
+    let Beside { dir, data, base, slug, admin, _server } = demo_beside()?;
     let file = dir.path().join("faq.jsonl");
     std::fs::write(
         &file,
@@ -276,8 +297,7 @@ async fn kb_import_and_export_beside_a_running_server() -> anyhow::Result<()> {
     let q = "ポイントカードをなくした".bytes().map(|b| format!("%{b:02X}")).collect::<String>();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let (status, body) =
-            get(&base, &format!("/api/v1/merchants/{slug}/kb/search?q={q}"), token_of(&creds, "admin")).await?;
+        let (status, body) = get(&base, &format!("/api/v1/merchants/{slug}/kb/search?q={q}"), &admin).await?;
         assert_eq!(status, 200, "{body}");
         if body["results"][0]["external_id"] == "x1" {
             break;
@@ -307,13 +327,7 @@ async fn kb_import_and_export_beside_a_running_server() -> anyhow::Result<()> {
 /// with its row and column.
 #[tokio::test]
 async fn order_csv_import_from_the_command_line() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let data = dir.path().join("data");
-    let _server = spawn(&data, &["demo"], &[])?;
-    let creds = wait_for_credentials(&data, None)?;
-    let base = creds["base_url"].as_str().unwrap_or_default().to_owned();
-    let slug = creds["merchants"][0]["slug"].as_str().unwrap_or_default().to_owned();
-    let admin = token_of(&creds, "admin").to_owned();
+    let Beside { dir, data, base, slug, admin, _server } = demo_beside()?;
     let file = dir.path().join("orders.csv");
     std::fs::write(
         &file,
@@ -349,13 +363,7 @@ async fn order_csv_import_from_the_command_line() -> anyhow::Result<()> {
 /// file names its lines and imports nothing.
 #[tokio::test]
 async fn history_import_from_another_helpdesk() -> anyhow::Result<()> {
-    let dir = tempfile::tempdir()?;
-    let data = dir.path().join("data");
-    let _server = spawn(&data, &["demo"], &[])?;
-    let creds = wait_for_credentials(&data, None)?;
-    let base = creds["base_url"].as_str().unwrap_or_default().to_owned();
-    let slug = creds["merchants"][0]["slug"].as_str().unwrap_or_default().to_owned();
-    let admin = token_of(&creds, "admin").to_owned();
+    let Beside { dir, data, base, slug, admin, _server } = demo_beside()?;
     let line = |ext: &str, email: &str, body: &str| {
         serde_json::json!({
             "external_id": ext, "channel": "email", "subject": "旧システムからの問い合わせ", "status": "closed",
