@@ -560,14 +560,14 @@ fn take_shipment(row: &mut Row<'_>) -> Option<NewShipment> {
     if row.text(Column::Carrier).is_none() && tracking.is_none() {
         return None;
     }
-    let Some(carrier) = row.required(Column::Carrier, "配送業者", carrier) else { return None };
+    let carrier = row.required(Column::Carrier, "配送業者", carrier)?;
     let tracking_number = match tracking {
         Some(t) => match madoguchi_core::order::validate_tracking_number(carrier, &t) {
             Ok(v) => Some(v),
             Err(e) => {
                 row.fail(
                     Column::TrackingNumber,
-                    &e.code,
+                    e.code,
                     e.message.clone(),
                     format!("{}の伝票番号として正しくありません: {t}", carrier.label_ja()),
                 );

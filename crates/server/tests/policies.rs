@@ -99,7 +99,7 @@ async fn policies_are_versioned_and_decisions_record_the_version_and_choice() ->
     assert_eq!((r["policy_version"].as_i64(), r["decision"]["eligible"].as_bool()), (Some(1), Some(false)));
 
     // Cancelling an order not yet shipped: the offer comes first, and taking it is recorded.
-    let open = new_order(&app, "P-2", None).await?;
+    let open = new_order(app, "P-2", None).await?;
     let (_, d) = app.get(&format!("/api/v1/orders/{open}/decision?request=cancel"), "agent").await?;
     assert_eq!(d["decision"]["offers"][0]["code"], "next1000", "{d}");
     let (status, e) =

@@ -735,22 +735,6 @@ pub fn carrier(lang: Lang, c: madoguchi_core::enums::Carrier) -> &'static str {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn japanese_unless_english_is_preferred_or_chosen() {
-        let jar = CookieJar::new();
-        let mut h = HeaderMap::new();
-        assert_eq!(Lang::from_request(&jar, &h), Lang::Ja);
-        h.insert(axum::http::header::ACCEPT_LANGUAGE, "en-US,en;q=0.9,ja;q=0.8".parse().unwrap());
-        assert_eq!(Lang::from_request(&jar, &h), Lang::En);
-        let jar = jar.add(axum_extra::extract::cookie::Cookie::new(LANG_COOKIE, "ja"));
-        assert_eq!(Lang::from_request(&jar, &h), Lang::Ja);
-    }
-}
-
 pub fn request(lang: Lang, r: madoguchi_core::decision::Request) -> &'static str {
     use madoguchi_core::decision::Request as R;
     match (lang, r) {
@@ -778,5 +762,21 @@ pub fn choice(lang: Lang, c: madoguchi_core::decision::Choice) -> &'static str {
         (Lang::En, C::OfferAccepted) => "offer taken",
         (Lang::En, C::Withdrawn) => "withdrawn",
         (Lang::En, C::Escalated) => "escalated",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn japanese_unless_english_is_preferred_or_chosen() {
+        let jar = CookieJar::new();
+        let mut h = HeaderMap::new();
+        assert_eq!(Lang::from_request(&jar, &h), Lang::Ja);
+        h.insert(axum::http::header::ACCEPT_LANGUAGE, "en-US,en;q=0.9,ja;q=0.8".parse().unwrap());
+        assert_eq!(Lang::from_request(&jar, &h), Lang::En);
+        let jar = jar.add(axum_extra::extract::cookie::Cookie::new(LANG_COOKIE, "ja"));
+        assert_eq!(Lang::from_request(&jar, &h), Lang::Ja);
     }
 }
