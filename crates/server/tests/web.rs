@@ -986,3 +986,39 @@ async fn the_shops_decision_beside_the_conversation_and_the_agents_choice() -> a
     assert_eq!(recorded[0]["choice"], "escalated");
     Ok(())
 }
+
+#[tokio::test]
+async fn the_task_queue_page_lists_open_tasks_and_marks_them_done() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let c = browser();
+    sign_in(&app, &c, "agent", PASSWORD).await?;
+    let html = c.get(format!("{}/desk/tasks", app.base)).send().await?.text().await?;
+    // The fixture's redelivery case: its two desk tasks, the first soonest.
+    let first = html.find("運送会社に再配達を依頼する").expect("the first task is listed");
+    let second = html.find("お客様に再配達日時を伝える").expect("the second task is listed");
+    assert!(first < second, "soonest due first");
+    assert!(html.contains("不在・再配達") && html.contains(&format!("/desk/conversations/{}", app.a.conversation)));
+    assert!(!html.contains(&app.b.task.to_string()), "another shop's tasks stay out");
+    let resp = c
+        .post(format!("{}/desk/tasks/{}/{}/done", app.base, app.a.case, app.a.task))
+        .form(&[("csrf", csrf_of(&html))])
+        .send()
+        .await?;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let after = c.get(format!("{}/desk/tasks", app.base)).send().await?.text().await?;
+    assert!(!after.contains("運送会社に再配達を依頼する") && after.contains("お客様に再配達日時を伝える"), "{after}");
+    // Another shop's task cannot be done from here; a forged form is refused.
+    let resp = c
+        .post(format!("{}/desk/tasks/{}/{}/done", app.base, app.b.case, app.b.task))
+        .form(&[("csrf", csrf_of(&after))])
+        .send()
+        .await?;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let resp = c
+        .post(format!("{}/desk/tasks/{}/{}/done", app.base, app.a.case, app.a.task))
+        .form(&[("csrf", "forged")])
+        .send()
+        .await?;
+    assert_ne!(resp.status(), StatusCode::SEE_OTHER);
+    Ok(())
+}

@@ -14,6 +14,7 @@ pub mod kb;
 pub mod portal;
 pub mod search;
 pub mod settings;
+pub mod tasks;
 
 use askama::Template;
 use axum::Form;
@@ -56,6 +57,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/desk/conversations/{id}/distinct-customer", post(conversation::distinct_customer))
         .route("/desk/events", get(events::stream))
         .route("/desk/search", get(search::show))
+        .route("/desk/tasks", get(tasks::show))
+        .route("/desk/tasks/{case}/{task}/done", post(tasks::done))
         .route("/desk/files/{id}", get(files::desk_file))
         .route("/portal", get(portal::show))
         .route("/board", get(board::show))
