@@ -270,6 +270,11 @@ impl Session {
     async fn poll(&mut self, socket: &mut WebSocket) -> Result<(), axum::Error> {
         let Some(conv) = self.conversation else { return Ok(()) };
         let scope = Scope::Merchants(vec![self.merchant.id]);
+        // The status is read before the messages: a close is committed together with its last
+        // messages (the bot's thanks), so once the close is seen those messages are readable
+        // too, and the visitor gets them before "closed", never after.
+        let closed_now = !self.closed_seen
+            && self.st.store.get_conversation(&scope, conv).await.is_ok_and(|c| c.status == ConversationStatus::Closed);
         let messages = match self.st.store.public_messages_since(&scope, conv, self.since, 500).await {
             Ok(m) => m,
             Err(e) => {
@@ -287,10 +292,7 @@ impl Session {
                 self.since = Some(from);
             }
         }
-        if !self.closed_seen
-            && let Ok(c) = self.st.store.get_conversation(&scope, conv).await
-            && c.status == ConversationStatus::Closed
-        {
+        if closed_now {
             self.closed_seen = true;
             send(socket, &ServerFrame::Closed).await?;
         }
