@@ -1022,3 +1022,49 @@ async fn the_task_queue_page_lists_open_tasks_and_marks_them_done() -> anyhow::R
     assert_ne!(resp.status(), StatusCode::SEE_OTHER);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_case_is_opened_from_the_conversation_with_its_form() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let c = browser();
+    sign_in(&app, &c, "agent", PASSWORD).await?;
+    let id = app.a.conversation.to_string();
+    let order = app.a.order.to_string();
+    let html = c
+        .get(format!("{}/desk/conversations/{id}?order={order}&case=damaged_in_transit", app.base))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(
+        html.contains("id=\"case-form\"")
+            && html.contains("name=\"field.damage\"")
+            && html.contains("破損・汚損の内容 *"),
+        "{html}"
+    );
+    let csrf = csrf_of(&html);
+    let post = |fields: Vec<(&'static str, String)>| {
+        c.post(format!("{}/desk/conversations/{id}/cases", app.base)).form(&fields).send()
+    };
+    let base = |order: &str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("order", order.to_owned()),
+            ("kind", "damaged_in_transit".to_owned()),
+            ("field.damage", "箱が濡れていた".to_owned()),
+        ]
+    };
+    // Photos are required for a damaged parcel.
+    assert_eq!(post(base(&order)).await?.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let mut full = base(&order);
+    full.push(("field.photos", "scan-1".to_owned()));
+    assert_eq!(post(full.clone()).await?.status(), StatusCode::SEE_OTHER);
+    let mut foreign = base(&app.b.order.to_string());
+    foreign.push(("field.photos", "scan-1".to_owned()));
+    assert_eq!(post(foreign).await?.status(), StatusCode::NOT_FOUND);
+    let (_, html) = page(&app, &c, &id).await?;
+    assert!(html.contains("配送中の汚破損 0/3"), "the case and its checklist under the order");
+    let (_, queue) = app.get("/api/v1/tasks?merchant=shop-a", "agent").await?;
+    assert!(queue.to_string().contains("運送会社に事故報告をする"), "its tasks are in the queue");
+    Ok(())
+}

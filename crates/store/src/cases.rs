@@ -290,6 +290,23 @@ impl Store {
         self.get_case(scope, case).await
     }
 
+    /// The cases opened on an order, oldest first.
+    pub async fn order_cases(&self, scope: &Scope, order: OrderId) -> Result<Vec<Case>> {
+        let o = self.get_order(scope, order).await?;
+        let ids: Vec<Uuid> = on_pool!(self, p => sqlx::query_scalar(
+            "SELECT id FROM cases WHERE merchant_id = $1 AND order_id = $2 ORDER BY created_at, id",
+        )
+        .bind(o.merchant_id.0)
+        .bind(order.0)
+        .fetch_all(p)
+        .await)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.get_case(scope, id).await?);
+        }
+        Ok(out)
+    }
+
     /// The task queue: tasks of the scope's cases, soonest due first.
     pub async fn list_tasks(&self, scope: &Scope, f: &TaskFilter, limit: i64) -> Result<Vec<CaseTask>> {
         let rows: Vec<TaskRow> = on_pool!(self, p => {

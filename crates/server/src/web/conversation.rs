@@ -10,6 +10,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use chrono::Utc;
 use madoguchi_core::access::{Principal, Scope};
+use madoguchi_core::cases::CaseKind;
 use madoguchi_core::conversation::{Conversation, MessageKind, NewMessage, TimelineItem};
 use madoguchi_core::customer::Customer;
 use madoguchi_core::decision::{Choice, Decision, Request, decide};
@@ -63,6 +64,11 @@ pub struct OrderView {
     panel: Option<DecisionPanel>,
     /// Decisions recorded on this order, one line each.
     recorded: Vec<String>,
+    /// Cases opened on this order: kind, tasks done of all, closed.
+    cases: Vec<(String, usize, usize, bool)>,
+    /// The form of the case kind asked for (`?order=…&case=…`): kind code, label and fields
+    /// as (key, label, required).
+    case_form: Option<(&'static str, &'static str, Vec<(&'static str, &'static str, bool)>)>,
 }
 
 /// The shop's rules applied to one request on one order, beside the conversation.
@@ -138,6 +144,8 @@ struct Page {
     can_merge: bool,
     /// The requests a decision can be asked on.
     requests: Vec<(&'static str, &'static str)>,
+    /// The kinds of delivery case.
+    case_kinds: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,6 +154,8 @@ pub struct PageQuery {
     /// With `request`: the order to show the shop's decision on.
     order: Option<String>,
     request: Option<String>,
+    /// With `order`: the kind of case to show the form of.
+    case: Option<String>,
 }
 
 pub struct EscalationView {
@@ -282,6 +292,7 @@ async fn customer_view(
     lang: Lang,
     c: &Customer,
     ask: Option<(OrderId, Request)>,
+    case_asked: Option<(OrderId, CaseKind)>,
 ) -> Result<CustomerView, ApiError> {
     audit_read(st, p, SubjectType::Customer, &[(c.merchant_id, c.id.to_string())]).await?;
     let orders = st
@@ -332,6 +343,25 @@ async fn customer_view(
                 ) + &r.offer_code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default()
             })
             .collect();
+        let cases = st
+            .store
+            .order_cases(scope, o.id)
+            .await?
+            .iter()
+            .map(|c| {
+                let label =
+                    if lang == Lang::Ja { c.kind.label_ja().to_owned() } else { c.kind.as_str().replace('_', " ") };
+                (label, c.tasks.iter().filter(|t| t.done_at.is_some()).count(), c.tasks.len(), c.status == "closed")
+            })
+            .collect();
+        let case_form = match case_asked {
+            Some((id, kind)) if id == o.id => Some((
+                kind.as_str(),
+                kind.label_ja(),
+                kind.form().iter().map(|f| (f.key, f.label_ja, f.required)).collect(),
+            )),
+            _ => None,
+        };
         order_views.push(OrderView {
             id: o.id.to_string(),
             number: o.order_number.clone(),
@@ -350,6 +380,8 @@ async fn customer_view(
                 .collect(),
             panel,
             recorded,
+            cases,
+            case_form,
         });
     }
     let address = c.address.as_ref().map_or_else(String::new, |a| {
@@ -449,7 +481,7 @@ pub async fn show(
         None => None,
     };
     let customer = match &customer_record {
-        Some(cu) => Some(customer_view(&st, &p, &scope, lang, cu, asked(&q)).await?),
+        Some(cu) => Some(customer_view(&st, &p, &scope, lang, cu, asked(&q), case_asked(&q)).await?),
         None => None,
     };
     // Placeholders: the customer's name, and the linked order (or the customer's latest).
@@ -551,6 +583,7 @@ pub async fn show(
     let page = Page {
         can_merge: p.can_merge_customers(),
         requests: request_options(lang),
+        case_kinds: case_options(),
 
         script,
         canned,
@@ -738,6 +771,41 @@ fn asked(q: &PageQuery) -> Option<(OrderId, Request)> {
     let order = q.order.as_deref()?.parse().ok()?;
     let request = serde_json::from_value(serde_json::Value::String(q.request.clone()?)).ok()?;
     Some((order, request))
+}
+
+/// The order and case kind asked for in the page's query.
+fn case_asked(q: &PageQuery) -> Option<(OrderId, CaseKind)> {
+    Some((q.order.as_deref()?.parse().ok()?, q.case.as_deref()?.parse().ok()?))
+}
+
+/// The case kinds as (code, label).
+fn case_options() -> Vec<(&'static str, &'static str)> {
+    CaseKind::ALL.into_iter().map(|k| (k.as_str(), k.label_ja())).collect()
+}
+
+/// Opens a delivery case on an order from the conversation: `csrf`, `order`, `kind` and the
+/// kind's fields as `field.<key>`.
+pub async fn open_case(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<std::collections::HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let get = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
+    let Some((p, c)) = conversation_form(&st, &jar, get("csrf"), &id).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let order = st.store.get_order(&p.scope(), get("order").parse().map_err(|_| ApiError::not_found())?).await?;
+    if order.merchant_id != c.merchant_id {
+        return Err(ApiError::not_found());
+    }
+    let kind: CaseKind = get("kind")
+        .parse()
+        .map_err(|_| madoguchi_core::ValidationError::new("kind", "invalid_kind", "not a kind of case"))?;
+    let fields = form.iter().filter_map(|(k, v)| k.strip_prefix("field.").map(|k| (k.to_owned(), v.clone()))).collect();
+    let fields = madoguchi_core::cases::validate_form(kind, &fields)?;
+    st.store.open_case(&p.scope(), Some(p.user_id), order.id, Some(c.id), kind, &fields).await?;
+    Ok(Redirect::to(&format!("/desk/conversations/{}#order-{}", c.id, order.id)).into_response())
 }
 
 fn decision_panel(lang: Lang, request: Request, version: i32, d: &Decision) -> DecisionPanel {

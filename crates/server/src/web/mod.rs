@@ -52,6 +52,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/desk/conversations/{id}/typing", post(conversation::typing))
         .route("/desk/conversations/{id}/escalations", post(conversation::escalate))
         .route("/desk/conversations/{id}/decisions", post(conversation::record_decision))
+        .route("/desk/conversations/{id}/cases", post(conversation::open_case))
         .route("/desk/conversations/{id}/wrap-up", post(conversation::wrap_up))
         .route("/desk/conversations/{id}/merge-customer", post(conversation::merge_customer))
         .route("/desk/conversations/{id}/distinct-customer", post(conversation::distinct_customer))
