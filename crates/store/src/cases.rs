@@ -240,7 +240,7 @@ impl Store {
         }
         let at = now();
         let mut tx = self.begin().await?;
-        on_db!(&mut tx, c => sqlx::query(
+        let marked = on_db!(&mut tx, c => sqlx::query(
             "UPDATE case_tasks SET done_at = $2, done_by = $3, note = $4 WHERE id = $1 AND done_at IS NULL",
         )
         .bind(task)
@@ -250,6 +250,11 @@ impl Store {
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected()))?;
+        // Someone marked it done meanwhile: theirs is the record (and the closing, if it was last).
+        if marked == 0 {
+            drop(tx); // rolls back: nothing was written
+            return self.get_case(scope, case).await;
+        }
         case_audit(
             &mut tx,
             current.merchant_id,

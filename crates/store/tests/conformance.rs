@@ -595,6 +595,28 @@ async fn cases_open_their_checklist_and_close_with_the_last_task() -> Result<()>
         // Again: nothing changes.
         let again = s.complete_task(&Scope::All, None, case.id, case.tasks[0].id, None).await?;
         assert_eq!(again.tasks[0].done_at, last.tasks[0].done_at);
+
+        // Two agents mark the last task at once: one record, one closing.
+        let other = s
+            .open_case(
+                &Scope::All,
+                None,
+                o.id,
+                None,
+                CaseKind::DeliveryInquiry,
+                &[("question".to_owned(), "いつ届く？".to_owned())].into(),
+            )
+            .await?;
+        s.complete_task(&Scope::All, None, other.id, other.tasks[0].id, None).await?;
+        let last_task = other.tasks[1].id;
+        let (x, y) = tokio::join!(
+            s.complete_task(&Scope::All, None, other.id, last_task, Some("一人目")),
+            s.complete_task(&Scope::All, None, other.id, last_task, Some("二人目"))
+        );
+        assert_eq!((x?.status, y?.status), ("closed".to_owned(), "closed".to_owned()));
+        let f = madoguchi_store::audit::AuditFilter { subject_id: Some(other.id.to_string()), ..Default::default() };
+        let log = s.list_audit_events(&Scope::All, &f, PageRequest::first(50)).await?.items;
+        assert_eq!(log.len(), 4, "opened, two tasks, closed: {log:?}");
         Ok(())
     })
     .await

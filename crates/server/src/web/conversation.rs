@@ -68,7 +68,7 @@ pub struct OrderView {
     cases: Vec<(String, usize, usize, bool)>,
     /// The form of the case kind asked for (`?order=…&case=…`): kind code, label and fields
     /// as (key, label, required).
-    case_form: Option<(&'static str, &'static str, Vec<(&'static str, &'static str, bool)>)>,
+    case_form: Option<(&'static str, String, Vec<(&'static str, &'static str, bool)>)>,
 }
 
 /// The shop's rules applied to one request on one order, beside the conversation.
@@ -145,7 +145,7 @@ struct Page {
     /// The requests a decision can be asked on.
     requests: Vec<(&'static str, &'static str)>,
     /// The kinds of delivery case.
-    case_kinds: Vec<(&'static str, &'static str)>,
+    case_kinds: Vec<(&'static str, String)>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -357,7 +357,7 @@ async fn customer_view(
         let case_form = match case_asked {
             Some((id, kind)) if id == o.id => Some((
                 kind.as_str(),
-                kind.label_ja(),
+                case_label(lang, kind),
                 kind.form().iter().map(|f| (f.key, f.label_ja, f.required)).collect(),
             )),
             _ => None,
@@ -583,7 +583,7 @@ pub async fn show(
     let page = Page {
         can_merge: p.can_merge_customers(),
         requests: request_options(lang),
-        case_kinds: case_options(),
+        case_kinds: case_options(lang),
 
         script,
         canned,
@@ -773,14 +773,36 @@ fn asked(q: &PageQuery) -> Option<(OrderId, Request)> {
     Some((order, request))
 }
 
+/// An order of the conversation's shop named in a form; any other order is not found.
+async fn order_of(
+    st: &AppState,
+    p: &Principal,
+    c: &Conversation,
+    raw: &str,
+) -> Result<madoguchi_core::order::Order, ApiError> {
+    let order = st.store.get_order(&p.scope(), raw.parse().map_err(|_| ApiError::not_found())?).await?;
+    if order.merchant_id != c.merchant_id {
+        return Err(ApiError::not_found());
+    }
+    Ok(order)
+}
+
+/// A kind of case in the reader's language.
+pub(crate) fn case_label(lang: Lang, k: CaseKind) -> String {
+    match lang {
+        Lang::Ja => k.label_ja().to_owned(),
+        Lang::En => k.as_str().replace('_', " "),
+    }
+}
+
 /// The order and case kind asked for in the page's query.
 fn case_asked(q: &PageQuery) -> Option<(OrderId, CaseKind)> {
     Some((q.order.as_deref()?.parse().ok()?, q.case.as_deref()?.parse().ok()?))
 }
 
 /// The case kinds as (code, label).
-fn case_options() -> Vec<(&'static str, &'static str)> {
-    CaseKind::ALL.into_iter().map(|k| (k.as_str(), k.label_ja())).collect()
+fn case_options(lang: Lang) -> Vec<(&'static str, String)> {
+    CaseKind::ALL.into_iter().map(|k| (k.as_str(), case_label(lang, k))).collect()
 }
 
 /// Opens a delivery case on an order from the conversation: `csrf`, `order`, `kind` and the
@@ -795,10 +817,7 @@ pub async fn open_case(
     let Some((p, c)) = conversation_form(&st, &jar, get("csrf"), &id).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
-    let order = st.store.get_order(&p.scope(), get("order").parse().map_err(|_| ApiError::not_found())?).await?;
-    if order.merchant_id != c.merchant_id {
-        return Err(ApiError::not_found());
-    }
+    let order = order_of(&st, &p, &c, get("order")).await?;
     let kind: CaseKind = get("kind")
         .parse()
         .map_err(|_| madoguchi_core::ValidationError::new("kind", "invalid_kind", "not a kind of case"))?;
@@ -858,10 +877,7 @@ pub async fn record_decision(
     };
     let scope = p.scope();
     let bad = |field: &str| madoguchi_core::ValidationError::new(field, "invalid_choice", "not a known choice");
-    let order = st.store.get_order(&scope, form.order.parse().map_err(|_| ApiError::not_found())?).await?;
-    if order.merchant_id != c.merchant_id {
-        return Err(ApiError::not_found());
-    }
+    let order = order_of(&st, &p, &c, &form.order).await?;
     let request: Request =
         serde_json::from_value(serde_json::Value::String(form.request.clone())).map_err(|_| bad("request"))?;
     let choice = match (&form.offer, form.choice.as_deref()) {

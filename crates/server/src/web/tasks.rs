@@ -64,10 +64,7 @@ pub async fn show(State(st): State<AppState>, jar: CookieJar, headers: HeaderMap
                 case_id: task.case_id.to_string(),
                 task_id: task.id.to_string(),
                 title: task.title.clone(),
-                case_label: match lang {
-                    Lang::Ja => case.kind.label_ja().to_owned(),
-                    Lang::En => case.kind.as_str().replace('_', " "),
-                },
+                case_label: super::conversation::case_label(lang, case.kind),
                 conversation: case.conversation_id.map(|c| c.to_string()),
                 due: jst(task.due_at),
                 overdue: task.due_at < now,
