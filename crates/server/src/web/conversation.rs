@@ -68,8 +68,11 @@ pub struct OrderView {
     cases: Vec<(String, usize, usize, bool)>,
     /// The form of the case kind asked for (`?order=…&case=…`): kind code, label and fields
     /// as (key, label, required).
-    case_form: Option<(&'static str, String, Vec<(&'static str, &'static str, bool)>)>,
+    case_form: Option<CaseForm>,
 }
+
+/// A case kind's form to fill: kind code, label, and fields as (key, label, required).
+type CaseForm = (&'static str, String, Vec<(&'static str, &'static str, bool)>);
 
 /// The shop's rules applied to one request on one order, beside the conversation.
 pub struct DecisionPanel {

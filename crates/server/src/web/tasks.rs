@@ -51,8 +51,8 @@ pub async fn show(State(st): State<AppState>, jar: CookieJar, headers: HeaderMap
     let open = st.store.list_tasks(&scope, &TaskFilter { open_only: true, ..Default::default() }, 200).await?;
     let mut cases = HashMap::new();
     for task in &open {
-        if !cases.contains_key(&task.case_id) {
-            cases.insert(task.case_id, st.store.get_case(&scope, task.case_id).await?);
+        if let std::collections::hash_map::Entry::Vacant(e) = cases.entry(task.case_id) {
+            e.insert(st.store.get_case(&scope, task.case_id).await?);
         }
     }
     let now = Utc::now();
