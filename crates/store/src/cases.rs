@@ -105,6 +105,41 @@ impl TaskRow {
     }
 }
 
+/// A case joined with one of its tasks (none for a case without a checklist).
+#[derive(sqlx::FromRow)]
+struct CaseWithTaskRow {
+    #[sqlx(flatten)]
+    case: CaseRow,
+    task_id: Option<Uuid>,
+    task_key: Option<String>,
+    task_title: Option<String>,
+    task_owner: Option<String>,
+    task_due_at: Option<DateTime<Utc>>,
+    task_done_at: Option<DateTime<Utc>>,
+    task_done_by: Option<Uuid>,
+    task_note: Option<String>,
+}
+
+impl CaseWithTaskRow {
+    fn task(self) -> Result<Option<CaseTask>> {
+        let Some(id) = self.task_id else { return Ok(None) };
+        let missing = || StoreError::Corrupt("case_tasks");
+        TaskRow {
+            id,
+            case_id: self.case.id,
+            key: self.task_key.ok_or_else(missing)?,
+            title: self.task_title.ok_or_else(missing)?,
+            owner: self.task_owner.ok_or_else(missing)?,
+            due_at: self.task_due_at.ok_or_else(missing)?,
+            done_at: self.task_done_at,
+            done_by: self.task_done_by,
+            note: self.task_note,
+        }
+        .into_task()
+        .map(Some)
+    }
+}
+
 async fn case_audit(
     tx: &mut Tx,
     merchant: MerchantId,
@@ -194,33 +229,41 @@ impl Store {
         self.get_case(scope, id).await
     }
 
+    /// One case with its checklist, read in one statement so the status and the tasks are of
+    /// the same moment (a task just done never shows beside a case still open).
     pub async fn get_case(&self, scope: &Scope, id: Uuid) -> Result<Case> {
-        let row: Option<CaseRow> = on_pool!(self, p => sqlx::query_as(
-            "SELECT id, merchant_id, order_id, conversation_id, kind, status, fields, resolution, created_at, closed_at FROM cases WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(p)
-        .await)?;
-        let row = row.filter(|r| scope.allows(MerchantId(r.merchant_id))).ok_or(StoreError::NotFound)?;
-        let tasks: Vec<TaskRow> = on_pool!(self, p => sqlx::query_as(
-            "SELECT id, case_id, key, title, owner, due_at, done_at, done_by, note FROM case_tasks WHERE case_id = $1 ORDER BY position",
+        let rows: Vec<CaseWithTaskRow> = on_pool!(self, p => sqlx::query_as(
+            "SELECT c.id, c.merchant_id, c.order_id, c.conversation_id, c.kind, c.status, c.fields, c.resolution,
+                    c.created_at, c.closed_at, t.id AS task_id, t.key AS task_key, t.title AS task_title,
+                    t.owner AS task_owner, t.due_at AS task_due_at, t.done_at AS task_done_at,
+                    t.done_by AS task_done_by, t.note AS task_note
+             FROM cases c LEFT JOIN case_tasks t ON t.case_id = c.id
+             WHERE c.id = $1 ORDER BY t.position",
         )
         .bind(id)
         .fetch_all(p)
         .await)?;
-        Ok(Case {
+        let first = rows.first().filter(|r| scope.allows(MerchantId(r.case.merchant_id))).ok_or(StoreError::NotFound)?;
+        let row = &first.case;
+        let mut case = Case {
             id: row.id,
             merchant_id: MerchantId(row.merchant_id),
             order_id: OrderId(row.order_id),
             conversation_id: row.conversation_id.map(ConversationId),
             kind: parse("cases.kind", &row.kind)?,
-            status: row.status,
-            fields: row.fields.0,
-            resolution: row.resolution,
+            status: row.status.clone(),
+            fields: row.fields.0.clone(),
+            resolution: row.resolution.clone(),
             created_at: row.created_at,
             closed_at: row.closed_at,
-            tasks: tasks.into_iter().map(TaskRow::into_task).collect::<Result<_>>()?,
-        })
+            tasks: Vec::with_capacity(rows.len()),
+        };
+        for r in rows {
+            if let Some(t) = r.task()? {
+                case.tasks.push(t);
+            }
+        }
+        Ok(case)
     }
 
     /// Marks a task of a case done (audited); the last one closes the case. Doing a done task
