@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 mod bench;
 mod bench_search;
 mod import;
+mod transfer;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -53,6 +54,23 @@ enum Command {
     Import {
         #[command(subcommand)]
         command: ImportCommand,
+    },
+    /// Operation transfer (運用移管): write everything of one merchant — customers, orders,
+    /// conversations, files, knowledge base, scripts, policies, settings — as a bundle of JSON
+    /// Lines files (docs/transfer.md).
+    Export {
+        /// Merchant slug or id.
+        #[arg(long)]
+        merchant: String,
+        /// A new or empty folder.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+    /// Restore a bundle written by `madoguchi export` into this instance, all or nothing; the
+    /// merchant must not exist here yet.
+    ImportBundle {
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
     },
     /// Knowledge base: import and export articles.
     Kb {
@@ -199,6 +217,8 @@ async fn main() -> anyhow::Result<()> {
                 .with_context(|| format!("no merchant {merchant}"))?;
             import::orders(&store, m, &file, dry_run, skip_invalid).await
         }
+        Command::Export { merchant, out } => transfer::export(&open_store(&settings).await?, &merchant, &out).await,
+        Command::ImportBundle { dir } => transfer::import(&open_store(&settings).await?, &dir).await,
         Command::Migrate => {
             open_store(&settings).await?;
             println!("migrations applied");

@@ -31,6 +31,7 @@ pub mod routing;
 pub mod schema;
 pub mod search_feed;
 pub mod sessions;
+pub mod transfer;
 pub mod users;
 
 pub use error::{Result, StoreError};

@@ -13,6 +13,9 @@ pub struct SchemaSummary {
     pub primary_keys: BTreeMap<String, Vec<String>>,
     /// index name → (table, columns in order, unique). Primary-key indexes are left out.
     pub indexes: BTreeMap<String, (String, Vec<String>, bool)>,
+    /// (table, column) → the type as this database declares it (`BLOB`, `uuid`, …); differs
+    /// between the dialects by nature, so parity leaves it out.
+    pub declared_types: BTreeMap<(String, String), String>,
 }
 
 impl Store {
@@ -26,11 +29,15 @@ impl Store {
                 .fetch_all(p)
                 .await?;
                 for t in tables {
-                    let cols: Vec<(String, bool, i64)> =
-                        sqlx::query_as("SELECT name, \"notnull\" = 0, pk FROM pragma_table_info($1) ORDER BY cid")
-                            .bind(&t)
-                            .fetch_all(p)
-                            .await?;
+                    let cols: Vec<(String, bool, i64, String)> = sqlx::query_as(
+                        "SELECT name, \"notnull\" = 0, pk, type FROM pragma_table_info($1) ORDER BY cid",
+                    )
+                    .bind(&t)
+                    .fetch_all(p)
+                    .await?;
+                    for c in &cols {
+                        s.declared_types.insert((t.clone(), c.0.clone()), c.3.clone());
+                    }
                     let mut pk: Vec<(i64, String)> =
                         cols.iter().filter(|c| c.2 > 0).map(|c| (c.2, c.0.clone())).collect();
                     pk.sort();
@@ -55,8 +62,8 @@ impl Store {
                 }
             }
             Backend::Postgres(p) => {
-                let cols: Vec<(String, String, bool)> = sqlx::query_as(
-                    "SELECT c.table_name::text, c.column_name::text, c.is_nullable = 'YES'
+                let cols: Vec<(String, String, bool, String)> = sqlx::query_as(
+                    "SELECT c.table_name::text, c.column_name::text, c.is_nullable = 'YES', c.data_type::text
                      FROM information_schema.columns c JOIN information_schema.tables t
                        ON t.table_schema = c.table_schema AND t.table_name = c.table_name
                      WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' AND c.table_name <> '_sqlx_migrations'
@@ -64,7 +71,8 @@ impl Store {
                 )
                 .fetch_all(p)
                 .await?;
-                for (t, c, nullable) in cols {
+                for (t, c, nullable, ty) in cols {
+                    s.declared_types.insert((t.clone(), c.clone()), ty);
                     s.tables.entry(t).or_default().push((c, nullable));
                 }
                 let pks: Vec<(String, String)> = sqlx::query_as(
