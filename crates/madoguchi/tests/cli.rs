@@ -468,3 +468,143 @@ fn the_search_benchmark_reports_every_engine_and_shape() -> anyhow::Result<()> {
     assert!(out.contains("a new message found by search after it is stored (20 samples)"), "{out}");
     Ok(())
 }
+
+/// A bundle's files: name → its lines, sorted (row order may differ between databases).
+fn bundle_files(dir: &Path) -> anyhow::Result<std::collections::BTreeMap<String, Vec<String>>> {
+    let mut out = std::collections::BTreeMap::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "jsonl") {
+            let mut lines: Vec<String> = std::fs::read_to_string(&path)?.lines().map(str::to_owned).collect();
+            lines.sort();
+            out.insert(path.file_name().unwrap_or_default().to_string_lossy().into_owned(), lines);
+        }
+    }
+    Ok(out)
+}
+
+/// Same rows, except one more audit line per restore.
+fn assert_same_rows(
+    before: &std::collections::BTreeMap<String, Vec<String>>,
+    after: &std::collections::BTreeMap<String, Vec<String>>,
+    restores: usize,
+) {
+    assert_eq!(before.keys().collect::<Vec<_>>(), after.keys().collect::<Vec<_>>());
+    for (file, rows) in before {
+        if file == "audit_events.jsonl" {
+            assert!(rows.iter().all(|l| after[file].contains(l)), "audit lines lost");
+            let extra = after[file].iter().filter(|l| l.contains("restored_bundle")).count();
+            assert_eq!(extra, restores + rows.iter().filter(|l| l.contains("restored_bundle")).count());
+        } else {
+            assert_eq!(&after[file], rows, "{file} changed on the way");
+        }
+    }
+}
+
+fn run_with(data: &Path, args: &[&str], envs: &[(&str, &str)]) -> anyhow::Result<(bool, String, String)> {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args).env("MADOGUCHI_DATA_DIR", data).env("MADOGUCHI_LOG", "warn").env_remove("MADOGUCHI_DATABASE_URL");
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output()?;
+    Ok((out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into()))
+}
+
+/// Operation transfer across databases: a demo shop exported from SQLite, restored into
+/// PostgreSQL, exported from there, restored into a new SQLite instance — every row the same
+/// each time, the other shop nowhere — and the restored instance serves and finds its history.
+#[tokio::test]
+async fn a_shop_moves_between_instances_and_databases() -> anyhow::Result<()> {
+    let pg_url = std::env::var("MADOGUCHI_TEST_DATABASE_URL").ok();
+    anyhow::ensure!(
+        pg_url.is_some() || std::env::var("MADOGUCHI_TEST_SKIP_POSTGRES").as_deref() == Ok("1"),
+        "set MADOGUCHI_TEST_DATABASE_URL (or MADOGUCHI_TEST_SKIP_POSTGRES=1 to skip PostgreSQL knowingly)"
+    );
+    let Beside { dir, data, base, slug, admin, _server } = demo_beside()?;
+    let (_, merchants) = get(&base, "/api/v1/merchants", &admin).await?;
+    let other = merchants["items"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["slug"] != slug.as_str()))
+        .cloned()
+        .unwrap_or_default();
+    let (other_id, other_slug) = (other["id"].as_str().unwrap_or("?"), other["slug"].as_str().unwrap_or("?"));
+
+    let first = dir.path().join("bundle-1");
+    let first_s = first.to_string_lossy().into_owned();
+    let (ok, out, err) = run(&data, &["export", "--merchant", &slug, "--out", &first_s], None)?;
+    assert!(ok && out.contains(&format!("exported {slug}")), "{out}{err}");
+    let rows = bundle_files(&first)?;
+    assert!(rows["messages.jsonl"].len() > 100 && rows["orders.jsonl"].len() > 10, "the demo shop's history");
+    let all = rows.values().flatten().cloned().collect::<Vec<_>>().join("\n");
+    assert!(!all.contains(other_id) && !all.contains(other_slug), "the other shop leaked into the bundle");
+    // Passwords never travel.
+    assert!(!all.contains("$argon2"), "a password hash is in the bundle");
+
+    // SQLite → PostgreSQL → SQLite.
+    let mut from = first.clone();
+    let mut restores = 0;
+    let mut cleanup = None;
+    if let Some(url) = &pg_url {
+        let schema = format!("t_{}", uuid_like());
+        madoguchi_store::Store::connect_postgres_schema(url, &schema).await?.close().await;
+        let sep = if url.contains('?') { '&' } else { '?' };
+        let scoped = format!("{url}{sep}options=-c%20search_path%3D{schema}");
+        let pg_data = dir.path().join("pg-data");
+        let env = [("MADOGUCHI_DATABASE_URL", scoped.as_str())];
+        let (ok, out, err) = run_with(&pg_data, &["import-bundle", &first_s], &env)?;
+        assert!(ok && out.contains(&format!("restored {slug}")), "{out}{err}");
+        restores += 1;
+        let second = dir.path().join("bundle-2");
+        let (ok, out, err) = run_with(&pg_data, &["export", "--merchant", &slug, "--out", &second.to_string_lossy()], &env)?;
+        assert!(ok, "{out}{err}");
+        assert_same_rows(&rows, &bundle_files(&second)?, restores);
+        // Again into the same instance: refused, nothing changes.
+        let (ok, _, err) = run_with(&pg_data, &["import-bundle", &first_s], &env)?;
+        assert!(!ok && err.contains("already exists"), "{err}");
+        from = second;
+        cleanup = Some(schema);
+    }
+    let copy = dir.path().join("copy-data");
+    let (ok, out, err) = run(&copy, &["import-bundle", &from.to_string_lossy()], None)?;
+    assert!(ok, "{out}{err}");
+    restores += 1;
+    let third = dir.path().join("bundle-3");
+    let (ok, out, err) = run(&copy, &["export", "--merchant", &slug, "--out", &third.to_string_lossy()], None)?;
+    assert!(ok, "{out}{err}");
+    assert_same_rows(&rows, &bundle_files(&third)?, restores);
+
+    // The restored instance starts, rebuilds its index and finds a customer's words.
+    let (ok, out, err) =
+        run(&copy, &["user", "add", "--login", "newdesk", "--password-stdin"], Some("a-long-passphrase\n"))?;
+    assert!(ok, "{out}{err}");
+    let token = out.lines().find_map(|l| l.strip_prefix("api token: ")).unwrap_or_default().to_owned();
+    let bind = format!("127.0.0.1:{}", free_port()?);
+    let _restored = spawn(&copy, &["serve"], &[("MADOGUCHI_BIND", &bind)])?;
+    let restored_base = format!("http://{bind}");
+    let words: String = rows["messages.jsonl"]
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter_map(|m| m["body_text"].as_str().map(str::to_owned))
+        .find(|b| b.chars().count() >= 12)
+        .unwrap_or_default()
+        .chars()
+        .take(6)
+        .collect();
+    let q: String = words.bytes().map(|b| format!("%{b:02X}")).collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok((200, found)) = get(&restored_base, &format!("/api/v1/search?q={q}&merchant={slug}"), &token).await
+            && found["results"].as_array().is_some_and(|i| !i.is_empty())
+        {
+            break;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "{words:?} not found on the restored instance after 60 s");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    if let (Some(url), Some(schema)) = (&pg_url, cleanup) {
+        let admin = madoguchi_store::Store::connect(url).await?;
+        admin.drop_schema_for_tests(&schema).await?;
+    }
+    Ok(())
+}
