@@ -556,7 +556,8 @@ async fn a_shop_moves_between_instances_and_databases() -> anyhow::Result<()> {
         assert!(ok && out.contains(&format!("restored {slug}")), "{out}{err}");
         restores += 1;
         let second = dir.path().join("bundle-2");
-        let (ok, out, err) = run_with(&pg_data, &["export", "--merchant", &slug, "--out", &second.to_string_lossy()], &env)?;
+        let (ok, out, err) =
+            run_with(&pg_data, &["export", "--merchant", &slug, "--out", &second.to_string_lossy()], &env)?;
         assert!(ok, "{out}{err}");
         assert_same_rows(&rows, &bundle_files(&second)?, restores);
         // Again into the same instance: refused, nothing changes.

@@ -1068,3 +1068,113 @@ async fn a_case_is_opened_from_the_conversation_with_its_form() -> anyhow::Resul
     assert!(queue.to_string().contains("運送会社に事故報告をする"), "its tasks are in the queue");
     Ok(())
 }
+
+/// The shop's admin edits its policies as a form: a preview on one of its orders decides with
+/// the unsaved rules, a bad value comes back with the reason and what was typed, a save makes
+/// the next version that the API and the desk then use.
+#[tokio::test]
+async fn the_policy_editor_previews_validates_and_saves_a_version() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let admin = browser();
+    sign_in(&app, &admin, "merchant_admin", PASSWORD).await?;
+    let url = format!("{}/settings/shop-a/policies", app.base);
+    let resp = admin.get(&url).send().await?;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let html = resp.text().await?;
+    assert!(
+        html.contains("初期設定（未編集）") && html.contains("name=\"window_days\" inputmode=\"numeric\" value=\"8\""),
+        "{html}"
+    );
+    assert!(html.contains("shop-a-1 ・ 発送済み"), "the shop's orders to preview on");
+    assert!(!html.contains("shop-b-1"), "another shop's order offered");
+    let csrf = csrf_of(&html);
+    let order = app.a.order.to_string();
+    let form = |window: &'static str, action: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            // Not "until shipped": the shipped sample order can still be cancelled.
+            ("within_hours", "".into()),
+            ("offer.0.code", "COUPON1000".into()),
+            ("offer.0.label", "次回使える1,000円引きクーポン".into()),
+            ("offer.0.discount", "１，０００円".into()),
+            ("returns_accepted", "1".into()),
+            ("window_days", window.into()),
+            ("day_count", "business_days".into()),
+            ("condition", "unopened".into()),
+            ("condition", "tags_attached".into()),
+            ("excluded", "生鮮\nｾｰﾙ品\n".into()),
+            ("payer", "merchant".into()),
+            ("return_steps", "受付番号をお伝えする\n着払いで返送していただく".into()),
+            ("refund.0.method", "card_reversal".into()),
+            ("refund.0.payments", "クレジット、カード".into()),
+            ("refund.1.method", "bank_transfer".into()),
+            ("refund.1.payments", "".into()),
+            ("report_days", "30".into()),
+            ("remedy.0", "repair".into()),
+            ("remedy.1", "refund".into()),
+            ("photos", "1".into()),
+            ("defect_steps", "写真を送っていただく".into()),
+            ("preview_order", order.clone()),
+            ("preview_request", "cancel".into()),
+            ("action", action.into()),
+        ]
+    };
+
+    let preview = admin.post(&url).form(&form("14", "preview")).send().await?;
+    assert_eq!(preview.status(), StatusCode::OK);
+    let html = preview.text().await?;
+    assert!(html.contains("id=\"decision\"") && html.contains("まだ保存されていません"), "{html}");
+    assert!(
+        html.contains("COUPON1000") && html.contains("次回使える1,000円引きクーポン"),
+        "the offer is in the decision"
+    );
+    assert!(html.contains("value=\"14\""), "the edited values stay on the page");
+    let (_, current) = app.get("/api/v1/merchants/shop-a/policies", "merchant_admin").await?;
+    assert_eq!(current["version"], 0, "a preview saves nothing");
+
+    let bad = admin.post(&url).form(&form("0", "save")).send().await?;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = bad.text().await?;
+    assert!(html.contains("id=\"policy-error\"") && html.contains("returns.window_days"), "{html}");
+    assert!(html.contains("value=\"COUPON1000\"") && html.contains("value=\"0\""), "what was typed comes back");
+    let mut unknown = form("14", "save");
+    unknown.push(("remedy.2", "magic".into()));
+    let html = admin.post(&url).form(&unknown).send().await?.text().await?;
+    assert!(html.contains("defects.remedies"), "{html}");
+
+    let saved = admin.post(&url).form(&form("14", "save")).send().await?;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        saved.headers().get("location").and_then(|l| l.to_str().ok()),
+        Some("/settings/shop-a/policies?saved=1")
+    );
+    let (_, now) = app.get("/api/v1/merchants/shop-a/policies", "merchant_admin").await?;
+    let p = &now["policies"];
+    assert_eq!(now["version"], 1);
+    assert_eq!(p["cancellation"]["until_shipped"], false);
+    assert_eq!(p["cancellation"]["retention_offers"][0]["discount_yen"], 1000);
+    assert_eq!(p["returns"]["window_days"], 14);
+    assert_eq!(p["returns"]["day_count"], "business_days");
+    assert_eq!(p["returns"]["conditions"], serde_json::json!(["unopened", "tags_attached"]));
+    assert_eq!(p["returns"]["excluded_categories"], serde_json::json!(["生鮮", "セール品"]));
+    assert_eq!(p["refunds"]["methods"][0]["payment_methods"], serde_json::json!(["クレジット", "カード"]));
+    assert_eq!(p["defects"]["remedies"], serde_json::json!(["repair", "refund"]));
+    // The desk decides with the new version: the shipped order can be cancelled, with the offer.
+    let (_, d) = app.get(&format!("/api/v1/orders/{order}/decision?request=cancel"), "agent").await?;
+    assert_eq!((d["policy_version"].as_i64(), d["decision"]["eligible"].as_bool()), (Some(1), Some(true)));
+    let page = admin.get(&url).send().await?.text().await?;
+    assert!(page.contains("id=\"policy-version\"") && !page.contains("初期設定（未編集）"), "{page}");
+
+    // Staff do not edit policies; another shop's are not there.
+    let staff = browser();
+    sign_in(&app, &staff, "shop-a.staff", PASSWORD).await?;
+    assert_eq!(staff.get(&url).send().await?.status(), StatusCode::FORBIDDEN);
+    let staff_page = staff.get(format!("{}/desk", app.base)).send().await?.text().await?;
+    let forged = staff.post(&url).form(&[("csrf", csrf_of(&staff_page).as_str()), ("action", "save")]).send().await?;
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        admin.get(format!("{}/settings/shop-b/policies", app.base)).send().await?.status(),
+        StatusCode::NOT_FOUND
+    );
+    Ok(())
+}

@@ -243,7 +243,8 @@ impl Store {
         .bind(id)
         .fetch_all(p)
         .await)?;
-        let first = rows.first().filter(|r| scope.allows(MerchantId(r.case.merchant_id))).ok_or(StoreError::NotFound)?;
+        let first =
+            rows.first().filter(|r| scope.allows(MerchantId(r.case.merchant_id))).ok_or(StoreError::NotFound)?;
         let row = &first.case;
         let mut case = Case {
             id: row.id,

@@ -171,10 +171,7 @@ pub const TABLES: &[Table] = &[
         "customers",
         "id:uuid merchant_id:uuid name name_kana address:json rank notes created_at:time updated_at:time name_key kana_key",
     ),
-    owned(
-        "customer_identities",
-        "id:uuid merchant_id:uuid customer_id:uuid kind value display created_at:time",
-    ),
+    owned("customer_identities", "id:uuid merchant_id:uuid customer_id:uuid kind value display created_at:time"),
     Table {
         name: "customer_tags",
         rows: Rows::Via { column: "customer_id", parent: "customers" },
@@ -483,9 +480,9 @@ fn opt_uuid(v: &Value) -> TransferResult<Option<Uuid>> {
 fn opt_time(v: &Value) -> TransferResult<Option<DateTime<Utc>>> {
     match v {
         Value::Null => Ok(None),
-        Value::String(s) => {
-            DateTime::parse_from_rfc3339(s).map(|t| Some(t.with_timezone(&Utc))).map_err(|_| bad_value("RFC 3339 instant"))
-        }
+        Value::String(s) => DateTime::parse_from_rfc3339(s)
+            .map(|t| Some(t.with_timezone(&Utc)))
+            .map_err(|_| bad_value("RFC 3339 instant")),
         _ => Err(bad_value("RFC 3339 instant")),
     }
 }
@@ -632,7 +629,12 @@ impl Store {
             let path = dir.join(table.file());
             let mut out = HashedWriter::create(path)?;
             let rows = self.export_table(table, merchant.0, &mut out, &mut files).await?;
-            manifest.files.push(ManifestFile { table: table.name.to_owned(), file: table.file(), rows, sha256: out.finish()? });
+            manifest.files.push(ManifestFile {
+                table: table.name.to_owned(),
+                file: table.file(),
+                rows,
+                sha256: out.finish()?,
+            });
         }
         let path = dir.join(MANIFEST);
         let text = serde_json::to_string_pretty(&manifest).map_err(|e| bundle_error("encode", e.to_string()))?;
@@ -674,8 +676,7 @@ impl Store {
         let manifest = read_manifest(dir)?;
         let by_id = self.get_merchant(&Scope::All, MerchantKey::Id(MerchantId(manifest.merchant_id))).await;
         let by_slug = self.get_merchant(&Scope::All, MerchantKey::Slug(&manifest.merchant_slug)).await;
-        if by_id.is_ok() || by_slug.is_ok()
-        {
+        if by_id.is_ok() || by_slug.is_ok() {
             return Err(TransferError::Store(StoreError::conflict(
                 "merchant_exists",
                 format!("merchant {} already exists on this instance", manifest.merchant_slug),

@@ -1585,7 +1585,10 @@ async fn the_bundle_carries_every_column_of_the_schema() -> Result<()> {
                     (Dialect::Postgres, Kind::Json) => &["jsonb"],
                     (Dialect::Postgres, Kind::Bytes) => &["bytea"],
                 };
-                assert!(expected.contains(&declared.as_str()), "{table}.{col} is declared {declared}, listed as {kind:?}");
+                assert!(
+                    expected.contains(&declared.as_str()),
+                    "{table}.{col} is declared {declared}, listed as {kind:?}"
+                );
             }
         }
         for t in TABLES {
@@ -1609,7 +1612,10 @@ async fn busy_merchant(s: &Store, slug: &str) -> Result<MerchantId> {
         greeting: Some(format!("{slug}でございます。")),
         timezone: None,
         business_hours: None,
-        closed_days: vec![ClosedDay { date: NaiveDate::from_ymd_opt(2026, 12, 31).expect("day"), label: "年末".into() }],
+        closed_days: vec![ClosedDay {
+            date: NaiveDate::from_ymd_opt(2026, 12, 31).expect("day"),
+            label: "年末".into(),
+        }],
         sla: None,
     };
     let m = s.create_merchant(None, nm.validate()?).await?.id;
@@ -1828,10 +1834,9 @@ async fn a_damaged_or_tampered_bundle_restores_nothing() -> Result<()> {
         assert!(code_of(t.import_bundle(&short).await).starts_with("incomplete: orders.jsonl"), "{lines}");
 
         // A customer tag pointing at the other shop's customer on the target.
-        let b_customer = t
-            .list_customers(&Scope::Merchants(vec![b_there]), &Default::default(), PageRequest::first(1))
-            .await?
-            .items[0]
+        let b_customer =
+            t.list_customers(&Scope::Merchants(vec![b_there]), &Default::default(), PageRequest::first(1)).await?.items
+                [0]
             .id;
         let tampered = copy("tampered")?;
         let tags = tampered.join("customer_tags.jsonl");

@@ -76,16 +76,16 @@ type CaseForm = (&'static str, String, Vec<(&'static str, &'static str, bool)>);
 
 /// The shop's rules applied to one request on one order, beside the conversation.
 pub struct DecisionPanel {
-    request: &'static str,
-    request_label: &'static str,
-    eligible: bool,
-    version: i32,
-    deadline: String,
-    reasons: Vec<String>,
-    script: Vec<String>,
-    steps: Vec<String>,
+    pub(super) request: &'static str,
+    pub(super) request_label: &'static str,
+    pub(super) eligible: bool,
+    pub(super) version: i32,
+    pub(super) deadline: String,
+    pub(super) reasons: Vec<String>,
+    pub(super) script: Vec<String>,
+    pub(super) steps: Vec<String>,
     /// Retention offers: code and what to say.
-    offers: Vec<(String, String)>,
+    pub(super) offers: Vec<(String, String)>,
 }
 
 pub struct CustomerView {
@@ -830,7 +830,7 @@ pub async fn open_case(
     Ok(Redirect::to(&format!("/desk/conversations/{}#order-{}", c.id, order.id)).into_response())
 }
 
-fn decision_panel(lang: Lang, request: Request, version: i32, d: &Decision) -> DecisionPanel {
+pub(super) fn decision_panel(lang: Lang, request: Request, version: i32, d: &Decision) -> DecisionPanel {
     DecisionPanel {
         request: request.as_str(),
         request_label: i18n::request(lang, request),

@@ -141,6 +141,7 @@ pub struct Texts {
     pub choice_escalated: &'static str,
     pub choice_withdrawn: &'static str,
     pub recorded_decisions: &'static str,
+    pub policies: &'static str,
     pub escalations: &'static str,
     pub escalate: &'static str,
     pub question: &'static str,
@@ -328,6 +329,7 @@ const JA: Texts = Texts {
     choice_escalated: "ショップに確認",
     choice_withdrawn: "お客様が取り下げ",
     recorded_decisions: "記録した判定",
+    policies: "対応ポリシー",
     escalations: "エスカレーション",
     escalate: "ショップへエスカレーション",
     question: "確認事項",
@@ -515,6 +517,7 @@ const EN: Texts = Texts {
     choice_escalated: "Escalated",
     choice_withdrawn: "Withdrawn",
     recorded_decisions: "Recorded decisions",
+    policies: "Policies",
     escalations: "Escalations",
     escalate: "Escalate to the shop",
     question: "Question",
@@ -765,6 +768,24 @@ pub fn carrier(lang: Lang, c: madoguchi_core::enums::Carrier) -> &'static str {
         (Lang::En, C::Sagawa) => "Sagawa Express",
         (Lang::En, C::JapanPost) => "Japan Post",
         (Lang::En, C::Other) => "Other",
+    }
+}
+
+pub fn order_status(lang: Lang, s: madoguchi_core::enums::OrderStatus) -> &'static str {
+    use madoguchi_core::enums::OrderStatus as S;
+    match (lang, s) {
+        (Lang::Ja, S::Pending) => "受付",
+        (Lang::Ja, S::Confirmed) => "確定",
+        (Lang::Ja, S::Shipped) => "発送済み",
+        (Lang::Ja, S::Delivered) => "配達済み",
+        (Lang::Ja, S::Cancelled) => "キャンセル",
+        (Lang::Ja, S::Returned) => "返品",
+        (Lang::En, S::Pending) => "pending",
+        (Lang::En, S::Confirmed) => "confirmed",
+        (Lang::En, S::Shipped) => "shipped",
+        (Lang::En, S::Delivered) => "delivered",
+        (Lang::En, S::Cancelled) => "cancelled",
+        (Lang::En, S::Returned) => "returned",
     }
 }
 

@@ -11,6 +11,7 @@ pub mod files;
 pub mod i18n;
 pub mod inbox;
 pub mod kb;
+pub mod policies;
 pub mod portal;
 pub mod search;
 pub mod settings;
@@ -71,6 +72,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/settings/{slug}/dispositions", post(settings::disposition))
         .route("/settings/{slug}/queues", post(settings::queue))
         .route("/settings/{slug}/kb", get(kb::show).post(kb::save))
+        .route("/settings/{slug}/policies", get(policies::show).post(policies::submit))
         .route("/settings/{slug}/kb/{id}/delete", post(kb::delete))
         .route("/portal/escalations/{id}/answer", post(portal::answer))
         .route("/static/console.css", get(css))

@@ -53,7 +53,7 @@ pub struct PageQuery {
 
 /// The merchant, if the user may edit its settings: outside the scope is "not found",
 /// inside it without the role is "forbidden".
-async fn editable(st: &AppState, p: &Principal, slug: &str) -> Result<Merchant, ApiError> {
+pub(super) async fn editable(st: &AppState, p: &Principal, slug: &str) -> Result<Merchant, ApiError> {
     let m = st.store.get_merchant(&p.scope(), MerchantKey::Slug(slug)).await?;
     if !matches!(p.role, Role::Admin | Role::MerchantAdmin) {
         return Err(ApiError::forbidden("only the shop's admin or an admin changes its settings"));
