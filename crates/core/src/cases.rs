@@ -58,6 +58,61 @@ pub struct TaskTemplate {
 
 use TaskOwner::{Desk, Merchant};
 
+/// One task of a shop's own checklist for a kind of case (the shop's admin edits them; the
+/// built-in [`CaseKind::checklist`] is the default).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChecklistTask {
+    /// Stable name of the task (`check_tracking`); blank on input: `step_<position>`.
+    #[serde(default)]
+    pub key: String,
+    pub title: String,
+    pub owner: TaskOwner,
+    /// Due this many hours after the case is opened.
+    pub due_hours: u32,
+}
+
+const MAX_TASKS: usize = 20;
+const MAX_DUE_HOURS: u32 = 24 * 60;
+
+/// Checks a shop's checklist: 1–20 tasks, titles 1–200 characters, due within 60 days, keys
+/// lower-case letters, digits and `_`, each once. Blank keys are named by position.
+pub fn validate_checklist(tasks: &[ChecklistTask]) -> Result<Vec<ChecklistTask>, ValidationError> {
+    if tasks.is_empty() || tasks.len() > MAX_TASKS {
+        return Err(ValidationError::new("tasks", "out_of_range", format!("1–{MAX_TASKS} tasks")));
+    }
+    let mut out: Vec<ChecklistTask> = Vec::with_capacity(tasks.len());
+    for (i, t) in tasks.iter().enumerate() {
+        let title = t.title.trim();
+        if title.is_empty() || title.chars().count() > 200 {
+            return Err(ValidationError::new(format!("tasks.{i}.title"), "invalid_text", "1–200 characters"));
+        }
+        if !(1..=MAX_DUE_HOURS).contains(&t.due_hours) {
+            return Err(ValidationError::new(
+                format!("tasks.{i}.due_hours"),
+                "out_of_range",
+                format!("1–{MAX_DUE_HOURS} hours"),
+            ));
+        }
+        let key = match t.key.trim() {
+            "" => format!("step_{}", i + 1),
+            k => k.to_owned(),
+        };
+        if key.len() > 64 || !key.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+            return Err(ValidationError::new(
+                format!("tasks.{i}.key"),
+                "invalid_key",
+                "lower-case letters, digits and _ (at most 64)",
+            ));
+        }
+        if out.iter().any(|o| o.key == key) {
+            return Err(ValidationError::new(format!("tasks.{i}.key"), "duplicate", "each key at most once"));
+        }
+        out.push(ChecklistTask { key, title: title.to_owned(), owner: t.owner, due_hours: t.due_hours });
+    }
+    Ok(out)
+}
+
 impl CaseKind {
     pub const ALL: [CaseKind; 8] = [
         CaseKind::DeliveryInquiry,
@@ -276,10 +331,18 @@ impl CaseKind {
         }
     }
 
-    /// Whether the desk closes the case by itself (no task is the shop's): settled without an
-    /// escalation.
+    /// Whether the desk closes the case by itself with the built-in checklist (no task is the
+    /// shop's): settled without an escalation.
     pub fn settled_on_desk(self) -> bool {
         self.checklist().iter().all(|t| t.owner == Desk)
+    }
+
+    /// The built-in checklist as a shop's editable one.
+    pub fn default_checklist(self) -> Vec<ChecklistTask> {
+        self.checklist()
+            .iter()
+            .map(|t| ChecklistTask { key: t.key.into(), title: t.title_ja.into(), owner: t.owner, due_hours: t.due_hours })
+            .collect()
     }
 }
 
@@ -327,6 +390,28 @@ pub fn validate_form(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shops_checklist_is_checked_and_its_blank_keys_named() {
+        for k in CaseKind::ALL {
+            assert_eq!(validate_checklist(&k.default_checklist()).unwrap(), k.default_checklist(), "{k:?}");
+        }
+        let task = |key: &str, title: &str, due_hours| ChecklistTask {
+            key: key.into(),
+            title: title.into(),
+            owner: TaskOwner::Desk,
+            due_hours,
+        };
+        let ok = validate_checklist(&[task("", " 写真を確認する ", 2), task("call_back", "折り返す", 24)]).unwrap();
+        assert_eq!((ok[0].key.as_str(), ok[0].title.as_str(), ok[1].key.as_str()), ("step_1", "写真を確認する", "call_back"));
+        assert_eq!(validate_checklist(&[]).unwrap_err().field, "tasks");
+        assert_eq!(validate_checklist(&[task("", " ", 2)]).unwrap_err().field, "tasks.0.title");
+        assert_eq!(validate_checklist(&[task("", "a", 0)]).unwrap_err().field, "tasks.0.due_hours");
+        assert_eq!(validate_checklist(&[task("", "a", 1441)]).unwrap_err().code, "out_of_range");
+        assert_eq!(validate_checklist(&[task("Bad Key", "a", 1)]).unwrap_err().code, "invalid_key");
+        assert_eq!(validate_checklist(&[task("x", "a", 1), task("x", "b", 1)]).unwrap_err().code, "duplicate");
+        assert_eq!(validate_checklist(&vec![task("", "a", 1); 21]).unwrap_err().field, "tasks");
+    }
 
     #[test]
     fn every_kind_has_a_form_and_a_checklist() {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use madoguchi_core::access::Scope;
 use madoguchi_core::audit::NewAuditEvent;
-use madoguchi_core::cases::{CaseKind, TaskOwner};
+use madoguchi_core::cases::{CaseKind, ChecklistTask, TaskOwner};
 use madoguchi_core::enums::{AuditAction, SubjectType};
 use madoguchi_core::ids::{ConversationId, MerchantId, OrderId, UserId};
 use madoguchi_core::time::now;
@@ -183,6 +183,7 @@ impl Store {
         fields: &BTreeMap<String, String>,
     ) -> Result<Case> {
         let o = self.get_order(scope, order).await?;
+        let (checklist, _) = self.case_checklist(scope, o.merchant_id, kind).await?;
         let (id, at) = (Uuid::now_v7(), now());
         let mut tx = self.begin().await?;
         on_db!(&mut tx, c => sqlx::query(
@@ -200,7 +201,7 @@ impl Store {
         .execute(&mut *c)
         .await
         .map(|r| r.rows_affected()))?;
-        for (pos, t) in kind.checklist().iter().enumerate() {
+        for (pos, t) in checklist.iter().enumerate() {
             on_db!(&mut tx, c => sqlx::query(
                 "INSERT INTO case_tasks (id, merchant_id, case_id, position, key, title, owner, due_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
@@ -208,8 +209,8 @@ impl Store {
             .bind(o.merchant_id.0)
             .bind(id)
             .bind(pos as i32)
-            .bind(t.key)
-            .bind(t.title_ja)
+            .bind(&t.key)
+            .bind(&t.title)
             .bind(owner_str(t.owner))
             .bind(at + Duration::hours(i64::from(t.due_hours)))
             .execute(&mut *c)
@@ -315,7 +316,9 @@ impl Store {
         .fetch_one(&mut *c)
         .await)?;
         if open == 0 {
-            let resolution = if current.kind.settled_on_desk() { "settled_on_desk" } else { "settled_with_merchant" };
+            // Settled on the desk when none of this case's tasks was the shop's.
+            let on_desk = current.tasks.iter().all(|t| t.owner == TaskOwner::Desk);
+            let resolution = if on_desk { "settled_on_desk" } else { "settled_with_merchant" };
             on_db!(&mut tx, c => sqlx::query(
                 "UPDATE cases SET status = 'closed', resolution = $2, closed_at = $3 WHERE id = $1",
             )
@@ -337,6 +340,85 @@ impl Store {
         }
         tx.commit().await?;
         self.get_case(scope, case).await
+    }
+
+    /// The checklist a new case of this kind gets at this merchant: its own if it saved one
+    /// (`true`), else the built-in one.
+    pub async fn case_checklist(
+        &self,
+        scope: &Scope,
+        merchant: MerchantId,
+        kind: CaseKind,
+    ) -> Result<(Vec<ChecklistTask>, bool)> {
+        if !scope.allows(merchant) {
+            return Err(StoreError::NotFound);
+        }
+        let own: Option<Json<Vec<ChecklistTask>>> = on_pool!(self, p => sqlx::query_scalar(
+            "SELECT tasks FROM case_checklists WHERE merchant_id = $1 AND kind = $2",
+        )
+        .bind(merchant.0)
+        .bind(kind.as_str())
+        .fetch_optional(p)
+        .await)?;
+        Ok(match own {
+            Some(Json(tasks)) => (tasks, true),
+            None => (kind.default_checklist(), false),
+        })
+    }
+
+    /// Saves the merchant's own checklist for a kind (validated by the caller); cases opened
+    /// from now on get it, open cases keep theirs.
+    pub async fn save_case_checklist(
+        &self,
+        scope: &Scope,
+        actor: Option<UserId>,
+        merchant: MerchantId,
+        kind: CaseKind,
+        tasks: &[ChecklistTask],
+    ) -> Result<()> {
+        if !scope.allows(merchant) {
+            return Err(StoreError::NotFound);
+        }
+        let mut tx = self.begin().await?;
+        on_db!(&mut tx, c => sqlx::query(
+            "INSERT INTO case_checklists (merchant_id, kind, tasks, updated_by, updated_at) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (merchant_id, kind) DO UPDATE SET tasks = excluded.tasks, updated_by = excluded.updated_by,
+             updated_at = excluded.updated_at",
+        )
+        .bind(merchant.0)
+        .bind(kind.as_str())
+        .bind(Json(tasks))
+        .bind(actor.map(|u| u.0))
+        .bind(now())
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        let details = serde_json::json!({ "case_checklist": { "kind": kind.as_str(), "tasks": tasks } });
+        audit::merchant_setting(&mut tx, merchant, actor, details).await?;
+        tx.commit().await
+    }
+
+    /// Goes back to the built-in checklist for a kind.
+    pub async fn reset_case_checklist(
+        &self,
+        scope: &Scope,
+        actor: Option<UserId>,
+        merchant: MerchantId,
+        kind: CaseKind,
+    ) -> Result<()> {
+        if !scope.allows(merchant) {
+            return Err(StoreError::NotFound);
+        }
+        let mut tx = self.begin().await?;
+        on_db!(&mut tx, c => sqlx::query("DELETE FROM case_checklists WHERE merchant_id = $1 AND kind = $2")
+            .bind(merchant.0)
+            .bind(kind.as_str())
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        let details = serde_json::json!({ "case_checklist": { "kind": kind.as_str(), "reset": true } });
+        audit::merchant_setting(&mut tx, merchant, actor, details).await?;
+        tx.commit().await
     }
 
     /// The cases opened on an order, oldest first.

@@ -303,6 +303,13 @@ pub const TABLES: &[Table] = &[
         "id:uuid merchant_id:uuid order_id:uuid conversation_id:uuid kind status fields:json resolution \
          created_by:user created_at:time closed_at:time",
     ),
+    Table {
+        name: "case_checklists",
+        rows: Rows::Owned,
+        columns: "merchant_id:uuid kind tasks:json updated_by:user updated_at:time",
+        order_by: "kind",
+        refs: &[],
+    },
     owned(
         "case_tasks",
         "id:uuid merchant_id:uuid case_id:uuid position:i32 key title owner due_at:time done_at:time \

@@ -565,6 +565,59 @@ async fn policies_are_versioned_per_merchant_and_decisions_name_their_version() 
     .await
 }
 
+/// A shop's own checklist replaces the built-in one for cases opened afterwards; a reset goes
+/// back; another shop neither sees nor changes it.
+#[tokio::test]
+async fn a_shops_own_checklist_is_what_new_cases_get() -> Result<()> {
+    use madoguchi_core::cases::{CaseKind, ChecklistTask, TaskOwner, validate_checklist};
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        let b = merchant(&s, "b-shop").await?;
+        let o = s.create_order(&Scope::All, None, a, &order("a-shop", "HM-1")).await?;
+        let kind = CaseKind::DamagedInTransit;
+        let (builtin, custom) = s.case_checklist(&Scope::All, a, kind).await?;
+        assert_eq!((builtin, custom), (kind.default_checklist(), false));
+        // The form's required fields, filled; the checklist is what matters here.
+        let fields: std::collections::BTreeMap<String, String> = kind
+            .form()
+            .iter()
+            .filter(|f| f.required)
+            .map(|f| (f.key.to_owned(), "あり".to_owned()))
+            .collect();
+        assert!(!kind.settled_on_desk(), "the built-in checklist has a task for the shop");
+        let own = validate_checklist(&[
+            ChecklistTask { key: String::new(), title: "写真を受け取る".into(), owner: TaskOwner::Desk, due_hours: 2 },
+            ChecklistTask { key: String::new(), title: "代品を手配する".into(), owner: TaskOwner::Desk, due_hours: 24 },
+        ])?;
+        s.save_case_checklist(&Scope::All, None, a, kind, &own).await?;
+        assert_eq!(s.case_checklist(&Scope::All, a, kind).await?, (own.clone(), true));
+        assert_eq!(s.case_checklist(&Scope::All, b, kind).await?.1, false, "another shop keeps the built-in one");
+        let only_b = Scope::Merchants(vec![b]);
+        assert!(is_not_found(s.case_checklist(&only_b, a, kind).await));
+        assert!(is_not_found(s.save_case_checklist(&only_b, None, a, kind, &own).await));
+        assert!(is_not_found(s.reset_case_checklist(&only_b, None, a, kind).await));
+
+        let case = s.open_case(&Scope::All, None, o.id, None, kind, &fields).await?;
+        let titles: Vec<&str> = case.tasks.iter().map(|t| t.title.as_str()).collect();
+        assert_eq!(titles, ["写真を受け取る", "代品を手配する"]);
+        assert_eq!(case.tasks[1].due_at, case.created_at + chrono::Duration::hours(24));
+        // All the desk's: the case closes as settled on the desk, though the built-in list
+        // has tasks for the shop.
+        let mut last = case.clone();
+        for t in &case.tasks {
+            last = s.complete_task(&Scope::All, None, case.id, t.id, None).await?;
+        }
+        assert_eq!(last.resolution.as_deref(), Some("settled_on_desk"));
+
+        s.reset_case_checklist(&Scope::All, None, a, kind).await?;
+        assert_eq!(s.case_checklist(&Scope::All, a, kind).await?, (kind.default_checklist(), false));
+        let again = s.open_case(&Scope::All, None, o.id, None, kind, &fields).await?;
+        assert_eq!(again.tasks.len(), kind.checklist().len());
+        Ok(())
+    })
+    .await
+}
+
 #[tokio::test]
 async fn cases_open_their_checklist_and_close_with_the_last_task() -> Result<()> {
     use madoguchi_core::cases::CaseKind;
@@ -1691,6 +1744,9 @@ async fn busy_merchant(s: &Store, slug: &str) -> Result<MerchantId> {
         note: Some("発送済み".into()),
     };
     s.record_decision(&all, Some(agent.id), m, &new).await?;
+    let mut checklist = madoguchi_core::cases::CaseKind::DeliveryInquiry.default_checklist();
+    checklist[0].due_hours = 1;
+    s.save_case_checklist(&all, Some(agent.id), m, madoguchi_core::cases::CaseKind::DeliveryInquiry, &checklist).await?;
     let fields = [("question".to_owned(), "いつ届く？".to_owned())].into();
     let case = s
         .open_case(&all, Some(agent.id), o.id, Some(conv), madoguchi_core::cases::CaseKind::DeliveryInquiry, &fields)
