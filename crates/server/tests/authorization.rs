@@ -148,6 +148,16 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
         }
         ("GET", "/api/v1/orders/{order}/decisions") => vec![foreign(p, None)],
         ("GET", "/api/v1/case-kinds") => vec![Case::Public],
+        ("GET", "/api/v1/merchants/{merchant}/case-kinds/{kind}/checklist") => {
+            vec![foreign(p.replace("{kind}", "redelivery"), None)]
+        }
+        ("PUT", "/api/v1/merchants/{merchant}/case-kinds/{kind}/checklist") => vec![foreign(
+            p.replace("{kind}", "redelivery"),
+            Some(json!({ "tasks": [{ "title": "乗っ取り", "owner": "desk", "due_hours": 1 }] })),
+        )],
+        ("DELETE", "/api/v1/merchants/{merchant}/case-kinds/{kind}/checklist") => {
+            vec![foreign(p.replace("{kind}", "redelivery"), None)]
+        }
         ("POST", "/api/v1/orders/{order}/cases") => vec![foreign(
             p,
             Some(json!({ "kind": "redelivery", "fields": { "desired_date": "明日", "time_slot": "午前" } })),

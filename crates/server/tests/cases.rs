@@ -99,3 +99,45 @@ async fn bad_forms_and_the_task_queue() -> anyhow::Result<()> {
     assert!(!queue.to_string().contains(&app.a.task.to_string()));
     Ok(())
 }
+
+/// The shop's admin replaces a kind's checklist; cases opened afterwards get it; staff cannot
+/// change it; a bad list names its field; a reset brings the built-in one back.
+#[tokio::test]
+async fn a_shops_admin_edits_a_kinds_checklist() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let path = "/api/v1/merchants/shop-a/case-kinds/redelivery/checklist";
+    let (status, builtin) = app.get(path, "agent").await?;
+    assert_eq!((status, builtin["custom"].as_bool()), (StatusCode::OK, Some(false)), "{builtin}");
+    let own = json!({ "tasks": [
+        { "title": "運送会社に再配達を依頼する", "owner": "desk", "due_hours": 1 },
+        { "key": "tell_customer", "title": "お客様に再配達日をお伝えする", "owner": "desk", "due_hours": 3 },
+    ] });
+    let (status, _) = app.send(Method::PUT, path, "merchant_staff", own.clone()).await?;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, e) = app
+        .send(Method::PUT, path, "merchant_admin", json!({ "tasks": [{ "title": "x", "owner": "desk", "due_hours": 0 }] }))
+        .await?;
+    assert_eq!((status, e["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("tasks.0.due_hours")), "{e}");
+    let (status, _) = app.send(Method::PUT, "/api/v1/merchants/shop-a/case-kinds/teleport/checklist", "merchant_admin", own.clone()).await?;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, saved) = app.send(Method::PUT, path, "merchant_admin", own).await?;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert_eq!(saved["tasks"][0]["key"], "step_1");
+    let (_, read) = app.get(path, "agent").await?;
+    assert_eq!((read["custom"].as_bool(), read["tasks"].as_array().map(Vec::len)), (Some(true), Some(2)));
+    let (_, other) = app.get("/api/v1/merchants/shop-b/case-kinds/redelivery/checklist", "admin").await?;
+    assert_eq!(other["custom"], false, "another shop keeps the built-in one");
+
+    let fields = json!({ "desired_date": "明日", "time_slot": "午前" });
+    let (status, case) = app
+        .send(Method::POST, &format!("/api/v1/orders/{}/cases", app.a.order), "agent", json!({ "kind": "redelivery", "fields": fields }))
+        .await?;
+    assert_eq!(status, StatusCode::CREATED);
+    let keys: Vec<&str> = case["tasks"].as_array().into_iter().flatten().filter_map(|t| t["key"].as_str()).collect();
+    assert_eq!(keys, ["step_1", "tell_customer"]);
+
+    let (status, reset) = app.send(Method::DELETE, path, "merchant_admin", json!(null)).await?;
+    assert_eq!((status, reset["custom"].as_bool()), (StatusCode::OK, Some(false)));
+    assert_eq!(reset["tasks"], builtin["tasks"]);
+    Ok(())
+}

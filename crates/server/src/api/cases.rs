@@ -4,14 +4,14 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
-use madoguchi_core::cases::{CaseKind, FormField, TaskOwner, TaskTemplate, validate_form};
+use madoguchi_core::cases::{CaseKind, ChecklistTask, FormField, TaskOwner, TaskTemplate, validate_checklist, validate_form};
 use madoguchi_core::ids::ConversationId;
 use madoguchi_store::cases::{Case, CaseTask, TaskFilter};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
 use crate::auth::Caller;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Json, created, id};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -40,6 +40,76 @@ pub async fn case_kinds(Caller(_p): Caller) -> Json<Vec<CaseKindView>> {
             })
             .collect(),
     )
+}
+
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Checklist {
+    /// On reading: whether the shop saved its own (else the built-in one is shown).
+    #[serde(default)]
+    pub custom: bool,
+    pub tasks: Vec<ChecklistTask>,
+}
+
+fn kind_of(kind: &str) -> ApiResult<CaseKind> {
+    kind.parse().map_err(|_| ApiError::not_found())
+}
+
+/// The checklist a new case of this kind gets at the merchant.
+#[utoipa::path(get, path = "/api/v1/merchants/{merchant}/case-kinds/{kind}/checklist", tag = "cases",
+    params(("merchant" = String, Path, description = "id or slug"), ("kind" = CaseKind, Path)),
+    responses((status = 200, body = Checklist), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get_checklist(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path((merchant, kind)): Path<(String, String)>,
+) -> ApiResult<Json<Checklist>> {
+    let m = st.store.resolve_merchant(&p.scope(), &merchant).await?;
+    let (tasks, custom) = st.store.case_checklist(&p.scope(), m, kind_of(&kind)?).await?;
+    Ok(Json(Checklist { custom, tasks }))
+}
+
+/// Saves the merchant's own checklist for a kind; cases opened from now on get it.
+#[utoipa::path(put, path = "/api/v1/merchants/{merchant}/case-kinds/{kind}/checklist", tag = "cases",
+    params(("merchant" = String, Path, description = "id or slug"), ("kind" = CaseKind, Path)), request_body = Checklist,
+    responses((status = 200, body = Checklist), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+        (status = 422, body = crate::error::ErrorBody)))]
+pub async fn put_checklist(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path((merchant, kind)): Path<(String, String)>,
+    ApiJson(req): ApiJson<Checklist>,
+) -> ApiResult<Json<Checklist>> {
+    let m = st.store.resolve_merchant(&p.scope(), &merchant).await?;
+    let kind = kind_of(&kind)?;
+    checklist_editor(&p)?;
+    let tasks = validate_checklist(&req.tasks)?;
+    st.store.save_case_checklist(&p.scope(), Some(p.user_id), m, kind, &tasks).await?;
+    Ok(Json(Checklist { custom: true, tasks }))
+}
+
+/// Goes back to the built-in checklist for a kind.
+#[utoipa::path(delete, path = "/api/v1/merchants/{merchant}/case-kinds/{kind}/checklist", tag = "cases",
+    params(("merchant" = String, Path, description = "id or slug"), ("kind" = CaseKind, Path)),
+    responses((status = 200, body = Checklist), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn reset_checklist(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path((merchant, kind)): Path<(String, String)>,
+) -> ApiResult<Json<Checklist>> {
+    let m = st.store.resolve_merchant(&p.scope(), &merchant).await?;
+    let kind = kind_of(&kind)?;
+    checklist_editor(&p)?;
+    st.store.reset_case_checklist(&p.scope(), Some(p.user_id), m, kind).await?;
+    Ok(Json(Checklist { custom: false, tasks: kind.default_checklist() }))
+}
+
+fn checklist_editor(p: &madoguchi_core::access::Principal) -> ApiResult<()> {
+    if p.can_edit_merchant() {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden("only admins and the shop's admins edit its checklists"))
+    }
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

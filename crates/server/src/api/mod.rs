@@ -110,6 +110,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(policies::get_decision))
         .routes(routes!(policies::record_decision, policies::list_decisions))
         .routes(routes!(cases::case_kinds))
+        .routes(routes!(cases::get_checklist, cases::put_checklist, cases::reset_checklist))
         .routes(routes!(cases::open_case))
         .routes(routes!(cases::get_case))
         .routes(routes!(cases::complete_task))
