@@ -341,7 +341,12 @@ impl CaseKind {
     pub fn default_checklist(self) -> Vec<ChecklistTask> {
         self.checklist()
             .iter()
-            .map(|t| ChecklistTask { key: t.key.into(), title: t.title_ja.into(), owner: t.owner, due_hours: t.due_hours })
+            .map(|t| ChecklistTask {
+                key: t.key.into(),
+                title: t.title_ja.into(),
+                owner: t.owner,
+                due_hours: t.due_hours,
+            })
             .collect()
     }
 }
@@ -403,7 +408,10 @@ mod tests {
             due_hours,
         };
         let ok = validate_checklist(&[task("", " 写真を確認する ", 2), task("call_back", "折り返す", 24)]).unwrap();
-        assert_eq!((ok[0].key.as_str(), ok[0].title.as_str(), ok[1].key.as_str()), ("step_1", "写真を確認する", "call_back"));
+        assert_eq!(
+            (ok[0].key.as_str(), ok[0].title.as_str(), ok[1].key.as_str()),
+            ("step_1", "写真を確認する", "call_back")
+        );
         assert_eq!(validate_checklist(&[]).unwrap_err().field, "tasks");
         assert_eq!(validate_checklist(&[task("", " ", 2)]).unwrap_err().field, "tasks.0.title");
         assert_eq!(validate_checklist(&[task("", "a", 0)]).unwrap_err().field, "tasks.0.due_hours");

@@ -115,10 +115,17 @@ async fn a_shops_admin_edits_a_kinds_checklist() -> anyhow::Result<()> {
     let (status, _) = app.send(Method::PUT, path, "merchant_staff", own.clone()).await?;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, e) = app
-        .send(Method::PUT, path, "merchant_admin", json!({ "tasks": [{ "title": "x", "owner": "desk", "due_hours": 0 }] }))
+        .send(
+            Method::PUT,
+            path,
+            "merchant_admin",
+            json!({ "tasks": [{ "title": "x", "owner": "desk", "due_hours": 0 }] }),
+        )
         .await?;
     assert_eq!((status, e["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("tasks.0.due_hours")), "{e}");
-    let (status, _) = app.send(Method::PUT, "/api/v1/merchants/shop-a/case-kinds/teleport/checklist", "merchant_admin", own.clone()).await?;
+    let (status, _) = app
+        .send(Method::PUT, "/api/v1/merchants/shop-a/case-kinds/teleport/checklist", "merchant_admin", own.clone())
+        .await?;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, saved) = app.send(Method::PUT, path, "merchant_admin", own).await?;
     assert_eq!(status, StatusCode::OK, "{saved}");
@@ -130,7 +137,12 @@ async fn a_shops_admin_edits_a_kinds_checklist() -> anyhow::Result<()> {
 
     let fields = json!({ "desired_date": "明日", "time_slot": "午前" });
     let (status, case) = app
-        .send(Method::POST, &format!("/api/v1/orders/{}/cases", app.a.order), "agent", json!({ "kind": "redelivery", "fields": fields }))
+        .send(
+            Method::POST,
+            &format!("/api/v1/orders/{}/cases", app.a.order),
+            "agent",
+            json!({ "kind": "redelivery", "fields": fields }),
+        )
         .await?;
     assert_eq!(status, StatusCode::CREATED);
     let keys: Vec<&str> = case["tasks"].as_array().into_iter().flatten().filter_map(|t| t["key"].as_str()).collect();

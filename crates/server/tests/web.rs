@@ -1178,3 +1178,72 @@ async fn the_policy_editor_previews_validates_and_saves_a_version() -> anyhow::R
     );
     Ok(())
 }
+
+/// The shop's admin edits a kind's checklist on its page: a bad row comes back as typed with
+/// the reason; a saved list is what the next case gets; a reset brings the built-in one back.
+#[tokio::test]
+async fn the_checklist_editor_changes_what_new_cases_get() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let admin = browser();
+    sign_in(&app, &admin, "merchant_admin", PASSWORD).await?;
+    let settings = admin.get(format!("{}/settings/shop-a", app.base)).send().await?.text().await?;
+    assert!(settings.contains("/settings/shop-a/checklists"), "linked from the settings page");
+    let url = format!("{}/settings/shop-a/checklists", app.base);
+    let html = admin.get(&url).send().await?.text().await?;
+    assert!(html.contains("id=\"kind-redelivery\"") && html.contains("不在・再配達"), "{html}");
+    let csrf = csrf_of(&html);
+    let post = |rows: Vec<(&'static str, &'static str)>, action: &'static str| {
+        let mut form: Vec<(&str, String)> = vec![("csrf", csrf.clone()), ("action", action.into())];
+        form.extend(rows.into_iter().map(|(k, v)| (k, v.to_owned())));
+        admin.post(format!("{url}/redelivery")).form(&form).send()
+    };
+    let bad =
+        post(vec![("task.0.title", "再配達を依頼する"), ("task.0.owner", "desk"), ("task.0.hours", "二")], "save")
+            .await?;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let bad = bad.text().await?;
+    assert!(bad.contains("id=\"checklist-error\"") && bad.contains("tasks.0.due_hours"), "{bad}");
+    assert!(bad.contains("value=\"再配達を依頼する\"") && bad.contains("value=\"二\""), "what was typed comes back");
+
+    let rows = vec![
+        ("task.0.title", "運送会社に再配達を依頼する"),
+        ("task.0.owner", "desk"),
+        ("task.0.hours", "１"),
+        ("task.1.title", "送料の負担をショップが判断する"),
+        ("task.1.owner", "merchant"),
+        ("task.1.hours", "24"),
+    ];
+    let saved = post(rows, "save").await?;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let (_, list) = app.get("/api/v1/merchants/shop-a/case-kinds/redelivery/checklist", "agent").await?;
+    assert_eq!(list["custom"], true);
+    assert_eq!(list["tasks"][0]["due_hours"], 1, "full-width digits read");
+    assert_eq!(list["tasks"][1]["owner"], "merchant");
+    let html = admin.get(&url).send().await?.text().await?;
+    assert!(html.contains("value=\"送料の負担をショップが判断する\"") && html.contains("ショップ独自"));
+
+    let fields = serde_json::json!({ "desired_date": "明日", "time_slot": "午前" });
+    let (_, case) = app
+        .send(
+            reqwest::Method::POST,
+            &format!("/api/v1/orders/{}/cases", app.a.order),
+            "agent",
+            serde_json::json!({ "kind": "redelivery", "fields": fields }),
+        )
+        .await?;
+    assert_eq!(case["tasks"][1]["title"], "送料の負担をショップが判断する");
+
+    let reset = post(vec![], "reset").await?;
+    assert_eq!(reset.status(), StatusCode::SEE_OTHER);
+    let (_, list) = app.get("/api/v1/merchants/shop-a/case-kinds/redelivery/checklist", "agent").await?;
+    assert_eq!(list["custom"], false);
+
+    let agent = browser();
+    sign_in(&app, &agent, "agent", PASSWORD).await?;
+    assert_eq!(agent.get(&url).send().await?.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        admin.get(format!("{}/settings/shop-b/checklists", app.base)).send().await?.status(),
+        StatusCode::NOT_FOUND
+    );
+    Ok(())
+}

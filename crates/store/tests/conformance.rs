@@ -578,16 +578,16 @@ async fn a_shops_own_checklist_is_what_new_cases_get() -> Result<()> {
         let (builtin, custom) = s.case_checklist(&Scope::All, a, kind).await?;
         assert_eq!((builtin, custom), (kind.default_checklist(), false));
         // The form's required fields, filled; the checklist is what matters here.
-        let fields: std::collections::BTreeMap<String, String> = kind
-            .form()
-            .iter()
-            .filter(|f| f.required)
-            .map(|f| (f.key.to_owned(), "あり".to_owned()))
-            .collect();
+        let fields: std::collections::BTreeMap<String, String> =
+            kind.form().iter().filter(|f| f.required).map(|f| (f.key.to_owned(), "あり".to_owned())).collect();
         assert!(!kind.settled_on_desk(), "the built-in checklist has a task for the shop");
         let own = validate_checklist(&[
-            ChecklistTask { key: String::new(), title: "写真を受け取る".into(), owner: TaskOwner::Desk, due_hours: 2 },
-            ChecklistTask { key: String::new(), title: "代品を手配する".into(), owner: TaskOwner::Desk, due_hours: 24 },
+            ChecklistTask {
+                key: String::new(), title: "写真を受け取る".into(), owner: TaskOwner::Desk, due_hours: 2
+            },
+            ChecklistTask {
+                key: String::new(), title: "代品を手配する".into(), owner: TaskOwner::Desk, due_hours: 24
+            },
         ])?;
         s.save_case_checklist(&Scope::All, None, a, kind, &own).await?;
         assert_eq!(s.case_checklist(&Scope::All, a, kind).await?, (own.clone(), true));
@@ -1746,7 +1746,8 @@ async fn busy_merchant(s: &Store, slug: &str) -> Result<MerchantId> {
     s.record_decision(&all, Some(agent.id), m, &new).await?;
     let mut checklist = madoguchi_core::cases::CaseKind::DeliveryInquiry.default_checklist();
     checklist[0].due_hours = 1;
-    s.save_case_checklist(&all, Some(agent.id), m, madoguchi_core::cases::CaseKind::DeliveryInquiry, &checklist).await?;
+    s.save_case_checklist(&all, Some(agent.id), m, madoguchi_core::cases::CaseKind::DeliveryInquiry, &checklist)
+        .await?;
     let fields = [("question".to_owned(), "いつ届く？".to_owned())].into();
     let case = s
         .open_case(&all, Some(agent.id), o.id, Some(conv), madoguchi_core::cases::CaseKind::DeliveryInquiry, &fields)

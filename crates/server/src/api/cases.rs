@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
-use madoguchi_core::cases::{CaseKind, ChecklistTask, FormField, TaskOwner, TaskTemplate, validate_checklist, validate_form};
+use madoguchi_core::cases::{
+    CaseKind, ChecklistTask, FormField, TaskOwner, TaskTemplate, validate_checklist, validate_form,
+};
 use madoguchi_core::ids::ConversationId;
 use madoguchi_store::cases::{Case, CaseTask, TaskFilter};
 use serde::{Deserialize, Serialize};

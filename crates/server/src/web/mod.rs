@@ -3,6 +3,7 @@
 //! carries a CSRF token; sign-in is rate-limited per login and per address.
 
 pub mod board;
+pub mod checklists;
 pub mod contact;
 pub mod conversation;
 pub mod errors;
@@ -73,6 +74,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/settings/{slug}/queues", post(settings::queue))
         .route("/settings/{slug}/kb", get(kb::show).post(kb::save))
         .route("/settings/{slug}/policies", get(policies::show).post(policies::submit))
+        .route("/settings/{slug}/checklists", get(checklists::show))
+        .route("/settings/{slug}/checklists/{kind}", post(checklists::submit))
         .route("/settings/{slug}/kb/{id}/delete", post(kb::delete))
         .route("/portal/escalations/{id}/answer", post(portal::answer))
         .route("/static/console.css", get(css))

@@ -1,0 +1,185 @@
+//! The shop's checklists per kind of case: the shop's admin renames, reorders, reassigns and
+//! re-times the tasks a new case gets, or goes back to the built-in list. A rejected list comes
+//! back as typed, with the reason.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use madoguchi_core::ValidationError;
+use madoguchi_core::cases::{CaseKind, ChecklistTask, TaskOwner, validate_checklist};
+use madoguchi_core::validation::nfkc;
+use serde::Deserialize;
+
+use super::conversation::case_label;
+use super::i18n::{Lang, Texts};
+use super::settings::editable;
+use super::{current_session, form_principal, principal_of, render};
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// Blank rows below a list, for adding tasks.
+const SPARE_ROWS: usize = 2;
+const MAX_ROWS: usize = 20;
+
+/// One row as typed: key (hidden), title, owner code, hours.
+type Row = (String, String, String, String);
+
+struct KindView {
+    code: &'static str,
+    label: String,
+    custom: bool,
+    rows: Vec<Row>,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "checklists.html")]
+struct Page {
+    lang: &'static str,
+    t: &'static Texts,
+    csrf: String,
+    display_name: String,
+    slug: String,
+    merchant_name: String,
+    kinds: Vec<KindView>,
+    saved: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    saved: Option<String>,
+}
+
+fn owner_code(o: TaskOwner) -> String {
+    match o {
+        TaskOwner::Desk => "desk".into(),
+        TaskOwner::Merchant => "merchant".into(),
+    }
+}
+
+fn rows_of(tasks: &[ChecklistTask]) -> Vec<Row> {
+    let mut rows: Vec<Row> =
+        tasks.iter().map(|t| (t.key.clone(), t.title.clone(), owner_code(t.owner), t.due_hours.to_string())).collect();
+    rows.extend(std::iter::repeat_n(Default::default(), SPARE_ROWS));
+    rows
+}
+
+/// The rows of a posted form, blank rows left out.
+fn rows_from_form(form: &[(String, String)]) -> Vec<Row> {
+    let get = |k: String| form.iter().find(|(key, _)| *key == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    (0..MAX_ROWS)
+        .map(|i| {
+            (
+                get(format!("task.{i}.key")),
+                get(format!("task.{i}.title")),
+                get(format!("task.{i}.owner")),
+                get(format!("task.{i}.hours")),
+            )
+        })
+        .filter(|(_, title, _, hours)| !(title.trim().is_empty() && hours.trim().is_empty()))
+        .collect()
+}
+
+fn tasks_of(rows: &[Row]) -> Result<Vec<ChecklistTask>, ValidationError> {
+    let tasks = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (key, title, owner, hours))| {
+            Ok(ChecklistTask {
+                key: key.clone(),
+                title: title.clone(),
+                owner: match owner.as_str() {
+                    "merchant" => TaskOwner::Merchant,
+                    _ => TaskOwner::Desk,
+                },
+                due_hours: nfkc(hours).trim().parse().map_err(|_| {
+                    ValidationError::new(format!("tasks.{i}.due_hours"), "not_a_number", "hours as a whole number")
+                })?,
+            })
+        })
+        .collect::<Result<Vec<_>, ValidationError>>()?;
+    validate_checklist(&tasks)
+}
+
+async fn page(
+    st: &AppState,
+    jar: &CookieJar,
+    headers: &HeaderMap,
+    slug: &str,
+    typed: Option<(CaseKind, Vec<Row>, String)>,
+    saved: Option<String>,
+) -> Result<Response, ApiError> {
+    let lang = Lang::from_request(jar, headers);
+    let Some(session) = current_session(st, jar).await? else { return Ok(Redirect::to("/login").into_response()) };
+    let p = principal_of(&session.user);
+    let m = editable(st, &p, slug).await?;
+    let mut kinds = Vec::with_capacity(CaseKind::ALL.len());
+    for kind in CaseKind::ALL {
+        let (tasks, custom) = st.store.case_checklist(&p.scope(), m.id, kind).await?;
+        let mut view =
+            KindView { code: kind.as_str(), label: case_label(lang, kind), custom, rows: rows_of(&tasks), error: None };
+        if let Some((k, rows, error)) = &typed
+            && *k == kind
+        {
+            view.rows = rows.clone();
+            view.rows.extend(std::iter::repeat_n(Default::default(), SPARE_ROWS));
+            view.error = Some(error.clone());
+        }
+        kinds.push(view);
+    }
+    let status = if typed.is_some() { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
+    let page = Page {
+        lang: lang.code(),
+        t: lang.t(),
+        csrf: session.csrf_token.clone(),
+        display_name: session.user.display_name.clone(),
+        slug: m.slug.clone(),
+        merchant_name: m.name.clone(),
+        kinds,
+        saved,
+    };
+    Ok(render(status, &page))
+}
+
+pub async fn show(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, ApiError> {
+    page(&st, &jar, &headers, &slug, None, q.saved).await
+}
+
+/// Saves or resets one kind's checklist, by the button pressed (`action`).
+pub async fn submit(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Path((slug, kind)): Path<(String, String)>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let get = |k: &str| form.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str()).unwrap_or("");
+    let Some(p) = form_principal(&st, &jar, get("csrf")).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let m = editable(&st, &p, &slug).await?;
+    let kind: CaseKind = kind.parse().map_err(|_| ApiError::not_found())?;
+    if get("action") == "reset" {
+        st.store.reset_case_checklist(&p.scope(), Some(p.user_id), m.id, kind).await?;
+    } else {
+        let rows = rows_from_form(&form);
+        match tasks_of(&rows) {
+            Ok(tasks) => st.store.save_case_checklist(&p.scope(), Some(p.user_id), m.id, kind, &tasks).await?,
+            Err(e) => {
+                let error = format!("{}: {}", e.field, e.message);
+                return page(&st, &jar, &headers, &slug, Some((kind, rows, error)), None).await;
+            }
+        }
+    }
+    Ok(Redirect::to(&format!("/settings/{slug}/checklists?saved={}#kind-{}", kind.as_str(), kind.as_str()))
+        .into_response())
+}
