@@ -365,6 +365,32 @@ impl Row<'_> {
     }
 }
 
+/// Line numbers of a file by byte offset, counted forward once. The csv reader's own count lags
+/// one behind in files with CRLF line ends (as Windows exports have): a record's position is
+/// taken before the `\n` of the previous line's `\r\n`.
+struct Lines<'a> {
+    text: &'a [u8],
+    /// Counted up to here …
+    at: usize,
+    /// … which is on this line.
+    line: usize,
+}
+
+impl Lines<'_> {
+    /// The line a record at `byte` starts on (line ends before it skipped).
+    fn at_byte(&mut self, byte: usize) -> usize {
+        let mut start = byte.min(self.text.len());
+        while start < self.text.len() && matches!(self.text[start], b'\r' | b'\n') {
+            start += 1;
+        }
+        if start > self.at {
+            self.line += self.text[self.at..start].iter().filter(|b| **b == b'\n').count();
+            self.at = start;
+        }
+        self.line
+    }
+}
+
 /// Reads a whole order file with a merchant's column mapping.
 pub fn read(data: &[u8], mapping: &ColumnMapping) -> OrderFile {
     let (text, encoding) = match decode(data) {
@@ -390,8 +416,9 @@ pub fn read(data: &[u8], mapping: &ColumnMapping) -> OrderFile {
     let mut file = OrderFile { encoding, rows: 0, orders: vec![], errors: vec![] };
     let mut by_number: HashMap<String, usize> = HashMap::new();
     let mut record = csv::StringRecord::new();
+    let mut lines = Lines { text: text.as_bytes(), at: 0, line: 1 };
     loop {
-        let line = rdr.position().line() as usize;
+        let line = lines.at_byte(rdr.position().byte() as usize);
         match rdr.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
@@ -412,7 +439,7 @@ pub fn read(data: &[u8], mapping: &ColumnMapping) -> OrderFile {
             continue;
         }
         file.rows += 1;
-        let line = record.position().map_or(line, |p| p.line() as usize);
+        let line = record.position().map_or(line, |p| lines.at_byte(p.byte() as usize));
         let mut row = Row { record: &record, layout: &layout, row: file.rows + 1, line, errors: vec![] };
         take_row(&mut row, &mut file, &mut by_number);
         file.errors.append(&mut row.errors);
@@ -705,6 +732,23 @@ pub fn shipment_status(raw: &str) -> Option<ShipmentStatus> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_row_names_its_line_with_lf_crlf_blank_lines_and_quoted_newlines() {
+        let body = [
+            "受注番号,注文日時,商品名,数量,単価",
+            "A-1,2026/11/03,りんご,1,500",
+            "",
+            "A-2,2026/11/03,\"ぶどう",
+            "(房)\",1,800",
+            "A-3,2026/11/03,なし,二,300",
+        ];
+        for eol in ["\n", "\r\n"] {
+            let file = read(body.join(eol).as_bytes(), &ColumnMapping::default());
+            let at: Vec<(usize, usize)> = file.errors.iter().map(|e| (e.row, e.line)).collect();
+            assert_eq!(at, [(4, 6)], "{eol:?}: {:?}", file.errors);
+        }
+    }
 
     #[test]
     fn dates_in_the_forms_back_offices_write() {

@@ -1247,3 +1247,85 @@ async fn the_checklist_editor_changes_what_new_cases_get() -> anyhow::Result<()>
     );
     Ok(())
 }
+
+/// The order data page: a Shift_JIS file checked first (every bad row listed, nothing stored),
+/// then stored without its bad order; the shop's own header saved as the mapping; a webhook
+/// secret shown once.
+#[tokio::test]
+async fn the_order_data_page_checks_imports_maps_and_makes_a_secret() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let admin = browser();
+    sign_in(&app, &admin, "merchant_admin", PASSWORD).await?;
+    let url = format!("{}/settings/shop-a/orders", app.base);
+    let html = admin.get(&url).send().await?.text().await?;
+    assert!(html.contains("受注番号、注文番号") && html.contains("/api/v1/inbound/orders/shop-a"), "{html}");
+    assert!(html.contains("シークレット未設定"));
+    let csrf = csrf_of(&html);
+    let csv = "伝票No,注文日時,商品コード,商品名,数量,単価\r\n\
+               W-1,2026/11/20 10:00,A-1,りんご,1,\"1,200\"\r\n\
+               W-2,2026/11/20 11:00,B-1,みかん,二,800\r\n";
+    let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(csv);
+    let upload = |dry_run: bool, skip: bool| {
+        let mut form = reqwest::multipart::Form::new().text("csrf", csrf.clone()).part(
+            "file",
+            reqwest::multipart::Part::bytes(sjis.to_vec()).file_name("orders.csv").mime_str("text/csv").expect("mime"),
+        );
+        if dry_run {
+            form = form.text("dry_run", "1");
+        }
+        if skip {
+            form = form.text("skip_invalid", "1");
+        }
+        admin.post(format!("{url}/import")).multipart(form).send()
+    };
+    // Without a mapping, 伝票No is not known as the order number: every row is bad.
+    let html = upload(true, false).await?.text().await?;
+    assert!(html.contains("id=\"import-report\"") && html.contains("Shift_JIS"), "{html}");
+    assert!(html.contains("id=\"import-errors\""), "{html}");
+
+    let bad = admin
+        .post(format!("{url}/mapping"))
+        .form(&[("csrf", csrf.as_str()), ("column.order_number", "伝票No"), ("column.sku", "伝票No")])
+        .send()
+        .await?;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().await?.contains("id=\"orders-error\""));
+    let saved = admin
+        .post(format!("{url}/mapping"))
+        .form(&[("csrf", csrf.as_str()), ("column.order_number", "伝票No")])
+        .send()
+        .await?;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let html = admin.get(&url).send().await?.text().await?;
+    assert!(html.contains("name=\"column.order_number\" value=\"伝票No\""), "the mapping is shown");
+
+    // Checked: one bad row (quantity 二: spreadsheet row 3, line 3 of the CRLF file), nothing stored.
+    let html = upload(true, false).await?.text().await?;
+    assert!(html.contains("<td>3</td><td>3</td><td>数量</td>"), "{html}");
+    assert!(html.contains("保存していません"));
+    let (_, orders) = app.get("/api/v1/orders?merchant=shop-a&order_number=W-1", "agent").await?;
+    assert_eq!(orders["items"].as_array().map(Vec::len), Some(0), "a dry run stores nothing");
+    // Stored without the bad order.
+    let resp = upload(false, true).await?;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.text().await?.contains("保存しました"));
+    let (_, w1) = app.get("/api/v1/orders?merchant=shop-a&order_number=W-1", "agent").await?;
+    assert_eq!(w1["items"][0]["total_amount"], 1200);
+    let (_, w2) = app.get("/api/v1/orders?merchant=shop-a&order_number=W-2", "agent").await?;
+    assert_eq!(w2["items"].as_array().map(Vec::len), Some(0));
+
+    let html = admin.post(format!("{url}/webhook")).form(&[("csrf", csrf.as_str())]).send().await?.text().await?;
+    let at = html.find("whsec_").expect("the new secret is shown");
+    let secret: String =
+        html[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-')).collect();
+    assert!(secret.len() > 20);
+    let again = admin.get(&url).send().await?.text().await?;
+    assert!(!again.contains(&secret) && again.contains("シークレット設定済み"), "shown once only");
+
+    // Agents do not manage order data; another shop's page is not there.
+    let agent = browser();
+    sign_in(&app, &agent, "agent", PASSWORD).await?;
+    assert_eq!(agent.get(&url).send().await?.status(), StatusCode::FORBIDDEN);
+    assert_eq!(admin.get(format!("{}/settings/shop-b/orders", app.base)).send().await?.status(), StatusCode::NOT_FOUND);
+    Ok(())
+}

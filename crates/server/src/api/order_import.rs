@@ -161,7 +161,7 @@ pub async fn rotate_webhook_secret(
     let scope = p.scope();
     let m = st.store.get_merchant(&scope, parse_key(&merchant)).await?;
     importer(&p)?;
-    let secret = format!("whsec_{}", crate::inbound::new_inbound_token());
+    let secret = order_import::new_webhook_secret();
     st.store.set_order_webhook_secret(&scope, Some(p.user_id), m.id, &secret).await?;
     Ok((StatusCode::CREATED, Json(WebhookSecret { url: webhook_url(&st, &m.slug), secret })))
 }

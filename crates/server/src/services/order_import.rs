@@ -49,6 +49,11 @@ pub struct ImportReport {
     pub stored: bool,
 }
 
+/// A new secret for the merchant's order webhook.
+pub fn new_webhook_secret() -> String {
+    format!("whsec_{}", crate::inbound::new_inbound_token())
+}
+
 /// The merchant's saved mapping as columns (a saved name no longer known is ignored).
 pub async fn mapping(store: &Store, scope: &Scope, merchant: MerchantId) -> Result<ColumnMapping, StoreError> {
     let saved = store.order_import_mapping(scope, merchant).await?;

@@ -12,6 +12,7 @@ pub mod files;
 pub mod i18n;
 pub mod inbox;
 pub mod kb;
+pub mod orders;
 pub mod policies;
 pub mod portal;
 pub mod search;
@@ -81,6 +82,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/static/console.css", get(css))
         .route("/static/console.js", get(js))
         .merge(contact::routes())
+        .merge(orders::routes())
         .layer(axum::middleware::from_fn(errors::html_errors))
 }
 
