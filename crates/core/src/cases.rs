@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-use crate::validation::ValidationError;
+use crate::validation::{ValidationError, nfkc};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -191,8 +191,23 @@ impl CaseKind {
             ],
             CaseKind::RefundProcessing => &[
                 FormField { key: "amount", label_ja: "返金額（円）", required: true },
-                FormField { key: "method", label_ja: "返金方法", required: true },
-                FormField { key: "account", label_ja: "振込先（銀行振込のとき）", required: false },
+                FormField {
+                    key: "method",
+                    label_ja: "返金方法（銀行振込・現金書留・ポイント・カード取消）",
+                    required: true,
+                },
+                // 銀行振込: the account, checked as banks' transfer forms take it.
+                FormField {
+                    key: "bank_name", label_ja: "振込先の金融機関名（銀行振込のとき）", required: false
+                },
+                FormField { key: "bank_code", label_ja: "金融機関コード（4桁）", required: false },
+                FormField { key: "branch_name", label_ja: "支店名", required: false },
+                FormField { key: "branch_code", label_ja: "支店コード（3桁）", required: false },
+                FormField {
+                    key: "account_type", label_ja: "口座種別（普通・当座・貯蓄）", required: false
+                },
+                FormField { key: "account_number", label_ja: "口座番号（7桁まで）", required: false },
+                FormField { key: "holder_kana", label_ja: "口座名義（カタカナ）", required: false },
             ],
         }
     }
@@ -389,12 +404,116 @@ pub fn validate_form(
             format!("{}を入力してください", missing.label_ja),
         ));
     }
+    if kind == CaseKind::RefundProcessing {
+        refund_fields(&mut out)?;
+    }
     Ok(out)
+}
+
+/// A refund's amount is whole yen; a refund by bank transfer needs the whole account, checked
+/// and written back as banks take it (seven-digit number, katakana holder).
+fn refund_fields(out: &mut BTreeMap<String, String>) -> Result<(), ValidationError> {
+    use crate::bank::{AccountType, BankAccount};
+    let amount: String = nfkc(&out["amount"]).chars().filter(|c| !matches!(c, ',' | '円' | '¥')).collect();
+    match amount.trim().parse::<u64>() {
+        Ok(yen) if yen > 0 => out.insert("amount".into(), yen.to_string()),
+        _ => {
+            return Err(ValidationError::new(
+                "fields.amount",
+                "invalid_amount",
+                "返金額は円単位の数字で入力してください",
+            ));
+        }
+    };
+    let method = nfkc(&out["method"]);
+    if !(method.contains("銀行") || method.contains("振込") || method.contains("bank")) {
+        return Ok(());
+    }
+    let get = |k: &str| out.get(k).cloned().unwrap_or_default();
+    let account_type = match nfkc(&get("account_type")).trim() {
+        "普通" | "普通預金" | "総合" | "ordinary" => AccountType::Ordinary,
+        "当座" | "当座預金" | "current" => AccountType::Current,
+        "貯蓄" | "貯蓄預金" | "savings" => AccountType::Savings,
+        _ => {
+            return Err(ValidationError::new(
+                "fields.account_type",
+                "invalid_account_type",
+                "口座種別は普通・当座・貯蓄のいずれかです",
+            ));
+        }
+    };
+    let account = BankAccount {
+        bank_name: get("bank_name"),
+        bank_code: get("bank_code"),
+        branch_name: get("branch_name"),
+        branch_code: get("branch_code"),
+        account_type,
+        number: get("account_number"),
+        holder_kana: get("holder_kana"),
+    }
+    .validate()
+    .map_err(|e| {
+        let field = if e.field == "number" { "account_number".to_owned() } else { e.field.clone() };
+        ValidationError::new(format!("fields.{field}"), e.code, e.message)
+    })?;
+    let type_ja = match account.account_type {
+        AccountType::Ordinary => "普通",
+        AccountType::Current => "当座",
+        AccountType::Savings => "貯蓄",
+    };
+    for (k, v) in [
+        ("bank_name", account.bank_name),
+        ("bank_code", account.bank_code),
+        ("branch_name", account.branch_name),
+        ("branch_code", account.branch_code),
+        ("account_type", type_ja.to_owned()),
+        ("account_number", account.number),
+        ("holder_kana", account.holder_kana),
+    ] {
+        out.insert(k.into(), v);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refund_by_transfer_needs_the_whole_account_as_banks_take_it() {
+        let form = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+        };
+        let by_card =
+            validate_form(CaseKind::RefundProcessing, &form(&[("amount", "￥４，２００"), ("method", "カード取消")]))
+                .unwrap();
+        assert_eq!(by_card["amount"], "4200");
+        let err = validate_form(CaseKind::RefundProcessing, &form(&[("amount", "たくさん"), ("method", "ポイント")]))
+            .unwrap_err();
+        assert_eq!(err.field, "fields.amount");
+        let transfer = [
+            ("amount", "4200"),
+            ("method", "銀行振込"),
+            ("bank_name", "みずほ銀行"),
+            ("bank_code", "０００１"),
+            ("branch_name", "東京営業部"),
+            ("branch_code", "001"),
+            ("account_type", "普通"),
+            ("account_number", "12345"),
+            ("holder_kana", "やまだ ﾊﾅｺ"),
+        ];
+        let ok = validate_form(CaseKind::RefundProcessing, &form(&transfer)).unwrap();
+        assert_eq!((ok["bank_code"].as_str(), ok["account_number"].as_str()), ("0001", "0012345"));
+        assert_eq!(ok["holder_kana"], "ヤマダ\u{3000}ハナコ");
+        let missing = validate_form(CaseKind::RefundProcessing, &form(&transfer[..4])).unwrap_err();
+        assert_eq!(missing.field, "fields.account_type");
+        let mut kanji = transfer.to_vec();
+        kanji[8] = ("holder_kana", "山田花子");
+        assert_eq!(validate_form(CaseKind::RefundProcessing, &form(&kanji)).unwrap_err().field, "fields.holder_kana");
+        let mut long = transfer.to_vec();
+        long[7] = ("account_number", "12345678");
+        assert_eq!(validate_form(CaseKind::RefundProcessing, &form(&long)).unwrap_err().field, "fields.account_number");
+    }
 
     #[test]
     fn a_shops_checklist_is_checked_and_its_blank_keys_named() {

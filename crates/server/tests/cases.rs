@@ -23,7 +23,11 @@ async fn every_kind_of_case_runs_its_checklist_to_the_end() -> anyhow::Result<()
             .into_iter()
             .flatten()
             .filter(|f| f["required"] == true)
-            .map(|f| (f["key"].as_str().unwrap_or_default().to_owned(), json!("記入済み")))
+            .map(|f| {
+                let key = f["key"].as_str().unwrap_or_default().to_owned();
+                let value = if key == "amount" { json!("4,200円") } else { json!("記入済み") };
+                (key, value)
+            })
             .collect();
         let (status, case) = app
             .send(
@@ -78,6 +82,15 @@ async fn bad_forms_and_the_task_queue() -> anyhow::Result<()> {
     assert_eq!((status, e["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_field")));
     let (status, _) = open(json!({ "kind": "teleport", "fields": {} })).await?;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    // A refund by bank transfer needs the account, checked as banks take it.
+    let transfer = json!({ "amount": "4200", "method": "銀行振込", "bank_name": "みずほ銀行", "bank_code": "0001",
+        "branch_name": "東京営業部", "branch_code": "001", "account_type": "普通", "account_number": "12345", "holder_kana": "山田花子" });
+    let (status, e) = open(json!({ "kind": "refund_processing", "fields": transfer })).await?;
+    assert_eq!((status, e["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("fields.holder_kana")), "{e}");
+    let mut fixed = transfer.clone();
+    fixed["holder_kana"] = json!("ヤマダ ハナコ");
+    let (status, case) = open(json!({ "kind": "refund_processing", "fields": fixed })).await?;
+    assert_eq!((status, case["fields"]["account_number"].as_str()), (StatusCode::CREATED, Some("0012345")), "{case}");
 
     // The queue: the fixture's redelivery case is open; its tasks come soonest due first.
     let (status, queue) = app.get("/api/v1/tasks?merchant=shop-a&owner=desk", "agent").await?;
