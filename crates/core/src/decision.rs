@@ -164,13 +164,15 @@ pub fn end_of_jst_day(d: NaiveDate) -> DateTime<Utc> {
         .unwrap_or_default()
 }
 
-/// Whether a date is a business day: a weekday that is not a national holiday.
-pub fn is_business_day(d: NaiveDate) -> bool {
-    !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) && national_holiday(d).is_none()
+/// Whether a date is a business day of a shop: a weekday that is neither a national holiday
+/// nor one of the shop's own closed days (年末年始休業, 夏季休業…).
+pub fn is_business_day(d: NaiveDate, closed: &[NaiveDate]) -> bool {
+    !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) && national_holiday(d).is_none() && !closed.contains(&d)
 }
 
-/// The last day of a window of `days` after `from` (which is not counted).
-pub fn window_end(from: NaiveDate, days: u32, count: DayCount) -> NaiveDate {
+/// The last day of a window of `days` after `from` (which is not counted); business days are
+/// the shop's (see [`is_business_day`]).
+pub fn window_end(from: NaiveDate, days: u32, count: DayCount, closed: &[NaiveDate]) -> NaiveDate {
     match count {
         DayCount::Calendar => from + Duration::days(i64::from(days)),
         DayCount::BusinessDays => {
@@ -178,7 +180,7 @@ pub fn window_end(from: NaiveDate, days: u32, count: DayCount) -> NaiveDate {
             let mut left = days;
             while left > 0 {
                 d = d.succ_opt().unwrap_or(d);
-                if is_business_day(d) {
+                if is_business_day(d, closed) {
                     left -= 1;
                 }
             }
@@ -214,8 +216,8 @@ fn jst_label(t: DateTime<Utc>) -> String {
     format!("{}月{}日", local.month(), local.day())
 }
 
-/// Decides a request on an order by the shop's policies, at `now`.
-pub fn decide(p: &Policies, order: &Order, request: Request, now: DateTime<Utc>) -> Decision {
+/// Decides a request on an order by the shop's policies and closed days, at `now`.
+pub fn decide(p: &Policies, closed: &[NaiveDate], order: &Order, request: Request, now: DateTime<Utc>) -> Decision {
     let d = Decision::new(request);
     if order.status == OrderStatus::Cancelled && request != Request::Refund {
         return d.refuse(reason(
@@ -226,7 +228,7 @@ pub fn decide(p: &Policies, order: &Order, request: Request, now: DateTime<Utc>)
     }
     match request {
         Request::Cancel => cancel(p, order, now, d),
-        Request::Return | Request::Exchange => give_back(p, order, request, now, d),
+        Request::Return | Request::Exchange => give_back(p, closed, order, request, now, d),
         Request::Defect => defect(p, order, now, d),
         Request::Refund => refund(p, order, d),
     }
@@ -264,7 +266,14 @@ fn cancel(p: &Policies, order: &Order, now: DateTime<Utc>, mut d: Decision) -> D
     d
 }
 
-fn give_back(p: &Policies, order: &Order, request: Request, now: DateTime<Utc>, mut d: Decision) -> Decision {
+fn give_back(
+    p: &Policies,
+    closed: &[NaiveDate],
+    order: &Order,
+    request: Request,
+    now: DateTime<Utc>,
+    mut d: Decision,
+) -> Decision {
     let r = &p.returns;
     if !r.accepted {
         return d.refuse(reason(
@@ -283,7 +292,7 @@ fn give_back(p: &Policies, order: &Order, request: Request, now: DateTime<Utc>, 
             "not delivered yet: a cancellation or refusal of delivery instead",
         ));
     };
-    let last = window_end(jst_date(delivered), r.window_days, r.day_count);
+    let last = window_end(jst_date(delivered), r.window_days, r.day_count, closed);
     let deadline = end_of_jst_day(last);
     d.deadline = Some(deadline);
     let unit = if r.day_count == DayCount::BusinessDays { "営業日" } else { "日" };
@@ -351,7 +360,7 @@ fn defect(p: &Policies, order: &Order, now: DateTime<Utc>, mut d: Decision) -> D
             "no delivery on record: check the parcel first",
         ));
     };
-    let deadline = end_of_jst_day(window_end(jst_date(delivered), f.report_within_days, DayCount::Calendar));
+    let deadline = end_of_jst_day(window_end(jst_date(delivered), f.report_within_days, DayCount::Calendar, &[]));
     d.deadline = Some(deadline);
     if now >= deadline {
         return d.refuse(reason(
@@ -472,23 +481,23 @@ mod tests {
         let p = Policies::default();
         // Delivered 23:50 JST on 31 January (14:50 UTC, still the 31st): 8 days end with 8 February.
         let o = order(jst(2027, 1, 28, 9, 0), Some(jst(2027, 1, 31, 23, 50)), &[None]);
-        let d = decide(&p, &o, Request::Return, jst(2027, 2, 8, 23, 59));
+        let d = decide(&p, &[], &o, Request::Return, jst(2027, 2, 8, 23, 59));
         assert!(d.eligible, "{d:?}");
         assert_eq!(d.deadline, Some(jst(2027, 2, 9, 0, 0)));
         assert!(d.script[0].contains("2月8日"), "{:?}", d.script);
-        let late = decide(&p, &o, Request::Return, jst(2027, 2, 9, 0, 0));
+        let late = decide(&p, &[], &o, Request::Return, jst(2027, 2, 9, 0, 0));
         assert_eq!(late.reasons[0].code, "return_window_passed");
         assert!(!late.eligible);
         // Delivered 00:10 JST on 1 February (15:10 UTC on 31 January) is a day later.
         let o = order(jst(2027, 1, 28, 9, 0), Some(jst(2027, 2, 1, 0, 10)), &[None]);
-        assert!(decide(&p, &o, Request::Return, jst(2027, 2, 9, 12, 0)).eligible);
+        assert!(decide(&p, &[], &o, Request::Return, jst(2027, 2, 9, 12, 0)).eligible);
         // Leap day and the year's end.
         assert_eq!(
-            window_end(NaiveDate::from_ymd_opt(2028, 2, 25).unwrap(), 8, DayCount::Calendar),
+            window_end(NaiveDate::from_ymd_opt(2028, 2, 25).unwrap(), 8, DayCount::Calendar, &[]),
             NaiveDate::from_ymd_opt(2028, 3, 4).unwrap()
         );
         assert_eq!(
-            window_end(NaiveDate::from_ymd_opt(2026, 12, 28).unwrap(), 8, DayCount::Calendar),
+            window_end(NaiveDate::from_ymd_opt(2026, 12, 28).unwrap(), 8, DayCount::Calendar, &[]),
             NaiveDate::from_ymd_opt(2027, 1, 5).unwrap()
         );
     }
@@ -497,9 +506,20 @@ mod tests {
     fn business_days_skip_weekends_and_holidays() {
         // Friday 30 April 2027; 1–2 May is a weekend, 3–5 May Golden Week holidays.
         let from = NaiveDate::from_ymd_opt(2027, 4, 30).unwrap();
-        assert_eq!(window_end(from, 1, DayCount::BusinessDays), NaiveDate::from_ymd_opt(2027, 5, 6).unwrap());
-        assert_eq!(window_end(from, 3, DayCount::BusinessDays), NaiveDate::from_ymd_opt(2027, 5, 10).unwrap());
-        assert!(!is_business_day(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()));
+        assert_eq!(window_end(from, 1, DayCount::BusinessDays, &[]), NaiveDate::from_ymd_opt(2027, 5, 6).unwrap());
+        assert_eq!(window_end(from, 3, DayCount::BusinessDays, &[]), NaiveDate::from_ymd_opt(2027, 5, 10).unwrap());
+        assert!(!is_business_day(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap(), &[]));
+        // The shop's own year-end closing (29 Dec – 3 Jan) is not counted either.
+        let year_end: Vec<NaiveDate> =
+            (0..6).map(|i| NaiveDate::from_ymd_opt(2026, 12, 29).unwrap() + Duration::days(i)).collect();
+        let from = NaiveDate::from_ymd_opt(2026, 12, 25).unwrap();
+        assert_eq!(window_end(from, 3, DayCount::BusinessDays, &[]), NaiveDate::from_ymd_opt(2026, 12, 30).unwrap());
+        assert_eq!(
+            window_end(from, 3, DayCount::BusinessDays, &year_end),
+            NaiveDate::from_ymd_opt(2027, 1, 5).unwrap()
+        );
+        // Calendar days ignore them.
+        assert_eq!(window_end(from, 3, DayCount::Calendar, &year_end), NaiveDate::from_ymd_opt(2026, 12, 28).unwrap());
     }
 
     #[test]
@@ -511,20 +531,23 @@ mod tests {
             discount_yen: Some(1000),
         }];
         let open = order(jst(2026, 11, 1, 10, 0), None, &[None]);
-        let d = decide(&p, &open, Request::Cancel, jst(2026, 11, 1, 12, 0));
+        let d = decide(&p, &[], &open, Request::Cancel, jst(2026, 11, 1, 12, 0));
         assert!(d.eligible);
         assert_eq!(d.offers.len(), 1);
         assert!(d.script[0].contains("1,000円引き"), "the offer comes first: {:?}", d.script);
         assert_eq!(d.refund_methods, vec![RefundMethod::CardReversal, RefundMethod::BankTransfer]);
         let shipped = order(jst(2026, 11, 1, 10, 0), Some(jst(2026, 11, 3, 10, 0)), &[None]);
-        assert_eq!(decide(&p, &shipped, Request::Cancel, jst(2026, 11, 1, 12, 0)).reasons[0].code, "already_shipped");
+        assert_eq!(
+            decide(&p, &[], &shipped, Request::Cancel, jst(2026, 11, 1, 12, 0)).reasons[0].code,
+            "already_shipped"
+        );
         p.cancellation.within_hours = Some(1);
-        let d = decide(&p, &open, Request::Cancel, jst(2026, 11, 1, 11, 1));
+        let d = decide(&p, &[], &open, Request::Cancel, jst(2026, 11, 1, 11, 1));
         assert_eq!((d.eligible, d.reasons[0].code.as_str()), (false, "cancel_window_passed"));
         let mut cancelled = open;
         cancelled.status = OrderStatus::Cancelled;
         assert_eq!(
-            decide(&p, &cancelled, Request::Return, jst(2026, 11, 1, 11, 0)).reasons[0].code,
+            decide(&p, &[], &cancelled, Request::Return, jst(2026, 11, 1, 11, 0)).reasons[0].code,
             "already_cancelled"
         );
     }
@@ -534,18 +557,18 @@ mod tests {
         let p = Policies::default();
         let at = jst(2026, 11, 3, 10, 0);
         let fresh = order(jst(2026, 11, 1, 10, 0), Some(at), &[Some("生鮮")]);
-        assert_eq!(decide(&p, &fresh, Request::Return, at).reasons[0].code, "excluded_category");
+        assert_eq!(decide(&p, &[], &fresh, Request::Return, at).reasons[0].code, "excluded_category");
         let mixed = order(jst(2026, 11, 1, 10, 0), Some(at), &[Some("ｾｰﾙ品"), Some("雑貨")]);
-        let d = decide(&p, &mixed, Request::Return, at);
+        let d = decide(&p, &[], &mixed, Request::Return, at);
         assert!(d.eligible);
         assert_eq!(d.excluded_skus, vec!["SKU-0".to_owned()], "half-width セール品 is excluded too");
         assert!(d.reasons.iter().any(|r| r.message_ja == "未開封であること"));
         assert_eq!(d.return_shipping, Some(ShippingPayer::Customer));
         let not_yet = order(jst(2026, 11, 1, 10, 0), None, &[None]);
-        assert_eq!(decide(&p, &not_yet, Request::Exchange, at).reasons[0].code, "not_delivered");
+        assert_eq!(decide(&p, &[], &not_yet, Request::Exchange, at).reasons[0].code, "not_delivered");
         let mut no_exchange = p.clone();
         no_exchange.returns.exchange = false;
-        assert_eq!(decide(&no_exchange, &mixed, Request::Exchange, at).reasons[0].code, "exchange_not_offered");
+        assert_eq!(decide(&no_exchange, &[], &mixed, Request::Exchange, at).reasons[0].code, "exchange_not_offered");
     }
 
     #[test]
@@ -554,13 +577,16 @@ mod tests {
         p.defects.remedies = vec![Remedy::Repair, Remedy::Exchange];
         let at = jst(2026, 11, 3, 10, 0);
         let o = order(jst(2026, 11, 1, 10, 0), Some(at), &[Some("生鮮")]);
-        let d = decide(&p, &o, Request::Defect, at + Duration::days(10));
+        let d = decide(&p, &[], &o, Request::Defect, at + Duration::days(10));
         assert!(d.eligible, "a defect is taken even for excluded categories");
         assert_eq!(d.remedies, vec![Remedy::Repair, Remedy::Exchange]);
         assert_eq!(d.return_shipping, Some(ShippingPayer::Merchant));
         assert!(d.script.iter().any(|l| l.contains("写真")));
         assert!(d.refund_methods.is_empty(), "no refund among the remedies");
-        assert_eq!(decide(&p, &o, Request::Defect, at + Duration::days(40)).reasons[0].code, "defect_window_passed");
+        assert_eq!(
+            decide(&p, &[], &o, Request::Defect, at + Duration::days(40)).reasons[0].code,
+            "defect_window_passed"
+        );
     }
 
     #[test]
@@ -569,12 +595,15 @@ mod tests {
         let mut o = order(jst(2026, 11, 1, 10, 0), None, &[None]);
         assert_eq!(refund_methods(&p, &o), vec![RefundMethod::CardReversal, RefundMethod::BankTransfer]);
         o.payment_method = Some("代金引換".into());
-        let d = decide(&p, &o, Request::Refund, jst(2026, 11, 2, 10, 0));
+        let d = decide(&p, &[], &o, Request::Refund, jst(2026, 11, 2, 10, 0));
         assert_eq!(d.refund_methods, vec![RefundMethod::BankTransfer]);
         assert!(d.steps[0].contains("口座名義カナ"));
         let mut none = p;
         none.refunds.methods.retain(|r| r.method == RefundMethod::CardReversal);
-        assert_eq!(decide(&none, &o, Request::Refund, jst(2026, 11, 2, 10, 0)).reasons[0].code, "no_refund_method");
+        assert_eq!(
+            decide(&none, &[], &o, Request::Refund, jst(2026, 11, 2, 10, 0)).reasons[0].code,
+            "no_refund_method"
+        );
     }
 
     proptest! {
@@ -593,7 +622,7 @@ mod tests {
             let delivered = jst(2026, 1, 1, 0, 0) + Duration::minutes(delivered_min);
             let o = order(delivered - Duration::days(2), Some(delivered), &[None]);
             let (early, late) = (delivered + Duration::minutes(a.min(b)), delivered + Duration::minutes(a.max(b)));
-            let (e, l) = (decide(&p, &o, Request::Return, early), decide(&p, &o, Request::Return, late));
+            let (e, l) = (decide(&p, &[], &o, Request::Return, early), decide(&p, &[], &o, Request::Return, late));
             prop_assert!(!l.eligible || e.eligible);
             let deadline = e.deadline.expect("a deadline");
             prop_assert_eq!(e.eligible, early < deadline);
@@ -603,13 +632,18 @@ mod tests {
             prop_assert!(jst_date(deadline) - jst_date(delivered) > Duration::days(i64::from(window)));
         }
 
-        /// Counting business days never ends sooner than counting every day, and ends on one.
+        /// Counting business days never ends sooner than counting every day, and ends on one;
+        /// a shop's closed days only ever push the end later, never onto a closed day.
         #[test]
-        fn business_days_end_no_sooner(day in 0i64..(5 * 365), n in 1u32..40) {
+        fn business_days_end_no_sooner(day in 0i64..(5 * 365), n in 1u32..40, closed in proptest::collection::vec(0i64..60, 0..10)) {
             let from = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap() + Duration::days(day);
-            let business = window_end(from, n, DayCount::BusinessDays);
-            prop_assert!(business >= window_end(from, n, DayCount::Calendar));
-            prop_assert!(is_business_day(business));
+            let business = window_end(from, n, DayCount::BusinessDays, &[]);
+            prop_assert!(business >= window_end(from, n, DayCount::Calendar, &[]));
+            prop_assert!(is_business_day(business, &[]));
+            let closed: Vec<NaiveDate> = closed.iter().map(|c| from + Duration::days(*c)).collect();
+            let shop = window_end(from, n, DayCount::BusinessDays, &closed);
+            prop_assert!(shop >= business);
+            prop_assert!(is_business_day(shop, &closed));
         }
 
         /// A time-limited cancellation is allowed exactly within its hours of the order.
@@ -619,7 +653,7 @@ mod tests {
             p.cancellation.within_hours = Some(hours);
             let ordered = jst(2026, 3, 31, 23, 30);
             let o = order(ordered, None, &[None]);
-            let d = decide(&p, &o, Request::Cancel, ordered + Duration::minutes(after_min));
+            let d = decide(&p, &[], &o, Request::Cancel, ordered + Duration::minutes(after_min));
             prop_assert_eq!(d.eligible, after_min <= i64::from(hours) * 60);
         }
     }

@@ -120,3 +120,31 @@ async fn policies_are_versioned_and_decisions_record_the_version_and_choice() ->
     assert_ne!(status, StatusCode::CREATED);
     Ok(())
 }
+
+/// A window in business days skips the shop's own closed days as well as weekends and
+/// national holidays: closing the shop for the days ahead moves the return deadline later.
+#[tokio::test]
+async fn business_day_windows_skip_the_shops_closed_days() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let (_, current) = app.get("/api/v1/merchants/shop-a/policies", "agent").await?;
+    let mut edited = current["policies"].clone();
+    edited["returns"]["day_count"] = json!("business_days");
+    edited["returns"]["window_days"] = json!(3);
+    let (status, _) = app.send(Method::PUT, "/api/v1/merchants/shop-a/policies", "merchant_admin", edited).await?;
+    assert_eq!(status, StatusCode::OK);
+    let order = new_order(&app, "P-9", Some(0)).await?;
+    let deadline = |d: &Value| d["decision"]["deadline"].as_str().unwrap_or_default().to_owned();
+    let (_, before) = app.get(&format!("/api/v1/orders/{order}/decision?request=return"), "agent").await?;
+    // The shop closes for the next three weeks (a long renovation).
+    let today = Utc::now().with_timezone(&chrono_tz::Asia::Tokyo).date_naive();
+    let closed: Vec<Value> =
+        (1..=21).map(|i| json!({ "date": today + Duration::days(i), "label": "改装休業" })).collect();
+    let (status, m) =
+        app.send(Method::PATCH, "/api/v1/merchants/shop-a", "admin", json!({ "closed_days": closed })).await?;
+    assert_eq!(status, StatusCode::OK, "{m}");
+    let (_, after) = app.get(&format!("/api/v1/orders/{order}/decision?request=return"), "agent").await?;
+    assert!(!deadline(&before).is_empty() && deadline(&after) > deadline(&before), "{before} → {after}");
+    let last = chrono::DateTime::parse_from_rfc3339(&deadline(&after))?.with_timezone(&chrono_tz::Asia::Tokyo);
+    assert!(last.date_naive() > today + Duration::days(21), "the window starts after the closing: {last}");
+    Ok(())
+}

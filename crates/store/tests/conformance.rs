@@ -542,7 +542,7 @@ async fn policies_are_versioned_per_merchant_and_decisions_name_their_version() 
         assert!(is_not_found(s.save_policies(&only_b, None, a, &edited).await));
 
         let o = s.create_order(&Scope::All, None, a, &order("a-shop", "HM-1")).await?;
-        let d = decide(&now_a.policies, &o, Request::Cancel, now());
+        let d = decide(&now_a.policies, &[], &o, Request::Cancel, now());
         let new = NewDecision {
             order: o.id,
             conversation: None,
@@ -1733,7 +1733,7 @@ async fn busy_merchant(s: &Store, slug: &str) -> Result<MerchantId> {
     let mut policies = madoguchi_core::policy::Policies::default();
     policies.returns.window_days = 14;
     let version = s.save_policies(&all, Some(agent.id), m, &policies).await?;
-    let d = decide(&version.policies, &o, Request::Cancel, now());
+    let d = decide(&version.policies, &[], &o, Request::Cancel, now());
     let new = NewDecision {
         order: o.id,
         conversation: Some(conv),

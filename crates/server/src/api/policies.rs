@@ -3,10 +3,9 @@
 //! force, and recorded with the agent's choice and the version used.
 
 use axum::extract::{Path, State};
-use madoguchi_core::decision::{Choice, Decision, Request, decide};
+use madoguchi_core::decision::{Choice, Decision, Request};
 use madoguchi_core::ids::{ConversationId, OrderId};
 use madoguchi_core::policy::Policies;
-use madoguchi_core::time::now;
 use madoguchi_store::policies::{NewDecision, PolicyVersion, RecordedDecision};
 use serde::{Deserialize, Serialize};
 
@@ -14,6 +13,7 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Json, created, id};
+use crate::services::decisions::{ShopRules, shop_rules};
 
 fn policy_editor(p: &madoguchi_core::access::Principal) -> ApiResult<()> {
     if p.can_edit_merchant() {
@@ -84,7 +84,8 @@ pub async fn preview(
     if order.merchant_id != m {
         return Err(ApiError::not_found());
     }
-    Ok(Json(decide(&policies, &order, req.request, now())))
+    let rules = ShopRules { policies, ..shop_rules(&st.store, &scope, m).await? };
+    Ok(Json(rules.decide(&order, req.request)))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -111,9 +112,9 @@ pub async fn get_decision(
 ) -> ApiResult<Json<DecisionView>> {
     let scope = p.scope();
     let order = st.store.get_order(&scope, id(&order)?).await?;
-    let policies = st.store.current_policies(&scope, order.merchant_id).await?;
-    let decision = decide(&policies.policies, &order, q.request, now());
-    Ok(Json(DecisionView { policy_version: policies.version, decision }))
+    let rules = shop_rules(&st.store, &scope, order.merchant_id).await?;
+    let decision = rules.decide(&order, q.request);
+    Ok(Json(DecisionView { policy_version: rules.version, decision }))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -144,14 +145,14 @@ pub async fn record_decision(
 ) -> ApiResult<(axum::http::StatusCode, Json<RecordedDecision>)> {
     let scope = p.scope();
     let order = st.store.get_order(&scope, id(&order)?).await?;
-    let policies = st.store.current_policies(&scope, order.merchant_id).await?;
-    let decision = decide(&policies.policies, &order, req.request, now());
+    let rules = shop_rules(&st.store, &scope, order.merchant_id).await?;
+    let decision = rules.decide(&order, req.request);
     decision.check_choice(req.choice, req.offer_code.as_deref())?;
     let note = req.note.as_deref().map(str::trim).filter(|n| !n.is_empty()).map(|n| n.chars().take(2000).collect());
     let new = NewDecision {
         order: order.id,
         conversation: req.conversation_id,
-        policy_version: policies.version,
+        policy_version: rules.version,
         decision: &decision,
         choice: req.choice,
         offer_code: req.offer_code.clone(),

@@ -2,6 +2,7 @@
 
 pub mod background;
 pub mod bot;
+pub mod decisions;
 pub mod delivery;
 pub mod order_import;
 pub mod routing;

@@ -2,6 +2,7 @@
 //! reply and internal-note forms, status / priority / assignee, and the customer panel with
 //! orders, parcels and past conversations.
 
+use crate::services::decisions::shop_rules;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
@@ -13,7 +14,7 @@ use madoguchi_core::access::{Principal, Scope};
 use madoguchi_core::cases::CaseKind;
 use madoguchi_core::conversation::{Conversation, MessageKind, NewMessage, TimelineItem};
 use madoguchi_core::customer::Customer;
-use madoguchi_core::decision::{Choice, Decision, Request, decide};
+use madoguchi_core::decision::{Choice, Decision, Request};
 use madoguchi_core::enums::{
     AuthorKind, Channel, ConversationStatus, Direction, EscalationStatus, Priority, Role, SubjectType,
 };
@@ -322,13 +323,8 @@ async fn customer_view(
     for o in &orders.items {
         let panel = match ask {
             Some((id, request)) if id == o.id => {
-                let policies = st.store.current_policies(scope, o.merchant_id).await?;
-                Some(decision_panel(
-                    lang,
-                    request,
-                    policies.version,
-                    &decide(&policies.policies, o, request, Utc::now()),
-                ))
+                let rules = shop_rules(&st.store, scope, o.merchant_id).await?;
+                Some(decision_panel(lang, request, rules.version, &rules.decide(o, request)))
             }
             _ => None,
         };
@@ -888,13 +884,13 @@ pub async fn record_decision(
         (None, Some(c)) => c.parse().map_err(|_| bad("choice"))?,
         (None, None) => return Err(bad("choice").into()),
     };
-    let policies = st.store.current_policies(&scope, order.merchant_id).await?;
-    let decision = decide(&policies.policies, &order, request, Utc::now());
+    let rules = shop_rules(&st.store, &scope, order.merchant_id).await?;
+    let decision = rules.decide(&order, request);
     decision.check_choice(choice, form.offer.as_deref())?;
     let new = madoguchi_store::policies::NewDecision {
         order: order.id,
         conversation: Some(c.id),
-        policy_version: policies.version,
+        policy_version: rules.version,
         decision: &decision,
         choice,
         offer_code: form.offer.clone(),

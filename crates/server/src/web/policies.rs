@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use madoguchi_core::ValidationError;
 use madoguchi_core::access::Principal;
-use madoguchi_core::decision::{Request, decide};
+use madoguchi_core::decision::Request;
 use madoguchi_core::ids::MerchantId;
 use madoguchi_core::order::Order;
 use madoguchi_core::page::PageRequest;
@@ -19,7 +19,6 @@ use madoguchi_core::policy::{
     CancellationPolicy, DayCount, DefectPolicy, Policies, RefundMethod, RefundPolicy, RefundRule, Remedy,
     RetentionOffer, ReturnCondition, ReturnPolicy, ShippingPayer,
 };
-use madoguchi_core::time::now;
 use madoguchi_core::validation::nfkc;
 use madoguchi_store::orders::OrderFilter;
 use serde::Deserialize;
@@ -30,6 +29,7 @@ use super::settings::editable;
 use super::{current_session, form_principal, principal_of, render};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::services::decisions::{ShopRules, shop_rules};
 
 /// Blank rows offered below the filled ones, for adding.
 const SPARE_ROWS: usize = 2;
@@ -529,8 +529,9 @@ pub async fn submit(
     let (status, panel, error) = match &checked {
         Ok(policies) => {
             let order = orders.iter().find(|o| o.id.to_string() == get("preview_order"));
-            let panel =
-                order.map(|o| decision_panel(lang, request, current.version + 1, &decide(policies, o, request, now())));
+            // The edited rules with the shop's closed days, as the next version would decide.
+            let edited = ShopRules { policies: policies.clone(), ..shop_rules(&st.store, &p.scope(), m.id).await? };
+            let panel = order.map(|o| decision_panel(lang, request, current.version + 1, &edited.decide(o, request)));
             (StatusCode::OK, panel, None)
         }
         Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, None, Some(format!("{}: {}", e.field, e.message))),
