@@ -298,6 +298,32 @@ try {
   await page.click('#sign-out');
   await page.waitForURL(/\/login$/);
 
+  // The shop's admin edits its own rules in the console: a preview with the unsaved rules on
+  // the order from before, then a save as the next version.
+  const shopAdmin = user('hanamaru.admin');
+  await page.fill('input[name=login]', shopAdmin.login);
+  await page.fill('input[name=password]', shopAdmin.password);
+  await page.click('#sign-in');
+  await page.waitForSelector('#inbox');
+  await page.goto(`${base}/settings/hanamaru-gift/policies`);
+  await page.fill('input[name="offer.1.code"]', 'freeship');
+  await page.fill('input[name="offer.1.label"]', '次回のご注文の送料無料');
+  await page.selectOption('#preview-order', fresh.json.id);
+  await page.selectOption('#preview-request', 'cancel');
+  await Promise.all([page.waitForNavigation(), page.click('#preview-button')]);
+  const preview = await page.textContent('#decision');
+  check(preview.includes('まだ保存されていません') && preview.includes('次回のご注文の送料無料'), 'the preview decides with the unsaved offer');
+  const unsaved = await api('GET', '/api/v1/merchants/hanamaru-gift/policies', admin0);
+  check(unsaved.json.version === current.json.version + 1, 'a preview saves nothing');
+  await page.screenshot({ path: `${shots}/policy-preview.png`, fullPage: true });
+  await Promise.all([page.waitForNavigation(), page.click('#save-policies')]);
+  check(await page.isVisible('#policy-saved'), 'the edited policies are saved');
+  const saved = await api('GET', '/api/v1/merchants/hanamaru-gift/policies', admin0);
+  check(saved.json.version === current.json.version + 2 && saved.json.policies.cancellation.retention_offers.length === 2,
+    'the save is the next version, with both offers');
+  await page.click('#sign-out');
+  await page.waitForURL(/\/login$/);
+
   // Five wrong passwords lock the login with a clear message.
   const victim = user('yasai.staff');
   for (let i = 0; i < 5; i++) {
