@@ -205,6 +205,18 @@ impl Store {
         })
     }
 
+    /// Begins a read-only transaction that sees one moment of the database throughout (an
+    /// export while the server keeps writing): SQLite's deferred `BEGIN` holds its WAL snapshot
+    /// from the first read; PostgreSQL needs `REPEATABLE READ`.
+    pub async fn begin_snapshot(&self) -> Result<Tx> {
+        Ok(match &self.backend {
+            Backend::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN").await?),
+            Backend::Postgres(p) => {
+                Tx::Postgres(p.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY").await?)
+            }
+        })
+    }
+
     /// Whether the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<()> {
         on_pool!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|r| r.rows_affected()))?;

@@ -34,7 +34,7 @@ use uuid::Uuid;
 use crate::blobs::sha256_hex;
 use crate::merchants::MerchantKey;
 use crate::search_feed::FeedKind;
-use crate::{Store, StoreError, audit, on_db, on_pool};
+use crate::{Store, StoreError, audit, on_db};
 
 /// Names the bundle format in its manifest; bumped when a file's meaning changes.
 pub const FORMAT: &str = "madoguchi-bundle";
@@ -632,10 +632,13 @@ impl Store {
             exported_at: now(),
             files: Vec::with_capacity(TABLES.len()),
         };
+        // Every table as of one moment, so a running server's writes cannot split a conversation
+        // from its messages.
+        let mut snapshot = self.begin_snapshot().await?;
         for table in TABLES {
             let path = dir.join(table.file());
             let mut out = HashedWriter::create(path)?;
-            let rows = self.export_table(table, merchant.0, &mut out, &mut files).await?;
+            let rows = export_table(&mut snapshot, table, merchant.0, &mut out, &mut files).await?;
             manifest.files.push(ManifestFile {
                 table: table.name.to_owned(),
                 file: table.file(),
@@ -643,38 +646,11 @@ impl Store {
                 sha256: out.finish()?,
             });
         }
+        snapshot.commit().await?;
         let path = dir.join(MANIFEST);
         let text = serde_json::to_string_pretty(&manifest).map_err(|e| bundle_error("encode", e.to_string()))?;
         std::fs::write(&path, text + "\n").map_err(io_error(&path))?;
         Ok(manifest)
-    }
-
-    async fn export_table(
-        &self,
-        table: &Table,
-        merchant: Uuid,
-        out: &mut HashedWriter,
-        files: &mut Files,
-    ) -> TransferResult<u64> {
-        let columns = table.columns();
-        let names: Vec<&str> = columns.iter().map(|c| c.0).collect();
-        let head = format!("SELECT {} FROM {}", names.join(", "), table.name);
-        let mut count = 0u64;
-        on_pool!(self, p => {
-            let mut qb = QueryBuilder::new(head);
-            push_rows_condition(&mut qb, table, merchant);
-            qb.push(format!(" ORDER BY {}", table.order_by));
-            let mut rows = qb.build().fetch(p);
-            while let Some(row) = rows.try_next().await? {
-                let mut obj = Map::with_capacity(columns.len());
-                for (i, (name, kind)) in columns.iter().enumerate() {
-                    obj.insert((*name).to_owned(), column_json!(&row, i, *kind, files));
-                }
-                out.line(&obj)?;
-                count += 1;
-            }
-        });
-        Ok(count)
     }
 
     /// Restores a bundle written by [`Store::export_merchant`], in one transaction: all of it or,
@@ -847,6 +823,35 @@ impl Store {
         .map(|r| r.rows_affected()))?;
         Ok(())
     }
+}
+
+/// Writes the merchant's rows of one table as JSON Lines; returns how many.
+async fn export_table(
+    snapshot: &mut crate::Tx,
+    table: &Table,
+    merchant: Uuid,
+    out: &mut HashedWriter,
+    files: &mut Files,
+) -> TransferResult<u64> {
+    let columns = table.columns();
+    let names: Vec<&str> = columns.iter().map(|c| c.0).collect();
+    let head = format!("SELECT {} FROM {}", names.join(", "), table.name);
+    let mut count = 0u64;
+    on_db!(snapshot, c => {
+        let mut qb = QueryBuilder::new(head);
+        push_rows_condition(&mut qb, table, merchant);
+        qb.push(format!(" ORDER BY {}", table.order_by));
+        let mut rows = qb.build().fetch(&mut *c);
+        while let Some(row) = rows.try_next().await? {
+            let mut obj = Map::with_capacity(columns.len());
+            for (i, (name, kind)) in columns.iter().enumerate() {
+                obj.insert((*name).to_owned(), column_json!(&row, i, *kind, files));
+            }
+            out.line(&obj)?;
+            count += 1;
+        }
+    });
+    Ok(count)
 }
 
 /// Rows per INSERT, inside both databases' limits on bound parameters.
