@@ -43,6 +43,7 @@ pub enum TaskOwner {
 pub struct FormField {
     pub key: &'static str,
     pub label_ja: &'static str,
+    pub label_en: &'static str,
     pub required: bool,
 }
 
@@ -154,60 +155,148 @@ impl CaseKind {
     /// What the desk fills in when it opens the case.
     pub fn form(self) -> &'static [FormField] {
         match self {
-            CaseKind::DeliveryInquiry => {
-                &[FormField { key: "question", label_ja: "お問い合わせ内容", required: true }]
-            }
+            CaseKind::DeliveryInquiry => &[FormField {
+                key: "question",
+                label_en: "What the customer asks",
+                label_ja: "お問い合わせ内容",
+                required: true,
+            }],
             CaseKind::SpecialTracking => &[
                 FormField {
-                    key: "reason", label_ja: "追跡する理由（ギフト・生鮮・高額品）", required: true
+                    key: "reason",
+                    label_en: "Why it is tracked (gift, fresh, high value)",
+                    label_ja: "追跡する理由（ギフト・生鮮・高額品）",
+                    required: true,
                 },
-                FormField { key: "deliver_by", label_ja: "お届け希望日", required: false },
+                FormField {
+                    key: "deliver_by",
+                    label_en: "Wanted delivery date",
+                    label_ja: "お届け希望日",
+                    required: false,
+                },
             ],
             CaseKind::UnknownAddress => &[
-                FormField { key: "carrier_notice", label_ja: "運送会社からの連絡内容", required: true },
-                FormField { key: "corrected_address", label_ja: "正しいお届け先", required: false },
-                FormField { key: "contact_result", label_ja: "お客様への連絡結果", required: false },
+                FormField {
+                    key: "carrier_notice",
+                    label_en: "What the carrier reported",
+                    label_ja: "運送会社からの連絡内容",
+                    required: true,
+                },
+                FormField {
+                    key: "corrected_address",
+                    label_en: "Corrected address",
+                    label_ja: "正しいお届け先",
+                    required: false,
+                },
+                FormField {
+                    key: "contact_result",
+                    label_en: "Result of contacting the customer",
+                    label_ja: "お客様への連絡結果",
+                    required: false,
+                },
             ],
             CaseKind::DamagedInTransit => &[
-                FormField { key: "damage", label_ja: "破損・汚損の内容", required: true },
                 FormField {
-                    key: "photos", label_ja: "写真（ファイルID、カンマ区切り）", required: true
+                    key: "damage",
+                    label_en: "What is damaged or soiled",
+                    label_ja: "破損・汚損の内容",
+                    required: true,
+                },
+                FormField {
+                    key: "photos",
+                    label_en: "Photos (file ids, comma-separated)",
+                    label_ja: "写真（ファイルID、カンマ区切り）",
+                    required: true,
                 },
             ],
             CaseKind::Redelivery => &[
-                FormField { key: "desired_date", label_ja: "再配達の希望日", required: true },
-                FormField { key: "time_slot", label_ja: "希望時間帯", required: true },
+                FormField {
+                    key: "desired_date",
+                    label_en: "Wanted redelivery date",
+                    label_ja: "再配達の希望日",
+                    required: true,
+                },
+                FormField {
+                    key: "time_slot", label_en: "Wanted time slot", label_ja: "希望時間帯", required: true
+                },
             ],
             CaseKind::ReturnPickup => &[
-                FormField { key: "pickup_date", label_ja: "集荷希望日", required: true },
-                FormField { key: "pickup_address", label_ja: "集荷先", required: true },
+                FormField {
+                    key: "pickup_date",
+                    label_en: "Wanted pickup date",
+                    label_ja: "集荷希望日",
+                    required: true,
+                },
+                FormField { key: "pickup_address", label_en: "Pickup address", label_ja: "集荷先", required: true },
             ],
             CaseKind::DefectPickup => &[
-                FormField { key: "defect", label_ja: "不具合の内容", required: true },
                 FormField {
-                    key: "photos", label_ja: "写真（ファイルID、カンマ区切り）", required: true
+                    key: "defect", label_en: "What is defective", label_ja: "不具合の内容", required: true
                 },
-                FormField { key: "pickup_date", label_ja: "回収希望日", required: true },
+                FormField {
+                    key: "photos",
+                    label_en: "Photos (file ids, comma-separated)",
+                    label_ja: "写真（ファイルID、カンマ区切り）",
+                    required: true,
+                },
+                FormField {
+                    key: "pickup_date",
+                    label_en: "Wanted pickup date",
+                    label_ja: "回収希望日",
+                    required: true,
+                },
             ],
             CaseKind::RefundProcessing => &[
-                FormField { key: "amount", label_ja: "返金額（円）", required: true },
+                FormField {
+                    key: "amount",
+                    label_en: "Amount to refund (yen)",
+                    label_ja: "返金額（円）",
+                    required: true,
+                },
                 FormField {
                     key: "method",
+                    label_en: "Refund method (bank transfer, registered cash, points, card reversal)",
                     label_ja: "返金方法（銀行振込・現金書留・ポイント・カード取消）",
                     required: true,
                 },
                 // 銀行振込: the account, checked as banks' transfer forms take it.
                 FormField {
-                    key: "bank_name", label_ja: "振込先の金融機関名（銀行振込のとき）", required: false
+                    key: "bank_name",
+                    label_en: "Bank (for a bank transfer)",
+                    label_ja: "振込先の金融機関名（銀行振込のとき）",
+                    required: false,
                 },
-                FormField { key: "bank_code", label_ja: "金融機関コード（4桁）", required: false },
-                FormField { key: "branch_name", label_ja: "支店名", required: false },
-                FormField { key: "branch_code", label_ja: "支店コード（3桁）", required: false },
                 FormField {
-                    key: "account_type", label_ja: "口座種別（普通・当座・貯蓄）", required: false
+                    key: "bank_code",
+                    label_en: "Bank code (4 digits)",
+                    label_ja: "金融機関コード（4桁）",
+                    required: false,
                 },
-                FormField { key: "account_number", label_ja: "口座番号（7桁まで）", required: false },
-                FormField { key: "holder_kana", label_ja: "口座名義（カタカナ）", required: false },
+                FormField { key: "branch_name", label_en: "Branch", label_ja: "支店名", required: false },
+                FormField {
+                    key: "branch_code",
+                    label_en: "Branch code (3 digits)",
+                    label_ja: "支店コード（3桁）",
+                    required: false,
+                },
+                FormField {
+                    key: "account_type",
+                    label_en: "Account type (普通 ordinary, 当座 current, 貯蓄 savings)",
+                    label_ja: "口座種別（普通・当座・貯蓄）",
+                    required: false,
+                },
+                FormField {
+                    key: "account_number",
+                    label_en: "Account number (up to 7 digits)",
+                    label_ja: "口座番号（7桁まで）",
+                    required: false,
+                },
+                FormField {
+                    key: "holder_kana",
+                    label_en: "Account holder (katakana)",
+                    label_ja: "口座名義（カタカナ）",
+                    required: false,
+                },
             ],
         }
     }

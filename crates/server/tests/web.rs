@@ -1064,6 +1064,16 @@ async fn a_case_is_opened_from_the_conversation_with_its_form() -> anyhow::Resul
     assert_eq!(post(foreign).await?.status(), StatusCode::NOT_FOUND);
     let (_, html) = page(&app, &c, &id).await?;
     assert!(html.contains("配送中の汚破損 0/3"), "the case and its checklist under the order");
+    // The form speaks English to someone who chose it.
+    c.get(format!("{}/desk?lang=en", app.base)).send().await?;
+    let en = c
+        .get(format!("{}/desk/conversations/{id}?order={order}&case=damaged_in_transit", app.base))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(en.contains("What is damaged or soiled *") && !en.contains("破損・汚損の内容"), "{en}");
+    c.get(format!("{}/desk?lang=ja", app.base)).send().await?;
     let (_, queue) = app.get("/api/v1/tasks?merchant=shop-a", "agent").await?;
     assert!(queue.to_string().contains("運送会社に事故報告をする"), "its tasks are in the queue");
     Ok(())

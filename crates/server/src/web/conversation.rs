@@ -357,7 +357,10 @@ async fn customer_view(
             Some((id, kind)) if id == o.id => Some((
                 kind.as_str(),
                 case_label(lang, kind),
-                kind.form().iter().map(|f| (f.key, f.label_ja, f.required)).collect(),
+                kind.form()
+                    .iter()
+                    .map(|f| (f.key, if lang == Lang::Ja { f.label_ja } else { f.label_en }, f.required))
+                    .collect(),
             )),
             _ => None,
         };
