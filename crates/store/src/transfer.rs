@@ -878,6 +878,11 @@ fn check_row(
         let got: Vec<&str> = row.keys().map(String::as_str).collect();
         return Err(format!("expected the columns {want:?}, found {got:?}"));
     }
+    for (name, kind) in columns {
+        if !value_fits(*kind, &row[*name]) {
+            return Err(format!("{name} is not a valid {kind:?} value: {}", row[*name]));
+        }
+    }
     let own = match table.rows {
         Rows::Itself => Some("id"),
         Rows::Owned => Some("merchant_id"),
@@ -889,6 +894,23 @@ fn check_row(
         return Err(format!("{col} is not the bundle's merchant {merchant}"));
     }
     Ok(())
+}
+
+/// Whether a JSON value can be stored in a column of this kind (`null` is left to the database's
+/// NOT NULL constraints).
+fn value_fits(kind: Kind, v: &Value) -> bool {
+    match (kind, v) {
+        (_, Value::Null) | (Kind::Json, _) => true,
+        (Kind::Text, Value::String(_)) => true,
+        (Kind::Uuid | Kind::User, v) => opt_uuid(v).is_ok(),
+        (Kind::I32, Value::Number(n)) => n.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+        (Kind::I64, Value::Number(n)) => n.as_i64().is_some(),
+        (Kind::Bool, Value::Bool(_)) => true,
+        (Kind::Time, v) => opt_time(v).is_ok(),
+        (Kind::Date, v) => opt_date(v).is_ok(),
+        (Kind::Bytes, Value::String(s)) => s.starts_with(FILES_DIR),
+        _ => false,
+    }
 }
 
 /// Reads the manifest and checks every listed file against its checksum before anything is

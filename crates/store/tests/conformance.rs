@@ -1911,6 +1911,23 @@ async fn a_damaged_or_tampered_bundle_restores_nothing() -> Result<()> {
         let msg = code_of(t.import_bundle(&foreign).await);
         assert!(msg.starts_with("bad_row: queues.jsonl:1") && msg.contains("not the bundle's merchant"), "{msg}");
 
+        // An unknown column, or a value of the wrong kind, names its file and line.
+        let typo = copy("typo")?;
+        let path = typo.join("orders.jsonl");
+        let text = std::fs::read_to_string(&path)?.replacen("\"total_amount\":", "\"total_amount\":\"高い\",\"x\":", 1);
+        std::fs::write(&path, text)?;
+        reseal(&typo)?;
+        let msg = code_of(t.import_bundle(&typo).await);
+        assert!(msg.starts_with("bad_row: orders.jsonl:1"), "{msg}");
+        let typo = copy("typo-2")?;
+        let path = typo.join("orders.jsonl");
+        let text = std::fs::read_to_string(&path)?;
+        let at = text.find("\"ordered_at\":\"").expect("ordered_at") + 14;
+        std::fs::write(&path, format!("{}昨日{}", &text[..at], &text[at + 10..]))?;
+        reseal(&typo)?;
+        let msg = code_of(t.import_bundle(&typo).await);
+        assert!(msg.starts_with("bad_row: orders.jsonl:1") && msg.contains("ordered_at"), "{msg}");
+
         assert!(is_not_found(t.get_merchant(&Scope::All, MerchantKey::Id(a)).await), "nothing was restored");
         let tags_b = t.get_customer(&Scope::All, b_customer).await?.tags;
         assert!(!tags_b.contains(&"乗っ取り".to_owned()));
