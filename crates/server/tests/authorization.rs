@@ -147,7 +147,7 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
             vec![foreign(p, Some(json!({ "request": "return", "choice": "escalated" })))]
         }
         ("GET", "/api/v1/orders/{order}/decisions") => vec![foreign(p, None)],
-        ("GET", "/api/v1/case-kinds") => vec![Case::Public],
+        ("GET", "/api/v1/case-kinds") => vec![Case::Public, foreign(format!("{p}?merchant={bm}"), None)],
         ("GET", "/api/v1/merchants/{merchant}/case-kinds/{kind}/checklist") => {
             vec![foreign(p.replace("{kind}", "redelivery"), None)]
         }

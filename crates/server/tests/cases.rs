@@ -147,6 +147,13 @@ async fn a_shops_admin_edits_a_kinds_checklist() -> anyhow::Result<()> {
     assert_eq!((read["custom"].as_bool(), read["tasks"].as_array().map(Vec::len)), (Some(true), Some(2)));
     let (_, other) = app.get("/api/v1/merchants/shop-b/case-kinds/redelivery/checklist", "admin").await?;
     assert_eq!(other["custom"], false, "another shop keeps the built-in one");
+    let (_, kinds) = app.get("/api/v1/case-kinds?merchant=shop-a", "agent").await?;
+    let redelivery =
+        kinds.as_array().into_iter().flatten().find(|k| k["kind"] == "redelivery").cloned().unwrap_or_default();
+    assert_eq!(
+        (redelivery["custom"].as_bool(), redelivery["checklist"][1]["key"].as_str()),
+        (Some(true), Some("tell_customer"))
+    );
 
     let fields = json!({ "desired_date": "明日", "time_slot": "午前" });
     let (status, case) = app

@@ -4,9 +4,7 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
-use madoguchi_core::cases::{
-    CaseKind, ChecklistTask, FormField, TaskOwner, TaskTemplate, validate_checklist, validate_form,
-};
+use madoguchi_core::cases::{CaseKind, ChecklistTask, FormField, TaskOwner, validate_checklist, validate_form};
 use madoguchi_core::ids::ConversationId;
 use madoguchi_store::cases::{Case, CaseTask, TaskFilter};
 use serde::{Deserialize, Serialize};
@@ -21,27 +19,50 @@ pub struct CaseKindView {
     pub kind: CaseKind,
     pub label_ja: &'static str,
     pub form: &'static [FormField],
-    pub checklist: &'static [TaskTemplate],
+    /// The tasks a new case gets: the built-in list, or with `?merchant=` that shop's own.
+    pub checklist: Vec<ChecklistTask>,
+    /// Whether `checklist` is the shop's own.
+    pub custom: bool,
     /// Closed by the desk alone when its tasks are done (no task is the shop's).
     pub settled_on_desk: bool,
 }
 
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CaseKindsQuery {
+    /// A merchant (id or slug) whose own checklists to show.
+    pub merchant: Option<String>,
+}
+
 /// The kinds of case, each with its form and checklist.
-#[utoipa::path(get, path = "/api/v1/case-kinds", tag = "cases",
-    responses((status = 200, body = Vec<CaseKindView>)))]
-pub async fn case_kinds(Caller(_p): Caller) -> Json<Vec<CaseKindView>> {
-    Json(
-        CaseKind::ALL
-            .into_iter()
-            .map(|k| CaseKindView {
-                kind: k,
-                label_ja: k.label_ja(),
-                form: k.form(),
-                checklist: k.checklist(),
-                settled_on_desk: k.settled_on_desk(),
-            })
-            .collect(),
-    )
+#[utoipa::path(get, path = "/api/v1/case-kinds", tag = "cases", params(CaseKindsQuery),
+    responses((status = 200, body = Vec<CaseKindView>), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn case_kinds(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    ApiQuery(q): ApiQuery<CaseKindsQuery>,
+) -> ApiResult<Json<Vec<CaseKindView>>> {
+    let scope = p.scope();
+    let merchant = match &q.merchant {
+        Some(m) => Some(st.store.resolve_merchant(&scope, m).await?),
+        None => None,
+    };
+    let mut kinds = Vec::with_capacity(CaseKind::ALL.len());
+    for k in CaseKind::ALL {
+        let (checklist, custom) = match merchant {
+            Some(m) => st.store.case_checklist(&scope, m, k).await?,
+            None => (k.default_checklist(), false),
+        };
+        kinds.push(CaseKindView {
+            kind: k,
+            label_ja: k.label_ja(),
+            form: k.form(),
+            settled_on_desk: checklist.iter().all(|t| t.owner == TaskOwner::Desk),
+            checklist,
+            custom,
+        });
+    }
+    Ok(Json(kinds))
 }
 
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
