@@ -1146,6 +1146,7 @@ async fn the_policy_editor_previews_validates_and_saves_a_version() -> anyhow::R
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = bad.text().await?;
     assert!(html.contains("id=\"policy-error\"") && html.contains("returns.window_days"), "{html}");
+    assert!(html.contains("受付期間（商品到着後の日数）: 1–366日の範囲で入力してください"), "said in Japanese: {html}");
     assert!(html.contains("value=\"COUPON1000\"") && html.contains("value=\"0\""), "what was typed comes back");
     let mut unknown = form("14", "save");
     unknown.push(("remedy.2", "magic".into()));
@@ -1213,6 +1214,7 @@ async fn the_checklist_editor_changes_what_new_cases_get() -> anyhow::Result<()>
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let bad = bad.text().await?;
     assert!(bad.contains("id=\"checklist-error\"") && bad.contains("tasks.0.due_hours"), "{bad}");
+    assert!(bad.contains("1行目の期限（開始から何時間）: 数字で入力してください"), "said in Japanese: {bad}");
     assert!(bad.contains("value=\"再配達を依頼する\"") && bad.contains("value=\"二\""), "what was typed comes back");
 
     let rows = vec![
@@ -1299,7 +1301,9 @@ async fn the_order_data_page_checks_imports_maps_and_makes_a_secret() -> anyhow:
         .send()
         .await?;
     assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(bad.text().await?.contains("id=\"orders-error\""));
+    let bad = bad.text().await?;
+    assert!(bad.contains("id=\"orders-error\""));
+    assert!(bad.contains("同じ見出しがほかの項目に使われています"), "said in Japanese: {bad}");
     let saved = admin
         .post(format!("{url}/mapping"))
         .form(&[("csrf", csrf.as_str()), ("column.order_number", "伝票No")])

@@ -33,7 +33,12 @@ pub struct Blob {
 
 /// Lower-case hex SHA-256 of some bytes.
 pub fn sha256_hex(data: &[u8]) -> String {
-    Sha256::digest(data).iter().map(|x| format!("{x:02x}")).collect()
+    lower_hex(&Sha256::digest(data))
+}
+
+/// Bytes (a digest) as lower-case hex.
+pub fn lower_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// Stores a file inside the caller's transaction and returns the attachment that refers to it.

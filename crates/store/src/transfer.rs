@@ -31,7 +31,7 @@ use sqlx::types::Json;
 use sqlx::{QueryBuilder, Row};
 use uuid::Uuid;
 
-use crate::blobs::sha256_hex;
+use crate::blobs::{lower_hex, sha256_hex};
 use crate::merchants::MerchantKey;
 use crate::search_feed::FeedKind;
 use crate::{Store, StoreError, audit, on_db};
@@ -557,7 +557,7 @@ impl HashedWriter {
     fn finish(mut self) -> TransferResult<String> {
         self.out.flush().map_err(io_error(&self.path))?;
         self.out.get_ref().sync_all().map_err(io_error(&self.path))?;
-        Ok(self.hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
+        Ok(lower_hex(&self.hash.finalize()))
     }
 }
 
@@ -573,7 +573,7 @@ fn file_sha256(path: &Path) -> TransferResult<String> {
         let n = buf.len();
         file.consume(n);
     }
-    Ok(hash.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(lower_hex(&hash.finalize()))
 }
 
 /// `WHERE …` selecting the merchant's rows of a table (binds the merchant id).

@@ -128,7 +128,8 @@ pub struct WebhookSecret {
     pub secret: String,
 }
 
-fn webhook_url(st: &AppState, slug: &str) -> String {
+/// Where the shop system posts its orders.
+pub(crate) fn webhook_url(st: &AppState, slug: &str) -> String {
     format!("{}/api/v1/inbound/orders/{slug}", st.settings.public_base())
 }
 

@@ -14,9 +14,9 @@ use madoguchi_core::validation::nfkc;
 use serde::Deserialize;
 
 use super::conversation::case_label;
-use super::i18n::{Lang, Texts};
+use super::i18n::{FormError, Lang, Texts, form_error};
 use super::settings::editable;
-use super::{current_session, form_principal, principal_of, render};
+use super::{current_session, form_principal, form_value, principal_of, render};
 use crate::app::AppState;
 use crate::error::ApiError;
 
@@ -32,7 +32,7 @@ struct KindView {
     label: String,
     custom: bool,
     rows: Vec<Row>,
-    error: Option<String>,
+    error: Option<FormError>,
 }
 
 #[derive(Template)]
@@ -69,7 +69,7 @@ fn rows_of(tasks: &[ChecklistTask]) -> Vec<Row> {
 
 /// The rows of a posted form, blank rows left out.
 fn rows_from_form(form: &[(String, String)]) -> Vec<Row> {
-    let get = |k: String| form.iter().find(|(key, _)| *key == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let get = |k: String| form_value(form, &k).to_owned();
     (0..MAX_ROWS)
         .map(|i| {
             (
@@ -104,12 +104,30 @@ fn tasks_of(rows: &[Row]) -> Result<Vec<ChecklistTask>, ValidationError> {
     validate_checklist(&tasks)
 }
 
+/// "2行目の期限" for `tasks.1.due_hours`: rows as the page numbers them.
+fn row_label(lang: Lang, field: &str) -> String {
+    let t = lang.t();
+    let mut parts = field.split('.').skip(1);
+    let (Some(i), Some(what)) = (parts.next().and_then(|i| i.parse::<usize>().ok()), parts.next()) else {
+        return t.task_title.to_owned();
+    };
+    let what = match what {
+        "due_hours" => t.due_hours,
+        "owner" => t.task_owner,
+        _ => t.task_title,
+    };
+    match lang {
+        Lang::Ja => format!("{}行目の{what}", i + 1),
+        Lang::En => format!("row {}, {what}", i + 1),
+    }
+}
+
 async fn page(
     st: &AppState,
     jar: &CookieJar,
     headers: &HeaderMap,
     slug: &str,
-    typed: Option<(CaseKind, Vec<Row>, String)>,
+    typed: Option<(CaseKind, Vec<Row>, FormError)>,
     saved: Option<String>,
 ) -> Result<Response, ApiError> {
     let lang = Lang::from_request(jar, headers);
@@ -162,7 +180,7 @@ pub async fn submit(
     Path((slug, kind)): Path<(String, String)>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let get = |k: &str| form.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str()).unwrap_or("");
+    let get = |k: &str| form_value(&form, k);
     let Some(p) = form_principal(&st, &jar, get("csrf")).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
@@ -175,7 +193,8 @@ pub async fn submit(
         match tasks_of(&rows) {
             Ok(tasks) => st.store.save_case_checklist(&p.scope(), Some(p.user_id), m.id, kind, &tasks).await?,
             Err(e) => {
-                let error = format!("{}: {}", e.field, e.message);
+                let lang = Lang::from_request(&jar, &headers);
+                let error = form_error(lang, &row_label(lang, &e.field), &e);
                 return page(&st, &jar, &headers, &slug, Some((kind, rows, error)), None).await;
             }
         }

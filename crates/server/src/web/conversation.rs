@@ -848,7 +848,7 @@ pub(super) fn decision_panel(lang: Lang, request: Request, version: i32, d: &Dec
 }
 
 /// The requests an agent can ask a decision on, as (code, label).
-fn request_options(lang: Lang) -> Vec<(&'static str, &'static str)> {
+pub(super) fn request_options(lang: Lang) -> Vec<(&'static str, &'static str)> {
     [Request::Cancel, Request::Return, Request::Exchange, Request::Defect, Request::Refund]
         .into_iter()
         .map(|r| (r.as_str(), i18n::request(lang, r)))

@@ -798,6 +798,46 @@ pub fn carrier(lang: Lang, c: madoguchi_core::enums::Carrier) -> &'static str {
     }
 }
 
+/// A rejected form field as a page shows it: the field's code (for scripts and tests) and, in
+/// the reader's language, what it is called on the page and what is wrong. The error's own
+/// message is English, written for API clients.
+#[derive(Debug, Clone)]
+pub struct FormError {
+    pub field: String,
+    pub text: String,
+}
+
+pub fn form_error(lang: Lang, label: &str, e: &madoguchi_core::ValidationError) -> FormError {
+    let reason = match lang {
+        Lang::En => e.message.clone(),
+        Lang::Ja => reason_ja(e),
+    };
+    FormError { field: e.field.clone(), text: format!("{label}: {reason}") }
+}
+
+/// The Japanese for the checks the settings pages make; anything else keeps its message.
+fn reason_ja(e: &madoguchi_core::ValidationError) -> String {
+    // "1–366 days" → "1–366日"
+    let units = |m: &str| {
+        [(" days", "日"), (" hours", "時間"), (" yen", "円"), (" tasks", "件"), (" characters", "文字")]
+            .iter()
+            .fold(m.to_owned(), |m, (en, ja)| m.replace(en, ja))
+    };
+    match e.code {
+        "not_a_number" => "数字で入力してください".into(),
+        "invalid_text" => format!("{}で入力してください", units(&e.message)),
+        "out_of_range" => format!("{}の範囲で入力してください", units(&e.message)),
+        "too_many" => format!("{}件までです", e.message.trim_start_matches("at most ")),
+        "duplicate" => "同じものが重複しています".into(),
+        "required" => "少なくとも1つ入力してください".into(),
+        "invalid_choice" => "選択肢から選んでください".into(),
+        "invalid_key" => "英小文字・数字・_ で入力してください".into(),
+        "invalid_header" => "見出しは1〜100文字で入力してください".into(),
+        "header_used_twice" => "同じ見出しがほかの項目に使われています".into(),
+        _ => e.message.clone(),
+    }
+}
+
 pub fn order_status(lang: Lang, s: madoguchi_core::enums::OrderStatus) -> &'static str {
     use madoguchi_core::enums::OrderStatus as S;
     match (lang, s) {

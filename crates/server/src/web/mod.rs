@@ -153,6 +153,11 @@ pub(crate) async fn form_principal(
     Ok(Some(principal_of(&session.user)))
 }
 
+/// The first value of a field in a form read as pairs (forms with repeated or numbered fields).
+pub(crate) fn form_value<'a>(form: &'a [(String, String)], key: &str) -> &'a str {
+    form.iter().find(|(k, _)| k == key).map_or("", |(_, v)| v.as_str())
+}
+
 pub async fn current_session(state: &AppState, jar: &CookieJar) -> Result<Option<Session>, ApiError> {
     let Some(c) = jar.get(SESSION_COOKIE) else { return Ok(None) };
     Ok(state.store.session(&hash_token(c.value()), state.settings.session_lifetime()).await?)

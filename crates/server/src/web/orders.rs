@@ -13,8 +13,8 @@ use madoguchi_core::merchant::Merchant;
 use madoguchi_store::merchants::MerchantKey;
 use serde::Deserialize;
 
-use super::i18n::{Lang, Texts};
-use super::{current_session, form_principal, principal_of, render};
+use super::i18n::{FormError, Lang, Texts, form_error};
+use super::{current_session, form_principal, form_value, principal_of, render};
 use crate::api::order_import::MAX_FILE_BYTES;
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -150,7 +150,7 @@ struct Page {
     webhook_url: String,
     webhook_configured: bool,
     secret: Option<String>,
-    error: Option<String>,
+    error: Option<FormError>,
     saved: bool,
 }
 
@@ -183,7 +183,7 @@ async fn manageable(st: &AppState, p: &Principal, slug: &str) -> Result<Merchant
 struct Extra {
     report: Option<ImportReport>,
     secret: Option<String>,
-    error: Option<String>,
+    error: Option<FormError>,
     status: StatusCode,
 }
 
@@ -232,7 +232,7 @@ async fn page(
         merchant_name: m.name.clone(),
         columns,
         report,
-        webhook_url: format!("{}/api/v1/inbound/orders/{}", st.settings.public_base(), m.slug),
+        webhook_url: crate::api::order_import::webhook_url(st, &m.slug),
         webhook_configured: st.store.order_webhook_secret(m.id).await?.is_some(),
         secret: extra.secret,
         error: extra.error,
@@ -263,13 +263,13 @@ pub async fn save_mapping(
     Path(slug): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let csrf = form.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str()).unwrap_or("");
+    let csrf = form_value(&form, "csrf");
     let Some(p) = form_principal(&st, &jar, csrf).await? else { return Ok(Redirect::to("/login").into_response()) };
     let m = manageable(&st, &p, &slug).await?;
     let columns = Column::ALL
         .into_iter()
         .filter_map(|c| {
-            let header = form.iter().find(|(k, _)| k.strip_prefix("column.") == Some(c.as_str()))?.1.trim().to_owned();
+            let header = form_value(&form, &format!("column.{}", c.as_str())).trim().to_owned();
             (!header.is_empty()).then_some((c, header))
         })
         .collect();
@@ -280,7 +280,8 @@ pub async fn save_mapping(
         }
         Err(e) => {
             let extra = Extra {
-                error: Some(format!("{}: {}", e.field, e.message)),
+                // The page lists columns by their codes: the error names the code.
+                error: Some(form_error(Lang::from_request(&jar, &headers), e.field.trim_start_matches("columns."), &e)),
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 ..plain()
             };
@@ -312,7 +313,10 @@ pub async fn import(
     let lang = Lang::from_request(&jar, &headers);
     let extra = match file {
         None => Extra {
-            error: Some((if lang == Lang::Ja { JA.no_file } else { EN.no_file }).to_owned()),
+            error: Some(FormError {
+                field: "file".into(),
+                text: (if lang == Lang::Ja { JA.no_file } else { EN.no_file }).to_owned(),
+            }),
             status: StatusCode::UNPROCESSABLE_ENTITY,
             ..plain()
         },

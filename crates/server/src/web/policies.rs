@@ -23,10 +23,10 @@ use madoguchi_core::validation::nfkc;
 use madoguchi_store::orders::OrderFilter;
 use serde::Deserialize;
 
-use super::conversation::{DecisionPanel, decision_panel, jst};
-use super::i18n::{self, Lang, Texts};
+use super::conversation::{DecisionPanel, decision_panel, jst, request_options};
+use super::i18n::{self, FormError, Lang, Texts, form_error};
 use super::settings::editable;
-use super::{current_session, form_principal, principal_of, render};
+use super::{current_session, form_principal, form_value, principal_of, render};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::services::decisions::{ShopRules, shop_rules};
@@ -99,7 +99,7 @@ impl Editor {
     }
 
     fn from_form(form: &[(String, String)]) -> Editor {
-        let get = |k: &str| form.iter().find(|(key, _)| key == k).map(|(_, v)| v.clone()).unwrap_or_default();
+        let get = |k: &str| form_value(form, k).to_owned();
         let has = |k: &str| form.iter().any(|(key, _)| key == k);
         let mut e = Editor {
             until_shipped: has("until_shipped"),
@@ -341,6 +341,30 @@ const EN: Labels = Labels {
     none: "—",
 };
 
+fn labels(lang: Lang) -> &'static Labels {
+    if lang == Lang::Ja { &JA } else { &EN }
+}
+
+/// What the page calls a field the rules' check names.
+fn field_label(l: &'static Labels, field: &str) -> &'static str {
+    let section = |prefix: &str| field.starts_with(prefix);
+    match field {
+        "cancellation.within_hours" => l.within_hours,
+        _ if section("cancellation.retention_offers") => l.offers,
+        "returns.window_days" => l.window_days,
+        "returns.day_count" => l.day_count,
+        "returns.conditions" => l.conditions,
+        "returns.excluded_categories" => l.excluded,
+        "returns.shipping_paid_by" => l.payer,
+        "returns.steps" => l.return_steps,
+        _ if section("refunds") => l.refunds,
+        "defects.report_within_days" => l.report_days,
+        "defects.remedies" => l.remedies,
+        "defects.steps" => l.defect_steps,
+        _ => l.title,
+    }
+}
+
 fn condition_label(lang: Lang, c: ReturnCondition) -> &'static str {
     match (lang, c) {
         (Lang::Ja, c) => c.label_ja(),
@@ -407,10 +431,7 @@ fn choices(lang: Lang) -> Choices {
             .into_iter()
             .map(|r| (code_of(r), remedy_label(lang, r)))
             .collect(),
-        requests: [Request::Cancel, Request::Return, Request::Exchange, Request::Defect, Request::Refund]
-            .into_iter()
-            .map(|r| (r.as_str(), i18n::request(lang, r)))
-            .collect(),
+        requests: request_options(lang),
     }
 }
 
@@ -433,7 +454,7 @@ struct Page {
     preview_order: String,
     preview_request: String,
     panel: Option<DecisionPanel>,
-    error: Option<String>,
+    error: Option<FormError>,
     saved: bool,
 }
 
@@ -472,7 +493,7 @@ pub async fn show(
     let m = editable(&st, &p, &slug).await?;
     let current = st.store.current_policies(&p.scope(), m.id).await?;
     let orders = recent_orders(&st, &p, m.id).await?;
-    let l = if lang == Lang::Ja { &JA } else { &EN };
+    let l = labels(lang);
     let page = Page {
         lang: lang.code(),
         t: lang.t(),
@@ -510,7 +531,7 @@ pub async fn submit(
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let lang = Lang::from_request(&jar, &headers);
-    let get = |k: &str| form.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str()).unwrap_or("");
+    let get = |k: &str| form_value(&form, k);
     let Some(p) = form_principal(&st, &jar, get("csrf")).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
@@ -534,9 +555,11 @@ pub async fn submit(
             let panel = order.map(|o| decision_panel(lang, request, current.version + 1, &edited.decide(o, request)));
             (StatusCode::OK, panel, None)
         }
-        Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, None, Some(format!("{}: {}", e.field, e.message))),
+        Err(e) => {
+            (StatusCode::UNPROCESSABLE_ENTITY, None, Some(form_error(lang, field_label(labels(lang), &e.field), e)))
+        }
     };
-    let l = if lang == Lang::Ja { &JA } else { &EN };
+    let l = labels(lang);
     let session = current_session(&st, &jar).await?;
     let page = Page {
         lang: lang.code(),
