@@ -15,18 +15,20 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::indexer::UserOperation;
-use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, QueryClone, RangeQuery, TermQuery};
+use tantivy::query::{
+    BooleanQuery, BoostQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, QueryClone, RangeQuery, TermQuery,
+};
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
+    FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
 };
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
 
 use crate::analysis;
-use crate::tokenizers::{GramTokenizer, WordTokenizer, gram_tokens, word_tokens};
+use crate::tokenizers::{GramTokenizer, WordTokenizer, all_gram_tokens, gram_tokens, word_tokens};
 
 /// Bumped when the schema or the analysis changes; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 const WRITER_MEMORY: usize = 64 * 1024 * 1024;
 /// Documents handed to the indexing threads at once in a bulk load.
 const BULK_BATCH: usize = 200;
@@ -184,10 +186,12 @@ fn schema() -> (Schema, Fields) {
         kind: b.add_text_field("kind", STRING | STORED | FAST),
         id: b.add_text_field("id", STRING | STORED),
         merchant: b.add_text_field("merchant", STRING | STORED),
-        conversation: b.add_text_field("conversation", STRING | STORED),
+        // Shown, never searched by.
+        conversation: b.add_text_field("conversation", STORED),
         channel: b.add_text_field("channel", STRING | STORED),
         status: b.add_text_field("status", STRING | STORED),
-        at: b.add_date_field("at", INDEXED | STORED | FAST),
+        // Ranges on a fast field read it: no term per instant in the term dictionary.
+        at: b.add_date_field("at", STORED | FAST),
         title: b.add_text_field("title", STORED),
         title_words: b.add_text_field("title_words", text("ja_words", words, false)),
         title_grams: b.add_text_field("title_grams", text("ja_grams", grams, false)),
@@ -255,7 +259,7 @@ impl SearchIndex {
 
     fn from_index(index: Index) -> Result<Self> {
         index.tokenizers().register("ja_words", WordTokenizer);
-        index.tokenizers().register("ja_grams", GramTokenizer);
+        index.tokenizers().register("ja_grams", GramTokenizer::index());
         let f = schema().1;
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
         let writer = index.writer(WRITER_MEMORY).map_err(|e| match e {
@@ -498,8 +502,12 @@ impl SearchIndex {
             SortOrder::Relevance => searcher.search(&query, &TopDocs::with_limit(want).order_by_score())?,
             SortOrder::Newest => self.newest(&searcher, r, &query, want)?.into_iter().map(|a| (0.0, a)).collect(),
         };
-        let mut snippets = SnippetGenerator::create(&searcher, &query, self.f.grams)?;
-        snippets.set_max_num_chars(120);
+        let snippets = SnippetGenerator::new(
+            highlight_terms(&r.text, r.matching),
+            tantivy::tokenizer::TextAnalyzer::from(GramTokenizer::highlighter()),
+            self.f.grams,
+            120,
+        );
         for (score, addr) in found {
             let doc: TantivyDocument = searcher.doc(addr)?;
             let id = doc.get_first(self.f.id).and_then(|v| v.as_str()).unwrap_or_default();
@@ -604,30 +612,135 @@ fn escape_html(s: &str) -> String {
     out
 }
 
-/// Characters as a phrase of consecutive grams, so the query matches as a substring: the
-/// bigram starting at each character, a unigram only for a character no bigram covers (a lone
-/// kanji such as 傷), and Latin words whole.
+/// The most continuations a character at the end of a query is looked up with (傷 → 傷ア, 傷ツ,
+/// …) when it follows other characters; a character alone has no limit.
+const MAX_CONTINUATIONS: u32 = 2048;
+
+fn is_bigram(t: &str) -> bool {
+    let mut chars = t.chars();
+    matches!((chars.next(), chars.next(), chars.next()), (Some(a), Some(b), None) if !a.is_ascii() && !b.is_ascii())
+}
+
+fn is_unigram(t: &str) -> bool {
+    let mut chars = t.chars();
+    matches!((chars.next(), chars.next()), (Some(a), None) if !a.is_ascii())
+}
+
+/// Characters as a phrase of consecutive grams, so the query matches as a substring. The index
+/// has a bigram at every character followed by another and a unigram at the end of a run
+/// (see [`GramTokenizer`]): the query's bigrams are looked up as they are; a unigram after a
+/// bigram is covered by it; a lone character before a symbol or a Latin word is a unigram in
+/// the text too; but a lone character at the very end of the query may go on in the text
+/// (傷 in 傷あり is only in the bigram 傷ア), so it is a prefix: every gram it starts.
 fn gram_query(field: Field, nfkc: &str) -> Option<Box<dyn Query>> {
     let tokens = gram_tokens(nfkc);
-    let is_bigram = |t: &str| t.chars().count() == 2 && t.chars().all(|c| !c.is_ascii());
-    let bigram_at = |p: usize| tokens.iter().any(|t| t.position == p && is_bigram(&t.text));
-    let terms: Vec<(usize, Term)> = tokens
-        .iter()
-        .filter(|t| {
-            if is_bigram(&t.text) {
-                return true;
+    let mut terms: Vec<(usize, Term)> = Vec::new();
+    let mut open_end = None;
+    for (i, t) in tokens.iter().enumerate() {
+        if is_unigram(&t.text) {
+            let covered = i > 0 && tokens[i - 1].position + 1 == t.position && is_bigram(&tokens[i - 1].text);
+            if covered {
+                continue;
             }
-            let unigram = t.text.chars().count() == 1 && !t.text.is_ascii();
-            !(unigram && (bigram_at(t.position) || (t.position > 0 && bigram_at(t.position - 1))))
-        })
-        .map(|t| (t.position, Term::from_field_text(field, &t.text)))
-        .collect();
-    match terms.len() {
-        0 => None,
-        1 => Some(Box::new(TermQuery::new(terms[0].1.clone(), IndexRecordOption::WithFreqs))),
-        _ => {
-            let first = terms[0].0;
-            Some(Box::new(PhraseQuery::new_with_offset(terms.into_iter().map(|(p, t)| (p - first, t)).collect())))
+            if i == tokens.len() - 1 && t.offset_to == nfkc.len() {
+                open_end = t.text.chars().next();
+            }
         }
+        terms.push((t.position, Term::from_field_text(field, &t.text)));
+    }
+    let first = terms.first()?.0;
+    let terms: Vec<(usize, Term)> = terms.into_iter().map(|(p, t)| (p - first, t)).collect();
+    match (terms.len(), open_end) {
+        (1, Some(c)) => {
+            // Every term from "c" up to the next character: "c" and every "cX".
+            let next = char::from_u32(c as u32 + 1).filter(|n| n.len_utf8() == c.len_utf8());
+            let upper = next.map_or(Bound::Unbounded, |n| Bound::Excluded(Term::from_field_text(field, &n.to_string())));
+            Some(Box::new(RangeQuery::new(Bound::Included(terms[0].1.clone()), upper)))
+        }
+        (_, Some(_)) => {
+            let mut q = PhrasePrefixQuery::new_with_offset(terms);
+            q.set_max_expansions(MAX_CONTINUATIONS);
+            Some(Box::new(q))
+        }
+        (1, None) => Some(Box::new(TermQuery::new(terms[0].1.clone(), IndexRecordOption::WithFreqs))),
+        _ => Some(Box::new(PhraseQuery::new_with_offset(terms))),
+    }
+}
+
+/// What a snippet marks: the characters of every part of the query as a phrase would match
+/// them (each bigram, and a unigram for a character no bigram covers), over every unigram of
+/// the text ([`GramTokenizer::highlighter`]). A question in a sentence marks its content words.
+fn highlight_terms(text: &str, matching: Match) -> std::collections::BTreeMap<String, f32> {
+    let mut parts: Vec<String> = match matching {
+        Match::All => text.split_whitespace().map(analysis::nfkc).collect(),
+        Match::Any => analysis::words(text)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|w| w.content && w.surface.chars().count() >= 2)
+            .map(|w| w.surface)
+            .collect(),
+    };
+    if parts.is_empty() {
+        parts.push(analysis::nfkc(text));
+    }
+    let mut terms = std::collections::BTreeMap::new();
+    for part in parts {
+        let tokens = all_gram_tokens(&part);
+        let bigram_at = |p: usize| tokens.iter().any(|t| t.position == p && is_bigram(&t.text));
+        for t in &tokens {
+            let covered = is_unigram(&t.text) && (bigram_at(t.position) || (t.position > 0 && bigram_at(t.position - 1)));
+            if !covered {
+                terms.insert(t.text.clone(), 1.0);
+            }
+        }
+    }
+    terms
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // a failing fixture fails the test
+    use super::*;
+
+    /// The character side alone (the word side would also match a query's Latin words).
+    #[test]
+    fn characters_match_as_substrings_through_the_grams() {
+        let index = SearchIndex::in_memory().unwrap();
+        let doc = |id: &str, text: &str| IndexDoc {
+            kind: DocKind::Message,
+            id: id.into(),
+            merchant: "m".into(),
+            conversation: None,
+            channel: None,
+            status: None,
+            at: Utc::now(),
+            title: String::new(),
+            text: text.into(),
+            keywords: vec![],
+            exact: vec![],
+            internal: false,
+        };
+        index.upsert(&[doc("n1", "A4の箱が3個届きました。箱、潰れています"), doc("n2", "3枚の袋に分けてください")]).unwrap();
+        let searcher = index.reader.searcher();
+        let count = |q: &str| {
+            let query = gram_query(index.f.grams, &analysis::nfkc(q)).unwrap();
+            searcher.search(&*query, &tantivy::collector::Count).unwrap()
+        };
+        // A Latin word, then one character that goes on in the text (個届): a phrase prefix.
+        assert_eq!(count("3個"), 1);
+        assert_eq!(count("３枚"), 1, "full-width digit");
+        assert_eq!(count("3枚の"), 1);
+        assert_eq!(count("4個"), 0, "A4 is one word");
+        assert_eq!(count("a4の"), 1);
+        // One character alone: every gram it starts, in either document.
+        assert_eq!(count("の"), 2);
+        assert_eq!(count("潰"), 1);
+        // Before a symbol the text has the unigram; two characters are one bigram.
+        assert_eq!(count("箱、"), 1);
+        assert_eq!(count("箱が"), 1);
+        assert_eq!(count("が3"), 1, "the run ends at が, before 3");
+        assert_eq!(count("が4"), 0);
+        assert_eq!(count("届きました"), 1);
+        assert_eq!(count("届いた"), 0);
     }
 }

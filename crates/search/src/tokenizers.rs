@@ -39,26 +39,54 @@ fn is_word_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@' | '+')
 }
 
-/// Character unigrams and bigrams of CJK text, Latin words whole. Positions are character
-/// indexes, so a phrase of consecutive bigrams is a substring.
+/// Character bigrams of CJK text, Latin words whole. Positions are character indexes, so a
+/// phrase of consecutive bigrams is a substring.
+///
+/// The index holds a bigram at every CJK character that has one after it, and a unigram only
+/// at the end of a run (傷 in 傷。, or a lone 傷): half the terms of a unigram at every
+/// character, and still every substring can be found (see `gram_query` in the index). The
+/// snippet highlighter takes every unigram ([`GramTokenizer::highlighter`]) so that a match of
+/// one character inside a run can be marked.
 #[derive(Clone, Default)]
-pub struct GramTokenizer;
+pub struct GramTokenizer {
+    every_unigram: bool,
+}
+
+impl GramTokenizer {
+    /// The grams as the index holds them.
+    pub fn index() -> Self {
+        GramTokenizer { every_unigram: false }
+    }
+    /// Also the unigram of every character, with the bigram starting at it (snippets).
+    pub fn highlighter() -> Self {
+        GramTokenizer { every_unigram: true }
+    }
+}
 
 /// The grams of an NFKC text as they are made, one token buffer reused for all (the index
-/// copies each term out; a text gives about two grams a character).
+/// copies each term out; a text gives about one gram a character).
 pub struct GramStream<'a> {
     text: &'a str,
     chars: std::iter::Peekable<std::str::CharIndices<'a>>,
     /// Character index of the next character `chars` gives.
     index: usize,
-    /// The bigram still to hand out after the unigram just handed out.
-    bigram: Option<(char, usize)>,
+    every_unigram: bool,
+    /// The bigram still to hand out after the unigram just handed out (`every_unigram`):
+    /// its first character, byte offset and position.
+    bigram: Option<(char, usize, usize)>,
     token: Token,
 }
 
 impl<'a> GramStream<'a> {
-    pub fn new(text: &'a str) -> Self {
-        GramStream { text, chars: text.char_indices().peekable(), index: 0, bigram: None, token: Token::default() }
+    pub fn new(text: &'a str, every_unigram: bool) -> Self {
+        GramStream {
+            text,
+            chars: text.char_indices().peekable(),
+            index: 0,
+            every_unigram,
+            bigram: None,
+            token: Token::default(),
+        }
     }
 
     fn next_char(&mut self) -> Option<(usize, char)> {
@@ -70,6 +98,27 @@ impl<'a> GramStream<'a> {
     fn end_of_next(&mut self) -> usize {
         self.chars.peek().map_or(self.text.len(), |(b, _)| *b)
     }
+
+    fn set(&mut self, from: usize, to: usize, position: usize) {
+        let t = &mut self.token;
+        t.offset_from = from;
+        t.offset_to = to;
+        t.position = position;
+        t.position_length = 1;
+    }
+
+    /// The bigram of `first` (already folded, at byte `from`) and the character `chars` gives
+    /// next; `false` at the end of the text.
+    fn bigram(&mut self, first: char, from: usize, position: usize) -> bool {
+        let mut ahead = self.chars.clone();
+        let Some((_, second)) = ahead.next() else { return false };
+        let to = ahead.peek().map_or(self.text.len(), |(b, _)| *b);
+        self.token.text.clear();
+        self.token.text.push(first);
+        self.token.text.push(fold_char(second));
+        self.set(from, to, position);
+        true
+    }
 }
 
 fn trim_word(c: char) -> bool {
@@ -78,36 +127,26 @@ fn trim_word(c: char) -> bool {
 
 impl TokenStream for GramStream<'_> {
     fn advance(&mut self) -> bool {
-        // The bigram that starts at the unigram before: the unigram's character and the next.
-        if let Some((first, from)) = self.bigram.take() {
-            let mut ahead = self.chars.clone();
-            if let Some((_, second)) = ahead.next() {
-                let offset_to = ahead.peek().map_or(self.text.len(), |(b, _)| *b);
-                let t = &mut self.token;
-                t.text.clear();
-                t.text.push(first);
-                t.text.push(fold_char(second));
-                t.offset_from = from;
-                t.offset_to = offset_to;
-                // Same position as the unigram.
-                return true;
-            }
+        if let Some((first, from, position)) = self.bigram.take()
+            && self.bigram(first, from, position)
+        {
+            return true;
         }
         while let Some((from, c)) = self.next_char() {
             let position = self.index - 1;
             if is_cjk(c) {
                 let fc = fold_char(c);
-                let offset_to = self.end_of_next();
-                if self.chars.peek().is_some_and(|(_, n)| is_cjk(*n)) {
-                    self.bigram = Some((fc, from));
+                let run_goes_on = self.chars.peek().is_some_and(|(_, n)| is_cjk(*n));
+                if run_goes_on {
+                    if !self.every_unigram && self.bigram(fc, from, position) {
+                        return true;
+                    }
+                    self.bigram = Some((fc, from, position));
                 }
-                let t = &mut self.token;
-                t.text.clear();
-                t.text.push(fc);
-                t.offset_from = from;
-                t.offset_to = offset_to;
-                t.position = position;
-                t.position_length = 1;
+                let to = self.end_of_next();
+                self.token.text.clear();
+                self.token.text.push(fc);
+                self.set(from, to, position);
                 return true;
             } else if is_word_char(c) {
                 let mut to = self.end_of_next();
@@ -119,14 +158,10 @@ impl TokenStream for GramStream<'_> {
                 if word.is_empty() {
                     continue;
                 }
-                let t = &mut self.token;
-                t.text.clear();
-                t.text.push_str(word);
-                t.text.make_ascii_lowercase();
-                t.offset_from = from;
-                t.offset_to = to;
-                t.position = position;
-                t.position_length = 1;
+                self.token.text.clear();
+                self.token.text.push_str(word);
+                self.token.text.make_ascii_lowercase();
+                self.set(from, to, position);
                 return true;
             }
         }
@@ -140,9 +175,7 @@ impl TokenStream for GramStream<'_> {
     }
 }
 
-/// The grams of an NFKC text, with byte offsets into it.
-pub fn gram_tokens(text: &str) -> Vec<Token> {
-    let mut stream = GramStream::new(text);
+fn collect(mut stream: GramStream<'_>) -> Vec<Token> {
     let mut out = Vec::new();
     while stream.advance() {
         out.push(stream.token().clone());
@@ -150,10 +183,20 @@ pub fn gram_tokens(text: &str) -> Vec<Token> {
     out
 }
 
+/// The grams of an NFKC text as the index holds them, with byte offsets into it.
+pub fn gram_tokens(text: &str) -> Vec<Token> {
+    collect(GramStream::new(text, false))
+}
+
+/// Every unigram and bigram of an NFKC text (what a query is highlighted with).
+pub fn all_gram_tokens(text: &str) -> Vec<Token> {
+    collect(GramStream::new(text, true))
+}
+
 impl Tokenizer for GramTokenizer {
     type TokenStream<'a> = GramStream<'a>;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> GramStream<'a> {
-        GramStream::new(text)
+        GramStream::new(text, self.every_unigram)
     }
 }
 
@@ -214,20 +257,31 @@ mod tests {
     #[test]
     fn gram_offsets_point_into_the_text() {
         let text = analysis::nfkc("傷のある商品、注文ＨＭ－１００２３");
-        for t in gram_tokens(&text) {
+        for t in gram_tokens(&text).into_iter().chain(all_gram_tokens(&text)) {
             let slice = &text[t.offset_from..t.offset_to];
             assert_eq!(analysis::fold(&slice.to_lowercase()), t.text, "{t:?}");
         }
         let texts: Vec<String> = gram_tokens(&text).into_iter().map(|t| t.text).collect();
         assert!(texts.contains(&"hm-10023".to_owned()), "an order number stays one term: {texts:?}");
-        assert!(texts.contains(&"傷".to_owned()));
+        assert!(texts.contains(&"傷ノ".to_owned()));
+        assert!(texts.contains(&"品".to_owned()), "the end of a run has its unigram: {texts:?}");
     }
 
     #[test]
-    fn grams_cover_one_and_two_characters() {
-        let texts: Vec<(String, usize)> =
-            gram_tokens(&analysis::nfkc("返品の傷")).into_iter().map(|t| (t.text, t.position)).collect();
-        let expected = [("返", 0), ("返品", 0), ("品", 1), ("品ノ", 1), ("ノ", 2), ("ノ傷", 2), ("傷", 3)];
-        assert_eq!(texts, expected.iter().map(|(t, p)| (t.to_string(), *p)).collect::<Vec<_>>());
+    fn the_index_has_a_bigram_at_every_character_and_a_unigram_at_the_end_of_a_run() {
+        let grams = |tokens: Vec<Token>| -> Vec<(String, usize)> { tokens.into_iter().map(|t| (t.text, t.position)).collect() };
+        let expected = |list: &[(&str, usize)]| -> Vec<(String, usize)> { list.iter().map(|(t, p)| (t.to_string(), *p)).collect() };
+        let text = analysis::nfkc("返品の傷");
+        assert_eq!(grams(gram_tokens(&text)), expected(&[("返品", 0), ("品ノ", 1), ("ノ傷", 2), ("傷", 3)]));
+        assert_eq!(
+            grams(all_gram_tokens(&text)),
+            expected(&[("返", 0), ("返品", 0), ("品", 1), ("品ノ", 1), ("ノ", 2), ("ノ傷", 2), ("傷", 3)])
+        );
+        // A lone character between Latin words is a unigram; a run ends before a symbol.
+        let text = analysis::nfkc("A4の箱、傷あり");
+        assert_eq!(
+            grams(gram_tokens(&text)),
+            expected(&[("a4", 0), ("ノ箱", 2), ("箱", 3), ("傷ア", 5), ("アリ", 6), ("リ", 7)])
+        );
     }
 }

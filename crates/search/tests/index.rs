@@ -68,6 +68,25 @@ fn one_and_two_character_queries_match() {
 }
 
 #[test]
+fn a_character_is_found_inside_a_run_and_before_a_symbol() {
+    // The index keeps a unigram only where a run of Japanese ends: a character inside a run is
+    // found through the bigrams it starts.
+    let index = SearchIndex::in_memory().unwrap();
+    index
+        .upsert(&[
+            message("n1", A, 1, "梱包", "A4の箱が3個届きました。箱、潰れています"),
+            message("n2", A, 2, "梱包", "3枚の袋に分けてください"),
+        ])
+        .unwrap();
+    assert_eq!(ids(&index, &[A], "個"), vec!["n1"], "個 only inside the run 個届…");
+    assert_eq!(ids(&index, &[A], "箱、"), vec!["n1"], "箱 before a symbol");
+    assert_eq!(ids(&index, &[A], "袋に分"), vec!["n2"]);
+    let r = SearchRequest { merchants: vec![A.into()], text: "個".into(), limit: 5, ..Default::default() };
+    let hit = &index.search(&r).unwrap()[0];
+    assert!(hit.snippet.contains("3<mark>個</mark>届"), "{}", hit.snippet);
+}
+
+#[test]
 fn width_and_kana_do_not_matter() {
     let index = sample();
     assert_eq!(ids(&index, &[A], "ログイン"), vec!["m5"], "half-width ﾛｸﾞｲﾝ in the text");
