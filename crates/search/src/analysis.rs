@@ -4,9 +4,9 @@
 //!
 //! - **words**: morphological analysis over IPADIC (vibrato), each content word as its base form
 //!   and as written, so 届かない, 届きません and 届く all give 届く;
-//! - **grams**: character unigrams and bigrams of the folded text, so a 1–2 character query
-//!   (傷, 返品), a product code or a word the dictionary does not know still matches. Latin
-//!   letters and digits stay whole words (an order number is one term, not its characters).
+//! - **grams**: character bigrams (and a unigram where a run ends) of the folded text, so a
+//!   1–2 character query (傷, 返品), a product code or a word the dictionary does not know still
+//!   matches. Latin letters and digits stay whole words (an order number is one term).
 //!
 //! Both go through the same folding: NFKC (full-width ＡＢＣ１２３ and half-width ｶﾀｶﾅ become
 //! their usual forms), lower case, hiragana to katakana, small kana to large (ァ→ア, ッ→ツ), and
