@@ -29,7 +29,11 @@ use crate::tokenizers::{GramTokenizer, WordTokenizer, all_gram_tokens, gram_toke
 
 /// Bumped when the schema or the analysis changes; an index of another version is rebuilt.
 pub const SCHEMA_VERSION: u32 = 3;
-const WRITER_MEMORY: usize = 64 * 1024 * 1024;
+/// The most the indexing threads hold before writing a segment. A rebuild of a million
+/// messages then writes one segment per thread and never merges (at 64 MB it wrote a dozen and
+/// merged them, a fifth of its time); the live indexer commits every batch and never comes near
+/// it, the memory is taken only as documents fill it.
+const WRITER_MEMORY: usize = 512 * 1024 * 1024;
 /// Documents handed to the indexing threads at once in a bulk load.
 const BULK_BATCH: usize = 200;
 /// How far back "newest first" looks before it looks further (see [`SearchIndex::newest`]).
