@@ -18,9 +18,7 @@ use tantivy::indexer::UserOperation;
 use tantivy::query::{
     BooleanQuery, BoostQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query, QueryClone, RangeQuery, TermQuery,
 };
-use tantivy::schema::{
-    FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value,
-};
+use tantivy::schema::{FAST, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions, Value};
 use tantivy::snippet::SnippetGenerator;
 use tantivy::{Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
 
@@ -657,8 +655,10 @@ fn gram_query(field: Field, nfkc: &str) -> Option<Box<dyn Query>> {
     match (terms.len(), open_end) {
         (1, Some(c)) => {
             // Every term from "c" up to the next character: "c" and every "cX".
-            let next = char::from_u32(c as u32 + 1).filter(|n| n.len_utf8() == c.len_utf8());
-            let upper = next.map_or(Bound::Unbounded, |n| Bound::Excluded(Term::from_field_text(field, &n.to_string())));
+            // UTF-8 orders as code points do; past the last character nothing is above.
+            let next = (c as u32 + 1..=char::MAX as u32).find_map(char::from_u32);
+            let upper =
+                next.map_or(Bound::Unbounded, |n| Bound::Excluded(Term::from_field_text(field, &n.to_string())));
             Some(Box::new(RangeQuery::new(Bound::Included(terms[0].1.clone()), upper)))
         }
         (_, Some(_)) => {
@@ -692,7 +692,8 @@ fn highlight_terms(text: &str, matching: Match) -> std::collections::BTreeMap<St
         let tokens = all_gram_tokens(&part);
         let bigram_at = |p: usize| tokens.iter().any(|t| t.position == p && is_bigram(&t.text));
         for t in &tokens {
-            let covered = is_unigram(&t.text) && (bigram_at(t.position) || (t.position > 0 && bigram_at(t.position - 1)));
+            let covered =
+                is_unigram(&t.text) && (bigram_at(t.position) || (t.position > 0 && bigram_at(t.position - 1)));
             if !covered {
                 terms.insert(t.text.clone(), 1.0);
             }
@@ -724,7 +725,9 @@ mod tests {
             exact: vec![],
             internal: false,
         };
-        index.upsert(&[doc("n1", "A4の箱が3個届きました。箱、潰れています"), doc("n2", "3枚の袋に分けてください")]).unwrap();
+        index
+            .upsert(&[doc("n1", "A4の箱が3個届きました。箱、潰れています"), doc("n2", "3枚の袋に分けてください")])
+            .unwrap();
         let searcher = index.reader.searcher();
         let count = |q: &str| {
             let query = gram_query(index.f.grams, &analysis::nfkc(q)).unwrap();

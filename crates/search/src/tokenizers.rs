@@ -269,8 +269,11 @@ mod tests {
 
     #[test]
     fn the_index_has_a_bigram_at_every_character_and_a_unigram_at_the_end_of_a_run() {
-        let grams = |tokens: Vec<Token>| -> Vec<(String, usize)> { tokens.into_iter().map(|t| (t.text, t.position)).collect() };
-        let expected = |list: &[(&str, usize)]| -> Vec<(String, usize)> { list.iter().map(|(t, p)| (t.to_string(), *p)).collect() };
+        let grams =
+            |tokens: Vec<Token>| -> Vec<(String, usize)> { tokens.into_iter().map(|t| (t.text, t.position)).collect() };
+        let expected = |list: &[(&str, usize)]| -> Vec<(String, usize)> {
+            list.iter().map(|(t, p)| (t.to_string(), *p)).collect()
+        };
         let text = analysis::nfkc("返品の傷");
         assert_eq!(grams(gram_tokens(&text)), expected(&[("返品", 0), ("品ノ", 1), ("ノ傷", 2), ("傷", 3)]));
         assert_eq!(
