@@ -32,8 +32,10 @@ pub const SCHEMA_VERSION: u32 = 3;
 /// merged them, a fifth of its time); the live indexer commits every batch and never comes near
 /// it, the memory is taken only as documents fill it.
 const WRITER_MEMORY: usize = 512 * 1024 * 1024;
-/// Documents handed to the indexing threads at once in a bulk load.
-const BULK_BATCH: usize = 200;
+/// Documents handed to the indexing threads at once in a bulk load. tantivy queues at most
+/// 10,000 batches, so this also caps the documents read ahead of the indexing threads (250,000,
+/// about 250 MB) however big the rebuild.
+const BULK_BATCH: usize = 25;
 /// How far back "newest first" looks before it looks further (see [`SearchIndex::newest`]).
 const NEWEST_WINDOWS_DAYS: [i64; 3] = [7, 60, 730];
 
