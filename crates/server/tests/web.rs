@@ -420,8 +420,10 @@ async fn shop_settings_page_for_the_shops_admin() -> anyhow::Result<()> {
         .send()
         .await?;
     let bad_html = bad.text().await?;
+    // Said as the page calls the field, in Japanese, with the field's code for scripts.
     assert!(
-        bad_html.contains("id=\"settings-error\"") && bad_html.contains("sla.first_response_minutes"),
+        bad_html.contains("id=\"settings-error\" data-field=\"sla.first_response_minutes\"")
+            && bad_html.contains("初回応答目標（営業時間の分）: 1–86400分の範囲で入力してください"),
         "{bad_html}"
     );
     let ok = admin
@@ -447,7 +449,17 @@ async fn shop_settings_page_for_the_shops_admin() -> anyhow::Result<()> {
         .await?
         .text()
         .await?;
-    assert!(canned.contains("unknown placeholder"), "{canned}");
+    assert!(canned.contains("本文: 使えない差し込み項目があります"), "{canned}");
+    let empty = admin
+        .post(format!("{}/settings/shop-a/scripts", app.base))
+        .header("accept-language", "en-US,en")
+        .form(&[("csrf", csrf.as_str()), ("category", "返品・交換"), ("body", "  ")])
+        .send()
+        .await?;
+    // Redirected back with the check's parts; shown to this reader in English.
+    assert!(empty.url().query().is_some_and(|q| q.contains("error=required") && q.contains("field=body")));
+    let empty = empty.text().await?;
+    assert!(empty.contains("data-field=\"body\"") && empty.contains("Body: body must not be empty"), "{empty}");
     let script = admin
         .post(format!("{}/settings/shop-a/scripts", app.base))
         .form(&[("csrf", csrf.as_str()), ("category", "返品・交換"), ("body", "返品の条件を確認します。")])

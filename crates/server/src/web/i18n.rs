@@ -808,33 +808,54 @@ pub struct FormError {
 }
 
 pub fn form_error(lang: Lang, label: &str, e: &madoguchi_core::ValidationError) -> FormError {
+    form_error_of(lang, label, &e.field, e.code, &e.message)
+}
+
+/// [`form_error`] from the parts of an error (a page that was redirected to with them).
+pub fn form_error_of(lang: Lang, label: &str, field: &str, code: &str, message: &str) -> FormError {
     let reason = match lang {
-        Lang::En => e.message.clone(),
-        Lang::Ja => reason_ja(e),
+        Lang::En => message.to_owned(),
+        Lang::Ja => reason_ja(code, message),
     };
-    FormError { field: e.field.clone(), text: format!("{label}: {reason}") }
+    FormError { field: field.to_owned(), text: format!("{label}: {reason}") }
 }
 
 /// The Japanese for the checks the settings pages make; anything else keeps its message.
-fn reason_ja(e: &madoguchi_core::ValidationError) -> String {
-    // "1–366 days" → "1–366日"
+fn reason_ja(code: &str, message: &str) -> String {
+    // "1–366 days" → "1–366日"; "sla.first_response_minutes must be 1–86400 minutes" → "1–86400分"
     let units = |m: &str| {
-        [(" days", "日"), (" hours", "時間"), (" yen", "円"), (" tasks", "件"), (" characters", "文字")]
-            .iter()
-            .fold(m.to_owned(), |m, (en, ja)| m.replace(en, ja))
+        let m = m.rsplit("must be ").next().unwrap_or(m);
+        [
+            (" days", "日"),
+            (" hours", "時間"),
+            (" minutes", "分"),
+            (" yen", "円"),
+            (" tasks", "件"),
+            (" characters", "文字"),
+        ]
+        .iter()
+        .fold(m.to_owned(), |m, (en, ja)| m.replace(en, ja))
     };
-    match e.code {
+    match code {
         "not_a_number" => "数字で入力してください".into(),
-        "invalid_text" => format!("{}で入力してください", units(&e.message)),
-        "out_of_range" => format!("{}の範囲で入力してください", units(&e.message)),
-        "too_many" => format!("{}件までです", e.message.trim_start_matches("at most ")),
+        "invalid_text" => format!("{}で入力してください", units(message)),
+        "out_of_range" => format!("{}の範囲で入力してください", units(message)),
+        "too_many" => format!("{}件までです", message.trim_start_matches("at most ")),
+        // "body must be at most 2000 characters" → "2000文字以内で入力してください"
+        "too_long" => format!("{}以内で入力してください", units(message).trim_start_matches("at most ")),
         "duplicate" => "同じものが重複しています".into(),
+        // One text left empty, or a list with nothing in it.
+        "required" if message.ends_with("must not be empty") => "入力してください".into(),
         "required" => "少なくとも1つ入力してください".into(),
+        "invalid_code" => "英数字と _ で入力してください（例: DELIVERY_INFO）".into(),
+        "unknown_placeholder" => {
+            "使えない差し込み項目があります（{customer_name}・{order_number}・{tracking_url} が使えます）".into()
+        }
         "invalid_choice" => "選択肢から選んでください".into(),
         "invalid_key" => "英小文字・数字・_ で入力してください".into(),
         "invalid_header" => "見出しは1〜100文字で入力してください".into(),
         "header_used_twice" => "同じ見出しがほかの項目に使われています".into(),
-        _ => e.message.clone(),
+        _ => message.to_owned(),
     }
 }
 
@@ -899,5 +920,20 @@ mod tests {
         assert_eq!(Lang::from_request(&jar, &h), Lang::En);
         let jar = jar.add(axum_extra::extract::cookie::Cookie::new(LANG_COOKIE, "ja"));
         assert_eq!(Lang::from_request(&jar, &h), Lang::Ja);
+    }
+
+    #[test]
+    fn a_checks_english_message_is_said_in_japanese() {
+        use madoguchi_core::validation::{max_len, required};
+        let ja = |e: madoguchi_core::ValidationError| form_error(Lang::Ja, "本文", &e).text;
+        assert_eq!(ja(required("body", " ", 10).unwrap_err()), "本文: 入力してください");
+        assert_eq!(ja(max_len("body", "あいうえお", 3).unwrap_err()), "本文: 3文字以内で入力してください");
+        let list = madoguchi_core::ValidationError::new("returns.steps", "required", "at least one step");
+        assert_eq!(ja(list), "本文: 少なくとも1つ入力してください");
+        let sla = madoguchi_core::ValidationError::new("sla", "out_of_range", "sla must be 1–86400 minutes");
+        assert_eq!(ja(sla), "本文: 1–86400分の範囲で入力してください");
+        // English readers get the check's own message.
+        let e = required("body", "", 10).unwrap_err();
+        assert_eq!(form_error(Lang::En, "Body", &e).text, "Body: body must not be empty");
     }
 }

@@ -20,7 +20,7 @@ use madoguchi_core::sla::SlaPolicy;
 use madoguchi_store::merchants::MerchantKey;
 use serde::Deserialize;
 
-use super::i18n::{Lang, Texts};
+use super::i18n::{FormError, Lang, Texts, form_error_of};
 use super::{current_session, form_principal, principal_of, render};
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -41,14 +41,34 @@ struct Page {
     canned: Vec<(String, String, String, String)>,
     dispositions: Vec<(String, String)>,
     queues: Vec<String>,
-    error: Option<String>,
+    error: Option<FormError>,
     saved: bool,
 }
 
+/// After a change, the page is shown again with what went wrong: the check's code, the field it
+/// names and its (English) message, which the page says in the reader's language.
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {
     error: Option<String>,
+    field: Option<String>,
+    detail: Option<String>,
     saved: Option<String>,
+}
+
+/// What the page calls a field a check names.
+fn field_label(t: &'static Texts, field: &str) -> &'static str {
+    match field {
+        "greeting" => t.greeting,
+        "sla.first_response_minutes" => t.sla_first_response,
+        "sla.resolution_minutes" => t.sla_resolution,
+        "category" => t.col_category,
+        "title" => t.title,
+        "body" => t.body,
+        "code" => t.code,
+        "label" => t.label,
+        "name" => t.col_queue,
+        _ => t.invalid_input,
+    }
 }
 
 /// The merchant, if the user may edit its settings: outside the scope is "not found",
@@ -112,7 +132,10 @@ pub async fn show(
             .map(|d| (d.code, d.label))
             .collect(),
         queues: st.store.list_queues(&scope, m.id).await?.into_iter().map(|q| q.name).collect(),
-        error: q.error,
+        error: q.error.as_deref().map(|code| {
+            let field = q.field.as_deref().unwrap_or_default();
+            form_error_of(lang, field_label(lang.t(), field), field, code, q.detail.as_deref().unwrap_or_default())
+        }),
         saved: q.saved.is_some(),
     };
     Ok(render(StatusCode::OK, &page))
@@ -122,18 +145,16 @@ pub async fn show(
 fn back(slug: &str, result: Result<(), ApiError>) -> Result<Response, ApiError> {
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/settings/{slug}?saved=1")).into_response()),
-        Err(ApiError::Client { status, message, field, .. })
+        Err(ApiError::Client { status, code, message, field })
             if status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::CONFLICT =>
         {
-            let text = match field {
-                Some(f) => format!("{f}: {message}"),
-                None => message,
+            let encode = |text: &str| -> String {
+                text.bytes()
+                    .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+                    .collect()
             };
-            let encoded: String = text
-                .bytes()
-                .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
-                .collect();
-            Ok(Redirect::to(&format!("/settings/{slug}?error={encoded}")).into_response())
+            let (code, field, detail) = (encode(code), encode(field.as_deref().unwrap_or_default()), encode(&message));
+            Ok(Redirect::to(&format!("/settings/{slug}?error={code}&field={field}&detail={detail}")).into_response())
         }
         Err(e) => Err(e),
     }
