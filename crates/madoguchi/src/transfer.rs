@@ -27,6 +27,9 @@ pub async fn import(store: &Store, dir: &Path) -> anyhow::Result<()> {
     for (from, to) in &report.logins_renamed {
         println!("login {from} was taken here: the restored user is {to}");
     }
+    for login in &report.admins_restored_as_supervisors {
+        println!("{login} was an administrator there; here that would mean every shop: restored as a supervisor");
+    }
     println!(
         "restored {} ({}); restored users have no password until one is set; \
          the search index is rebuilt by the running server (or at its next start)",

@@ -373,6 +373,9 @@ pub struct RestoreReport {
     pub users_kept: u64,
     /// Users created here whose login was taken, with the login they got.
     pub logins_renamed: Vec<(String, String)>,
+    /// Users who were administrators where the bundle came from: here an administrator would
+    /// see every shop, so they are restored as supervisors (logins as restored).
+    pub admins_restored_as_supervisors: Vec<String>,
 }
 
 /// The errors of a transfer: the database's, the file system's, or a bundle that is not whole.
@@ -787,6 +790,10 @@ impl Store {
     ) -> TransferResult<()> {
         let id = opt_uuid(&row["id"])?.ok_or_else(|| bad_value("UUID"))?;
         let login = row["login"].as_str().ok_or_else(|| bad_value("login"))?.to_owned();
+        let role = row["role"].as_str().unwrap_or_default();
+        let Ok(role) = role.parse::<madoguchi_core::enums::Role>() else {
+            return Err(bundle_error("bad_row", format!("users.jsonl: user {login}: {role:?} is not a role")));
+        };
         let exists: Option<String> = on_db!(tx, c => sqlx::query_scalar("SELECT login FROM users WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *c)
@@ -807,6 +814,13 @@ impl Store {
             }
             None => login,
         };
+        // A shop's bundle never brings someone who sees every shop of this desk.
+        let role = if role == madoguchi_core::enums::Role::Admin {
+            report.admins_restored_as_supervisors.push(new_login.clone());
+            madoguchi_core::enums::Role::Supervisor
+        } else {
+            role
+        };
         on_db!(tx, c => sqlx::query(
             "INSERT INTO users (id, login, display_name, role, password_hash, active, created_at, updated_at)
              VALUES ($1, $2, $3, $4, '', $5, $6, $7)",
@@ -814,7 +828,7 @@ impl Store {
         .bind(id)
         .bind(&new_login)
         .bind(row["display_name"].as_str().unwrap_or_default())
-        .bind(row["role"].as_str().unwrap_or_default())
+        .bind(role.as_str())
         .bind(row["active"].as_bool().unwrap_or(false))
         .bind(opt_time(&row["created_at"])?)
         .bind(opt_time(&row["updated_at"])?)

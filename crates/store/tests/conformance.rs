@@ -1928,11 +1928,31 @@ async fn a_damaged_or_tampered_bundle_restores_nothing() -> Result<()> {
         let msg = code_of(t.import_bundle(&typo).await);
         assert!(msg.starts_with("bad_row: orders.jsonl:1") && msg.contains("ordered_at"), "{msg}");
 
+        // A role this desk does not know.
+        let unknown = copy("unknown-role")?;
+        let path = unknown.join("users.jsonl");
+        let text = std::fs::read_to_string(&path)?;
+        let role = text.split("\"role\":\"").nth(1).and_then(|r| r.split('"').next()).expect("a role").to_owned();
+        std::fs::write(&path, text.replacen(&format!("\"role\":\"{role}\""), "\"role\":\"owner\"", 1))?;
+        reseal(&unknown)?;
+        let msg = code_of(t.import_bundle(&unknown).await);
+        assert!(msg.starts_with("bad_row: users.jsonl") && msg.contains("\"owner\" is not a role"), "{msg}");
+
         assert!(is_not_found(t.get_merchant(&Scope::All, MerchantKey::Id(a)).await), "nothing was restored");
         let tags_b = t.get_customer(&Scope::All, b_customer).await?.tags;
         assert!(!tags_b.contains(&"乗っ取り".to_owned()));
-        // The good one still restores after all that.
-        t.import_bundle(&good).await?;
+
+        // An administrator there would see every shop here: restored as a supervisor.
+        let admin = copy("admin")?;
+        let path = admin.join("users.jsonl");
+        let text = std::fs::read_to_string(&path)?;
+        std::fs::write(&path, text.replacen(&format!("\"role\":\"{role}\""), "\"role\":\"admin\"", 1))?;
+        reseal(&admin)?;
+        let report = t.import_bundle(&admin).await?;
+        assert_eq!(report.admins_restored_as_supervisors.len(), 1, "{report:?}");
+        let login = &report.admins_restored_as_supervisors[0];
+        let (user, _) = t.user_for_login(login).await?.expect("the restored user");
+        assert_eq!(user.role, madoguchi_core::enums::Role::Supervisor);
         target.drop_schema().await?;
         Ok(())
     })
