@@ -14,7 +14,7 @@ use madoguchi_store::conversations::ConversationFilter;
 use serde::Deserialize;
 
 use super::i18n::{self, Texts};
-use super::{LangQuery, current_session, form_principal, language, principal_of, render};
+use super::{LangQuery, current_session, form_principal, language, principal_of, query_value, render};
 use crate::app::AppState;
 use crate::error::ApiError;
 
@@ -86,19 +86,6 @@ fn options<T: Copy + PartialEq>(
     let mut out = vec![(String::new(), any.to_owned(), chosen.is_none())];
     out.extend(values.map(|v| (code(v), label(v), Some(v) == chosen)));
     out
-}
-
-/// Percent-encodes a query value.
-fn q(v: &str) -> String {
-    v.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 /// The inbox: conversations of the signed-in user's merchants, by view and filters.
@@ -211,13 +198,13 @@ pub async fn show(
     let presence = st.store.agent_profile(u.id).await?.presence;
     let next_link = format!(
         "/desk?view={view}&merchant={}&channel={}&status={}&priority={}&category={}&queue={}&tag={}&sort={}",
-        qs.merchant.as_deref().map(q).unwrap_or_default(),
+        qs.merchant.as_deref().map(query_value).unwrap_or_default(),
         channel.map(|c| c.as_str()).unwrap_or_default(),
         status.map(|s| s.as_str()).unwrap_or_default(),
         priority.map(|p| p.as_str()).unwrap_or_default(),
-        q(&category),
-        q(&queue),
-        q(&tag),
+        query_value(&category),
+        query_value(&queue),
+        query_value(&tag),
         if oldest { "oldest" } else { "newest" },
     );
     // Queues of the user's shops, one entry per name (a queue name is also a skill).

@@ -154,13 +154,7 @@ fn error_text(lang: Lang, e: &str) -> String {
 fn back(slug: &str, error: Option<String>) -> Response {
     match error {
         None => Redirect::to(&format!("/settings/{slug}/kb?saved=1")).into_response(),
-        Some(e) => {
-            let encoded: String = e
-                .bytes()
-                .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
-                .collect();
-            Redirect::to(&format!("/settings/{slug}/kb?error={encoded}")).into_response()
-        }
+        Some(e) => Redirect::to(&format!("/settings/{slug}/kb?error={}", super::query_value(&e))).into_response(),
     }
 }
 

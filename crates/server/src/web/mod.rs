@@ -153,6 +153,13 @@ pub(crate) async fn form_principal(
     Ok(Some(principal_of(&session.user)))
 }
 
+/// A value for a URL's query string, percent-encoded (unreserved characters stay as they are).
+pub(crate) fn query_value(v: &str) -> String {
+    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+    const QUERY: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+    utf8_percent_encode(v, QUERY).to_string()
+}
+
 /// The first value of a field in a form read as pairs (forms with repeated or numbered fields).
 pub(crate) fn form_value<'a>(form: &'a [(String, String)], key: &str) -> &'a str {
     form.iter().find(|(k, _)| k == key).map_or("", |(_, v)| v.as_str())

@@ -21,7 +21,7 @@ use madoguchi_store::merchants::MerchantKey;
 use serde::Deserialize;
 
 use super::i18n::{FormError, Lang, Texts, form_error_of};
-use super::{current_session, form_principal, principal_of, render};
+use super::{current_session, form_principal, principal_of, query_value, render};
 use crate::app::AppState;
 use crate::error::ApiError;
 
@@ -148,12 +148,8 @@ fn back(slug: &str, result: Result<(), ApiError>) -> Result<Response, ApiError> 
         Err(ApiError::Client { status, code, message, field })
             if status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::CONFLICT =>
         {
-            let encode = |text: &str| -> String {
-                text.bytes()
-                    .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
-                    .collect()
-            };
-            let (code, field, detail) = (encode(code), encode(field.as_deref().unwrap_or_default()), encode(&message));
+            let (code, field, detail) =
+                (query_value(code), query_value(field.as_deref().unwrap_or_default()), query_value(&message));
             Ok(Redirect::to(&format!("/settings/{slug}?error={code}&field={field}&detail={detail}")).into_response())
         }
         Err(e) => Err(e),
