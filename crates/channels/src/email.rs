@@ -183,7 +183,7 @@ pub fn parse(raw: &[u8], limits: &Limits) -> Result<InboundEmail, EmailError> {
         let filename = part
             .attachment_name()
             .map(fix_unlabelled_jis)
-            .filter(|n| !n.trim().is_empty())
+            .map(|n| crate::files::clean_filename(&n, &format!("attachment-{}", i + 1)))
             .unwrap_or_else(|| format!("attachment-{}", i + 1));
         let content_type = part
             .content_type()

@@ -27,12 +27,26 @@ pub fn is_web_image(content_type: &str) -> bool {
     matches!(content_type, "image/png" | "image/jpeg" | "image/gif" | "image/webp")
 }
 
-/// The last path segment without control characters, at most 100 characters; `fallback` when
-/// nothing is left.
+/// The last path segment without control characters and without the invisible characters
+/// that change how a name reads (U+202E turns `gpj.exe` into `exe.jpg` on screen), at most 100
+/// characters; `fallback` when nothing (or only dots) is left.
 pub fn clean_filename(name: &str, fallback: &str) -> String {
-    let n: String =
-        name.rsplit(['/', '\\']).next().unwrap_or_default().chars().filter(|c| !c.is_control()).take(100).collect();
-    if n.trim().is_empty() { fallback.to_owned() } else { n }
+    let n: String = name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_control() && !is_invisible_format(*c))
+        .take(100)
+        .collect();
+    let n = n.trim();
+    if n.chars().all(|c| c == '.') { fallback.to_owned() } else { n.to_owned() }
+}
+
+/// Bidirectional controls and zero-width characters: they show nothing and only change or hide
+/// what is shown around them.
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
 #[cfg(test)]
@@ -55,5 +69,10 @@ mod tests {
         assert_eq!(clean_filename("a\u{0}b\nc.png", "file"), "abc.png");
         assert_eq!(clean_filename("", "image"), "image");
         assert_eq!(clean_filename(&"あ".repeat(200), "file").chars().count(), 100);
+        assert_eq!(clean_filename("../../../madoguchi.db\u{0}.png", "file"), "madoguchi.db.png");
+        assert_eq!(clean_filename("請求書\u{202E}fdp.exe", "file"), "請求書fdp.exe");
+        assert_eq!(clean_filename("a\u{200B}b\u{2066}c\u{FEFF}.txt", "file"), "abc.txt");
+        assert_eq!(clean_filename("..", "file"), "file");
+        assert_eq!(clean_filename("dir/.", "file"), "file");
     }
 }

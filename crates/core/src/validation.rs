@@ -41,10 +41,20 @@ pub fn required(field: &str, value: &str, max: usize) -> Result<String, Validati
     Ok(v.to_owned())
 }
 
-/// Checks that the value is at most `max` characters (not bytes: Japanese text is 3 bytes a char).
+/// Checks that the value is at most `max` characters (not bytes: Japanese text is 3 bytes a char)
+/// and holds no NUL, which PostgreSQL cannot store (both databases refuse it alike).
 pub fn max_len(field: &str, value: &str, max: usize) -> Result<(), ValidationError> {
+    no_nul(field, value)?;
     if value.chars().count() > max {
         return Err(ValidationError::new(field, "too_long", format!("{field} must be at most {max} characters")));
+    }
+    Ok(())
+}
+
+/// Refuses a NUL character: no one types it, and PostgreSQL's text cannot hold it.
+pub fn no_nul(field: &str, value: &str) -> Result<(), ValidationError> {
+    if value.contains('\0') {
+        return Err(ValidationError::new(field, "invalid_text", format!("{field} must not contain NUL characters")));
     }
     Ok(())
 }
@@ -92,6 +102,13 @@ pub fn nfkc(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nul_is_refused_in_any_text() {
+        assert_eq!(required("name", "山田\0太郎", 10).unwrap_err().code, "invalid_text");
+        assert_eq!(optional("notes", Some("\0"), 10).unwrap_err().code, "invalid_text");
+        assert!(max_len("body", "改行\nとタブ\tは可", 100).is_ok());
+    }
 
     #[test]
     fn required_trims_and_rejects_blank() {

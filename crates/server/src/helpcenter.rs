@@ -38,7 +38,8 @@ pub fn markdown(source: &str) -> String {
         pulldown_cmark::Options::ENABLE_TABLES | pulldown_cmark::Options::ENABLE_STRIKETHROUGH,
     );
     pulldown_cmark::html::push_html(&mut html, parser);
-    crate::sanitize::clean_html(&html)
+    // An answer nested past the sanitiser's limits is shown as its plain source, escaped.
+    crate::sanitize::clean_html(&html).unwrap_or_else(|_| format!("<p>{}</p>", crate::sanitize::text_as_html(source)))
 }
 
 struct HcTexts {

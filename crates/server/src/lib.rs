@@ -5,6 +5,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod chat;
+pub mod cpu;
 pub mod demo;
 pub mod error;
 pub mod extract;

@@ -57,6 +57,49 @@ pub struct InboundContact {
     pub bot: bool,
 }
 
+impl InboundContact {
+    /// The contact with every NUL character replaced by U+FFFD. A channel may carry NUL (a mail
+    /// header, a LINE name) but PostgreSQL's text and jsonb cannot hold it; a contact is never
+    /// refused for it, so it is kept visibly replaced, on both databases alike.
+    pub fn without_nul(mut self) -> Self {
+        fn fix(s: &mut String) {
+            if s.contains('\0') {
+                *s = s.replace('\0', "\u{FFFD}");
+            }
+        }
+        fn fix_opt(s: &mut Option<String>) {
+            if let Some(s) = s {
+                fix(s);
+            }
+        }
+        fix_opt(&mut self.customer_name);
+        fix_opt(&mut self.subject);
+        fix_opt(&mut self.category);
+        fix_opt(&mut self.order_number);
+        fix_opt(&mut self.event_id);
+        if let Thread::Mail { references, .. } = &mut self.thread {
+            references.iter_mut().for_each(fix);
+        }
+        let m = &mut self.message;
+        fix(&mut m.body_text);
+        fix_opt(&mut m.body_html);
+        fix_opt(&mut m.provider_message_id);
+        m.meta.flags.iter_mut().for_each(fix);
+        fix_opt(&mut m.meta.sender_name);
+        if let Some(e) = &mut m.meta.email {
+            fix_opt(&mut e.from);
+            e.to.iter_mut().for_each(fix);
+            fix_opt(&mut e.subject);
+            e.references.iter_mut().for_each(fix);
+        }
+        for f in self.files.iter_mut().chain(self.raw.as_mut()) {
+            fix(&mut f.filename);
+            fix(&mut f.content_type);
+        }
+        self
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Received {
     pub conversation: ConversationId,
@@ -176,6 +219,7 @@ pub(crate) async fn order_by_number(tx: &mut Tx, merchant: MerchantId, number: &
 impl Store {
     /// Takes a contact in; see the module comment.
     pub async fn receive(&self, inbound: InboundContact) -> Result<InboundOutcome> {
+        let inbound = inbound.without_nul();
         let scope = Scope::Merchants(vec![inbound.merchant]);
         let merchant = self.get_merchant(&scope, MerchantKey::Id(inbound.merchant)).await?;
         let mut tx = self.begin().await?;

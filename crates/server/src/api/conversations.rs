@@ -10,7 +10,7 @@ use madoguchi_core::conversation::{
 use madoguchi_core::enums::{AuthorKind, Channel, ConversationStatus, Direction, Priority, SubjectType};
 use madoguchi_core::ids::{ConversationId, UserId};
 use madoguchi_core::page::{Page, PageRequest};
-use madoguchi_core::validation::{limits, optional, required, tags};
+use madoguchi_core::validation::{ValidationError, limits, optional, required, tags};
 use madoguchi_store::conversations::{ConversationChange, ConversationFilter, ConversationRecord, MessageRecord};
 use serde::{Deserialize, Serialize};
 
@@ -122,7 +122,12 @@ pub(crate) fn message_record(p: &Principal, m: &NewMessage) -> ApiResult<Message
         author_kind,
         author_user_id: author,
         body_text: m.body_text.clone(),
-        body_html: m.body_html.as_deref().map(clean_html),
+        body_html: m
+            .body_html
+            .as_deref()
+            .map(clean_html)
+            .transpose()
+            .map_err(|e| ApiError::from(ValidationError::new("body_html", "html_too_complex", e.to_string())))?,
         attachments: m.attachments.clone(),
         provider_message_id: m.provider_message_id.as_ref().map(|s| s.trim().to_owned()),
         meta: Default::default(),

@@ -2,7 +2,6 @@
 //! over the raw body before anything in it is read; each event is stored once (webhook event id
 //! and message id), with the sender's profile name and, for images, the picture itself.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use madoguchi_channels::line::{self, LineEvent, MessageContent, Profile};
@@ -19,14 +18,17 @@ use crate::error::ApiError;
 
 /// The largest image taken from LINE's content API.
 const MAX_IMAGE_BYTES: usize = 10 * 1024 * 1024;
+/// The largest webhook body read. LINE sends a few events of a few hundred bytes each.
+pub const MAX_WEBHOOK_BYTES: usize = 1024 * 1024;
 
 pub async fn webhook(
     State(st): State<AppState>,
     Path(token): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
     let account = st.store.channel_account_by_token(Channel::Line, &token).await?.ok_or_else(ApiError::not_found)?;
+    let body = crate::extract::read_body(body, MAX_WEBHOOK_BYTES, "payload_too_large").await?;
     let secret = account.secret.clone().unwrap_or_default();
     let signature = headers.get("x-line-signature").and_then(|v| v.to_str().ok()).unwrap_or_default();
     if secret.is_empty() || !line::verify_signature(&secret, &body, signature) {
