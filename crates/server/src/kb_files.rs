@@ -88,7 +88,13 @@ pub fn read(format: Format, data: &[u8]) -> Result<Vec<ArticleFields>, Vec<LineE
                         continue;
                     }
                 };
-                let get = |i: Option<usize>| i.and_then(|i| r.get(i)).map(str::trim).unwrap_or_default().to_owned();
+                let get = |i: Option<usize>| {
+                    i.and_then(|i| r.get(i))
+                        .map(crate::spreadsheet::uncell)
+                        .map(str::trim)
+                        .unwrap_or_default()
+                        .to_owned()
+                };
                 let published = match get(published).as_str() {
                     "" | "true" | "1" | "公開" | "yes" => Ok(Some(true)),
                     "false" | "0" | "非公開" | "下書き" | "no" => Ok(Some(false)),
@@ -138,15 +144,20 @@ pub fn write(format: Format, articles: &[Article]) -> Vec<u8> {
             let mut w = csv::WriterBuilder::new().from_writer(BOM.as_bytes().to_vec());
             let _ = w.write_record(CSV_COLUMNS);
             for a in articles {
+                use crate::spreadsheet::cell;
                 let published = if a.published { "true" } else { "false" };
-                let _ = w.write_record([
-                    a.external_id.as_deref().unwrap_or_default(),
-                    &a.category,
-                    &a.question,
-                    &a.answer,
-                    &a.keywords.join("、"),
-                    published,
-                ]);
+                let _ = w.write_record(
+                    [
+                        cell(a.external_id.as_deref().unwrap_or_default()),
+                        cell(&a.category),
+                        cell(&a.question),
+                        cell(&a.answer),
+                        cell(&a.keywords.join("、")),
+                        cell(published),
+                    ]
+                    .iter()
+                    .map(|c| c.as_bytes()),
+                );
             }
             w.into_inner().unwrap_or_default()
         }

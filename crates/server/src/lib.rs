@@ -17,6 +17,7 @@ pub mod sanitize;
 pub mod search;
 pub mod services;
 pub mod settings;
+pub mod spreadsheet;
 pub mod telemetry;
 pub mod web;
 

@@ -20,7 +20,9 @@ pub const MAX_ELEMENTS: usize = 50_000;
 
 /// Why a piece of HTML was not cleaned as HTML.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the HTML nests {depth} levels deep with {elements} elements (at most {MAX_DEPTH} levels and {MAX_ELEMENTS} elements are cleaned)")]
+#[error(
+    "the HTML nests {depth} levels deep with {elements} elements (at most {MAX_DEPTH} levels and {MAX_ELEMENTS} elements are cleaned)"
+)]
 pub struct TooComplex {
     /// The depth reached (measuring stops at the first limit passed).
     pub depth: usize,
@@ -63,9 +65,8 @@ pub fn check_complexity(html: &str) -> Result<(), TooComplex> {
 }
 
 /// Elements that never have content, so never nest.
-const VOID: &[&str] = &[
-    "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
-];
+const VOID: &[&str] =
+    &["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"];
 /// Elements whose start tag ends an open one of the same name (`<li>a<li>b`, `<p>a<p>b`).
 const SIBLINGS: &[&str] = &["p", "li", "dt", "dd", "option", "tr", "td", "th"];
 

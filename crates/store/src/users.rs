@@ -214,6 +214,20 @@ impl Store {
     pub async fn update_user(&self, scope: &Scope, me: UserId, id: UserId, ch: UserChange) -> Result<User> {
         let before = self.get_user(scope, me, id).await?;
         let mut tx = self.begin().await?;
+        let removes_an_admin = before.role == Role::Admin
+            && before.active
+            && (ch.active == Some(false) || ch.role.is_some_and(|r| r != Role::Admin));
+        if removes_an_admin {
+            // Two admins removing each other at once must not both pass the count below:
+            // PostgreSQL locks the admins' rows; SQLite holds one writer at a time anyway.
+            if let Tx::Postgres(c) = &mut tx {
+                sqlx::query("SELECT id FROM users WHERE role = $1 AND active = $2 FOR UPDATE")
+                    .bind(Role::Admin.as_str())
+                    .bind(true)
+                    .execute(&mut **c)
+                    .await?;
+            }
+        }
         on_db!(&mut tx, c => sqlx::query(
             "UPDATE users SET display_name = $2, role = $3, active = $4, updated_at = $5 WHERE id = $1",
         )
@@ -223,6 +237,21 @@ impl Store {
         .bind(ch.active.unwrap_or(before.active))
         .bind(now())
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        if removes_an_admin {
+            let admins: i64 = on_db!(&mut tx, c => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM users WHERE role = $1 AND active = $2",
+            )
+            .bind(Role::Admin.as_str())
+            .bind(true)
+            .fetch_one(&mut *c).await)?;
+            if admins == 0 {
+                // Dropping the transaction undoes the update.
+                return Err(StoreError::conflict(
+                    "last_admin",
+                    "this is the only active administrator: make another user an administrator first",
+                ));
+            }
+        }
         if let Some(h) = &ch.password_hash {
             on_db!(&mut tx, c => sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
                 .bind(id.0)

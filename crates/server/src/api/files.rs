@@ -2,7 +2,6 @@
 //! attach it, by its `storage_key`, to the message they type in; anyone who may see the
 //! merchant may download its files.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -13,7 +12,7 @@ use serde::Deserialize;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiQuery, Json, created};
+use crate::extract::{ApiBytes, ApiQuery, Json, created};
 
 /// The largest upload: a multi-page scan at a readable resolution.
 pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
@@ -36,7 +35,7 @@ pub async fn upload_file(
     Caller(p): Caller,
     Path(merchant): Path<String>,
     ApiQuery(q): ApiQuery<UploadQuery>,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> ApiResult<(StatusCode, Json<Attachment>)> {
     let scope = p.scope();
     let merchant = st.store.resolve_merchant(&scope, &merchant).await?;

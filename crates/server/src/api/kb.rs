@@ -1,6 +1,5 @@
 //! The knowledge base of a merchant: articles (CRUD), search, import and export.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -14,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiQuery, Json, created, id};
+use crate::extract::{ApiBytes, ApiJson, ApiQuery, Json, created, id};
 use crate::kb_files::{self, Format};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -255,7 +254,7 @@ pub async fn import_articles(
     Caller(p): Caller,
     Path(merchant): Path<String>,
     ApiQuery(q): ApiQuery<FileQuery>,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> ApiResult<Json<ImportSummary>> {
     let scope = p.scope();
     let m = st.store.resolve_merchant(&scope, &merchant).await?;

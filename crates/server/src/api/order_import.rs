@@ -2,7 +2,6 @@
 //! Shift_JIS; a dry run reports every bad row and stores nothing), and the secret of the order
 //! webhook they push to.
 
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use madoguchi_store::merchants::parse_key;
@@ -11,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiQuery, Json};
+use crate::extract::{ApiBytes, ApiJson, ApiQuery, Json};
 use crate::order_files::{Column, ColumnMapping};
 use crate::services::order_import::{self, ImportOptions, ImportReport};
 
@@ -102,7 +101,7 @@ pub async fn import_orders(
     Caller(p): Caller,
     Path(merchant): Path<String>,
     ApiQuery(q): ApiQuery<ImportQuery>,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> ApiResult<(StatusCode, Json<ImportReport>)> {
     let scope = p.scope();
     let m = st.store.resolve_merchant(&scope, &merchant).await?;
