@@ -229,3 +229,28 @@ async fn csv_exports_do_not_open_as_formulas() {
     let summary: Value = resp.json().await.unwrap();
     assert_eq!(summary["unchanged"].as_u64().map(|n| n >= 1), Some(true), "re-import changes nothing: {summary}");
 }
+
+/// F2: an upload from someone who is not signed in is refused before its body is read: the
+/// answer comes while the body is still being sent.
+#[tokio::test]
+async fn uploads_are_not_read_before_sign_in() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::start().await.unwrap();
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    for path in ["/desk/contacts", "/settings/shop-a/orders/import"] {
+        let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: {}\r\n\r\n--x\r\n",
+            20 * 1024 * 1024
+        );
+        conn.write_all(head.as_bytes()).await.unwrap();
+        // The rest of the declared body never comes: a server that reads it first never answers.
+        let mut answer = vec![0u8; 512];
+        let n = tokio::time::timeout(Duration::from_secs(30), conn.read(&mut answer))
+            .await
+            .unwrap_or_else(|_| panic!("{path}: no answer before the body was sent"))
+            .unwrap();
+        let answer = String::from_utf8_lossy(&answer[..n]);
+        assert!(answer.starts_with("HTTP/1.1 303") && answer.contains("location: /login"), "{path}: {answer}");
+    }
+}

@@ -201,6 +201,10 @@ pub async fn submit(
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
+    // No byte of an upload is read for someone who is not signed in.
+    if current_session(&st, &jar).await?.is_none() {
+        return Ok(Redirect::to("/login").into_response());
+    }
     let lang = Lang::from_request(&jar, &headers);
     let mut v = Fields::default();
     let mut csrf = String::new();

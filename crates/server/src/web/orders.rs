@@ -298,6 +298,10 @@ pub async fn import(
     Path(slug): Path<String>,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
+    // No byte of an upload is read for someone who is not signed in.
+    if current_session(&st, &jar).await?.is_none() {
+        return Ok(Redirect::to("/login").into_response());
+    }
     let (mut csrf, mut file, mut opts) = (String::new(), None, ImportOptions::default());
     while let Some(field) = super::files::next_field(&mut multipart).await? {
         match field.name().unwrap_or_default() {
