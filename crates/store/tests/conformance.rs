@@ -1211,6 +1211,30 @@ async fn replies_go_through_the_outbox_once_with_retries() -> Result<()> {
 }
 
 /// The files of a mail taken in with an attachment and its raw message.
+#[tokio::test]
+async fn nul_from_a_channel_is_stored_replaced_on_both_databases() -> Result<()> {
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "a-shop").await?;
+        let mut mail = inbound_mail(a, "nul@example.jp", "nul@example.jp", &[], None);
+        mail.customer_name = Some("山田\0花子".into());
+        mail.subject = Some("件名\0".into());
+        mail.message.body_text = "本文\0です".into();
+        mail.message.meta.sender_name = Some("山田\0花子".into());
+        mail.message.meta.flags = vec!["attachment_too_large: a\0.png".into()];
+        mail.files[0].filename = "写\0真.png".into();
+        let r = stored(s.receive(mail).await?);
+        let m = s.get_message(&Scope::All, r.message).await?;
+        assert_eq!(m.body_text, "本文\u{FFFD}です");
+        assert_eq!(m.meta.sender_name.as_deref(), Some("山田\u{FFFD}花子"));
+        assert_eq!(m.meta.flags, vec!["attachment_too_large: a\u{FFFD}.png".to_owned()]);
+        assert_eq!(m.attachments[0].filename, "写\u{FFFD}真.png");
+        let customer = s.get_customer(&Scope::All, r.customer.expect("customer")).await?;
+        assert_eq!(customer.name.as_deref(), Some("山田\u{FFFD}花子"));
+        Ok(())
+    })
+    .await
+}
+
 async fn stored_msg_files(s: &Store, m: MerchantId) -> Result<Vec<uuid::Uuid>> {
     let r = stored(s.receive(inbound_mail(m, "files@example.jp", "files@example.jp", &[], None)).await?);
     let msg = s.get_message(&Scope::All, r.message).await?;
