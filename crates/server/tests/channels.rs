@@ -13,11 +13,10 @@ use std::time::{Duration, Instant};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode as AxStatus};
 use axum::routing::{get, post};
-use common::TestApp;
 use common::mailserver::mail_servers;
+use common::{TestApp, messages};
 use madoguchi_channels::email::{Limits, parse};
 use madoguchi_core::access::Scope;
-use madoguchi_core::conversation::TimelineItem;
 use madoguchi_core::enums::{Channel, DeliveryStatus, Direction};
 use madoguchi_core::ids::ConversationId;
 use madoguchi_server::Settings;
@@ -42,19 +41,6 @@ async fn post_mail(app: &TestApp, token: &str, raw: Vec<u8>, content_type: &str)
         .unwrap();
     let status = resp.status();
     (status, resp.json().await.unwrap_or(Value::Null))
-}
-
-async fn messages(app: &TestApp, id: ConversationId) -> Vec<madoguchi_core::conversation::Message> {
-    app.store
-        .timeline(&Scope::All, id, false)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter_map(|t| match t {
-            TimelineItem::Message(m) => Some(m),
-            TimelineItem::Event(_) => None,
-        })
-        .collect()
 }
 
 /// Waits until `check` holds, for at most 20 seconds.

@@ -5,7 +5,6 @@ mod common;
 
 use common::TestApp;
 use madoguchi_core::access::Scope;
-use madoguchi_core::conversation::TimelineItem;
 use madoguchi_core::enums::Channel;
 use madoguchi_core::ids::ConversationId;
 use madoguchi_store::channel_accounts::AccountSettings;
@@ -52,16 +51,7 @@ fn nested_html_mail(id: &str, depth: usize) -> Vec<u8> {
 
 async fn first_message(app: &TestApp, conversation: &Value) -> madoguchi_core::conversation::Message {
     let id: ConversationId = serde_json::from_value(conversation.clone()).unwrap();
-    app.store
-        .timeline(&Scope::All, id, false)
-        .await
-        .unwrap()
-        .into_iter()
-        .find_map(|t| match t {
-            TimelineItem::Message(m) => Some(m),
-            TimelineItem::Event(_) => None,
-        })
-        .unwrap()
+    common::messages(app, id).await.remove(0)
 }
 
 /// F1: two deeply nested HTML mails at once leave the server answering, and both are stored,

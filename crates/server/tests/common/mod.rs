@@ -314,3 +314,17 @@ impl TestApp {
         self.call(method, path, Some(self.token(role)), Some(body)).await
     }
 }
+
+/// The messages of a conversation, oldest first.
+pub async fn messages(app: &TestApp, id: ConversationId) -> Vec<madoguchi_core::conversation::Message> {
+    app.store
+        .timeline(&Scope::All, id, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|t| match t {
+            madoguchi_core::conversation::TimelineItem::Message(m) => Some(m),
+            madoguchi_core::conversation::TimelineItem::Event(_) => None,
+        })
+        .collect()
+}
