@@ -256,6 +256,9 @@ fn message_status(t: &'static Texts, m: &madoguchi_core::conversation::Message) 
             "auto_reply" => t.flag_auto_reply.to_owned(),
             "bounce" => t.flag_bounce.to_owned(),
             "bulk" => t.flag_bulk.to_owned(),
+            "undecoded_mail" => t.flag_undecoded_mail.to_owned(),
+            // The measured depth and count after the code are for the log, not the agent.
+            f if f.starts_with("html_too_complex") => t.flag_html_too_complex.to_owned(),
             other => format!("{}: {other}", t.flag_check),
         });
     }
@@ -1049,6 +1052,11 @@ mod tests {
         m.delivery_error = None;
         m.meta.flags = vec!["bounce".into(), "truncated_mime".into()];
         assert_eq!(message_status(t, &m), "送信済み ・ エラー通知メール（宛先不明など） ・ 要確認: truncated_mime");
+        m.meta.flags = vec!["html_too_complex: 300 levels, 12 elements".into(), "undecoded_mail".into()];
+        assert_eq!(
+            message_status(t, &m),
+            "送信済み ・ 書式が複雑すぎるため文字だけで表示しています（原文は message.eml） ・ 読み取れなかったメールです（原文は message.eml）"
+        );
     }
 }
 
