@@ -185,6 +185,12 @@ enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Lift the sign-in lock of a login that failed too often (when no administrator can
+    /// sign in to do it through the API).
+    Unlock {
+        #[arg(long)]
+        login: String,
+    },
 }
 
 #[tokio::main]
@@ -226,6 +232,14 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::User { command: UserCommand::Add { login, role, display_name, merchants, password_stdin } } => {
             add_user(&settings, login, &role, display_name, merchants, password_stdin).await
+        }
+        Command::User { command: UserCommand::Unlock { login } } => {
+            let store = open_store(&settings).await?;
+            let login = login.trim().to_lowercase();
+            let (user, _) = store.user_for_login(&login).await?.with_context(|| format!("no active user {login}"))?;
+            store.unlock_login(None, &user).await?;
+            println!("{login} may sign in again");
+            Ok(())
         }
         Command::Bench { requests, concurrency, postgres, out } => {
             let report = bench::run(bench::BenchOptions { requests, concurrency, postgres }).await?;

@@ -103,3 +103,85 @@ pub fn id<T: FromStr>(raw: &str) -> Result<T, ApiError> {
 pub fn created<T: Serialize>(body: T) -> (axum::http::StatusCode, Json<T>) {
     (axum::http::StatusCode::CREATED, Json(body))
 }
+
+/// The client's address: the peer's, or — when the peer is one of the `trusted_proxies` — the
+/// right-most address in `X-Forwarded-For` that is not a trusted proxy itself. Sign-in limits
+/// and the web form's rate limit count per this address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
+impl FromRequestParts<crate::app::AppState> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &crate::app::AppState,
+    ) -> Result<Self, ApiError> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip())
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("the server runs without connection info")))?;
+        let forwarded: Vec<&str> =
+            parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok()).collect();
+        Ok(ClientAddr(client_ip(peer, &forwarded, &state.settings.trusted_proxies)))
+    }
+}
+
+/// Walks `X-Forwarded-For` from the right (the hop nearest to us) past trusted proxies. A
+/// client can write anything at the left of the header, so only what trusted hops appended
+/// counts; an entry that is not an address ends the walk at the hop that passed it on.
+pub fn client_ip(peer: std::net::IpAddr, forwarded: &[&str], trusted: &[ipnet::IpNet]) -> std::net::IpAddr {
+    let is_trusted = |ip: &std::net::IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let mut client = peer.to_canonical();
+    if !is_trusted(&client) {
+        return client;
+    }
+    let hops = forwarded.iter().flat_map(|h| h.split(',')).map(str::trim).filter(|h| !h.is_empty());
+    for hop in hops.collect::<Vec<_>>().into_iter().rev() {
+        let parsed = hop
+            .parse::<std::net::IpAddr>()
+            .ok()
+            .or_else(|| hop.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))
+            .map(|ip| ip.to_canonical());
+        match parsed {
+            Some(ip) => {
+                client = ip;
+                if !is_trusted(&ip) {
+                    break;
+                }
+            }
+            None => break,
+        }
+    }
+    client
+}
+
+#[cfg(test)]
+mod client_ip_tests {
+    use super::client_ip;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_from_trusted_proxies() {
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap(), "127.0.0.1/32".parse().unwrap()];
+        // Not from a proxy: the header is the client's own claim.
+        assert_eq!(client_ip(ip("203.0.113.9"), &["198.51.100.1"], &trusted), ip("203.0.113.9"));
+        // From the proxy: the hop it appended.
+        assert_eq!(client_ip(ip("127.0.0.1"), &["198.51.100.1"], &trusted), ip("198.51.100.1"));
+        // A forged left part is skipped; two proxies in a row are walked past.
+        assert_eq!(client_ip(ip("127.0.0.1"), &["6.6.6.6, 198.51.100.1, 10.1.2.3"], &trusted), ip("198.51.100.1"));
+        // Several headers read as one list, in order; ports and IPv4-mapped IPv6 are understood.
+        assert_eq!(client_ip(ip("::ffff:127.0.0.1"), &["6.6.6.6", "198.51.100.1:4711"], &trusted), ip("198.51.100.1"));
+        assert_eq!(client_ip(ip("127.0.0.1"), &["[2001:db8::1]:443"], &trusted), ip("2001:db8::1"));
+        // Garbage stops the walk at the hop that passed it on; no header leaves the proxy.
+        assert_eq!(client_ip(ip("127.0.0.1"), &["unknown, 10.1.2.3"], &trusted), ip("10.1.2.3"));
+        assert_eq!(client_ip(ip("127.0.0.1"), &[], &trusted), ip("127.0.0.1"));
+        // Nothing trusted (the default): the peer, whatever the header says.
+        assert_eq!(client_ip(ip("127.0.0.1"), &["198.51.100.1"], &[]), ip("127.0.0.1"));
+    }
+}

@@ -42,6 +42,12 @@ pub struct Settings {
     /// The address customers and shops reach this server at (widget, form and inbound URLs);
     /// empty derives it from `bind`.
     pub public_url: Option<String>,
+    /// Reverse proxies (addresses or CIDR ranges) in front of this server. A request from one
+    /// of them is taken to come from the right-most address in `X-Forwarded-For` that is not a
+    /// trusted proxy itself; from anyone else that header is ignored. Sign-in limits and the
+    /// web form's rate limit count per client address, so behind a proxy this must be set.
+    #[serde(with = "proxy_list")]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +74,7 @@ impl Default for Settings {
             imap_poll_seconds: 30,
             tls_ca_file: None,
             public_url: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -89,6 +96,7 @@ const ENV_KEYS: &[&str] = &[
     "imap_poll_seconds",
     "tls_ca_file",
     "public_url",
+    "trusted_proxies",
 ];
 
 impl Settings {
@@ -199,6 +207,12 @@ imap_poll_seconds = 30
 # Unset: http://<bind>.
 # env: MADOGUCHI_PUBLIC_URL
 # public_url = "https://support.example.jp"
+
+# Reverse proxies in front of Madoguchi (addresses or CIDR ranges). Their X-Forwarded-For
+# names the client; from anyone else the header is ignored. Sign-in limits count per client
+# address, so behind a proxy set this, or every user shares the proxy's address.
+# env: MADOGUCHI_TRUSTED_PROXIES (comma-separated)
+trusted_proxies = []
 "#,
             bind = d.bind,
             data_dir = d.data_dir.display(),
@@ -228,7 +242,40 @@ impl fmt::Debug for Settings {
             .field("imap_poll_seconds", &self.imap_poll_seconds)
             .field("tls_ca_file", &self.tls_ca_file)
             .field("public_url", &self.public_url)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
+    }
+}
+
+/// `trusted_proxies` as a TOML list or a comma-separated string (as an environment variable
+/// gives it); a bare address is a range of one.
+mod proxy_list {
+    use ipnet::IpNet;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        One(String),
+        Many(Vec<String>),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D::Error> {
+        let items = match Given::deserialize(d)? {
+            Given::One(s) => s.split(',').map(str::to_owned).collect(),
+            Given::Many(v) => v,
+        };
+        items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).map(|s| parse(s).map_err(serde::de::Error::custom)).collect()
+    }
+
+    pub fn parse(s: &str) -> Result<IpNet, String> {
+        s.parse::<IpNet>()
+            .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+            .map_err(|_| format!("trusted_proxies: {s:?} is neither an IP address nor a CIDR range"))
+    }
+
+    pub fn serialize<S: Serializer>(v: &[IpNet], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(ToString::to_string))
     }
 }
 
@@ -275,6 +322,22 @@ mod tests {
             let s = Settings::load(Some(Path::new("ex.toml"))).expect("example loads");
             assert_eq!(s.bind, Settings::default().bind);
             assert_eq!(s.database_url(), Settings::default().database_url());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn trusted_proxies_from_a_file_or_a_comma_separated_variable() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("p.toml", "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n")?;
+            let s = Settings::load(Some(Path::new("p.toml"))).expect("loads");
+            assert_eq!(s.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>(), ["10.0.0.0/8", "::1/128"]);
+            jail.set_env("MADOGUCHI_TRUSTED_PROXIES", "127.0.0.1, 192.168.0.0/16");
+            let s = Settings::load(None).expect("loads");
+            assert_eq!(s.trusted_proxies.len(), 2);
+            jail.set_env("MADOGUCHI_TRUSTED_PROXIES", "proxy.example");
+            let err = Settings::load(None).unwrap_err().to_string();
+            assert!(err.contains("proxy.example"), "{err}");
             Ok(())
         });
     }

@@ -203,7 +203,7 @@ async fn the_token_endpoint_shares_the_sign_in_lockout() -> anyhow::Result<()> {
             Some(json!({ "login": "agent", "password": common::PASSWORD })),
         )
         .await?;
-    assert_eq!((s, j["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts")), "{j}");
+    assert_eq!((s, j["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("login_locked")), "{j}");
     assert!(j["message"].as_str().is_some_and(|m| m.contains("minutes")));
     // Another login still works.
     let (s, _) = app

@@ -244,3 +244,88 @@ async fn uploads_are_not_read_before_sign_in() {
         assert!(answer.starts_with("HTTP/1.1 303") && answer.contains("location: /login"), "{path}: {answer}");
     }
 }
+
+/// Asks for a token as `login` from the client `forwarded_for` names (as a proxy would say).
+async fn token_from(app: &TestApp, login: &str, password: &str, forwarded_for: Option<&str>) -> (StatusCode, Value) {
+    let mut req = app
+        .client
+        .post(format!("{}/api/v1/auth/tokens", app.base))
+        .json(&json!({ "login": login, "password": password }));
+    if let Some(f) = forwarded_for {
+        req = req.header("x-forwarded-for", f);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn fail_from(app: &TestApp, n: usize, forwarded_for: Option<&str>) {
+    for i in 0..n {
+        let (s, _) = token_from(app, &format!("guess{i}"), "wrong-password", forwarded_for).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
+async fn failures_from_one_address_do_not_lock_out_its_other_users() {
+    let app = TestApp::start().await.unwrap();
+    // The admin worked from this address before the attack began.
+    assert_eq!(token_from(&app, "admin", common::PASSWORD, None).await.0, StatusCode::CREATED);
+    fail_from(&app, 20, None).await;
+    // The admin signs in at once; the address's failures never reach its known users.
+    let (s, j) = token_from(&app, "admin", common::PASSWORD, None).await;
+    assert_eq!(s, StatusCode::CREATED, "{j}");
+    // A login new to the address waits seconds, not a quarter of an hour.
+    let (s, j) = token_from(&app, "agent", common::PASSWORD, None).await;
+    assert_eq!((s, j["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("too_many_attempts")), "{j}");
+    let seconds: i64 = j["message"]
+        .as_str()
+        .and_then(|m| m.split_whitespace().find_map(|w| w.parse().ok()))
+        .expect("the message says how long");
+    assert!((1..=30).contains(&seconds), "{j}");
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_is_counted_by_its_own_address() {
+    let settings = madoguchi_server::settings::Settings {
+        trusted_proxies: vec!["127.0.0.1/32".parse().unwrap(), "::1/128".parse().unwrap()],
+        ..Default::default()
+    };
+    let app = TestApp::start_with(settings).await.unwrap();
+    fail_from(&app, 20, Some("198.51.100.7")).await;
+    // Another client of the same proxy is not slowed by the first one's failures…
+    let (s, j) = token_from(&app, "agent", common::PASSWORD, Some("198.51.100.8")).await;
+    assert_eq!(s, StatusCode::CREATED, "{j}");
+    // …a forged left part does not get the attacker a fresh address…
+    let (s, _) = token_from(&app, "supervisor", common::PASSWORD, Some("203.0.113.1, 198.51.100.7")).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    // …and the proxy itself (no header) is a client like any other.
+    assert_eq!(token_from(&app, "supervisor", common::PASSWORD, None).await.0, StatusCode::CREATED);
+
+    // Without the setting, the header is the client's own claim and is ignored.
+    let app = TestApp::start().await.unwrap();
+    fail_from(&app, 20, Some("198.51.100.7")).await;
+    let (s, _) = token_from(&app, "agent", common::PASSWORD, Some("198.51.100.8")).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn a_locked_login_is_unlocked_by_someone_who_manages_it_and_the_unlock_is_audited() {
+    let app = TestApp::start().await.unwrap();
+    for _ in 0..5 {
+        assert_eq!(token_from(&app, "agent", "wrong-password", None).await.0, StatusCode::UNAUTHORIZED);
+    }
+    let (s, j) = token_from(&app, "agent", common::PASSWORD, None).await;
+    assert_eq!((s, j["code"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("login_locked")), "{j}");
+    let agent = app.users["agent"].to_string();
+    let unlock = format!("/api/v1/users/{agent}/unlock");
+    // An agent cannot unlock a colleague (nor themselves: they are locked out anyway).
+    let (s, _) = app.call(Method::POST, &unlock, Some(&app.tokens["shared_agent"]), None).await.unwrap();
+    assert!(s == StatusCode::FORBIDDEN || s == StatusCode::NOT_FOUND, "{s}");
+    let (s, _) = app.call(Method::POST, &unlock, Some(&app.tokens["admin"]), None).await.unwrap();
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(token_from(&app, "agent", common::PASSWORD, None).await.0, StatusCode::CREATED);
+    let (_, log) = app.call(Method::GET, &format!("/api/v1/audit-events?subject_id={agent}"), Some(&app.tokens["admin"]), None).await.unwrap();
+    let unlocked = log["items"].as_array().unwrap().iter().find(|e| e["details"]["sign_in_unlocked"] == true);
+    assert_eq!(unlocked.map(|e| e["actor_user_id"].clone()), Some(json!(app.users["admin"].to_string())), "{log}");
+}

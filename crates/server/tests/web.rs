@@ -142,6 +142,24 @@ async fn repeated_failures_lock_the_login_with_a_clear_message() -> anyhow::Resu
 }
 
 #[tokio::test]
+async fn an_address_with_many_failures_is_slowed_and_says_for_how_long() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let c = browser();
+    assert_eq!(sign_in(&app, &c, "supervisor", PASSWORD).await?.0, StatusCode::SEE_OTHER);
+    let c = browser();
+    for i in 0..20 {
+        assert_eq!(sign_in(&app, &c, &format!("guess{i}"), "wrong").await?.0, StatusCode::UNAUTHORIZED);
+    }
+    let (status, body, _) = sign_in(&app, &c, "agent", PASSWORD).await?;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(body.contains("この端末からのログイン失敗が続いています") && body.contains("秒後"), "{body}");
+    assert!(!body.contains("{seconds}"), "{body}");
+    // The supervisor signed in from here before: not slowed.
+    assert_eq!(sign_in(&app, &c, "supervisor", PASSWORD).await?.0, StatusCode::SEE_OTHER);
+    Ok(())
+}
+
+#[tokio::test]
 async fn customer_content_is_escaped_in_the_inbox() -> anyhow::Result<()> {
     let app = TestApp::start().await?;
     let xss = "<script>alert('xss')</script><img src=x onerror=alert(1)>";

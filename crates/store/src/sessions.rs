@@ -7,7 +7,23 @@ use madoguchi_core::time::now;
 use madoguchi_core::user::User;
 use uuid::Uuid;
 
-use crate::{Result, Store, on_pool};
+use madoguchi_core::audit::NewAuditEvent;
+use madoguchi_core::enums::{AuditAction, SubjectType};
+
+use crate::{Result, Store, audit, on_db, on_pool};
+
+/// A login's and an address's recent sign-in history, for the sign-in policy.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignInRecord {
+    /// Failures of the login since its last success or unlock.
+    pub login_failures: i64,
+    pub login_last_failure: Option<DateTime<Utc>>,
+    /// Failures from the address, whatever the login.
+    pub address_failures: i64,
+    pub address_last_failure: Option<DateTime<Utc>>,
+    /// The login has signed in from this address before.
+    pub known_address: bool,
+}
 
 /// A live session: whose it is and the token its forms must echo.
 #[derive(Debug, Clone)]
@@ -107,42 +123,109 @@ impl Store {
         Ok(())
     }
 
-    /// Failed attempts since `since` for this login and for this address, and the oldest of
-    /// the login's (from which its lock runs).
-    pub async fn recent_login_failures(
+    /// What the sign-in policy needs to know about `login` signing in from `remote_addr`.
+    /// The login's failures are counted since its last success or unlock, and at most
+    /// `since_login`; the address's since `since_addr`.
+    pub async fn sign_in_record(
         &self,
         login: &str,
         remote_addr: &str,
-        since: DateTime<Utc>,
-    ) -> Result<(i64, i64, Option<DateTime<Utc>>)> {
-        let (by_login, oldest, by_addr): (i64, Option<DateTime<Utc>>, i64) = on_pool!(self, p => {
-            let (n, oldest): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
-                "SELECT COUNT(*), MIN(attempted_at) FROM login_attempts WHERE login = $1 AND succeeded = $2 AND attempted_at > $3",
+        since_login: DateTime<Utc>,
+        since_addr: DateTime<Utc>,
+    ) -> Result<SignInRecord> {
+        let record = on_pool!(self, p => {
+            let last_success: Option<DateTime<Utc>> = sqlx::query_scalar(
+                "SELECT MAX(attempted_at) FROM login_attempts WHERE login = $1 AND succeeded = $2",
+            )
+            .bind(login)
+            .bind(true)
+            .fetch_one(p)
+            .await?;
+            let unlocked: Option<DateTime<Utc>> =
+                sqlx::query_scalar("SELECT unlocked_at FROM login_unlocks WHERE login = $1")
+                    .bind(login)
+                    .fetch_optional(p)
+                    .await?;
+            let from = [Some(since_login), last_success, unlocked].into_iter().flatten().max().unwrap_or(since_login);
+            let (login_failures, login_last_failure): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
+                "SELECT COUNT(*), MAX(attempted_at) FROM login_attempts WHERE login = $1 AND succeeded = $2 AND attempted_at > $3",
             )
             .bind(login)
             .bind(false)
-            .bind(since)
+            .bind(from)
             .fetch_one(p)
             .await?;
-            let by_addr: i64 = sqlx::query_scalar(
-                "SELECT COUNT(*) FROM login_attempts WHERE remote_addr = $1 AND succeeded = $2 AND attempted_at > $3",
+            let (address_failures, address_last_failure): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
+                "SELECT COUNT(*), MAX(attempted_at) FROM login_attempts WHERE remote_addr = $1 AND succeeded = $2 AND attempted_at > $3",
             )
             .bind(remote_addr)
             .bind(false)
-            .bind(since)
+            .bind(since_addr)
             .fetch_one(p)
             .await?;
-            Ok::<_, sqlx::Error>((n, oldest, by_addr))
+            let known: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM login_attempts WHERE login = $1 AND remote_addr = $2 AND succeeded = $3",
+            )
+            .bind(login)
+            .bind(remote_addr)
+            .bind(true)
+            .fetch_one(p)
+            .await?;
+            Ok::<_, sqlx::Error>(SignInRecord {
+                login_failures,
+                login_last_failure,
+                address_failures,
+                address_last_failure,
+                known_address: known > 0,
+            })
         })?;
-        Ok((by_login, by_addr, oldest))
+        Ok(record)
     }
 
-    /// Forgets expired sessions and old login attempts.
-    pub async fn prune_sessions(&self, attempts_before: DateTime<Utc>) -> Result<()> {
+    /// Lifts the lock of `user`'s login: failures before now stop counting. Audited, with `me`
+    /// as the actor (none from the command line).
+    pub async fn unlock_login(&self, me: Option<UserId>, user: &User) -> Result<()> {
+        let mut tx = self.begin().await?;
+        on_db!(&mut tx, c => sqlx::query(
+            "INSERT INTO login_unlocks (login, unlocked_by, unlocked_at) VALUES ($1, $2, $3)
+             ON CONFLICT (login) DO UPDATE SET unlocked_by = excluded.unlocked_by, unlocked_at = excluded.unlocked_at",
+        )
+        .bind(&user.login)
+        .bind(me.map(|u| u.0))
+        .bind(now())
+        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        audit::record(
+            &mut tx,
+            NewAuditEvent {
+                merchant_id: if user.merchants.len() == 1 { user.merchants.first().copied() } else { None },
+                actor_user_id: me,
+                action: AuditAction::Update,
+                subject_type: SubjectType::User,
+                subject_id: user.id.to_string(),
+                details: serde_json::json!({ "sign_in_unlocked": true }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Forgets expired sessions, failed sign-ins before `failures_before` and successful ones
+    /// before `successes_before` (kept longer: they make an address known to a login).
+    pub async fn prune_sessions(&self, failures_before: DateTime<Utc>, successes_before: DateTime<Utc>) -> Result<()> {
         let t = now();
         on_pool!(self, p => {
             sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(t).execute(p).await?;
-            sqlx::query("DELETE FROM login_attempts WHERE attempted_at < $1").bind(attempts_before).execute(p).await?;
+            sqlx::query("DELETE FROM login_attempts WHERE succeeded = $1 AND attempted_at < $2")
+                .bind(false)
+                .bind(failures_before)
+                .execute(p)
+                .await?;
+            sqlx::query("DELETE FROM login_attempts WHERE succeeded = $1 AND attempted_at < $2")
+                .bind(true)
+                .bind(successes_before)
+                .execute(p)
+                .await?;
             Ok::<_, sqlx::Error>(())
         })?;
         Ok(())

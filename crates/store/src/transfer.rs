@@ -335,6 +335,7 @@ pub const NOT_TRANSFERRED: &[(&str, &str)] = &[
     ("api_tokens", "credentials of this instance"),
     ("sessions", "credentials of this instance"),
     ("login_attempts", "security log of this instance"),
+    ("login_unlocks", "security log of this instance"),
     ("outbox", "in-flight sends; a restore must not send a reply twice"),
     ("search_feed", "derived; the restored instance rebuilds its index"),
 ];

@@ -953,16 +953,32 @@ async fn sessions_expire_slide_and_end_with_the_user() -> Result<()> {
         assert!(s.session("hash-4", life).await?.is_none());
 
         let since = now() - chrono::Duration::minutes(15);
+        s.record_login_attempt("agent", "10.0.0.2", false).await?;
+        s.record_login_attempt("agent", "10.0.0.2", true).await?;
         for _ in 0..3 {
             s.record_login_attempt("agent", "10.0.0.1", false).await?;
         }
-        s.record_login_attempt("agent", "10.0.0.2", true).await?;
         s.record_login_attempt("other", "10.0.0.1", false).await?;
-        let (by_login, by_addr, oldest) = s.recent_login_failures("agent", "10.0.0.1", since).await?;
-        assert_eq!((by_login, by_addr), (3, 4));
-        assert!(oldest.is_some_and(|o| o > since));
-        s.prune_sessions(now() + chrono::Duration::seconds(1)).await?;
-        assert_eq!(s.recent_login_failures("agent", "10.0.0.1", since).await?.0, 0);
+        // The failure before the success no longer counts for the login; it does for its address.
+        let r = s.sign_in_record("agent", "10.0.0.1", since, since).await?;
+        assert_eq!((r.login_failures, r.address_failures, r.known_address), (3, 4, false));
+        assert!(r.login_last_failure.is_some_and(|t| t > since) && r.address_last_failure.is_some());
+        let r = s.sign_in_record("agent", "10.0.0.2", since, since).await?;
+        assert_eq!((r.login_failures, r.address_failures, r.known_address), (3, 1, true));
+        // An unlock wipes the slate for the login only, and is audited.
+        s.unlock_login(Some(u.id), &s.get_user_unscoped(u.id).await?).await?;
+        let r = s.sign_in_record("agent", "10.0.0.1", since, since).await?;
+        assert_eq!((r.login_failures, r.address_failures), (0, 4));
+        assert_eq!(s.sign_in_record("other", "10.0.0.1", since, since).await?.login_failures, 1);
+        let f = madoguchi_store::audit::AuditFilter { subject_id: Some(u.id.to_string()), ..Default::default() };
+        let log = s.list_audit_events(&Scope::All, &f, PageRequest::first(50)).await?.items;
+        assert!(log.iter().any(|e| e.details["sign_in_unlocked"] == true), "{log:?}");
+        // Pruning forgets failures sooner than the successes that make an address known.
+        s.prune_sessions(now() + chrono::Duration::seconds(1), now() - chrono::Duration::days(30)).await?;
+        let r = s.sign_in_record("agent", "10.0.0.2", since, since).await?;
+        assert_eq!((r.address_failures, r.known_address), (0, true));
+        s.prune_sessions(now() + chrono::Duration::seconds(1), now() + chrono::Duration::seconds(1)).await?;
+        assert!(!s.sign_in_record("agent", "10.0.0.2", since, since).await?.known_address);
         Ok(())
     })
     .await

@@ -12,9 +12,9 @@ use madoguchi_store::users::{NewUserRecord, UserChange};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::auth::{Caller, hash_password, new_token, verify_password};
+use crate::auth::{Caller, Refusal, hash_password, new_token};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiQuery, Json, created, id};
+use crate::extract::{ApiJson, ApiQuery, ClientAddr, Json, created, id};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -68,42 +68,14 @@ async fn resolve_merchants(st: &AppState, scope: &Scope, keys: &[String]) -> Api
 
 /// Exchanges a login and password for a new API token.
 #[utoipa::path(post, path = "/api/v1/auth/tokens", tag = "users", security(()), request_body = TokenRequest,
-    responses((status = 201, body = IssuedToken), (status = 401, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = IssuedToken), (status = 401, body = crate::error::ErrorBody),
+        (status = 429, description = "`login_locked` (the login failed too often; an admin can unlock it) or `too_many_attempts` (this address failed too often)", body = crate::error::ErrorBody)))]
 pub async fn issue_token(
     State(st): State<AppState>,
-    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    ClientAddr(addr): ClientAddr,
     ApiJson(req): ApiJson<TokenRequest>,
 ) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
-    let bad = || ApiError::unauthorized("login or password is wrong");
-    let login = user::validate_login(&req.login).map_err(|_| bad())?;
-    let addr = peer.ip().to_string();
-    match crate::auth::sign_in_throttle(&st.store, &login, &addr).await? {
-        Some(crate::auth::Throttle::LoginLocked { minutes }) => {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                format!("this login is locked after repeated failures; try again in {minutes} minutes"),
-            ));
-        }
-        Some(crate::auth::Throttle::AddressLimited) => {
-            return Err(ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                "too many failed sign-ins from this address",
-            ));
-        }
-        None => {}
-    }
-    let found = st.store.user_for_login(&login).await?;
-    // Verify against a dummy hash when the login is unknown, so timing does not reveal which
-    // logins exist.
-    let hash = match &found {
-        Some((_, h)) => h.clone(),
-        None => dummy_hash().await?,
-    };
-    let ok = verify_password(req.password.clone(), hash).await;
-    st.store.record_login_attempt(&login, &addr, ok && found.is_some()).await?;
-    let Some((u, _)) = found.filter(|_| ok) else { return Err(bad()) };
+    let u = crate::auth::sign_in(&st.store, &req.login, &req.password, addr).await?.map_err(Refusal::api_error)?;
     let label =
         madoguchi_core::validation::optional("label", req.label.as_deref(), 100)?.unwrap_or_else(|| "api".into());
     let (secret, hash) = new_token();
@@ -111,10 +83,21 @@ pub async fn issue_token(
     Ok(created(IssuedToken { token: secret, meta }))
 }
 
-/// A real argon2id hash of a random password, made once, to verify against for unknown logins.
-pub async fn dummy_hash() -> ApiResult<String> {
-    static DUMMY: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
-    DUMMY.get_or_try_init(|| async { hash_password(new_token().0).await }).await.cloned().map_err(ApiError::internal)
+/// Lifts the sign-in lock of a user whose login failed too often (the user asked by phone,
+/// say). Needs the right to manage that user; audited.
+#[utoipa::path(post, path = "/api/v1/users/{user}/unlock", tag = "users", params(("user" = String, Path)),
+    responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn unlock_user(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(user): Path<String>,
+) -> ApiResult<StatusCode> {
+    let target = st.store.get_user(&p.scope(), p.user_id, id(&user)?).await?;
+    if !p.can_manage_user(target.role, &target.merchants) {
+        return Err(ApiError::forbidden("only someone who manages this user may unlock their sign-in"));
+    }
+    st.store.unlock_login(Some(p.user_id), &target).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The caller.

@@ -5,12 +5,12 @@
 //! address. The confirmation mail is an outbound system message: the outbox sends it from the
 //! shop's address, and it does not count as the desk's first response.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::{Arc, OnceLock};
 
 use askama::Template;
-use axum::extract::{ConnectInfo, Multipart, Path, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
@@ -222,7 +222,7 @@ pub async fn show(
 pub async fn submit(
     State(st): State<AppState>,
     Path(slug): Path<String>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    crate::extract::ClientAddr(client): crate::extract::ClientAddr,
     jar: CookieJar,
     headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<LangQuery>,
@@ -282,10 +282,10 @@ pub async fn submit(
     if !v.website.is_empty() {
         // A bot filled the field people cannot see. It is told nothing useful.
         metrics::counter!("madoguchi_web_form_rejected_total", "reason" => "honeypot").increment(1);
-        tracing::info!(merchant = %m.slug, peer = %peer.ip(), "web form honeypot filled; not stored");
+        tracing::info!(merchant = %m.slug, client = %client, "web form honeypot filled; not stored");
         return Ok(framable(StatusCode::OK.into_response()));
     }
-    if limiter().check_key(&peer.ip()).is_err() {
+    if limiter().check_key(&client).is_err() {
         metrics::counter!("madoguchi_web_form_rejected_total", "reason" => "rate_limited").increment(1);
         let msg = if ja {
             "短時間に多くのお問い合わせが送信されました。しばらく待ってから、もう一度お送りください。"

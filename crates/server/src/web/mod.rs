@@ -21,20 +21,19 @@ pub mod tasks;
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use madoguchi_core::access::Principal;
-use madoguchi_core::user::validate_login;
 use madoguchi_store::sessions::Session;
 use serde::Deserialize;
-use std::net::SocketAddr;
 
 use crate::app::AppState;
-use crate::auth::{hash_token, new_token, verify_password};
+use crate::auth::{Refusal, hash_token, new_token};
+use crate::extract::ClientAddr;
 use crate::error::ApiError;
 use i18n::{LANG_COOKIE, Lang, Texts};
 
@@ -215,7 +214,7 @@ pub struct LoginForm {
 
 async fn login(
     State(st): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientAddr(addr): ClientAddr,
     jar: CookieJar,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
@@ -226,41 +225,21 @@ async fn login(
     if !jar.get(LOGIN_CSRF_COOKIE).is_some_and(|c| same(c.value(), &form.csrf)) {
         return Ok(login_form(settings, jar, lang, &form.login, Some(t.form_expired.into()), StatusCode::FORBIDDEN));
     }
-    let login = validate_login(&form.login).unwrap_or_else(|_| form.login.trim().to_lowercase());
-    let addr = peer.ip().to_string();
-    match crate::auth::sign_in_throttle(&st.store, &login, &addr).await? {
-        Some(crate::auth::Throttle::LoginLocked { minutes }) => {
-            let msg = t.locked.replace("{minutes}", &minutes.to_string());
-            return Ok(login_form(settings, jar, lang, &form.login, Some(msg), StatusCode::TOO_MANY_REQUESTS));
+    let user = match crate::auth::sign_in(&st.store, &form.login, &form.password, addr).await? {
+        Ok(user) => user,
+        Err(refusal) => {
+            let (msg, status) = match refusal {
+                Refusal::BadCredentials => (t.bad_credentials.to_owned(), StatusCode::UNAUTHORIZED),
+                Refusal::LoginLocked { seconds } => (
+                    t.locked.replace("{minutes}", &crate::auth::minutes(seconds).to_string()),
+                    StatusCode::TOO_MANY_REQUESTS,
+                ),
+                Refusal::AddressPaused { seconds } => {
+                    (t.too_many_from_address.replace("{seconds}", &seconds.to_string()), StatusCode::TOO_MANY_REQUESTS)
+                }
+            };
+            return Ok(login_form(settings, jar, lang, &form.login, Some(msg), status));
         }
-        Some(crate::auth::Throttle::AddressLimited) => {
-            return Ok(login_form(
-                settings,
-                jar,
-                lang,
-                &form.login,
-                Some(t.too_many_from_address.into()),
-                StatusCode::TOO_MANY_REQUESTS,
-            ));
-        }
-        None => {}
-    }
-    let found = st.store.user_for_login(&login).await?;
-    let hash = match &found {
-        Some((_, h)) => h.clone(),
-        None => crate::api::users::dummy_hash().await?,
-    };
-    let ok = verify_password(form.password.clone(), hash).await;
-    st.store.record_login_attempt(&login, &addr, ok && found.is_some()).await?;
-    let Some((user, _)) = found.filter(|_| ok) else {
-        return Ok(login_form(
-            settings,
-            jar,
-            lang,
-            &form.login,
-            Some(t.bad_credentials.into()),
-            StatusCode::UNAUTHORIZED,
-        ));
     };
     let (secret, _) = new_token();
     let (csrf, _) = new_token();
