@@ -108,7 +108,11 @@ async fn method_not_allowed() -> ApiError {
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let (api, openapi) = crate::api::routes().split_for_parts();
-    crate::api::system::OPENAPI.get_or_init(|| serde_json::to_value(&openapi).unwrap_or_default());
+    crate::api::system::OPENAPI.get_or_init(|| {
+        let mut doc = serde_json::to_value(&openapi).unwrap_or_default();
+        crate::api::openapi::document_shared_errors(&mut doc);
+        doc
+    });
     let body_limit = state.settings.max_body_bytes;
     // Raw mail is larger than any JSON request: the inbound routes carry their own limit.
     let inbound = crate::inbound::routes().layer(DefaultBodyLimit::max(crate::inbound::mail::MAX_MESSAGE_BYTES));

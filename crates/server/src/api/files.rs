@@ -18,6 +18,7 @@ use crate::extract::{ApiBytes, ApiQuery, Json, created};
 pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadQuery {
     /// The file's name as it should be shown (`FAX_20261123.pdf`).
     pub filename: String,

@@ -246,7 +246,8 @@ pub struct ImportSummary {
 /// every bad line is reported.
 #[utoipa::path(post, path = "/api/v1/merchants/{merchant}/kb/import", tag = "knowledge base",
     params(("merchant" = String, Path, description = "id or slug"), FileQuery),
-    request_body(content = String, content_type = "application/x-ndjson"),
+    request_body(description = "The file: JSON Lines or CSV, as `format` says (any content type is read as that)",
+        content((String = "application/x-ndjson"), (String = "text/csv"), (String = "text/plain"))),
     responses((status = 200, body = ImportSummary), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
         (status = 422, body = crate::error::ErrorBody)))]
 pub async fn import_articles(

@@ -17,6 +17,7 @@ pub mod escalations;
 pub mod files;
 pub mod kb;
 pub mod merchants;
+pub mod openapi;
 pub mod order_import;
 pub mod orders;
 pub mod playbook;

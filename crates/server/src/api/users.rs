@@ -119,7 +119,8 @@ pub async fn list_users(
 
 /// Creates a user. Admins create anyone; merchant admins create staff of their own merchant.
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
-    responses((status = 201, body = User), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+    responses((status = 201, body = User), (status = 403, body = crate::error::ErrorBody),
+        (status = 404, description = "a merchant named in `merchants` does not exist or is outside the caller's", body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
 pub async fn create_user(
     State(st): State<AppState>,
     Caller(p): Caller,
@@ -154,7 +155,8 @@ pub async fn get_user(
 /// Changes a user. Users may change their own name and password; role, memberships and
 /// activation need the right to manage that user.
 #[utoipa::path(patch, path = "/api/v1/users/{user}", tag = "users", params(("user" = String, Path)), request_body = UserPatch,
-    responses((status = 200, body = User), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+    responses((status = 200, body = User), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "`last_admin`: the change would leave no active administrator", body = crate::error::ErrorBody)))]
 pub async fn update_user(
     State(st): State<AppState>,
     Caller(p): Caller,
