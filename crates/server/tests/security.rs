@@ -245,6 +245,39 @@ async fn uploads_are_not_read_before_sign_in() {
     }
 }
 
+#[tokio::test]
+async fn a_signed_in_upload_with_a_forged_form_is_refused_before_its_body_is_read() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::start().await.unwrap();
+    let secret = "session-secret-for-the-test";
+    let life = madoguchi_store::sessions::SessionLifetime {
+        idle: chrono::Duration::hours(1),
+        absolute: chrono::Duration::hours(1),
+    };
+    let hash = madoguchi_server::auth::hash_token(secret);
+    app.store.create_session(&hash, app.users["merchant_admin"], "the-real-token", life).await.unwrap();
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let forged = "--x\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nforged\r\n--x\r\n";
+    let token_not_first = "--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\n";
+    for path in ["/desk/contacts", "/settings/shop-a/orders/import"] {
+        for start in [forged, token_not_first] {
+            let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            let head = format!(
+                "POST {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: madoguchi_session={secret}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: {}\r\n\r\n{start}",
+                20 * 1024 * 1024
+            );
+            conn.write_all(head.as_bytes()).await.unwrap();
+            let mut answer = vec![0u8; 512];
+            let n = tokio::time::timeout(Duration::from_secs(30), conn.read(&mut answer))
+                .await
+                .unwrap_or_else(|_| panic!("{path}: no answer before the body was sent"))
+                .unwrap();
+            let answer = String::from_utf8_lossy(&answer[..n]);
+            assert!(answer.starts_with("HTTP/1.1 403"), "{path}: {answer}");
+        }
+    }
+}
+
 /// Asks for a token as `login` from the client `forwarded_for` names (as a proxy would say).
 async fn token_from(app: &TestApp, login: &str, password: &str, forwarded_for: Option<&str>) -> (StatusCode, Value) {
     let mut req = app

@@ -23,7 +23,7 @@ use madoguchi_store::conversations::MessageRecord;
 use madoguchi_store::inbound::{InboundContact, InboundOutcome, Thread};
 
 use super::i18n::Lang;
-use super::{current_session, form_principal};
+use super::current_session;
 use crate::app::AppState;
 use crate::error::ApiError;
 
@@ -201,13 +201,12 @@ pub async fn submit(
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
-    // No byte of an upload is read for someone who is not signed in.
-    if current_session(&st, &jar).await?.is_none() {
+    // No byte of an upload is read for someone who is not signed in, or for a forged form.
+    let Some(p) = crate::web::files::upload_principal(&st, &jar, &mut multipart).await? else {
         return Ok(Redirect::to("/login").into_response());
-    }
+    };
     let lang = Lang::from_request(&jar, &headers);
     let mut v = Fields::default();
-    let mut csrf = String::new();
     let mut scans = Vec::new();
     let mut errors = Vec::new();
     while let Some(field) = crate::web::files::next_field(&mut multipart).await? {
@@ -240,7 +239,6 @@ pub async fn submit(
         }
         let text = field.text().await.map_err(|e| ApiError::bad_request("malformed_form", e.to_string()))?;
         let slot = match name.as_str() {
-            "csrf" => &mut csrf,
             "submission" => &mut v.submission,
             "merchant" => &mut v.merchant,
             "channel" => &mut v.channel,
@@ -256,8 +254,6 @@ pub async fn submit(
         };
         *slot = text;
     }
-    let Some(p) = form_principal(&st, &jar, &csrf).await? else { return Ok(Redirect::to("/login").into_response()) };
-
     let merchant = match st.store.resolve_merchant(&p.scope(), v.merchant.trim()).await {
         Ok(m) => Some(m),
         Err(madoguchi_store::StoreError::NotFound) => {

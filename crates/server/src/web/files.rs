@@ -50,6 +50,36 @@ pub async fn desk_file(
     Ok(download(blob))
 }
 
+/// The signed-in user of a console upload form, checked before any upload in it is read: the
+/// session first, then the form's security token, which every such form sends as its first
+/// field (its hidden `csrf` input comes first in the page, and browsers send fields in
+/// document order). At most a token's length of that field is read. `None`: nobody is signed
+/// in (the caller redirects to the sign-in page).
+pub(crate) async fn upload_principal(
+    st: &crate::app::AppState,
+    jar: &axum_extra::extract::CookieJar,
+    multipart: &mut axum::extract::Multipart,
+) -> Result<Option<madoguchi_core::access::Principal>, ApiError> {
+    const MAX_TOKEN_BYTES: usize = 256;
+    let Some(session) = super::current_session(st, jar).await? else { return Ok(None) };
+    let expired = || ApiError::forbidden("the form's security token does not match; reload the page");
+    let Some(mut field) = next_field(multipart).await? else { return Err(expired()) };
+    if field.name() != Some("csrf") {
+        return Err(expired());
+    }
+    let mut token = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|e| ApiError::bad_request("malformed_form", e.to_string()))? {
+        token.extend_from_slice(&chunk);
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(expired());
+        }
+    }
+    if !super::same(&session.csrf_token, &String::from_utf8_lossy(&token)) {
+        return Err(expired());
+    }
+    Ok(Some(super::principal_of(&session.user)))
+}
+
 /// The next field of a multipart form; a broken form is a clear 400.
 pub(crate) async fn next_field<'a>(
     multipart: &'a mut axum::extract::Multipart,

@@ -298,22 +298,20 @@ pub async fn import(
     Path(slug): Path<String>,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
-    // No byte of an upload is read for someone who is not signed in.
-    if current_session(&st, &jar).await?.is_none() {
+    // No byte of an upload is read for someone who is not signed in, or for a forged form.
+    let Some(p) = super::files::upload_principal(&st, &jar, &mut multipart).await? else {
         return Ok(Redirect::to("/login").into_response());
-    }
-    let (mut csrf, mut file, mut opts) = (String::new(), None, ImportOptions::default());
+    };
+    let m = manageable(&st, &p, &slug).await?;
+    let (mut file, mut opts) = (None, ImportOptions::default());
     while let Some(field) = super::files::next_field(&mut multipart).await? {
         match field.name().unwrap_or_default() {
-            "csrf" => csrf = field.text().await.unwrap_or_default(),
             "dry_run" => opts.dry_run = true,
             "skip_invalid" => opts.skip_invalid = true,
             "file" => file = super::files::uploaded(field).await?,
             _ => {}
         }
     }
-    let Some(p) = form_principal(&st, &jar, &csrf).await? else { return Ok(Redirect::to("/login").into_response()) };
-    let m = manageable(&st, &p, &slug).await?;
     let lang = Lang::from_request(&jar, &headers);
     let extra = match file {
         None => Extra {
