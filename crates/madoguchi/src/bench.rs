@@ -2,8 +2,8 @@
 //! demo seed, and API latency under sequential and concurrent load — and writes a Markdown
 //! report. Timings live here, never in pass/fail tests.
 
+use crate::demo::{self, Credentials};
 use anyhow::Context;
-use madoguchi_server::demo::{self, Credentials};
 use madoguchi_server::{AppState, Settings};
 use madoguchi_store::Store;
 use std::fmt::Write as _;

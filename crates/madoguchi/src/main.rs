@@ -2,8 +2,8 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use demo::Credentials;
 use madoguchi_core::enums::Role;
-use madoguchi_server::demo::{self, Credentials};
 use madoguchi_server::{AppState, Settings};
 use madoguchi_store::Store;
 use std::io::BufRead;
@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 
 mod bench;
 mod bench_search;
+mod demo;
 mod import;
 mod transfer;
 

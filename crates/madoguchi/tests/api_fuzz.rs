@@ -50,11 +50,18 @@ fn every_answer_of_the_api_is_in_its_openapi_document() -> anyhow::Result<()> {
             .output()?;
         let stdout = String::from_utf8_lossy(&out.stdout);
         let stderr = String::from_utf8_lossy(&out.stderr);
-        let summary: String = stdout.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
+        let summary: String =
+            stdout.lines().rev().take(30).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
         println!("schemathesis as {login}:\n{summary}");
-        anyhow::ensure!(out.status.success(), "schemathesis as {login} found answers outside the document:\n{stdout}\n{stderr}");
+        anyhow::ensure!(
+            out.status.success(),
+            "schemathesis as {login} found answers outside the document:\n{stdout}\n{stderr}"
+        );
         // A run that tested nothing would also exit 0.
-        anyhow::ensure!(stdout.contains("Tested: "), "schemathesis as {login} did not report what it tested:\n{stdout}");
+        anyhow::ensure!(
+            stdout.contains("Tested: "),
+            "schemathesis as {login} did not report what it tested:\n{stdout}"
+        );
     }
     Ok(())
 }

@@ -226,7 +226,8 @@ mod tests {
     #[test]
     fn a_login_locks_after_five_failures_with_a_doubling_backoff() {
         use madoguchi_store::sessions::SignInRecord;
-        let failed = |n, last| SignInRecord { login_failures: n, login_last_failure: Some(at(last)), ..Default::default() };
+        let failed =
+            |n, last| SignInRecord { login_failures: n, login_last_failure: Some(at(last)), ..Default::default() };
         assert_eq!(throttle(&failed(4, 0), at(1)), None);
         assert_eq!(throttle(&failed(5, 0), at(1)), Some(Refusal::LoginLocked { seconds: 59 }));
         assert_eq!(throttle(&failed(5, 0), at(60)), None, "the first lock lasts a minute");

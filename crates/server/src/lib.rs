@@ -6,7 +6,6 @@ pub mod app;
 pub mod auth;
 pub mod chat;
 pub mod cpu;
-pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod helpcenter;

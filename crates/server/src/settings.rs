@@ -265,7 +265,12 @@ mod proxy_list {
             Given::One(s) => s.split(',').map(str::to_owned).collect(),
             Given::Many(v) => v,
         };
-        items.iter().map(|s| s.trim()).filter(|s| !s.is_empty()).map(|s| parse(s).map_err(serde::de::Error::custom)).collect()
+        items
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .map(|s| parse(s).map_err(serde::de::Error::custom))
+            .collect()
     }
 
     pub fn parse(s: &str) -> Result<IpNet, String> {
@@ -331,7 +336,10 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.create_file("p.toml", "trusted_proxies = [\"10.0.0.0/8\", \"::1\"]\n")?;
             let s = Settings::load(Some(Path::new("p.toml"))).expect("loads");
-            assert_eq!(s.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>(), ["10.0.0.0/8", "::1/128"]);
+            assert_eq!(
+                s.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                ["10.0.0.0/8", "::1/128"]
+            );
             jail.set_env("MADOGUCHI_TRUSTED_PROXIES", "127.0.0.1, 192.168.0.0/16");
             let s = Settings::load(None).expect("loads");
             assert_eq!(s.trusted_proxies.len(), 2);

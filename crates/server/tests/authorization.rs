@@ -78,6 +78,7 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
         ("GET", "/api/v1/users/{user}/tokens") => vec![foreign(p, None)],
         ("POST", "/api/v1/users/{user}/tokens") => vec![foreign(p, Some(json!({ "label": "x" })))],
         ("DELETE", "/api/v1/users/{user}/tokens/{token}") => vec![foreign(p, None)],
+        ("POST", "/api/v1/users/{user}/unlock") => vec![foreign(p, None)],
         ("GET", "/api/v1/customers") => vec![foreign(format!("{p}?merchant={bm}"), None), Case::NoLeak { path: p }],
         ("POST", "/api/v1/customers") => vec![foreign(p, Some(json!({ "merchant": bm, "name": "x" })))],
         ("GET", "/api/v1/customers/lookup") => vec![

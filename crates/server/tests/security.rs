@@ -358,7 +358,10 @@ async fn a_locked_login_is_unlocked_by_someone_who_manages_it_and_the_unlock_is_
     let (s, _) = app.call(Method::POST, &unlock, Some(&app.tokens["admin"]), None).await.unwrap();
     assert_eq!(s, StatusCode::NO_CONTENT);
     assert_eq!(token_from(&app, "agent", common::PASSWORD, None).await.0, StatusCode::CREATED);
-    let (_, log) = app.call(Method::GET, &format!("/api/v1/audit-events?subject_id={agent}"), Some(&app.tokens["admin"]), None).await.unwrap();
+    let (_, log) = app
+        .call(Method::GET, &format!("/api/v1/audit-events?subject_id={agent}"), Some(&app.tokens["admin"]), None)
+        .await
+        .unwrap();
     let unlocked = log["items"].as_array().unwrap().iter().find(|e| e["details"]["sign_in_unlocked"] == true);
     assert_eq!(unlocked.map(|e| e["actor_user_id"].clone()), Some(json!(app.users["admin"].to_string())), "{log}");
 }

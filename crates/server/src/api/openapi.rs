@@ -25,11 +25,10 @@ fn add_to_operation(op: &mut Value) {
         .map(|ps| ps.iter().filter_map(|p| p["in"].as_str().map(str::to_owned)).collect())
         .unwrap_or_default();
     // `security: [{}]` marks a public route; no `security` inherits the document's bearer token.
-    let public = op["security"].as_array().is_some_and(|s| s.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())));
-    let body_types: Vec<String> = op["requestBody"]["content"]
-        .as_object()
-        .map(|c| c.keys().cloned().collect())
-        .unwrap_or_default();
+    let public =
+        op["security"].as_array().is_some_and(|s| s.iter().any(|r| r.as_object().is_some_and(|o| o.is_empty())));
+    let body_types: Vec<String> =
+        op["requestBody"]["content"].as_object().map(|c| c.keys().cloned().collect()).unwrap_or_default();
     let json_body = body_types.iter().any(|t| t == "application/json");
 
     let mut add: Vec<(&str, &str)> = vec![("500", "`internal_error`: a fault on the server's side (logged)")];

@@ -27,7 +27,9 @@ pub async fn run(store: Store, every: Duration) {
         }
         if Utc::now() - last_prune > ChronoDuration::hours(1) {
             last_prune = Utc::now();
-            if let Err(e) = store.prune_sessions(Utc::now() - ChronoDuration::days(1), Utc::now() - ChronoDuration::days(30)).await {
+            if let Err(e) =
+                store.prune_sessions(Utc::now() - ChronoDuration::days(1), Utc::now() - ChronoDuration::days(30)).await
+            {
                 tracing::warn!(error = ?e, "pruning sessions failed");
             }
             // A scan uploaded but never attached to a contact (the form was abandoned).

@@ -3,15 +3,16 @@
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum_extra::extract::CookieJar;
 use chrono::Utc;
 use madoguchi_core::page::PageRequest;
 
 use super::i18n::{self, Lang, Texts};
-use super::{current_session, principal_of, render};
+use super::{principal_of, render};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::web::ConsoleUser;
 
 struct QueueRow {
     name: String,
@@ -68,10 +69,15 @@ fn wait(since: Option<chrono::DateTime<Utc>>) -> String {
     }
 }
 
-pub async fn show(State(st): State<AppState>, jar: CookieJar, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn show(
+    State(st): State<AppState>,
+    user: ConsoleUser,
+    jar: CookieJar,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let lang = Lang::from_request(&jar, &headers);
     let t = lang.t();
-    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
+    let session = user.session;
     let p = principal_of(&session.user);
     if p.role.is_merchant_role() {
         return Err(ApiError::forbidden("the supervisor board is the desk's"));

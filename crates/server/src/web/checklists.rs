@@ -16,9 +16,10 @@ use serde::Deserialize;
 use super::conversation::case_label;
 use super::i18n::{FormError, Lang, Texts, form_error};
 use super::settings::editable;
-use super::{current_session, form_principal, form_value, principal_of, render};
+use super::{form_value, render};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::web::ConsoleUser;
 
 /// Blank rows below a list, for adding tasks.
 const SPARE_ROWS: usize = 2;
@@ -124,6 +125,7 @@ fn row_label(lang: Lang, field: &str) -> String {
 
 async fn page(
     st: &AppState,
+    user: &ConsoleUser,
     jar: &CookieJar,
     headers: &HeaderMap,
     slug: &str,
@@ -131,8 +133,8 @@ async fn page(
     saved: Option<String>,
 ) -> Result<Response, ApiError> {
     let lang = Lang::from_request(jar, headers);
-    let Some(session) = current_session(st, jar).await? else { return Ok(Redirect::to("/login").into_response()) };
-    let p = principal_of(&session.user);
+    let session = &user.session;
+    let p = user.principal.clone();
     let m = editable(st, &p, slug).await?;
     let mut kinds = Vec::with_capacity(CaseKind::ALL.len());
     for kind in CaseKind::ALL {
@@ -164,26 +166,26 @@ async fn page(
 
 pub async fn show(
     State(st): State<AppState>,
+    user: ConsoleUser,
     jar: CookieJar,
     headers: HeaderMap,
     Path(slug): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    page(&st, &jar, &headers, &slug, None, q.saved).await
+    page(&st, &user, &jar, &headers, &slug, None, q.saved).await
 }
 
 /// Saves or resets one kind's checklist, by the button pressed (`action`).
 pub async fn submit(
     State(st): State<AppState>,
+    user: ConsoleUser,
     jar: CookieJar,
     headers: HeaderMap,
     Path((slug, kind)): Path<(String, String)>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let get = |k: &str| form_value(&form, k);
-    let Some(p) = form_principal(&st, &jar, get("csrf")).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let p = user.checked(get("csrf"))?.clone();
     let m = editable(&st, &p, &slug).await?;
     let kind: CaseKind = kind.parse().map_err(|_| ApiError::not_found())?;
     if get("action") == "reset" {
@@ -195,7 +197,7 @@ pub async fn submit(
             Err(e) => {
                 let lang = Lang::from_request(&jar, &headers);
                 let error = form_error(lang, &row_label(lang, &e.field), &e);
-                return page(&st, &jar, &headers, &slug, Some((kind, rows, error)), None).await;
+                return page(&st, &user, &jar, &headers, &slug, Some((kind, rows, error)), None).await;
             }
         }
     }

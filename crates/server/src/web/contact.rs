@@ -23,9 +23,9 @@ use madoguchi_store::conversations::MessageRecord;
 use madoguchi_store::inbound::{InboundContact, InboundOutcome, Thread};
 
 use super::i18n::Lang;
-use super::current_session;
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::web::ConsoleUser;
 
 /// Scans per contact, and the size of each (as the files API).
 pub const MAX_SCANS: usize = 5;
@@ -176,9 +176,14 @@ async fn render_page(
 }
 
 /// The empty form, with a fresh submission id and the current time.
-pub async fn show(State(st): State<AppState>, jar: CookieJar, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn show(
+    State(st): State<AppState>,
+    user: ConsoleUser,
+    jar: CookieJar,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let lang = Lang::from_request(&jar, &headers);
-    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
+    let session = user.session;
     let p = super::principal_of(&session.user);
     let v = Fields {
         submission: uuid::Uuid::now_v7().to_string(),
@@ -202,9 +207,10 @@ pub async fn submit(
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
     // No byte of an upload is read for someone who is not signed in, or for a forged form.
-    let Some(p) = crate::web::files::upload_principal(&st, &jar, &mut multipart).await? else {
+    let Some(user) = crate::web::files::upload_principal(&st, &jar, &mut multipart).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
+    let p = &user.principal;
     let lang = Lang::from_request(&jar, &headers);
     let mut v = Fields::default();
     let mut scans = Vec::new();
@@ -336,8 +342,7 @@ pub async fn submit(
     let (Some(merchant), Some(channel), Some(received_at), Some(submission), true) =
         (merchant, channel, received_at, submission, errors.is_empty())
     else {
-        let session = current_session(&st, &jar).await?.ok_or_else(|| ApiError::unauthorized("sign in again"))?;
-        return render_page(&st, &p, session.csrf_token, lang, &v, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return render_page(&st, p, user.csrf().to_owned(), lang, &v, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
 
     let category = crate::inbound::form::CATEGORIES.iter().map(|(c, _)| *c).find(|c| *c == v.category);

@@ -3,6 +3,7 @@
 //! orders, parcels and past conversations.
 
 use crate::services::decisions::shop_rules;
+use crate::web::ConsoleUser;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
@@ -30,7 +31,7 @@ use serde::Deserialize;
 use strum::IntoEnumIterator;
 
 use super::i18n::{self, Lang, Texts};
-use super::{current_session, form_principal, principal_of, render};
+use super::{principal_of, render};
 use crate::api::users::audit_read;
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -422,6 +423,7 @@ async fn customer_view(
 
 pub async fn show(
     State(st): State<AppState>,
+    user: ConsoleUser,
     jar: CookieJar,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -429,7 +431,7 @@ pub async fn show(
 ) -> Result<Response, ApiError> {
     let lang = Lang::from_request(&jar, &headers);
     let t = lang.t();
-    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
+    let session = user.session;
     let p = principal_of(&session.user);
     let scope = p.scope();
     let Ok(cid) = id.parse::<ConversationId>() else { return Ok(not_found(lang)) };
@@ -634,14 +636,14 @@ pub async fn show(
 /// conversation, which must be within their shops.
 async fn conversation_form(
     st: &AppState,
-    jar: &CookieJar,
+    user: &ConsoleUser,
     csrf: &str,
     id: &str,
-) -> Result<Option<(Principal, Conversation)>, ApiError> {
-    let Some(p) = form_principal(st, jar, csrf).await? else { return Ok(None) };
+) -> Result<(Principal, Conversation), ApiError> {
+    let p = user.checked(csrf)?.clone();
     let cid: ConversationId = id.parse().map_err(|_| ApiError::not_found())?;
     let c = st.store.get_conversation(&p.scope(), cid).await?;
-    Ok(Some((p, c)))
+    Ok((p, c))
 }
 
 #[derive(Debug, Deserialize)]
@@ -653,13 +655,12 @@ pub struct MessageForm {
 
 pub async fn add_message(
     State(st): State<AppState>,
-    jar: CookieJar,
+    user: ConsoleUser,
+    _jar: CookieJar,
     Path(id): Path<String>,
     Form(form): Form<MessageForm>,
 ) -> Result<Response, ApiError> {
-    let Some((p, c)) = conversation_form(&st, &jar, &form.csrf, &id).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let (p, c) = conversation_form(&st, &user, &form.csrf, &id).await?;
     let cid = c.id;
     let kind = match form.kind.as_str() {
         "internal_note" => MessageKind::InternalNote,
@@ -685,9 +686,12 @@ pub async fn typing(
     Path(id): Path<String>,
     Form(form): Form<super::CsrfForm>,
 ) -> Result<Response, ApiError> {
-    let Some((p, c)) = conversation_form(&st, &jar, &form.csrf, &id).await? else {
+    // Sent by the page's script, which wants a status, not the sign-in page.
+    let Some(session) = super::current_session(&st, &jar).await? else {
         return Ok(StatusCode::UNAUTHORIZED.into_response());
     };
+    let user = ConsoleUser { principal: principal_of(&session.user), session };
+    let (p, c) = conversation_form(&st, &user, &form.csrf, &id).await?;
     if c.channel == Channel::Chat {
         let name = st.store.get_user_unscoped(p.user_id).await?.display_name;
         st.chat.publish(c.merchant_id, c.id, crate::chat::hub::Signal::Typing(crate::chat::hub::Typist::Agent(name)));
@@ -705,13 +709,12 @@ pub struct UpdateForm {
 
 pub async fn update(
     State(st): State<AppState>,
-    jar: CookieJar,
+    user: ConsoleUser,
+    _jar: CookieJar,
     Path(id): Path<String>,
     Form(form): Form<UpdateForm>,
 ) -> Result<Response, ApiError> {
-    let Some((p, c)) = conversation_form(&st, &jar, &form.csrf, &id).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let (p, c) = conversation_form(&st, &user, &form.csrf, &id).await?;
     let cid = c.id;
     let assignee = match form.assignee.trim() {
         "" => None,
@@ -742,13 +745,12 @@ pub struct WrapUpForm {
 
 pub async fn wrap_up(
     State(st): State<AppState>,
-    jar: CookieJar,
+    user: ConsoleUser,
+    _jar: CookieJar,
     Path(id): Path<String>,
     Form(form): Form<WrapUpForm>,
 ) -> Result<Response, ApiError> {
-    let Some((p, c)) = conversation_form(&st, &jar, &form.csrf, &id).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let (p, c) = conversation_form(&st, &user, &form.csrf, &id).await?;
     let cid = c.id;
     if p.role.is_merchant_role() {
         return Err(ApiError::forbidden("wrap-up is the desk's after-contact work"));
@@ -814,14 +816,13 @@ fn case_options(lang: Lang) -> Vec<(&'static str, String)> {
 /// kind's fields as `field.<key>`.
 pub async fn open_case(
     State(st): State<AppState>,
-    jar: CookieJar,
+    user: ConsoleUser,
+    _jar: CookieJar,
     Path(id): Path<String>,
     Form(form): Form<std::collections::HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let get = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
-    let Some((p, c)) = conversation_form(&st, &jar, get("csrf"), &id).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let (p, c) = conversation_form(&st, &user, get("csrf"), &id).await?;
     let order = order_of(&st, &p, &c, get("order")).await?;
     let kind: CaseKind = get("kind")
         .parse()
@@ -873,13 +874,12 @@ pub struct DecisionForm {
 /// computed again here by the policies in force.
 pub async fn record_decision(
     State(st): State<AppState>,
-    jar: CookieJar,
+    user: ConsoleUser,
+    _jar: CookieJar,
     Path(id): Path<String>,
     Form(form): Form<DecisionForm>,
 ) -> Result<Response, ApiError> {
-    let Some((p, c)) = conversation_form(&st, &jar, &form.csrf, &id).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let (p, c) = conversation_form(&st, &user, &form.csrf, &id).await?;
     let scope = p.scope();
     let bad = |field: &str| madoguchi_core::ValidationError::new(field, "invalid_choice", "not a known choice");
     let order = order_of(&st, &p, &c, &form.order).await?;
@@ -908,13 +908,12 @@ pub async fn record_decision(
 
 pub async fn escalate(
     State(st): State<AppState>,
-    jar: CookieJar,
+    user: ConsoleUser,
+    _jar: CookieJar,
     Path(id): Path<String>,
     Form(form): Form<EscalateForm>,
 ) -> Result<Response, ApiError> {
-    let Some((p, c)) = conversation_form(&st, &jar, &form.csrf, &id).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let (p, c) = conversation_form(&st, &user, &form.csrf, &id).await?;
     let cid = c.id;
     if p.role.is_merchant_role() {
         return Err(ApiError::forbidden("the desk escalates to the merchant"));
@@ -969,14 +968,13 @@ pub struct MergeForm {
 /// Merges the merchant's customer found by phone or e-mail into this conversation's customer.
 pub async fn merge_customer(
     State(st): State<AppState>,
-    jar: CookieJar,
+    user: ConsoleUser,
+    _jar: CookieJar,
     Path(id): Path<String>,
     Form(form): Form<MergeForm>,
 ) -> Result<Response, ApiError> {
     use madoguchi_core::identity::{IdentityKind, normalize};
-    let Some((p, c)) = conversation_form(&st, &jar, &form.csrf, &id).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let (p, c) = conversation_form(&st, &user, &form.csrf, &id).await?;
     let scope = p.scope();
     let cid = c.id;
     if !p.can_merge_customers() {
@@ -1069,13 +1067,12 @@ pub struct DistinctForm {
 /// "Not the same person": the suggested customer is no longer offered for merging.
 pub async fn distinct_customer(
     State(st): State<AppState>,
-    jar: CookieJar,
+    user: ConsoleUser,
+    _jar: CookieJar,
     Path(id): Path<String>,
     Form(form): Form<DistinctForm>,
 ) -> Result<Response, ApiError> {
-    let Some((p, c)) = conversation_form(&st, &jar, &form.csrf, &id).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let (p, c) = conversation_form(&st, &user, &form.csrf, &id).await?;
     if !p.can_merge_customers() {
         return Err(ApiError::forbidden("merchant staff cannot decide on duplicate customers"));
     }

@@ -5,18 +5,18 @@
 
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::CookieJar;
+use axum::response::{IntoResponse, Response};
 use std::convert::Infallible;
 use std::time::Duration;
 
-use super::{current_session, principal_of};
+use super::principal_of;
 use crate::app::AppState;
 use crate::chat::hub::{Signal, Typist};
 use crate::error::ApiError;
+use crate::web::ConsoleUser;
 
-pub async fn stream(State(st): State<AppState>, jar: CookieJar) -> Result<Response, ApiError> {
-    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
+pub async fn stream(State(st): State<AppState>, user: ConsoleUser) -> Result<Response, ApiError> {
+    let session = user.session;
     let scope = principal_of(&session.user).scope();
     let store = st.store.clone();
     let mut last = store.latest_conversation_change(&scope).await?;

@@ -40,13 +40,10 @@ pub fn download(blob: Blob) -> Response {
 /// `GET /desk/files/{id}`: a stored file of a merchant the signed-in user works for.
 pub async fn desk_file(
     axum::extract::State(st): axum::extract::State<crate::app::AppState>,
-    jar: axum_extra::extract::CookieJar,
+    user: super::ConsoleUser,
     axum::extract::Path(id): axum::extract::Path<uuid::Uuid>,
 ) -> Result<Response, ApiError> {
-    let Some(session) = super::current_session(&st, &jar).await? else {
-        return Ok(axum::response::Redirect::to("/login").into_response());
-    };
-    let blob = st.store.get_blob(&super::principal_of(&session.user).scope(), id).await?;
+    let blob = st.store.get_blob(&user.principal.scope(), id).await?;
     Ok(download(blob))
 }
 
@@ -59,7 +56,7 @@ pub(crate) async fn upload_principal(
     st: &crate::app::AppState,
     jar: &axum_extra::extract::CookieJar,
     multipart: &mut axum::extract::Multipart,
-) -> Result<Option<madoguchi_core::access::Principal>, ApiError> {
+) -> Result<Option<super::ConsoleUser>, ApiError> {
     const MAX_TOKEN_BYTES: usize = 256;
     let Some(session) = super::current_session(st, jar).await? else { return Ok(None) };
     let expired = || ApiError::forbidden("the form's security token does not match; reload the page");
@@ -77,7 +74,7 @@ pub(crate) async fn upload_principal(
     if !super::same(&session.csrf_token, &String::from_utf8_lossy(&token)) {
         return Err(expired());
     }
-    Ok(Some(super::principal_of(&session.user)))
+    Ok(Some(super::ConsoleUser { principal: super::principal_of(&session.user), session }))
 }
 
 /// The next field of a multipart form; a broken form is a clear 400.

@@ -14,9 +14,10 @@ use madoguchi_store::conversations::ConversationFilter;
 use serde::Deserialize;
 
 use super::i18n::{self, Texts};
-use super::{LangQuery, current_session, form_principal, language, principal_of, query_value, render};
+use super::{LangQuery, current_session, language, principal_of, query_value, render};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::web::ConsoleUser;
 
 #[derive(Debug, Deserialize)]
 pub struct DeskQuery {
@@ -293,12 +294,11 @@ pub struct PresenceForm {
 /// Sets the agent's presence from the console; becoming available offers waiting contacts.
 pub async fn set_presence(
     State(st): State<AppState>,
-    jar: CookieJar,
+    user: ConsoleUser,
+    _jar: CookieJar,
     Form(form): Form<PresenceForm>,
 ) -> Result<Response, ApiError> {
-    let Some(p) = form_principal(&st, &jar, &form.csrf).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let p = user.checked(&form.csrf)?.clone();
     if p.role.is_merchant_role() {
         return Err(ApiError::forbidden("presence is for the desk's agents and supervisors"));
     }

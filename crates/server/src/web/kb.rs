@@ -16,9 +16,10 @@ use madoguchi_store::merchants::MerchantKey;
 use serde::Deserialize;
 
 use super::i18n::{Lang, Texts};
-use super::{current_session, form_principal, principal_of, render};
+use super::{principal_of, render};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::web::ConsoleUser;
 
 #[derive(Template)]
 #[template(path = "kb.html")]
@@ -64,13 +65,14 @@ async fn editable(st: &AppState, p: &Principal, slug: &str) -> Result<Merchant, 
 
 pub async fn show(
     State(st): State<AppState>,
+    user: ConsoleUser,
     jar: CookieJar,
     headers: HeaderMap,
     Path(slug): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
     let lang = Lang::from_request(&jar, &headers);
-    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
+    let session = user.session;
     let p = principal_of(&session.user);
     let m = editable(&st, &p, &slug).await?;
     let articles = st.store.list_articles(&p.scope(), m.id, None, false).await?;
@@ -161,11 +163,12 @@ fn back(slug: &str, error: Option<String>) -> Response {
 /// Creates an article, or changes the one named by `id`.
 pub async fn save(
     State(st): State<AppState>,
-    jar: CookieJar,
+    user: ConsoleUser,
+    _jar: CookieJar,
     Path(slug): Path<String>,
     Form(f): Form<ArticleForm>,
 ) -> Result<Response, ApiError> {
-    let Some(p) = form_principal(&st, &jar, &f.csrf).await? else { return Ok(Redirect::to("/login").into_response()) };
+    let p = user.checked(&f.csrf)?.clone();
     let m = editable(&st, &p, &slug).await?;
     let scope = p.scope();
     let existing = match f.id.trim() {
@@ -201,11 +204,12 @@ pub struct CsrfOnly {
 
 pub async fn delete(
     State(st): State<AppState>,
-    jar: CookieJar,
+    user: ConsoleUser,
+    _jar: CookieJar,
     Path((slug, id)): Path<(String, String)>,
     Form(f): Form<CsrfOnly>,
 ) -> Result<Response, ApiError> {
-    let Some(p) = form_principal(&st, &jar, &f.csrf).await? else { return Ok(Redirect::to("/login").into_response()) };
+    let p = user.checked(&f.csrf)?.clone();
     let m = editable(&st, &p, &slug).await?;
     let a = st.store.get_article(&p.scope(), id.parse().map_err(|_| ApiError::not_found())?).await?;
     if a.merchant_id != m.id {

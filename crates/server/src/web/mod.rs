@@ -16,6 +16,7 @@ pub mod orders;
 pub mod policies;
 pub mod portal;
 pub mod search;
+pub mod session;
 pub mod settings;
 pub mod tasks;
 
@@ -33,9 +34,10 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::auth::{Refusal, hash_token, new_token};
-use crate::extract::ClientAddr;
 use crate::error::ApiError;
+use crate::extract::ClientAddr;
 use i18n::{LANG_COOKIE, Lang, Texts};
+pub use session::ConsoleUser;
 
 pub const SESSION_COOKIE: &str = "madoguchi_session";
 /// Double-submit token of the sign-in form (there is no session yet to hold one).
@@ -136,20 +138,6 @@ pub(crate) fn language(jar: CookieJar, headers: &HeaderMap, q: &LangQuery) -> (C
 /// The signed-in user's session, if the cookie names a live one.
 pub(crate) fn principal_of(u: &madoguchi_core::user::User) -> Principal {
     Principal { user_id: u.id, login: u.login.clone(), role: u.role, merchants: u.merchants.clone() }
-}
-
-/// For a state-changing form: the signed-in user, once the form's CSRF token matches their
-/// session's. `None` means nobody is signed in (the caller sends them to sign in).
-pub(crate) async fn form_principal(
-    state: &AppState,
-    jar: &CookieJar,
-    csrf: &str,
-) -> Result<Option<Principal>, ApiError> {
-    let Some(session) = current_session(state, jar).await? else { return Ok(None) };
-    if !same(&session.csrf_token, csrf) {
-        return Err(ApiError::forbidden("the form's security token does not match; reload the page"));
-    }
-    Ok(Some(principal_of(&session.user)))
 }
 
 /// A value for a URL's query string, percent-encoded (unreserved characters stay as they are).
@@ -255,13 +243,13 @@ pub struct CsrfForm {
     pub(crate) csrf: String,
 }
 
-async fn logout(State(st): State<AppState>, jar: CookieJar, Form(form): Form<CsrfForm>) -> Result<Response, ApiError> {
-    let Some(session) = current_session(&st, &jar).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
-    if !same(&session.csrf_token, &form.csrf) {
-        return Err(ApiError::forbidden("the form's security token does not match; reload the page"));
-    }
+async fn logout(
+    State(st): State<AppState>,
+    user: ConsoleUser,
+    jar: CookieJar,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, ApiError> {
+    user.checked(&form.csrf)?;
     if let Some(c) = jar.get(SESSION_COOKIE) {
         st.store.delete_session(&hash_token(c.value())).await?;
     }

@@ -14,12 +14,13 @@ use madoguchi_store::merchants::MerchantKey;
 use serde::Deserialize;
 
 use super::i18n::{FormError, Lang, Texts, form_error};
-use super::{current_session, form_principal, form_value, principal_of, render};
+use super::{form_value, render};
 use crate::api::order_import::MAX_FILE_BYTES;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::order_files::{Column, ColumnMapping};
 use crate::services::order_import::{self, ImportOptions, ImportReport};
+use crate::web::ConsoleUser;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
@@ -189,6 +190,7 @@ struct Extra {
 
 async fn page(
     st: &AppState,
+    user: &ConsoleUser,
     jar: &CookieJar,
     headers: &HeaderMap,
     slug: &str,
@@ -197,8 +199,8 @@ async fn page(
 ) -> Result<Response, ApiError> {
     let lang = Lang::from_request(jar, headers);
     let l = if lang == Lang::Ja { &JA } else { &EN };
-    let Some(session) = current_session(st, jar).await? else { return Ok(Redirect::to("/login").into_response()) };
-    let p = principal_of(&session.user);
+    let session = &user.session;
+    let p = user.principal.clone();
     let m = manageable(st, &p, slug).await?;
     let mapping = order_import::mapping(&st.store, &p.scope(), m.id).await?;
     let columns = Column::ALL
@@ -247,24 +249,26 @@ fn plain() -> Extra {
 
 pub async fn show(
     State(st): State<AppState>,
+    user: ConsoleUser,
     jar: CookieJar,
     headers: HeaderMap,
     Path(slug): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
-    page(&st, &jar, &headers, &slug, plain(), q.saved.is_some()).await
+    page(&st, &user, &jar, &headers, &slug, plain(), q.saved.is_some()).await
 }
 
 /// Saves the mapping: `column.<code>` fields, blank ones left out.
 pub async fn save_mapping(
     State(st): State<AppState>,
+    user: ConsoleUser,
     jar: CookieJar,
     headers: HeaderMap,
     Path(slug): Path<String>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let csrf = form_value(&form, "csrf");
-    let Some(p) = form_principal(&st, &jar, csrf).await? else { return Ok(Redirect::to("/login").into_response()) };
+    let p = user.checked(csrf)?.clone();
     let m = manageable(&st, &p, &slug).await?;
     let columns = Column::ALL
         .into_iter()
@@ -285,7 +289,7 @@ pub async fn save_mapping(
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 ..plain()
             };
-            page(&st, &jar, &headers, &slug, extra, false).await
+            page(&st, &user, &jar, &headers, &slug, extra, false).await
         }
     }
 }
@@ -299,9 +303,10 @@ pub async fn import(
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
     // No byte of an upload is read for someone who is not signed in, or for a forged form.
-    let Some(p) = super::files::upload_principal(&st, &jar, &mut multipart).await? else {
+    let Some(user) = super::files::upload_principal(&st, &jar, &mut multipart).await? else {
         return Ok(Redirect::to("/login").into_response());
     };
+    let p = user.principal.clone();
     let m = manageable(&st, &p, &slug).await?;
     let (mut file, mut opts) = (None, ImportOptions::default());
     while let Some(field) = super::files::next_field(&mut multipart).await? {
@@ -329,7 +334,7 @@ pub async fn import(
             Extra { report: Some(report), status, ..plain() }
         }
     };
-    page(&st, &jar, &headers, &slug, extra, false).await
+    page(&st, &user, &jar, &headers, &slug, extra, false).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -340,14 +345,15 @@ pub struct CsrfForm {
 /// Makes a new webhook secret and shows it this once.
 pub async fn new_secret(
     State(st): State<AppState>,
+    user: ConsoleUser,
     jar: CookieJar,
     headers: HeaderMap,
     Path(slug): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, ApiError> {
-    let Some(p) = form_principal(&st, &jar, &f.csrf).await? else { return Ok(Redirect::to("/login").into_response()) };
+    let p = user.checked(&f.csrf)?.clone();
     let m = manageable(&st, &p, &slug).await?;
     let secret = order_import::new_webhook_secret();
     st.store.set_order_webhook_secret(&p.scope(), Some(p.user_id), m.id, &secret).await?;
-    page(&st, &jar, &headers, &slug, Extra { secret: Some(secret), ..plain() }, false).await
+    page(&st, &user, &jar, &headers, &slug, Extra { secret: Some(secret), ..plain() }, false).await
 }

@@ -26,10 +26,11 @@ use serde::Deserialize;
 use super::conversation::{DecisionPanel, decision_panel, jst, request_options};
 use super::i18n::{self, FormError, Lang, Texts, form_error};
 use super::settings::editable;
-use super::{current_session, form_principal, form_value, principal_of, render};
+use super::{form_value, principal_of, render};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::services::decisions::{ShopRules, shop_rules};
+use crate::web::ConsoleUser;
 
 /// Blank rows offered below the filled ones, for adding.
 const SPARE_ROWS: usize = 2;
@@ -482,13 +483,14 @@ fn order_options(lang: Lang, orders: &[Order]) -> Vec<(String, String)> {
 
 pub async fn show(
     State(st): State<AppState>,
+    user: ConsoleUser,
     jar: CookieJar,
     headers: HeaderMap,
     Path(slug): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
     let lang = Lang::from_request(&jar, &headers);
-    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
+    let session = user.session;
     let p = principal_of(&session.user);
     let m = editable(&st, &p, &slug).await?;
     let current = st.store.current_policies(&p.scope(), m.id).await?;
@@ -525,6 +527,7 @@ fn version_text(l: &Labels, version: i32, at: Option<chrono::DateTime<chrono::Ut
 /// Preview or save, by the button pressed (`action`).
 pub async fn submit(
     State(st): State<AppState>,
+    user: ConsoleUser,
     jar: CookieJar,
     headers: HeaderMap,
     Path(slug): Path<String>,
@@ -532,9 +535,7 @@ pub async fn submit(
 ) -> Result<Response, ApiError> {
     let lang = Lang::from_request(&jar, &headers);
     let get = |k: &str| form_value(&form, k);
-    let Some(p) = form_principal(&st, &jar, get("csrf")).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let p = user.checked(get("csrf"))?.clone();
     let m = editable(&st, &p, &slug).await?;
     let editor = Editor::from_form(&form);
     let checked = editor.policies();
@@ -560,13 +561,12 @@ pub async fn submit(
         }
     };
     let l = labels(lang);
-    let session = current_session(&st, &jar).await?;
     let page = Page {
         lang: lang.code(),
         t: lang.t(),
         l,
         csrf: get("csrf").to_owned(),
-        display_name: session.map(|s| s.user.display_name).unwrap_or_default(),
+        display_name: user.session.user.display_name.clone(),
         slug: m.slug.clone(),
         merchant_name: m.name.clone(),
         version: version_text(l, current.version, current.created_at),

@@ -14,9 +14,10 @@ use serde::Deserialize;
 
 use super::conversation::{EscalationView, escalation_view};
 use super::i18n::{Lang, Texts};
-use super::{current_session, form_principal, principal_of, render};
+use super::{principal_of, render};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::web::ConsoleUser;
 
 #[derive(Template)]
 #[template(path = "portal.html")]
@@ -29,10 +30,15 @@ struct Page {
     can_answer: bool,
 }
 
-pub async fn show(State(st): State<AppState>, jar: CookieJar, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn show(
+    State(st): State<AppState>,
+    user: ConsoleUser,
+    jar: CookieJar,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let lang = Lang::from_request(&jar, &headers);
     let t = lang.t();
-    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
+    let session = user.session;
     let p = principal_of(&session.user);
     let scope = p.scope();
     let mut all = st.store.list_escalations(&scope, &EscalationFilter::default(), PageRequest::first(200)).await?.items;
@@ -69,13 +75,12 @@ pub struct AnswerForm {
 
 pub async fn answer(
     State(st): State<AppState>,
-    jar: CookieJar,
+    user: ConsoleUser,
+    _jar: CookieJar,
     Path(id): Path<String>,
     Form(form): Form<AnswerForm>,
 ) -> Result<Response, ApiError> {
-    let Some(p) = form_principal(&st, &jar, &form.csrf).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let p = user.checked(&form.csrf)?.clone();
     let eid: EscalationId = id.parse().map_err(|_| ApiError::not_found())?;
     st.store.get_escalation(&p.scope(), eid).await?;
     if !matches!(p.role, Role::MerchantAdmin | Role::MerchantStaff | Role::Admin) {

@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum_extra::extract::CookieJar;
 use madoguchi_core::enums::SubjectType;
 use madoguchi_core::page::PageRequest;
@@ -13,10 +13,11 @@ use serde::Deserialize;
 
 use super::conversation::jst;
 use super::i18n::{Lang, Texts};
-use super::{current_session, principal_of, render};
+use super::{principal_of, render};
 use crate::api::search::SearchQuery;
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::web::ConsoleUser;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct PageQuery {
@@ -54,13 +55,14 @@ struct Page {
 
 pub async fn show(
     State(st): State<AppState>,
+    user: ConsoleUser,
     jar: CookieJar,
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
     let lang = Lang::from_request(&jar, &headers);
     let t = lang.t();
-    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
+    let session = user.session;
     let p = principal_of(&session.user);
     let mut page = Page {
         lang: lang.code(),

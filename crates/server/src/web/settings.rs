@@ -21,9 +21,10 @@ use madoguchi_store::merchants::MerchantKey;
 use serde::Deserialize;
 
 use super::i18n::{FormError, Lang, Texts, form_error_of};
-use super::{current_session, form_principal, principal_of, query_value, render};
+use super::{principal_of, query_value, render};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::web::ConsoleUser;
 
 #[derive(Template)]
 #[template(path = "settings.html")]
@@ -92,13 +93,14 @@ fn sample() -> PlaceholderValues {
 
 pub async fn show(
     State(st): State<AppState>,
+    user: ConsoleUser,
     jar: CookieJar,
     headers: HeaderMap,
     Path(slug): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
     let lang = Lang::from_request(&jar, &headers);
-    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
+    let session = user.session;
     let p = principal_of(&session.user);
     let m = editable(&st, &p, &slug).await?;
     let scope = p.scope();
@@ -159,13 +161,13 @@ fn back(slug: &str, result: Result<(), ApiError>) -> Result<Response, ApiError> 
 /// Checks the session and the form token, and the right to edit this merchant.
 async fn authorize(
     st: &AppState,
-    jar: &CookieJar,
+    user: &ConsoleUser,
     csrf: &str,
     slug: &str,
-) -> Result<Option<(Principal, MerchantId)>, ApiError> {
-    let Some(p) = form_principal(st, jar, csrf).await? else { return Ok(None) };
+) -> Result<(Principal, MerchantId), ApiError> {
+    let p = user.checked(csrf)?.clone();
     let m = editable(st, &p, slug).await?;
-    Ok(Some((p, m.id)))
+    Ok((p, m.id))
 }
 
 #[derive(Debug, Deserialize)]
@@ -178,13 +180,12 @@ pub struct GeneralForm {
 
 pub async fn general(
     State(st): State<AppState>,
-    jar: CookieJar,
+    user: ConsoleUser,
+    _jar: CookieJar,
     Path(slug): Path<String>,
     Form(f): Form<GeneralForm>,
 ) -> Result<Response, ApiError> {
-    let Some((p, id)) = authorize(&st, &jar, &f.csrf, &slug).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let (p, id) = authorize(&st, &user, &f.csrf, &slug).await?;
     let result = async {
         let minutes = |field: &str, v: &str| {
             madoguchi_core::validation::nfkc(v)
@@ -215,13 +216,12 @@ pub struct ScriptForm {
 
 pub async fn script(
     State(st): State<AppState>,
-    jar: CookieJar,
+    user: ConsoleUser,
+    _jar: CookieJar,
     Path(slug): Path<String>,
     Form(f): Form<ScriptForm>,
 ) -> Result<Response, ApiError> {
-    let Some((p, id)) = authorize(&st, &jar, &f.csrf, &slug).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let (p, id) = authorize(&st, &user, &f.csrf, &slug).await?;
     let result = async {
         let (category, body) = ScriptInput { category: f.category, body: f.body }.validate()?;
         st.store.put_script(&p.scope(), p.user_id, id, &category, &body).await?;
@@ -240,13 +240,12 @@ pub struct CannedForm {
 
 pub async fn canned(
     State(st): State<AppState>,
-    jar: CookieJar,
+    user: ConsoleUser,
+    _jar: CookieJar,
     Path(slug): Path<String>,
     Form(f): Form<CannedForm>,
 ) -> Result<Response, ApiError> {
-    let Some((p, id)) = authorize(&st, &jar, &f.csrf, &slug).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let (p, id) = authorize(&st, &user, &f.csrf, &slug).await?;
     let result = async {
         let (title, body) = CannedResponseInput { title: f.title, body: f.body }.validate()?;
         st.store.create_canned_response(&p.scope(), p.user_id, id, &title, &body).await?;
@@ -263,13 +262,12 @@ pub struct CsrfOnly {
 
 pub async fn delete_canned(
     State(st): State<AppState>,
-    jar: CookieJar,
+    user: ConsoleUser,
+    _jar: CookieJar,
     Path((slug, canned)): Path<(String, String)>,
     Form(f): Form<CsrfOnly>,
 ) -> Result<Response, ApiError> {
-    let Some((p, id)) = authorize(&st, &jar, &f.csrf, &slug).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let (p, id) = authorize(&st, &user, &f.csrf, &slug).await?;
     let cid: CannedResponseId = canned.parse().map_err(|_| ApiError::not_found())?;
     if st.store.canned_response_merchant(&p.scope(), cid).await? != id {
         return Err(ApiError::not_found());
@@ -287,13 +285,12 @@ pub struct DispositionForm {
 
 pub async fn disposition(
     State(st): State<AppState>,
-    jar: CookieJar,
+    user: ConsoleUser,
+    _jar: CookieJar,
     Path(slug): Path<String>,
     Form(f): Form<DispositionForm>,
 ) -> Result<Response, ApiError> {
-    let Some((p, id)) = authorize(&st, &jar, &f.csrf, &slug).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let (p, id) = authorize(&st, &user, &f.csrf, &slug).await?;
     let result = async {
         let (code, label) = DispositionCodeInput { code: f.code, label: f.label }.validate()?;
         st.store.create_disposition_code(&p.scope(), p.user_id, id, &code, &label).await?;
@@ -311,13 +308,12 @@ pub struct QueueForm {
 
 pub async fn queue(
     State(st): State<AppState>,
-    jar: CookieJar,
+    user: ConsoleUser,
+    _jar: CookieJar,
     Path(slug): Path<String>,
     Form(f): Form<QueueForm>,
 ) -> Result<Response, ApiError> {
-    let Some((p, id)) = authorize(&st, &jar, &f.csrf, &slug).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let (p, id) = authorize(&st, &user, &f.csrf, &slug).await?;
     let result = async {
         let name = madoguchi_core::agent::NewQueue { name: f.name }.validate()?;
         st.store.create_queue(&p.scope(), p.user_id, id, &name).await?;

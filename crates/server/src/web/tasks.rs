@@ -16,9 +16,10 @@ use serde::Deserialize;
 
 use super::conversation::jst;
 use super::i18n::{Lang, Texts};
-use super::{current_session, form_principal, principal_of, render};
+use super::{principal_of, render};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::web::ConsoleUser;
 
 struct TaskRow {
     case_id: String,
@@ -42,10 +43,15 @@ struct Page {
     tasks: Vec<TaskRow>,
 }
 
-pub async fn show(State(st): State<AppState>, jar: CookieJar, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn show(
+    State(st): State<AppState>,
+    user: ConsoleUser,
+    jar: CookieJar,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let lang = Lang::from_request(&jar, &headers);
     let t = lang.t();
-    let Some(session) = current_session(&st, &jar).await? else { return Ok(Redirect::to("/login").into_response()) };
+    let session = user.session;
     let p = principal_of(&session.user);
     let scope = p.scope();
     let open = st.store.list_tasks(&scope, &TaskFilter { open_only: true, ..Default::default() }, 200).await?;
@@ -93,13 +99,12 @@ pub struct DoneForm {
 /// Marks a task done (audited); the last one closes its case.
 pub async fn done(
     State(st): State<AppState>,
-    jar: CookieJar,
+    user: ConsoleUser,
+    _jar: CookieJar,
     Path((case, task)): Path<(String, String)>,
     Form(form): Form<DoneForm>,
 ) -> Result<Response, ApiError> {
-    let Some(p) = form_principal(&st, &jar, &form.csrf).await? else {
-        return Ok(Redirect::to("/login").into_response());
-    };
+    let p = user.checked(&form.csrf)?.clone();
     let case = case.parse().map_err(|_| ApiError::not_found())?;
     let task = task.parse().map_err(|_| ApiError::not_found())?;
     st.store.complete_task(&p.scope(), Some(p.user_id), case, task, None).await?;
