@@ -482,7 +482,7 @@ async fn time_like(
 /// one findable.
 async fn freshness(store: &Store, index_dir: &Path, merchant: MerchantId) -> anyhow::Result<Vec<Duration>> {
     let search = madoguchi_server::search::Search::open(index_dir)?;
-    let indexer = tokio::spawn(madoguchi_server::search::run_indexer(store.clone(), search.clone()));
+    let indexer = tokio::spawn(madoguchi_server::jobs::indexer::run(store.clone(), search.clone()));
     let scope = Scope::Merchants(vec![merchant]);
     let conv = store
         .list_conversations(&scope, &Default::default(), madoguchi_core::page::PageRequest::first(1))

@@ -134,30 +134,29 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
 
-/// Serves until `shutdown` resolves, then drains open requests.
+/// A jobs-only node's HTTP surface: health, readiness and metrics, for its supervisor.
+fn system_router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", axum::routing::get(crate::api::system::healthz))
+        .route("/readyz", axum::routing::get(crate::api::system::readyz))
+        .route("/metrics", axum::routing::get(crate::api::system::metrics))
+        .fallback(not_found)
+        .with_state(state)
+        .layer(middleware::from_fn(track))
+}
+
+/// Starts this node's jobs, then serves until `shutdown` resolves and drains open requests.
 pub async fn launch(
     listener: TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let background = tokio::spawn(crate::services::background::run(state.store.clone(), Duration::from_secs(5)));
-    let delivery =
-        Arc::new(crate::services::delivery::Delivery::new(state.store.clone(), &state.settings, state.chat.clone())?);
-    let delivering = tokio::spawn(delivery.run());
-    let imap = tokio::spawn(crate::inbound::mail::poll_imap_forever(
-        state.store.clone(),
-        Duration::from_secs(state.settings.imap_poll_seconds.max(1)),
-        crate::inbound::mail::Imap::new(state.settings.tls_ca_file.as_deref())?,
-    ));
-    let indexer = tokio::spawn(crate::search::run_indexer(state.store.clone(), state.search.clone()));
-    let bot = tokio::spawn(crate::services::bot::answer_the_unanswered(state.clone(), Duration::from_secs(15)));
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
-    indexer.abort();
-    bot.abort();
-    background.abort();
-    delivering.abort();
-    imap.abort();
+    let jobs = crate::jobs::start(&state)?;
+    let app = if state.settings.role.serves_web() { router(state) } else { system_router(state) };
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await;
+    drop(jobs);
     served?;
     Ok(())
 }

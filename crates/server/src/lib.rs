@@ -1,4 +1,5 @@
-//! Madoguchi's server: settings, authentication, the HTTP API and demo data. `main.rs` in the
+//! Madoguchi's server: settings, authentication, the HTTP API, the console and the background
+//! jobs. `main.rs` in the
 //! `madoguchi` crate only parses the command line and calls into here.
 
 pub mod api;
@@ -10,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod helpcenter;
 pub mod inbound;
+pub mod jobs;
 pub mod kb_files;
 pub mod order_files;
 pub mod sanitize;

@@ -4,7 +4,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use madoguchi_core::access::{Principal, Scope};
@@ -16,14 +16,14 @@ use madoguchi_store::Store;
 use madoguchi_store::search_feed::{FeedKind, MessageForIndex};
 
 /// How often the feed is read when it was empty.
-const FEED_POLL: Duration = Duration::from_millis(200);
+pub(crate) const FEED_POLL: Duration = Duration::from_millis(200);
 const FEED_BATCH: i64 = 500;
 const REBUILD_PAGE: i64 = 5_000;
 
 pub struct Search {
     pub index: SearchIndex,
     /// Set when the index was created empty or replaced: the indexer rebuilds it first.
-    rebuild: AtomicBool,
+    pub(crate) rebuild: AtomicBool,
 }
 
 impl Search {
@@ -121,31 +121,6 @@ pub fn exact_keys(q: &str) -> Vec<String> {
         keys.push(order_key(&folded));
     }
     keys
-}
-
-/// Indexes what the feed holds, forever; rebuilds first when the index is new or replaced.
-pub async fn run_indexer(store: Store, search: Arc<Search>) {
-    loop {
-        if search.rebuild.swap(false, Ordering::SeqCst) {
-            match rebuild(&store, &search.index).await {
-                Ok(n) => tracing::info!(documents = n, "search index rebuilt from the database"),
-                Err(e) => {
-                    tracing::warn!(error = %e, "search index rebuild failed; retrying");
-                    search.rebuild.store(true, Ordering::SeqCst);
-                    tokio::time::sleep(Duration::from_secs(5)).await;
-                    continue;
-                }
-            }
-        }
-        match index_feed(&store, &search.index).await {
-            Ok(0) => tokio::time::sleep(FEED_POLL).await,
-            Ok(_) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "indexing the search feed failed; retrying");
-                tokio::time::sleep(Duration::from_secs(2)).await;
-            }
-        }
-    }
 }
 
 /// Indexes one batch of the feed; returns how many feed entries it took.

@@ -48,6 +48,10 @@ pub struct Settings {
     /// web form's rate limit count per client address, so behind a proxy this must be set.
     #[serde(with = "proxy_list")]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// What this node does: `all` (one process), `web` (console, API, webhooks; its own search
+    /// index) or `jobs` (delivery, mail polling, the sweep, the bot's retries; only health and
+    /// metrics over HTTP).
+    pub role: crate::jobs::NodeRole,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +79,7 @@ impl Default for Settings {
             tls_ca_file: None,
             public_url: None,
             trusted_proxies: Vec::new(),
+            role: crate::jobs::NodeRole::All,
         }
     }
 }
@@ -97,6 +102,7 @@ const ENV_KEYS: &[&str] = &[
     "tls_ca_file",
     "public_url",
     "trusted_proxies",
+    "role",
 ];
 
 impl Settings {
@@ -213,6 +219,13 @@ imap_poll_seconds = 30
 # address, so behind a proxy set this, or every user shares the proxy's address.
 # env: MADOGUCHI_TRUSTED_PROXIES (comma-separated)
 trusted_proxies = []
+
+# What this node does: "all" (one process: the default), "web" (console, API, webhooks, and
+# its own search index) or "jobs" (outbox delivery, mail polling, the sweep, the bot's
+# retries; over HTTP only /healthz, /readyz and /metrics). Several web nodes and at least one
+# jobs node share one PostgreSQL database.
+# env: MADOGUCHI_ROLE
+role = "all"
 "#,
             bind = d.bind,
             data_dir = d.data_dir.display(),
@@ -243,6 +256,7 @@ impl fmt::Debug for Settings {
             .field("tls_ca_file", &self.tls_ca_file)
             .field("public_url", &self.public_url)
             .field("trusted_proxies", &self.trusted_proxies)
+            .field("role", &self.role)
             .finish()
     }
 }

@@ -21,17 +21,30 @@ pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// The database answers; load balancers send traffic only then.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Readiness {
+    /// `ready` or `database_unreachable`.
+    pub status: &'static str,
+    /// This node's role: `all`, `web` or `jobs`.
+    pub role: &'static str,
+    /// The background jobs this node runs.
+    pub jobs: Vec<&'static str>,
+}
+
+/// The database answers; load balancers send traffic only then. Also says what this node runs.
 #[utoipa::path(get, path = "/readyz", tag = "system", security(()),
-    responses((status = 200, body = Health), (status = 503, body = Health)))]
+    responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 pub async fn readyz(State(st): State<AppState>) -> impl IntoResponse {
-    match st.store.ping().await {
-        Ok(()) => (StatusCode::OK, Json(Health { status: "ready" })),
+    let role = st.settings.role;
+    let jobs = crate::jobs::Job::for_role(role).into_iter().map(crate::jobs::Job::name).collect();
+    let (code, status) = match st.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready"),
         Err(e) => {
             tracing::warn!(error = ?e, "database not reachable");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "database_unreachable" }))
+            (StatusCode::SERVICE_UNAVAILABLE, "database_unreachable")
         }
-    }
+    };
+    (code, Json(Readiness { status, role: role.as_str(), jobs }))
 }
 
 /// Prometheus metrics (text exposition format).

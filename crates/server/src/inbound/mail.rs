@@ -283,29 +283,6 @@ impl Imap {
     }
 }
 
-/// Polls every mail account with IMAP settings, forever.
-pub async fn poll_imap_forever(store: Store, every: std::time::Duration, imap: Imap) {
-    loop {
-        match store.channel_accounts_of_kind(Channel::Email).await {
-            Ok(accounts) => {
-                for a in accounts {
-                    let Some(settings) = a.settings.get("imap").cloned() else { continue };
-                    match serde_json::from_value::<ImapSettings>(settings) {
-                        Ok(s) => match imap.poll(&store, &a, &s).await {
-                            Ok(0) => {}
-                            Ok(n) => tracing::info!(merchant = %a.merchant_id, messages = n, "mail fetched by IMAP"),
-                            Err(e) => tracing::warn!(merchant = %a.merchant_id, error = %e, "IMAP poll failed"),
-                        },
-                        Err(e) => tracing::warn!(merchant = %a.merchant_id, error = %e, "bad IMAP settings"),
-                    }
-                }
-            }
-            Err(e) => tracing::warn!(error = ?e, "mail accounts could not be listed"),
-        }
-        tokio::time::sleep(every).await;
-    }
-}
-
 /// Fetches unseen mail, stores each message, and marks it seen only after it is stored: a crash
 /// in between fetches it again, and the Message-ID makes the second store a no-op.
 async fn fetch_unseen<T>(

@@ -106,27 +106,7 @@ pub fn take_turn_soon(
 }
 
 /// How long a customer's message may wait for the bot before the sweep takes the turn again.
-const UNANSWERED_AFTER: chrono::Duration = chrono::Duration::seconds(60);
-
-/// Forever, every `every`: gives the bot the turns it never took (a server stopped between
-/// storing a customer's message and answering it), so no customer waits on a silent bot.
-/// Safe on several nodes: each step checks the bot still holds the chat.
-pub async fn answer_the_unanswered(st: AppState, every: std::time::Duration) {
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        match st.store.bot_unanswered(chrono::Utc::now() - UNANSWERED_AFTER, 100).await {
-            Ok(waiting) => {
-                for (merchant, conversation, text) in waiting {
-                    tracing::info!(%conversation, "bot: answering a message it had not answered");
-                    take_turn_soon(&st, merchant, conversation, text);
-                }
-            }
-            Err(e) => tracing::warn!(error = ?e, "bot: looking for unanswered chats failed"),
-        }
-    }
-}
+pub(crate) const UNANSWERED_AFTER: chrono::Duration = chrono::Duration::seconds(60);
 
 /// The published articles the knowledge base offers for `text`, best first, each with whether
 /// it clearly answers it.

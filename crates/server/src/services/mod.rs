@@ -1,8 +1,6 @@
-//! Use cases that span several store calls and run in the background.
+//! Use cases that span several store calls (their background loops are in `crate::jobs`).
 
-pub mod background;
 pub mod bot;
 pub mod decisions;
-pub mod delivery;
 pub mod order_import;
 pub mod routing;
