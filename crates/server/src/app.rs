@@ -28,7 +28,7 @@ pub struct AppState {
     /// For calls to providers (LINE profiles and content).
     pub http: reqwest::Client,
     /// Typing and new-message signals for web chat.
-    pub chat: crate::chat::hub::ChatHub,
+    pub chat: crate::hub::ChatHub,
     /// The search index under the data folder.
     pub search: Arc<crate::search::Search>,
 }

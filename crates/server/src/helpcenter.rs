@@ -163,7 +163,7 @@ struct SearchPage<'a> {
     h: &'static HcTexts,
     shop: &'a Merchant,
     q: String,
-    results: Vec<crate::api::kb::KbResult>,
+    results: Vec<crate::usecases::kb::KbResult>,
     form_url: Option<String>,
 }
 
@@ -180,7 +180,7 @@ async fn search(
     if text.is_empty() {
         return Ok(Redirect::to(&format!("/help/{slug}")).into_response());
     }
-    let results = crate::api::kb::kb_search(&st, m.id, &text, 10).await?;
+    let results = crate::usecases::kb::kb_search(&st, m.id, &text, 10).await?;
     if results.is_empty() {
         // Counted per normalised question: ぎふとけん and ギフト券 are one gap.
         let key = madoguchi_search::analysis::normalize(&text).split_whitespace().collect::<Vec<_>>().join(" ");

@@ -597,7 +597,7 @@ async fn a_typed_in_fax_carries_its_scan_on_the_right_customer() -> anyhow::Resu
     let (s, e) = upload("shop-a", "x.pdf", vec![], "agent").await?;
     assert_eq!((s, e["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("empty_file")));
     let mut big = b"%PDF-".to_vec();
-    big.resize(madoguchi_server::api::files::MAX_UPLOAD_BYTES + 1, b' ');
+    big.resize(madoguchi_server::files::MAX_UPLOAD_BYTES + 1, b' ');
     let (s, _) = upload("shop-a", "big.pdf", big, "agent").await?;
     assert_eq!(s, StatusCode::PAYLOAD_TOO_LARGE);
 

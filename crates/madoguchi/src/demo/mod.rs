@@ -24,8 +24,8 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+use madoguchi_server::auth::new_inbound_token;
 use madoguchi_server::auth::{hash_password, new_token};
-use madoguchi_server::inbound::new_inbound_token;
 
 mod data;
 use data::*;

@@ -17,6 +17,7 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, Json};
+use crate::usecases::channel_settings::{allowed_origins, normalize_origin};
 
 /// At most this many sites may embed a shop's chat.
 const MAX_ORIGINS: usize = 20;
@@ -99,33 +100,6 @@ fn kind_of(kind: &str) -> ApiResult<Channel> {
     }
 }
 
-/// An origin as browsers send it: scheme, host and port, nothing else.
-pub fn normalize_origin(raw: &str) -> Result<String, ValidationError> {
-    let o = raw.trim().trim_end_matches('/').to_ascii_lowercase();
-    let bad = || {
-        ValidationError::new(
-            "allowed_origins",
-            "invalid_origin",
-            format!("{raw:?} is not a site address like https://shop.example.jp"),
-        )
-    };
-    let rest = o.strip_prefix("https://").or_else(|| o.strip_prefix("http://")).ok_or_else(bad)?;
-    let host_ok =
-        !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
-    if !host_ok {
-        return Err(bad());
-    }
-    Ok(o)
-}
-
-/// The sites allowed to open a chat account's widget.
-pub fn allowed_origins(account: &ChannelAccount) -> Vec<String> {
-    account.settings["allowed_origins"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|o| o.as_str().map(str::to_owned)).collect())
-        .unwrap_or_default()
-}
-
 fn view(st: &AppState, slug: &str, a: &ChannelAccount, identity_secret: Option<String>) -> ChannelView {
     let base = st.settings.public_base();
     let endpoint = match a.kind {
@@ -151,7 +125,7 @@ fn view(st: &AppState, slug: &str, a: &ChannelAccount, identity_secret: Option<S
         imap,
         allowed_origins: allowed_origins(a),
         identity_secret,
-        bot: crate::services::bot::channel_uses_bot(a.kind, &a.settings),
+        bot: crate::usecases::bot::channel_uses_bot(a.kind, &a.settings),
         updated_at: a.updated_at,
     }
 }
@@ -305,15 +279,14 @@ pub async fn put_channel(
                 settings["bot"] = json!(on);
             }
             if existing.is_none() || req.rotate_secret {
-                let secret = crate::inbound::new_inbound_token();
+                let secret = crate::auth::new_inbound_token();
                 update.secret = Some(secret.clone());
                 new_secret = Some(secret);
             }
         }
     }
     update.settings = Some(settings);
-    let account =
-        st.store.upsert_channel_account(&scope, id, kind, &crate::inbound::new_inbound_token(), &update).await?;
+    let account = st.store.upsert_channel_account(&scope, id, kind, &crate::auth::new_inbound_token(), &update).await?;
     st.store
         .record_audit(madoguchi_core::audit::NewAuditEvent {
             merchant_id: Some(id),

@@ -3,23 +3,22 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use madoguchi_core::access::Principal;
 use madoguchi_core::conversation::{
-    Conversation, ConversationPatch, Message, MessageKind, NewConversation, NewMessage, TimelineItem, validate_label,
+    Conversation, ConversationPatch, Message, NewConversation, NewMessage, TimelineItem, validate_label,
 };
-use madoguchi_core::enums::{AuthorKind, Channel, ConversationStatus, Direction, Priority, SubjectType};
+use madoguchi_core::enums::{Channel, ConversationStatus, Priority, SubjectType};
 use madoguchi_core::ids::{ConversationId, UserId};
 use madoguchi_core::page::{Page, PageRequest};
-use madoguchi_core::validation::{ValidationError, limits, optional, required, tags};
-use madoguchi_store::conversations::{ConversationChange, ConversationFilter, ConversationRecord, MessageRecord};
+use madoguchi_core::validation::{limits, optional, required, tags};
+use madoguchi_store::conversations::{ConversationChange, ConversationFilter, ConversationRecord};
 use serde::{Deserialize, Serialize};
 
-use super::users::audit_read;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Json, created, id};
-use crate::sanitize::clean_html;
+use crate::usecases::audit::audit_read;
+use crate::usecases::messages::message_record;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -103,38 +102,6 @@ pub async fn list_conversations(
     Ok(Json(page))
 }
 
-/// Turns an API message into a store record: validated, HTML sanitised, authored by the caller.
-pub(crate) fn message_record(p: &Principal, m: &NewMessage) -> ApiResult<MessageRecord> {
-    m.validate()?;
-    if m.kind == MessageKind::InternalNote && !p.sees_internal_notes() {
-        return Err(ApiError::forbidden("merchant staff cannot write the desk's internal notes"));
-    }
-    let (direction, internal, author_kind, author) = match m.kind {
-        // Staff record what a customer said (a phone memo, a typed-in FAX); the author is the customer.
-        MessageKind::Inbound => (Direction::Inbound, false, AuthorKind::Customer, None),
-        MessageKind::Outbound => (Direction::Outbound, false, AuthorKind::User, Some(p.user_id)),
-        MessageKind::InternalNote => (Direction::Outbound, true, AuthorKind::User, Some(p.user_id)),
-    };
-    Ok(MessageRecord {
-        channel: m.channel,
-        direction,
-        internal,
-        author_kind,
-        author_user_id: author,
-        body_text: m.body_text.clone(),
-        body_html: m
-            .body_html
-            .as_deref()
-            .map(clean_html)
-            .transpose()
-            .map_err(|e| ApiError::from(ValidationError::new("body_html", "html_too_complex", e.to_string())))?,
-        attachments: m.attachments.clone(),
-        provider_message_id: m.provider_message_id.as_ref().map(|s| s.trim().to_owned()),
-        meta: Default::default(),
-        created_at: None,
-    })
-}
-
 /// Opens a conversation, optionally with its first message. The customer is given by id, or
 /// by an identity that finds (or creates) the merchant's customer.
 #[utoipa::path(post, path = "/api/v1/conversations", tag = "conversations", request_body = NewConversation,
@@ -165,7 +132,7 @@ pub async fn create_conversation(
     };
     let conv = st.store.create_conversation(&scope, Some(p.user_id), &record).await?;
     // Offer it at once if an agent is free; the periodic pass catches anything missed.
-    crate::services::routing::route_merchants(&st.store, &[merchant]).await;
+    crate::usecases::routing::route_merchants(&st.store, &[merchant]).await;
     Ok(created(st.store.get_conversation(&scope, conv.id).await?))
 }
 

@@ -11,11 +11,11 @@ use madoguchi_store::customers::CustomerFilter;
 use madoguchi_store::duplicates::DuplicateSuggestion;
 use serde::Deserialize;
 
-use super::users::audit_read;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Json, created, id};
+use crate::usecases::audit::audit_read;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

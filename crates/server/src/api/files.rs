@@ -14,9 +14,6 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiBytes, ApiQuery, Json, created};
 
-/// The largest upload: a multi-page scan at a readable resolution.
-pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
-
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UploadQuery {
@@ -68,5 +65,5 @@ pub async fn download_file(
 ) -> ApiResult<Response> {
     let id = uuid::Uuid::parse_str(&file).map_err(|_| ApiError::not_found())?;
     let blob = st.store.get_blob(&p.scope(), id).await?;
-    Ok(crate::web::files::download(blob))
+    Ok(crate::files::download(blob))
 }

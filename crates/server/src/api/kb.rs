@@ -6,7 +6,6 @@ use axum::response::{IntoResponse, Response};
 use madoguchi_core::ids::ArticleId;
 use madoguchi_core::kb::{Article, ArticleInput, ArticlePatch};
 use madoguchi_core::validation::ValidationError;
-use madoguchi_search::{DocKind, SearchRequest};
 use madoguchi_store::kb::Imported;
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +14,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiBytes, ApiJson, ApiQuery, Json, created, id};
 use crate::kb_files::{self, Format};
+use crate::usecases::kb::{KbResult, kb_search};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -128,15 +128,6 @@ pub struct KbSearchQuery {
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct KbResult {
-    pub article_id: ArticleId,
-    pub external_id: Option<String>,
-    pub question: String,
-    pub score: f32,
-    pub snippet: String,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct KbResults {
     pub results: Vec<KbResult>,
 }
@@ -161,40 +152,6 @@ pub async fn search_articles(
         return Err(ValidationError::new("q", "required", "type a question").into());
     }
     Ok(Json(KbResults { results: kb_search(&st, m, &q.q, limit).await? }))
-}
-
-/// Published articles of a merchant matching a question (also for the help center and the bot).
-pub async fn kb_search(
-    st: &AppState,
-    merchant: madoguchi_core::ids::MerchantId,
-    q: &str,
-    limit: usize,
-) -> ApiResult<Vec<KbResult>> {
-    let r = SearchRequest {
-        merchants: vec![merchant.to_string()],
-        text: q.chars().take(200).collect(),
-        kinds: vec![DocKind::Article],
-        status: Some("published".into()),
-        matching: madoguchi_search::Match::Any,
-        limit,
-        ..Default::default()
-    };
-    let hits = st.search.index.search(&r).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
-    let scope = madoguchi_core::access::Scope::Merchants(vec![merchant]);
-    let mut out = Vec::with_capacity(hits.len());
-    for h in hits {
-        let Ok(aid) = h.id.parse::<ArticleId>() else { continue };
-        // The index may lag a deletion by a moment: what is gone is left out.
-        let Ok(a) = st.store.get_article(&scope, aid).await else { continue };
-        out.push(KbResult {
-            article_id: a.id,
-            external_id: a.external_id,
-            question: a.question,
-            score: h.score,
-            snippet: h.snippet,
-        });
-    }
-    Ok(out)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -347,7 +304,7 @@ pub async fn bot_figures(
     let scope = p.scope();
     let m = st.store.resolve_merchant(&scope, &merchant).await?;
     let day = |raw: &Option<String>, field, end| {
-        raw.as_deref().filter(|s| !s.is_empty()).map(|s| crate::api::search::parse_time(field, s, end)).transpose()
+        raw.as_deref().filter(|s| !s.is_empty()).map(|s| crate::usecases::search::parse_time(field, s, end)).transpose()
     };
     let to = day(&q.to, "to", true)?.unwrap_or_else(chrono::Utc::now);
     let from = day(&q.from, "from", false)?.unwrap_or(to - chrono::Duration::days(30));

@@ -119,14 +119,14 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::list_tasks))
         .routes(utoipa_axum::router::UtoipaMethodRouterExt::layer(
             routes!(order_import::import_orders),
-            axum::extract::DefaultBodyLimit::max(order_import::MAX_FILE_BYTES),
+            axum::extract::DefaultBodyLimit::max(crate::usecases::order_import::MAX_FILE_BYTES),
         ))
         .routes(routes!(conversations::list_conversations, conversations::create_conversation))
         .routes(routes!(conversations::get_conversation, conversations::update_conversation))
         .routes(routes!(conversations::list_messages, conversations::add_message))
         .routes(utoipa_axum::router::UtoipaMethodRouterExt::layer(
             routes!(files::upload_file),
-            axum::extract::DefaultBodyLimit::max(files::MAX_UPLOAD_BYTES),
+            axum::extract::DefaultBodyLimit::max(crate::files::MAX_UPLOAD_BYTES),
         ))
         .routes(routes!(files::download_file))
         .routes(routes!(audit::list_audit_events))

@@ -12,10 +12,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiBytes, ApiJson, ApiQuery, Json};
 use crate::order_files::{Column, ColumnMapping};
-use crate::services::order_import::{self, ImportOptions, ImportReport};
-
-/// A day's export of a large shop fits; anything bigger goes in several files.
-pub const MAX_FILE_BYTES: usize = 32 * 1024 * 1024;
+use crate::usecases::order_import::{self, ImportOptions, ImportReport};
 
 fn importer(p: &madoguchi_core::access::Principal) -> ApiResult<()> {
     if p.can_import_orders() {
@@ -127,11 +124,6 @@ pub struct WebhookSecret {
     pub secret: String,
 }
 
-/// Where the shop system posts its orders.
-pub(crate) fn webhook_url(st: &AppState, slug: &str) -> String {
-    format!("{}/api/v1/inbound/orders/{slug}", st.settings.public_base())
-}
-
 /// The merchant's order webhook: its address and whether it has a secret.
 #[utoipa::path(get, path = "/api/v1/merchants/{merchant}/orders/webhook", tag = "orders",
     params(("merchant" = String, Path, description = "id or slug")),
@@ -145,7 +137,7 @@ pub async fn get_webhook(
     let m = st.store.get_merchant(&scope, parse_key(&merchant)).await?;
     importer(&p)?;
     let configured = st.store.order_webhook_secret(m.id).await?.is_some();
-    Ok(Json(WebhookView { url: webhook_url(&st, &m.slug), configured }))
+    Ok(Json(WebhookView { url: crate::usecases::order_import::webhook_url(&st, &m.slug), configured }))
 }
 
 /// Makes a new webhook secret for the merchant (the old one stops working at once) and shows
@@ -163,5 +155,8 @@ pub async fn rotate_webhook_secret(
     importer(&p)?;
     let secret = order_import::new_webhook_secret();
     st.store.set_order_webhook_secret(&scope, Some(p.user_id), m.id, &secret).await?;
-    Ok((StatusCode::CREATED, Json(WebhookSecret { url: webhook_url(&st, &m.slug), secret })))
+    Ok((
+        StatusCode::CREATED,
+        Json(WebhookSecret { url: crate::usecases::order_import::webhook_url(&st, &m.slug), secret }),
+    ))
 }

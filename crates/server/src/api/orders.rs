@@ -5,16 +5,14 @@ use axum::http::StatusCode;
 use madoguchi_core::ids::{OrderId, ShipmentId};
 use madoguchi_core::order::{NewOrder, NewShipment, NewShipmentEvent, Order, OrderPatch, Shipment, ShipmentPatch};
 use madoguchi_core::page::{Page, PageRequest};
-use madoguchi_store::orders::{OrderFilter, UpsertOutcome};
-use serde::{Deserialize, Serialize};
+use madoguchi_store::orders::OrderFilter;
+use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Json, created, id};
-
-/// Orders per bulk request: enough for a day's export, small enough for one transaction.
-pub const MAX_BULK: usize = 1000;
+use crate::usecases::orders::{BulkResponse, BulkResult, MAX_BULK};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -31,18 +29,6 @@ pub struct OrderQuery {
 #[serde(deny_unknown_fields)]
 pub struct BulkOrders {
     pub orders: Vec<NewOrder>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct BulkResult {
-    pub order_number: String,
-    pub id: OrderId,
-    pub outcome: UpsertOutcome,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct BulkResponse {
-    pub results: Vec<BulkResult>,
 }
 
 #[utoipa::path(get, path = "/api/v1/orders", tag = "orders", params(OrderQuery),

@@ -11,7 +11,7 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, Json, created, id};
-use crate::services::routing::route_merchants;
+use crate::usecases::routing::route_merchants;
 
 /// The caller's presence and routing profile.
 #[utoipa::path(get, path = "/api/v1/me/presence", tag = "routing", responses((status = 200, body = AgentProfile)))]
@@ -144,16 +144,6 @@ pub async fn delete_queue(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Midnight of today in Japan: the board's day.
-pub fn jst_day_start() -> chrono::DateTime<chrono::Utc> {
-    use chrono::TimeZone;
-    let tz = chrono_tz::Asia::Tokyo;
-    let today = chrono::Utc::now().with_timezone(&tz).date_naive();
-    tz.from_local_datetime(&today.and_time(chrono::NaiveTime::MIN))
-        .earliest()
-        .map_or_else(chrono::Utc::now, |t| t.with_timezone(&chrono::Utc))
-}
-
 /// Live figures per queue: waiting now, longest wait, today's offered / answered / abandoned
 /// and service level against the merchant's first-response target; agents by presence.
 #[utoipa::path(get, path = "/api/v1/merchants/{merchant}/board", tag = "routing", params(("merchant" = String, Path, description = "id or slug")),
@@ -168,5 +158,5 @@ pub async fn board(
     if p.role.is_merchant_role() {
         return Err(ApiError::forbidden("the supervisor board is the desk's"));
     }
-    Ok(Json(st.store.board(&scope, m, jst_day_start()).await?))
+    Ok(Json(st.store.board(&scope, m, madoguchi_core::time::jst_day_start()).await?))
 }

@@ -5,7 +5,6 @@
 //! No login: the visitor is who their signed visitor token says, and sees only their own
 //! conversation.
 
-pub mod hub;
 pub mod socket;
 
 use askama::Template;
@@ -75,7 +74,7 @@ fn origin_allowed(allowed: &[String], origin: Option<&str>, host: Option<&str>) 
     if allowed.is_empty() {
         return true;
     }
-    let Ok(origin) = crate::api::channels::normalize_origin(origin) else { return false };
+    let Ok(origin) = crate::usecases::channel_settings::normalize_origin(origin) else { return false };
     let own = host.is_some_and(|h| origin.split_once("://").is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(h)));
     own || allowed.contains(&origin)
 }
@@ -88,14 +87,18 @@ async fn ws(
 ) -> Result<Response, ApiError> {
     let (merchant, account) = chat_of(&st, &slug).await?;
     let header = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
-    if !origin_allowed(&crate::api::channels::allowed_origins(&account), header(header::ORIGIN), header(header::HOST)) {
+    if !origin_allowed(
+        &crate::usecases::channel_settings::allowed_origins(&account),
+        header(header::ORIGIN),
+        header(header::HOST),
+    ) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "origin_not_allowed",
             "this site is not allowed to open the shop's chat",
         ));
     }
-    let bot = crate::services::bot::channel_uses_bot(Channel::Chat, &account.settings);
+    let bot = crate::usecases::bot::channel_uses_bot(Channel::Chat, &account.settings);
     let secret = account.secret.filter(|s| !s.is_empty()).ok_or_else(ApiError::not_found)?;
     Ok(upgrade
         .max_message_size(MAX_FRAME_BYTES)
@@ -137,7 +140,7 @@ async fn file(
         return Err(ApiError::not_found());
     }
     let blob = st.store.get_blob(&scope, id).await?;
-    Ok(crate::web::files::download(blob))
+    Ok(crate::files::download(blob))
 }
 
 #[cfg(test)]

@@ -234,10 +234,10 @@ pub async fn submit(
     let mut v = Fields::default();
     let mut files = Vec::new();
     let mut errors = Vec::new();
-    while let Some(field) = crate::web::files::next_field(&mut multipart).await? {
+    while let Some(field) = crate::files::next_field(&mut multipart).await? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "files" {
-            let Some((filename, data)) = crate::web::files::uploaded(field).await? else { continue };
+            let Some((filename, data)) = crate::files::uploaded(field).await? else { continue };
             match check_file(&filename, &data) {
                 Ok(content_type) if files.len() < MAX_FILES => {
                     files.push(NewBlob {
@@ -432,7 +432,7 @@ pub async fn submit(
     if let Err(e) = st.store.add_message(&scope, None, received.conversation, &confirmation).await {
         tracing::error!(error = ?e, conversation = %received.conversation, "web form confirmation not queued");
     }
-    super::route_soon(&st.store, m.id);
+    crate::usecases::routing::route_soon(&st.store, m.id);
     Ok(framable(crate::web::render(
         StatusCode::OK,
         &DonePage { lang: lang.code(), f: texts(lang), shop: &m.name, slug: &m.slug, number: conv.number },

@@ -91,7 +91,7 @@ async fn handle(st: &AppState, account: &ChannelAccount, event: line::Event) -> 
             }
             let name = profile(st, &token, &user).await.map(|p| p.display_name);
             meta.sender_name = name.clone();
-            let bot = crate::services::bot::channel_uses_bot(Channel::Line, &account.settings);
+            let bot = crate::usecases::bot::channel_uses_bot(Channel::Line, &account.settings);
             let said = content.summary();
             let contact = InboundContact {
                 merchant: account.merchant_id,
@@ -126,10 +126,10 @@ async fn handle(st: &AppState, account: &ChannelAccount, event: line::Event) -> 
                 InboundOutcome::Stored(r) => {
                     metrics::counter!("madoguchi_inbound_total", "channel" => "line").increment(1);
                     if r.new_conversation && !bot {
-                        super::route_soon(&st.store, account.merchant_id);
+                        crate::usecases::routing::route_soon(&st.store, account.merchant_id);
                     }
                     // The bot answers only a conversation it holds; it looks that up itself.
-                    crate::services::bot::take_turn_soon(st, account.merchant_id, r.conversation, said);
+                    crate::usecases::bot::take_turn_soon(st, account.merchant_id, r.conversation, said);
                     Ok(Handled::Stored)
                 }
                 InboundOutcome::Duplicate { .. } => Ok(Handled::Duplicate),

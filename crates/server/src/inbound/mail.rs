@@ -48,7 +48,7 @@ pub async fn ingest(store: &Store, account: &ChannelAccount, raw: &[u8]) -> Resu
     if let InboundOutcome::Stored(r) = &outcome {
         metrics::counter!("madoguchi_inbound_total", "channel" => "email").increment(1);
         if r.new_conversation {
-            super::route_soon(store, account.merchant_id);
+            crate::usecases::routing::route_soon(store, account.merchant_id);
         }
     }
     Ok(outcome)

@@ -9,8 +9,6 @@ pub mod orders;
 
 use axum::Router;
 use axum::routing::post;
-use madoguchi_core::ids::MerchantId;
-use madoguchi_store::Store;
 
 use crate::app::AppState;
 
@@ -26,19 +24,4 @@ pub fn form_routes() -> Router<AppState> {
     Router::new()
         .route("/form/{slug}", axum::routing::get(form::show).post(form::submit))
         .layer(axum::extract::DefaultBodyLimit::max(form::MAX_FORM_BYTES))
-}
-
-/// Offers the merchant's new contacts to agents, off the request path.
-pub(crate) fn route_soon(store: &Store, merchant: MerchantId) {
-    let store = store.clone();
-    tokio::spawn(async move { crate::services::routing::route_merchants(&store, &[merchant]).await });
-}
-
-/// A new unguessable path token for an inbound endpoint (256 random bits).
-pub fn new_inbound_token() -> String {
-    use base64::Engine;
-    use rand::RngCore;
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }

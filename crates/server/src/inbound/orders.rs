@@ -12,9 +12,9 @@ use madoguchi_core::access::Scope;
 use madoguchi_core::order::NewOrder;
 use serde::Deserialize;
 
-use crate::api::orders::{BulkResponse, BulkResult, MAX_BULK};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::usecases::orders::{BulkResponse, BulkResult, MAX_BULK};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -2,7 +2,7 @@
 //! message and answering it leaves the chat waiting, so they are looked for and taken.
 
 use crate::app::AppState;
-use crate::services::bot::{UNANSWERED_AFTER, take_turn_soon};
+use crate::usecases::bot::{UNANSWERED_AFTER, take_turn_soon};
 
 /// Forever, every `every`: gives the bot the turns it never took (a server stopped between
 /// storing a customer's message and answering it), so no customer waits on a silent bot.

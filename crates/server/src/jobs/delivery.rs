@@ -58,14 +58,14 @@ pub struct Delivery {
     mailer: Mailer,
     http: reqwest::Client,
     line_api: String,
-    chat: crate::chat::hub::ChatHub,
+    chat: crate::hub::ChatHub,
 }
 
 /// How long a worker holds a row while sending it.
 const LEASE_SECS: i64 = 60;
 
 impl Delivery {
-    pub fn new(store: Store, settings: &Settings, chat: crate::chat::hub::ChatHub) -> anyhow::Result<Delivery> {
+    pub fn new(store: Store, settings: &Settings, chat: crate::hub::ChatHub) -> anyhow::Result<Delivery> {
         let mailer = match settings.smtp_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
             Some(url) => Mailer::Smtp(AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.build()),
             None => {
@@ -121,7 +121,7 @@ impl Delivery {
             Channel::Line => self.send_line(item, &conv, &message).await.map(Some),
             Channel::Chat => {
                 // The visitor's socket reads the message from the store; this wakes it now.
-                self.chat.publish(conv.merchant_id, conv.id, crate::chat::hub::Signal::Message);
+                self.chat.publish(conv.merchant_id, conv.id, crate::hub::Signal::Message);
                 Ok(None)
             }
             other => Err(DeliveryError::permanent(format!("{other} replies are not delivered"))),

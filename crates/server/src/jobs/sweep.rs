@@ -7,7 +7,7 @@ use chrono::{Duration as ChronoDuration, Utc};
 use madoguchi_store::Store;
 use std::time::Duration;
 
-use crate::services::routing::route_merchants;
+use crate::usecases::routing::route_merchants;
 
 /// Runs until the task is dropped.
 pub async fn run(store: Store, every: Duration) {

@@ -83,7 +83,7 @@ pub async fn show(
         return Err(ApiError::forbidden("the supervisor board is the desk's"));
     }
     let scope = p.scope();
-    let day = crate::api::routing::jst_day_start();
+    let day = madoguchi_core::time::jst_day_start();
     let mut merchants = Vec::new();
     for m in st.store.list_merchants(&scope, PageRequest::first(200)).await?.items {
         let b = st.store.board(&scope, m.id, day).await?;

@@ -29,7 +29,7 @@ use crate::web::ConsoleUser;
 
 /// Scans per contact, and the size of each (as the files API).
 pub const MAX_SCANS: usize = 5;
-pub const MAX_SCAN_BYTES: usize = crate::api::files::MAX_UPLOAD_BYTES;
+pub const MAX_SCAN_BYTES: usize = crate::files::MAX_UPLOAD_BYTES;
 const MAX_BODY_CHARS: usize = 20_000;
 /// How far back a received time may go: a postcard found late, not a history import.
 const MAX_AGE_DAYS: i64 = 90;
@@ -215,10 +215,10 @@ pub async fn submit(
     let mut v = Fields::default();
     let mut scans = Vec::new();
     let mut errors = Vec::new();
-    while let Some(field) = crate::web::files::next_field(&mut multipart).await? {
+    while let Some(field) = crate::files::next_field(&mut multipart).await? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "scans" {
-            let Some((filename, data)) = crate::web::files::uploaded(field).await? else { continue };
+            let Some((filename, data)) = crate::files::uploaded(field).await? else { continue };
             match madoguchi_channels::files::sniff(&data) {
                 _ if scans.len() >= MAX_SCANS => errors.push(problem(
                     lang,
@@ -359,7 +359,7 @@ pub async fn submit(
         Typed { name, phone, email, subject, category, order_number, body, received_at, submission, scans },
     )
     .await?;
-    crate::services::routing::route_merchants(&st.store, &[merchant]).await;
+    crate::usecases::routing::route_merchants(&st.store, &[merchant]).await;
     Ok(Redirect::to(&format!("/desk/conversations/{received}")).into_response())
 }
 

@@ -2,7 +2,7 @@
 //! reply and internal-note forms, status / priority / assignee, and the customer panel with
 //! orders, parcels and past conversations.
 
-use crate::services::decisions::shop_rules;
+use crate::usecases::decisions::shop_rules;
 use crate::web::ConsoleUser;
 use askama::Template;
 use axum::Form;
@@ -32,9 +32,9 @@ use strum::IntoEnumIterator;
 
 use super::i18n::{self, Lang, Texts};
 use super::{principal_of, render};
-use crate::api::users::audit_read;
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::usecases::audit::audit_read;
 
 pub struct Item {
     is_event: bool,
@@ -527,7 +527,7 @@ pub async fn show(
     let mut assist = Vec::new();
     if let Some(text) = latest.as_deref().filter(|t| !t.trim().is_empty()) {
         let question: String = text.chars().take(200).collect();
-        for r in crate::api::kb::kb_search(&st, c.merchant_id, &question, 3).await.unwrap_or_default() {
+        for r in crate::usecases::kb::kb_search(&st, c.merchant_id, &question, 3).await.unwrap_or_default() {
             let answer = st.store.get_article(&scope, r.article_id).await.map(|a| a.answer).unwrap_or_default();
             assist.push((r.question, r.snippet, answer));
         }
@@ -674,7 +674,7 @@ pub async fn add_message(
         provider_message_id: None,
         channel: None,
     };
-    let record = crate::api::conversations::message_record(&p, &msg)?;
+    let record = crate::usecases::messages::message_record(&p, &msg)?;
     st.store.add_message(&p.scope(), Some(p.user_id), cid, &record).await?;
     Ok(Redirect::to(&format!("/desk/conversations/{cid}")).into_response())
 }
@@ -694,7 +694,7 @@ pub async fn typing(
     let (p, c) = conversation_form(&st, &user, &form.csrf, &id).await?;
     if c.channel == Channel::Chat {
         let name = st.store.get_user_unscoped(p.user_id).await?.display_name;
-        st.chat.publish(c.merchant_id, c.id, crate::chat::hub::Signal::Typing(crate::chat::hub::Typist::Agent(name)));
+        st.chat.publish(c.merchant_id, c.id, crate::hub::Signal::Typing(crate::hub::Typist::Agent(name)));
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -15,11 +15,11 @@ use serde::Deserialize;
 
 use super::i18n::{FormError, Lang, Texts, form_error};
 use super::{form_value, render};
-use crate::api::order_import::MAX_FILE_BYTES;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::order_files::{Column, ColumnMapping};
-use crate::services::order_import::{self, ImportOptions, ImportReport};
+use crate::usecases::order_import::MAX_FILE_BYTES;
+use crate::usecases::order_import::{self, ImportOptions, ImportReport};
 use crate::web::ConsoleUser;
 
 pub fn routes() -> axum::Router<AppState> {
@@ -234,7 +234,7 @@ async fn page(
         merchant_name: m.name.clone(),
         columns,
         report,
-        webhook_url: crate::api::order_import::webhook_url(st, &m.slug),
+        webhook_url: crate::usecases::order_import::webhook_url(st, &m.slug),
         webhook_configured: st.store.order_webhook_secret(m.id).await?.is_some(),
         secret: extra.secret,
         error: extra.error,
@@ -309,11 +309,11 @@ pub async fn import(
     let p = user.principal.clone();
     let m = manageable(&st, &p, &slug).await?;
     let (mut file, mut opts) = (None, ImportOptions::default());
-    while let Some(field) = super::files::next_field(&mut multipart).await? {
+    while let Some(field) = crate::files::next_field(&mut multipart).await? {
         match field.name().unwrap_or_default() {
             "dry_run" => opts.dry_run = true,
             "skip_invalid" => opts.skip_invalid = true,
-            "file" => file = super::files::uploaded(field).await?,
+            "file" => file = crate::files::uploaded(field).await?,
             _ => {}
         }
     }

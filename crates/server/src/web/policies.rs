@@ -29,7 +29,7 @@ use super::settings::editable;
 use super::{form_value, principal_of, render};
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::services::decisions::{ShopRules, shop_rules};
+use crate::usecases::decisions::{ShopRules, shop_rules};
 use crate::web::ConsoleUser;
 
 /// Blank rows offered below the filled ones, for adding.

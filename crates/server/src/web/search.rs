@@ -14,9 +14,9 @@ use serde::Deserialize;
 use super::conversation::jst;
 use super::i18n::{Lang, Texts};
 use super::{principal_of, render};
-use crate::api::search::SearchQuery;
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::usecases::search::SearchQuery;
 use crate::web::ConsoleUser;
 
 #[derive(Debug, Default, Deserialize)]
@@ -88,7 +88,7 @@ pub async fn show(
         order: Some(q.order.clone()),
         limit: Some(50),
     };
-    let request = match crate::api::search::request(&st, &p, &query).await {
+    let request = match crate::usecases::search::request(&st, &p, &query).await {
         Ok(r) => r,
         Err(e) => {
             page.error = Some(e.to_string());
@@ -102,7 +102,7 @@ pub async fn show(
         .filter(|h| h.kind == DocKind::Customer)
         .filter_map(|h| Some((h.merchant.parse().ok()?, h.id.clone())))
         .collect();
-    crate::api::users::audit_read(&st, &p, SubjectType::Customer, &customers).await?;
+    crate::usecases::audit::audit_read(&st, &p, SubjectType::Customer, &customers).await?;
     page.results = hits
         .into_iter()
         .map(|h| ResultView {

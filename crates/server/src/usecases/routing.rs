@@ -34,3 +34,9 @@ pub async fn route_merchants(store: &Store, merchants: &[MerchantId]) {
         }
     }
 }
+
+/// Offers the merchant's new contacts to agents, off the request path.
+pub fn route_soon(store: &Store, merchant: MerchantId) {
+    let store = store.clone();
+    tokio::spawn(async move { route_merchants(&store, &[merchant]).await });
+}

@@ -51,7 +51,7 @@ pub struct ImportReport {
 
 /// A new secret for the merchant's order webhook.
 pub fn new_webhook_secret() -> String {
-    format!("whsec_{}", crate::inbound::new_inbound_token())
+    format!("whsec_{}", crate::auth::new_inbound_token())
 }
 
 /// The merchant's saved mapping as columns (a saved name no longer known is ignored).
@@ -147,4 +147,12 @@ async fn customer_of(
     let name: String = who.name.as_deref().unwrap_or(&identities[0].display).chars().take(100).collect();
     let profile = CustomerProfile::named(&name);
     Ok(Some(store.create_customer(scope, actor, merchant, &profile, &identities).await?.id))
+}
+
+/// A day's export of a large shop fits; anything bigger goes in several files.
+pub const MAX_FILE_BYTES: usize = 32 * 1024 * 1024;
+
+/// Where the shop system posts its orders.
+pub fn webhook_url(st: &crate::app::AppState, slug: &str) -> String {
+    format!("{}/api/v1/inbound/orders/{slug}", st.settings.public_base())
 }

@@ -17,7 +17,7 @@ use madoguchi_store::bot::BotStep;
 use madoguchi_store::conversations::MessageRecord;
 
 use crate::app::AppState;
-use crate::chat::hub::Signal;
+use crate::hub::Signal;
 
 /// Articles the bot weighs for a question.
 const CANDIDATES: usize = 3;
@@ -62,7 +62,7 @@ pub async fn take_turn(st: &AppState, merchant: &Merchant, conversation: Convers
             metrics::counter!("madoguchi_bot_turns_total", "outcome" => outcome).increment(1);
             st.chat.publish(merchant.id, conversation, Signal::Message);
             if matches!(step, BotStep::HandOver { .. }) {
-                crate::inbound::route_soon(&st.store, merchant.id);
+                crate::usecases::routing::route_soon(&st.store, merchant.id);
             }
         }
         // A person took the chat over meanwhile: the bot stays quiet.
@@ -72,7 +72,7 @@ pub async fn take_turn(st: &AppState, merchant: &Merchant, conversation: Convers
             tracing::error!(error = ?e, "bot: turn not stored; handing the chat over");
             let step = BotStep::HandOver { reason: HandOverReason::NotConfident, articles: vec![] };
             match st.store.bot_step(merchant, conversation, &[], &step).await {
-                Ok(_) => crate::inbound::route_soon(&st.store, merchant.id),
+                Ok(_) => crate::usecases::routing::route_soon(&st.store, merchant.id),
                 Err(e) => tracing::error!(error = ?e, "bot: hand-over not stored either"),
             }
         }

@@ -1,0 +1,43 @@
+//! A staff member's new message (reply or internal note), validated and made ready to store,
+//! for the API and the console alike.
+
+use madoguchi_core::access::Principal;
+use madoguchi_core::conversation::{MessageKind, NewMessage};
+use madoguchi_core::enums::{AuthorKind, Direction};
+use madoguchi_core::validation::ValidationError;
+use madoguchi_store::conversations::MessageRecord;
+
+use crate::error::{ApiError, ApiResult};
+use crate::sanitize::clean_html;
+
+/// Turns an API message into a store record: validated, HTML sanitised, authored by the caller.
+pub fn message_record(p: &Principal, m: &NewMessage) -> ApiResult<MessageRecord> {
+    m.validate()?;
+    if m.kind == MessageKind::InternalNote && !p.sees_internal_notes() {
+        return Err(ApiError::forbidden("merchant staff cannot write the desk's internal notes"));
+    }
+    let (direction, internal, author_kind, author) = match m.kind {
+        // Staff record what a customer said (a phone memo, a typed-in FAX); the author is the customer.
+        MessageKind::Inbound => (Direction::Inbound, false, AuthorKind::Customer, None),
+        MessageKind::Outbound => (Direction::Outbound, false, AuthorKind::User, Some(p.user_id)),
+        MessageKind::InternalNote => (Direction::Outbound, true, AuthorKind::User, Some(p.user_id)),
+    };
+    Ok(MessageRecord {
+        channel: m.channel,
+        direction,
+        internal,
+        author_kind,
+        author_user_id: author,
+        body_text: m.body_text.clone(),
+        body_html: m
+            .body_html
+            .as_deref()
+            .map(clean_html)
+            .transpose()
+            .map_err(|e| ApiError::from(ValidationError::new("body_html", "html_too_complex", e.to_string())))?,
+        attachments: m.attachments.clone(),
+        provider_message_id: m.provider_message_id.as_ref().map(|s| s.trim().to_owned()),
+        meta: Default::default(),
+        created_at: None,
+    })
+}

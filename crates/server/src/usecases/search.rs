@@ -1,0 +1,100 @@
+//! The desk's search: a caller's query turned into an index request within their merchants,
+//! for the API and the console's search page.
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use madoguchi_core::validation::ValidationError;
+use madoguchi_search::{DocKind, SearchRequest, SortOrder};
+use serde::Deserialize;
+
+use crate::app::AppState;
+use crate::error::{ApiError, ApiResult};
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// Words, characters, an order number, a phone number or a mail address.
+    pub q: String,
+    /// Merchant id or slug; all the caller's merchants when omitted.
+    pub merchant: Option<String>,
+    /// `message`, `customer` or `article`.
+    pub kind: Option<String>,
+    pub channel: Option<String>,
+    /// Conversation status of messages.
+    pub status: Option<String>,
+    /// From this day (JST, `2026-11-01`) or instant (RFC 3339).
+    pub from: Option<String>,
+    /// Up to this day (JST, inclusive) or instant (exclusive).
+    pub to: Option<String>,
+    /// `relevance` (default) or `newest`.
+    pub order: Option<String>,
+    pub limit: Option<usize>,
+}
+
+/// A day in JST or an instant; `end` makes a day mean up to its end.
+pub(crate) fn parse_time(field: &'static str, raw: &str, end: bool) -> Result<DateTime<Utc>, ValidationError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let day = NaiveDate::parse_from_str(raw, "%Y-%m-%d")
+        .map_err(|_| ValidationError::new(field, "invalid_date", "use a day (2026-11-01) or an RFC 3339 time"))?;
+    let day = if end { day.succ_opt().unwrap_or(day) } else { day };
+    let midnight = day.and_hms_opt(0, 0, 0).unwrap_or_default();
+    chrono_tz::Asia::Tokyo
+        .from_local_datetime(&midnight)
+        .earliest()
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| ValidationError::new(field, "invalid_date", "no such time in JST"))
+}
+
+/// Builds the index request for a caller's query (shared with the console's search page).
+pub async fn request(
+    st: &AppState,
+    p: &madoguchi_core::access::Principal,
+    q: &SearchQuery,
+) -> ApiResult<SearchRequest> {
+    let text = q.q.trim();
+    if text.is_empty() {
+        return Err(ValidationError::new("q", "required", "type something to search for").into());
+    }
+    if text.chars().count() > 200 {
+        return Err(ValidationError::new("q", "too_long", "at most 200 characters").into());
+    }
+    let merchants = match &q.merchant {
+        Some(m) => vec![st.store.resolve_merchant(&p.scope(), m).await?.to_string()],
+        None => crate::search::merchants_in_scope(&st.store, p)
+            .await
+            .map_err(|e| ApiError::internal(anyhow::anyhow!(e.to_string())))?,
+    };
+    let kinds = match q.kind.as_deref() {
+        None | Some("") => vec![],
+        Some("message") => vec![DocKind::Message],
+        Some("customer") => vec![DocKind::Customer],
+        Some("article") => vec![DocKind::Article],
+        Some(_) => return Err(ValidationError::new("kind", "invalid_kind", "message, customer or article").into()),
+    };
+    let order = match q.order.as_deref() {
+        None | Some("") | Some("relevance") => SortOrder::Relevance,
+        Some("newest") => SortOrder::Newest,
+        Some(_) => return Err(ValidationError::new("order", "invalid_order", "relevance or newest").into()),
+    };
+    let limit = q.limit.unwrap_or(20);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(ValidationError::new("limit", "out_of_range", format!("limit must be 1–{MAX_LIMIT}")).into());
+    }
+    Ok(SearchRequest {
+        merchants,
+        text: text.to_owned(),
+        kinds,
+        channel: q.channel.clone().filter(|c| !c.is_empty()),
+        status: q.status.clone().filter(|s| !s.is_empty()),
+        from: q.from.as_deref().filter(|s| !s.is_empty()).map(|f| parse_time("from", f, false)).transpose()?,
+        to: q.to.as_deref().filter(|s| !s.is_empty()).map(|t| parse_time("to", t, true)).transpose()?,
+        order,
+        matching: madoguchi_search::Match::All,
+        limit,
+        exact: vec![],
+        include_internal: false,
+    })
+}
+
+pub const MAX_LIMIT: usize = 100;
