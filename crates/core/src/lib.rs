@@ -9,6 +9,7 @@ pub mod board;
 pub mod bot;
 pub mod calendar;
 pub mod cases;
+pub mod category;
 pub mod conversation;
 pub mod customer;
 pub mod decision;

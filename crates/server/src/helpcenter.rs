@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::web::i18n::Lang;
+use crate::i18n::Lang;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
@@ -150,7 +150,7 @@ async fn home(
         .filter(|(_, qs): &(String, Vec<(String, String)>)| !qs.is_empty())
         .collect();
     let form_url = form_url(&st, &m).await;
-    Ok(crate::web::render(
+    Ok(crate::render::render(
         StatusCode::OK,
         &HomePage { lang: lang.code(), h: texts(lang), shop: &m, categories, form_url },
     ))
@@ -189,7 +189,7 @@ async fn search(
         }
     }
     let form_url = form_url(&st, &m).await;
-    Ok(crate::web::render(
+    Ok(crate::render::render(
         StatusCode::OK,
         &SearchPage { lang: lang.code(), h: texts(lang), shop: &m, q: text, results, form_url },
     ))
@@ -240,7 +240,7 @@ async fn article(
         voted,
         form_url: form_url(&st, &m).await,
     };
-    Ok(crate::web::render(StatusCode::OK, &page))
+    Ok(crate::render::render(StatusCode::OK, &page))
 }
 
 #[derive(Debug, Deserialize)]

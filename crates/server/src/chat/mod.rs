@@ -185,7 +185,7 @@ async fn demo_shop(
         (m, sig)
     });
     let page = DemoShop { merchant: &merchant, script: format!("/chat/{slug}/widget.js"), member };
-    let mut resp = crate::web::render(StatusCode::OK, &page);
+    let mut resp = crate::render::render(StatusCode::OK, &page);
     resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(resp)
 }

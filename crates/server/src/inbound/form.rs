@@ -27,7 +27,7 @@ use madoguchi_store::merchants::MerchantKey;
 
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::web::i18n::Lang;
+use crate::i18n::Lang;
 
 /// Files a customer may attach, each at most [`MAX_FILE_BYTES`].
 pub const MAX_FILES: usize = 3;
@@ -40,15 +40,7 @@ const BURST: u32 = 5;
 const REFILL_SECS: u64 = 120;
 
 /// What a customer may choose as the subject of the inquiry.
-pub const CATEGORIES: &[(&str, &str)] = &[
-    ("ご注文について", "About an order"),
-    ("配送について", "Delivery"),
-    ("返品・交換", "Returns and exchanges"),
-    ("不良品", "Defective item"),
-    ("キャンセル", "Cancellation"),
-    ("お支払い", "Payment"),
-    ("その他", "Other"),
-];
+pub use madoguchi_core::category::CONTACT_CATEGORIES as CATEGORIES;
 
 /// Types a customer may attach: photos of the item, a screenshot, a PDF receipt.
 const FILE_TYPES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"];
@@ -191,7 +183,7 @@ fn form_page(m: &Merchant, lang: Lang, v: &Fields, errors: Vec<String>, status: 
         categories: CATEGORIES.iter().map(|(ja, en)| (*ja, if lang == Lang::Ja { *ja } else { *en })).collect(),
         errors,
     };
-    framable(crate::web::render(status, &page))
+    framable(crate::render::render(status, &page))
 }
 
 async fn merchant(st: &AppState, slug: &str) -> Result<Merchant, ApiError> {
@@ -397,7 +389,7 @@ pub async fn submit(
             let mid = message.ok_or_else(ApiError::not_found)?;
             let conv = st.store.get_message(&scope, mid).await?.conversation_id;
             let number = st.store.get_conversation(&scope, conv).await?.number;
-            return Ok(framable(crate::web::render(
+            return Ok(framable(crate::render::render(
                 StatusCode::OK,
                 &DonePage { lang: lang.code(), f: texts(lang), shop: &m.name, slug: &m.slug, number },
             )));
@@ -433,7 +425,7 @@ pub async fn submit(
         tracing::error!(error = ?e, conversation = %received.conversation, "web form confirmation not queued");
     }
     crate::usecases::routing::route_soon(&st.store, m.id);
-    Ok(framable(crate::web::render(
+    Ok(framable(crate::render::render(
         StatusCode::OK,
         &DonePage { lang: lang.code(), f: texts(lang), shop: &m.name, slug: &m.slug, number: conv.number },
     )))

@@ -8,10 +8,10 @@ use axum_extra::extract::CookieJar;
 use chrono::Utc;
 use madoguchi_core::page::PageRequest;
 
-use super::i18n::{self, Lang, Texts};
 use super::{principal_of, render};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::i18n::{self, Lang, Texts};
 use crate::web::ConsoleUser;
 
 struct QueueRow {

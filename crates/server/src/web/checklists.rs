@@ -14,11 +14,11 @@ use madoguchi_core::validation::nfkc;
 use serde::Deserialize;
 
 use super::conversation::case_label;
-use super::i18n::{FormError, Lang, Texts, form_error};
 use super::settings::editable;
 use super::{form_value, render};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::i18n::{FormError, Lang, Texts, form_error};
 use crate::web::ConsoleUser;
 
 /// Blank rows below a list, for adding tasks.

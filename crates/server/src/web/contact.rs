@@ -22,9 +22,9 @@ use madoguchi_store::blobs::NewBlob;
 use madoguchi_store::conversations::MessageRecord;
 use madoguchi_store::inbound::{InboundContact, InboundOutcome, Thread};
 
-use super::i18n::Lang;
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::i18n::Lang;
 use crate::web::ConsoleUser;
 
 /// Scans per contact, and the size of each (as the files API).
@@ -120,7 +120,7 @@ struct Fields {
 #[template(path = "contact_new.html")]
 struct Page<'a> {
     lang: &'static str,
-    t: &'static super::i18n::Texts,
+    t: &'static crate::i18n::Texts,
     f: &'static ContactTexts,
     csrf: String,
     v: &'a Fields,
@@ -165,8 +165,8 @@ async fn render_page(
         csrf,
         v,
         merchants,
-        channels: CHANNELS.iter().map(|c| (c.as_str(), super::i18n::channel(lang, *c))).collect(),
-        categories: crate::inbound::form::CATEGORIES
+        channels: CHANNELS.iter().map(|c| (c.as_str(), crate::i18n::channel(lang, *c))).collect(),
+        categories: madoguchi_core::category::CONTACT_CATEGORIES
             .iter()
             .map(|(ja, en)| (*ja, if lang == Lang::Ja { *ja } else { *en }))
             .collect(),
@@ -345,7 +345,7 @@ pub async fn submit(
         return render_page(&st, p, user.csrf().to_owned(), lang, &v, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
 
-    let category = crate::inbound::form::CATEGORIES.iter().map(|(c, _)| *c).find(|c| *c == v.category);
+    let category = madoguchi_core::category::CONTACT_CATEGORIES.iter().map(|(c, _)| *c).find(|c| *c == v.category);
     let subject = match v.subject.trim() {
         "" => body.lines().next().unwrap_or_default().chars().take(60).collect(),
         s => s.chars().take(200).collect::<String>(),

@@ -30,10 +30,10 @@ use madoguchi_store::orders::OrderFilter;
 use serde::Deserialize;
 use strum::IntoEnumIterator;
 
-use super::i18n::{self, Lang, Texts};
 use super::{principal_of, render};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::i18n::{self, Lang, Texts};
 use crate::usecases::audit::audit_read;
 
 pub struct Item {

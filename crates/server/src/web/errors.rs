@@ -10,13 +10,13 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 
-use super::i18n::Lang;
+use crate::i18n::Lang;
 
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
     lang: &'static str,
-    t: &'static super::i18n::Texts,
+    t: &'static crate::i18n::Texts,
     heading: &'a str,
     text: &'a str,
     detail: String,

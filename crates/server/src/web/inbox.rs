@@ -13,10 +13,10 @@ use madoguchi_core::page::PageRequest;
 use madoguchi_store::conversations::ConversationFilter;
 use serde::Deserialize;
 
-use super::i18n::{self, Texts};
 use super::{LangQuery, current_session, language, principal_of, query_value, render};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::i18n::{self, Texts};
 use crate::web::ConsoleUser;
 
 #[derive(Debug, Deserialize)]

@@ -15,10 +15,10 @@ use madoguchi_core::merchant::Merchant;
 use madoguchi_store::merchants::MerchantKey;
 use serde::Deserialize;
 
-use super::i18n::{Lang, Texts};
 use super::{principal_of, render};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::i18n::{Lang, Texts};
 use crate::web::ConsoleUser;
 
 #[derive(Template)]

@@ -9,7 +9,6 @@ pub mod conversation;
 pub mod errors;
 pub mod events;
 pub mod files;
-pub mod i18n;
 pub mod inbox;
 pub mod kb;
 pub mod orders;
@@ -24,7 +23,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
@@ -36,7 +35,8 @@ use crate::app::AppState;
 use crate::auth::{Refusal, hash_token, new_token};
 use crate::error::ApiError;
 use crate::extract::ClientAddr;
-use i18n::{LANG_COOKIE, Lang, Texts};
+use crate::i18n::{LANG_COOKIE, Lang, Texts};
+pub(crate) use crate::render::render;
 pub use session::ConsoleUser;
 
 pub const SESSION_COOKIE: &str = "madoguchi_session";
@@ -93,14 +93,6 @@ async fn css() -> impl IntoResponse {
 
 async fn js() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../../static/console.js"))
-}
-
-/// Renders a template; a rendering failure is an internal error.
-pub(crate) fn render<T: Template>(status: StatusCode, page: &T) -> Response {
-    match page.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(e) => ApiError::internal(e).into_response(),
-    }
 }
 
 /// A browser-session cookie: gone when the browser closes (shared desk PCs), and the server

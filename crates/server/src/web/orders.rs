@@ -13,10 +13,10 @@ use madoguchi_core::merchant::Merchant;
 use madoguchi_store::merchants::MerchantKey;
 use serde::Deserialize;
 
-use super::i18n::{FormError, Lang, Texts, form_error};
 use super::{form_value, render};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::i18n::{FormError, Lang, Texts, form_error};
 use crate::order_files::{Column, ColumnMapping};
 use crate::usecases::order_import::MAX_FILE_BYTES;
 use crate::usecases::order_import::{self, ImportOptions, ImportReport};

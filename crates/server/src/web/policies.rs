@@ -24,11 +24,11 @@ use madoguchi_store::orders::OrderFilter;
 use serde::Deserialize;
 
 use super::conversation::{DecisionPanel, decision_panel, jst, request_options};
-use super::i18n::{self, FormError, Lang, Texts, form_error};
 use super::settings::editable;
 use super::{form_value, principal_of, render};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::i18n::{self, FormError, Lang, Texts, form_error};
 use crate::usecases::decisions::{ShopRules, shop_rules};
 use crate::web::ConsoleUser;
 

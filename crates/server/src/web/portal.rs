@@ -13,10 +13,10 @@ use madoguchi_store::escalations::EscalationFilter;
 use serde::Deserialize;
 
 use super::conversation::{EscalationView, escalation_view};
-use super::i18n::{Lang, Texts};
 use super::{principal_of, render};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::i18n::{Lang, Texts};
 use crate::web::ConsoleUser;
 
 #[derive(Template)]

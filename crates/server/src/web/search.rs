@@ -12,10 +12,10 @@ use madoguchi_search::DocKind;
 use serde::Deserialize;
 
 use super::conversation::jst;
-use super::i18n::{Lang, Texts};
 use super::{principal_of, render};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::i18n::{Lang, Texts};
 use crate::usecases::search::SearchQuery;
 use crate::web::ConsoleUser;
 

@@ -20,10 +20,10 @@ use madoguchi_core::sla::SlaPolicy;
 use madoguchi_store::merchants::MerchantKey;
 use serde::Deserialize;
 
-use super::i18n::{FormError, Lang, Texts, form_error_of};
 use super::{principal_of, query_value, render};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::i18n::{FormError, Lang, Texts, form_error_of};
 use crate::web::ConsoleUser;
 
 #[derive(Template)]

@@ -15,10 +15,10 @@ use madoguchi_store::cases::TaskFilter;
 use serde::Deserialize;
 
 use super::conversation::jst;
-use super::i18n::{Lang, Texts};
 use super::{principal_of, render};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::i18n::{Lang, Texts};
 use crate::web::ConsoleUser;
 
 struct TaskRow {

@@ -1,0 +1,64 @@
+//! A rejected form field as a page says it, in the reader's language.
+
+use super::Lang;
+
+/// A rejected form field as a page shows it: the field's code (for scripts and tests) and, in
+/// the reader's language, what it is called on the page and what is wrong. The error's own
+/// message is English, written for API clients.
+#[derive(Debug, Clone)]
+pub struct FormError {
+    pub field: String,
+    pub text: String,
+}
+
+pub fn form_error(lang: Lang, label: &str, e: &madoguchi_core::ValidationError) -> FormError {
+    form_error_of(lang, label, &e.field, e.code, &e.message)
+}
+
+/// [`form_error`] from the parts of an error (a page that was redirected to with them).
+pub fn form_error_of(lang: Lang, label: &str, field: &str, code: &str, message: &str) -> FormError {
+    let reason = match lang {
+        Lang::En => message.to_owned(),
+        Lang::Ja => reason_ja(code, message),
+    };
+    FormError { field: field.to_owned(), text: format!("{label}: {reason}") }
+}
+
+/// The Japanese for the checks the settings pages make; anything else keeps its message.
+fn reason_ja(code: &str, message: &str) -> String {
+    // "1–366 days" → "1–366日"; "sla.first_response_minutes must be 1–86400 minutes" → "1–86400分"
+    let units = |m: &str| {
+        let m = m.rsplit("must be ").next().unwrap_or(m);
+        [
+            (" days", "日"),
+            (" hours", "時間"),
+            (" minutes", "分"),
+            (" yen", "円"),
+            (" tasks", "件"),
+            (" characters", "文字"),
+        ]
+        .iter()
+        .fold(m.to_owned(), |m, (en, ja)| m.replace(en, ja))
+    };
+    match code {
+        "not_a_number" => "数字で入力してください".into(),
+        "invalid_text" => format!("{}で入力してください", units(message)),
+        "out_of_range" => format!("{}の範囲で入力してください", units(message)),
+        "too_many" => format!("{}件までです", message.trim_start_matches("at most ")),
+        // "body must be at most 2000 characters" → "2000文字以内で入力してください"
+        "too_long" => format!("{}以内で入力してください", units(message).trim_start_matches("at most ")),
+        "duplicate" => "同じものが重複しています".into(),
+        // One text left empty, or a list with nothing in it.
+        "required" if message.ends_with("must not be empty") => "入力してください".into(),
+        "required" => "少なくとも1つ入力してください".into(),
+        "invalid_code" => "英数字と _ で入力してください（例: DELIVERY_INFO）".into(),
+        "unknown_placeholder" => {
+            "使えない差し込み項目があります（{customer_name}・{order_number}・{tracking_url} が使えます）".into()
+        }
+        "invalid_choice" => "選択肢から選んでください".into(),
+        "invalid_key" => "英小文字・数字・_ で入力してください".into(),
+        "invalid_header" => "見出しは1〜100文字で入力してください".into(),
+        "header_used_twice" => "同じ見出しがほかの項目に使われています".into(),
+        _ => message.to_owned(),
+    }
+}
