@@ -183,7 +183,8 @@ const USER: &str = "U4af4980629f2d1a5b0c1f7f7a6e4a4b1";
 /// file; a server nobody vouches for gets no password and nothing is fetched.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn imap_over_tls_checks_the_certificate() {
-    use madoguchi_server::inbound::mail::{Imap, ImapSettings};
+    use madoguchi_channels::email::imap::{ImapClient as Imap, ImapSettings};
+    use madoguchi_server::jobs::mail_polling::poll;
     let servers = mail_servers();
     let app = TestApp::start().await.unwrap();
     let inbox = "tls-inbox@shop-a.test";
@@ -225,16 +226,16 @@ async fn imap_over_tls_checks_the_certificate() {
     let before = count().await;
 
     // Only the system's roots: the test CA is unknown, so the handshake fails.
-    let untrusted = Imap::new(None).unwrap().poll(&app.store, &account, &settings).await;
+    let untrusted = poll(&Imap::new(None).unwrap(), &app.store, &account, &settings).await;
     let e = untrusted.expect_err("an unknown certificate is refused");
     assert!(format!("{e:#}").to_lowercase().contains("certificate"), "{e:#}");
     assert_eq!(count().await, before);
 
     // With the CA configured: fetched once, marked seen, not fetched again.
     let trusted = Imap::new(Some(&servers.ca_file())).unwrap();
-    assert_eq!(trusted.poll(&app.store, &account, &settings).await.unwrap(), 1);
+    assert_eq!(poll(&trusted, &app.store, &account, &settings).await.unwrap(), 1);
     assert_eq!(count().await, before + 1);
-    assert_eq!(trusted.poll(&app.store, &account, &settings).await.unwrap(), 0);
+    assert_eq!(poll(&trusted, &app.store, &account, &settings).await.unwrap(), 0);
 
     // A CA file that holds no certificate is a configuration error at start-up.
     let bad = servers.dir.join("not-a-ca.pem");

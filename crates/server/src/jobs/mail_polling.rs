@@ -1,20 +1,23 @@
 //! Mail fetched from the shops' own mailboxes: every mail account with IMAP settings is polled
-//! in turn, and each unseen message is stored like a piped one.
+//! in turn, and each unseen message is taken in like a piped one.
 
+use madoguchi_channels::email::imap::{ImapClient, ImapSettings, Kept};
 use madoguchi_core::enums::Channel;
 use madoguchi_store::Store;
+use madoguchi_store::channel_accounts::ChannelAccount;
+use madoguchi_store::inbound::InboundOutcome;
 
-use crate::inbound::mail::{Imap, ImapSettings};
+use crate::usecases::mail_intake::ingest;
 
 /// Polls every mail account with IMAP settings, forever.
-pub async fn run(store: Store, every: std::time::Duration, imap: Imap) {
+pub async fn run(store: Store, every: std::time::Duration, imap: ImapClient) {
     loop {
         match store.channel_accounts_of_kind(Channel::Email).await {
             Ok(accounts) => {
                 for a in accounts {
                     let Some(settings) = a.settings.get("imap").cloned() else { continue };
                     match serde_json::from_value::<ImapSettings>(settings) {
-                        Ok(s) => match imap.poll(&store, &a, &s).await {
+                        Ok(s) => match poll(&imap, &store, &a, &s).await {
                             Ok(0) => {}
                             Ok(n) => tracing::info!(merchant = %a.merchant_id, messages = n, "mail fetched by IMAP"),
                             Err(e) => tracing::warn!(merchant = %a.merchant_id, error = %e, "IMAP poll failed"),
@@ -27,4 +30,24 @@ pub async fn run(store: Store, every: std::time::Duration, imap: Imap) {
         }
         tokio::time::sleep(every).await;
     }
+}
+
+/// Takes in one account's unseen mail; returns how many messages were new.
+pub async fn poll(
+    imap: &ImapClient,
+    store: &Store,
+    account: &ChannelAccount,
+    s: &ImapSettings,
+) -> anyhow::Result<usize> {
+    imap.fetch_unseen(s, |uid, raw| async move {
+        match ingest(store, account, &raw).await {
+            Ok(InboundOutcome::Stored(_)) => Kept::Stored,
+            Ok(InboundOutcome::Duplicate { .. }) => Kept::Duplicate,
+            Err(e) => {
+                tracing::warn!(uid, error = ?e, "mail left in the mailbox: it could not be stored");
+                Kept::Failed
+            }
+        }
+    })
+    .await
 }

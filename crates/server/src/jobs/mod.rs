@@ -95,7 +95,7 @@ impl Job {
                 tokio::spawn(delivery.run())
             }
             Job::MailPolling => {
-                let imap = crate::inbound::mail::Imap::new(st.settings.tls_ca_file.as_deref())?;
+                let imap = madoguchi_channels::email::imap::ImapClient::new(st.settings.tls_ca_file.as_deref())?;
                 let every = Duration::from_secs(st.settings.imap_poll_seconds.max(1));
                 tokio::spawn(mail_polling::run(store, every, imap))
             }

@@ -7,6 +7,8 @@
 //! needs on top: old mailers that send ISO-2022-JP without any charset label, threading keys,
 //! recognising auto-replies and bounces, and limits on attachments.
 
+pub mod imap;
+
 use chrono::{DateTime, Utc};
 use mail_parser::{HeaderName, HeaderValue, MessageParser, MimeHeaders, PartType};
 
