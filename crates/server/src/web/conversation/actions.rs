@@ -1,0 +1,348 @@
+//! What an agent does on a conversation page: reply or note, typing, status and assignee,
+//! wrap-up, delivery cases, recorded decisions, escalation to the shop, merging customers.
+
+use super::*;
+
+/// For a form posted on a conversation page: the signed-in user (CSRF checked) and the
+/// conversation, which must be within their shops.
+async fn conversation_form(
+    st: &AppState,
+    user: &ConsoleUser,
+    csrf: &str,
+    id: &str,
+) -> Result<(Principal, Conversation), ApiError> {
+    let p = user.checked(csrf)?.clone();
+    let cid: ConversationId = id.parse().map_err(|_| ApiError::not_found())?;
+    let c = st.store.get_conversation(&p.scope(), cid).await?;
+    Ok((p, c))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MessageForm {
+    csrf: String,
+    kind: String,
+    body: String,
+}
+
+pub async fn add_message(
+    State(st): State<AppState>,
+    user: ConsoleUser,
+    _jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<MessageForm>,
+) -> Result<Response, ApiError> {
+    let (p, c) = conversation_form(&st, &user, &form.csrf, &id).await?;
+    let cid = c.id;
+    let kind = match form.kind.as_str() {
+        "internal_note" => MessageKind::InternalNote,
+        _ => MessageKind::Outbound,
+    };
+    let msg = NewMessage {
+        kind,
+        body_text: form.body,
+        body_html: None,
+        attachments: vec![],
+        provider_message_id: None,
+        channel: None,
+    };
+    let record = crate::usecases::messages::message_record(&p, &msg)?;
+    st.store.add_message(&p.scope(), Some(p.user_id), cid, &record).await?;
+    Ok(Redirect::to(&format!("/desk/conversations/{cid}")).into_response())
+}
+
+/// The agent is typing a reply: a web-chat visitor sees it. Nothing is stored.
+pub async fn typing(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<crate::web::CsrfForm>,
+) -> Result<Response, ApiError> {
+    // Sent by the page's script, which wants a status, not the sign-in page.
+    let Some(session) = crate::web::current_session(&st, &jar).await? else {
+        return Ok(StatusCode::UNAUTHORIZED.into_response());
+    };
+    let user = ConsoleUser { principal: principal_of(&session.user), session };
+    let (p, c) = conversation_form(&st, &user, &form.csrf, &id).await?;
+    if c.channel == Channel::Chat {
+        let name = st.store.get_user_unscoped(p.user_id).await?.display_name;
+        st.chat.publish(c.merchant_id, c.id, crate::hub::Signal::Typing(crate::hub::Typist::Agent(name)));
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct UpdateForm {
+    csrf: String,
+    status: ConversationStatus,
+    priority: Priority,
+    assignee: String,
+}
+
+pub async fn update(
+    State(st): State<AppState>,
+    user: ConsoleUser,
+    _jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<UpdateForm>,
+) -> Result<Response, ApiError> {
+    let (p, c) = conversation_form(&st, &user, &form.csrf, &id).await?;
+    let cid = c.id;
+    let assignee = match form.assignee.trim() {
+        "" => None,
+        a => Some(a.parse::<UserId>().map_err(|_| ApiError::bad_request("invalid_assignee", "unknown assignee"))?),
+    };
+    let ch = ConversationChange {
+        status: Some(form.status),
+        priority: Some(form.priority),
+        assignee_id: Some(assignee),
+        ..Default::default()
+    };
+    match st.store.update_conversation(&p.scope(), Some(p.user_id), cid, &ch).await {
+        Ok(_) => Ok(Redirect::to(&format!("/desk/conversations/{cid}")).into_response()),
+        Err(madoguchi_store::StoreError::Invalid(v)) if v.code == "wrap_up_required" => {
+            Ok(Redirect::to(&format!("/desk/conversations/{cid}?error=wrap_up_required")).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WrapUpForm {
+    csrf: String,
+    disposition_code: String,
+    note: String,
+    acw_seconds: i64,
+}
+
+pub async fn wrap_up(
+    State(st): State<AppState>,
+    user: ConsoleUser,
+    _jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<WrapUpForm>,
+) -> Result<Response, ApiError> {
+    let (p, c) = conversation_form(&st, &user, &form.csrf, &id).await?;
+    let cid = c.id;
+    if p.role.is_merchant_role() {
+        return Err(ApiError::forbidden("wrap-up is the desk's after-contact work"));
+    }
+    let input = madoguchi_core::playbook::WrapUpInput {
+        disposition_code: form.disposition_code,
+        note: Some(form.note),
+        acw_seconds: form.acw_seconds,
+    };
+    let (code, note, acw) = input.validate()?;
+    st.store.record_wrap_up(&p.scope(), p.user_id, cid, &code, note.as_deref(), acw).await?;
+    Ok(Redirect::to(&format!("/desk/conversations/{cid}")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EscalateForm {
+    csrf: String,
+    question: String,
+    /// `datetime-local` in JST.
+    due: String,
+}
+
+/// Opens a delivery case on an order from the conversation: `csrf`, `order`, `kind` and the
+/// kind's fields as `field.<key>`.
+pub async fn open_case(
+    State(st): State<AppState>,
+    user: ConsoleUser,
+    _jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<std::collections::HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let get = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
+    let (p, c) = conversation_form(&st, &user, get("csrf"), &id).await?;
+    let order = order_of(&st, &p, &c, get("order")).await?;
+    let kind: CaseKind = get("kind")
+        .parse()
+        .map_err(|_| madoguchi_core::ValidationError::new("kind", "invalid_kind", "not a kind of case"))?;
+    let fields = form.iter().filter_map(|(k, v)| k.strip_prefix("field.").map(|k| (k.to_owned(), v.clone()))).collect();
+    let fields = madoguchi_core::cases::validate_form(kind, &fields)?;
+    st.store.open_case(&p.scope(), Some(p.user_id), order.id, Some(c.id), kind, &fields).await?;
+    Ok(Redirect::to(&format!("/desk/conversations/{}#order-{}", c.id, order.id)).into_response())
+}
+
+pub(crate) fn decision_panel(lang: Lang, request: Request, version: i32, d: &Decision) -> DecisionPanel {
+    DecisionPanel {
+        request: request.as_str(),
+        request_label: i18n::request(lang, request),
+        eligible: d.eligible,
+        version,
+        deadline: d.deadline.map(|t| jst(t - chrono::Duration::seconds(1))).unwrap_or_default(),
+        reasons: d
+            .reasons
+            .iter()
+            .map(|r| if lang == Lang::Ja { r.message_ja.clone() } else { r.message_en.clone() })
+            .collect(),
+        script: d.script.clone(),
+        steps: d.steps.clone(),
+        offers: d.offers.iter().map(|o| (o.code.clone(), o.label.clone())).collect(),
+    }
+}
+
+/// The requests an agent can ask a decision on, as (code, label).
+pub(crate) fn request_options(lang: Lang) -> Vec<(&'static str, &'static str)> {
+    [Request::Cancel, Request::Return, Request::Exchange, Request::Defect, Request::Refund]
+        .into_iter()
+        .map(|r| (r.as_str(), i18n::request(lang, r)))
+        .collect()
+}
+
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    csrf: String,
+    order: String,
+    request: String,
+    /// `accepted`, `withdrawn` or `escalated`; absent when an offer button was pressed.
+    choice: Option<String>,
+    /// The retention offer the customer took.
+    offer: Option<String>,
+}
+
+/// Records the agent's choice on a decision shown beside the conversation; the decision is
+/// computed again here by the policies in force.
+pub async fn record_decision(
+    State(st): State<AppState>,
+    user: ConsoleUser,
+    _jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response, ApiError> {
+    let (p, c) = conversation_form(&st, &user, &form.csrf, &id).await?;
+    let scope = p.scope();
+    let bad = |field: &str| madoguchi_core::ValidationError::new(field, "invalid_choice", "not a known choice");
+    let order = order_of(&st, &p, &c, &form.order).await?;
+    let request: Request =
+        serde_json::from_value(serde_json::Value::String(form.request.clone())).map_err(|_| bad("request"))?;
+    let choice = match (&form.offer, form.choice.as_deref()) {
+        (Some(_), _) => Choice::OfferAccepted,
+        (None, Some(c)) => c.parse().map_err(|_| bad("choice"))?,
+        (None, None) => return Err(bad("choice").into()),
+    };
+    let rules = shop_rules(&st.store, &scope, order.merchant_id).await?;
+    let decision = rules.decide(&order, request);
+    decision.check_choice(choice, form.offer.as_deref())?;
+    let new = madoguchi_store::policies::NewDecision {
+        order: order.id,
+        conversation: Some(c.id),
+        policy_version: rules.version,
+        decision: &decision,
+        choice,
+        offer_code: form.offer.clone(),
+        note: None,
+    };
+    st.store.record_decision(&scope, Some(p.user_id), order.merchant_id, &new).await?;
+    Ok(Redirect::to(&format!("/desk/conversations/{}#order-{}", c.id, order.id)).into_response())
+}
+
+pub async fn escalate(
+    State(st): State<AppState>,
+    user: ConsoleUser,
+    _jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<EscalateForm>,
+) -> Result<Response, ApiError> {
+    let (p, c) = conversation_form(&st, &user, &form.csrf, &id).await?;
+    let cid = c.id;
+    if p.role.is_merchant_role() {
+        return Err(ApiError::forbidden("the desk escalates to the merchant"));
+    }
+    let bad_due =
+        || madoguchi_core::ValidationError::new("due_at", "invalid_due", "the due time is not a date and time");
+    let local = chrono::NaiveDateTime::parse_from_str(&form.due, "%Y-%m-%dT%H:%M").map_err(|_| bad_due())?;
+    let due_at = chrono::TimeZone::from_local_datetime(&chrono_tz::Asia::Tokyo, &local)
+        .earliest()
+        .ok_or_else(bad_due)?
+        .with_timezone(&Utc);
+    let req = madoguchi_core::escalation::NewEscalation { question: form.question, due_at };
+    let question = req.validate(Utc::now())?;
+    st.store.create_escalation(&p.scope(), p.user_id, cid, &question, due_at).await?;
+    Ok(Redirect::to(&format!("/desk/conversations/{cid}")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MergeForm {
+    csrf: String,
+    /// A phone number or mail address of the other customer, typed by the agent…
+    identity: Option<String>,
+    /// …or the id of a suggested duplicate.
+    customer: Option<String>,
+}
+
+/// Merges the merchant's customer found by phone or e-mail into this conversation's customer.
+pub async fn merge_customer(
+    State(st): State<AppState>,
+    user: ConsoleUser,
+    _jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<MergeForm>,
+) -> Result<Response, ApiError> {
+    use madoguchi_core::identity::{IdentityKind, normalize};
+    let (p, c) = conversation_form(&st, &user, &form.csrf, &id).await?;
+    let scope = p.scope();
+    let cid = c.id;
+    if !p.can_merge_customers() {
+        return Err(ApiError::forbidden("merchant staff cannot merge customers"));
+    }
+    let back = |error: Option<&str>| match error {
+        Some(e) => Redirect::to(&format!("/desk/conversations/{cid}?error={e}")).into_response(),
+        None => Redirect::to(&format!("/desk/conversations/{cid}")).into_response(),
+    };
+    let Some(into) = c.customer_id else { return Ok(back(Some("merge_not_found"))) };
+    let found = match (&form.customer, form.identity.as_deref().map(str::trim).filter(|i| !i.is_empty())) {
+        (Some(other), _) => match other.parse() {
+            Ok(other) => st.store.get_customer(&scope, other).await,
+            Err(_) => Err(madoguchi_store::StoreError::NotFound),
+        },
+        (None, Some(identity)) => {
+            let kind = if identity.contains('@') || identity.contains('＠') {
+                IdentityKind::Email
+            } else {
+                IdentityKind::Phone
+            };
+            let Ok(n) = normalize(kind, identity) else { return Ok(back(Some("merge_not_found"))) };
+            st.store.find_customer_by_identity(&scope, c.merchant_id, n.kind, &n.value).await
+        }
+        (None, None) => Err(madoguchi_store::StoreError::NotFound),
+    };
+    let other = match found {
+        Ok(o) => o,
+        Err(madoguchi_store::StoreError::NotFound) => return Ok(back(Some("merge_not_found"))),
+        Err(e) => return Err(e.into()),
+    };
+    if other.id == into {
+        return Ok(back(Some("merge_same")));
+    }
+    // The older record survives: the shop's systems may already hold its id.
+    let into = st.store.get_customer(&scope, into).await?;
+    let (keep, fold) = if other.created_at < into.created_at { (other.id, into.id) } else { (into.id, other.id) };
+    st.store.merge_customers(&scope, Some(p.user_id), keep, fold).await?;
+    Ok(back(None))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DistinctForm {
+    csrf: String,
+    other: String,
+}
+
+/// "Not the same person": the suggested customer is no longer offered for merging.
+pub async fn distinct_customer(
+    State(st): State<AppState>,
+    user: ConsoleUser,
+    _jar: CookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<DistinctForm>,
+) -> Result<Response, ApiError> {
+    let (p, c) = conversation_form(&st, &user, &form.csrf, &id).await?;
+    if !p.can_merge_customers() {
+        return Err(ApiError::forbidden("merchant staff cannot decide on duplicate customers"));
+    }
+    let back = Redirect::to(&format!("/desk/conversations/{}", c.id)).into_response();
+    let (Some(customer), Ok(other)) = (c.customer_id, form.other.parse()) else { return Ok(back) };
+    st.store.mark_distinct(&p.scope(), Some(p.user_id), customer, other).await?;
+    Ok(back)
+}
