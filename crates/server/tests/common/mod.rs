@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod console;
 pub mod mailserver;
 
 use madoguchi_core::access::Scope;
