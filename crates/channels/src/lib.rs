@@ -2,8 +2,10 @@
 //! webhooks, and web-chat identity signatures. The server stores what these return.
 
 pub mod chat;
+pub mod delivery;
 pub mod email;
 pub mod files;
 pub mod line;
+pub mod line_api;
 pub mod shop_webhook;
 mod signature;

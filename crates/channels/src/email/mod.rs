@@ -8,6 +8,7 @@
 //! recognising auto-replies and bounces, and limits on attachments.
 
 pub mod imap;
+pub mod smtp;
 
 use chrono::{DateTime, Utc};
 use mail_parser::{HeaderName, HeaderValue, MessageParser, MimeHeaders, PartType};

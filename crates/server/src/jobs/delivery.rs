@@ -11,11 +11,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use lettre::message::header::{self, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MessageBuilder};
-use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use madoguchi_channels::delivery::DeliveryError;
+use madoguchi_channels::email::smtp::{Mailer, OutgoingMail};
 use madoguchi_channels::email::ticket_token;
-use madoguchi_channels::line::{PushRequest, REPLY_TOKEN_TTL_SECS, ReplyRequest, TextMessage};
+use madoguchi_channels::line::{REPLY_TOKEN_TTL_SECS, TextMessage};
+use madoguchi_channels::line_api::LineApi;
 use madoguchi_core::access::Scope;
 use madoguchi_core::conversation::{Conversation, Message, TimelineItem};
 use madoguchi_core::enums::{Channel, Direction};
@@ -26,38 +26,14 @@ use madoguchi_store::outbox::OutboxItem;
 
 use crate::settings::Settings;
 
-/// Why an attempt failed, and whether trying again could help.
-#[derive(Debug)]
-pub struct DeliveryError {
-    pub message: String,
-    pub permanent: bool,
-}
-
-impl DeliveryError {
-    fn permanent(m: impl Into<String>) -> Self {
-        DeliveryError { message: m.into(), permanent: true }
-    }
-    fn retry(m: impl Into<String>) -> Self {
-        DeliveryError { message: m.into(), permanent: false }
-    }
-}
-
-impl From<madoguchi_store::StoreError> for DeliveryError {
-    fn from(e: madoguchi_store::StoreError) -> Self {
-        DeliveryError::retry(format!("store: {e}"))
-    }
-}
-
-enum Mailer {
-    Smtp(AsyncSmtpTransport<Tokio1Executor>),
-    Files(AsyncFileTransport<Tokio1Executor>),
+fn from_store(e: madoguchi_store::StoreError) -> DeliveryError {
+    DeliveryError::retry(format!("store: {e}"))
 }
 
 pub struct Delivery {
     store: Store,
     mailer: Mailer,
-    http: reqwest::Client,
-    line_api: String,
+    line: LineApi,
     chat: crate::hub::ChatHub,
 }
 
@@ -66,16 +42,9 @@ const LEASE_SECS: i64 = 60;
 
 impl Delivery {
     pub fn new(store: Store, settings: &Settings, chat: crate::hub::ChatHub) -> anyhow::Result<Delivery> {
-        let mailer = match settings.smtp_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-            Some(url) => Mailer::Smtp(AsyncSmtpTransport::<Tokio1Executor>::from_url(url)?.build()),
-            None => {
-                let dir = settings.data_dir.join("sent-mail");
-                std::fs::create_dir_all(&dir)?;
-                Mailer::Files(AsyncFileTransport::<Tokio1Executor>::new(dir))
-            }
-        };
+        let mailer = Mailer::new(settings.smtp_url.as_deref(), &settings.data_dir.join("sent-mail"))?;
         let http = reqwest::Client::builder().timeout(Duration::from_secs(15)).build()?;
-        Ok(Delivery { store, mailer, http, line_api: settings.line_api_base.trim_end_matches('/').to_owned(), chat })
+        Ok(Delivery { store, mailer, line: LineApi::new(http, &settings.line_api_base), chat })
     }
 
     /// Delivers due rows until there are none, then waits a moment; runs until dropped.
@@ -114,8 +83,8 @@ impl Delivery {
     }
 
     async fn deliver(&self, item: &OutboxItem) -> Result<Option<String>, DeliveryError> {
-        let message = self.store.get_message(&Scope::All, item.message_id).await?;
-        let conv = self.store.get_conversation(&Scope::All, item.conversation_id).await?;
+        let message = self.store.get_message(&Scope::All, item.message_id).await.map_err(from_store)?;
+        let conv = self.store.get_conversation(&Scope::All, item.conversation_id).await.map_err(from_store)?;
         match item.channel {
             Channel::Email | Channel::WebForm => self.send_mail(&conv, &message).await.map(Some),
             Channel::Line => self.send_line(item, &conv, &message).await.map(Some),
@@ -133,7 +102,8 @@ impl Delivery {
         let account = self
             .store
             .channel_account(&scope, conv.merchant_id, Channel::Email)
-            .await?
+            .await
+            .map_err(from_store)?
             .and_then(|a| a.address)
             .ok_or_else(|| {
                 DeliveryError::permanent(
@@ -143,19 +113,16 @@ impl Delivery {
         let customer = conv
             .customer_id
             .ok_or_else(|| DeliveryError::permanent("顧客が未設定です / the conversation has no customer"))?;
-        let to = self.store.customer_identity_value(customer, IdentityKind::Email).await?.ok_or_else(|| {
-            DeliveryError::permanent("顧客のメールアドレスがありません / the customer has no e-mail address")
-        })?;
-        let merchant = self.store.get_merchant(&scope, MerchantKey::Id(conv.merchant_id)).await?;
-        let from: Mailbox = format!("{} <{}>", merchant.name.replace(['<', '>', '"'], ""), account)
-            .parse()
-            .map_err(|e| DeliveryError::permanent(format!("bad sender address {account}: {e}")))?;
-        let to: Mailbox = to.parse().map_err(|e| DeliveryError::permanent(format!("bad address {to}: {e}")))?;
+        let to =
+            self.store.customer_identity_value(customer, IdentityKind::Email).await.map_err(from_store)?.ok_or_else(
+                || DeliveryError::permanent("顧客のメールアドレスがありません / the customer has no e-mail address"),
+            )?;
+        let merchant = self.store.get_merchant(&scope, MerchantKey::Id(conv.merchant_id)).await.map_err(from_store)?;
         let domain = account.rsplit('@').next().unwrap_or("localhost");
         let message_id = format!("<mdg-{}@{}>", message.id, domain);
 
         // Answer the customer's latest mail so their mailer threads it.
-        let timeline = self.store.timeline(&scope, conv.id, false).await?;
+        let timeline = self.store.timeline(&scope, conv.id, false).await.map_err(from_store)?;
         let parent = timeline.iter().rev().find_map(|t| match t {
             TimelineItem::Message(m)
                 if m.direction == Direction::Inbound
@@ -172,37 +139,32 @@ impl Delivery {
         // "Re:" only when answering a mail; a web-form confirmation starts the thread.
         let subject = if parent.is_some() { format!("Re: {with_token}") } else { with_token };
 
-        let mut builder: MessageBuilder = lettre::Message::builder()
-            .from(from)
-            .to(to)
-            .subject(subject)
-            .message_id(Some(message_id.clone()))
-            .header(header::ContentType::TEXT_PLAIN)
-            .header(AutoSubmitted::for_message(message));
-        if let Some(p) = parent {
-            let parent_id = format!("<{}>", p.provider_message_id.as_deref().unwrap_or_default());
-            let mut refs: Vec<String> = p
-                .meta
-                .email
-                .as_ref()
-                .map(|e| e.references.iter().map(|r| format!("<{r}>")).collect())
-                .unwrap_or_default();
-            refs.push(parent_id.clone());
-            builder = builder.in_reply_to(parent_id).references(refs.join(" "));
-        }
-        let email = builder.body(message.body_text.clone()).map_err(|e| DeliveryError::permanent(format!("{e}")))?;
-        match &self.mailer {
-            Mailer::Smtp(t) => t.send(email).await.map(|_| ()).map_err(|e| {
-                if e.is_permanent() {
-                    DeliveryError::permanent(format!("SMTP: {e}"))
-                } else {
-                    DeliveryError::retry(format!("SMTP: {e}"))
-                }
-            })?,
-            Mailer::Files(t) => {
-                t.send(email).await.map(|_| ()).map_err(|e| DeliveryError::retry(format!("mail file: {e}")))?
+        let (in_reply_to, references) = match parent {
+            Some(p) => {
+                let parent_id = format!("<{}>", p.provider_message_id.as_deref().unwrap_or_default());
+                let mut refs: Vec<String> = p
+                    .meta
+                    .email
+                    .as_ref()
+                    .map(|e| e.references.iter().map(|r| format!("<{r}>")).collect())
+                    .unwrap_or_default();
+                refs.push(parent_id.clone());
+                (Some(parent_id), refs)
             }
-        }
+            None => (None, vec![]),
+        };
+        let mail = OutgoingMail {
+            from_name: merchant.name.clone(),
+            from_address: account.clone(),
+            to,
+            subject,
+            message_id: message_id.clone(),
+            in_reply_to,
+            references,
+            body: message.body_text.clone(),
+            auto_submitted: message.author_kind != madoguchi_core::enums::AuthorKind::User,
+        };
+        self.mailer.send(&mail).await?;
         Ok(message_id)
     }
 
@@ -215,7 +177,8 @@ impl Delivery {
         let account = self
             .store
             .channel_account(&Scope::All, conv.merchant_id, Channel::Line)
-            .await?
+            .await
+            .map_err(from_store)?
             .filter(|a| a.access_token.is_some())
             .ok_or_else(|| DeliveryError::permanent("LINE チャネルが未設定です / no LINE channel for this shop"))?;
         let token = account.access_token.unwrap_or_default();
@@ -223,7 +186,8 @@ impl Delivery {
         let user = self
             .store
             .customer_identity_value(customer, IdentityKind::Line)
-            .await?
+            .await
+            .map_err(from_store)?
             .ok_or_else(|| DeliveryError::permanent("顧客の LINE ID がありません / the customer has no LINE id"))?;
         // The bot's quick replies become LINE's (はい / いいえ / オペレーター under its answer).
         let choices = message.meta.bot.as_ref().map(|b| b.choices.as_slice()).unwrap_or_default();
@@ -231,66 +195,13 @@ impl Delivery {
 
         // The reply API is free but its token is short-lived and single-use.
         let since = Utc::now() - chrono::Duration::seconds(REPLY_TOKEN_TTL_SECS);
-        if let Some(reply_token) = self.store.take_line_reply_token(conv.id, since).await? {
-            let body = ReplyRequest { reply_token, messages: messages.clone() };
-            let resp = self
-                .http
-                .post(format!("{}/v2/bot/message/reply", self.line_api))
-                .bearer_auth(&token)
-                .json(&body)
-                .send()
-                .await;
-            match resp {
-                Ok(r) if r.status().is_success() => return Ok("reply".to_owned()),
-                Ok(r) => tracing::info!(status = %r.status(), "LINE reply refused; pushing instead"),
-                Err(e) => tracing::info!(error = %e, "LINE reply failed; pushing instead"),
-            }
+        if let Some(reply_token) = self.store.take_line_reply_token(conv.id, since).await.map_err(from_store)?
+            && self.line.reply(&token, reply_token, messages.clone()).await
+        {
+            return Ok("reply".to_owned());
         }
         let retry_key = item.id.to_string();
-        let resp = self
-            .http
-            .post(format!("{}/v2/bot/message/push", self.line_api))
-            .bearer_auth(&token)
-            .header("X-Line-Retry-Key", &retry_key)
-            .json(&PushRequest { to: user, messages })
-            .send()
-            .await
-            .map_err(|e| DeliveryError::retry(format!("LINE push: {e}")))?;
-        let status = resp.status();
-        // 409: LINE already accepted a push with this retry key (an earlier attempt got through).
-        if status.is_success() || status == reqwest::StatusCode::CONFLICT {
-            return Ok(format!("push:{retry_key}"));
-        }
-        let text = resp.text().await.unwrap_or_default();
-        let msg = format!("LINE push: {status} {}", text.chars().take(300).collect::<String>());
-        if status.is_server_error() || status == reqwest::StatusCode::TOO_MANY_REQUESTS {
-            Err(DeliveryError::retry(msg))
-        } else {
-            Err(DeliveryError::permanent(msg))
-        }
-    }
-}
-
-/// RFC 3834: mail the system writes on its own (a form's confirmation) says so, so that other
-/// auto-responders do not answer it and no loop starts.
-#[derive(Clone)]
-struct AutoSubmitted(String);
-
-impl AutoSubmitted {
-    fn for_message(m: &Message) -> Self {
-        let auto = m.author_kind != madoguchi_core::enums::AuthorKind::User;
-        AutoSubmitted(if auto { "auto-generated" } else { "no" }.to_owned())
-    }
-}
-
-impl header::Header for AutoSubmitted {
-    fn name() -> HeaderName {
-        HeaderName::new_from_ascii_str("Auto-Submitted")
-    }
-    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
-        Ok(AutoSubmitted(s.to_owned()))
-    }
-    fn display(&self) -> HeaderValue {
-        HeaderValue::new(Self::name(), self.0.clone())
+        self.line.push(&token, user, messages, &retry_key).await?;
+        Ok(format!("push:{retry_key}"))
     }
 }
