@@ -10,7 +10,7 @@ use madoguchi_core::ValidationError;
 use madoguchi_store::StoreError;
 use serde::Serialize;
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
     /// Stable, machine-readable: clients match on this.
     pub code: String,
@@ -108,7 +108,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
             ApiError::Client { status, code, message, field } => {
-                (status, Json(ErrorBody { code: code.into(), message, field })).into_response()
+                with_error(status, ErrorBody { code: code.into(), message, field })
             }
             ApiError::Internal(e) => {
                 tracing::error!(error = ?e, "internal error");
@@ -124,7 +124,15 @@ pub fn internal_error_response() -> Response {
         message: "something went wrong on our side; it has been logged".into(),
         field: None,
     };
-    (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
+    with_error(StatusCode::INTERNAL_SERVER_ERROR, body)
+}
+
+/// The JSON answer, with the error itself beside it in the response's extensions: the console
+/// makes its error page from that, without reading the body back.
+fn with_error(status: StatusCode, body: ErrorBody) -> Response {
+    let mut resp = (status, Json(body.clone())).into_response();
+    resp.extensions_mut().insert(body);
+    resp
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;

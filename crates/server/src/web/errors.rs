@@ -1,9 +1,8 @@
-//! Error pages for the console. Handlers share the API's error type, whose body is JSON; for
-//! people at a screen, this layer turns such an error into a page in their language, with the
-//! same status and a way back.
+//! Error pages for the console. Handlers share the API's error type, whose answer is JSON and
+//! carries the error itself in its extensions; for people at a screen, this layer turns it into
+//! a page in their language, with the same status and a way back.
 
 use askama::Template;
-use axum::body::to_bytes;
 use axum::extract::Request;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
@@ -100,27 +99,16 @@ pub async fn html_errors(req: Request, next: Next) -> Response {
     let lang = Lang::from_request(&CookieJar::from_headers(&headers), &headers);
     let resp = next.run(req).await;
     let status = resp.status();
-    let is_json = resp
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !(status.is_client_error() || status.is_server_error()) || !is_json {
+    let Some(error) = resp.extensions().get::<crate::error::ErrorBody>().cloned() else { return resp };
+    if !(status.is_client_error() || status.is_server_error()) {
         return resp;
     }
-    let body = to_bytes(resp.into_body(), 64 * 1024).await.unwrap_or_default();
-    let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
-    let code = json["code"].as_str().unwrap_or("");
-    let (heading, text) = explain(lang, status, code);
+    let (heading, text) = explain(lang, status, &error.code);
     // The field and the server's wording help with a form; a server fault shows nothing more.
-    let detail = if status.is_client_error() {
-        match (json["field"].as_str(), json["message"].as_str()) {
-            (Some(f), Some(m)) => format!("{f}: {m}"),
-            (None, Some(m)) => m.to_owned(),
-            _ => String::new(),
-        }
-    } else {
-        String::new()
+    let detail = match (&error.field, status.is_client_error()) {
+        (Some(f), true) => format!("{f}: {}", error.message),
+        (None, true) => error.message.clone(),
+        (_, false) => String::new(),
     };
     let back_label = lang.t().back_to_inbox.trim_start_matches("← ");
     let page =
