@@ -67,6 +67,20 @@ impl From<ValidationError> for ApiError {
     }
 }
 
+impl From<crate::usecases::error::UseCaseError> for ApiError {
+    fn from(e: crate::usecases::error::UseCaseError) -> Self {
+        use crate::usecases::error::UseCaseError as E;
+        match e {
+            E::Invalid(v) => v.into(),
+            E::Store(s) => s.into(),
+            E::Forbidden(m) => ApiError::forbidden(m),
+            E::Malformed { code, message } => ApiError::bad_request(code, message),
+            E::TooLarge { code, message } => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, code, message),
+            E::Internal(e) => ApiError::internal(e),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

@@ -6,7 +6,7 @@ use madoguchi_core::enums::{AuditAction, SubjectType};
 use madoguchi_core::ids::MerchantId;
 
 use crate::app::AppState;
-use crate::error::ApiResult;
+use super::error::UseCaseResult;
 
 /// Records that staff read personal data (APPI): one entry per merchant whose records were shown.
 pub async fn audit_read(
@@ -14,7 +14,7 @@ pub async fn audit_read(
     p: &Principal,
     subject_type: SubjectType,
     records: &[(MerchantId, String)],
-) -> ApiResult<()> {
+) -> UseCaseResult<()> {
     let mut merchants: Vec<MerchantId> = records.iter().map(|(m, _)| *m).collect();
     merchants.sort();
     merchants.dedup();

@@ -6,7 +6,7 @@ use madoguchi_search::{DocKind, SearchRequest};
 use serde::Serialize;
 
 use crate::app::AppState;
-use crate::error::{ApiError, ApiResult};
+use super::error::{UseCaseError, UseCaseResult};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct KbResult {
@@ -23,7 +23,7 @@ pub async fn kb_search(
     merchant: madoguchi_core::ids::MerchantId,
     q: &str,
     limit: usize,
-) -> ApiResult<Vec<KbResult>> {
+) -> UseCaseResult<Vec<KbResult>> {
     let r = SearchRequest {
         merchants: vec![merchant.to_string()],
         text: q.chars().take(200).collect(),
@@ -33,7 +33,7 @@ pub async fn kb_search(
         limit,
         ..Default::default()
     };
-    let hits = st.search.index.search(&r).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+    let hits = st.search.index.search(&r).map_err(|e| UseCaseError::Internal(anyhow::anyhow!(e)))?;
     let scope = madoguchi_core::access::Scope::Merchants(vec![merchant]);
     let mut out = Vec::with_capacity(hits.len());
     for h in hits {

@@ -1,7 +1,6 @@
 //! A mail taken in, from the HTTP pipe or from IMAP polling: decoded off the async workers,
 //! turned into a contact of the account's merchant, stored once, then routed.
 
-use axum::http::StatusCode;
 use madoguchi_channels::email::{self, Limits, MailKind};
 use madoguchi_core::conversation::{EmailMeta, MessageMeta};
 use madoguchi_core::enums::{AuthorKind, Channel, Direction};
@@ -12,7 +11,7 @@ use madoguchi_store::channel_accounts::ChannelAccount;
 use madoguchi_store::conversations::MessageRecord;
 use madoguchi_store::inbound::{InboundContact, InboundOutcome, Thread};
 
-use crate::error::ApiError;
+use super::error::UseCaseError;
 use crate::sanitize::clean_html;
 
 /// How long decoding one message may take before it is stored undecoded. Decoding is bounded
@@ -24,7 +23,7 @@ const DECODE_BUDGET: std::time::Duration = std::time::Duration::from_secs(20);
 /// Decoding runs in the CPU pool, never on an async worker. A message that cannot be decoded
 /// in time (or makes the decoder fail) is still stored, with its raw bytes and a flag, so the
 /// sender's server is not asked to send it again and the agent sees that it came.
-pub async fn ingest(store: &Store, account: &ChannelAccount, raw: &[u8]) -> Result<InboundOutcome, ApiError> {
+pub async fn ingest(store: &Store, account: &ChannelAccount, raw: &[u8]) -> Result<InboundOutcome, UseCaseError> {
     let bytes = raw.to_vec();
     let decoded = crate::cpu::run(DECODE_BUDGET, move || decode(&bytes)).await;
     let contact = match decoded {
@@ -51,11 +50,11 @@ struct Decoded {
     html: Option<String>,
 }
 
-fn decode(raw: &[u8]) -> Result<Decoded, ApiError> {
+fn decode(raw: &[u8]) -> Result<Decoded, UseCaseError> {
     let limits = Limits { max_message_bytes: MAX_MESSAGE_BYTES, ..Limits::default() };
     let mut mail = email::parse(raw, &limits).map_err(|e| match e {
-        email::EmailError::TooLarge { .. } => ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, e.code(), e.to_string()),
-        _ => ApiError::bad_request(e.code(), e.to_string()),
+        email::EmailError::TooLarge { .. } => UseCaseError::TooLarge { code: e.code(), message: e.to_string() },
+        _ => UseCaseError::Malformed { code: e.code(), message: e.to_string() },
     })?;
     let html = match mail.html.as_deref().map(clean_html) {
         None => None,

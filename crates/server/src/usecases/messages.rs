@@ -7,14 +7,14 @@ use madoguchi_core::enums::{AuthorKind, Direction};
 use madoguchi_core::validation::ValidationError;
 use madoguchi_store::conversations::MessageRecord;
 
-use crate::error::{ApiError, ApiResult};
+use super::error::{UseCaseError, UseCaseResult};
 use crate::sanitize::clean_html;
 
 /// Turns an API message into a store record: validated, HTML sanitised, authored by the caller.
-pub fn message_record(p: &Principal, m: &NewMessage) -> ApiResult<MessageRecord> {
+pub fn message_record(p: &Principal, m: &NewMessage) -> UseCaseResult<MessageRecord> {
     m.validate()?;
     if m.kind == MessageKind::InternalNote && !p.sees_internal_notes() {
-        return Err(ApiError::forbidden("merchant staff cannot write the desk's internal notes"));
+        return Err(UseCaseError::Forbidden("merchant staff cannot write the desk's internal notes".into()));
     }
     let (direction, internal, author_kind, author) = match m.kind {
         // Staff record what a customer said (a phone memo, a typed-in FAX); the author is the customer.
@@ -34,7 +34,7 @@ pub fn message_record(p: &Principal, m: &NewMessage) -> ApiResult<MessageRecord>
             .as_deref()
             .map(clean_html)
             .transpose()
-            .map_err(|e| ApiError::from(ValidationError::new("body_html", "html_too_complex", e.to_string())))?,
+            .map_err(|e| ValidationError::new("body_html", "html_too_complex", e.to_string()))?,
         attachments: m.attachments.clone(),
         provider_message_id: m.provider_message_id.as_ref().map(|s| s.trim().to_owned()),
         meta: Default::default(),

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod bot;
 pub mod channel_settings;
 pub mod decisions;
+pub mod error;
 pub mod kb;
 pub mod mail_intake;
 pub mod messages;

@@ -7,7 +7,7 @@ use madoguchi_search::{DocKind, SearchRequest, SortOrder};
 use serde::Deserialize;
 
 use crate::app::AppState;
-use crate::error::{ApiError, ApiResult};
+use super::error::{UseCaseError, UseCaseResult};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -51,7 +51,7 @@ pub async fn request(
     st: &AppState,
     p: &madoguchi_core::access::Principal,
     q: &SearchQuery,
-) -> ApiResult<SearchRequest> {
+) -> UseCaseResult<SearchRequest> {
     let text = q.q.trim();
     if text.is_empty() {
         return Err(ValidationError::new("q", "required", "type something to search for").into());
@@ -63,7 +63,7 @@ pub async fn request(
         Some(m) => vec![st.store.resolve_merchant(&p.scope(), m).await?.to_string()],
         None => crate::search::merchants_in_scope(&st.store, p)
             .await
-            .map_err(|e| ApiError::internal(anyhow::anyhow!(e.to_string())))?,
+            .map_err(|e| UseCaseError::Internal(anyhow::anyhow!(e.to_string())))?,
     };
     let kinds = match q.kind.as_deref() {
         None | Some("") => vec![],

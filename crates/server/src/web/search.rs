@@ -91,7 +91,7 @@ pub async fn show(
     let request = match crate::usecases::search::request(&st, &p, &query).await {
         Ok(r) => r,
         Err(e) => {
-            page.error = Some(e.to_string());
+            page.error = Some(ApiError::from(e).to_string());
             return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page));
         }
     };
