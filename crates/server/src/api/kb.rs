@@ -15,6 +15,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiBytes, ApiJson, ApiQuery, Json, created, id};
 use crate::kb_files::{self, Format};
 use crate::usecases::kb::{KbResult, kb_search};
+use crate::usecases::reports::bot::BotReport;
+use crate::usecases::reports::faq_gaps::FaqGaps;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -232,22 +234,6 @@ pub fn summary(done: &[Imported]) -> ImportSummary {
     }
 }
 
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct PoorlyRated {
-    pub article_id: ArticleId,
-    pub question: String,
-    pub helpful: i64,
-    pub unhelpful: i64,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct FaqGaps {
-    /// Help-center searches that found nothing, most frequent first.
-    pub unanswered: Vec<madoguchi_store::kb::Unanswered>,
-    /// Published articles readers found unhelpful more often than helpful (at least 3 votes).
-    pub poorly_rated: Vec<PoorlyRated>,
-}
-
 /// What the shop's knowledge base is missing: unanswered help-center searches and articles
 /// readers did not find helpful.
 #[utoipa::path(get, path = "/api/v1/merchants/{merchant}/kb/gaps", tag = "knowledge base",
@@ -260,17 +246,7 @@ pub async fn faq_gaps(
 ) -> ApiResult<Json<FaqGaps>> {
     let scope = p.scope();
     let m = st.store.resolve_merchant(&scope, &merchant).await?;
-    let unanswered = st.store.unanswered(&scope, m, 50).await?;
-    let mut poorly_rated: Vec<PoorlyRated> = st
-        .store
-        .list_articles(&scope, m, None, true)
-        .await?
-        .into_iter()
-        .filter(|a| a.helpful + a.unhelpful >= 3 && a.unhelpful > a.helpful)
-        .map(|a| PoorlyRated { article_id: a.id, question: a.question, helpful: a.helpful, unhelpful: a.unhelpful })
-        .collect();
-    poorly_rated.sort_by_key(|a| std::cmp::Reverse(a.unhelpful - a.helpful));
-    Ok(Json(FaqGaps { unanswered, poorly_rated }))
+    Ok(Json(crate::usecases::reports::faq_gaps::faq_gaps(&st.store, &scope, m).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -280,14 +256,6 @@ pub struct FiguresQuery {
     pub from: Option<String>,
     /// Last day (JST, inclusive) or an instant; today by default.
     pub to: Option<String>,
-}
-
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct BotReport {
-    pub from: chrono::DateTime<chrono::Utc>,
-    pub to: chrono::DateTime<chrono::Utc>,
-    #[serde(flatten)]
-    pub figures: madoguchi_core::bot::BotFigures,
 }
 
 /// How the chat bot did with the chats opened in a period: how many it resolved (the customer
@@ -308,9 +276,5 @@ pub async fn bot_figures(
     };
     let to = day(&q.to, "to", true)?.unwrap_or_else(chrono::Utc::now);
     let from = day(&q.from, "from", false)?.unwrap_or(to - chrono::Duration::days(30));
-    if from >= to {
-        return Err(ValidationError::new("from", "invalid_range", "from must be before to").into());
-    }
-    let figures = st.store.bot_figures(&scope, m, from, to).await?;
-    Ok(Json(BotReport { from, to, figures }))
+    Ok(Json(crate::usecases::reports::bot::bot_report(&st.store, &scope, m, from, to).await?))
 }

@@ -153,10 +153,6 @@ pub async fn board(
     Caller(p): Caller,
     Path(merchant): Path<String>,
 ) -> ApiResult<Json<madoguchi_core::board::Board>> {
-    let scope = p.scope();
-    let m = st.store.resolve_merchant(&scope, &merchant).await?;
-    if p.role.is_merchant_role() {
-        return Err(ApiError::forbidden("the supervisor board is the desk's"));
-    }
-    Ok(Json(st.store.board(&scope, m, madoguchi_core::time::jst_day_start()).await?))
+    let m = st.store.resolve_merchant(&p.scope(), &merchant).await?;
+    Ok(Json(crate::usecases::reports::board::today(&st.store, &p, m).await?))
 }

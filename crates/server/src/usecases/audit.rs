@@ -5,8 +5,8 @@ use madoguchi_core::audit::NewAuditEvent;
 use madoguchi_core::enums::{AuditAction, SubjectType};
 use madoguchi_core::ids::MerchantId;
 
-use crate::app::AppState;
 use super::error::UseCaseResult;
+use crate::app::AppState;
 
 /// Records that staff read personal data (APPI): one entry per merchant whose records were shown.
 pub async fn audit_read(

@@ -5,8 +5,8 @@ use madoguchi_core::ids::ArticleId;
 use madoguchi_search::{DocKind, SearchRequest};
 use serde::Serialize;
 
-use crate::app::AppState;
 use super::error::{UseCaseError, UseCaseResult};
+use crate::app::AppState;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct KbResult {

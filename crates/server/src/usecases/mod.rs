@@ -11,5 +11,6 @@ pub mod mail_intake;
 pub mod messages;
 pub mod order_import;
 pub mod orders;
+pub mod reports;
 pub mod routing;
 pub mod search;

@@ -6,8 +6,8 @@ use madoguchi_core::validation::ValidationError;
 use madoguchi_search::{DocKind, SearchRequest, SortOrder};
 use serde::Deserialize;
 
-use crate::app::AppState;
 use super::error::{UseCaseError, UseCaseResult};
+use crate::app::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
