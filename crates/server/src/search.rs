@@ -1,5 +1,5 @@
 //! Search in the server: the index under the data folder, kept current from the store's search
-//! feed (a change is searchable within a second), rebuilt from the database when it is new or
+//! feed by `jobs::indexer` (a change is searchable within a second), rebuilt from the database when it is new or
 //! of an older version, and queried within the caller's merchants.
 
 use std::path::Path;

@@ -1,6 +1,7 @@
-//! Entry points for what arrives without a login: mail (HTTP pipe and IMAP polling), LINE
-//! webhooks, the web form, and shop systems' order webhook. Each verifies what it can, stores the contact in one transaction, and only
-//! then acknowledges; routing runs after.
+//! Entry points for what arrives without a login: mail piped over HTTP (IMAP polling is a job,
+//! `jobs::mail_polling`), LINE webhooks, the web form, and shop systems' order webhook. Each
+//! verifies what it can, stores the contact in one transaction, and only then acknowledges;
+//! routing runs after.
 
 pub mod form;
 pub mod line;

@@ -1,4 +1,4 @@
-//! Periodic work of every node: routing's safety-net pass, SLA breach recording, and pruning
+//! The desk's periodic sweep (on nodes with the jobs role): routing's safety-net pass, SLA breach recording, and pruning
 //! of expired sessions and of uploads never attached to a message. Each step logs its failure
 //! and the loop carries on; every step is safe to run on several nodes at once (conditional
 //! updates, idempotent marks).

@@ -1,7 +1,7 @@
 //! Routing in action: takes a merchant's snapshot, asks the pure rule in
 //! `madoguchi_core::routing` who gets what, and applies the offers. Runs when a contact
 //! arrives, when an agent becomes available, and every few seconds as a safety net
-//! (see [`super::background`]).
+//! (see `crate::jobs::sweep`).
 
 use madoguchi_core::ids::MerchantId;
 use madoguchi_core::routing::{Offer, route};
