@@ -127,7 +127,7 @@ pub(crate) fn language(jar: CookieJar, headers: &HeaderMap, q: &LangQuery) -> (C
     }
 }
 
-/// The signed-in user's session, if the cookie names a live one.
+/// Who a signed-in user is, for the store's scoping and the permission checks.
 pub(crate) fn principal_of(u: &madoguchi_core::user::User) -> Principal {
     Principal { user_id: u.id, login: u.login.clone(), role: u.role, merchants: u.merchants.clone() }
 }
@@ -144,6 +144,7 @@ pub(crate) fn form_value<'a>(form: &'a [(String, String)], key: &str) -> &'a str
     form.iter().find(|(k, _)| k == key).map_or("", |(_, v)| v.as_str())
 }
 
+/// The signed-in user's session, if the cookie names a live one (its idle time restarts).
 pub async fn current_session(state: &AppState, jar: &CookieJar) -> Result<Option<Session>, ApiError> {
     let Some(c) = jar.get(SESSION_COOKIE) else { return Ok(None) };
     Ok(state.store.session(&hash_token(c.value()), state.settings.session_lifetime()).await?)
