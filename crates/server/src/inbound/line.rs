@@ -5,6 +5,7 @@
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use madoguchi_channels::line::{self, LineEvent, MessageContent, Profile};
+use madoguchi_channels::line_api::LineApi;
 use madoguchi_core::conversation::MessageMeta;
 use madoguchi_core::enums::{AuthorKind, Channel, Direction};
 use madoguchi_core::identity::{IdentityKind, normalize};
@@ -139,34 +140,18 @@ async fn handle(st: &AppState, account: &ChannelAccount, event: line::Event) -> 
     }
 }
 
-/// The sender's LINE profile; `None` when LINE does not give it (the name is then left empty).
-async fn profile(st: &AppState, token: &str, user: &str) -> Option<Profile> {
-    let url = format!("{}/v2/bot/profile/{}", st.settings.line_api_base.trim_end_matches('/'), user);
-    let resp = st.http.get(url).bearer_auth(token).send().await.ok()?;
-    if !resp.status().is_success() {
-        tracing::info!(status = %resp.status(), "LINE profile not available");
-        return None;
-    }
-    resp.json().await.ok()
+/// LINE's API with this server's client and addresses.
+fn api(st: &AppState) -> LineApi {
+    LineApi::new(st.http.clone(), &st.settings.line_api_base, &st.settings.line_data_api_base())
 }
 
-/// An image message's bytes, from the content API.
+async fn profile(st: &AppState, token: &str, user: &str) -> Option<Profile> {
+    api(st).profile(token, user).await
+}
+
+/// An image message's bytes, from the content API, as a file to store.
 async fn image(st: &AppState, token: &str, message_id: &str) -> Result<NewBlob, String> {
-    let url = format!("{}/v2/bot/message/{}/content", st.settings.line_data_api_base(), message_id);
-    let resp = st.http.get(url).bearer_auth(token).send().await.map_err(|e| e.to_string())?;
-    if !resp.status().is_success() {
-        return Err(format!("content API answered {}", resp.status()));
-    }
-    let content_type = resp
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("image/jpeg")
-        .to_owned();
-    let bytes = resp.bytes().await.map_err(|e| e.to_string())?;
-    if bytes.len() > MAX_IMAGE_BYTES {
-        return Err(format!("image of {} bytes is over the limit", bytes.len()));
-    }
+    let (content_type, data) = api(st).content(token, message_id, MAX_IMAGE_BYTES).await?;
     let ext = if content_type.contains("png") { "png" } else { "jpg" };
-    Ok(NewBlob { filename: format!("line-{message_id}.{ext}"), content_type, data: bytes.to_vec() })
+    Ok(NewBlob { filename: format!("line-{message_id}.{ext}"), content_type, data })
 }

@@ -65,7 +65,10 @@ impl Delivery {
             (Channel::Email, mail.clone()),
             // A web form's confirmation and replies go out by mail.
             (Channel::WebForm, mail),
-            (Channel::Line, Arc::new(line::LineSender(LineApi::new(http, &settings.line_api_base)))),
+            (
+                Channel::Line,
+                Arc::new(line::LineSender(LineApi::new(http, &settings.line_api_base, &settings.line_data_api_base()))),
+            ),
             (Channel::Chat, Arc::new(chat::ChatSender(chat))),
         ];
         Ok(Delivery { store, senders })
