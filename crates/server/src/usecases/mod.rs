@@ -14,3 +14,4 @@ pub mod orders;
 pub mod reports;
 pub mod routing;
 pub mod search;
+pub mod typed_in;

@@ -13,18 +13,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use madoguchi_core::access::Principal;
-use madoguchi_core::conversation::MessageMeta;
-use madoguchi_core::enums::{AuthorKind, Channel, Direction};
-use madoguchi_core::identity::{IdentityKind, NormalizedIdentity, normalize};
-use madoguchi_core::ids::MerchantId;
+use madoguchi_core::enums::Channel;
+use madoguchi_core::identity::{IdentityKind, normalize};
 use madoguchi_core::page::PageRequest;
 use madoguchi_store::blobs::NewBlob;
-use madoguchi_store::conversations::MessageRecord;
-use madoguchi_store::inbound::{InboundContact, InboundOutcome, Thread};
 
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::i18n::Lang;
+use crate::usecases::typed_in::{Typed, store_contact};
 use crate::web::ConsoleUser;
 
 /// Scans per contact, and the size of each (as the files API).
@@ -352,7 +349,7 @@ pub async fn submit(
     };
     let order_number = madoguchi_core::order::validate_order_number(v.order_number.trim()).ok();
     let received = store_contact(
-        &st,
+        &st.store,
         &p,
         merchant,
         channel,
@@ -361,71 +358,4 @@ pub async fn submit(
     .await?;
     crate::usecases::routing::route_merchants(&st.store, &[merchant]).await;
     Ok(Redirect::to(&format!("/desk/conversations/{received}")).into_response())
-}
-
-struct Typed {
-    name: String,
-    phone: Option<NormalizedIdentity>,
-    email: Option<NormalizedIdentity>,
-    subject: String,
-    category: Option<&'static str>,
-    order_number: Option<String>,
-    body: String,
-    received_at: chrono::DateTime<Utc>,
-    submission: uuid::Uuid,
-    scans: Vec<NewBlob>,
-}
-
-/// Stores the contact once and returns its conversation. The phone number identifies the
-/// customer first (it is what a FAX or postcard carries); a mail address given as well joins the
-/// same customer, or is kept as a claim if another customer has it.
-async fn store_contact(
-    st: &AppState,
-    p: &Principal,
-    merchant: MerchantId,
-    channel: Channel,
-    c: Typed,
-) -> Result<madoguchi_core::ids::ConversationId, ApiError> {
-    let identity = c.phone.clone().or_else(|| c.email.clone());
-    let contact = InboundContact {
-        merchant,
-        channel,
-        identity,
-        customer_name: (!c.name.is_empty()).then(|| c.name.clone()),
-        subject: Some(c.subject),
-        category: c.category.map(str::to_owned),
-        order_number: c.order_number,
-        thread: Thread::New,
-        message: MessageRecord {
-            channel: Some(channel),
-            direction: Direction::Inbound,
-            internal: false,
-            author_kind: AuthorKind::Customer,
-            author_user_id: None,
-            body_text: c.body,
-            body_html: None,
-            attachments: vec![],
-            provider_message_id: Some(format!("typed:{}", c.submission)),
-            meta: MessageMeta::default(),
-            created_at: Some(c.received_at),
-        },
-        files: c.scans,
-        raw: None,
-        event_id: None,
-        entered_by: Some(p.user_id),
-        bot: false,
-    };
-    let conversation = match st.store.receive(contact).await? {
-        InboundOutcome::Stored(r) => {
-            if let (Some(email), Some(_), Some(customer)) = (&c.email, &c.phone, r.customer) {
-                st.store.attach_or_claim_identity(customer, email, channel).await?;
-            }
-            r.conversation
-        }
-        // The same form sent twice: the first one stands.
-        InboundOutcome::Duplicate { message: Some(m) } => st.store.get_message(&p.scope(), m).await?.conversation_id,
-        InboundOutcome::Duplicate { message: None } => return Err(ApiError::not_found()),
-    };
-    metrics::counter!("madoguchi_inbound_total", "channel" => channel.as_str()).increment(1);
-    Ok(conversation)
 }
