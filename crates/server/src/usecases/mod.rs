@@ -6,6 +6,7 @@ pub mod bot;
 pub mod channel_settings;
 pub mod decisions;
 pub mod error;
+pub mod form_intake;
 pub mod kb;
 pub mod mail_intake;
 pub mod messages;
