@@ -222,32 +222,39 @@ async fn csv_exports_do_not_open_as_formulas() {
 
 /// F2: an upload from someone who is not signed in is refused before its body is read: the
 /// answer comes while the body is still being sent.
+/// Posts a multipart form to `path` that declares a 20 MB body but sends only `start` of it,
+/// and returns the server's first answer. A server that reads the body first never answers.
+async fn answer_before_the_body(app: &TestApp, path: &str, cookie: Option<&str>, start: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\n{cookie}Content-Type: multipart/form-data; boundary=x\r\nContent-Length: {}\r\n\r\n{start}",
+        20 * 1024 * 1024
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 512];
+    let n = tokio::time::timeout(Duration::from_secs(30), conn.read(&mut answer))
+        .await
+        .unwrap_or_else(|_| panic!("{path}: no answer before the body was sent"))
+        .unwrap();
+    String::from_utf8_lossy(&answer[..n]).into_owned()
+}
+
+const UPLOAD_FORMS: [&str; 2] = ["/desk/contacts", "/settings/shop-a/orders/import"];
+
 #[tokio::test]
 async fn uploads_are_not_read_before_sign_in() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let app = TestApp::start().await.unwrap();
-    let addr = app.base.trim_start_matches("http://").to_owned();
-    for path in ["/desk/contacts", "/settings/shop-a/orders/import"] {
-        let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: {}\r\n\r\n--x\r\n",
-            20 * 1024 * 1024
-        );
-        conn.write_all(head.as_bytes()).await.unwrap();
-        // The rest of the declared body never comes: a server that reads it first never answers.
-        let mut answer = vec![0u8; 512];
-        let n = tokio::time::timeout(Duration::from_secs(30), conn.read(&mut answer))
-            .await
-            .unwrap_or_else(|_| panic!("{path}: no answer before the body was sent"))
-            .unwrap();
-        let answer = String::from_utf8_lossy(&answer[..n]);
+    for path in UPLOAD_FORMS {
+        let answer = answer_before_the_body(&app, path, None, "--x\r\n").await;
         assert!(answer.starts_with("HTTP/1.1 303") && answer.contains("location: /login"), "{path}: {answer}");
     }
 }
 
 #[tokio::test]
 async fn a_signed_in_upload_with_a_forged_form_is_refused_before_its_body_is_read() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let app = TestApp::start().await.unwrap();
     let secret = "session-secret-for-the-test";
     let life = madoguchi_store::sessions::SessionLifetime {
@@ -256,23 +263,12 @@ async fn a_signed_in_upload_with_a_forged_form_is_refused_before_its_body_is_rea
     };
     let hash = madoguchi_server::auth::hash_token(secret);
     app.store.create_session(&hash, app.users["merchant_admin"], "the-real-token", life).await.unwrap();
-    let addr = app.base.trim_start_matches("http://").to_owned();
+    let cookie = format!("madoguchi_session={secret}");
     let forged = "--x\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\nforged\r\n--x\r\n";
     let token_not_first = "--x\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\n\r\n";
-    for path in ["/desk/contacts", "/settings/shop-a/orders/import"] {
+    for path in UPLOAD_FORMS {
         for start in [forged, token_not_first] {
-            let mut conn = tokio::net::TcpStream::connect(&addr).await.unwrap();
-            let head = format!(
-                "POST {path} HTTP/1.1\r\nHost: {addr}\r\nCookie: madoguchi_session={secret}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: {}\r\n\r\n{start}",
-                20 * 1024 * 1024
-            );
-            conn.write_all(head.as_bytes()).await.unwrap();
-            let mut answer = vec![0u8; 512];
-            let n = tokio::time::timeout(Duration::from_secs(30), conn.read(&mut answer))
-                .await
-                .unwrap_or_else(|_| panic!("{path}: no answer before the body was sent"))
-                .unwrap();
-            let answer = String::from_utf8_lossy(&answer[..n]);
+            let answer = answer_before_the_body(&app, path, Some(&cookie), start).await;
             assert!(answer.starts_with("HTTP/1.1 403"), "{path}: {answer}");
         }
     }
