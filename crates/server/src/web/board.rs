@@ -8,7 +8,7 @@ use axum_extra::extract::CookieJar;
 use chrono::Utc;
 use madoguchi_core::page::PageRequest;
 
-use super::{principal_of, render};
+use super::render;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::i18n::{self, Lang, Texts};
@@ -77,8 +77,7 @@ pub async fn show(
 ) -> Result<Response, ApiError> {
     let lang = Lang::from_request(&jar, &headers);
     let t = lang.t();
-    let session = user.session;
-    let p = principal_of(&session.user);
+    let ConsoleUser { session, principal: p } = user;
     if p.role.is_merchant_role() {
         return Err(ApiError::forbidden("the supervisor board is the desk's"));
     }

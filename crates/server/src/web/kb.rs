@@ -15,7 +15,7 @@ use madoguchi_core::merchant::Merchant;
 use madoguchi_store::merchants::MerchantKey;
 use serde::Deserialize;
 
-use super::{principal_of, render};
+use super::render;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::i18n::{Lang, Texts};
@@ -72,8 +72,7 @@ pub async fn show(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
     let lang = Lang::from_request(&jar, &headers);
-    let session = user.session;
-    let p = principal_of(&session.user);
+    let ConsoleUser { session, principal: p } = user;
     let m = editable(&st, &p, &slug).await?;
     let articles = st.store.list_articles(&p.scope(), m.id, None, false).await?;
     let categories = madoguchi_core::kb::categories(&articles);

@@ -25,7 +25,7 @@ use serde::Deserialize;
 
 use super::conversation::{DecisionPanel, decision_panel, jst, request_options};
 use super::settings::editable;
-use super::{form_value, principal_of, render};
+use super::{form_value, render};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::i18n::{self, FormError, Lang, Texts, form_error};
@@ -490,8 +490,7 @@ pub async fn show(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
     let lang = Lang::from_request(&jar, &headers);
-    let session = user.session;
-    let p = principal_of(&session.user);
+    let ConsoleUser { session, principal: p } = user;
     let m = editable(&st, &p, &slug).await?;
     let current = st.store.current_policies(&p.scope(), m.id).await?;
     let orders = recent_orders(&st, &p, m.id).await?;

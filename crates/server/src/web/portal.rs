@@ -13,7 +13,7 @@ use madoguchi_store::escalations::EscalationFilter;
 use serde::Deserialize;
 
 use super::conversation::{EscalationView, escalation_view};
-use super::{principal_of, render};
+use super::render;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::i18n::{Lang, Texts};
@@ -38,8 +38,7 @@ pub async fn show(
 ) -> Result<Response, ApiError> {
     let lang = Lang::from_request(&jar, &headers);
     let t = lang.t();
-    let session = user.session;
-    let p = principal_of(&session.user);
+    let ConsoleUser { session, principal: p } = user;
     let scope = p.scope();
     let mut all = st.store.list_escalations(&scope, &EscalationFilter::default(), PageRequest::first(200)).await?.items;
     // Open ones first, soonest due first (overdue at the top); then the latest answers.

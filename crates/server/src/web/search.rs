@@ -12,7 +12,7 @@ use madoguchi_search::DocKind;
 use serde::Deserialize;
 
 use super::conversation::jst;
-use super::{principal_of, render};
+use super::render;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::i18n::{Lang, Texts};
@@ -62,8 +62,7 @@ pub async fn show(
 ) -> Result<Response, ApiError> {
     let lang = Lang::from_request(&jar, &headers);
     let t = lang.t();
-    let session = user.session;
-    let p = principal_of(&session.user);
+    let ConsoleUser { session: _, principal: p } = user;
     let mut page = Page {
         lang: lang.code(),
         t,

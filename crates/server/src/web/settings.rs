@@ -20,7 +20,7 @@ use madoguchi_core::sla::SlaPolicy;
 use madoguchi_store::merchants::MerchantKey;
 use serde::Deserialize;
 
-use super::{principal_of, query_value, render};
+use super::{query_value, render};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::i18n::{FormError, Lang, Texts, form_error_of};
@@ -100,8 +100,7 @@ pub async fn show(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, ApiError> {
     let lang = Lang::from_request(&jar, &headers);
-    let session = user.session;
-    let p = principal_of(&session.user);
+    let ConsoleUser { session, principal: p } = user;
     let m = editable(&st, &p, &slug).await?;
     let scope = p.scope();
     let sample = sample();

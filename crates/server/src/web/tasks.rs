@@ -15,7 +15,7 @@ use madoguchi_store::cases::TaskFilter;
 use serde::Deserialize;
 
 use super::conversation::jst;
-use super::{principal_of, render};
+use super::render;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::i18n::{Lang, Texts};
@@ -51,8 +51,7 @@ pub async fn show(
 ) -> Result<Response, ApiError> {
     let lang = Lang::from_request(&jar, &headers);
     let t = lang.t();
-    let session = user.session;
-    let p = principal_of(&session.user);
+    let ConsoleUser { session, principal: p } = user;
     let scope = p.scope();
     let open = st.store.list_tasks(&scope, &TaskFilter { open_only: true, ..Default::default() }, 200).await?;
     let mut cases = HashMap::new();

@@ -290,8 +290,7 @@ pub async fn show(
 ) -> Result<Response, ApiError> {
     let lang = Lang::from_request(&jar, &headers);
     let t = lang.t();
-    let session = user.session;
-    let p = principal_of(&session.user);
+    let ConsoleUser { session, principal: p } = user;
     let scope = p.scope();
     let Ok(cid) = id.parse::<ConversationId>() else { return Ok(not_found(lang)) };
     let c = match st.store.get_conversation(&scope, cid).await {
