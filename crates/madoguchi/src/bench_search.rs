@@ -284,7 +284,7 @@ async fn bench_in(dir: &Path, opts: &SearchBenchOptions) -> anyhow::Result<Strin
     let index_dir = dir.join("search");
     let index = SearchIndex::open(&index_dir)?;
     let t = Instant::now();
-    let documents = madoguchi_server::search::rebuild(&store, &index).await?;
+    let documents = madoguchi_app::search::rebuild(&store, &index).await?;
     let index_time = t.elapsed();
 
     eprintln!("building the FTS5 trigram table");
@@ -383,7 +383,7 @@ fn time_index(
             kinds: vec![DocKind::Message],
             order: sort,
             limit: RESULTS,
-            exact: madoguchi_server::search::exact_keys(text),
+            exact: madoguchi_app::search::exact_keys(text),
             include_internal: true,
             ..Default::default()
         };
@@ -481,8 +481,8 @@ async fn time_like(
 /// Stores new messages the way the desk does and times until the running indexer makes each
 /// one findable.
 async fn freshness(store: &Store, index_dir: &Path, merchant: MerchantId) -> anyhow::Result<Vec<Duration>> {
-    let search = madoguchi_server::search::Search::open(index_dir)?;
-    let indexer = tokio::spawn(madoguchi_server::jobs::indexer::run(store.clone(), search.clone()));
+    let search = madoguchi_app::search::Search::open(index_dir)?;
+    let indexer = tokio::spawn(madoguchi_app::jobs::indexer::run(store.clone(), search.clone()));
     let scope = Scope::Merchants(vec![merchant]);
     let conv = store
         .list_conversations(&scope, &Default::default(), madoguchi_core::page::PageRequest::first(1))

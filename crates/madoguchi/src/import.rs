@@ -182,7 +182,7 @@ pub async fn orders(
     dry_run: bool,
     skip_invalid: bool,
 ) -> anyhow::Result<()> {
-    use madoguchi_server::usecases::order_import::{ImportOptions, import_orders};
+    use madoguchi_app::usecases::order_import::{ImportOptions, import_orders};
     let data = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let scope = madoguchi_core::access::Scope::All;
     let r = import_orders(store, &scope, None, merchant, &data, ImportOptions { dry_run, skip_invalid }).await?;

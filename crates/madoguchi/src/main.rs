@@ -265,7 +265,7 @@ async fn main() -> anyhow::Result<()> {
 
 async fn kb(settings: &Settings, command: KbCommand) -> anyhow::Result<()> {
     use madoguchi_core::access::Scope;
-    use madoguchi_server::kb_files::{self, Format};
+    use madoguchi_app::kb_files::{self, Format};
     let store = open_store(settings).await?;
     match command {
         KbCommand::Import { merchant, file } => {
@@ -316,7 +316,7 @@ async fn reindex(settings: &Settings) -> anyhow::Result<()> {
     match madoguchi_search::SearchIndex::recreate_unless_busy(&dir) {
         Ok(index) => {
             let started = Instant::now();
-            let n = madoguchi_server::search::rebuild(&store, &index).await?;
+            let n = madoguchi_app::search::rebuild(&store, &index).await?;
             println!("search index rebuilt: {n} documents in {:.1} s", started.elapsed().as_secs_f64());
         }
         Err(madoguchi_search::SearchError::Busy) => {
@@ -334,7 +334,7 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     let url = settings.database_url();
     Store::open(&url)
         .await
-        .with_context(|| format!("opening the database {}", madoguchi_server::settings::redact_url(&url)))
+        .with_context(|| format!("opening the database {}", madoguchi_app::settings::redact_url(&url)))
 }
 
 async fn serve(settings: Settings, demo_data: bool) -> anyhow::Result<()> {

@@ -8,7 +8,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use madoguchi_store::Store;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -17,35 +17,28 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::error::{ApiError, internal_error_response};
-use crate::settings::Settings;
+use madoguchi_app::{App, Settings};
 
-/// What every handler can reach. Cheap to clone.
+/// What every handler can reach: the application (store, settings, index, hub) and the
+/// process's metrics. Cheap to clone; it derefs to the application, so a handler passes
+/// `&st` where a use case takes `&App`.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
-    pub settings: Arc<Settings>,
+    pub app: App,
     pub metrics: PrometheusHandle,
-    /// For calls to providers (LINE profiles and content).
-    pub http: reqwest::Client,
-    /// Typing and new-message signals for web chat.
-    pub chat: crate::hub::ChatHub,
-    /// The search index under the data folder.
-    pub search: Arc<crate::search::Search>,
 }
 
 impl AppState {
     /// The state of a server on `store`; opens (or creates) the search index in the data folder.
     pub fn new(store: Store, settings: Settings) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(15)).build().unwrap_or_default();
-        let search = crate::search::Search::open(&settings.data_dir.join("search"))?;
-        Ok(AppState {
-            store,
-            settings: Arc::new(settings),
-            metrics: metrics_handle(),
-            http,
-            chat: Default::default(),
-            search,
-        })
+        Ok(AppState { app: App::new(store, settings)?, metrics: metrics_handle() })
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.app
     }
 }
 
@@ -151,7 +144,7 @@ pub async fn launch(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let jobs = crate::jobs::start(&state)?;
+    let jobs = madoguchi_app::jobs::start(&state)?;
     let app = if state.settings.role.serves_web() { router(state) } else { system_router(state) };
     let served = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown)

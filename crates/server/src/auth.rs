@@ -48,13 +48,6 @@ pub fn new_token() -> (String, String) {
     (secret, hash)
 }
 
-/// A new unguessable path token for an inbound endpoint (256 random bits).
-pub fn new_inbound_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
 /// Tokens carry 256 random bits, so a fast hash is enough (unlike passwords).
 pub fn hash_token(secret: &str) -> String {
     let digest = Sha256::digest(secret.as_bytes());

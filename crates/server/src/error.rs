@@ -67,9 +67,9 @@ impl From<ValidationError> for ApiError {
     }
 }
 
-impl From<crate::usecases::error::UseCaseError> for ApiError {
-    fn from(e: crate::usecases::error::UseCaseError) -> Self {
-        use crate::usecases::error::UseCaseError as E;
+impl From<madoguchi_app::usecases::error::UseCaseError> for ApiError {
+    fn from(e: madoguchi_app::usecases::error::UseCaseError) -> Self {
+        use madoguchi_app::usecases::error::UseCaseError as E;
         match e {
             E::Invalid(v) => v.into(),
             E::Store(s) => s.into(),

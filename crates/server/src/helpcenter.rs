@@ -39,7 +39,7 @@ pub fn markdown(source: &str) -> String {
     );
     pulldown_cmark::html::push_html(&mut html, parser);
     // An answer nested past the sanitiser's limits is shown as its plain source, escaped.
-    crate::sanitize::clean_html(&html).unwrap_or_else(|_| format!("<p>{}</p>", crate::sanitize::text_as_html(source)))
+    madoguchi_app::sanitize::clean_html(&html).unwrap_or_else(|_| format!("<p>{}</p>", madoguchi_app::sanitize::text_as_html(source)))
 }
 
 struct HcTexts {
@@ -163,7 +163,7 @@ struct SearchPage<'a> {
     h: &'static HcTexts,
     shop: &'a Merchant,
     q: String,
-    results: Vec<crate::usecases::kb::KbResult>,
+    results: Vec<madoguchi_app::usecases::kb::KbResult>,
     form_url: Option<String>,
 }
 
@@ -180,7 +180,7 @@ async fn search(
     if text.is_empty() {
         return Ok(Redirect::to(&format!("/help/{slug}")).into_response());
     }
-    let results = crate::usecases::kb::kb_search(&st, m.id, &text, 10).await?;
+    let results = madoguchi_app::usecases::kb::kb_search(&st, m.id, &text, 10).await?;
     if results.is_empty() {
         // Counted per normalised question: ぎふとけん and ギフト券 are one gap.
         let key = madoguchi_search::analysis::normalize(&text).split_whitespace().collect::<Vec<_>>().join(" ");

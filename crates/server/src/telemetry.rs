@@ -1,6 +1,6 @@
 //! Logging setup.
 
-use crate::settings::{LogFormat, Settings};
+use madoguchi_app::settings::{LogFormat, Settings};
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global log subscriber (once; later calls are ignored).

@@ -4,7 +4,7 @@
 mod common;
 
 use common::TestApp;
-use madoguchi_server::Settings;
+use madoguchi_app::Settings;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 

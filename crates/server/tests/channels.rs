@@ -19,7 +19,7 @@ use madoguchi_channels::email::{Limits, parse};
 use madoguchi_core::access::Scope;
 use madoguchi_core::enums::{Channel, DeliveryStatus, Direction};
 use madoguchi_core::ids::ConversationId;
-use madoguchi_server::Settings;
+use madoguchi_app::Settings;
 use madoguchi_store::channel_accounts::AccountSettings;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -184,7 +184,7 @@ const USER: &str = "U4af4980629f2d1a5b0c1f7f7a6e4a4b1";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn imap_over_tls_checks_the_certificate() {
     use madoguchi_channels::email::imap::{ImapClient as Imap, ImapSettings};
-    use madoguchi_server::jobs::mail_polling::poll;
+    use madoguchi_app::jobs::mail_polling::poll;
     let servers = mail_servers();
     let app = TestApp::start().await.unwrap();
     let inbox = "tls-inbox@shop-a.test";

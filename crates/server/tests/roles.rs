@@ -3,8 +3,8 @@
 mod common;
 
 use common::TestApp;
-use madoguchi_server::jobs::NodeRole;
-use madoguchi_server::settings::Settings;
+use madoguchi_app::jobs::NodeRole;
+use madoguchi_app::settings::Settings;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 

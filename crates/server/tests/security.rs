@@ -316,7 +316,7 @@ async fn failures_from_one_address_do_not_lock_out_its_other_users() {
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_each_client_is_counted_by_its_own_address() {
-    let settings = madoguchi_server::settings::Settings {
+    let settings = madoguchi_app::settings::Settings {
         trusted_proxies: vec!["127.0.0.1/32".parse().unwrap(), "::1/128".parse().unwrap()],
         ..Default::default()
     };

@@ -24,7 +24,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-use madoguchi_server::auth::new_inbound_token;
+use madoguchi_app::new_inbound_token;
 use madoguchi_server::auth::{hash_password, new_token};
 
 mod data;

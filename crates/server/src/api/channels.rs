@@ -17,7 +17,7 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, Json};
-use crate::usecases::channel_settings::{allowed_origins, normalize_origin};
+use madoguchi_app::usecases::channel_settings::{allowed_origins, normalize_origin};
 
 /// At most this many sites may embed a shop's chat.
 const MAX_ORIGINS: usize = 20;
@@ -125,7 +125,7 @@ fn view(st: &AppState, slug: &str, a: &ChannelAccount, identity_secret: Option<S
         imap,
         allowed_origins: allowed_origins(a),
         identity_secret,
-        bot: crate::usecases::bot::channel_uses_bot(a.kind, &a.settings),
+        bot: madoguchi_app::usecases::bot::channel_uses_bot(a.kind, &a.settings),
         updated_at: a.updated_at,
     }
 }
@@ -279,14 +279,14 @@ pub async fn put_channel(
                 settings["bot"] = json!(on);
             }
             if existing.is_none() || req.rotate_secret {
-                let secret = crate::auth::new_inbound_token();
+                let secret = madoguchi_app::new_inbound_token();
                 update.secret = Some(secret.clone());
                 new_secret = Some(secret);
             }
         }
     }
     update.settings = Some(settings);
-    let account = st.store.upsert_channel_account(&scope, id, kind, &crate::auth::new_inbound_token(), &update).await?;
+    let account = st.store.upsert_channel_account(&scope, id, kind, &madoguchi_app::new_inbound_token(), &update).await?;
     st.store
         .record_audit(madoguchi_core::audit::NewAuditEvent {
             merchant_id: Some(id),

@@ -17,8 +17,8 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Json, created, id};
-use crate::usecases::audit::audit_read;
-use crate::usecases::messages::message_record;
+use madoguchi_app::usecases::audit::audit_read;
+use madoguchi_app::usecases::messages::message_record;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -132,7 +132,7 @@ pub async fn create_conversation(
     };
     let conv = st.store.create_conversation(&scope, Some(p.user_id), &record).await?;
     // Offer it at once if an agent is free; the periodic pass catches anything missed.
-    crate::usecases::routing::route_merchants(&st.store, &[merchant]).await;
+    madoguchi_app::usecases::routing::route_merchants(&st.store, &[merchant]).await;
     Ok(created(st.store.get_conversation(&scope, conv.id).await?))
 }
 

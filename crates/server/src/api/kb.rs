@@ -13,10 +13,10 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiBytes, ApiJson, ApiQuery, Json, created, id};
-use crate::kb_files::{self, Format};
-use crate::usecases::kb::{KbResult, kb_search};
-use crate::usecases::reports::bot::BotReport;
-use crate::usecases::reports::faq_gaps::FaqGaps;
+use madoguchi_app::kb_files::{self, Format};
+use madoguchi_app::usecases::kb::{KbResult, kb_search};
+use madoguchi_app::usecases::reports::bot::BotReport;
+use madoguchi_app::usecases::reports::faq_gaps::FaqGaps;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -246,7 +246,7 @@ pub async fn faq_gaps(
 ) -> ApiResult<Json<FaqGaps>> {
     let scope = p.scope();
     let m = st.store.resolve_merchant(&scope, &merchant).await?;
-    Ok(Json(crate::usecases::reports::faq_gaps::faq_gaps(&st.store, &scope, m).await?))
+    Ok(Json(madoguchi_app::usecases::reports::faq_gaps::faq_gaps(&st.store, &scope, m).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -272,9 +272,9 @@ pub async fn bot_figures(
     let scope = p.scope();
     let m = st.store.resolve_merchant(&scope, &merchant).await?;
     let day = |raw: &Option<String>, field, end| {
-        raw.as_deref().filter(|s| !s.is_empty()).map(|s| crate::usecases::search::parse_time(field, s, end)).transpose()
+        raw.as_deref().filter(|s| !s.is_empty()).map(|s| madoguchi_app::usecases::search::parse_time(field, s, end)).transpose()
     };
     let to = day(&q.to, "to", true)?.unwrap_or_else(chrono::Utc::now);
     let from = day(&q.from, "from", false)?.unwrap_or(to - chrono::Duration::days(30));
-    Ok(Json(crate::usecases::reports::bot::bot_report(&st.store, &scope, m, from, to).await?))
+    Ok(Json(madoguchi_app::usecases::reports::bot::bot_report(&st.store, &scope, m, from, to).await?))
 }

@@ -119,7 +119,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(cases::list_tasks))
         .routes(utoipa_axum::router::UtoipaMethodRouterExt::layer(
             routes!(order_import::import_orders),
-            axum::extract::DefaultBodyLimit::max(crate::usecases::order_import::MAX_FILE_BYTES),
+            axum::extract::DefaultBodyLimit::max(madoguchi_app::usecases::order_import::MAX_FILE_BYTES),
         ))
         .routes(routes!(conversations::list_conversations, conversations::create_conversation))
         .routes(routes!(conversations::get_conversation, conversations::update_conversation))

@@ -11,8 +11,8 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiBytes, ApiJson, ApiQuery, Json};
-use crate::order_files::{Column, ColumnMapping};
-use crate::usecases::order_import::{self, ImportOptions, ImportReport};
+use madoguchi_app::order_files::{Column, ColumnMapping};
+use madoguchi_app::usecases::order_import::{self, ImportOptions, ImportReport};
 
 fn importer(p: &madoguchi_core::access::Principal) -> ApiResult<()> {
     if p.can_import_orders() {
@@ -137,7 +137,7 @@ pub async fn get_webhook(
     let m = st.store.get_merchant(&scope, parse_key(&merchant)).await?;
     importer(&p)?;
     let configured = st.store.order_webhook_secret(m.id).await?.is_some();
-    Ok(Json(WebhookView { url: crate::usecases::order_import::webhook_url(&st, &m.slug), configured }))
+    Ok(Json(WebhookView { url: madoguchi_app::usecases::order_import::webhook_url(&st, &m.slug), configured }))
 }
 
 /// Makes a new webhook secret for the merchant (the old one stops working at once) and shows
@@ -157,6 +157,6 @@ pub async fn rotate_webhook_secret(
     st.store.set_order_webhook_secret(&scope, Some(p.user_id), m.id, &secret).await?;
     Ok((
         StatusCode::CREATED,
-        Json(WebhookSecret { url: crate::usecases::order_import::webhook_url(&st, &m.slug), secret }),
+        Json(WebhookSecret { url: madoguchi_app::usecases::order_import::webhook_url(&st, &m.slug), secret }),
     ))
 }

@@ -12,7 +12,7 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Json, created, id};
-use crate::usecases::orders::{BulkResponse, BulkResult, MAX_BULK};
+use madoguchi_app::usecases::orders::{BulkResponse, BulkResult, MAX_BULK};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -13,7 +13,7 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiQuery, Json, created, id};
-use crate::usecases::decisions::{ShopRules, shop_rules};
+use madoguchi_app::usecases::decisions::{ShopRules, shop_rules};
 
 fn policy_editor(p: &madoguchi_core::access::Principal) -> ApiResult<()> {
     if p.can_edit_merchant() {

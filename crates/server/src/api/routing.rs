@@ -11,7 +11,7 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, Json, created, id};
-use crate::usecases::routing::route_merchants;
+use madoguchi_app::usecases::routing::route_merchants;
 
 /// The caller's presence and routing profile.
 #[utoipa::path(get, path = "/api/v1/me/presence", tag = "routing", responses((status = 200, body = AgentProfile)))]
@@ -154,5 +154,5 @@ pub async fn board(
     Path(merchant): Path<String>,
 ) -> ApiResult<Json<madoguchi_core::board::Board>> {
     let m = st.store.resolve_merchant(&p.scope(), &merchant).await?;
-    Ok(Json(crate::usecases::reports::board::today(&st.store, &p, m).await?))
+    Ok(Json(madoguchi_app::usecases::reports::board::today(&st.store, &p, m).await?))
 }

@@ -10,8 +10,8 @@ use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiQuery, Json};
-use crate::usecases::audit::audit_read;
-use crate::usecases::search::{SearchQuery, request};
+use madoguchi_app::usecases::audit::audit_read;
+use madoguchi_app::usecases::search::{SearchQuery, request};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SearchResults {
@@ -28,7 +28,7 @@ pub async fn search(
 ) -> ApiResult<Json<SearchResults>> {
     let r = request(&st, &p, &q).await?;
     let results =
-        crate::search::run(&st.search, &p, r).map_err(|e| ApiError::internal(anyhow::anyhow!(e.to_string())))?;
+        madoguchi_app::search::run(&st.search, &p, r).map_err(|e| ApiError::internal(anyhow::anyhow!(e.to_string())))?;
     let customers: Vec<_> = results
         .iter()
         .filter(|h| h.kind == DocKind::Customer)

@@ -36,7 +36,7 @@ pub struct Readiness {
     responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 pub async fn readyz(State(st): State<AppState>) -> impl IntoResponse {
     let role = st.settings.role;
-    let jobs = crate::jobs::Job::for_role(role).into_iter().map(crate::jobs::Job::name).collect();
+    let jobs = madoguchi_app::jobs::Job::for_role(role).into_iter().map(madoguchi_app::jobs::Job::name).collect();
     let (code, status) = match st.store.ping().await {
         Ok(()) => (StatusCode::OK, "ready"),
         Err(e) => {

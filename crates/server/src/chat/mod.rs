@@ -74,7 +74,7 @@ fn origin_allowed(allowed: &[String], origin: Option<&str>, host: Option<&str>) 
     if allowed.is_empty() {
         return true;
     }
-    let Ok(origin) = crate::usecases::channel_settings::normalize_origin(origin) else { return false };
+    let Ok(origin) = madoguchi_app::usecases::channel_settings::normalize_origin(origin) else { return false };
     let own = host.is_some_and(|h| origin.split_once("://").is_some_and(|(_, rest)| rest.eq_ignore_ascii_case(h)));
     own || allowed.contains(&origin)
 }
@@ -88,7 +88,7 @@ async fn ws(
     let (merchant, account) = chat_of(&st, &slug).await?;
     let header = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok());
     if !origin_allowed(
-        &crate::usecases::channel_settings::allowed_origins(&account),
+        &madoguchi_app::usecases::channel_settings::allowed_origins(&account),
         header(header::ORIGIN),
         header(header::HOST),
     ) {
@@ -98,7 +98,7 @@ async fn ws(
             "this site is not allowed to open the shop's chat",
         ));
     }
-    let bot = crate::usecases::bot::channel_uses_bot(Channel::Chat, &account.settings);
+    let bot = madoguchi_app::usecases::bot::channel_uses_bot(Channel::Chat, &account.settings);
     let secret = account.secret.filter(|s| !s.is_empty()).ok_or_else(ApiError::not_found)?;
     Ok(upgrade
         .max_message_size(MAX_FRAME_BYTES)

@@ -22,7 +22,7 @@ use madoguchi_store::conversations::MessageRecord;
 use madoguchi_store::inbound::{InboundContact, InboundOutcome, Thread};
 
 use crate::app::AppState;
-use crate::hub::{Signal, Typist};
+use madoguchi_app::hub::{Signal, Typist};
 
 /// How long a new socket may take to say hello.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(15);
@@ -523,7 +523,7 @@ impl Session {
                 // A chat the bot holds hears from the bot first (after hours too); it says when
                 // a person will answer if it hands over.
                 if r.new_conversation && !self.bot {
-                    crate::usecases::routing::route_soon(&self.st.store, self.merchant.id);
+                    madoguchi_app::usecases::routing::route_soon(&self.st.store, self.merchant.id);
                     if !open {
                         self.after_hours_notice(r.conversation).await;
                     }
@@ -532,7 +532,7 @@ impl Session {
                 // In the background: the acknowledgement never waits for the bot.
                 let (st, merchant, conversation) = (self.st.clone(), self.merchant.clone(), r.conversation);
                 tokio::spawn(async move {
-                    crate::usecases::bot::take_turn(&st, &merchant, conversation, &said, open).await;
+                    madoguchi_app::usecases::bot::take_turn(&st, &merchant, conversation, &said, open).await;
                 });
                 vec![ServerFrame::Ack { client_id, id: r.message.to_string() }]
             }

@@ -25,7 +25,7 @@ use madoguchi_store::merchants::MerchantKey;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::i18n::Lang;
-use crate::usecases::form_intake::FormInquiry;
+use madoguchi_app::usecases::form_intake::FormInquiry;
 
 /// Files a customer may attach, each at most [`MAX_FILE_BYTES`].
 pub const MAX_FILES: usize = 3;
@@ -342,7 +342,7 @@ pub async fn submit(
     };
 
     let inquiry = FormInquiry { name, email, phone, category, order_number, message, submission, files };
-    let number = crate::usecases::form_intake::take_in(&st.store, &m, inquiry).await?;
+    let number = madoguchi_app::usecases::form_intake::take_in(&st.store, &m, inquiry).await?;
     Ok(framable(crate::render::render(
         StatusCode::OK,
         &DonePage { lang: lang.code(), f: texts(lang), shop: &m.name, slug: &m.slug, number },

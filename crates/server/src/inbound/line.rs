@@ -92,7 +92,7 @@ async fn handle(st: &AppState, account: &ChannelAccount, event: line::Event) -> 
             }
             let name = profile(st, &token, &user).await.map(|p| p.display_name);
             meta.sender_name = name.clone();
-            let bot = crate::usecases::bot::channel_uses_bot(Channel::Line, &account.settings);
+            let bot = madoguchi_app::usecases::bot::channel_uses_bot(Channel::Line, &account.settings);
             let said = content.summary();
             let contact = InboundContact {
                 merchant: account.merchant_id,
@@ -127,10 +127,10 @@ async fn handle(st: &AppState, account: &ChannelAccount, event: line::Event) -> 
                 InboundOutcome::Stored(r) => {
                     metrics::counter!("madoguchi_inbound_total", "channel" => "line").increment(1);
                     if r.new_conversation && !bot {
-                        crate::usecases::routing::route_soon(&st.store, account.merchant_id);
+                        madoguchi_app::usecases::routing::route_soon(&st.store, account.merchant_id);
                     }
                     // The bot answers only a conversation it holds; it looks that up itself.
-                    crate::usecases::bot::take_turn_soon(st, account.merchant_id, r.conversation, said);
+                    madoguchi_app::usecases::bot::take_turn_soon(st, account.merchant_id, r.conversation, said);
                     Ok(Handled::Stored)
                 }
                 InboundOutcome::Duplicate { .. } => Ok(Handled::Duplicate),

@@ -10,8 +10,8 @@ use madoguchi_store::inbound::InboundOutcome;
 
 use crate::app::AppState;
 use crate::error::ApiError;
-pub use crate::usecases::mail_intake::MAX_MESSAGE_BYTES;
-use crate::usecases::mail_intake::ingest;
+pub use madoguchi_app::usecases::mail_intake::MAX_MESSAGE_BYTES;
+use madoguchi_app::usecases::mail_intake::ingest;
 use madoguchi_core::enums::Channel;
 
 /// `POST /api/v1/inbound/email/{token}`: 200 once stored (also for a duplicate, so the sender

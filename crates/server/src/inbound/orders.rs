@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::usecases::orders::{BulkResponse, BulkResult, MAX_BULK};
+use madoguchi_app::usecases::orders::{BulkResponse, BulkResult, MAX_BULK};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

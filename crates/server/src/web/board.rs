@@ -85,7 +85,7 @@ pub async fn show(
     let day = madoguchi_core::time::jst_day_start();
     let mut merchants = Vec::new();
     for m in st.store.list_merchants(&scope, PageRequest::first(200)).await?.items {
-        let b = crate::usecases::reports::board::today(&st.store, &p, m.id).await?;
+        let b = madoguchi_app::usecases::reports::board::today(&st.store, &p, m.id).await?;
         let f = st.store.bot_figures(&scope, m.id, day, Utc::now() + chrono::Duration::minutes(1)).await?;
         let bot = (f.chats > 0).then(|| BotRow {
             chats: f.chats,

@@ -21,7 +21,7 @@ use madoguchi_store::blobs::NewBlob;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::i18n::Lang;
-use crate::usecases::typed_in::{Typed, store_contact};
+use madoguchi_app::usecases::typed_in::{Typed, store_contact};
 use crate::web::ConsoleUser;
 
 /// Scans per contact, and the size of each (as the files API).
@@ -356,6 +356,6 @@ pub async fn submit(
         Typed { name, phone, email, subject, category, order_number, body, received_at, submission, scans },
     )
     .await?;
-    crate::usecases::routing::route_merchants(&st.store, &[merchant]).await;
+    madoguchi_app::usecases::routing::route_merchants(&st.store, &[merchant]).await;
     Ok(Redirect::to(&format!("/desk/conversations/{received}")).into_response())
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 use super::principal_of;
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::hub::{Signal, Typist};
+use madoguchi_app::hub::{Signal, Typist};
 use crate::web::ConsoleUser;
 
 pub async fn stream(State(st): State<AppState>, user: ConsoleUser) -> Result<Response, ApiError> {

@@ -195,7 +195,7 @@ pub async fn show(
         })
         .collect();
     let seen: Vec<_> = convs.items.iter().map(|c| (c.merchant_id, c.id.to_string())).collect();
-    crate::usecases::audit::audit_read(&st, &p, madoguchi_core::enums::SubjectType::Conversation, &seen).await?;
+    madoguchi_app::usecases::audit::audit_read(&st, &p, madoguchi_core::enums::SubjectType::Conversation, &seen).await?;
     let presence = st.store.agent_profile(u.id).await?.presence;
     let next_link = format!(
         "/desk?view={view}&merchant={}&channel={}&status={}&priority={}&category={}&queue={}&tag={}&sort={}",
@@ -314,7 +314,7 @@ pub async fn set_presence(
         }
         let after = st.store.set_presence(p.user_id, form.presence).await?;
         if after.presence.accepts_contacts() {
-            crate::usecases::routing::route_merchants(&st.store, &p.merchants).await;
+            madoguchi_app::usecases::routing::route_merchants(&st.store, &p.merchants).await;
         }
     }
     Ok(Redirect::to("/desk").into_response())

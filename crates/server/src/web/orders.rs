@@ -17,9 +17,9 @@ use super::{form_value, render};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::i18n::{FormError, Lang, Texts, form_error};
-use crate::order_files::{Column, ColumnMapping};
-use crate::usecases::order_import::MAX_FILE_BYTES;
-use crate::usecases::order_import::{self, ImportOptions, ImportReport};
+use madoguchi_app::order_files::{Column, ColumnMapping};
+use madoguchi_app::usecases::order_import::MAX_FILE_BYTES;
+use madoguchi_app::usecases::order_import::{self, ImportOptions, ImportReport};
 use crate::web::ConsoleUser;
 
 pub fn routes() -> axum::Router<AppState> {
@@ -234,7 +234,7 @@ async fn page(
         merchant_name: m.name.clone(),
         columns,
         report,
-        webhook_url: crate::usecases::order_import::webhook_url(st, &m.slug),
+        webhook_url: madoguchi_app::usecases::order_import::webhook_url(st, &m.slug),
         webhook_configured: st.store.order_webhook_secret(m.id).await?.is_some(),
         secret: extra.secret,
         error: extra.error,

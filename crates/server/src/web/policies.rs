@@ -29,7 +29,7 @@ use super::{form_value, render};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::i18n::{self, FormError, Lang, Texts, form_error};
-use crate::usecases::decisions::{ShopRules, shop_rules};
+use madoguchi_app::usecases::decisions::{ShopRules, shop_rules};
 use crate::web::ConsoleUser;
 
 /// Blank rows offered below the filled ones, for adding.

@@ -16,7 +16,7 @@ use super::render;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::i18n::{Lang, Texts};
-use crate::usecases::search::SearchQuery;
+use madoguchi_app::usecases::search::SearchQuery;
 use crate::web::ConsoleUser;
 
 #[derive(Debug, Default, Deserialize)]
@@ -87,21 +87,21 @@ pub async fn show(
         order: Some(q.order.clone()),
         limit: Some(50),
     };
-    let request = match crate::usecases::search::request(&st, &p, &query).await {
+    let request = match madoguchi_app::usecases::search::request(&st, &p, &query).await {
         Ok(r) => r,
         Err(e) => {
             page.error = Some(ApiError::from(e).to_string());
             return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page));
         }
     };
-    let hits = crate::search::run(&st.search, &p, request).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+    let hits = madoguchi_app::search::run(&st.search, &p, request).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
     let merchants = st.store.list_merchants(&p.scope(), PageRequest::first(200)).await?.items;
     let customers: Vec<_> = hits
         .iter()
         .filter(|h| h.kind == DocKind::Customer)
         .filter_map(|h| Some((h.merchant.parse().ok()?, h.id.clone())))
         .collect();
-    crate::usecases::audit::audit_read(&st, &p, SubjectType::Customer, &customers).await?;
+    madoguchi_app::usecases::audit::audit_read(&st, &p, SubjectType::Customer, &customers).await?;
     page.results = hits
         .into_iter()
         .map(|h| ResultView {

@@ -45,7 +45,7 @@ pub async fn add_message(
         provider_message_id: None,
         channel: None,
     };
-    let record = crate::usecases::messages::message_record(&p, &msg)?;
+    let record = madoguchi_app::usecases::messages::message_record(&p, &msg)?;
     st.store.add_message(&p.scope(), Some(p.user_id), cid, &record).await?;
     Ok(Redirect::to(&format!("/desk/conversations/{cid}")).into_response())
 }
@@ -65,7 +65,7 @@ pub async fn typing(
     let (p, c) = conversation_form(&st, &user, &form.csrf, &id).await?;
     if c.channel == Channel::Chat {
         let name = st.store.get_user_unscoped(p.user_id).await?.display_name;
-        st.chat.publish(c.merchant_id, c.id, crate::hub::Signal::Typing(crate::hub::Typist::Agent(name)));
+        st.chat.publish(c.merchant_id, c.id, madoguchi_app::hub::Signal::Typing(madoguchi_app::hub::Typist::Agent(name)));
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -8,7 +8,7 @@ mod customer;
 pub use actions::*;
 use customer::customer_view;
 
-use crate::usecases::decisions::shop_rules;
+use madoguchi_app::usecases::decisions::shop_rules;
 use crate::web::ConsoleUser;
 use askama::Template;
 use axum::Form;
@@ -40,7 +40,7 @@ use super::{principal_of, render};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::i18n::{self, Lang, Texts};
-use crate::usecases::audit::audit_read;
+use madoguchi_app::usecases::audit::audit_read;
 
 pub struct Item {
     is_event: bool,
@@ -385,7 +385,7 @@ pub async fn show(
     let mut assist = Vec::new();
     if let Some(text) = latest.as_deref().filter(|t| !t.trim().is_empty()) {
         let question: String = text.chars().take(200).collect();
-        for r in crate::usecases::kb::kb_search(&st, c.merchant_id, &question, 3).await.unwrap_or_default() {
+        for r in madoguchi_app::usecases::kb::kb_search(&st, c.merchant_id, &question, 3).await.unwrap_or_default() {
             let answer = st.store.get_article(&scope, r.article_id).await.map(|a| a.answer).unwrap_or_default();
             assist.push((r.question, r.snippet, answer));
         }

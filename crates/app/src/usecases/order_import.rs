@@ -51,7 +51,7 @@ pub struct ImportReport {
 
 /// A new secret for the merchant's order webhook.
 pub fn new_webhook_secret() -> String {
-    format!("whsec_{}", crate::auth::new_inbound_token())
+    format!("whsec_{}", crate::new_inbound_token())
 }
 
 /// The merchant's saved mapping as columns (a saved name no longer known is ignored).
@@ -153,6 +153,6 @@ async fn customer_of(
 pub const MAX_FILE_BYTES: usize = 32 * 1024 * 1024;
 
 /// Where the shop system posts its orders.
-pub fn webhook_url(st: &crate::app::AppState, slug: &str) -> String {
+pub fn webhook_url(st: &crate::App, slug: &str) -> String {
     format!("{}/api/v1/inbound/orders/{slug}", st.settings.public_base())
 }

@@ -7,7 +7,7 @@ use madoguchi_search::{DocKind, SearchRequest, SortOrder};
 use serde::Deserialize;
 
 use super::error::{UseCaseError, UseCaseResult};
-use crate::app::AppState;
+use crate::App;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -31,7 +31,7 @@ pub struct SearchQuery {
 }
 
 /// A day in JST or an instant; `end` makes a day mean up to its end.
-pub(crate) fn parse_time(field: &'static str, raw: &str, end: bool) -> Result<DateTime<Utc>, ValidationError> {
+pub fn parse_time(field: &'static str, raw: &str, end: bool) -> Result<DateTime<Utc>, ValidationError> {
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Ok(t.with_timezone(&Utc));
     }
@@ -48,7 +48,7 @@ pub(crate) fn parse_time(field: &'static str, raw: &str, end: bool) -> Result<Da
 
 /// Builds the index request for a caller's query (shared with the console's search page).
 pub async fn request(
-    st: &AppState,
+    st: &App,
     p: &madoguchi_core::access::Principal,
     q: &SearchQuery,
 ) -> UseCaseResult<SearchRequest> {

@@ -18,7 +18,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use tokio::task::JoinHandle;
 
-use crate::app::AppState;
+use crate::App;
 
 /// What a node does: serve the console, API and webhooks, run the desk's background jobs, or
 /// both (one process on day one).
@@ -85,7 +85,7 @@ impl Job {
             .collect()
     }
 
-    fn spawn(self, st: &AppState) -> anyhow::Result<JoinHandle<()>> {
+    fn spawn(self, st: &App) -> anyhow::Result<JoinHandle<()>> {
         let store = st.store.clone();
         Ok(match self {
             Job::Indexer => tokio::spawn(indexer::run(store, st.search.clone())),
@@ -122,7 +122,7 @@ impl Drop for Jobs {
 }
 
 /// Starts the jobs of this node's role.
-pub fn start(st: &AppState) -> anyhow::Result<Jobs> {
+pub fn start(st: &App) -> anyhow::Result<Jobs> {
     let mut running = Jobs(Vec::new());
     for job in Job::for_role(st.settings.role) {
         running.0.push((job, job.spawn(st)?));

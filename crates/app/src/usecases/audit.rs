@@ -6,11 +6,11 @@ use madoguchi_core::enums::{AuditAction, SubjectType};
 use madoguchi_core::ids::MerchantId;
 
 use super::error::UseCaseResult;
-use crate::app::AppState;
+use crate::App;
 
 /// Records that staff read personal data (APPI): one entry per merchant whose records were shown.
 pub async fn audit_read(
-    st: &AppState,
+    st: &App,
     p: &Principal,
     subject_type: SubjectType,
     records: &[(MerchantId, String)],

@@ -1,13 +1,13 @@
 //! The bot's turns that were never taken: a server stopped between storing a customer's
 //! message and answering it leaves the chat waiting, so they are looked for and taken.
 
-use crate::app::AppState;
+use crate::App;
 use crate::usecases::bot::{UNANSWERED_AFTER, take_turn_soon};
 
 /// Forever, every `every`: gives the bot the turns it never took (a server stopped between
 /// storing a customer's message and answering it), so no customer waits on a silent bot.
 /// Safe on several nodes: each step checks the bot still holds the chat.
-pub async fn run(st: AppState, every: std::time::Duration) {
+pub async fn run(st: App, every: std::time::Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -6,7 +6,7 @@ use madoguchi_search::{DocKind, SearchRequest};
 use serde::Serialize;
 
 use super::error::{UseCaseError, UseCaseResult};
-use crate::app::AppState;
+use crate::App;
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct KbResult {
@@ -19,7 +19,7 @@ pub struct KbResult {
 
 /// Published articles of a merchant matching a question (also for the help center and the bot).
 pub async fn kb_search(
-    st: &AppState,
+    st: &App,
     merchant: madoguchi_core::ids::MerchantId,
     q: &str,
     limit: usize,

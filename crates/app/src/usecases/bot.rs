@@ -16,7 +16,7 @@ use madoguchi_search::{DocKind, SearchRequest};
 use madoguchi_store::bot::BotStep;
 use madoguchi_store::conversations::MessageRecord;
 
-use crate::app::AppState;
+use crate::App;
 use crate::hub::Signal;
 
 /// Articles the bot weighs for a question.
@@ -32,7 +32,7 @@ const SOLVED_QUESTION: &str = "この回答で解決しましたか？";
 
 /// Takes the customer's latest message in a chat the bot may hold. Does nothing when the bot
 /// does not hold it; `open` says whether the shop's desk is at work now.
-pub async fn take_turn(st: &AppState, merchant: &Merchant, conversation: ConversationId, text: &str, open: bool) {
+pub async fn take_turn(st: &App, merchant: &Merchant, conversation: ConversationId, text: &str, open: bool) {
     let given = match st.store.bot_answers(conversation).await {
         Ok(Some(n)) => n,
         Ok(None) => return,
@@ -82,7 +82,7 @@ pub async fn take_turn(st: &AppState, merchant: &Merchant, conversation: Convers
 /// Takes the bot's turn in the background for a message a channel just stored (LINE): the
 /// channel acknowledges without waiting for the bot.
 pub fn take_turn_soon(
-    st: &AppState,
+    st: &App,
     merchant: madoguchi_core::ids::MerchantId,
     conversation: ConversationId,
     text: String,
@@ -110,7 +110,7 @@ pub(crate) const UNANSWERED_AFTER: chrono::Duration = chrono::Duration::seconds(
 
 /// The published articles the knowledge base offers for `text`, best first, each with whether
 /// it clearly answers it.
-async fn candidates(st: &AppState, merchant: &Merchant, text: &str) -> anyhow::Result<Vec<(Article, bool)>> {
+async fn candidates(st: &App, merchant: &Merchant, text: &str) -> anyhow::Result<Vec<(Article, bool)>> {
     let r = SearchRequest {
         merchants: vec![merchant.id.to_string()],
         text: text.chars().take(200).collect(),
