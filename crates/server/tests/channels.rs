@@ -226,16 +226,16 @@ async fn imap_over_tls_checks_the_certificate() {
     let before = count().await;
 
     // Only the system's roots: the test CA is unknown, so the handshake fails.
-    let untrusted = poll(&Imap::new(None).unwrap(), &app.store, &account, &settings).await;
+    let untrusted = poll(&Imap::new(None).unwrap(), &app.app, &account, &settings).await;
     let e = untrusted.expect_err("an unknown certificate is refused");
     assert!(format!("{e:#}").to_lowercase().contains("certificate"), "{e:#}");
     assert_eq!(count().await, before);
 
     // With the CA configured: fetched once, marked seen, not fetched again.
     let trusted = Imap::new(Some(&servers.ca_file())).unwrap();
-    assert_eq!(poll(&trusted, &app.store, &account, &settings).await.unwrap(), 1);
+    assert_eq!(poll(&trusted, &app.app, &account, &settings).await.unwrap(), 1);
     assert_eq!(count().await, before + 1);
-    assert_eq!(poll(&trusted, &app.store, &account, &settings).await.unwrap(), 0);
+    assert_eq!(poll(&trusted, &app.app, &account, &settings).await.unwrap(), 0);
 
     // A CA file that holds no certificate is a configuration error at start-up.
     let bad = servers.dir.join("not-a-ca.pem");

@@ -58,6 +58,27 @@ pub struct InboundContact {
 }
 
 impl InboundContact {
+    /// A contact on `channel` for `merchant` with nothing known but its message and thread;
+    /// each channel fills in what it carries (the sender, a subject, files, the event id).
+    pub fn new(merchant: MerchantId, channel: Channel, thread: Thread, message: MessageRecord) -> Self {
+        InboundContact {
+            merchant,
+            channel,
+            identity: None,
+            customer_name: None,
+            subject: None,
+            category: None,
+            order_number: None,
+            thread,
+            message,
+            files: vec![],
+            raw: None,
+            event_id: None,
+            entered_by: None,
+            bot: false,
+        }
+    }
+
     /// The contact with every NUL character replaced by U+FFFD. A channel may carry NUL (a mail
     /// header, a LINE name) but PostgreSQL's text and jsonb cannot hold it; a contact is never
     /// refused for it, so it is kept visibly replaced, on both databases alike.

@@ -97,7 +97,7 @@ impl Job {
             Job::MailPolling => {
                 let imap = madoguchi_channels::email::imap::ImapClient::new(st.settings.tls_ca_file.as_deref())?;
                 let every = Duration::from_secs(st.settings.imap_poll_seconds.max(1));
-                tokio::spawn(mail_polling::run(store, every, imap))
+                tokio::spawn(mail_polling::run(st.clone(), every, imap))
             }
             Job::BotRetries => tokio::spawn(bot_retries::run(st.clone(), Duration::from_secs(15))),
         })

@@ -79,7 +79,7 @@ pub async fn take_turn(st: &App, merchant: &Merchant, conversation: Conversation
     }
 }
 
-/// Takes the bot's turn in the background for a message a channel just stored (LINE): the
+/// Takes the bot's turn in the background for a message a channel just stored: the
 /// channel acknowledges without waiting for the bot.
 pub fn take_turn_soon(
     st: &App,
@@ -220,10 +220,15 @@ pub fn markdown_to_text(source: &str) -> String {
     out.trim().to_owned()
 }
 
-/// Whether a channel account starts new conversations with the bot (web chat and LINE, when
-/// the shop turned it on).
+/// The channels the bot may hold a conversation on: web chat and LINE.
+pub fn serves(channel: Channel) -> bool {
+    matches!(channel, Channel::Chat | Channel::Line)
+}
+
+/// Whether a channel account starts new conversations with the bot (on a channel it serves,
+/// when the shop turned it on).
 pub fn channel_uses_bot(channel: Channel, settings: &serde_json::Value) -> bool {
-    matches!(channel, Channel::Chat | Channel::Line) && settings["bot"].as_bool().unwrap_or(false)
+    serves(channel) && settings["bot"].as_bool().unwrap_or(false)
 }
 
 #[cfg(test)]

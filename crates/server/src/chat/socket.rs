@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use madoguchi_channels::chat::{self, ArticleLink, Author, ClientFrame, FileLink, ServerFrame};
 use madoguchi_core::access::Scope;
 use madoguchi_core::calendar::BusinessCalendar;
-use madoguchi_core::conversation::{EmailMeta, Message, MessageMeta};
+use madoguchi_core::conversation::{Message, MessageMeta};
 use madoguchi_core::enums::{AuthorKind, Channel, ConversationStatus, Direction};
 use madoguchi_core::identity::{IdentityKind, NormalizedIdentity, normalize};
 use madoguchi_core::ids::{ConversationId, CustomerId, MessageId, UserId};
@@ -19,7 +19,9 @@ use madoguchi_core::merchant::Merchant;
 use madoguchi_store::StoreError;
 use madoguchi_store::blobs::NewBlob;
 use madoguchi_store::conversations::MessageRecord;
-use madoguchi_store::inbound::{InboundContact, InboundOutcome, Thread};
+use madoguchi_store::inbound::InboundOutcome;
+use madoguchi_app::usecases::intake::chat::{ChatMessage, ChatReceiver};
+use madoguchi_app::usecases::intake::receive;
 
 use crate::app::AppState;
 use madoguchi_app::hub::{Signal, Typist};
@@ -465,51 +467,16 @@ impl Session {
         self.sent_times.push(Instant::now());
 
         let open = self.open_now();
-        let said = text.clone();
-        let meta = MessageMeta {
-            sender_name: self.customer_name.clone(),
-            email: email.as_ref().map(|e| EmailMeta { from: Some(e.value.clone()), ..EmailMeta::default() }),
-            flags: if open { vec![] } else { vec!["after_hours".to_owned()] },
-            ..MessageMeta::default()
-        };
-        let contact = InboundContact {
+        let receiver = ChatReceiver {
             merchant: self.merchant.id,
-            channel: Channel::Chat,
-            identity: Some(self.identity.clone()),
-            customer_name: self.customer_name.clone(),
-            subject: Some(if open {
-                "Webチャット".to_owned()
-            } else {
-                "Webチャット（営業時間外）".to_owned()
-            }),
-            category: None,
-            order_number: None,
-            thread: match self.conversation {
-                Some(c) if !self.closed_seen => Thread::Conversation(c),
-                _ => Thread::Ongoing,
-            },
-            message: MessageRecord {
-                channel: Some(Channel::Chat),
-                direction: Direction::Inbound,
-                internal: false,
-                author_kind: AuthorKind::Customer,
-                author_user_id: None,
-                body_text: text,
-                body_html: None,
-                attachments: vec![],
-                provider_message_id: Some(format!("{}:{client_id}", self.identity.value)),
-                meta,
-                created_at: None,
-            },
-            files,
-            raw: None,
-            event_id: None,
-            entered_by: None,
+            visitor: &self.identity,
+            name: self.customer_name.as_deref(),
+            conversation: self.conversation.filter(|_| !self.closed_seen),
             bot: self.bot,
         };
-        match self.st.store.receive(contact).await {
-            Ok(InboundOutcome::Stored(r)) => {
-                metrics::counter!("madoguchi_inbound_total", "channel" => "chat").increment(1);
+        let message = ChatMessage { client_id: client_id.clone(), text, files, email: email.clone(), open };
+        match receive(&self.st, &receiver, message).await {
+            Ok(Some(InboundOutcome::Stored(r))) => {
                 if self.conversation != Some(r.conversation) {
                     self.shown.clear();
                     self.since = None;
@@ -522,24 +489,16 @@ impl Session {
                 }
                 // A chat the bot holds hears from the bot first (after hours too); it says when
                 // a person will answer if it hands over.
-                if r.new_conversation && !self.bot {
-                    madoguchi_app::usecases::routing::route_soon(&self.st.store, self.merchant.id);
-                    if !open {
-                        self.after_hours_notice(r.conversation).await;
-                    }
+                if r.new_conversation && !self.bot && !open {
+                    self.after_hours_notice(r.conversation).await;
                 }
-                self.st.chat.publish(self.merchant.id, r.conversation, Signal::Message);
-                // In the background: the acknowledgement never waits for the bot.
-                let (st, merchant, conversation) = (self.st.clone(), self.merchant.clone(), r.conversation);
-                tokio::spawn(async move {
-                    madoguchi_app::usecases::bot::take_turn(&st, &merchant, conversation, &said, open).await;
-                });
                 vec![ServerFrame::Ack { client_id, id: r.message.to_string() }]
             }
-            Ok(InboundOutcome::Duplicate { message }) => match message {
+            Ok(Some(InboundOutcome::Duplicate { message })) => match message {
                 Some(id) => vec![ServerFrame::Ack { client_id, id: id.to_string() }],
                 None => vec![ServerFrame::error("duplicate", "already stored", Some(client_id))],
             },
+            Ok(None) => vec![ServerFrame::error("store_failed", "not stored, please send again", Some(client_id))],
             Err(e) => {
                 vec![ServerFrame::error("store_failed", format!("not stored, please send again: {e}"), Some(client_id))]
             }

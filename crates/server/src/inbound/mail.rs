@@ -1,6 +1,6 @@
 //! Inbound mail: `POST /api/v1/inbound/email/{inbox token}` with a raw RFC 5322 message
 //! (`Content-Type: message/rfc822`), for mail-server pipes and providers' inbound routes. It
-//! ends, like IMAP polling (`jobs::mail_polling`), in `usecases::mail_intake::ingest`.
+//! ends, like IMAP polling (`jobs::mail_polling`), in `usecases::intake::mail::take_in`.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -10,8 +10,8 @@ use madoguchi_store::inbound::InboundOutcome;
 
 use crate::app::AppState;
 use crate::error::ApiError;
-pub use madoguchi_app::usecases::mail_intake::MAX_MESSAGE_BYTES;
-use madoguchi_app::usecases::mail_intake::ingest;
+pub use madoguchi_app::usecases::intake::mail::MAX_MESSAGE_BYTES;
+use madoguchi_app::usecases::intake::mail::take_in;
 use madoguchi_core::enums::Channel;
 
 /// `POST /api/v1/inbound/email/{token}`: 200 once stored (also for a duplicate, so the sender
@@ -34,7 +34,7 @@ pub async fn receive_http(
         ));
     }
     let body = crate::extract::read_body(body, MAX_MESSAGE_BYTES, "message_too_large").await?;
-    let outcome = ingest(&st.store, &account, &body).await?;
+    let outcome = take_in(&st, &account, &body).await?;
     Ok(axum::Json(outcome_json(&outcome)))
 }
 

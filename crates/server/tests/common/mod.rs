@@ -52,6 +52,8 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub store: Store,
+    /// The application the server runs, for calling jobs and use cases directly.
+    pub app: madoguchi_app::App,
     /// Role name → API token: admin, supervisor, agent, merchant_admin, merchant_staff (of A).
     pub tokens: BTreeMap<&'static str, String>,
     pub users: BTreeMap<&'static str, UserId>,
@@ -262,13 +264,14 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr()?);
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let state = AppState::new(store.clone(), settings)?;
+        let app = state.app.clone();
         tokio::spawn(async move {
             let _ = madoguchi_server::launch(listener, state, async {
                 let _ = rx.await;
             })
             .await;
         });
-        Ok(TestApp { base, client: reqwest::Client::new(), store, tokens, users, a, b, shutdown: Some(tx), _dir: dir })
+        Ok(TestApp { base, client: reqwest::Client::new(), store, app, tokens, users, a, b, shutdown: Some(tx), _dir: dir })
     }
 
     pub fn token(&self, role: &str) -> &str {

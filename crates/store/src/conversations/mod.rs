@@ -195,6 +195,26 @@ pub struct MessageRecord {
     pub created_at: Option<DateTime<Utc>>,
 }
 
+impl MessageRecord {
+    /// A customer's message as a channel hands it over: inbound, plain text, stored at arrival
+    /// (ids and the timeline stay in the order the desk saw them). Channels set the rest.
+    pub fn from_customer(channel: Channel, body_text: String) -> Self {
+        MessageRecord {
+            channel: Some(channel),
+            direction: Direction::Inbound,
+            internal: false,
+            author_kind: AuthorKind::Customer,
+            author_user_id: None,
+            body_text,
+            body_html: None,
+            attachments: vec![],
+            provider_message_id: None,
+            meta: MessageMeta::default(),
+            created_at: None,
+        }
+    }
+}
+
 /// A validated change to a conversation: `None` keeps a field.
 #[derive(Debug, Clone, Default)]
 pub struct ConversationChange {

@@ -1,6 +1,6 @@
 //! An inquiry sent through a shop's web form, taken in: stored once (the form's submission id
 //! makes a resend the same message) on the customer with that mail address, the phone number
-//! joined to them or offered for merging, a confirmation queued to the customer, then routed.
+//! joined to them or offered for merging, a confirmation queued to the customer.
 
 use madoguchi_core::access::Scope;
 use madoguchi_core::conversation::{EmailMeta, MessageMeta};
@@ -10,9 +10,11 @@ use madoguchi_core::merchant::Merchant;
 use madoguchi_store::blobs::NewBlob;
 use madoguchi_store::conversations::MessageRecord;
 use madoguchi_store::inbound::{InboundContact, InboundOutcome, Thread};
-use madoguchi_store::{Store, StoreError};
+use madoguchi_store::StoreError;
 
-use super::error::UseCaseResult;
+use super::ingest;
+use crate::App;
+use crate::usecases::error::UseCaseResult;
 
 /// What the customer sent, already checked.
 pub struct FormInquiry {
@@ -28,47 +30,34 @@ pub struct FormInquiry {
 
 /// Takes the inquiry in; returns the conversation's number (the one the customer was given
 /// the first time, when the form is sent twice).
-pub async fn take_in(store: &Store, m: &Merchant, f: FormInquiry) -> UseCaseResult<i64> {
+pub async fn take_in(app: &App, m: &Merchant, f: FormInquiry) -> UseCaseResult<i64> {
+    let store = &app.store;
     let FormInquiry { name, email, phone, category, order_number, message, submission, files } = f;
     let first_line: String = message.lines().next().unwrap_or_default().chars().take(40).collect();
     let mut body = message.clone();
     if let Some(p) = &phone {
         body.push_str(&format!("\n\n電話番号: {}", p.display));
     }
+    let inquiry = MessageRecord {
+        // The submission id: a resend of the same form is the same message.
+        provider_message_id: Some(format!("form:{submission}")),
+        meta: MessageMeta {
+            sender_name: Some(name.clone()),
+            email: Some(EmailMeta { from: Some(email.value.clone()), ..EmailMeta::default() }),
+            ..MessageMeta::default()
+        },
+        ..MessageRecord::from_customer(Channel::WebForm, body)
+    };
     let contact = InboundContact {
-        merchant: m.id,
-        channel: Channel::WebForm,
         identity: Some(email.clone()),
         customer_name: Some(name.clone()),
         subject: Some(format!("【{category}】{first_line}")),
         category: Some(category.to_owned()),
         order_number: (!order_number.is_empty()).then(|| order_number.clone()),
-        thread: Thread::New,
-        message: MessageRecord {
-            channel: Some(Channel::WebForm),
-            direction: Direction::Inbound,
-            internal: false,
-            author_kind: AuthorKind::Customer,
-            author_user_id: None,
-            body_text: body,
-            body_html: None,
-            attachments: vec![],
-            // The submission id: a resend of the same form is the same message.
-            provider_message_id: Some(format!("form:{submission}")),
-            meta: MessageMeta {
-                sender_name: Some(name.clone()),
-                email: Some(EmailMeta { from: Some(email.value.clone()), ..EmailMeta::default() }),
-                ..MessageMeta::default()
-            },
-            created_at: None,
-        },
         files,
-        raw: None,
-        event_id: None,
-        entered_by: None,
-        bot: false,
+        ..InboundContact::new(m.id, Channel::WebForm, Thread::New, inquiry)
     };
-    let received = match store.receive(contact).await? {
+    let received = match ingest(app, contact).await? {
         InboundOutcome::Stored(r) => r,
         InboundOutcome::Duplicate { message } => {
             // Sent twice (double click, back and send): the first one stands.
@@ -78,7 +67,6 @@ pub async fn take_in(store: &Store, m: &Merchant, f: FormInquiry) -> UseCaseResu
             return Ok(store.get_conversation(&scope, conv).await?.number);
         }
     };
-    metrics::counter!("madoguchi_inbound_total", "channel" => "web_form").increment(1);
     let scope = Scope::Merchants(vec![m.id]);
     // The number joins the customer unless another customer of the shop has it; then the desk
     // is offered the two for merging instead.
@@ -107,7 +95,6 @@ pub async fn take_in(store: &Store, m: &Merchant, f: FormInquiry) -> UseCaseResu
     if let Err(e) = store.add_message(&scope, None, received.conversation, &confirmation).await {
         tracing::error!(error = ?e, conversation = %received.conversation, "web form confirmation not queued");
     }
-    crate::usecases::routing::route_soon(store, m.id);
     Ok(conv.number)
 }
 

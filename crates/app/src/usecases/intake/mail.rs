@@ -1,47 +1,55 @@
-//! A mail taken in, from the HTTP pipe or from IMAP polling: decoded off the async workers,
-//! turned into a contact of the account's merchant, stored once, then routed.
+//! Mail taken in, from the HTTP pipe or from IMAP polling: decoded off the async workers and
+//! turned into a contact of the account's merchant.
 
 use madoguchi_channels::email::{self, Limits, MailKind};
 use madoguchi_core::conversation::{EmailMeta, MessageMeta};
-use madoguchi_core::enums::{AuthorKind, Channel, Direction};
+use madoguchi_core::enums::Channel;
 use madoguchi_core::identity::{IdentityKind, normalize};
-use madoguchi_store::Store;
 use madoguchi_store::blobs::NewBlob;
 use madoguchi_store::channel_accounts::ChannelAccount;
 use madoguchi_store::conversations::MessageRecord;
 use madoguchi_store::inbound::{InboundContact, InboundOutcome, Thread};
 
-use super::error::UseCaseError;
+use super::{Receiver, receive};
+use crate::App;
+use crate::usecases::error::{UseCaseError, UseCaseResult};
 use crate::sanitize::clean_html;
 
 /// How long decoding one message may take before it is stored undecoded. Decoding is bounded
 /// (size and HTML limits), so this is only reached on a machine that is badly overloaded.
 const DECODE_BUDGET: std::time::Duration = std::time::Duration::from_secs(20);
 
-/// Decodes and stores one raw message for the account's merchant.
-///
-/// Decoding runs in the CPU pool, never on an async worker. A message that cannot be decoded
-/// in time (or makes the decoder fail) is still stored, with its raw bytes and a flag, so the
-/// sender's server is not asked to send it again and the agent sees that it came.
-pub async fn ingest(store: &Store, account: &ChannelAccount, raw: &[u8]) -> Result<InboundOutcome, UseCaseError> {
-    let bytes = raw.to_vec();
-    let decoded = crate::cpu::run(DECODE_BUDGET, move || decode(&bytes)).await;
-    let contact = match decoded {
-        Ok(Ok(mail)) => contact_of(account, raw, mail),
-        Ok(Err(e)) => return Err(e),
-        Err(e) => {
-            tracing::warn!(merchant = %account.merchant_id, error = %e, "mail stored undecoded");
-            undecoded(account, raw)
-        }
-    };
-    let outcome = store.receive(contact).await?;
-    if let InboundOutcome::Stored(r) = &outcome {
-        metrics::counter!("madoguchi_inbound_total", "channel" => "email").increment(1);
-        if r.new_conversation {
-            crate::usecases::routing::route_soon(store, account.merchant_id);
-        }
+/// The mail channel's receiving side, for one mail account (its shop).
+pub struct MailReceiver<'a> {
+    pub account: &'a ChannelAccount,
+}
+
+impl Receiver for MailReceiver<'_> {
+    type Input = Vec<u8>;
+
+    /// Decoding runs in the CPU pool, never on an async worker. A message that cannot be
+    /// decoded in time (or makes the decoder fail) is still stored, with its raw bytes and a
+    /// flag, so the sender's server is not asked to send it again and the agent sees it came.
+    async fn contact(&self, raw: Vec<u8>) -> UseCaseResult<Option<InboundContact>> {
+        let account = self.account;
+        // The decoder gets its own copy: past its budget it is left running in the background.
+        let bytes = raw.clone();
+        let decoded = crate::cpu::run(DECODE_BUDGET, move || decode(&bytes)).await;
+        Ok(Some(match decoded {
+            Ok(Ok(mail)) => contact_of(account, &raw, mail),
+            Ok(Err(e)) => return Err(e),
+            Err(e) => {
+                tracing::warn!(merchant = %account.merchant_id, error = %e, "mail stored undecoded");
+                undecoded(account, &raw)
+            }
+        }))
     }
-    Ok(outcome)
+}
+
+/// Decodes and stores one raw message for the account's merchant.
+pub async fn take_in(app: &App, account: &ChannelAccount, raw: &[u8]) -> UseCaseResult<InboundOutcome> {
+    let outcome = receive(app, &MailReceiver { account }, raw.to_vec()).await?;
+    outcome.ok_or_else(|| UseCaseError::Internal(anyhow::anyhow!("a mail always makes a contact")))
 }
 
 /// A decoded message with its HTML cleaned (or left out, flagged, when it is too complex).
@@ -100,20 +108,17 @@ fn contact_of(account: &ChannelAccount, raw: &[u8], Decoded { mail, html }: Deco
         .map(|a| NewBlob { filename: a.filename.clone(), content_type: a.content_type.clone(), data: a.data.clone() })
         .collect();
     InboundContact {
-        merchant: account.merchant_id,
-        channel: Channel::Email,
         identity,
         customer_name: sender.and_then(|s| s.name),
         subject: mail.subject.clone().filter(|s| !s.is_empty()).map(|s| s.chars().take(200).collect()),
-        category: None,
-        order_number: None,
-        thread: Thread::Mail { references: mail.thread_keys(), ticket: mail.ticket_number() },
-        message: message(provider_id(mail.message_id.clone(), raw), text, html, meta),
-        files,
         raw: Some(raw_blob(raw)),
-        event_id: None,
-        entered_by: None,
-        bot: false,
+        files,
+        ..InboundContact::new(
+            account.merchant_id,
+            Channel::Email,
+            Thread::Mail { references: mail.thread_keys(), ticket: mail.ticket_number() },
+            message(provider_id(mail.message_id.clone(), raw), text, html, meta),
+        )
     }
 }
 
@@ -123,20 +128,13 @@ fn undecoded(account: &ChannelAccount, raw: &[u8]) -> InboundContact {
     let meta = MessageMeta { flags: vec!["undecoded_mail".to_owned()], ..MessageMeta::default() };
     let text = "(このメールは読み取れませんでした。原文（message.eml）を開いてください / this mail could not be decoded: open message.eml)";
     InboundContact {
-        merchant: account.merchant_id,
-        channel: Channel::Email,
-        identity: None,
-        customer_name: None,
-        subject: None,
-        category: None,
-        order_number: None,
-        thread: Thread::Mail { references: vec![], ticket: None },
-        message: message(provider_id(None, raw), text.to_owned(), None, meta),
-        files: vec![],
         raw: Some(raw_blob(raw)),
-        event_id: None,
-        entered_by: None,
-        bot: false,
+        ..InboundContact::new(
+            account.merchant_id,
+            Channel::Email,
+            Thread::Mail { references: vec![], ticket: None },
+            message(provider_id(None, raw), text.to_owned(), None, meta),
+        )
     }
 }
 
@@ -147,17 +145,10 @@ fn provider_id(message_id: Option<String>, raw: &[u8]) -> String {
 
 fn message(provider_id: String, text: String, html: Option<String>, meta: MessageMeta) -> MessageRecord {
     MessageRecord {
-        channel: Some(Channel::Email),
-        direction: Direction::Inbound,
-        internal: false,
-        author_kind: AuthorKind::Customer,
-        author_user_id: None,
-        body_text: text,
         body_html: html,
-        attachments: vec![],
         provider_message_id: Some(provider_id),
         meta,
-        created_at: None,
+        ..MessageRecord::from_customer(Channel::Email, text)
     }
 }
 

@@ -3,16 +3,17 @@
 //! customer's message, at the time it was received, with its scans.
 
 use madoguchi_core::access::Principal;
-use madoguchi_core::conversation::MessageMeta;
-use madoguchi_core::enums::{AuthorKind, Channel, Direction};
+use madoguchi_core::enums::Channel;
 use madoguchi_core::identity::NormalizedIdentity;
 use madoguchi_core::ids::{ConversationId, MerchantId};
 use madoguchi_store::blobs::NewBlob;
 use madoguchi_store::conversations::MessageRecord;
 use madoguchi_store::inbound::{InboundContact, InboundOutcome, Thread};
-use madoguchi_store::{Store, StoreError};
+use madoguchi_store::StoreError;
 
-use super::error::UseCaseResult;
+use super::ingest;
+use crate::App;
+use crate::usecases::error::UseCaseResult;
 
 /// What the staff member typed, already checked.
 pub struct Typed {
@@ -32,42 +33,30 @@ pub struct Typed {
 /// customer first (it is what a FAX or postcard carries); a mail address given as well joins the
 /// same customer, or is kept as a claim if another customer has it.
 pub async fn store_contact(
-    store: &Store,
+    app: &App,
     p: &Principal,
     merchant: MerchantId,
     channel: Channel,
     c: Typed,
 ) -> UseCaseResult<ConversationId> {
     let identity = c.phone.clone().or_else(|| c.email.clone());
+    let message = MessageRecord {
+        provider_message_id: Some(format!("typed:{}", c.submission)),
+        created_at: Some(c.received_at),
+        ..MessageRecord::from_customer(channel, c.body)
+    };
     let contact = InboundContact {
-        merchant,
-        channel,
         identity,
         customer_name: (!c.name.is_empty()).then(|| c.name.clone()),
         subject: Some(c.subject),
         category: c.category.map(str::to_owned),
         order_number: c.order_number,
-        thread: Thread::New,
-        message: MessageRecord {
-            channel: Some(channel),
-            direction: Direction::Inbound,
-            internal: false,
-            author_kind: AuthorKind::Customer,
-            author_user_id: None,
-            body_text: c.body,
-            body_html: None,
-            attachments: vec![],
-            provider_message_id: Some(format!("typed:{}", c.submission)),
-            meta: MessageMeta::default(),
-            created_at: Some(c.received_at),
-        },
         files: c.scans,
-        raw: None,
-        event_id: None,
         entered_by: Some(p.user_id),
-        bot: false,
+        ..InboundContact::new(merchant, channel, Thread::New, message)
     };
-    let conversation = match store.receive(contact).await? {
+    let store = &app.store;
+    let conversation = match ingest(app, contact).await? {
         InboundOutcome::Stored(r) => {
             if let (Some(email), Some(_), Some(customer)) = (&c.email, &c.phone, r.customer) {
                 store.attach_or_claim_identity(customer, email, channel).await?;
@@ -78,6 +67,7 @@ pub async fn store_contact(
         InboundOutcome::Duplicate { message: Some(m) } => store.get_message(&p.scope(), m).await?.conversation_id,
         InboundOutcome::Duplicate { message: None } => return Err(StoreError::NotFound.into()),
     };
-    metrics::counter!("madoguchi_inbound_total", "channel" => channel.as_str()).increment(1);
+    // Routed before the page shows it, so the one who typed it in sees where it went.
+    crate::usecases::routing::route_merchants(store, &[merchant]).await;
     Ok(conversation)
 }
