@@ -42,58 +42,6 @@ pub fn markdown(source: &str) -> String {
     madoguchi_app::sanitize::clean_html(&html).unwrap_or_else(|_| format!("<p>{}</p>", madoguchi_app::sanitize::text_as_html(source)))
 }
 
-struct HcTexts {
-    title: &'static str,
-    search: &'static str,
-    search_hint: &'static str,
-    no_results: &'static str,
-    results_for: &'static str,
-    back: &'static str,
-    helpful: &'static str,
-    yes: &'static str,
-    no: &'static str,
-    thanks: &'static str,
-    contact: &'static str,
-    empty: &'static str,
-}
-
-const JA: HcTexts = HcTexts {
-    title: "ヘルプセンター",
-    search: "検索",
-    search_hint: "ご質問を入力してください（例：送料はいくら？）",
-    no_results: "該当する質問が見つかりませんでした。お手数ですがお問い合わせください。",
-    results_for: "の検索結果",
-    back: "ヘルプセンターのトップへ",
-    helpful: "この回答は役に立ちましたか？",
-    yes: "はい",
-    no: "いいえ",
-    thanks: "ご回答ありがとうございました。",
-    contact: "解決しない場合はお問い合わせください",
-    empty: "まだ質問が登録されていません。",
-};
-
-const EN: HcTexts = HcTexts {
-    title: "Help center",
-    search: "Search",
-    search_hint: "Type your question (e.g. how much is shipping?)",
-    no_results: "No matching question. Please contact us.",
-    results_for: ": results",
-    back: "Back to the help center",
-    helpful: "Was this answer helpful?",
-    yes: "Yes",
-    no: "No",
-    thanks: "Thank you for your answer.",
-    contact: "Still need help? Contact us",
-    empty: "No questions yet.",
-};
-
-fn texts(lang: Lang) -> &'static HcTexts {
-    match lang {
-        Lang::Ja => &JA,
-        Lang::En => &EN,
-    }
-}
-
 #[derive(Debug, Default, Deserialize)]
 pub struct LangQuery {
     lang: Option<String>,
@@ -124,7 +72,7 @@ async fn form_url(st: &AppState, m: &Merchant) -> Option<String> {
 #[template(path = "help_home.html")]
 struct HomePage<'a> {
     lang: &'static str,
-    h: &'static HcTexts,
+    h: &'static crate::i18n::HcTexts,
     shop: &'a Merchant,
     categories: Vec<(String, Vec<(String, String)>)>,
     form_url: Option<String>,
@@ -152,7 +100,7 @@ async fn home(
     let form_url = form_url(&st, &m).await;
     Ok(crate::render::render(
         StatusCode::OK,
-        &HomePage { lang: lang.code(), h: texts(lang), shop: &m, categories, form_url },
+        &HomePage { lang: lang.code(), h: crate::i18n::help_center(lang), shop: &m, categories, form_url },
     ))
 }
 
@@ -160,7 +108,7 @@ async fn home(
 #[template(path = "help_search.html")]
 struct SearchPage<'a> {
     lang: &'static str,
-    h: &'static HcTexts,
+    h: &'static crate::i18n::HcTexts,
     shop: &'a Merchant,
     q: String,
     results: Vec<madoguchi_app::usecases::kb::KbResult>,
@@ -191,7 +139,7 @@ async fn search(
     let form_url = form_url(&st, &m).await;
     Ok(crate::render::render(
         StatusCode::OK,
-        &SearchPage { lang: lang.code(), h: texts(lang), shop: &m, q: text, results, form_url },
+        &SearchPage { lang: lang.code(), h: crate::i18n::help_center(lang), shop: &m, q: text, results, form_url },
     ))
 }
 
@@ -199,7 +147,7 @@ async fn search(
 #[template(path = "help_article.html")]
 struct ArticlePage<'a> {
     lang: &'static str,
-    h: &'static HcTexts,
+    h: &'static crate::i18n::HcTexts,
     shop: &'a Merchant,
     article: &'a Article,
     answer_html: String,
@@ -233,7 +181,7 @@ async fn article(
     let voted = q.voted.is_some() || jar.get(&vote_cookie(&id)).is_some();
     let page = ArticlePage {
         lang: lang.code(),
-        h: texts(lang),
+        h: crate::i18n::help_center(lang),
         shop: &m,
         answer_html: markdown(&a.answer),
         article: &a,

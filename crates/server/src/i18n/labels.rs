@@ -2,6 +2,7 @@
 //! roles, events, shipments, carriers, orders, requests and choices.
 
 use madoguchi_core::enums::{Channel, ConversationStatus, Priority, Role};
+use madoguchi_core::policy::{DayCount, RefundMethod, Remedy, ReturnCondition, ShippingPayer};
 
 use super::Lang;
 
@@ -209,5 +210,51 @@ pub fn choice(lang: Lang, c: madoguchi_core::decision::Choice) -> &'static str {
         (Lang::En, C::OfferAccepted) => "offer taken",
         (Lang::En, C::Withdrawn) => "withdrawn",
         (Lang::En, C::Escalated) => "escalated",
+    }
+}
+
+pub fn return_condition(lang: Lang, c: ReturnCondition) -> &'static str {
+    match (lang, c) {
+        (Lang::Ja, c) => c.label_ja(),
+        (Lang::En, ReturnCondition::Unopened) => "unopened",
+        (Lang::En, ReturnCondition::Unused) => "unused",
+        (Lang::En, ReturnCondition::TagsAttached) => "tags still attached",
+    }
+}
+
+pub fn refund_method(lang: Lang, m: RefundMethod) -> &'static str {
+    match (lang, m) {
+        (Lang::Ja, m) => m.label_ja(),
+        (Lang::En, RefundMethod::BankTransfer) => "bank transfer",
+        (Lang::En, RefundMethod::CashRegistered) => "cash by registered mail",
+        (Lang::En, RefundMethod::Points) => "shop points",
+        (Lang::En, RefundMethod::CardReversal) => "card reversal",
+    }
+}
+
+pub fn remedy(lang: Lang, r: Remedy) -> &'static str {
+    match (lang, r) {
+        (Lang::Ja, r) => r.label_ja(),
+        (Lang::En, Remedy::Exchange) => "exchange for a good one",
+        (Lang::En, Remedy::Repair) => "repair",
+        (Lang::En, Remedy::Refund) => "refund",
+    }
+}
+
+pub fn day_count(lang: Lang, d: DayCount) -> &'static str {
+    match (lang, d) {
+        (Lang::Ja, DayCount::Calendar) => "暦日（土日祝も数える）",
+        (Lang::Ja, DayCount::BusinessDays) => "営業日（土日祝を除く）",
+        (Lang::En, DayCount::Calendar) => "calendar days",
+        (Lang::En, DayCount::BusinessDays) => "business days",
+    }
+}
+
+pub fn shipping_payer(lang: Lang, p: ShippingPayer) -> &'static str {
+    match (lang, p) {
+        (Lang::Ja, ShippingPayer::Customer) => "お客様（元払い）",
+        (Lang::Ja, ShippingPayer::Merchant) => "ショップ（着払い）",
+        (Lang::En, ShippingPayer::Customer) => "the customer (prepaid)",
+        (Lang::En, ShippingPayer::Merchant) => "the shop (cash on arrival)",
     }
 }

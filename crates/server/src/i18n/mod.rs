@@ -1,15 +1,22 @@
 //! Screen texts in Japanese (the default) and English, for the console and the public pages.
 //! Every text is a field of [`Texts`], so a missing translation does not compile; `ja.rs` and
 //! `en.rs` hold the two tables, `labels.rs` the names of the domain's values (channels,
-//! statuses, carriers…), `forms.rs` rejected form fields as a page says them.
+//! statuses, carriers…), `errors.rs` the error pages, `forms.rs` rejected form fields as a page says them, `public.rs` the help center's and the
+//! web form's texts, `typed_in.rs` the typed-in contact page's.
 
 mod en;
+mod errors;
 mod forms;
 mod ja;
 mod labels;
+mod public;
+mod typed_in;
 
+pub use errors::error_page;
 pub use forms::{FormError, form_error, form_error_of};
 pub use labels::*;
+pub use public::{FormTexts, HcTexts, help_center, web_form};
+pub use typed_in::{ContactTexts, typed_in};
 
 use axum::http::HeaderMap;
 use axum_extra::extract::CookieJar;

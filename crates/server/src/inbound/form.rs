@@ -25,7 +25,7 @@ use madoguchi_store::merchants::MerchantKey;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::i18n::Lang;
-use madoguchi_app::usecases::form_intake::FormInquiry;
+use madoguchi_app::usecases::intake::form::FormInquiry;
 
 /// Files a customer may attach, each at most [`MAX_FILE_BYTES`].
 pub const MAX_FILES: usize = 3;
@@ -53,71 +53,6 @@ fn limiter() -> &'static DefaultKeyedRateLimiter<IpAddr> {
     })
 }
 
-/// The form's texts in Japanese and English.
-pub struct FormTexts {
-    pub title: &'static str,
-    pub intro: &'static str,
-    pub name: &'static str,
-    pub email: &'static str,
-    pub phone: &'static str,
-    pub order_number: &'static str,
-    pub category: &'static str,
-    pub message: &'static str,
-    pub files: &'static str,
-    pub optional: &'static str,
-    pub required: &'static str,
-    pub submit: &'static str,
-    pub done_title: &'static str,
-    pub done_body: &'static str,
-    pub receipt: &'static str,
-    pub another: &'static str,
-}
-
-const JA: FormTexts = FormTexts {
-    title: "お問い合わせフォーム",
-    intro: "内容を確認のうえ、担当者よりメールでご連絡いたします。",
-    name: "お名前",
-    email: "メールアドレス",
-    phone: "電話番号",
-    order_number: "ご注文番号",
-    category: "お問い合わせの種類",
-    message: "お問い合わせ内容",
-    files: "添付ファイル（画像・PDF、3点まで、各5MBまで）",
-    optional: "任意",
-    required: "必須",
-    submit: "送信する",
-    done_title: "お問い合わせを受け付けました",
-    done_body: "確認のメールをお送りしました。担当者より順にご連絡いたします。",
-    receipt: "受付番号",
-    another: "別のお問い合わせをする",
-};
-
-const EN: FormTexts = FormTexts {
-    title: "Contact form",
-    intro: "We will read your message and answer by email.",
-    name: "Name",
-    email: "Email",
-    phone: "Phone",
-    order_number: "Order number",
-    category: "Topic",
-    message: "Message",
-    files: "Attachments (images or PDF, up to 3, 5 MB each)",
-    optional: "optional",
-    required: "required",
-    submit: "Send",
-    done_title: "Thank you — we have your message",
-    done_body: "A confirmation has been sent by email. We will answer in turn.",
-    receipt: "Reference number",
-    another: "Send another message",
-};
-
-fn texts(lang: Lang) -> &'static FormTexts {
-    match lang {
-        Lang::Ja => &JA,
-        Lang::En => &EN,
-    }
-}
-
 /// What the customer typed, kept to show the form again with the problems marked.
 #[derive(Debug, Default, Clone)]
 pub struct Fields {
@@ -137,7 +72,7 @@ pub struct Fields {
 struct FormPage<'a> {
     lang: &'static str,
     other_lang: &'static str,
-    f: &'static FormTexts,
+    f: &'static crate::i18n::FormTexts,
     shop: &'a str,
     slug: &'a str,
     v: &'a Fields,
@@ -149,7 +84,7 @@ struct FormPage<'a> {
 #[template(path = "web_form_done.html")]
 struct DonePage<'a> {
     lang: &'static str,
-    f: &'static FormTexts,
+    f: &'static crate::i18n::FormTexts,
     shop: &'a str,
     slug: &'a str,
     number: i64,
@@ -174,7 +109,7 @@ fn form_page(m: &Merchant, lang: Lang, v: &Fields, errors: Vec<String>, status: 
     let page = FormPage {
         lang: lang.code(),
         other_lang: if lang == Lang::Ja { "en" } else { "ja" },
-        f: texts(lang),
+        f: crate::i18n::web_form(lang),
         shop: &m.name,
         slug: &m.slug,
         v,
@@ -342,10 +277,10 @@ pub async fn submit(
     };
 
     let inquiry = FormInquiry { name, email, phone, category, order_number, message, submission, files };
-    let number = madoguchi_app::usecases::form_intake::take_in(&st.store, &m, inquiry).await?;
+    let number = madoguchi_app::usecases::intake::form::take_in(&st, &m, inquiry).await?;
     Ok(framable(crate::render::render(
         StatusCode::OK,
-        &DonePage { lang: lang.code(), f: texts(lang), shop: &m.name, slug: &m.slug, number },
+        &DonePage { lang: lang.code(), f: crate::i18n::web_form(lang), shop: &m.name, slug: &m.slug, number },
     )))
 }
 

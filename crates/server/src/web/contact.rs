@@ -21,7 +21,7 @@ use madoguchi_store::blobs::NewBlob;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::i18n::Lang;
-use madoguchi_app::usecases::typed_in::{Typed, store_contact};
+use madoguchi_app::usecases::intake::typed_in::{Typed, store_contact};
 use crate::web::ConsoleUser;
 
 /// Scans per contact, and the size of each (as the files API).
@@ -40,63 +40,6 @@ pub fn routes() -> axum::Router<AppState> {
         axum::routing::post(submit).layer(DefaultBodyLimit::max(MAX_SCANS * MAX_SCAN_BYTES + 256 * 1024)),
     )
 }
-
-struct ContactTexts {
-    title: &'static str,
-    back: &'static str,
-    shop: &'static str,
-    channel: &'static str,
-    received_at: &'static str,
-    name: &'static str,
-    phone: &'static str,
-    email: &'static str,
-    contact_hint: &'static str,
-    order_number: &'static str,
-    category: &'static str,
-    subject: &'static str,
-    body: &'static str,
-    scans: &'static str,
-    scans_hint: &'static str,
-    submit: &'static str,
-}
-
-const JA: ContactTexts = ContactTexts {
-    title: "受付入力（FAX・はがき・電話メモ・来店）",
-    back: "受信箱へ戻る",
-    shop: "ショップ",
-    channel: "受付方法",
-    received_at: "受付日時",
-    name: "お名前",
-    phone: "電話番号",
-    email: "メールアドレス",
-    contact_hint: "電話番号かメールアドレスがあれば、そのお客様の履歴につながります。なければお名前で新しいお客様として登録します。",
-    order_number: "注文番号",
-    category: "種別",
-    subject: "件名（空欄なら本文の1行目）",
-    body: "内容",
-    scans: "スキャン画像・PDF",
-    scans_hint: "PNG・JPEG・GIF・WebP・TIFF・PDF、1件20MBまで、5件まで",
-    submit: "登録する",
-};
-
-const EN: ContactTexts = ContactTexts {
-    title: "Log a contact (fax, postcard, phone memo, walk-in)",
-    back: "Back to the inbox",
-    shop: "Shop",
-    channel: "Received by",
-    received_at: "Received at",
-    name: "Name",
-    phone: "Phone",
-    email: "E-mail",
-    contact_hint: "A phone number or e-mail address joins the customer's history; without one, a new customer is created by name.",
-    order_number: "Order number",
-    category: "Category",
-    subject: "Subject (first line of the text if empty)",
-    body: "What the customer said",
-    scans: "Scans (image or PDF)",
-    scans_hint: "PNG, JPEG, GIF, WebP, TIFF or PDF, up to 20 MB each, at most 5",
-    submit: "Save",
-};
 
 #[derive(Debug, Default, Clone)]
 struct Fields {
@@ -118,20 +61,13 @@ struct Fields {
 struct Page<'a> {
     lang: &'static str,
     t: &'static crate::i18n::Texts,
-    f: &'static ContactTexts,
+    f: &'static crate::i18n::ContactTexts,
     csrf: String,
     v: &'a Fields,
     merchants: Vec<(String, String)>,
     channels: Vec<(&'static str, &'static str)>,
     categories: Vec<(&'static str, &'static str)>,
     errors: Vec<String>,
-}
-
-fn texts(lang: Lang) -> &'static ContactTexts {
-    match lang {
-        Lang::Ja => &JA,
-        Lang::En => &EN,
-    }
 }
 
 fn jst_input(t: chrono::DateTime<Utc>) -> String {
@@ -158,7 +94,7 @@ async fn render_page(
     let page = Page {
         lang: lang.code(),
         t: lang.t(),
-        f: texts(lang),
+        f: crate::i18n::typed_in(lang),
         csrf,
         v,
         merchants,
@@ -349,13 +285,12 @@ pub async fn submit(
     };
     let order_number = madoguchi_core::order::validate_order_number(v.order_number.trim()).ok();
     let received = store_contact(
-        &st.store,
+        &st,
         &p,
         merchant,
         channel,
         Typed { name, phone, email, subject, category, order_number, body, received_at, submission, scans },
     )
     .await?;
-    madoguchi_app::usecases::routing::route_merchants(&st.store, &[merchant]).await;
     Ok(Redirect::to(&format!("/desk/conversations/{received}")).into_response())
 }

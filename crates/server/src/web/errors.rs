@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::extract::Request;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum_extra::extract::CookieJar;
@@ -21,65 +21,6 @@ struct ErrorPage<'a> {
     detail: String,
     back: String,
     back_label: &'a str,
-}
-
-/// What to tell a person for an error code, in Japanese and English.
-fn explain(lang: Lang, status: StatusCode, code: &str) -> (&'static str, &'static str) {
-    let ja = lang == Lang::Ja;
-    match (status.as_u16(), code) {
-        (403, _) => {
-            if ja {
-                (
-                    "操作できません",
-                    "この操作を行う権限がないか、画面の有効期限が切れています。画面を更新してもう一度お試しください。",
-                )
-            } else {
-                ("Not allowed", "You may not do this, or the page has expired. Reload the page and try again.")
-            }
-        }
-        (404, _) => {
-            if ja {
-                ("見つかりません", "お探しの情報は見つかりません。")
-            } else {
-                ("Not found", "What you are looking for does not exist.")
-            }
-        }
-        (401, _) => {
-            if ja {
-                ("ログインが必要です", "もう一度ログインしてください。")
-            } else {
-                ("Please sign in", "Please sign in again.")
-            }
-        }
-        (409, "already_answered") => {
-            if ja {
-                ("回答済みです", "このエスカレーションはすでに回答されています。")
-            } else {
-                ("Already answered", "This escalation has already been answered.")
-            }
-        }
-        (409, _) => {
-            if ja {
-                ("ほかの操作と重なりました", "画面を更新してから、もう一度お試しください。")
-            } else {
-                ("Conflict", "Reload the page and try again.")
-            }
-        }
-        (422 | 400 | 413 | 415, _) => {
-            if ja {
-                ("入力内容を確認してください", "入力に誤りがあります。内容を確認して、もう一度お試しください。")
-            } else {
-                ("Please check the input", "Something in the form is not right. Check it and try again.")
-            }
-        }
-        _ => {
-            if ja {
-                ("問題が発生しました", "時間をおいて、もう一度お試しください。問題は記録されています。")
-            } else {
-                ("Something went wrong", "Please try again later; the problem has been logged.")
-            }
-        }
-    }
 }
 
 /// The same-origin page the user came from, else the inbox.
@@ -103,7 +44,7 @@ pub async fn html_errors(req: Request, next: Next) -> Response {
     if !(status.is_client_error() || status.is_server_error()) {
         return resp;
     }
-    let (heading, text) = explain(lang, status, &error.code);
+    let (heading, text) = crate::i18n::error_page(lang, status, &error.code);
     // The field and the server's wording help with a form; a server fault shows nothing more.
     let detail = match (&error.field, status.is_client_error()) {
         (Some(f), true) => format!("{f}: {}", error.message),

@@ -366,34 +366,6 @@ fn field_label(l: &'static Labels, field: &str) -> &'static str {
     }
 }
 
-fn condition_label(lang: Lang, c: ReturnCondition) -> &'static str {
-    match (lang, c) {
-        (Lang::Ja, c) => c.label_ja(),
-        (Lang::En, ReturnCondition::Unopened) => "unopened",
-        (Lang::En, ReturnCondition::Unused) => "unused",
-        (Lang::En, ReturnCondition::TagsAttached) => "tags still attached",
-    }
-}
-
-fn method_label(lang: Lang, m: RefundMethod) -> &'static str {
-    match (lang, m) {
-        (Lang::Ja, m) => m.label_ja(),
-        (Lang::En, RefundMethod::BankTransfer) => "bank transfer",
-        (Lang::En, RefundMethod::CashRegistered) => "cash by registered mail",
-        (Lang::En, RefundMethod::Points) => "shop points",
-        (Lang::En, RefundMethod::CardReversal) => "card reversal",
-    }
-}
-
-fn remedy_label(lang: Lang, r: Remedy) -> &'static str {
-    match (lang, r) {
-        (Lang::Ja, r) => r.label_ja(),
-        (Lang::En, Remedy::Exchange) => "exchange for a good one",
-        (Lang::En, Remedy::Repair) => "repair",
-        (Lang::En, Remedy::Refund) => "refund",
-    }
-}
-
 /// The choices of every select and checkbox group, as (code, label).
 struct Choices {
     day_counts: Vec<(String, &'static str)>,
@@ -405,19 +377,18 @@ struct Choices {
 }
 
 fn choices(lang: Lang) -> Choices {
-    let ja = lang == Lang::Ja;
     Choices {
         day_counts: vec![
-            (code_of(DayCount::Calendar), if ja { "暦日（土日祝も数える）" } else { "calendar days" }),
-            (code_of(DayCount::BusinessDays), if ja { "営業日（土日祝を除く）" } else { "business days" }),
+            (code_of(DayCount::Calendar), crate::i18n::day_count(lang, DayCount::Calendar)),
+            (code_of(DayCount::BusinessDays), crate::i18n::day_count(lang, DayCount::BusinessDays)),
         ],
         conditions: [ReturnCondition::Unopened, ReturnCondition::Unused, ReturnCondition::TagsAttached]
             .into_iter()
-            .map(|c| (code_of(c), condition_label(lang, c)))
+            .map(|c| (code_of(c), crate::i18n::return_condition(lang, c)))
             .collect(),
         payers: vec![
-            (code_of(ShippingPayer::Customer), if ja { "お客様（元払い）" } else { "the customer (prepaid)" }),
-            (code_of(ShippingPayer::Merchant), if ja { "ショップ（着払い）" } else { "the shop (cash on arrival)" }),
+            (code_of(ShippingPayer::Customer), crate::i18n::shipping_payer(lang, ShippingPayer::Customer)),
+            (code_of(ShippingPayer::Merchant), crate::i18n::shipping_payer(lang, ShippingPayer::Merchant)),
         ],
         methods: [
             RefundMethod::CardReversal,
@@ -426,11 +397,11 @@ fn choices(lang: Lang) -> Choices {
             RefundMethod::Points,
         ]
         .into_iter()
-        .map(|m| (code_of(m), method_label(lang, m)))
+        .map(|m| (code_of(m), crate::i18n::refund_method(lang, m)))
         .collect(),
         remedies: [Remedy::Exchange, Remedy::Repair, Remedy::Refund]
             .into_iter()
-            .map(|r| (code_of(r), remedy_label(lang, r)))
+            .map(|r| (code_of(r), crate::i18n::remedy(lang, r)))
             .collect(),
         requests: request_options(lang),
     }
