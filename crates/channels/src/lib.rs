@@ -6,6 +6,5 @@ pub mod delivery;
 pub mod email;
 pub mod files;
 pub mod line;
-pub mod line_api;
 pub mod shop_webhook;
 mod signature;

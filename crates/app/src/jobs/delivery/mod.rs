@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono::Utc;
 use madoguchi_channels::delivery::DeliveryError;
 use madoguchi_channels::email::smtp::Mailer;
-use madoguchi_channels::line_api::LineApi;
+use madoguchi_channels::line::api::LineApi;
 use madoguchi_core::access::Scope;
 use madoguchi_core::conversation::{Conversation, Message};
 use madoguchi_core::enums::Channel;

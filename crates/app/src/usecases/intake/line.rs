@@ -3,7 +3,7 @@
 //! the customer. The webhook has checked the signature and decoded the events already.
 
 use madoguchi_channels::line::{Event, LineEvent, MessageContent};
-use madoguchi_channels::line_api::LineApi;
+use madoguchi_channels::line::api::LineApi;
 use madoguchi_core::conversation::MessageMeta;
 use madoguchi_core::enums::Channel;
 use madoguchi_core::identity::{IdentityKind, normalize};

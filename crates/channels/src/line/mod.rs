@@ -4,6 +4,8 @@
 //! under the channel secret) before anything in it is believed. Event types this desk does not
 //! handle are kept as [`LineEvent::Other`] so a new type from LINE never fails a delivery.
 
+pub mod api;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
