@@ -3,6 +3,7 @@
 
 mod common;
 
+use madoguchi_core::presence::Presence;
 use common::console::*;
 use common::{PASSWORD, TestApp};
 use reqwest::StatusCode;
@@ -37,13 +38,18 @@ async fn sign_in_sign_out_and_the_inbox() -> anyhow::Result<()> {
     assert!(desk.contains("受信箱") && desk.contains("shop-a 店"), "{desk}");
     assert!(!desk.contains("shop-b 店"), "another merchant's conversation in the inbox");
 
+    // An agent taking contacts signs out: they are offline, so routing offers them nothing.
+    let agent = app.users["agent"];
+    app.store.set_presence(agent, Presence::Available).await?;
     // Logging out needs the page's token.
     let resp = c.post(format!("{}/logout", app.base)).form(&[("csrf", "forged")]).send().await?;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    assert_eq!(app.store.agent_profile(agent).await?.presence, Presence::Available, "a refused sign-out changes nothing");
     let resp = c.post(format!("{}/logout", app.base)).form(&[("csrf", csrf_of(&desk).as_str())]).send().await?;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let resp = c.get(format!("{}/desk", app.base)).send().await?;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER, "the session is gone");
+    assert_eq!(app.store.agent_profile(agent).await?.presence, Presence::Offline, "signed out is offline");
     Ok(())
 }
 
