@@ -264,8 +264,8 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn kb(settings: &Settings, command: KbCommand) -> anyhow::Result<()> {
-    use madoguchi_core::access::Scope;
     use madoguchi_app::kb_files::{self, Format};
+    use madoguchi_core::access::Scope;
     let store = open_store(settings).await?;
     match command {
         KbCommand::Import { merchant, file } => {

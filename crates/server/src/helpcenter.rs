@@ -39,7 +39,8 @@ pub fn markdown(source: &str) -> String {
     );
     pulldown_cmark::html::push_html(&mut html, parser);
     // An answer nested past the sanitiser's limits is shown as its plain source, escaped.
-    madoguchi_app::sanitize::clean_html(&html).unwrap_or_else(|_| format!("<p>{}</p>", madoguchi_app::sanitize::text_as_html(source)))
+    madoguchi_app::sanitize::clean_html(&html)
+        .unwrap_or_else(|_| format!("<p>{}</p>", madoguchi_app::sanitize::text_as_html(source)))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -15,11 +15,11 @@ use axum::http::{HeaderMap, StatusCode as AxStatus};
 use axum::routing::{get, post};
 use common::mailserver::mail_servers;
 use common::{TestApp, messages};
+use madoguchi_app::Settings;
 use madoguchi_channels::email::{Limits, parse};
 use madoguchi_core::access::Scope;
 use madoguchi_core::enums::{Channel, DeliveryStatus, Direction};
 use madoguchi_core::ids::ConversationId;
-use madoguchi_app::Settings;
 use madoguchi_store::channel_accounts::AccountSettings;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -183,8 +183,8 @@ const USER: &str = "U4af4980629f2d1a5b0c1f7f7a6e4a4b1";
 /// file; a server nobody vouches for gets no password and nothing is fetched.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn imap_over_tls_checks_the_certificate() {
-    use madoguchi_channels::email::imap::{ImapClient as Imap, ImapSettings};
     use madoguchi_app::jobs::mail_polling::poll;
+    use madoguchi_channels::email::imap::{ImapClient as Imap, ImapSettings};
     let servers = mail_servers();
     let app = TestApp::start().await.unwrap();
     let inbox = "tls-inbox@shop-a.test";

@@ -3,9 +3,9 @@
 
 mod common;
 
-use madoguchi_core::presence::Presence;
 use common::console::*;
 use common::{PASSWORD, TestApp};
+use madoguchi_core::presence::Presence;
 use reqwest::StatusCode;
 
 #[tokio::test]
@@ -44,7 +44,11 @@ async fn sign_in_sign_out_and_the_inbox() -> anyhow::Result<()> {
     // Logging out needs the page's token.
     let resp = c.post(format!("{}/logout", app.base)).form(&[("csrf", "forged")]).send().await?;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
-    assert_eq!(app.store.agent_profile(agent).await?.presence, Presence::Available, "a refused sign-out changes nothing");
+    assert_eq!(
+        app.store.agent_profile(agent).await?.presence,
+        Presence::Available,
+        "a refused sign-out changes nothing"
+    );
     let resp = c.post(format!("{}/logout", app.base)).form(&[("csrf", csrf_of(&desk).as_str())]).send().await?;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     let resp = c.get(format!("{}/desk", app.base)).send().await?;

@@ -33,12 +33,7 @@ pub async fn run(app: App, every: std::time::Duration, imap: ImapClient) {
 }
 
 /// Takes in one account's unseen mail; returns how many messages were new.
-pub async fn poll(
-    imap: &ImapClient,
-    app: &App,
-    account: &ChannelAccount,
-    s: &ImapSettings,
-) -> anyhow::Result<usize> {
+pub async fn poll(imap: &ImapClient, app: &App, account: &ChannelAccount, s: &ImapSettings) -> anyhow::Result<usize> {
     imap.fetch_unseen(s, |uid, raw| async move {
         match take_in(app, account, &raw).await {
             Ok(InboundOutcome::Stored(_)) => Kept::Stored,

@@ -81,12 +81,7 @@ pub async fn take_turn(st: &App, merchant: &Merchant, conversation: Conversation
 
 /// Takes the bot's turn in the background for a message a channel just stored: the
 /// channel acknowledges without waiting for the bot.
-pub fn take_turn_soon(
-    st: &App,
-    merchant: madoguchi_core::ids::MerchantId,
-    conversation: ConversationId,
-    text: String,
-) {
+pub fn take_turn_soon(st: &App, merchant: madoguchi_core::ids::MerchantId, conversation: ConversationId, text: String) {
     let st = st.clone();
     tokio::spawn(async move {
         let scope = Scope::Merchants(vec![merchant]);

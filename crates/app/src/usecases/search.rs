@@ -47,11 +47,7 @@ pub fn parse_time(field: &'static str, raw: &str, end: bool) -> Result<DateTime<
 }
 
 /// Builds the index request for a caller's query (shared with the console's search page).
-pub async fn request(
-    st: &App,
-    p: &madoguchi_core::access::Principal,
-    q: &SearchQuery,
-) -> UseCaseResult<SearchRequest> {
+pub async fn request(st: &App, p: &madoguchi_core::access::Principal, q: &SearchQuery) -> UseCaseResult<SearchRequest> {
     let text = q.q.trim();
     if text.is_empty() {
         return Err(ValidationError::new("q", "required", "type something to search for").into());

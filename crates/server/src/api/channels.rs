@@ -286,7 +286,8 @@ pub async fn put_channel(
         }
     }
     update.settings = Some(settings);
-    let account = st.store.upsert_channel_account(&scope, id, kind, &madoguchi_app::new_inbound_token(), &update).await?;
+    let account =
+        st.store.upsert_channel_account(&scope, id, kind, &madoguchi_app::new_inbound_token(), &update).await?;
     st.store
         .record_audit(madoguchi_core::audit::NewAuditEvent {
             merchant_id: Some(id),

@@ -272,7 +272,10 @@ pub async fn bot_figures(
     let scope = p.scope();
     let m = st.store.resolve_merchant(&scope, &merchant).await?;
     let day = |raw: &Option<String>, field, end| {
-        raw.as_deref().filter(|s| !s.is_empty()).map(|s| madoguchi_app::usecases::search::parse_time(field, s, end)).transpose()
+        raw.as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| madoguchi_app::usecases::search::parse_time(field, s, end))
+            .transpose()
     };
     let to = day(&q.to, "to", true)?.unwrap_or_else(chrono::Utc::now);
     let from = day(&q.from, "from", false)?.unwrap_or(to - chrono::Duration::days(30));

@@ -27,8 +27,8 @@ pub async fn search(
     ApiQuery(q): ApiQuery<SearchQuery>,
 ) -> ApiResult<Json<SearchResults>> {
     let r = request(&st, &p, &q).await?;
-    let results =
-        madoguchi_app::search::run(&st.search, &p, r).map_err(|e| ApiError::internal(anyhow::anyhow!(e.to_string())))?;
+    let results = madoguchi_app::search::run(&st.search, &p, r)
+        .map_err(|e| ApiError::internal(anyhow::anyhow!(e.to_string())))?;
     let customers: Vec<_> = results
         .iter()
         .filter(|h| h.kind == DocKind::Customer)

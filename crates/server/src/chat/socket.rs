@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use axum::extract::ws::{Message as WsMessage, WebSocket};
 use chrono::{DateTime, Utc};
+use madoguchi_app::usecases::intake::chat::{ChatMessage, ChatReceiver};
+use madoguchi_app::usecases::intake::receive;
 use madoguchi_channels::chat::{self, ArticleLink, Author, ClientFrame, FileLink, ServerFrame};
 use madoguchi_core::access::Scope;
 use madoguchi_core::calendar::BusinessCalendar;
@@ -20,8 +22,6 @@ use madoguchi_store::StoreError;
 use madoguchi_store::blobs::NewBlob;
 use madoguchi_store::conversations::MessageRecord;
 use madoguchi_store::inbound::InboundOutcome;
-use madoguchi_app::usecases::intake::chat::{ChatMessage, ChatReceiver};
-use madoguchi_app::usecases::intake::receive;
 
 use crate::app::AppState;
 use madoguchi_app::hub::{Signal, Typist};

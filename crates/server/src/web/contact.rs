@@ -21,8 +21,8 @@ use madoguchi_store::blobs::NewBlob;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::i18n::Lang;
-use madoguchi_app::usecases::intake::typed_in::{Typed, store_contact};
 use crate::web::ConsoleUser;
+use madoguchi_app::usecases::intake::typed_in::{Typed, store_contact};
 
 /// Scans per contact, and the size of each (as the files API).
 pub const MAX_SCANS: usize = 5;

@@ -12,8 +12,8 @@ use std::time::Duration;
 use super::principal_of;
 use crate::app::AppState;
 use crate::error::ApiError;
-use madoguchi_app::hub::{Signal, Typist};
 use crate::web::ConsoleUser;
+use madoguchi_app::hub::{Signal, Typist};
 
 pub async fn stream(State(st): State<AppState>, user: ConsoleUser) -> Result<Response, ApiError> {
     let session = user.session;

@@ -195,7 +195,8 @@ pub async fn show(
         })
         .collect();
     let seen: Vec<_> = convs.items.iter().map(|c| (c.merchant_id, c.id.to_string())).collect();
-    madoguchi_app::usecases::audit::audit_read(&st, &p, madoguchi_core::enums::SubjectType::Conversation, &seen).await?;
+    madoguchi_app::usecases::audit::audit_read(&st, &p, madoguchi_core::enums::SubjectType::Conversation, &seen)
+        .await?;
     let presence = st.store.agent_profile(u.id).await?.presence;
     let next_link = format!(
         "/desk?view={view}&merchant={}&channel={}&status={}&priority={}&category={}&queue={}&tag={}&sort={}",

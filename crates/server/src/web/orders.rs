@@ -17,10 +17,10 @@ use super::{form_value, render};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::i18n::{FormError, Lang, Texts, form_error};
+use crate::web::ConsoleUser;
 use madoguchi_app::order_files::{Column, ColumnMapping};
 use madoguchi_app::usecases::order_import::MAX_FILE_BYTES;
 use madoguchi_app::usecases::order_import::{self, ImportOptions, ImportReport};
-use crate::web::ConsoleUser;
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()

@@ -29,8 +29,8 @@ use super::{form_value, render};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::i18n::{self, FormError, Lang, Texts, form_error};
-use madoguchi_app::usecases::decisions::{ShopRules, shop_rules};
 use crate::web::ConsoleUser;
+use madoguchi_app::usecases::decisions::{ShopRules, shop_rules};
 
 /// Blank rows offered below the filled ones, for adding.
 const SPARE_ROWS: usize = 2;

@@ -16,8 +16,8 @@ use super::render;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::i18n::{Lang, Texts};
-use madoguchi_app::usecases::search::SearchQuery;
 use crate::web::ConsoleUser;
+use madoguchi_app::usecases::search::SearchQuery;
 
 #[derive(Debug, Default, Deserialize)]
 pub struct PageQuery {
@@ -94,7 +94,8 @@ pub async fn show(
             return Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &page));
         }
     };
-    let hits = madoguchi_app::search::run(&st.search, &p, request).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
+    let hits =
+        madoguchi_app::search::run(&st.search, &p, request).map_err(|e| ApiError::internal(anyhow::anyhow!(e)))?;
     let merchants = st.store.list_merchants(&p.scope(), PageRequest::first(200)).await?.items;
     let customers: Vec<_> = hits
         .iter()

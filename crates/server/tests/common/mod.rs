@@ -271,7 +271,18 @@ impl TestApp {
             })
             .await;
         });
-        Ok(TestApp { base, client: reqwest::Client::new(), store, app, tokens, users, a, b, shutdown: Some(tx), _dir: dir })
+        Ok(TestApp {
+            base,
+            client: reqwest::Client::new(),
+            store,
+            app,
+            tokens,
+            users,
+            a,
+            b,
+            shutdown: Some(tx),
+            _dir: dir,
+        })
     }
 
     pub fn token(&self, role: &str) -> &str {

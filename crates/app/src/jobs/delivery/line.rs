@@ -4,8 +4,8 @@
 
 use chrono::Utc;
 use madoguchi_channels::delivery::DeliveryError;
-use madoguchi_channels::line::{REPLY_TOKEN_TTL_SECS, TextMessage};
 use madoguchi_channels::line::api::LineApi;
+use madoguchi_channels::line::{REPLY_TOKEN_TTL_SECS, TextMessage};
 use madoguchi_core::access::Scope;
 use madoguchi_core::conversation::{Conversation, Message};
 use madoguchi_core::enums::Channel;

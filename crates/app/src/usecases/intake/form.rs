@@ -7,10 +7,10 @@ use madoguchi_core::conversation::{EmailMeta, MessageMeta};
 use madoguchi_core::enums::{AuthorKind, Channel, Direction};
 use madoguchi_core::identity::NormalizedIdentity;
 use madoguchi_core::merchant::Merchant;
+use madoguchi_store::StoreError;
 use madoguchi_store::blobs::NewBlob;
 use madoguchi_store::conversations::MessageRecord;
 use madoguchi_store::inbound::{InboundContact, InboundOutcome, Thread};
-use madoguchi_store::StoreError;
 
 use super::ingest;
 use crate::App;

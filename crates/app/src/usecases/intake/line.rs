@@ -2,8 +2,8 @@
 //! for an image, the picture fetched from LINE's content API); follow and unfollow are kept on
 //! the customer. The webhook has checked the signature and decoded the events already.
 
-use madoguchi_channels::line::{Event, LineEvent, MessageContent};
 use madoguchi_channels::line::api::LineApi;
+use madoguchi_channels::line::{Event, LineEvent, MessageContent};
 use madoguchi_core::conversation::MessageMeta;
 use madoguchi_core::enums::Channel;
 use madoguchi_core::identity::{IdentityKind, normalize};
@@ -103,7 +103,13 @@ pub async fn take_in(app: &App, account: &ChannelAccount, event: Event) -> UseCa
             let name = if followed { receiver.display_name(&user).await } else { None };
             let done = app
                 .store
-                .line_follow(account.merchant_id, &identity, name.as_deref(), event.webhook_event_id.as_deref(), followed)
+                .line_follow(
+                    account.merchant_id,
+                    &identity,
+                    name.as_deref(),
+                    event.webhook_event_id.as_deref(),
+                    followed,
+                )
                 .await?;
             Ok(if done.is_some() { Handled::Stored } else { Handled::Duplicate })
         }

@@ -12,8 +12,8 @@ use madoguchi_store::inbound::{InboundContact, InboundOutcome, Thread};
 
 use super::{Receiver, receive};
 use crate::App;
-use crate::usecases::error::{UseCaseError, UseCaseResult};
 use crate::sanitize::clean_html;
+use crate::usecases::error::{UseCaseError, UseCaseResult};
 
 /// How long decoding one message may take before it is stored undecoded. Decoding is bounded
 /// (size and HTML limits), so this is only reached on a machine that is badly overloaded.

@@ -29,7 +29,11 @@ pub trait Receiver {
 
 /// Turns the input into a contact with `receiver` and takes it in; `None` when there was
 /// nothing to store.
-pub async fn receive<R: Receiver + Sync>(app: &App, receiver: &R, input: R::Input) -> UseCaseResult<Option<InboundOutcome>> {
+pub async fn receive<R: Receiver + Sync>(
+    app: &App,
+    receiver: &R,
+    input: R::Input,
+) -> UseCaseResult<Option<InboundOutcome>> {
     match receiver.contact(input).await? {
         Some(contact) => ingest(app, contact).await.map(Some),
         None => Ok(None),

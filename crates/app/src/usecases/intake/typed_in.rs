@@ -6,10 +6,10 @@ use madoguchi_core::access::Principal;
 use madoguchi_core::enums::Channel;
 use madoguchi_core::identity::NormalizedIdentity;
 use madoguchi_core::ids::{ConversationId, MerchantId};
+use madoguchi_store::StoreError;
 use madoguchi_store::blobs::NewBlob;
 use madoguchi_store::conversations::MessageRecord;
 use madoguchi_store::inbound::{InboundContact, InboundOutcome, Thread};
-use madoguchi_store::StoreError;
 
 use super::ingest;
 use crate::App;

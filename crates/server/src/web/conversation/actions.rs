@@ -65,7 +65,11 @@ pub async fn typing(
     let (p, c) = conversation_form(&st, &user, &form.csrf, &id).await?;
     if c.channel == Channel::Chat {
         let name = st.store.get_user_unscoped(p.user_id).await?.display_name;
-        st.chat.publish(c.merchant_id, c.id, madoguchi_app::hub::Signal::Typing(madoguchi_app::hub::Typist::Agent(name)));
+        st.chat.publish(
+            c.merchant_id,
+            c.id,
+            madoguchi_app::hub::Signal::Typing(madoguchi_app::hub::Typist::Agent(name)),
+        );
     }
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -8,7 +8,6 @@ mod customer;
 pub use actions::*;
 use customer::customer_view;
 
-use madoguchi_app::usecases::decisions::shop_rules;
 use crate::web::ConsoleUser;
 use askama::Template;
 use axum::Form;
@@ -17,6 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use chrono::Utc;
+use madoguchi_app::usecases::decisions::shop_rules;
 use madoguchi_core::access::{Principal, Scope};
 use madoguchi_core::cases::CaseKind;
 use madoguchi_core::conversation::{Conversation, MessageKind, NewMessage, TimelineItem};
