@@ -246,7 +246,8 @@ async fn logout(
     if let Some(c) = jar.get(SESSION_COOKIE) {
         st.store.delete_session(&hash_token(c.value())).await?;
     }
-    // Someone who signed out takes no new contacts: routing must not offer them any.
+    // Someone who signed out takes no new contacts: routing must not offer them any (their
+    // other signed-in browsers, if any, can switch them back).
     st.store.set_presence(user.session.user.id, madoguchi_core::presence::Presence::Offline).await?;
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
     Ok((jar, Redirect::to("/login")).into_response())

@@ -40,10 +40,24 @@ pub async fn receive<R: Receiver + Sync>(
     }
 }
 
+/// When a new conversation is offered to agents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Routing {
+    /// In the background: a channel's acknowledgement never waits for routing.
+    Soon,
+    /// Before returning: the person who typed the contact in sees where it went.
+    Now,
+}
+
 /// Stores the contact once and, when it is new, does what follows on every channel. The
 /// channel acknowledges after this returns: the contact is committed by then, and nothing
 /// that follows (routing, the bot) is waited for.
 pub async fn ingest(app: &App, contact: InboundContact) -> UseCaseResult<InboundOutcome> {
+    ingest_routed(app, contact, Routing::Soon).await
+}
+
+/// [`ingest`], choosing when a new conversation is routed.
+pub async fn ingest_routed(app: &App, contact: InboundContact, routing: Routing) -> UseCaseResult<InboundOutcome> {
     let (merchant, channel, bot) = (contact.merchant, contact.channel, contact.bot);
     let said = contact.message.body_text.clone();
     let outcome = app.store.receive(contact).await?;
@@ -51,7 +65,10 @@ pub async fn ingest(app: &App, contact: InboundContact) -> UseCaseResult<Inbound
         metrics::counter!("madoguchi_inbound_total", "channel" => channel.as_str()).increment(1);
         // A conversation the bot holds reaches the queue when the bot hands it over.
         if r.new_conversation && !bot {
-            super::routing::route_soon(&app.store, merchant);
+            match routing {
+                Routing::Soon => super::routing::route_soon(&app.store, merchant),
+                Routing::Now => super::routing::route_merchants(&app.store, &[merchant]).await,
+            }
         }
         app.chat.publish(merchant, r.conversation, Signal::Message);
         if super::bot::serves(channel) {

@@ -11,7 +11,7 @@ use madoguchi_store::blobs::NewBlob;
 use madoguchi_store::conversations::MessageRecord;
 use madoguchi_store::inbound::{InboundContact, InboundOutcome, Thread};
 
-use super::ingest;
+use super::{Routing, ingest_routed};
 use crate::App;
 use crate::usecases::error::UseCaseResult;
 
@@ -56,7 +56,8 @@ pub async fn store_contact(
         ..InboundContact::new(merchant, channel, Thread::New, message)
     };
     let store = &app.store;
-    let conversation = match ingest(app, contact).await? {
+    // Routed before the page shows it, so the one who typed it in sees where it went.
+    let conversation = match ingest_routed(app, contact, Routing::Now).await? {
         InboundOutcome::Stored(r) => {
             if let (Some(email), Some(_), Some(customer)) = (&c.email, &c.phone, r.customer) {
                 store.attach_or_claim_identity(customer, email, channel).await?;
@@ -67,7 +68,5 @@ pub async fn store_contact(
         InboundOutcome::Duplicate { message: Some(m) } => store.get_message(&p.scope(), m).await?.conversation_id,
         InboundOutcome::Duplicate { message: None } => return Err(StoreError::NotFound.into()),
     };
-    // Routed before the page shows it, so the one who typed it in sees where it went.
-    crate::usecases::routing::route_merchants(store, &[merchant]).await;
     Ok(conversation)
 }
