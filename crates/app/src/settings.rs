@@ -52,6 +52,14 @@ pub struct Settings {
     /// index) or `jobs` (delivery, mail polling, the sweep, the bot's retries; only health and
     /// metrics over HTTP).
     pub role: crate::jobs::NodeRole,
+    /// A console that sent no heartbeat for this many seconds (closed tab, lost network) is
+    /// set offline and its ringing offers go back to the queue. Consoles beat every 15 s.
+    pub presence_timeout_seconds: u64,
+    /// An offered chat, LINE message or call not accepted in this many seconds goes to the
+    /// next agent (ring-no-answer); 0 turns it off.
+    pub offer_timeout_seconds: u64,
+    /// How often the sweep (presence, routing's safety net, SLA breaches) runs, in seconds.
+    pub sweep_seconds: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,6 +88,9 @@ impl Default for Settings {
             public_url: None,
             trusted_proxies: Vec::new(),
             role: crate::jobs::NodeRole::All,
+            presence_timeout_seconds: 60,
+            offer_timeout_seconds: 30,
+            sweep_seconds: 5,
         }
     }
 }
@@ -103,6 +114,9 @@ const ENV_KEYS: &[&str] = &[
     "public_url",
     "trusted_proxies",
     "role",
+    "presence_timeout_seconds",
+    "offer_timeout_seconds",
+    "sweep_seconds",
 ];
 
 impl Settings {
@@ -145,6 +159,14 @@ impl Settings {
         madoguchi_store::sessions::SessionLifetime {
             idle: chrono::Duration::minutes(i64::from(self.session_idle_minutes)),
             absolute: chrono::Duration::hours(i64::from(self.session_absolute_hours)),
+        }
+    }
+
+    /// The presence rules' timeouts.
+    pub fn presence_timeouts(&self) -> crate::usecases::presence::Timeouts {
+        crate::usecases::presence::Timeouts {
+            console: chrono::Duration::seconds(self.presence_timeout_seconds.max(1) as i64),
+            offer: (self.offer_timeout_seconds > 0).then(|| chrono::Duration::seconds(self.offer_timeout_seconds as i64)),
         }
     }
 
@@ -226,6 +248,20 @@ trusted_proxies = []
 # jobs node share one PostgreSQL database.
 # env: MADOGUCHI_ROLE
 role = "all"
+
+# A console that sent no heartbeat for this many seconds (tab closed, network lost) is set
+# offline, and the chats offered to it go to another agent. Consoles beat every 15 seconds.
+# env: MADOGUCHI_PRESENCE_TIMEOUT_SECONDS
+presence_timeout_seconds = {presence}
+
+# An offered chat, LINE message or call not accepted (opened) in this many seconds goes to the
+# next agent, and the agent is set "not responding" (応答なし). 0 turns this off.
+# env: MADOGUCHI_OFFER_TIMEOUT_SECONDS
+offer_timeout_seconds = {offer}
+
+# How often the sweep runs (presence, routing's safety net, SLA breaches), in seconds.
+# env: MADOGUCHI_SWEEP_SECONDS
+sweep_seconds = {sweep}
 "#,
             bind = d.bind,
             data_dir = d.data_dir.display(),
@@ -233,6 +269,9 @@ role = "all"
             max_body = d.max_body_bytes,
             idle = d.session_idle_minutes,
             absolute = d.session_absolute_hours,
+            presence = d.presence_timeout_seconds,
+            offer = d.offer_timeout_seconds,
+            sweep = d.sweep_seconds,
         )
     }
 }

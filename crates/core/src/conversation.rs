@@ -39,6 +39,23 @@ pub struct Conversation {
     pub resolution_breached_at: Option<DateTime<Utc>>,
     /// The chat bot's part: none when it never held the conversation.
     pub bot_outcome: Option<crate::bot::BotOutcome>,
+    /// The last message either side wrote (internal notes aside): the inbox's last activity.
+    pub last_message_at: Option<DateTime<Utc>>,
+    /// The customer's oldest message not answered yet; none when the desk spoke last.
+    pub waiting_since: Option<DateTime<Utc>>,
+    /// When routing offered it to the assignee; with `accepted_at` empty the offer is ringing.
+    pub offered_at: Option<DateTime<Utc>>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    /// When the agent ended the live contact; after-contact work runs from here.
+    pub contact_ended_at: Option<DateTime<Utc>>,
+}
+
+impl Conversation {
+    /// Where after-contact work starts: the end of the contact, or its last message when
+    /// nobody ended it (a mail answered, a typed-in memo).
+    pub fn contact_end(&self) -> Option<DateTime<Utc>> {
+        self.contact_ended_at.or(self.last_message_at)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

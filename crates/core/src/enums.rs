@@ -174,6 +174,11 @@ string_enum!(
         BotHandedOver,
         /// The customer said the bot's answer helped (data: the article).
         BotResolved,
+        /// An offer went back to the queue (data: the agent and why: `no_answer` when it rang
+        /// out, `agent_offline` when the agent's console went away).
+        OfferWithdrawn,
+        /// The agent ended the live contact (chat over, call hung up); after-contact work starts.
+        ContactEnded,
     }
 );
 

@@ -142,20 +142,19 @@ pub struct WrapUpInput {
     pub disposition_code: String,
     #[serde(default)]
     pub note: Option<String>,
-    /// Measured by the console's after-contact-work timer.
-    pub acw_seconds: i64,
+    /// Not used any more: the server measures after-contact work from the end of the contact
+    /// (see `presence::acw_seconds`), whatever a client's timer says. Still accepted (0–86400)
+    /// so older clients keep working.
+    #[serde(default)]
+    pub acw_seconds: Option<i64>,
 }
 
 impl WrapUpInput {
-    pub fn validate(&self) -> Result<(String, Option<String>, i64), ValidationError> {
-        if !(0..=86_400).contains(&self.acw_seconds) {
+    pub fn validate(&self) -> Result<(String, Option<String>), ValidationError> {
+        if self.acw_seconds.is_some_and(|s| !(0..=86_400).contains(&s)) {
             return Err(ValidationError::new("acw_seconds", "out_of_range", "acw_seconds must be 0–86400"));
         }
-        Ok((
-            nfkc(self.disposition_code.trim()).to_uppercase(),
-            optional("note", self.note.as_deref(), limits::TEXT)?,
-            self.acw_seconds,
-        ))
+        Ok((nfkc(self.disposition_code.trim()).to_uppercase(), optional("note", self.note.as_deref(), limits::TEXT)?))
     }
 }
 
@@ -201,6 +200,6 @@ mod tests {
             "DELIVERY_INFO"
         );
         assert!(DispositionCodeInput { code: "配送".into(), label: "x".into() }.validate().is_err());
-        assert!(WrapUpInput { disposition_code: "X".into(), note: None, acw_seconds: -1 }.validate().is_err());
+        assert!(WrapUpInput { disposition_code: "X".into(), note: None, acw_seconds: Some(-1) }.validate().is_err());
     }
 }

@@ -27,6 +27,7 @@ pub mod orders;
 pub mod outbox;
 pub mod playbook;
 pub mod policies;
+pub mod presence;
 pub mod routing;
 pub mod schema;
 pub mod search_feed;

@@ -106,6 +106,12 @@ impl Store {
                 .bind(item.message_id.0)
                 .bind(DeliveryStatus::Sent.as_str())
                 .execute(&mut *c)
+                .await?;
+            // Open consoles follow conversation changes: the reply shows as sent in place.
+            sqlx::query("UPDATE conversations SET updated_at = $2 WHERE id = (SELECT conversation_id FROM messages WHERE id = $1)")
+                .bind(item.message_id.0)
+                .bind(at)
+                .execute(&mut *c)
                 .await
                 .map(|r| r.rows_affected())
         })?;
@@ -136,6 +142,11 @@ impl Store {
                 .bind(item.message_id.0)
                 .bind(if give_up { DeliveryStatus::Failed } else { DeliveryStatus::Queued }.as_str())
                 .bind(&error)
+                .execute(&mut *c)
+                .await?;
+            sqlx::query("UPDATE conversations SET updated_at = $2 WHERE id = (SELECT conversation_id FROM messages WHERE id = $1)")
+                .bind(item.message_id.0)
+                .bind(now)
                 .execute(&mut *c)
                 .await
                 .map(|r| r.rows_affected())

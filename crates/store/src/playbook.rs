@@ -244,7 +244,6 @@ impl Store {
         conversation: ConversationId,
         code: &str,
         note: Option<&str>,
-        acw_seconds: i64,
     ) -> Result<WrapUp> {
         let conv = self.get_conversation(scope, conversation).await?;
         if !self.list_disposition_codes(scope, conv.merchant_id).await?.iter().any(|d| d.code == code) {
@@ -257,6 +256,9 @@ impl Store {
         }
         let id = WrapUpId::new();
         let t = now();
+        // Measured here, from what is stored: a reload of the page or a client's clock changes
+        // nothing.
+        let acw_seconds = madoguchi_core::presence::acw_seconds(conv.contact_end(), t);
         let mut tx = self.begin().await?;
         on_db!(&mut tx, c => sqlx::query(
             "INSERT INTO wrap_ups (id, merchant_id, conversation_id, user_id, disposition_code, note, acw_seconds, created_at)

@@ -72,8 +72,9 @@ impl Store {
         };
         let mut tx = self.begin().await?;
         on_db!(&mut tx, c => sqlx::query(
-            "INSERT INTO agent_states (user_id, presence, max_messaging, presence_since, idle_since) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (user_id) DO UPDATE SET presence = $2, presence_since = $4, idle_since = $5",
+            "INSERT INTO agent_states (user_id, presence, max_messaging, presence_since, idle_since, last_seen_at)
+             VALUES ($1, $2, $3, $4, $5, $4)
+             ON CONFLICT (user_id) DO UPDATE SET presence = $2, presence_since = $4, idle_since = $5, last_seen_at = $4",
         )
         .bind(user.0)
         .bind(presence.as_str())
@@ -307,8 +308,11 @@ impl Store {
     pub async fn apply_offer(&self, merchant: MerchantId, offer: Offer) -> Result<bool> {
         let t = now();
         let mut tx = self.begin().await?;
+        // A live contact (chat, LINE, a call) rings until the agent takes it; mail and other
+        // contacts answered in turn are taken as they are assigned.
         let n = on_db!(&mut tx, c => sqlx::query(
-            "UPDATE conversations SET assignee_id = $2, status = $3, updated_at = $4
+            "UPDATE conversations SET assignee_id = $2, status = $3, updated_at = $4, offered_at = $4,
+                    accepted_at = CASE WHEN channel IN ('chat', 'line', 'phone') THEN NULL ELSE $4 END
              WHERE id = $1 AND merchant_id = $5 AND assignee_id IS NULL AND status = $6",
         )
         .bind(offer.conversation_id.0)

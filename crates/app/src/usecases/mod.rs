@@ -11,6 +11,7 @@ pub mod kb;
 pub mod messages;
 pub mod order_import;
 pub mod orders;
+pub mod presence;
 pub mod reports;
 pub mod routing;
 pub mod search;

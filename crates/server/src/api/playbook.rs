@@ -148,9 +148,6 @@ pub async fn create_wrap_up(
     let scope = p.scope();
     let cid: ConversationId = id(&conversation)?;
     st.store.get_conversation(&scope, cid).await?;
-    if p.role.is_merchant_role() {
-        return Err(ApiError::forbidden("wrap-up is the desk's after-contact work"));
-    }
-    let (code, note, acw) = req.validate()?;
-    Ok(created(st.store.record_wrap_up(&scope, p.user_id, cid, &code, note.as_deref(), acw).await?))
+    let (code, note) = req.validate()?;
+    Ok(created(madoguchi_app::usecases::presence::wrap_up(&st.store, &p, cid, &code, note.as_deref()).await?))
 }

@@ -69,11 +69,13 @@ pub fn presence(lang: Lang, p: madoguchi_core::presence::Presence) -> &'static s
         (Lang::Ja, P::AfterContactWork) => "後処理",
         (Lang::Ja, P::Break) => "休憩",
         (Lang::Ja, P::Offline) => "オフライン",
+        (Lang::Ja, P::NotResponding) => "応答なし",
         (Lang::En, P::Available) => "Available",
         (Lang::En, P::Busy) => "Busy",
         (Lang::En, P::AfterContactWork) => "After-contact work",
         (Lang::En, P::Break) => "Break",
         (Lang::En, P::Offline) => "Offline",
+        (Lang::En, P::NotResponding) => "Not responding",
     }
 }
 
@@ -112,6 +114,8 @@ pub fn event(lang: Lang, k: madoguchi_core::enums::EventKind) -> &'static str {
         (Lang::Ja, E::EscalationAnswered) => "ショップから回答",
         (Lang::Ja, E::BotHandedOver) => "ボットから有人対応へ引き継ぎ",
         (Lang::Ja, E::BotResolved) => "ボットの回答で解決",
+        (Lang::Ja, E::OfferWithdrawn) => "応答がないため割り当てを戻しました",
+        (Lang::Ja, E::ContactEnded) => "対応を終了（後処理へ）",
         (Lang::En, E::Created) => "Conversation opened",
         (Lang::En, E::StatusChanged) => "Status changed",
         (Lang::En, E::PriorityChanged) => "Priority changed",
@@ -129,6 +133,8 @@ pub fn event(lang: Lang, k: madoguchi_core::enums::EventKind) -> &'static str {
         (Lang::En, E::EscalationAnswered) => "The shop answered",
         (Lang::En, E::BotHandedOver) => "Handed over by the bot",
         (Lang::En, E::BotResolved) => "Resolved by the bot",
+        (Lang::En, E::OfferWithdrawn) => "Offer returned to the queue (no answer)",
+        (Lang::En, E::ContactEnded) => "Contact ended (after-contact work)",
     }
 }
 

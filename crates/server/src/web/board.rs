@@ -49,8 +49,7 @@ struct BotRow {
 struct Page {
     lang: &'static str,
     t: &'static Texts,
-    csrf: String,
-    display_name: String,
+    chrome: crate::web::chrome::Chrome,
     merchants: Vec<MerchantBoard>,
 }
 
@@ -120,8 +119,7 @@ pub async fn show(
     let page = Page {
         lang: lang.code(),
         t,
-        csrf: session.csrf_token.clone(),
-        display_name: session.user.display_name.clone(),
+        chrome: crate::web::chrome::Chrome::of(&st, &session, lang).await?,
         merchants,
     };
     Ok(render(StatusCode::OK, &page))

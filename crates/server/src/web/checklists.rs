@@ -41,8 +41,8 @@ struct KindView {
 struct Page {
     lang: &'static str,
     t: &'static Texts,
+    chrome: crate::web::chrome::Chrome,
     csrf: String,
-    display_name: String,
     slug: String,
     merchant_name: String,
     kinds: Vec<KindView>,
@@ -154,8 +154,8 @@ async fn page(
     let page = Page {
         lang: lang.code(),
         t: lang.t(),
+        chrome: crate::web::chrome::Chrome::of(&st, &session, lang).await?,
         csrf: session.csrf_token.clone(),
-        display_name: session.user.display_name.clone(),
         slug: m.slug.clone(),
         merchant_name: m.name.clone(),
         kinds,

@@ -62,6 +62,7 @@ struct Page<'a> {
     lang: &'static str,
     t: &'static crate::i18n::Texts,
     f: &'static crate::i18n::ContactTexts,
+    chrome: crate::web::chrome::Chrome,
     csrf: String,
     v: &'a Fields,
     merchants: Vec<(String, String)>,
@@ -77,7 +78,7 @@ fn jst_input(t: chrono::DateTime<Utc>) -> String {
 async fn render_page(
     st: &AppState,
     p: &Principal,
-    csrf: String,
+    session: &madoguchi_store::sessions::Session,
     lang: Lang,
     v: &Fields,
     errors: Vec<String>,
@@ -95,7 +96,8 @@ async fn render_page(
         lang: lang.code(),
         t: lang.t(),
         f: crate::i18n::typed_in(lang),
-        csrf,
+        chrome: crate::web::chrome::Chrome::of(st, session, lang).await?,
+        csrf: session.csrf_token.clone(),
         v,
         merchants,
         channels: CHANNELS.iter().map(|c| (c.as_str(), crate::i18n::channel(lang, *c))).collect(),
@@ -125,7 +127,7 @@ pub async fn show(
         category: "その他".into(),
         ..Fields::default()
     };
-    render_page(&st, &p, session.csrf_token, lang, &v, vec![], StatusCode::OK).await
+    render_page(&st, &p, &session, lang, &v, vec![], StatusCode::OK).await
 }
 
 /// What was wrong with a submitted contact, in the user's language.
@@ -275,7 +277,7 @@ pub async fn submit(
     let (Some(merchant), Some(channel), Some(received_at), Some(submission), true) =
         (merchant, channel, received_at, submission, errors.is_empty())
     else {
-        return render_page(&st, p, user.csrf().to_owned(), lang, &v, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return render_page(&st, p, &user.session, lang, &v, errors, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
 
     let category = madoguchi_core::category::CONTACT_CATEGORIES.iter().map(|(c, _)| *c).find(|c| *c == v.category);

@@ -55,11 +55,7 @@ type Options = Vec<(String, String, bool)>;
 struct DeskPage {
     lang: &'static str,
     t: &'static Texts,
-    csrf: String,
-    display_name: String,
-    role: &'static str,
-    is_desk: bool,
-    presences: Vec<(&'static str, &'static str, bool)>,
+    chrome: crate::web::chrome::Chrome,
     view: String,
     views: Vec<(&'static str, &'static str, i64)>,
     merchant_options: Options,
@@ -73,7 +69,6 @@ struct DeskPage {
     rows: Vec<Row>,
     next_cursor: Option<String>,
     next_link: String,
-    settings_links: Vec<(String, String)>,
 }
 
 /// A select's options: "any" first, then the values, the chosen one marked.
@@ -197,7 +192,6 @@ pub async fn show(
     let seen: Vec<_> = convs.items.iter().map(|c| (c.merchant_id, c.id.to_string())).collect();
     madoguchi_app::usecases::audit::audit_read(&st, &p, madoguchi_core::enums::SubjectType::Conversation, &seen)
         .await?;
-    let presence = st.store.agent_profile(u.id).await?.presence;
     let next_link = format!(
         "/desk?view={view}&merchant={}&channel={}&status={}&priority={}&category={}&queue={}&tag={}&sort={}",
         qs.merchant.as_deref().map(query_value).unwrap_or_default(),
@@ -230,14 +224,7 @@ pub async fn show(
         ),
         lang: lang.code(),
         t,
-        csrf: session.csrf_token.clone(),
-        display_name: u.display_name.clone(),
-        role: i18n::role(lang, u.role),
-        is_desk: !u.role.is_merchant_role(),
-        presences: madoguchi_core::presence::Presence::iter()
-            .filter(|x| *x != madoguchi_core::presence::Presence::Busy || presence == *x)
-            .map(|x| (x.as_str(), i18n::presence(lang, x), x == presence))
-            .collect(),
+        chrome: crate::web::chrome::Chrome::of(&st, &session, lang).await?,
         view,
         views,
         merchant_options: options(
@@ -274,14 +261,6 @@ pub async fn show(
         rows,
         next_cursor: convs.next_cursor,
         next_link,
-        settings_links: if matches!(
-            u.role,
-            madoguchi_core::enums::Role::Admin | madoguchi_core::enums::Role::MerchantAdmin
-        ) {
-            merchants.iter().map(|m| (m.slug.clone(), m.name.clone())).collect()
-        } else {
-            vec![]
-        },
     };
     Ok((jar, render(StatusCode::OK, &page)).into_response())
 }
@@ -293,10 +272,11 @@ pub struct PresenceForm {
 }
 
 /// Sets the agent's presence from the console; becoming available offers waiting contacts.
+/// The agent stays on the page they changed it from.
 pub async fn set_presence(
     State(st): State<AppState>,
     user: ConsoleUser,
-    _jar: CookieJar,
+    headers: HeaderMap,
     Form(form): Form<PresenceForm>,
 ) -> Result<Response, ApiError> {
     let p = user.checked(&form.csrf)?.clone();
@@ -318,5 +298,78 @@ pub async fn set_presence(
             madoguchi_app::usecases::routing::route_merchants(&st.store, &p.merchants).await;
         }
     }
-    Ok(Redirect::to("/desk").into_response())
+    Ok(Redirect::to(&back_to(&headers)).into_response())
+}
+
+/// The console page a form was sent from (its path and query), or the inbox. Only a path of
+/// this site is followed, never another host.
+pub(crate) fn back_to(headers: &HeaderMap) -> String {
+    let referer = headers.get(axum::http::header::REFERER).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let path = referer.split_once("://").map_or("", |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
+    if path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/login") {
+        path.to_owned()
+    } else {
+        "/desk".to_owned()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct HeartbeatForm {
+    csrf: String,
+    /// The conversation the page shows, if any.
+    #[serde(default)]
+    conversation: Option<String>,
+    /// `1` while the agent is typing in it.
+    #[serde(default)]
+    replying: Option<String>,
+    /// `1` when the page is being closed: the user no longer has it open.
+    #[serde(default)]
+    leaving: Option<String>,
+}
+
+#[derive(serde::Serialize)]
+struct Heartbeat {
+    presence: &'static str,
+    presence_label: &'static str,
+    /// The collision warning, in the reader's language; empty when nobody else is there.
+    collision: String,
+}
+
+/// A console page's sign of life, every 15 seconds (see `usecases::presence`): keeps the
+/// agent's presence, says who else has the same conversation open, and what the header should
+/// show. Answers 401 (not the sign-in page) to a page whose session ended.
+pub async fn heartbeat(
+    State(st): State<AppState>,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Form(form): Form<HeartbeatForm>,
+) -> Result<Response, ApiError> {
+    let Some(session) = current_session(&st, &jar).await? else {
+        return Ok(StatusCode::UNAUTHORIZED.into_response());
+    };
+    let user = ConsoleUser { principal: principal_of(&session.user), session };
+    let p = user.checked(&form.csrf)?.clone();
+    let lang = crate::i18n::Lang::from_request(&jar, &headers);
+    let conversation = form.conversation.as_deref().filter(|c| !c.is_empty()).and_then(|c| c.parse().ok());
+    if form.leaving.as_deref() == Some("1") {
+        if let Some(c) = conversation {
+            st.store.stop_viewing(p.user_id, c).await?;
+        }
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    }
+    let viewers =
+        st.store.heartbeat(&p.scope(), p.user_id, conversation, form.replying.as_deref() == Some("1")).await?;
+    let l = i18n::desk(lang);
+    let collision = viewers
+        .iter()
+        .map(|v| format!("{}{}", v.display_name, if v.replying { l.also_replying } else { l.also_viewing }))
+        .collect::<Vec<_>>()
+        .join(" / ");
+    let shown = if p.role.is_merchant_role() {
+        madoguchi_core::presence::Presence::Offline
+    } else {
+        madoguchi_app::usecases::presence::shown(&st.store, p.user_id).await?
+    };
+    Ok(axum::Json(Heartbeat { presence: shown.as_str(), presence_label: i18n::presence(lang, shown), collision })
+        .into_response())
 }

@@ -26,6 +26,7 @@ use crate::web::ConsoleUser;
 struct Page {
     lang: &'static str,
     t: &'static Texts,
+    chrome: crate::web::chrome::Chrome,
     csrf: String,
     slug: String,
     merchant_name: String,
@@ -98,6 +99,7 @@ pub async fn show(
     let page = Page {
         lang: lang.code(),
         t: lang.t(),
+        chrome: crate::web::chrome::Chrome::of(&st, &session, lang).await?,
         csrf: session.csrf_token.clone(),
         slug: m.slug.clone(),
         merchant_name: m.name.clone(),

@@ -4,6 +4,7 @@
 
 pub mod board;
 pub mod checklists;
+pub mod chrome;
 pub mod contact;
 pub mod conversation;
 pub mod errors;
@@ -50,6 +51,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/logout", post(logout))
         .route("/desk", get(inbox::show))
         .route("/desk/presence", post(inbox::set_presence))
+        .route("/desk/heartbeat", post(inbox::heartbeat))
         .route("/desk/conversations/{id}", get(conversation::show))
         .route("/desk/conversations/{id}/messages", post(conversation::add_message))
         .route("/desk/conversations/{id}/update", post(conversation::update))
@@ -58,6 +60,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/desk/conversations/{id}/decisions", post(conversation::record_decision))
         .route("/desk/conversations/{id}/cases", post(conversation::open_case))
         .route("/desk/conversations/{id}/wrap-up", post(conversation::wrap_up))
+        .route("/desk/conversations/{id}/end", post(conversation::end_contact))
         .route("/desk/conversations/{id}/merge-customer", post(conversation::merge_customer))
         .route("/desk/conversations/{id}/distinct-customer", post(conversation::distinct_customer))
         .route("/desk/events", get(events::stream))

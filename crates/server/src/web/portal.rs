@@ -24,8 +24,8 @@ use crate::web::ConsoleUser;
 struct Page {
     lang: &'static str,
     t: &'static Texts,
+    chrome: crate::web::chrome::Chrome,
     csrf: String,
-    display_name: String,
     items: Vec<EscalationView>,
     can_answer: bool,
 }
@@ -58,8 +58,8 @@ pub async fn show(
     let page = Page {
         lang: lang.code(),
         t,
+        chrome: crate::web::chrome::Chrome::of(&st, &session, lang).await?,
         csrf: session.csrf_token.clone(),
-        display_name: session.user.display_name.clone(),
         items,
         can_answer: matches!(p.role, Role::MerchantAdmin | Role::MerchantStaff | Role::Admin),
     };

@@ -45,6 +45,7 @@ pub struct ResultView {
 struct Page {
     lang: &'static str,
     t: &'static Texts,
+    chrome: crate::web::chrome::Chrome,
     q: String,
     kind: String,
     newest: bool,
@@ -62,10 +63,11 @@ pub async fn show(
 ) -> Result<Response, ApiError> {
     let lang = Lang::from_request(&jar, &headers);
     let t = lang.t();
-    let ConsoleUser { session: _, principal: p } = user;
+    let ConsoleUser { session, principal: p } = user;
     let mut page = Page {
         lang: lang.code(),
         t,
+        chrome: crate::web::chrome::Chrome::of(&st, &session, lang).await?,
         q: q.q.clone(),
         kind: q.kind.clone(),
         newest: q.order == "newest",

@@ -31,8 +31,8 @@ use crate::web::ConsoleUser;
 struct Page {
     lang: &'static str,
     t: &'static Texts,
+    chrome: crate::web::chrome::Chrome,
     csrf: String,
-    display_name: String,
     slug: String,
     merchant_name: String,
     greeting: String,
@@ -107,8 +107,8 @@ pub async fn show(
     let page = Page {
         lang: lang.code(),
         t: lang.t(),
+        chrome: crate::web::chrome::Chrome::of(&st, &session, lang).await?,
         csrf: session.csrf_token.clone(),
-        display_name: session.user.display_name.clone(),
         slug: m.slug.clone(),
         merchant_name: m.name.clone(),
         greeting: m.greeting.clone(),

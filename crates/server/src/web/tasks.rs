@@ -38,8 +38,8 @@ struct TaskRow {
 struct Page {
     lang: &'static str,
     t: &'static Texts,
+    chrome: crate::web::chrome::Chrome,
     csrf: String,
-    display_name: String,
     tasks: Vec<TaskRow>,
 }
 
@@ -83,8 +83,8 @@ pub async fn show(
     let page = Page {
         lang: lang.code(),
         t,
+        chrome: crate::web::chrome::Chrome::of(&st, &session, lang).await?,
         csrf: session.csrf_token.clone(),
-        display_name: session.user.display_name.clone(),
         tasks,
     };
     Ok(render(StatusCode::OK, &page))

@@ -51,6 +51,11 @@ struct Row {
     first_response_breached_at: Option<DateTime<Utc>>,
     resolution_breached_at: Option<DateTime<Utc>>,
     bot_outcome: Option<String>,
+    last_message_at: Option<DateTime<Utc>>,
+    waiting_since: Option<DateTime<Utc>>,
+    offered_at: Option<DateTime<Utc>>,
+    accepted_at: Option<DateTime<Utc>>,
+    contact_ended_at: Option<DateTime<Utc>>,
 }
 
 impl Row {
@@ -78,6 +83,11 @@ impl Row {
             first_response_breached_at: self.first_response_breached_at,
             resolution_breached_at: self.resolution_breached_at,
             bot_outcome: parse_opt("conversations.bot_outcome", self.bot_outcome.as_deref())?,
+            last_message_at: self.last_message_at,
+            waiting_since: self.waiting_since,
+            offered_at: self.offered_at,
+            accepted_at: self.accepted_at,
+            contact_ended_at: self.contact_ended_at,
         })
     }
 }
@@ -533,6 +543,9 @@ impl Store {
                 }
             }
             after.assignee_id = a;
+            // Assigned by a person, not offered by routing: nothing rings.
+            after.offered_at = None;
+            after.accepted_at = a.map(|_| t);
             events.push((EventKind::Assigned, serde_json::json!({ "from": before.assignee_id, "to": a })));
         }
         if let Some(q) = ch.queue.clone().filter(|q| *q != before.queue) {
@@ -584,7 +597,8 @@ impl Store {
         }
         on_db!(&mut tx, c => sqlx::query(
             "UPDATE conversations SET status = $2, priority = $3, assignee_id = $4, queue = $5, category = $6, subject = $7,
-                    customer_id = $8, order_id = $9, resolved_at = $10, updated_at = $11
+                    customer_id = $8, order_id = $9, resolved_at = $10, updated_at = $11,
+                    offered_at = $12, accepted_at = $13
              WHERE id = $1",
         )
         .bind(id.0)
@@ -598,6 +612,8 @@ impl Store {
         .bind(after.order_id.map(|o| o.0))
         .bind(after.resolved_at)
         .bind(t)
+        .bind(after.offered_at)
+        .bind(after.accepted_at)
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
         let changed: Vec<&str> = events.iter().map(|(k, _)| k.as_str()).collect();
         audit::record(

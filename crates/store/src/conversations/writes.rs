@@ -162,9 +162,25 @@ pub(crate) async fn insert_message(
     // A person writing in a chat the bot holds takes it over.
     let taken_over = by_person && conv.status == ConversationStatus::Bot;
     let status = if reopen || answered_new || taken_over { ConversationStatus::Open } else { conv.status };
+    // The customer waits from their oldest unanswered message until a person answers; the
+    // assignee answering takes the offer (an agent who replies has clearly picked it up).
+    let customer_wrote = m.direction == Direction::Inbound && !m.internal;
+    let last_message = (!m.internal).then_some(at);
+    let waiting_since = if by_person {
+        None
+    } else if customer_wrote {
+        Some(conv.waiting_since.unwrap_or(at))
+    } else {
+        conv.waiting_since
+    };
+    let accepted_at = match (conv.accepted_at, conv.assignee_id) {
+        (None, Some(a)) if by_person && m.author_user_id == Some(a) => Some(at),
+        (before, _) => before,
+    };
     on_db!(tx, c => sqlx::query(
         "UPDATE conversations SET updated_at = $2, status = $3, resolved_at = $4,
-                first_response_at = CASE WHEN $5 THEN $2 ELSE first_response_at END
+                first_response_at = CASE WHEN $5 THEN $2 ELSE first_response_at END,
+                last_message_at = COALESCE($6, last_message_at), waiting_since = $7, accepted_at = $8
          WHERE id = $1",
     )
     .bind(conv.id.0)
@@ -172,6 +188,9 @@ pub(crate) async fn insert_message(
     .bind(status.as_str())
     .bind(if reopen { None } else { conv.resolved_at })
     .bind(first_response)
+    .bind(last_message)
+    .bind(waiting_since)
+    .bind(accepted_at)
     .execute(&mut *c).await.map(|r| r.rows_affected()))?;
     if status != conv.status {
         // The conversation's other messages carry its status in the index.
@@ -203,6 +222,11 @@ pub(crate) async fn insert_message(
     // Later messages of the same call (a history import's) see what this one changed.
     conv.status = status;
     conv.updated_at = at;
+    conv.waiting_since = waiting_since;
+    conv.accepted_at = accepted_at;
+    if last_message.is_some() {
+        conv.last_message_at = last_message;
+    }
     if first_response {
         conv.first_response_at = Some(at);
     }
@@ -249,8 +273,9 @@ pub(crate) async fn open_conversation(
     on_db!(tx, c => sqlx::query(
             "INSERT INTO conversations (id, merchant_id, number, channel, status, priority, subject, customer_id, order_id,
                                         assignee_id, queue, category, created_at, updated_at, first_response_due_at, resolution_due_at,
-                                        bot_outcome)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16)",
+                                        bot_outcome, last_message_at, accepted_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13, $14, $15, $16, $13,
+                     CASE WHEN $10 IS NULL THEN NULL ELSE $13 END)",
         )
         .bind(id.0)
         .bind(r.merchant.0)
@@ -297,6 +322,11 @@ pub(crate) async fn open_conversation(
         first_response_breached_at: None,
         resolution_breached_at: None,
         bot_outcome,
+        last_message_at: None,
+        waiting_since: None,
+        offered_at: None,
+        accepted_at: r.assignee_id.map(|_| t),
+        contact_ended_at: None,
     };
     for m in &r.messages {
         insert_message(tx, &mut conv, m, m.created_at.unwrap_or(t)).await?;

@@ -177,7 +177,8 @@ pub const TABLES: &[Table] = &[
         "id:uuid merchant_id:uuid number:i64 channel status priority subject customer_id:uuid order_id:uuid \
          assignee_id:user queue category created_at:time updated_at:time first_response_at:time resolved_at:time \
          first_response_due_at:time resolution_due_at:time first_response_breached_at:time \
-         resolution_breached_at:time bot_outcome bot_answers:i64 bot_ended_at:time",
+         resolution_breached_at:time bot_outcome bot_answers:i64 bot_ended_at:time last_message_at:time \
+         waiting_since:time offered_at:time accepted_at:time contact_ended_at:time",
     ),
     Table {
         name: "conversation_tags",
@@ -291,6 +292,7 @@ pub const NOT_TRANSFERRED: &[(&str, &str)] = &[
     ("agent_skills", "desk-level: an agent's skills on this desk"),
     ("agent_states", "desk-level: presence right now"),
     ("api_tokens", "credentials of this instance"),
+    ("conversation_viewers", "who has a conversation open right now on this instance"),
     ("sessions", "credentials of this instance"),
     ("login_attempts", "security log of this instance"),
     ("login_unlocks", "security log of this instance"),

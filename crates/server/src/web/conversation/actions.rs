@@ -115,7 +115,6 @@ pub struct WrapUpForm {
     csrf: String,
     disposition_code: String,
     note: String,
-    acw_seconds: i64,
 }
 
 pub async fn wrap_up(
@@ -127,17 +126,26 @@ pub async fn wrap_up(
 ) -> Result<Response, ApiError> {
     let (p, c) = conversation_form(&st, &user, &form.csrf, &id).await?;
     let cid = c.id;
-    if p.role.is_merchant_role() {
-        return Err(ApiError::forbidden("wrap-up is the desk's after-contact work"));
-    }
     let input = madoguchi_core::playbook::WrapUpInput {
         disposition_code: form.disposition_code,
         note: Some(form.note),
-        acw_seconds: form.acw_seconds,
+        acw_seconds: None,
     };
-    let (code, note, acw) = input.validate()?;
-    st.store.record_wrap_up(&p.scope(), p.user_id, cid, &code, note.as_deref(), acw).await?;
+    let (code, note) = input.validate()?;
+    madoguchi_app::usecases::presence::wrap_up(&st.store, &p, cid, &code, note.as_deref()).await?;
     Ok(Redirect::to(&format!("/desk/conversations/{cid}")).into_response())
+}
+
+/// The agent ended the chat or call: after-contact work starts now (on the server's clock).
+pub async fn end_contact(
+    State(st): State<AppState>,
+    user: ConsoleUser,
+    Path(id): Path<String>,
+    Form(form): Form<crate::web::CsrfForm>,
+) -> Result<Response, ApiError> {
+    let (p, c) = conversation_form(&st, &user, &form.csrf, &id).await?;
+    madoguchi_app::usecases::presence::end_contact(&st.store, &p, c.id).await?;
+    Ok(Redirect::to(&format!("/desk/conversations/{}", c.id)).into_response())
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,0 +1,44 @@
+-- The live desk: presence that follows the console, offers that ring out, after-contact work
+-- measured from the end of the contact, and the inbox ordered by what customers did last.
+-- Keep in step with ../postgres/0019_live_desk.sql.
+
+-- The console's last heartbeat; a console that goes quiet is set offline.
+ALTER TABLE agent_states ADD COLUMN last_seen_at TEXT;
+
+-- When routing offered the conversation to its assignee, and when the assignee took it. An
+-- offer of a live contact not accepted in time goes to the next agent.
+ALTER TABLE conversations ADD COLUMN offered_at TEXT;
+ALTER TABLE conversations ADD COLUMN accepted_at TEXT;
+-- When the agent ended the live contact (chat over, call hung up): after-contact work runs
+-- from here.
+ALTER TABLE conversations ADD COLUMN contact_ended_at TEXT;
+-- The last message either side wrote (not internal notes): the inbox's "last activity".
+ALTER TABLE conversations ADD COLUMN last_message_at TEXT;
+-- The customer's oldest message not answered yet; empty when the desk spoke last.
+ALTER TABLE conversations ADD COLUMN waiting_since TEXT;
+
+UPDATE conversations SET
+    last_message_at = COALESCE(
+        (SELECT MAX(m.created_at) FROM messages m WHERE m.conversation_id = conversations.id AND m.internal = 0),
+        created_at),
+    waiting_since = (
+        SELECT MIN(m.created_at) FROM messages m
+        WHERE m.conversation_id = conversations.id AND m.internal = 0 AND m.direction = 'inbound'
+          AND NOT EXISTS (SELECT 1 FROM messages o WHERE o.conversation_id = m.conversation_id
+                          AND o.internal = 0 AND o.direction = 'outbound' AND o.created_at > m.created_at)),
+    -- What was assigned before offers were timed counts as accepted.
+    accepted_at = CASE WHEN assignee_id IS NOT NULL THEN updated_at END;
+
+CREATE INDEX conversations_activity_idx ON conversations (merchant_id, last_message_at);
+CREATE INDEX conversations_waiting_since_idx ON conversations (merchant_id, waiting_since);
+CREATE INDEX conversations_offers_idx ON conversations (offered_at);
+
+-- Who has a conversation open right now, and who is writing in it (the collision warning).
+-- Rows older than a minute are stale and ignored; they are not worth keeping.
+CREATE TABLE conversation_viewers (
+    conversation_id BLOB NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    user_id BLOB NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    seen_at TEXT NOT NULL,
+    replying_at TEXT,
+    PRIMARY KEY (conversation_id, user_id)
+);
