@@ -166,7 +166,8 @@ impl Settings {
     pub fn presence_timeouts(&self) -> crate::usecases::presence::Timeouts {
         crate::usecases::presence::Timeouts {
             console: chrono::Duration::seconds(self.presence_timeout_seconds.max(1) as i64),
-            offer: (self.offer_timeout_seconds > 0).then(|| chrono::Duration::seconds(self.offer_timeout_seconds as i64)),
+            offer: (self.offer_timeout_seconds > 0)
+                .then(|| chrono::Duration::seconds(self.offer_timeout_seconds as i64)),
         }
     }
 

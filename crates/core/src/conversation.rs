@@ -50,6 +50,18 @@ pub struct Conversation {
     pub contact_ended_at: Option<DateTime<Utc>>,
 }
 
+/// A subject for a conversation that came without one (a chat, a LINE message): the first
+/// line of the customer's first message, shortened. The agent can change it.
+pub fn subject_from_message(text: &str) -> Option<String> {
+    const MAX: usize = 30;
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
+    let mut out: String = line.chars().take(MAX).collect();
+    if line.chars().count() > MAX {
+        out.push('…');
+    }
+    Some(out)
+}
+
 impl Conversation {
     /// Where after-contact work starts: the end of the contact, or its last message when
     /// nobody ended it (a mail answered, a typed-in memo).
@@ -334,6 +346,17 @@ pub fn resolved_at_after(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chat_is_titled_by_what_the_customer_wrote_first() {
+        assert_eq!(
+            subject_from_message("\n  注文した花が届きません\n番号は12345です").as_deref(),
+            Some("注文した花が届きません")
+        );
+        let long = "あ".repeat(40);
+        assert_eq!(subject_from_message(&long), Some(format!("{}…", "あ".repeat(30))));
+        assert_eq!(subject_from_message("  \n "), None);
+    }
 
     #[test]
     fn resolution_time_is_kept_until_reopened() {

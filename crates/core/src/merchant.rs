@@ -14,6 +14,9 @@ use chrono::{DateTime, Utc};
 pub struct Merchant {
     pub id: MerchantId,
     pub slug: String,
+    /// The shop's short code before its ticket numbers (HM-201): on a shared desk every shop
+    /// counts from 1, so a number alone names several conversations.
+    pub code: String,
     pub name: String,
     /// What an agent says when answering for this shop (名のり).
     pub greeting: String,
@@ -29,6 +32,11 @@ pub struct Merchant {
 }
 
 impl Merchant {
+    /// A conversation's number as the desk says and searches it: `HM-201`.
+    pub fn ticket(&self, number: i64) -> String {
+        format!("{}-{number}", self.code)
+    }
+
     /// The merchant's zone (JST if the stored name were ever unreadable).
     pub fn tz(&self) -> chrono_tz::Tz {
         parse_timezone(&self.timezone).unwrap_or(chrono_tz::Asia::Tokyo)
@@ -53,6 +61,9 @@ pub struct ClosedDay {
 #[serde(deny_unknown_fields)]
 pub struct NewMerchant {
     pub slug: String,
+    /// 2–6 letters or digits; derived from the slug when absent (`hanamaru-gift` → `HG`).
+    #[serde(default)]
+    pub code: Option<String>,
     pub name: String,
     #[serde(default)]
     pub greeting: Option<String>,
@@ -71,6 +82,7 @@ impl NewMerchant {
     pub fn named(slug: &str, name: &str) -> Self {
         NewMerchant {
             slug: slug.to_owned(),
+            code: None,
             name: name.to_owned(),
             greeting: None,
             timezone: None,
@@ -85,12 +97,43 @@ impl NewMerchant {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MerchantPatch {
+    pub code: Option<String>,
     pub name: Option<String>,
     pub greeting: Option<String>,
     pub timezone: Option<String>,
     pub business_hours: Option<BusinessHours>,
     pub closed_days: Option<Vec<ClosedDay>>,
     pub sla: Option<SlaPolicy>,
+}
+
+/// A ticket code: 2–6 letters A–Z or digits, starting with a letter; full-width and lower-case
+/// input is folded (ｈｍ → HM).
+pub fn validate_code(code: &str) -> Result<String, ValidationError> {
+    let c = crate::validation::nfkc(code.trim()).to_ascii_uppercase();
+    let ok = (2..=6).contains(&c.len())
+        && c.chars().all(|ch| ch.is_ascii_uppercase() || ch.is_ascii_digit())
+        && c.starts_with(|ch: char| ch.is_ascii_uppercase());
+    if !ok {
+        return Err(ValidationError::new(
+            "code",
+            "invalid_code",
+            "code: 2–6 letters A–Z or digits, starting with a letter (e.g. HM)",
+        ));
+    }
+    Ok(c)
+}
+
+/// The code a shop gets when none is given: the initials of its slug's words, or the first
+/// two letters of a one-word slug (`hanamaru-gift` → `HG`, `yasai` → `YA`).
+pub fn default_code(slug: &str) -> String {
+    let words: Vec<&str> = slug.split('-').filter(|w| w.starts_with(|c: char| c.is_ascii_alphabetic())).collect();
+    let code: String = if words.len() >= 2 {
+        words.iter().take(6).filter_map(|w| w.chars().next()).collect()
+    } else {
+        slug.chars().filter(|c| c.is_ascii_alphanumeric()).take(2).collect()
+    };
+    let code = code.to_ascii_uppercase();
+    if validate_code(&code).is_ok() { code } else { "SHOP".to_owned() }
 }
 
 /// Slugs appear in URLs (`/help/{slug}`): lower-case ASCII letters, digits and single hyphens.
@@ -133,6 +176,7 @@ impl NewMerchant {
     /// Checks and normalises the input; fills the defaults (JST, weekdays 9–18).
     pub fn validate(self) -> Result<ValidatedMerchant, ValidationError> {
         let slug = validate_slug(&self.slug)?;
+        let code = self.code.as_deref().map(validate_code).transpose()?;
         let name = required("name", &self.name, limits::SHORT)?;
         let greeting = match self.greeting {
             Some(g) => required("greeting", &g, limits::GREETING)?,
@@ -145,7 +189,7 @@ impl NewMerchant {
         let closed_days = validate_closed_days(&self.closed_days)?;
         let sla = self.sla.unwrap_or_default();
         sla.validate()?;
-        Ok(ValidatedMerchant { slug, name, greeting, timezone, business_hours, closed_days, sla })
+        Ok(ValidatedMerchant { slug, code, name, greeting, timezone, business_hours, closed_days, sla })
     }
 }
 
@@ -153,6 +197,8 @@ impl NewMerchant {
 #[derive(Debug, Clone)]
 pub struct ValidatedMerchant {
     pub slug: String,
+    /// None: the store picks a free one from the slug.
+    pub code: Option<String>,
     pub name: String,
     pub greeting: String,
     pub timezone: String,
@@ -164,6 +210,10 @@ pub struct ValidatedMerchant {
 impl MerchantPatch {
     /// Applies the patch to the current settings, validating every changed field.
     pub fn apply(self, current: &Merchant) -> Result<ValidatedMerchant, ValidationError> {
+        let code = Some(match self.code {
+            Some(c) => validate_code(&c)?,
+            None => current.code.clone(),
+        });
         let name = match self.name {
             Some(n) => required("name", &n, limits::SHORT)?,
             None => current.name.clone(),
@@ -182,13 +232,34 @@ impl MerchantPatch {
         };
         let sla = self.sla.unwrap_or(current.sla);
         sla.validate()?;
-        Ok(ValidatedMerchant { slug: current.slug.clone(), name, greeting, timezone, business_hours, closed_days, sla })
+        Ok(ValidatedMerchant {
+            slug: current.slug.clone(),
+            code,
+            name,
+            greeting,
+            timezone,
+            business_hours,
+            closed_days,
+            sla,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ticket_codes_are_short_and_derived_from_the_slug() {
+        assert_eq!(default_code("hanamaru-gift"), "HG");
+        assert_eq!(default_code("yasai"), "YA");
+        assert_eq!(default_code("a-b-c-d-e-f-g"), "ABCDEF");
+        assert_eq!(validate_code("ｈｍ").unwrap(), "HM");
+        assert_eq!(validate_code("hm2").unwrap(), "HM2");
+        assert!(validate_code("2HM").is_err());
+        assert!(validate_code("H").is_err());
+        assert!(validate_code("花まる").is_err());
+    }
 
     #[test]
     fn slugs() {
@@ -202,6 +273,7 @@ mod tests {
     fn defaults_are_japanese() {
         let m = NewMerchant {
             slug: "yasai".into(),
+            code: None,
             name: "やさい便".into(),
             greeting: None,
             timezone: None,
@@ -220,6 +292,7 @@ mod tests {
     fn bad_timezone_and_duplicate_closed_days_are_rejected() {
         let base = NewMerchant {
             slug: "shop".into(),
+            code: None,
             name: "店".into(),
             greeting: None,
             timezone: Some("Mars/Olympus".into()),

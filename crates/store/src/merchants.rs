@@ -20,6 +20,8 @@ use crate::{Result, Store, StoreError, Tx, audit, on_db, on_pool};
 struct Row {
     id: Uuid,
     slug: String,
+    /// Empty for shops made before codes existed: derived from the slug then.
+    code: Option<String>,
     name: String,
     greeting: String,
     timezone: String,
@@ -41,6 +43,7 @@ impl Row {
     fn into_merchant(self, closed: &[ClosedRow]) -> Merchant {
         Merchant {
             id: self.id.into(),
+            code: self.code.unwrap_or_else(|| madoguchi_core::merchant::default_code(&self.slug)),
             slug: self.slug,
             name: self.name,
             greeting: self.greeting,
@@ -76,6 +79,23 @@ async fn write_closed_days(tx: &mut Tx, id: MerchantId, days: &[ClosedDay]) -> R
     Ok(())
 }
 
+/// A ticket code no other shop uses: the one asked for, else the slug's, with a digit added
+/// when another shop has it (HG, HG2, HG3, …).
+async fn free_code(tx: &mut Tx, me: Option<MerchantId>, wanted: Option<&str>, slug: &str) -> Result<String> {
+    let rows: Vec<(Uuid, String, Option<String>)> =
+        on_db!(tx, c => sqlx::query_as("SELECT id, slug, code FROM merchants").fetch_all(&mut *c).await)?;
+    let used: Vec<String> = rows
+        .into_iter()
+        .filter(|(id, _, _)| Some(MerchantId(*id)) != me)
+        .map(|(_, slug, code)| code.unwrap_or_else(|| madoguchi_core::merchant::default_code(&slug)))
+        .collect();
+    let base = wanted.map_or_else(|| madoguchi_core::merchant::default_code(slug), str::to_owned);
+    if !used.contains(&base) {
+        return Ok(base);
+    }
+    Ok((2..).map(|n| format!("{base}{n}")).find(|c| !used.contains(c)).expect("a free code exists"))
+}
+
 /// How a client names a merchant: by id or by slug.
 pub fn parse_key(key: &str) -> MerchantKey<'_> {
     match Uuid::parse_str(key) {
@@ -102,10 +122,11 @@ impl Store {
         if taken.is_some() {
             return Err(StoreError::conflict("slug_taken", format!("the slug {:?} is already used", m.slug)));
         }
+        let code = free_code(&mut tx, None, m.code.as_deref(), &m.slug).await?;
         on_db!(&mut tx, c => sqlx::query(
             "INSERT INTO merchants (id, slug, name, greeting, timezone, business_hours, conversation_counter, created_at, updated_at,
-                                    sla_first_response_minutes, sla_resolution_minutes)
-             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7, $8, $9)",
+                                    sla_first_response_minutes, sla_resolution_minutes, code)
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7, $8, $9, $10)",
         )
         .bind(id.0)
         .bind(&m.slug)
@@ -116,6 +137,7 @@ impl Store {
         .bind(t)
         .bind(i64::from(m.sla.first_response_minutes))
         .bind(i64::from(m.sla.resolution_minutes))
+        .bind(&code)
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
         write_closed_days(&mut tx, id, &m.closed_days).await?;
         audit::record(
@@ -206,9 +228,19 @@ impl Store {
     ) -> Result<Merchant> {
         let before = self.get_merchant(scope, MerchantKey::Id(id)).await?;
         let mut tx = self.begin().await?;
+        let code = match m.code.as_deref() {
+            Some(c) if c != before.code => {
+                let chosen = free_code(&mut tx, Some(id), Some(c), &before.slug).await?;
+                if chosen != c {
+                    return Err(StoreError::conflict("code_taken", format!("another shop already uses the code {c}")));
+                }
+                chosen
+            }
+            _ => before.code.clone(),
+        };
         on_db!(&mut tx, c => sqlx::query(
             "UPDATE merchants SET name = $2, greeting = $3, timezone = $4, business_hours = $5, updated_at = $6,
-                    sla_first_response_minutes = $7, sla_resolution_minutes = $8 WHERE id = $1",
+                    sla_first_response_minutes = $7, sla_resolution_minutes = $8, code = $9 WHERE id = $1",
         )
         .bind(id.0)
         .bind(&m.name)
@@ -218,6 +250,7 @@ impl Store {
         .bind(now())
         .bind(i64::from(m.sla.first_response_minutes))
         .bind(i64::from(m.sla.resolution_minutes))
+        .bind(&code)
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
         write_closed_days(&mut tx, id, &m.closed_days).await?;
         audit::record(

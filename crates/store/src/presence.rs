@@ -184,8 +184,13 @@ impl Store {
         let data = serde_json::json!({ "agent": offer.agent, "reason": reason.as_str() });
         insert_event(&mut tx, offer.merchant, offer.conversation, EventKind::OfferWithdrawn, None, data, t).await?;
         // Back to new: the conversation's messages carry the status in the index.
-        crate::search_feed::enqueue(&mut tx, offer.merchant, crate::search_feed::FeedKind::Conversation, offer.conversation.0)
-            .await?;
+        crate::search_feed::enqueue(
+            &mut tx,
+            offer.merchant,
+            crate::search_feed::FeedKind::Conversation,
+            offer.conversation.0,
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -277,8 +282,16 @@ impl Store {
         if n == 0 {
             return Ok(false);
         }
-        insert_event(&mut tx, c.merchant_id, conversation, EventKind::ContactEnded, Some(actor), serde_json::json!({}), t)
-            .await?;
+        insert_event(
+            &mut tx,
+            c.merchant_id,
+            conversation,
+            EventKind::ContactEnded,
+            Some(actor),
+            serde_json::json!({}),
+            t,
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }

@@ -47,6 +47,7 @@ async fn merchants_by_id_and_slug_with_scope() -> Result<()> {
     on_each_backend(|s| async move {
         let mut nm = NewMerchant {
             slug: "hanamaru".into(),
+            code: None,
             name: "ギフトの花まる".into(),
             greeting: Some("お電話ありがとうございます。ギフトの花まるでございます。".into()),
             timezone: None,

@@ -68,6 +68,7 @@ async fn busy_merchant(s: &Store, slug: &str) -> Result<MerchantId> {
     let all = Scope::All;
     let nm = NewMerchant {
         slug: slug.into(),
+        code: None,
         name: format!("{slug} 商店"),
         greeting: Some(format!("{slug}でございます。")),
         timezone: None,
@@ -114,7 +115,7 @@ async fn busy_merchant(s: &Store, slug: &str) -> Result<MerchantId> {
     s.update_conversation(&all, Some(agent.id), conv, &ch).await?;
     s.create_escalation(&all, agent.id, conv, "返品を受けますか", now() + chrono::Duration::hours(4)).await?;
     s.create_disposition_code(&all, agent.id, m, "INFO", "案内").await?;
-    s.record_wrap_up(&all, agent.id, conv, "INFO", Some("済"), 30).await?;
+    s.record_wrap_up(&all, agent.id, conv, "INFO", Some("済")).await?;
     s.create_queue(&all, agent.id, m, "配送").await?;
     s.put_script(&all, agent.id, m, "配送", "お届け日をご案内します。").await?;
     s.create_canned_response(&all, agent.id, m, "発送", "発送しました。").await?;

@@ -89,7 +89,11 @@ impl Job {
         let store = st.store.clone();
         Ok(match self {
             Job::Indexer => tokio::spawn(indexer::run(store, st.search.clone())),
-            Job::Sweep => tokio::spawn(sweep::run(store, Duration::from_secs(st.settings.sweep_seconds.max(1)), st.settings.presence_timeouts())),
+            Job::Sweep => tokio::spawn(sweep::run(
+                store,
+                Duration::from_secs(st.settings.sweep_seconds.max(1)),
+                st.settings.presence_timeouts(),
+            )),
             Job::Delivery => {
                 let delivery = Arc::new(delivery::Delivery::new(store, &st.settings, st.chat.clone())?);
                 tokio::spawn(delivery.run())

@@ -378,8 +378,8 @@ pub(super) fn pick_status(rng: &mut ChaCha8Rng, age_days: i64) -> ConversationSt
     match n {
         0..=14 => ConversationStatus::New,
         15..=34 => ConversationStatus::Open,
-        35..=44 => ConversationStatus::Pending,
-        45..=49 => ConversationStatus::Escalated,
+        // Escalated is only ever set by an escalation to the shop, never as a bare status.
+        35..=49 => ConversationStatus::Pending,
         50..=99 => ConversationStatus::Resolved,
         _ => ConversationStatus::Closed,
     }

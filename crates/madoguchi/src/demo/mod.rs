@@ -167,6 +167,7 @@ pub async fn seed(store: &Store, base_url: &str) -> anyhow::Result<Credentials> 
     for shop in shops() {
         let nm = NewMerchant {
             slug: shop.slug.into(),
+            code: None,
             name: shop.name.into(),
             greeting: Some(shop.greeting.into()),
             timezone: None,

@@ -116,11 +116,7 @@ pub async fn show(
             bot,
         });
     }
-    let page = Page {
-        lang: lang.code(),
-        t,
-        chrome: crate::web::chrome::Chrome::of(&st, &session, lang).await?,
-        merchants,
-    };
+    let page =
+        Page { lang: lang.code(), t, chrome: crate::web::chrome::Chrome::of(&st, &session, lang).await?, merchants };
     Ok(render(StatusCode::OK, &page))
 }

@@ -28,6 +28,8 @@ pub struct Chrome {
     pub offline: bool,
     /// Shops whose settings the user may edit: (slug, name).
     pub settings_links: Vec<(String, String)>,
+    /// How often the page says it is still open: well inside the presence timeout.
+    pub heartbeat_seconds: u64,
 }
 
 impl Chrome {
@@ -63,6 +65,7 @@ impl Chrome {
             shown_presence_code: shown.as_str(),
             offline: is_desk && stored == Presence::Offline,
             settings_links,
+            heartbeat_seconds: (st.settings.presence_timeout_seconds / 3).clamp(1, 15),
         })
     }
 }

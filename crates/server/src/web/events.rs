@@ -40,10 +40,19 @@ pub async fn stream(State(st): State<AppState>, user: ConsoleUser) -> Result<Res
             }
             match store.latest_conversation_change(&scope).await {
                 Ok(now) if now != last => {
+                    // Every conversation changed since the last look, so that a page showing
+                    // one learns of it even when another changed a moment later.
+                    let changed = match last {
+                        Some((since, _)) => {
+                            store.conversations_changed_since(&scope, since, 50).await.unwrap_or_default()
+                        }
+                        None => now.map(|(_, id)| vec![id]).unwrap_or_default(),
+                    };
                     last = now;
-                    let id = now.map(|(_, id)| id.to_string()).unwrap_or_default();
-                    if tx.send(Ok(Event::default().event("changed").data(id))).await.is_err() {
-                        return; // the page is gone
+                    for id in changed {
+                        if tx.send(Ok(Event::default().event("changed").data(id.to_string()))).await.is_err() {
+                            return; // the page is gone
+                        }
                     }
                 }
                 Ok(_) => {}

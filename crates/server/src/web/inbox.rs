@@ -36,16 +36,26 @@ pub struct DeskQuery {
 
 struct Row {
     id: String,
-    number: i64,
+    ticket: String,
     merchant: String,
     channel: &'static str,
     status: &'static str,
     priority: &'static str,
     priority_code: &'static str,
+    customer: String,
     subject: String,
+    preview: String,
+    assignee: String,
+    /// How long the customer has waited for an answer, empty when the desk spoke last.
+    waiting: String,
+    waiting_long: bool,
     sla: String,
     sla_class: &'static str,
-    updated: String,
+    last_activity: String,
+    /// The customer wrote since this user last opened it.
+    unread: bool,
+    /// Assigned to the reader (new ones ring the opt-in notification).
+    mine: bool,
 }
 
 type Options = Vec<(String, String, bool)>;
@@ -63,9 +73,9 @@ struct DeskPage {
     status_options: Options,
     priority_options: Options,
     queue_options: Options,
+    sort_options: Vec<(&'static str, &'static str, bool)>,
     category: String,
     tag: String,
-    oldest: bool,
     rows: Vec<Row>,
     next_cursor: Option<String>,
     next_link: String,
@@ -84,7 +94,39 @@ fn options<T: Copy + PartialEq>(
     out
 }
 
-/// The inbox: conversations of the signed-in user's merchants, by view and filters.
+/// The inbox's views: what each lists (its count uses the same filter).
+const VIEWS: [&str; 5] = ["mine", "unassigned", "waiting", "escalated", "all"];
+
+fn view_filter(view: &str, me: madoguchi_core::ids::UserId) -> ConversationFilter {
+    let mut f = ConversationFilter { active_only: true, ..Default::default() };
+    match view {
+        "mine" => f.assignee = Some(me),
+        "unassigned" => f.unassigned = true,
+        // The customer wrote last and nobody answered yet.
+        "waiting" => f.waiting = true,
+        // What the shop's portal lists as waiting for its answer.
+        "escalated" => f.open_escalation = true,
+        _ => {}
+    }
+    f
+}
+
+/// A wait as people say it: 「6日13時間」, 「2時間5分」, 「12分」.
+pub(crate) fn wait_text(lang: i18n::Lang, since: chrono::DateTime<Utc>, now: chrono::DateTime<Utc>) -> String {
+    let m = (now - since).num_minutes().max(0);
+    let (d, h, min) = (m / 1440, m % 1440 / 60, m % 60);
+    match lang {
+        i18n::Lang::Ja if d > 0 => format!("{d}日{h}時間"),
+        i18n::Lang::Ja if h > 0 => format!("{h}時間{min}分"),
+        i18n::Lang::Ja => format!("{min}分"),
+        _ if d > 0 => format!("{d} d {h} h"),
+        _ if h > 0 => format!("{h} h {min} min"),
+        _ => format!("{min} min"),
+    }
+}
+
+/// The inbox: conversations of the signed-in user's merchants, by view and filters. An agent
+/// starts on their own (自分の担当); shop staff on their escalations.
 pub async fn show(
     State(st): State<AppState>,
     jar: CookieJar,
@@ -92,34 +134,23 @@ pub async fn show(
     Query(qs): Query<DeskQuery>,
 ) -> Result<Response, ApiError> {
     use madoguchi_core::enums::{Channel, Priority};
+    use madoguchi_store::conversations::ConversationSort;
     use strum::IntoEnumIterator;
     let (jar, lang) = language(jar, &headers, &LangQuery { lang: qs.lang.clone() });
     let t = lang.t();
+    let l = i18n::desk(lang);
     let Some(session) = current_session(&st, &jar).await? else {
         return Ok((jar, Redirect::to("/login")).into_response());
     };
     let u = &session.user;
     let p = principal_of(u);
     let scope = p.scope();
+    if u.role.is_merchant_role() && qs.view.is_none() {
+        return Ok((jar, Redirect::to("/portal")).into_response());
+    }
     let view = match qs.view.as_deref() {
-        Some(v @ ("mine" | "unassigned" | "escalated" | "all")) => v.to_owned(),
-        _ => "all".to_owned(),
-    };
-    let view_filter = |v: &str| {
-        let mut f = ConversationFilter::default();
-        match v {
-            "mine" => {
-                f.assignee = Some(u.id);
-                f.active_only = true;
-            }
-            "unassigned" => {
-                f.unassigned = true;
-                f.active_only = true;
-            }
-            "escalated" => f.status = Some(ConversationStatus::Escalated),
-            _ => {}
-        }
-        f
+        Some(v) if VIEWS.contains(&v) => v.to_owned(),
+        _ => "mine".to_owned(),
     };
     let merchants = st.store.list_merchants(&scope, PageRequest::first(200)).await?.items;
     let chosen_merchant = qs
@@ -134,66 +165,103 @@ pub async fn show(
     let category = qs.category.clone().unwrap_or_default().trim().to_owned();
     let tag = qs.tag.clone().unwrap_or_default().trim().to_owned();
     let queue = qs.queue.clone().unwrap_or_default().trim().to_owned();
-    let oldest = qs.sort.as_deref() == Some("oldest");
-
-    let mut f = view_filter(&view);
-    f.merchant = chosen_merchant;
-    f.channel = channel;
-    if status.is_some() {
-        f.status = status;
-    }
-    f.priority = priority;
-    f.category = (!category.is_empty()).then(|| category.clone());
-    f.tag = (!tag.is_empty()).then(|| tag.clone());
-    f.queue = (!queue.is_empty()).then(|| queue.clone());
-    f.oldest_first = oldest;
-    let page = PageRequest::parse(qs.cursor.as_deref(), Some(50))?;
-    let convs = st.store.list_conversations(&scope, &f, page).await?;
-    let mut views = Vec::new();
-    for (code, label) in
-        [("mine", t.view_mine), ("unassigned", t.view_unassigned), ("escalated", t.view_escalated), ("all", t.view_all)]
-    {
-        let mut vf = view_filter(code);
-        vf.merchant = chosen_merchant;
-        if code == "all" {
-            vf.active_only = true;
+    let (sort, order) = match qs.sort.as_deref() {
+        Some("waiting") => ("waiting", ConversationSort::LongestWaiting),
+        Some("newest") => ("newest", ConversationSort::Newest),
+        Some("oldest") => ("oldest", ConversationSort::Oldest),
+        _ => ("activity", ConversationSort::LastActivity),
+    };
+    // The filters chosen above the list apply to every view and its count alike.
+    let filtered = |view: &str| {
+        let mut f = view_filter(view, u.id);
+        f.merchant = chosen_merchant;
+        f.channel = channel;
+        if let Some(s) = status {
+            // Asking for a status (resolved, say) shows it, finished or not.
+            f.status = Some(s);
+            f.active_only = false;
         }
-        views.push((code, label, st.store.count_conversations(&scope, &vf).await?));
+        f.priority = priority;
+        f.category = (!category.is_empty()).then(|| category.clone());
+        f.tag = (!tag.is_empty()).then(|| tag.clone());
+        f.queue = (!queue.is_empty()).then(|| queue.clone());
+        f.sort = order;
+        f
+    };
+    let page = PageRequest::parse(qs.cursor.as_deref(), Some(50))?;
+    let convs = st.store.list_conversations(&scope, &filtered(&view), page).await?;
+    let mut views = Vec::new();
+    for (code, label) in [
+        ("mine", t.view_mine),
+        ("unassigned", t.view_unassigned),
+        ("waiting", l.view_waiting),
+        ("escalated", t.view_escalated),
+        ("all", t.view_all),
+    ] {
+        views.push((code, label, st.store.count_conversations(&scope, &filtered(code)).await?));
     }
+    let ids: Vec<_> = convs.items.iter().map(|c| c.id).collect();
+    let details = st.store.inbox_details(u.id, &ids).await?;
+    let staff = st.store.list_users(&scope, u.id, PageRequest::first(200)).await?.items;
     // Times are shown in JST, the desk's working zone, whatever the shop's own zone.
     let tz = chrono_tz::Asia::Tokyo;
     let now = Utc::now();
     let rows = convs
         .items
         .iter()
-        .map(|c| Row {
-            id: c.id.to_string(),
-            number: c.number,
-            merchant: merchants.iter().find(|m| m.id == c.merchant_id).map(|m| m.name.clone()).unwrap_or_default(),
-            channel: i18n::channel(lang, c.channel),
-            status: i18n::status(lang, c.status),
-            priority: i18n::priority(lang, c.priority),
-            priority_code: c.priority.as_str(),
-            subject: c.subject.clone().unwrap_or_else(|| t.no_subject.into()),
-            sla: match (c.first_response_at, c.first_response_due_at) {
-                (Some(_), _) => t.sla_met.to_owned(),
-                (None, Some(due)) if due < now || c.first_response_breached_at.is_some() => t.sla_breached.to_owned(),
-                (None, Some(due)) => due.with_timezone(&tz).format("%m/%d %H:%M").to_string(),
-                (None, None) => String::new(),
-            },
-            sla_class: match (c.first_response_at, c.first_response_due_at) {
-                (None, Some(due)) if due < now || c.first_response_breached_at.is_some() => "breached",
-                (None, Some(_)) => "running",
-                _ => "met",
-            },
-            updated: c.updated_at.with_timezone(&tz).format("%m/%d %H:%M").to_string(),
+        .map(|c| {
+            let m = merchants.iter().find(|m| m.id == c.merchant_id);
+            let d = details.get(&c.id).cloned().unwrap_or_default();
+            let finished = matches!(c.status, ConversationStatus::Resolved | ConversationStatus::Closed);
+            let waiting = c.waiting_since.filter(|_| !finished);
+            Row {
+                id: c.id.to_string(),
+                ticket: m.map_or_else(|| format!("#{}", c.number), |m| m.ticket(c.number)),
+                merchant: m.map(|m| m.name.clone()).unwrap_or_default(),
+                channel: i18n::channel(lang, c.channel),
+                status: i18n::status(lang, c.status),
+                priority: i18n::priority(lang, c.priority),
+                priority_code: c.priority.as_str(),
+                customer: d.customer_name.clone().unwrap_or_default(),
+                subject: c.subject.clone().unwrap_or_else(|| t.no_subject.into()),
+                preview: d.preview.as_deref().map(|p| p.chars().take(60).collect()).unwrap_or_default(),
+                assignee: c
+                    .assignee_id
+                    .and_then(|a| staff.iter().find(|s| s.id == a))
+                    .map(|s| s.display_name.clone())
+                    .unwrap_or_default(),
+                waiting: waiting.map(|w| wait_text(lang, w, now)).unwrap_or_default(),
+                waiting_long: waiting.is_some_and(|w| now - w > chrono::Duration::hours(1)),
+                sla: match (c.first_response_at, c.first_response_due_at) {
+                    (Some(_), _) => t.sla_met.to_owned(),
+                    (None, Some(due)) if due < now || c.first_response_breached_at.is_some() => {
+                        t.sla_breached.to_owned()
+                    }
+                    (None, Some(due)) => due.with_timezone(&tz).format("%m/%d %H:%M").to_string(),
+                    (None, None) => String::new(),
+                },
+                sla_class: match (c.first_response_at, c.first_response_due_at) {
+                    (None, Some(due)) if due < now || c.first_response_breached_at.is_some() => "breached",
+                    (None, Some(_)) => "running",
+                    _ => "met",
+                },
+                last_activity: c
+                    .last_message_at
+                    .unwrap_or(c.updated_at)
+                    .with_timezone(&tz)
+                    .format("%m/%d %H:%M")
+                    .to_string(),
+                unread: c.waiting_since.is_some()
+                    && c.last_message_at.is_some_and(|at| d.read_at.is_none_or(|r| r < at)),
+                mine: c.assignee_id == Some(u.id),
+            }
         })
         .collect();
     let seen: Vec<_> = convs.items.iter().map(|c| (c.merchant_id, c.id.to_string())).collect();
     madoguchi_app::usecases::audit::audit_read(&st, &p, madoguchi_core::enums::SubjectType::Conversation, &seen)
         .await?;
     let next_link = format!(
-        "/desk?view={view}&merchant={}&channel={}&status={}&priority={}&category={}&queue={}&tag={}&sort={}",
+        "/desk?view={view}&merchant={}&channel={}&status={}&priority={}&category={}&queue={}&tag={}&sort={sort}",
         qs.merchant.as_deref().map(query_value).unwrap_or_default(),
         channel.map(|c| c.as_str()).unwrap_or_default(),
         status.map(|s| s.as_str()).unwrap_or_default(),
@@ -201,7 +269,6 @@ pub async fn show(
         query_value(&category),
         query_value(&queue),
         query_value(&tag),
-        if oldest { "oldest" } else { "newest" },
     );
     // Queues of the user's shops, one entry per name (a queue name is also a skill).
     let mut queue_names: Vec<String> = Vec::new();
@@ -255,9 +322,17 @@ pub async fn show(
             |c| i18n::priority(lang, c).into(),
             priority,
         ),
+        sort_options: [
+            ("activity", l.sort_activity),
+            ("waiting", l.sort_waiting),
+            ("newest", l.sort_newest),
+            ("oldest", l.sort_oldest),
+        ]
+        .into_iter()
+        .map(|(c, label)| (c, label, c == sort))
+        .collect(),
         category,
         tag,
-        oldest,
         rows,
         next_cursor: convs.next_cursor,
         next_link,

@@ -1,8 +1,10 @@
 //! Conversations, their messages and timeline events. A message with a provider id is stored
 //! once per merchant and channel, however often the provider redelivers it.
 
+mod inbox;
 mod writes;
 
+pub use inbox::InboxDetail;
 use writes::{check_assignee, check_order, write_tags};
 pub(crate) use writes::{insert_message, insert_message_in, open_conversation};
 
@@ -145,6 +147,75 @@ impl MessageRow {
     }
 }
 
+/// The conditions of a filter, shared by the list and its count so that they always agree.
+/// A macro, like `push_scope!`, so one text serves both databases' query builders.
+macro_rules! push_filter {
+    ($qb:expr, $scope:expr, $f:expr) => {{
+        let f: &ConversationFilter = $f;
+        push_scope!($qb, "merchant_id", $scope);
+        if let Some(m) = f.merchant {
+            $qb.push(" AND merchant_id = ").push_bind(m.0);
+        }
+        if let Some(s) = f.status {
+            $qb.push(" AND status = ").push_bind(s.as_str());
+        }
+        if let Some(c) = f.channel {
+            $qb.push(" AND channel = ").push_bind(c.as_str());
+        }
+        if let Some(pr) = f.priority {
+            $qb.push(" AND priority = ").push_bind(pr.as_str());
+        }
+        if let Some(a) = f.assignee {
+            $qb.push(" AND assignee_id = ").push_bind(a.0);
+        }
+        if f.unassigned {
+            // Waiting for a person: a chat the bot holds is nobody's work yet.
+            $qb.push(" AND assignee_id IS NULL AND status <> 'bot'");
+        }
+        if let Some(c) = f.customer {
+            $qb.push(" AND customer_id = ").push_bind(c.0);
+        }
+        if let Some(c) = &f.category {
+            $qb.push(" AND category = ").push_bind(c.clone());
+        }
+        if let Some(q) = &f.queue {
+            $qb.push(" AND queue = ").push_bind(q.clone());
+        }
+        if let Some(t) = &f.tag {
+            $qb.push(" AND id IN (SELECT conversation_id FROM conversation_tags WHERE tag = ")
+                .push_bind(t.clone())
+                .push(")");
+        }
+        if let Some(s) = f.updated_since {
+            $qb.push(" AND updated_at >= ").push_bind(s);
+        }
+        if f.waiting {
+            $qb.push(" AND waiting_since IS NOT NULL");
+        }
+        if f.open_escalation {
+            $qb.push(" AND id IN (SELECT conversation_id FROM escalations WHERE status = 'open')");
+        }
+        // Written exactly as the partial indexes of active conversations say it (migration
+        // 0019), so that the planners use them.
+        if f.active_only || f.waiting {
+            $qb.push(" AND status NOT IN ('resolved', 'closed')");
+        }
+    }};
+}
+
+/// How the conversation list is ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ConversationSort {
+    /// Newest first by when the conversation was opened.
+    #[default]
+    Newest,
+    Oldest,
+    /// Whoever wrote last comes first: a customer's reply brings a conversation to the top.
+    LastActivity,
+    /// The customer who has waited longest for an answer first (only those waiting).
+    LongestWaiting,
+}
+
 /// Filters for the conversation list; every one is optional.
 #[derive(Debug, Clone, Default)]
 pub struct ConversationFilter {
@@ -161,8 +232,14 @@ pub struct ConversationFilter {
     pub updated_since: Option<DateTime<Utc>>,
     /// Only conversations still being worked on (not resolved or closed).
     pub active_only: bool,
+    /// Only conversations whose customer waits for an answer (they wrote last), still active.
+    pub waiting: bool,
+    /// Only conversations with an escalation the shop has not answered (what its portal lists).
+    pub open_escalation: bool,
     /// Oldest first (longest waiting at the top) instead of newest first.
     pub oldest_first: bool,
+    /// The order; `oldest_first` is the older way to ask for [`ConversationSort::Oldest`].
+    pub sort: ConversationSort,
 }
 
 /// A conversation to open, after validation. The customer is given by id or by identity.
@@ -337,61 +414,46 @@ impl Store {
         Ok(self.conversations_from_rows(vec![row]).await?.remove(0))
     }
 
-    /// Newest first by creation.
+    /// The conversations the filter selects, in its order.
     pub async fn list_conversations(
         &self,
         scope: &Scope,
         f: &ConversationFilter,
         page: PageRequest,
     ) -> Result<Page<Conversation>> {
+        let sort = if f.oldest_first { ConversationSort::Oldest } else { f.sort };
         let rows: Vec<Row> = on_pool!(self, p => {
             let mut qb = sqlx::QueryBuilder::new("SELECT * FROM conversations WHERE 1 = 1");
-            push_scope!(qb, "merchant_id", scope);
-            if let Some(m) = f.merchant {
-                qb.push(" AND merchant_id = ").push_bind(m.0);
-            }
-            if let Some(s) = f.status {
-                qb.push(" AND status = ").push_bind(s.as_str());
-            }
-            if let Some(c) = f.channel {
-                qb.push(" AND channel = ").push_bind(c.as_str());
-            }
-            if let Some(pr) = f.priority {
-                qb.push(" AND priority = ").push_bind(pr.as_str());
-            }
-            if let Some(a) = f.assignee {
-                qb.push(" AND assignee_id = ").push_bind(a.0);
-            }
-            if f.unassigned {
-                // Waiting for a person: a chat the bot holds is nobody's work yet.
-                qb.push(" AND assignee_id IS NULL AND status <> 'bot'");
-            }
-            if let Some(c) = f.customer {
-                qb.push(" AND customer_id = ").push_bind(c.0);
-            }
-            if let Some(c) = &f.category {
-                qb.push(" AND category = ").push_bind(c.clone());
-            }
-            if let Some(q) = &f.queue {
-                qb.push(" AND queue = ").push_bind(q.clone());
-            }
-            if let Some(t) = &f.tag {
-                qb.push(" AND id IN (SELECT conversation_id FROM conversation_tags WHERE tag = ").push_bind(t.clone()).push(")");
-            }
-            if let Some(s) = f.updated_since {
-                qb.push(" AND updated_at >= ").push_bind(s);
-            }
-            if f.active_only {
-                qb.push(" AND status NOT IN ('resolved', 'closed')");
-            }
-            if f.oldest_first {
-                // The cursor is the last id seen; the next page continues after it.
-                if let Some(after) = page.before {
-                    qb.push(" AND id > ").push_bind(after);
+            push_filter!(qb, scope, f);
+            let limit = i64::from(page.limit) + 1;
+            // The cursor is the last id seen; a sort by a time continues after that row's time.
+            match sort {
+                ConversationSort::Newest => {
+                    push_page!(qb, "id", page);
                 }
-                qb.push(" ORDER BY id ASC LIMIT ").push_bind(i64::from(page.limit) + 1);
-            } else {
-                push_page!(qb, "id", page);
+                ConversationSort::Oldest => {
+                    if let Some(after) = page.before {
+                        qb.push(" AND id > ").push_bind(after);
+                    }
+                    qb.push(" ORDER BY id ASC LIMIT ").push_bind(limit);
+                }
+                ConversationSort::LastActivity => {
+                    if let Some(after) = page.before {
+                        qb.push(" AND (last_message_at, id) < (SELECT last_message_at, id FROM conversations WHERE id = ")
+                            .push_bind(after)
+                            .push(")");
+                    }
+                    qb.push(" ORDER BY last_message_at DESC, id DESC LIMIT ").push_bind(limit);
+                }
+                ConversationSort::LongestWaiting => {
+                    qb.push(" AND waiting_since IS NOT NULL");
+                    if let Some(after) = page.before {
+                        qb.push(" AND (waiting_since, id) > (SELECT waiting_since, id FROM conversations WHERE id = ")
+                            .push_bind(after)
+                            .push(")");
+                    }
+                    qb.push(" ORDER BY waiting_since ASC, id ASC LIMIT ").push_bind(limit);
+                }
             }
             qb.build_query_as().fetch_all(p).await
         })?;
@@ -514,6 +576,16 @@ impl Store {
                     "status",
                     "bot_only",
                     "only the chat bot puts a conversation in its hands",
+                )
+                .into());
+            }
+            // The escalated views and the shop's portal count escalations: a status set by hand
+            // would show in one and not the other.
+            if s == ConversationStatus::Escalated {
+                return Err(madoguchi_core::ValidationError::new(
+                    "status",
+                    "escalation_only",
+                    "a conversation is escalated by asking the shop (an escalation), not by its status",
                 )
                 .into());
             }
@@ -691,29 +763,35 @@ impl Store {
         })?;
         Ok(row.map(|(t, id)| (t, ConversationId(id))))
     }
+
+    /// The conversations in scope changed after `since` (at most `limit`, newest first), so an
+    /// open page learns of every one, not only of the newest.
+    pub async fn conversations_changed_since(
+        &self,
+        scope: &Scope,
+        since: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<ConversationId>> {
+        let ids: Vec<Uuid> = on_pool!(self, p => {
+            let mut qb = sqlx::QueryBuilder::new("SELECT id FROM conversations WHERE updated_at > ");
+            qb.push_bind(since);
+            push_scope!(qb, "merchant_id", scope);
+            qb.push(" ORDER BY updated_at DESC LIMIT ").push_bind(limit);
+            qb.build_query_scalar().fetch_all(p).await
+        })?;
+        Ok(ids.into_iter().map(ConversationId).collect())
+    }
 }
 
 impl Store {
-    /// How many conversations match (for the counts beside the inbox's views).
+    /// How many conversations match: the same filter as the list, so a view's count is what
+    /// it lists.
     pub async fn count_conversations(&self, scope: &Scope, f: &ConversationFilter) -> Result<i64> {
         Ok(on_pool!(self, p => {
             let mut qb = sqlx::QueryBuilder::new("SELECT COUNT(*) FROM conversations WHERE 1 = 1");
-            push_scope!(qb, "merchant_id", scope);
-            if let Some(m) = f.merchant {
-                qb.push(" AND merchant_id = ").push_bind(m.0);
-            }
-            if let Some(s) = f.status {
-                qb.push(" AND status = ").push_bind(s.as_str());
-            }
-            if let Some(a) = f.assignee {
-                qb.push(" AND assignee_id = ").push_bind(a.0);
-            }
-            if f.unassigned {
-                // Waiting for a person: a chat the bot holds is nobody's work yet.
-                qb.push(" AND assignee_id IS NULL AND status <> 'bot'");
-            }
-            if f.active_only {
-                qb.push(" AND status NOT IN ('resolved', 'closed')");
+            push_filter!(qb, scope, f);
+            if f.sort == ConversationSort::LongestWaiting && !f.oldest_first {
+                qb.push(" AND waiting_since IS NOT NULL");
             }
             qb.build_query_scalar().fetch_one(p).await
         })?)

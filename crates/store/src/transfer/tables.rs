@@ -100,7 +100,7 @@ pub const TABLES: &[Table] = &[
         name: "merchants",
         rows: Rows::Itself,
         columns: "id:uuid slug name greeting timezone business_hours:json conversation_counter:i64 \
-                  created_at:time updated_at:time sla_first_response_minutes:i64 sla_resolution_minutes:i64",
+                  created_at:time updated_at:time sla_first_response_minutes:i64 sla_resolution_minutes:i64 code",
         order_by: "id",
         refs: &[],
     },
@@ -293,6 +293,7 @@ pub const NOT_TRANSFERRED: &[(&str, &str)] = &[
     ("agent_states", "desk-level: presence right now"),
     ("api_tokens", "credentials of this instance"),
     ("conversation_viewers", "who has a conversation open right now on this instance"),
+    ("conversation_reads", "which user of this instance read what; the restored desk starts unread"),
     ("sessions", "credentials of this instance"),
     ("login_attempts", "security log of this instance"),
     ("login_unlocks", "security log of this instance"),

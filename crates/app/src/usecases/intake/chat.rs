@@ -47,6 +47,8 @@ impl Receiver for ChatReceiver<'_> {
             flags: if m.open { vec![] } else { vec!["after_hours".to_owned()] },
             ..MessageMeta::default()
         };
+        // Titled by what the visitor asked, so the inbox tells one chat from another.
+        let subject = madoguchi_core::conversation::subject_from_message(&m.text);
         let message = MessageRecord {
             provider_message_id: Some(format!("{}:{}", self.visitor.value, m.client_id)),
             meta,
@@ -56,11 +58,10 @@ impl Receiver for ChatReceiver<'_> {
             Some(c) => Thread::Conversation(c),
             None => Thread::Ongoing,
         };
-        let subject = if m.open { "Webチャット" } else { "Webチャット（営業時間外）" };
         Ok(Some(InboundContact {
             identity: Some(self.visitor.clone()),
             customer_name: self.name.map(str::to_owned),
-            subject: Some(subject.to_owned()),
+            subject,
             files: m.files,
             bot: self.bot,
             ..InboundContact::new(self.merchant, Channel::Chat, thread, message)

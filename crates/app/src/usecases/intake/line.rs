@@ -68,6 +68,7 @@ impl Receiver for LineReceiver<'_> {
             }
         }
         let name = self.display_name(&user).await;
+        let subject = madoguchi_core::conversation::subject_from_message(&content.summary());
         meta.sender_name = name.clone();
         let message = MessageRecord {
             provider_message_id: Some(id),
@@ -77,7 +78,7 @@ impl Receiver for LineReceiver<'_> {
         Ok(Some(InboundContact {
             identity: Some(identity),
             customer_name: name,
-            subject: Some("LINE".to_owned()),
+            subject,
             files,
             event_id: event.webhook_event_id.clone(),
             bot: crate::usecases::bot::channel_uses_bot(Channel::Line, &self.account.settings),

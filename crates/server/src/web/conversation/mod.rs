@@ -125,6 +125,13 @@ struct Page {
     csrf: String,
     c: Conversation,
     subject: String,
+    /// The ticket as the desk says it: the shop's code and number (HM-201).
+    ticket: String,
+    /// A live contact (chat, LINE, call): it is ended, and then wrapped up.
+    live: bool,
+    ended: bool,
+    /// Where after-contact work started (ms since the epoch; 0: not yet), for the timer.
+    acw_start_ms: i64,
     merchant_name: String,
     greeting: String,
     channel: &'static str,
@@ -299,6 +306,11 @@ pub async fn show(
         Err(e) => return Err(e.into()),
     };
     audit_read(&st, &p, SubjectType::Conversation, &[(c.merchant_id, c.id.to_string())]).await?;
+    if c.assignee_id == Some(p.user_id) {
+        // Opening an offered chat is taking it: it no longer rings.
+        madoguchi_app::usecases::presence::opened(&st.store, &p, c.id).await?;
+    }
+    st.store.mark_read(p.user_id, c.id).await?;
     let merchant = st.store.get_merchant(&scope, MerchantKey::Id(c.merchant_id)).await?;
     let timeline = st.store.timeline(&scope, c.id, p.sees_internal_notes()).await?;
     let staff = st.store.list_users(&scope, p.user_id, PageRequest::first(200)).await?.items;
@@ -464,6 +476,10 @@ pub async fn show(
         chrome: crate::web::chrome::Chrome::of(&st, &session, lang).await?,
         csrf: session.csrf_token.clone(),
         subject: c.subject.clone().unwrap_or_else(|| t.no_subject.into()),
+        ticket: merchant.ticket(c.number),
+        live: madoguchi_core::presence::Load::of(c.channel) != madoguchi_core::presence::Load::Deferred,
+        ended: c.contact_ended_at.is_some(),
+        acw_start_ms: c.contact_end().map_or(0, |t| t.timestamp_millis()),
         merchant_name: merchant.name.clone(),
         greeting: merchant.greeting.clone(),
         channel: i18n::channel(lang, c.channel),
@@ -479,7 +495,8 @@ pub async fn show(
         can_note: p.sees_internal_notes(),
         // Only the bot puts a chat in its own hands.
         statuses: ConversationStatus::iter()
-            .filter(|s| *s != ConversationStatus::Bot || *s == c.status)
+            // Bot and escalated are set by the bot and by an escalation, never chosen.
+            .filter(|s| !matches!(s, ConversationStatus::Bot | ConversationStatus::Escalated) || *s == c.status)
             .map(|s| (s.as_str(), i18n::status(lang, s), s == c.status))
             .collect(),
         priorities: Priority::iter().map(|x| (x.as_str(), i18n::priority(lang, x), x == c.priority)).collect(),
