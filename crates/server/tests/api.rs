@@ -543,10 +543,11 @@ async fn playbook_and_wrap_up_before_closing_a_call() -> anyhow::Result<()> {
             json!({ "disposition_code": "delivery_info", "note": "再配達を手配", "acw_seconds": 95 }),
         )
         .await?;
-    assert_eq!(
-        (s, w["disposition_code"].as_str(), w["acw_seconds"].as_i64()),
-        (StatusCode::CREATED, Some("DELIVERY_INFO"), Some(95))
-    );
+    assert_eq!((s, w["disposition_code"].as_str()), (StatusCode::CREATED, Some("DELIVERY_INFO")));
+    // The server measures after-contact work from the contact's end (here its creation a
+    // moment ago); the 95 seconds a client's timer claims count for nothing.
+    let acw = w["acw_seconds"].as_i64().expect("acw_seconds");
+    assert!((0..30).contains(&acw), "after-contact work measured by the server: {acw}");
     let (s, closed) = app
         .send(Method::PATCH, &format!("/api/v1/conversations/{cid}"), "agent", json!({ "status": "closed" }))
         .await?;

@@ -52,6 +52,7 @@ pub async fn sweep(store: &Store, timeouts: Timeouts) -> UseCaseResult<SweepOutc
     if let Some(ring) = timeouts.offer {
         for offer in store.rung_out_offers(t - ring).await? {
             if withdraw(store, offer, WithdrawReason::NoAnswer, &mut merchants).await? > 0 {
+                out.withdrawn += 1;
                 // Whoever let it ring is not at the desk: no more offers until they say so.
                 store.set_presence_if(offer.agent, &[Presence::Available], Presence::NotResponding).await?;
                 tracing::info!(agent = %offer.agent, conversation = %offer.conversation, "offer rang out");
