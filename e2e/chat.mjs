@@ -81,7 +81,8 @@ try {
   await shop.waitForSelector('#mdg-chat-typing:not([hidden])', { timeout: 10000 });
   check((await shop.textContent('#mdg-chat-typing')).includes('入力中'), "the agent's typing shows in the widget");
   await console_.fill('#body', 'お問い合わせありがとうございます。配送日の変更を承ります。');
-  await Promise.all([console_.waitForNavigation(), console_.press('#body', 'Control+Enter')]);
+  await console_.press('#body', 'Control+Enter');
+  await console_.waitForFunction(() => document.getElementById('body').value === '', null, { timeout: 15000 });
   await shop.waitForSelector('#mdg-chat-log li.mdg-agent', { timeout: 10000 });
   const answer = await shop.textContent('#mdg-chat-log li.mdg-agent');
   check(answer.includes('配送日の変更を承ります') && answer.includes('佐藤'), `the answer reaches the widget with the agent's name: ${answer}`);

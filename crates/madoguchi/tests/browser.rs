@@ -1,5 +1,5 @@
 //! The console and the web chat in a real headless Chromium, driven by `e2e/console.mjs` and
-//! `e2e/chat.mjs` (playwright-core)
+//! `e2e/chat.mjs` and `e2e/live_desk.mjs` (playwright-core)
 //! against `madoguchi demo`. Chromium, the IPA fonts and the npm package are installed by
 //! `scripts/test`; when one is missing this test fails and says so — it never skips.
 
@@ -25,13 +25,18 @@ fn console_in_a_real_browser() -> anyhow::Result<()> {
     anyhow::ensure!(driver.exists(), "{} is missing: run scripts/test (npm ci in e2e/)", driver.display());
 
     let dir = tempfile::tempdir()?;
-    let _server = spawn(dir.path(), &["demo"], &[])?;
+    // A short presence timeout, so that a closed tab goes offline within the test.
+    let _server = spawn(
+        dir.path(),
+        &["demo"],
+        &[("MADOGUCHI_PRESENCE_TIMEOUT_SECONDS", "6"), ("MADOGUCHI_SWEEP_SECONDS", "1")],
+    )?;
     let creds = wait_for_credentials(dir.path(), None)?;
     let shots = root.join("target/screenshots");
     // Screenshots of an earlier run must not pass for this one's.
     let _ = std::fs::remove_dir_all(&shots);
     // The console, then the web chat (a shop's customer and an agent), against one demo server.
-    for script in ["e2e/console.mjs", "e2e/chat.mjs"] {
+    for script in ["e2e/console.mjs", "e2e/chat.mjs", "e2e/live_desk.mjs"] {
         let out = Command::new("node")
             .arg(root.join(script))
             .env("BASE_URL", creds["base_url"].as_str().unwrap_or_default())
@@ -58,6 +63,8 @@ fn console_in_a_real_browser() -> anyhow::Result<()> {
         "chat-bot.png",
         "help-center.png",
         "typed-in-fax.png",
+        "live-conversation.png",
+        "inbox-live.png",
     ] {
         anyhow::ensure!(shots.join(shot).exists(), "screenshot {shot} was not saved");
     }

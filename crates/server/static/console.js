@@ -123,12 +123,14 @@ const conversationPage = (() => {
     showUnseen();
   });
 
-  const swap = (doc) => {
+  // `submitted`: the form whose answer this is, shown as the server now has it.
+  const swap = (doc, submitted) => {
     for (const fresh of doc.querySelectorAll('[data-region]')) {
       const current = document.getElementById(fresh.id);
       if (!current) continue;
       // A form the agent started changing keeps what they chose.
-      if (current.dataset.region === 'unless-edited' && (current.dataset.edited || current.contains(document.activeElement))) continue;
+      const busy = current.dataset.edited || current.contains(document.activeElement);
+      if (current.dataset.region === 'unless-edited' && busy && current.id !== submitted) continue;
       current.replaceWith(fresh);
     }
     const now = inbound(document);
@@ -171,7 +173,7 @@ const conversationPage = (() => {
       } else if (form.id !== 'end-contact') {
         form.querySelectorAll('textarea, input[type=text], input:not([type])').forEach((f) => { f.value = ''; });
       }
-      swap(doc);
+      swap(doc, form.id);
       // The page the action led to says whether it was refused (e.g. wrap-up first).
       if (doc.getElementById('page-error')) document.getElementById('page-errors')?.scrollIntoView({ block: 'center' });
     } catch (_) {

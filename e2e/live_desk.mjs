@@ -1,0 +1,155 @@
+// The agent's day at a live desk, in a real browser against `madoguchi demo` (started with a
+// short presence timeout): starting work from the prompt, a chat offered to an agent whose tab
+// then closes going to the agent who is there, a customer message arriving while a reply is
+// typed (the draft stays, a marker counts it, nothing reloads), the collision warning, the
+// inbox ordered by last activity with counts that match its lists, j/k and Enter, and the
+// header at 1024 px. Run by crates/madoguchi/tests/browser.rs.
+import { chromium } from 'playwright-core';
+import { readFileSync, mkdirSync } from 'node:fs';
+
+const base = process.env.BASE_URL;
+const creds = JSON.parse(readFileSync(process.env.CREDS, 'utf8'));
+const shots = process.env.SHOTS;
+mkdirSync(shots, { recursive: true });
+const user = (login) => creds.users.find((u) => u.login === login);
+const admin = user('admin').api_token;
+
+function check(ok, what) {
+  if (!ok) throw new Error(`FAILED: ${what}`);
+  console.log(`ok - ${what}`);
+}
+
+async function api(method, path, body) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: res.status, json: await res.json().catch(() => null) };
+}
+
+async function until(what, probe, seconds = 20) {
+  const end = Date.now() + seconds * 1000;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`FAILED: ${what} (waited ${seconds} s)`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+async function signIn(browser, login, width = 1280) {
+  const context = await browser.newContext({ locale: 'ja-JP', viewport: { width, height: 800 } });
+  const page = await context.newPage();
+  await page.goto(`${base}/login`);
+  await page.fill('input[name=login]', login);
+  await page.fill('input[name=password]', user(login).password);
+  await page.click('#sign-in');
+  await page.waitForSelector('#top-bar');
+  return { context, page };
+}
+
+const users = (await api('GET', '/api/v1/users?limit=200')).json.items;
+const idOf = (login) => users.find((u) => u.login === login).id;
+const chat = async (subject) => {
+  const c = await api('POST', '/api/v1/conversations', { merchant: 'yasai-hatake', channel: 'chat', subject });
+  check(c.status === 201, `a chat is opened (${subject})`);
+  return c.json.id;
+};
+const assignee = async (id) => (await api('GET', `/api/v1/conversations/${id}`)).json.conversation.assignee_id;
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--no-first-run', '--disable-quic'],
+});
+let failed = false;
+try {
+  // Two agents start work from the prompt they get when they sign in offline.
+  const sato = await signIn(browser, 'agent.sato');
+  check(await sato.page.isVisible('#presence-prompt'), 'signed in offline, the agent is asked to start');
+  await Promise.all([sato.page.waitForNavigation(), sato.page.click('#start-work')]);
+  check((await sato.page.textContent('#shown-presence')).includes('受付可'), 'after starting, the header says 受付可');
+  check(!(await sato.page.isVisible('#presence-prompt')), 'the prompt is gone once working');
+  const suzuki = await signIn(browser, 'agent.suzuki', 1024);
+  await Promise.all([suzuki.page.waitForNavigation(), suzuki.page.click('#start-work')]);
+
+  // A chat goes to the agent idle longest; that agent's tab closes without signing out.
+  const first = await chat('閉じたタブの確認');
+  check((await assignee(first)) === idOf('agent.sato'), 'the chat is offered to the agent idle longest');
+  await sato.context.close();
+  await until('the closed tab\'s ringing chat goes to the agent who is there',
+    async () => (await assignee(first)) === idOf('agent.suzuki'));
+  check(true, 'a closed tab goes offline and its unanswered chat goes to the agent who is there');
+  const second = await chat('次のチャット');
+  check((await assignee(second)) !== idOf('agent.sato'), 'nothing more is routed to the agent whose tab closed');
+
+  // The agent opens the chat and types a reply; the customer writes again meanwhile.
+  const page = suzuki.page;
+  await page.goto(`${base}/desk/conversations/${first}`);
+  check((await page.textContent('#shown-presence')).includes('対応中'), 'holding a chat, the header says 対応中');
+  await page.evaluate(() => { window.__sameDocument = true; });
+  const draft = 'お待たせしております。ただいま配送状況を';
+  await page.fill('#body', draft);
+  const sent = await api('POST', `/api/v1/conversations/${first}/messages`, { kind: 'inbound', body_text: '追加で質問です。のしは付けられますか？' });
+  check(sent.status === 201, 'the customer writes again while the reply is typed');
+  await page.waitForFunction(() => document.getElementById('timeline').textContent.includes('のしは付けられますか'), null, { timeout: 15000 });
+  check((await page.inputValue('#body')) === draft, 'the draft is kept while the new message appears');
+  check(await page.isVisible('#new-messages'), 'a new-message marker shows');
+  check((await page.locator('#timeline li.inbound.new').count()) === 1, 'the new message is marked');
+  check(await page.evaluate(() => window.__sameDocument === true), 'the page did not reload');
+
+  // A supervisor opens the same conversation: the agent is warned.
+  const sv = await signIn(browser, 'sv.tanaka');
+  await sv.page.goto(`${base}/desk/conversations/${first}`);
+  await page.waitForSelector('#collision:not([hidden])', { timeout: 15000 });
+  check((await page.textContent('#collision')).includes('田中'), 'the agent sees who else has the conversation open');
+  await sv.context.close();
+
+  // The reply goes out in place; the marker clears.
+  await page.fill('#body', `${draft}確認いたします。`);
+  await page.press('#body', 'Control+Enter');
+  await page.waitForFunction(() => document.getElementById('body').value === '' && document.getElementById('new-messages').hidden, null, { timeout: 15000 });
+  check((await page.textContent('#timeline')).includes('確認いたします。'), 'the reply is in the timeline without a reload');
+  await page.screenshot({ path: `${shots}/live-conversation.png`, fullPage: true });
+
+  // The header at 1024 px: every item stays on one line.
+  const tall = await page.evaluate(() => [...document.querySelectorAll('#top-bar a, #top-bar button, #top-bar .who, #top-bar label, #top-bar summary')]
+    .filter((e) => e.offsetParent !== null && e.getBoundingClientRect().height > 40).map((e) => e.textContent.trim()));
+  check(tall.length === 0, `at 1024 px no header item breaks into several lines (${tall.join(', ')})`);
+
+  // The inbox: a customer's reply brings an old conversation to the top, live.
+  await page.goto(`${base}/desk?view=all&merchant=yasai-hatake`);
+  const rows = page.locator('#inbox tbody tr');
+  const last = await rows.last().getAttribute('data-id');
+  await api('POST', `/api/v1/conversations/${last}/messages`, { kind: 'inbound', body_text: 'その後いかがでしょうか' });
+  await page.waitForFunction((id) => document.querySelector('#inbox tbody tr')?.dataset.id === id, last, { timeout: 15000 });
+  check(true, "a customer's reply brings the conversation to the top of the inbox");
+  await page.screenshot({ path: `${shots}/inbox-live.png` });
+
+  // Each view's count is what the view lists.
+  for (const view of ['mine', 'unassigned', 'waiting', 'escalated', 'all']) {
+    await page.goto(`${base}/desk?view=${view}&merchant=yasai-hatake`);
+    const count = Number(await page.textContent(`#view-${view} .count`));
+    if (count <= 50) {
+      const listed = await page.locator('#inbox tbody tr').count();
+      check(listed === count, `view ${view}: the count ${count} is what it lists (${listed})`);
+    } else {
+      check((await page.locator('#inbox tbody tr').count()) === 50 && (await page.isVisible('#next-page')), `view ${view}: ${count} conversations, paged`);
+    }
+  }
+
+  // The keyboard: j, j, Enter opens the second row.
+  await page.goto(`${base}/desk?view=all&merchant=yasai-hatake`);
+  const secondId = await page.locator('#inbox tbody tr').nth(1).getAttribute('data-id');
+  await page.keyboard.press('j');
+  await page.keyboard.press('j');
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  check(page.url().endsWith(`/desk/conversations/${secondId}`), 'j/k move through the inbox and Enter opens');
+} catch (e) {
+  console.error(e);
+  failed = true;
+} finally {
+  await browser.close();
+}
+if (failed) process.exit(1);
