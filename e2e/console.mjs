@@ -13,7 +13,7 @@ const merchantName = (slug) => creds.merchants.find((m) => m.slug === slug).name
 
 // An action on the live conversation page: it must update the page in place (no reload: a
 // mark set on the window survives) until `ready` holds in the page.
-async function live(page, action, ready, arg) {
+async function inPlace(page, action, ready, arg) {
   await page.evaluate(() => { window.__sameDocument = true; });
   await action();
   await page.waitForFunction(ready, arg, { timeout: 15000 });
@@ -98,19 +98,19 @@ try {
   await page.waitForTimeout(300);
   check(page.url().endsWith(xssId) && (await page.locator('#timeline li').count()) === before, 'Enter during IME composition sends nothing');
   await page.fill('#body', 'お問い合わせありがとうございます。確認いたします。');
-  await live(page, () => page.press('#body', 'Control+Enter'), () => document.getElementById('timeline').textContent.includes('確認いたします。'));
+  await inPlace(page, () => page.press('#body', 'Control+Enter'), () => document.getElementById('timeline').textContent.includes('確認いたします。'));
   check((await page.inputValue('#body')) === '', 'Ctrl+Enter records the reply in place and empties the composer');
   await page.fill('#body', '至急：お客様へ折り返し');
-  await live(page, () => page.click('#add-note'), () => document.querySelectorAll('#timeline .note').length >= 1);
+  await inPlace(page, () => page.click('#add-note'), () => document.querySelectorAll('#timeline .note').length >= 1);
   check(true, 'an internal note is added without a reload');
   await page.selectOption('#status', 'pending');
-  await live(page, () => page.click('#save'), () => document.querySelector('.meta')?.textContent.includes('保留'));
+  await inPlace(page, () => page.click('#save'), () => document.querySelector('.meta')?.textContent.includes('保留'));
   check((await page.inputValue('#status')) === 'pending', 'the status is changed');
   await page.screenshot({ path: `${shots}/conversation.png`, fullPage: true });
 
   // Escalate to the shop; the shop answers in its portal; the agent sees the answer live.
   await page.fill('#escalation-question', '開封済みの商品の返品を受けてよいでしょうか。');
-  await live(page, () => page.click('#escalate-button'), () => document.getElementById('escalations').textContent.includes('回答待ち'));
+  await inPlace(page, () => page.click('#escalate-button'), () => document.getElementById('escalations').textContent.includes('回答待ち'));
   check(true, 'the escalation waits for the shop');
   const shop = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 800 } });
   const portal = await shop.newPage();
@@ -144,28 +144,28 @@ try {
   await page.keyboard.press('Alt+1');
   const filled = await page.inputValue('#body');
   check(filled.includes(`${customer.name}様`) && !filled.includes('{customer_name}'), 'Alt+1 inserts a canned response filled for the customer');
-  await live(page, () => page.press('#body', 'Control+Enter'), (name) => document.getElementById('timeline').textContent.includes(`${name}様`), customer.name);
+  await inPlace(page, () => page.press('#body', 'Control+Enter'), (name) => document.getElementById('timeline').textContent.includes(`${name}様`), customer.name);
   const me = await page.locator('#assignee option', { hasText: '佐藤' }).first().getAttribute('value');
   await page.selectOption('#assignee', me);
-  await live(page, () => page.click('#save'), () => document.getElementById('timeline').textContent.includes('担当者を割り当て'));
+  await inPlace(page, () => page.click('#save'), () => document.getElementById('timeline').textContent.includes('担当者を割り当て'));
   check((await page.inputValue('#assignee')) === me, 'the agent takes the call');
   await page.selectOption('#status', 'closed');
-  await live(page, () => page.click('#save'), () => document.getElementById('page-error')?.textContent.includes('後処理'));
+  await inPlace(page, () => page.click('#save'), () => document.getElementById('page-error')?.textContent.includes('後処理'));
   check(true, 'a call cannot be closed before its wrap-up');
   check((await page.inputValue('#disposition')) === '', 'the disposition starts unchosen (選択してください)');
   // After-contact work runs from the end of the call, on the server: a reload does not restart it.
-  await live(page, () => page.click('#end-contact-button'), () => !!document.getElementById('contact-ended'));
+  await inPlace(page, () => page.click('#end-contact-button'), () => !!document.getElementById('contact-ended'));
   await page.waitForTimeout(2200);
   await page.reload();
   const acwShown = await page.textContent('#acw-timer');
   check(/^0:0[2-9]$/.test(acwShown), `the after-contact timer survives a reload (${acwShown})`);
   await page.selectOption('#disposition', 'DELIVERY_INFO');
   await page.fill('#wrapup-note', '配送状況を案内済み');
-  await live(page, () => page.click('#record-wrapup'), () => document.getElementById('wrapups').textContent.includes('配送状況を案内'));
+  await inPlace(page, () => page.click('#record-wrapup'), () => document.getElementById('wrapups').textContent.includes('配送状況を案内'));
   const wrapups = await page.textContent('#wrapups');
   check(/\(0:0[2-9]\)/.test(wrapups), `the wrap-up is recorded with the after-contact time measured from the end of the call (${wrapups})`);
   await page.selectOption('#status', 'closed');
-  await live(page, () => page.click('#save'), () => document.querySelector('.meta')?.textContent.includes('完了'));
+  await inPlace(page, () => page.click('#save'), () => document.querySelector('.meta')?.textContent.includes('完了'));
   check((await page.inputValue('#status')) === 'closed', 'after the wrap-up the call is closed');
   await page.screenshot({ path: `${shots}/wrap-up.png`, fullPage: true });
 
@@ -310,6 +310,9 @@ try {
   await page.fill('input[name=login]', staff.login);
   await page.fill('input[name=password]', staff.password);
   await page.click('#sign-in');
+  await page.waitForURL(/\/portal$/);
+  check(true, 'shop staff land on their escalations');
+  await page.goto(`${base}/desk?view=all`);
   await page.waitForSelector('#inbox');
   const staffText = await page.textContent('#inbox');
   check(staffText.includes(merchantName('hanamaru-gift')) && !staffText.includes(merchantName('yasai-hatake')),
@@ -323,7 +326,7 @@ try {
   await page.fill('input[name=login]', shopAdmin.login);
   await page.fill('input[name=password]', shopAdmin.password);
   await page.click('#sign-in');
-  await page.waitForSelector('#inbox');
+  await page.waitForSelector('#top-bar');
   await page.goto(`${base}/settings/hanamaru-gift/policies`);
   await page.fill('input[name="offer.1.code"]', 'freeship');
   await page.fill('input[name="offer.1.label"]', '次回のご注文の送料無料');

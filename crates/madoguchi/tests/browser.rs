@@ -26,11 +26,8 @@ fn console_in_a_real_browser() -> anyhow::Result<()> {
 
     let dir = tempfile::tempdir()?;
     // A short presence timeout, so that a closed tab goes offline within the test.
-    let _server = spawn(
-        dir.path(),
-        &["demo"],
-        &[("MADOGUCHI_PRESENCE_TIMEOUT_SECONDS", "6"), ("MADOGUCHI_SWEEP_SECONDS", "1")],
-    )?;
+    let _server =
+        spawn(dir.path(), &["demo"], &[("MADOGUCHI_PRESENCE_TIMEOUT_SECONDS", "6"), ("MADOGUCHI_SWEEP_SECONDS", "1")])?;
     let creds = wait_for_credentials(dir.path(), None)?;
     let shots = root.join("target/screenshots");
     // Screenshots of an earlier run must not pass for this one's.
