@@ -4,7 +4,7 @@
 // reload shows the whole conversation again. On the shop whose chats start with the bot, the
 // bot answers from the FAQ with quick replies and hands over when asked; the agent reads the
 // exchange. Run by crates/madoguchi/tests/browser.rs.
-import { chromium } from 'playwright-core';
+import { check, launch } from './lib.mjs';
 import { readFileSync, mkdirSync } from 'node:fs';
 
 const base = process.env.BASE_URL;
@@ -12,11 +12,6 @@ const creds = JSON.parse(readFileSync(process.env.CREDS, 'utf8'));
 const shots = process.env.SHOTS;
 mkdirSync(shots, { recursive: true });
 const user = (login) => creds.users.find((u) => u.login === login);
-
-function check(ok, what) {
-  if (!ok) throw new Error(`FAILED: ${what}`);
-  console.log(`ok - ${what}`);
-}
 
 async function api(method, path, token, body) {
   const res = await fetch(`${base}${path}`, {
@@ -27,11 +22,7 @@ async function api(method, path, token, body) {
   return { status: res.status, json: await res.json().catch(() => null) };
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run', '--disable-quic'],
-});
+const browser = await launch();
 let failed = false;
 try {
   const widget = creds.chat_widgets.find((w) => w.merchant === 'hanamaru-gift');

@@ -1,7 +1,7 @@
 // Browser test of the console against a running `madoguchi demo`: sign-in, the inbox in
 // Japanese and English, merchant isolation, escaping of hostile content, lockout.
 // Run by crates/madoguchi/tests/browser.rs with BASE_URL, CREDS and SHOTS set.
-import { chromium } from 'playwright-core';
+import { check, launch } from './lib.mjs';
 import { readFileSync, mkdirSync } from 'node:fs';
 
 const base = process.env.BASE_URL;
@@ -20,11 +20,6 @@ async function inPlace(page, action, ready, arg) {
   if (!(await page.evaluate(() => window.__sameDocument === true))) throw new Error('FAILED: the page reloaded');
 }
 
-function check(ok, what) {
-  if (!ok) throw new Error(`FAILED: ${what}`);
-  console.log(`ok - ${what}`);
-}
-
 async function api(method, path, token, body) {
   const res = await fetch(`${base}${path}`, {
     method,
@@ -34,11 +29,7 @@ async function api(method, path, token, body) {
   return { status: res.status, json: await res.json().catch(() => null) };
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run', '--disable-quic'],
-});
+const browser = await launch();
 let failed = false;
 try {
   const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 800 } });

@@ -4,7 +4,7 @@
 // typed (the draft stays, a marker counts it, nothing reloads), the collision warning, the
 // inbox ordered by last activity with counts that match its lists, j/k and Enter, and the
 // header at 1024 px. Run by crates/madoguchi/tests/browser.rs.
-import { chromium } from 'playwright-core';
+import { check, launch } from './lib.mjs';
 import { readFileSync, mkdirSync } from 'node:fs';
 
 const base = process.env.BASE_URL;
@@ -13,11 +13,6 @@ const shots = process.env.SHOTS;
 mkdirSync(shots, { recursive: true });
 const user = (login) => creds.users.find((u) => u.login === login);
 const admin = user('admin').api_token;
-
-function check(ok, what) {
-  if (!ok) throw new Error(`FAILED: ${what}`);
-  console.log(`ok - ${what}`);
-}
 
 async function api(method, path, body) {
   const res = await fetch(`${base}${path}`, {
@@ -58,11 +53,7 @@ const chat = async (subject) => {
 };
 const assignee = async (id) => (await api('GET', `/api/v1/conversations/${id}`)).json.conversation.assignee_id;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-    '--disable-sync', '--no-first-run', '--disable-quic'],
-});
+const browser = await launch();
 let failed = false;
 try {
   // Two agents start work from the prompt they get when they sign in offline.
