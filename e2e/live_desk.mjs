@@ -111,6 +111,28 @@ try {
   check((await page.textContent('#timeline')).includes('確認いたします。'), 'the reply is in the timeline without a reload');
   await page.screenshot({ path: `${shots}/live-conversation.png`, fullPage: true });
 
+  // Every field from the page: a category shows its talk script at once, subject and tags
+  // are saved, and what is being typed stays.
+  await page.fill('#body', 'のしについて確認します');
+  check(!(await page.isVisible('#script')), 'no category yet, no talk script');
+  await page.selectOption('#category', '配送');
+  await page.fill('#subject', 'のし付きの配送');
+  await page.fill('#tags', 'ギフト、のし');
+  await page.click('#save');
+  await page.waitForSelector('#script', { timeout: 15000 });
+  check((await page.textContent('#script')).includes('伝票番号'), 'choosing 配送 shows the 配送 talk script in place');
+  check((await page.textContent('#conv-head h1')).includes('のし付きの配送'), 'the new subject is the heading');
+  const tagLine = await page.inputValue('#tags');
+  check(tagLine.includes('ギフト') && tagLine.includes('のし') && tagLine.includes('、'), `the tags are shown in one line (${tagLine})`);
+  check((await page.inputValue('#body')) === 'のしについて確認します', 'the draft survives saving the fields');
+  check(await page.evaluate(() => window.__sameDocument === true), 'saving the fields did not reload the page');
+  const saved = (await api('GET', `/api/v1/conversations/${first}`)).json.conversation;
+  check(saved.category === '配送' && saved.tags.includes('のし') && saved.subject === 'のし付きの配送', 'the fields are stored');
+  await page.selectOption('#category', '不良品');
+  await page.click('#save');
+  await page.waitForFunction(() => document.getElementById('script')?.textContent.includes('返品・交換の条件'), null, { timeout: 15000 });
+  check(true, 'changing the category again changes the script');
+
   // The header at 1024 px: every item stays on one line.
   const tall = await page.evaluate(() => [...document.querySelectorAll('#top-bar a, #top-bar button, #top-bar .who, #top-bar label, #top-bar summary')]
     .filter((e) => e.offsetParent !== null && e.getBoundingClientRect().height > 40).map((e) => e.textContent.trim()));

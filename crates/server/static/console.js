@@ -109,8 +109,14 @@ const conversationPage = (() => {
     if (!body.value) body.value = sessionStorage.getItem(draftKey) || '';
     body.addEventListener('input', () => sessionStorage.setItem(draftKey, body.value));
   }
-  const update = document.getElementById('update');
-  update?.addEventListener('change', () => { update.dataset.edited = '1'; });
+  // A region holding a form the agent started changing is not replaced under them. The
+  // listener is on the document: regions are new elements after every swap.
+  const markEdited = (e) => {
+    const region = e.target.closest?.('[data-region="unless-edited"]');
+    if (region) region.dataset.edited = '1';
+  };
+  document.addEventListener('change', markEdited);
+  document.addEventListener('input', markEdited);
 
   const showUnseen = () => {
     if (!badge) return;
@@ -168,12 +174,12 @@ const conversationPage = (() => {
         unseen = 0;
         showUnseen();
         document.querySelectorAll('#timeline li.new').forEach((li) => li.classList.remove('new'));
-      } else if (form.id === 'update') {
+      } else if (form.id === 'update' || form.closest('#customer')) {
         delete form.dataset.edited;
       } else if (form.id !== 'end-contact') {
         form.querySelectorAll('textarea, input[type=text], input:not([type])').forEach((f) => { f.value = ''; });
       }
-      swap(doc, form.id);
+      swap(doc, form.closest('[data-region]')?.id || form.id);
       // The page the action led to says whether it was refused (e.g. wrap-up first).
       if (doc.getElementById('page-error')) document.getElementById('page-errors')?.scrollIntoView({ block: 'center' });
     } catch (_) {

@@ -474,3 +474,71 @@ async fn a_case_is_opened_from_the_conversation_with_its_form() -> anyhow::Resul
     assert!(queue.to_string().contains("運送会社に事故報告をする"), "its tasks are in the queue");
     Ok(())
 }
+
+#[tokio::test]
+async fn every_field_is_edited_from_the_page_and_a_category_brings_its_talk_script() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    app.store
+        .put_script(
+            &madoguchi_core::access::Scope::All,
+            app.users["admin"],
+            app.a.id,
+            "ギフト・のし",
+            "のしの種類と名入れを伺います。",
+        )
+        .await?;
+    let c = browser();
+    sign_in(&app, &c, "agent", PASSWORD).await?;
+    let id = app.a.conversation.to_string();
+    let (_, html) = page(&app, &c, &id).await?;
+    assert!(html.contains("<option value=\"ギフト・のし\""), "the shop's own categories are offered");
+    assert!(!html.contains("のしの種類と名入れ"), "no script before the category is chosen");
+    let csrf = csrf_of(&html);
+    let url = format!("{}/desk/conversations/{id}/update", app.base);
+    let order = app.a.order.to_string();
+    let ok = c
+        .post(&url)
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("category", "ギフト・のし"),
+            ("subject", "のしの名入れ"),
+            ("tags", "ギフト、ＶＩＰ　要注意"),
+            ("order", order.as_str()),
+        ])
+        .send()
+        .await?;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let (_, conv) = app.get(&format!("/api/v1/conversations/{id}"), "agent").await?;
+    let conv = &conv["conversation"];
+    assert_eq!(conv["category"], "ギフト・のし");
+    assert_eq!(conv["subject"], "のしの名入れ");
+    assert_eq!(conv["order_id"].as_str(), Some(order.as_str()));
+    let tags: Vec<&str> = conv["tags"].as_array().unwrap().iter().filter_map(|t| t.as_str()).collect();
+    assert_eq!(tags.len(), 3, "three tags typed in one line: {tags:?}");
+    assert!(tags.contains(&"VIP"), "full-width letters are folded: {tags:?}");
+    let (_, html) = page(&app, &c, &id).await?;
+    assert!(html.contains("のしの種類と名入れ"), "the category's talk script is shown");
+    assert!(html.contains("class=\"order linked\""), "the linked order is marked in the customer panel");
+
+    // Another shop's order is refused by name, and nothing else changes with it.
+    let other = app.b.order.to_string();
+    let refused = c
+        .post(&url)
+        .form(&[("csrf", csrf.as_str()), ("order", other.as_str()), ("subject", "変えない")])
+        .send()
+        .await?;
+    assert_eq!(refused.status(), StatusCode::SEE_OTHER);
+    let to = refused.headers()["location"].to_str()?.to_owned();
+    assert!(to.ends_with("error=invalid&field=order"), "{to}");
+    let (_, html) = page(&app, &c, &to.trim_start_matches(&format!("/desk/conversations/"))).await?;
+    assert!(html.contains("入力内容を確認してください：関連する注文"), "the refused field is named");
+    let (_, conv) = app.get(&format!("/api/v1/conversations/{id}"), "agent").await?;
+    assert_eq!(conv["conversation"]["subject"], "のしの名入れ");
+    assert_eq!(conv["conversation"]["order_id"].as_str(), Some(order.as_str()));
+
+    // A tag too long is refused by its field.
+    let long = "あ".repeat(200);
+    let refused = c.post(&url).form(&[("csrf", csrf.as_str()), ("tags", long.as_str())]).send().await?;
+    assert!(refused.headers()["location"].to_str()?.ends_with("field=tags"));
+    Ok(())
+}

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod bot;
 pub mod channel_settings;
+pub mod conversations;
 pub mod decisions;
 pub mod error;
 pub mod intake;

@@ -9,8 +9,8 @@ use madoguchi_core::conversation::{
 use madoguchi_core::enums::{Channel, ConversationStatus, Priority, SubjectType};
 use madoguchi_core::ids::{ConversationId, UserId};
 use madoguchi_core::page::{Page, PageRequest};
-use madoguchi_core::validation::{limits, optional, required, tags};
-use madoguchi_store::conversations::{ConversationChange, ConversationFilter, ConversationRecord};
+use madoguchi_core::validation::{limits, optional, tags};
+use madoguchi_store::conversations::{ConversationFilter, ConversationRecord};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
@@ -163,18 +163,7 @@ pub async fn update_conversation(
     Path(conversation): Path<String>,
     ApiJson(req): ApiJson<ConversationPatch>,
 ) -> ApiResult<Json<Conversation>> {
-    let ch = ConversationChange {
-        status: req.status,
-        priority: req.priority,
-        assignee_id: req.assignee_id,
-        queue: req.queue.map(|q| validate_label("queue", q.as_deref())).transpose()?,
-        category: req.category.map(|c| validate_label("category", c.as_deref())).transpose()?,
-        tags: req.tags.as_deref().map(|t| tags("tags", t)).transpose()?,
-        subject: req.subject.as_deref().map(|s| required("subject", s, limits::SHORT)).transpose()?,
-        customer_id: req.customer_id,
-        order_id: req.order_id,
-        at: None,
-    };
+    let ch = madoguchi_app::usecases::conversations::change_of(&req)?;
     Ok(Json(st.store.update_conversation(&p.scope(), Some(p.user_id), id(&conversation)?, &ch).await?))
 }
 

@@ -32,6 +32,17 @@ pub struct DeskTexts {
     pub col_waiting: &'static str,
     pub col_activity: &'static str,
     pub unread: &'static str,
+    pub subject: &'static str,
+    pub tags: &'static str,
+    pub tags_hint: &'static str,
+    pub linked_order: &'static str,
+    pub no_order: &'static str,
+    pub no_category: &'static str,
+    pub no_queue: &'static str,
+    pub linked: &'static str,
+    pub named_by_customer: &'static str,
+    pub link_order: &'static str,
+    pub field_invalid: &'static str,
 }
 
 const JA: DeskTexts = DeskTexts {
@@ -63,6 +74,17 @@ const JA: DeskTexts = DeskTexts {
     col_waiting: "待ち時間",
     col_activity: "最終やり取り",
     unread: "未読",
+    subject: "件名",
+    tags: "タグ",
+    tags_hint: "読点・カンマ・空白で区切ります",
+    linked_order: "関連する注文",
+    no_order: "なし",
+    no_category: "未分類",
+    no_queue: "指定なし",
+    linked: "関連",
+    named_by_customer: "お客様がこの注文番号を書いています",
+    link_order: "この注文を関連付ける",
+    field_invalid: "入力内容を確認してください：",
 };
 
 const EN: DeskTexts = DeskTexts {
@@ -94,6 +116,17 @@ const EN: DeskTexts = DeskTexts {
     col_waiting: "Waiting",
     col_activity: "Last activity",
     unread: "Unread",
+    subject: "Subject",
+    tags: "Tags",
+    tags_hint: "Separate with commas or spaces",
+    linked_order: "Linked order",
+    no_order: "None",
+    no_category: "No category",
+    no_queue: "No queue",
+    linked: "Linked",
+    named_by_customer: "The customer wrote this order number",
+    link_order: "Link this order",
+    field_invalid: "Please check what you entered: ",
 };
 
 pub fn desk(lang: Lang) -> &'static DeskTexts {

@@ -74,12 +74,24 @@ pub async fn typing(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// The conversation's fields as the page's form sends them; a field the form does not show
+/// (an older page, another role's form) is left as it is.
 #[derive(Debug, Deserialize)]
 pub struct UpdateForm {
     csrf: String,
-    status: ConversationStatus,
-    priority: Priority,
-    assignee: String,
+    status: Option<ConversationStatus>,
+    priority: Option<Priority>,
+    assignee: Option<String>,
+    subject: Option<String>,
+    category: Option<String>,
+    queue: Option<String>,
+    tags: Option<String>,
+    order: Option<String>,
+}
+
+/// An empty choice in a select means "none".
+fn chosen(v: &Option<String>) -> Option<Option<String>> {
+    v.as_ref().map(|v| Some(v.trim().to_owned()).filter(|v| !v.is_empty()))
 }
 
 pub async fn update(
@@ -89,23 +101,51 @@ pub async fn update(
     Path(id): Path<String>,
     Form(form): Form<UpdateForm>,
 ) -> Result<Response, ApiError> {
+    use madoguchi_app::usecases::conversations::{change_of, tags_typed};
     let (p, c) = conversation_form(&st, &user, &form.csrf, &id).await?;
     let cid = c.id;
-    let assignee = match form.assignee.trim() {
-        "" => None,
-        a => Some(a.parse::<UserId>().map_err(|_| ApiError::bad_request("invalid_assignee", "unknown assignee"))?),
+    let back = |error: &str, field: &str| {
+        Ok(Redirect::to(&format!("/desk/conversations/{cid}?error={error}&field={field}")).into_response())
     };
-    let ch = ConversationChange {
-        status: Some(form.status),
-        priority: Some(form.priority),
-        assignee_id: Some(assignee),
-        ..Default::default()
+    let assignee = match form.assignee.as_deref().map(str::trim) {
+        None => None,
+        Some("") => Some(None),
+        Some(a) => match a.parse::<UserId>() {
+            Ok(u) => Some(Some(u)),
+            Err(_) => return back("invalid", "assignee"),
+        },
+    };
+    let order = match chosen(&form.order) {
+        None => None,
+        Some(None) => Some(None),
+        Some(Some(o)) => match o.parse::<OrderId>() {
+            Ok(o) => Some(Some(o)),
+            Err(_) => return back("invalid", "order"),
+        },
+    };
+    let patch = madoguchi_core::conversation::ConversationPatch {
+        status: form.status,
+        priority: form.priority,
+        assignee_id: assignee,
+        queue: chosen(&form.queue),
+        category: chosen(&form.category),
+        tags: form.tags.as_deref().map(tags_typed),
+        // An emptied subject keeps the old one rather than failing the other changes.
+        subject: form.subject.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
+        customer_id: None,
+        order_id: order,
+    };
+    let ch = match change_of(&patch) {
+        Ok(ch) => ch,
+        Err(madoguchi_app::usecases::error::UseCaseError::Invalid(v)) => return back("invalid", &v.field),
+        Err(e) => return Err(e.into()),
     };
     match st.store.update_conversation(&p.scope(), Some(p.user_id), cid, &ch).await {
         Ok(_) => Ok(Redirect::to(&format!("/desk/conversations/{cid}")).into_response()),
-        Err(madoguchi_store::StoreError::Invalid(v)) if v.code == "wrap_up_required" => {
-            Ok(Redirect::to(&format!("/desk/conversations/{cid}?error=wrap_up_required")).into_response())
-        }
+        Err(madoguchi_store::StoreError::Invalid(v)) if v.code == "wrap_up_required" => back("wrap_up_required", ""),
+        Err(madoguchi_store::StoreError::Invalid(v)) => back("invalid", &v.field),
+        // An order or assignee of another shop is not there for this conversation.
+        Err(madoguchi_store::StoreError::NotFound) => back("invalid", "order"),
         Err(e) => Err(e.into()),
     }
 }

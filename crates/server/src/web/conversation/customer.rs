@@ -98,6 +98,8 @@ pub(super) async fn customer_view(
             _ => None,
         };
         order_views.push(OrderView {
+            linked: false,
+            named: false,
             id: o.id.to_string(),
             number: o.order_number.clone(),
             date: jst(o.ordered_at),

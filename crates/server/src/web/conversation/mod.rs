@@ -29,7 +29,7 @@ use madoguchi_core::escalation::Escalation;
 use madoguchi_core::ids::{ConversationId, OrderId, UserId};
 use madoguchi_core::order::tracking_url;
 use madoguchi_core::page::PageRequest;
-use madoguchi_store::conversations::{ConversationChange, ConversationFilter};
+use madoguchi_store::conversations::ConversationFilter;
 use madoguchi_store::escalations::EscalationFilter;
 use madoguchi_store::merchants::MerchantKey;
 use madoguchi_store::orders::OrderFilter;
@@ -62,6 +62,10 @@ pub struct Shipment {
 }
 
 pub struct OrderView {
+    /// The conversation is about this order.
+    linked: bool,
+    /// The customer named its number in a message (and it is not linked yet).
+    named: bool,
     id: String,
     number: String,
     date: String,
@@ -158,8 +162,15 @@ struct Page {
     assist: Vec<(String, String, String)>,
     dispositions: Vec<(String, String)>,
     wrap_ups: Vec<String>,
-    error: Option<&'static str>,
+    error: Option<String>,
     can_merge: bool,
+    /// The editable fields: subject as typed, the shop's categories and queues as (value,
+    /// selected), the tags in one line, the customer's orders as (id, number, selected).
+    subject_value: String,
+    categories: Vec<(String, bool)>,
+    queues: Vec<(String, bool)>,
+    tags_text: String,
+    order_choices: Vec<(String, String, bool)>,
     /// The requests a decision can be asked on.
     requests: Vec<(&'static str, &'static str)>,
     /// The kinds of delivery case.
@@ -169,6 +180,8 @@ struct Page {
 #[derive(Debug, Deserialize)]
 pub struct PageQuery {
     error: Option<String>,
+    /// With `error=invalid`: the field that was refused.
+    field: Option<String>,
     /// With `request`: the order to show the shop's decision on.
     order: Option<String>,
     request: Option<String>,
@@ -357,10 +370,30 @@ pub async fn show(
         Some(cid) => Some(st.store.get_customer(&scope, cid).await?),
         None => None,
     };
-    let customer = match &customer_record {
+    let mut customer = match &customer_record {
         Some(cu) => Some(customer_view(&st, &p, &scope, lang, cu, asked(&q), case_asked(&q)).await?),
         None => None,
     };
+    // The order the conversation is about, and those whose number the customer wrote.
+    let customer_text: String = timeline
+        .iter()
+        .filter_map(|i| match i {
+            TimelineItem::Message(m) if m.direction == Direction::Inbound => Some(m.body_text.as_str()),
+            _ => None,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let customer_text = madoguchi_core::validation::nfkc(&customer_text);
+    let linked_id = c.order_id.map(|o| o.to_string());
+    for o in customer.iter_mut().flat_map(|cu| cu.orders.iter_mut()) {
+        o.linked = linked_id.as_deref() == Some(o.id.as_str());
+        o.named = !o.linked && !o.number.is_empty() && customer_text.contains(o.number.as_str());
+    }
+    let order_choices = customer
+        .iter()
+        .flat_map(|cu| cu.orders.iter())
+        .map(|o| (o.id.clone(), format!("{} {}", o.number, o.date), o.linked))
+        .collect();
     // Placeholders: the customer's name, and the linked order (or the customer's latest).
     let order = match (c.order_id, c.customer_id) {
         (Some(o), _) => Some(st.store.get_order(&scope, o).await?),
@@ -402,10 +435,6 @@ pub async fn show(
             assist.push((r.question, r.snippet, answer));
         }
     }
-    let script = match &c.category {
-        Some(cat) => st.store.script_for(&scope, c.merchant_id, cat).await?.map(|s| s.body),
-        None => None,
-    };
     let codes = st.store.list_disposition_codes(&scope, c.merchant_id).await?;
     let wrap_ups = st
         .store
@@ -428,12 +457,49 @@ pub async fn show(
         })
         .collect();
     let dispositions = codes.iter().map(|d| (d.code.clone(), d.label.clone())).collect();
+    let d = i18n::desk(lang);
     let error = match q.error.as_deref() {
-        Some("wrap_up_required") => Some(t.wrap_up_required),
-        Some("merge_not_found") => Some(t.merge_not_found),
-        Some("merge_same") => Some(t.merge_same),
+        Some("wrap_up_required") => Some(t.wrap_up_required.to_owned()),
+        Some("merge_not_found") => Some(t.merge_not_found.to_owned()),
+        Some("merge_same") => Some(t.merge_same.to_owned()),
+        Some("invalid") => Some(format!(
+            "{}{}",
+            d.field_invalid,
+            match q.field.as_deref().unwrap_or_default() {
+                "subject" => d.subject,
+                "tags" => d.tags,
+                "category" => t.col_category,
+                "queue" => t.col_queue,
+                "order" => d.linked_order,
+                "assignee" => t.assignee,
+                _ => t.col_status,
+            }
+        )),
         _ => None,
     };
+    let scripts = st.store.list_scripts(&scope, c.merchant_id).await?;
+    let script =
+        c.category.as_ref().and_then(|cat| scripts.iter().find(|s| &s.category == cat)).map(|s| s.body.clone());
+    let categories =
+        madoguchi_core::category::shop_categories(scripts.iter().map(|s| s.category.as_str()), c.category.as_deref())
+            .into_iter()
+            .map(|cat| {
+                let on = c.category.as_deref() == Some(cat.as_str());
+                (cat, on)
+            })
+            .collect();
+    let mut queue_names: Vec<String> =
+        st.store.list_queues(&scope, c.merchant_id).await?.into_iter().map(|q| q.name).collect();
+    if let Some(q) = c.queue.as_ref().filter(|q| !queue_names.contains(q)) {
+        queue_names.push(q.clone());
+    }
+    let queues = queue_names
+        .into_iter()
+        .map(|name| {
+            let on = c.queue.as_deref() == Some(name.as_str());
+            (name, on)
+        })
+        .collect();
     let assignees = staff
         .iter()
         .filter(|u| matches!(u.role, Role::Agent | Role::Supervisor | Role::Admin) && u.active)
@@ -476,6 +542,11 @@ pub async fn show(
         chrome: crate::web::chrome::Chrome::of(&st, &session, lang).await?,
         csrf: session.csrf_token.clone(),
         subject: c.subject.clone().unwrap_or_else(|| t.no_subject.into()),
+        subject_value: c.subject.clone().unwrap_or_default(),
+        categories,
+        queues,
+        tags_text: c.tags.join("、"),
+        order_choices,
         ticket: merchant.ticket(c.number),
         live: madoguchi_core::presence::Load::of(c.channel) != madoguchi_core::presence::Load::Deferred,
         ended: c.contact_ended_at.is_some(),
