@@ -166,6 +166,26 @@ try {
   await page.keyboard.press('j');
   await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
   check(page.url().endsWith(`/desk/conversations/${secondId}`), 'j/k move through the inbox and Enter opens');
+
+  // Search that leads somewhere: a phone number read out in groups opens the customer's page,
+  // and hiragana typed unconverted finds what was written in kanji.
+  const customers = (await api('GET', '/api/v1/customers?merchant=yasai-hatake&limit=50')).json.items;
+  const withPhone = customers.find((c) => c.identities.some((i) => i.kind === 'phone'));
+  const phone = withPhone.identities.find((i) => i.kind === 'phone').value; // +819012345678
+  const spaced = `+81 ${phone.slice(3, 5)} ${phone.slice(5, 9)} ${phone.slice(9)}`;
+  await page.goto(`${base}/desk`);
+  await page.keyboard.press('/');
+  await page.keyboard.type(spaced);
+  await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+  check(page.url().endsWith(`/desk/customers/${withPhone.id}`), `the phone number ${spaced} opens the customer's page`);
+  check((await page.locator('#customer-conversations tbody tr').count()) >= 1, "the customer's conversations are listed");
+  check(!(await page.textContent('#identities')).includes('phone:'), 'contact details are labelled in Japanese');
+  await page.screenshot({ path: `${shots}/customer-page.png`, fullPage: true });
+  await page.goto(`${base}/desk/search?q=${encodeURIComponent('とどいていない')}`);
+  const found = await page.locator('#search-results li.result a').count();
+  check(found >= 1, `とどいていない (hiragana) finds conversations written 届いていない (${found})`);
+  const links = await page.locator('#search-results li.result a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+  check(new Set(links).size === links.length, 'each conversation is one row');
 } catch (e) {
   console.error(e);
   failed = true;

@@ -119,9 +119,33 @@ impl TokenSink for Measure {
     }
 }
 
+/// An article's Markdown as plain text — the words, line breaks and list marks, no markup: what
+/// a chat shows (the widget shows text, never HTML) and what search indexes and quotes.
+pub fn markdown_to_text(source: &str) -> String {
+    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+    let mut out = String::new();
+    for event in Parser::new(source) {
+        match event {
+            Event::Text(t) | Event::Code(t) => out.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => out.push('\n'),
+            Event::Start(Tag::Item) => out.push('・'),
+            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::Heading(_) | TagEnd::CodeBlock) => out.push('\n'),
+            _ => {}
+        }
+    }
+    out.trim().to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn markdown_becomes_plain_text_for_the_chat() {
+        let md = "## 送料\n\n全国一律 **550円** です。\n\n- 沖縄: +330円\n- [詳しく](https://example.jp)\n\n<script>x</script>";
+        let text = markdown_to_text(md);
+        assert_eq!(text, "送料\n全国一律 550円 です。\n・沖縄: +330円\n・詳しく");
+    }
 
     #[test]
     fn scripts_and_handlers_are_removed() {

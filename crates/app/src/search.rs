@@ -96,7 +96,8 @@ pub fn article_doc(a: &madoguchi_core::kb::Article) -> IndexDoc {
         status: Some(if a.published { "published" } else { "draft" }.into()),
         at: a.updated_at,
         title: a.question.clone(),
-        text: a.answer.clone(),
+        // What a result quotes is text: Markdown marks (**, ##, links) would show as typed.
+        text: crate::sanitize::markdown_to_text(&a.answer),
         keywords: [vec![a.category.clone()], a.keywords.clone()].concat(),
         exact: vec![],
         internal: false,
@@ -107,7 +108,17 @@ pub fn article_doc(a: &madoguchi_core::kb::Article) -> IndexDoc {
 pub fn exact_keys(q: &str) -> Vec<String> {
     let q = q.trim();
     let mut keys = Vec::new();
-    if q.is_empty() || q.split_whitespace().count() > 1 {
+    if q.is_empty() {
+        return keys;
+    }
+    if q.split_whitespace().count() > 1 {
+        // A phone number as people write it, in groups: +81 90 8244 4258, 03 1234 5678.
+        let compact: String = q.split_whitespace().collect();
+        if madoguchi_search::analysis::nfkc(&compact).chars().all(|c| c.is_ascii_digit() || "+-()".contains(c))
+            && let Ok(n) = normalize(IdentityKind::Phone, &compact)
+        {
+            keys.push(format!("phone:{}", n.value));
+        }
         return keys;
     }
     if let Ok(n) = normalize(IdentityKind::Email, q) {
@@ -236,6 +247,9 @@ mod tests {
         assert!(exact_keys("Hanako@Example.JP").contains(&"email:hanako@example.jp".to_owned()));
         assert!(exact_keys("ＨＭ－１００２３").contains(&"order:hm-10023".to_owned()));
         assert!(exact_keys("荷物 届かない").is_empty());
+        assert_eq!(exact_keys("+81 90 8244 4258"), vec!["phone:+819082444258".to_owned()]);
+        assert_eq!(exact_keys("０９０ ８２４４ ４２５８"), vec!["phone:+819082444258".to_owned()]);
+        assert!(exact_keys("2024 12 01").is_empty(), "a date in groups is no phone number");
         assert!(exact_keys("返品").is_empty());
     }
 }

@@ -106,6 +106,20 @@ pub struct MerchantPatch {
     pub sla: Option<SlaPolicy>,
 }
 
+/// A ticket as staff type it — HM-201, hm-201, ＨＭ－２０１, HM201 — as (code, number).
+pub fn parse_ticket(text: &str) -> Option<(String, i64)> {
+    let t = crate::validation::nfkc(text.trim()).to_ascii_uppercase().replace('#', "");
+    let split = t.find(|c: char| c.is_ascii_digit()).filter(|i| *i > 0)?;
+    // The code may end in digits (A1-20); with a dash, the dash separates.
+    let (code, number) = match t.rsplit_once('-') {
+        Some((code, number)) => (code.to_owned(), number.to_owned()),
+        None => (t[..split].to_owned(), t[split..].to_owned()),
+    };
+    let code = validate_code(&code).ok()?;
+    let number = number.parse::<i64>().ok().filter(|n| *n > 0)?;
+    Some((code, number))
+}
+
 /// A ticket code: 2–6 letters A–Z or digits, starting with a letter; full-width and lower-case
 /// input is folded (ｈｍ → HM).
 pub fn validate_code(code: &str) -> Result<String, ValidationError> {
@@ -247,6 +261,17 @@ impl MerchantPatch {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn tickets_are_read_as_staff_type_them() {
+        for typed in ["HM-201", "hm-201", "ＨＭ－２０１", "HM201", "#HM-201"] {
+            assert_eq!(parse_ticket(typed), Some(("HM".to_owned(), 201)), "{typed}");
+        }
+        assert_eq!(parse_ticket("A1-20"), Some(("A1".to_owned(), 20)));
+        for not in ["201", "HM-", "返品", "HM-0", "090-1234-5678"] {
+            assert_eq!(parse_ticket(not), None, "{not}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -213,6 +213,53 @@ pub fn content_base_forms(nfkc_text: &str, mut each: impl FnMut(String, usize)) 
     })
 }
 
+/// How an NFKC text is read, in katakana, a line per line: every word by its dictionary reading
+/// (返品 → ヘンピン, 届か → トドカ), unknown words and symbols as written. A customer who
+/// types へんぴん or とどかない without converting meets the text here, as characters: readings
+/// split differently from kana queries, so they are matched as bigrams, not as words. Empty
+/// without a dictionary.
+pub fn reading(nfkc_text: &str) -> String {
+    let Some(tokenizer) = tokenizer() else { return String::new() };
+    let dictionary = tokenizer.dictionary();
+    let mut out = String::with_capacity(nfkc_text.len());
+    WORKER.with(|cell| {
+        ENTRIES.with(|entries| {
+            let mut slot = cell.borrow_mut();
+            let mut entries = entries.borrow_mut();
+            let worker = slot.get_or_insert_with(|| tokenizer.new_worker());
+            for line in nfkc_text.split(['\n', '\r', '。', '！', '？', '!', '?']) {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                worker.reset_sentence(line);
+                worker.tokenize();
+                for t in worker.token_iter() {
+                    let idx = t.word_idx();
+                    let entry = entries
+                        .entry((idx.lex_type as u8, idx.word_id))
+                        .or_insert_with(|| Entry::of(dictionary.word_feature(idx)));
+                    out.push_str(entry.reading.as_deref().unwrap_or(t.surface()));
+                }
+                out.push('\n');
+            }
+        })
+    });
+    out
+}
+
+/// Whether a query part is written in kana only (with the long-vowel mark): what a customer
+/// types when they did not convert, and what is also looked for by reading.
+pub fn kana_only(text: &str) -> bool {
+    let mut any = false;
+    for c in text.chars() {
+        match c {
+            '\u{3041}'..='\u{3096}' | '\u{30A1}'..='\u{30FA}' | 'ー' | 'ｰ' | '\u{FF66}'..='\u{FF9F}' => any = true,
+            _ => return false,
+        }
+    }
+    any
+}
+
 /// What the dictionary says about one of its words, worked out once per thread: reading the
 /// feature string (splitting it, folding the base form) for every word of every text cost as
 /// much as a fifth of the analysis.
@@ -224,6 +271,9 @@ struct Entry {
     base: Option<String>,
     /// Whether `base` is a stop word.
     stop: bool,
+    /// How the word as written is read (katakana, the orthographic reading); `None` for unknown
+    /// words, which are read as written.
+    reading: Option<String>,
 }
 
 impl Entry {
@@ -236,8 +286,9 @@ impl Entry {
         let dependent = matches!(feature.next().unwrap_or_default(), "非自立" | "接尾");
         let content_pos = matches!(pos, "名詞" | "動詞" | "形容詞" | "副詞" | "連体詞" | "感動詞") && !dependent;
         let base = feature.nth(4).filter(|b| !b.is_empty() && *b != "*").map(fold);
+        let reading = feature.next().filter(|r| !r.is_empty() && *r != "*").map(str::to_owned);
         let stop = base.as_deref().is_some_and(is_stop_word);
-        Entry { content_pos, base, stop }
+        Entry { content_pos, base, stop, reading }
     }
 }
 
@@ -335,5 +386,13 @@ mod tests {
         assert_eq!(base("届いていない"), vec![normalize("届く")]);
         // Light verbs and formal nouns neither.
         assert_eq!(base("返品したいこと"), vec![normalize("返品")]);
+    }
+
+    #[test]
+    fn a_text_is_read_in_katakana_and_unknown_words_as_written() {
+        assert!(reading(&nfkc("商品が届かない。返品したい")).contains("トドカナイ\nヘンピン"));
+        assert!(reading("HM-10023を確認").starts_with("HM-10023"));
+        assert!(kana_only("とどかない") && kana_only("ヘンピン") && kana_only("ﾍﾝﾋﾟﾝ"));
+        assert!(!kana_only("届かない") && !kana_only("") && !kana_only("へんぴん2"));
     }
 }

@@ -26,7 +26,7 @@ use crate::analysis;
 use crate::tokenizers::{GramTokenizer, WordTokenizer, all_gram_tokens, gram_tokens, word_tokens};
 
 /// Bumped when the schema or the analysis changes; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 /// The most the indexing threads hold before writing a segment. A rebuild of a million
 /// messages then writes one segment per thread and never merges (at 64 MB it wrote a dozen and
 /// merged them, a fifth of its time); the live indexer commits every batch and never comes near
@@ -36,6 +36,8 @@ const WRITER_MEMORY: usize = 512 * 1024 * 1024;
 /// 10,000 batches, so this also caps the documents read ahead of the indexing threads (250,000,
 /// about 250 MB) however big the rebuild.
 const BULK_BATCH: usize = 25;
+/// Kana typed unconverted matches a text by its reading below what it matches as written.
+const READING_BOOST: f32 = 0.5;
 /// How far back "newest first" looks before it looks further (see [`SearchIndex::newest`]).
 const NEWEST_WINDOWS_DAYS: [i64; 3] = [7, 60, 730];
 
@@ -173,6 +175,7 @@ struct Fields {
     title_grams: Field,
     words: Field,
     grams: Field,
+    readings: Field,
     exact: Field,
     internal: Field,
 }
@@ -201,6 +204,8 @@ fn schema() -> (Schema, Fields) {
         title_grams: b.add_text_field("title_grams", text("ja_grams", grams, false)),
         words: b.add_text_field("words", text("ja_words", words, false)),
         grams: b.add_text_field("grams", text("ja_grams", grams, true)),
+        // Title and text as they are read (katakana), as characters: kana typed unconverted.
+        readings: b.add_text_field("readings", text("ja_grams", grams, false)),
         exact: b.add_text_field("exact", STRING),
         internal: b.add_text_field("internal", STRING),
     };
@@ -294,6 +299,7 @@ impl SearchIndex {
         doc.add_text(f.title_words, &title);
         doc.add_text(f.title_grams, &title);
         let body = analysis::nfkc(&d.text);
+        doc.add_text(f.readings, analysis::reading(&title) + &analysis::reading(&body));
         doc.add_text(f.words, &body);
         doc.add_text(f.grams, &body);
         for e in &d.exact {
@@ -373,6 +379,11 @@ impl SearchIndex {
                 }
             }
         }
+        for part in text.split_whitespace().filter(|p| analysis::kana_only(p) && p.chars().count() >= 2) {
+            if let Some(q) = gram_query(f.readings, &analysis::nfkc(part)) {
+                should.push((Occur::Should, Box::new(BoostQuery::new(q, READING_BOOST))));
+            }
+        }
         if should.is_empty() {
             // No dictionary, or nothing but symbols: any bigram of the text.
             for t in gram_tokens(&nfkc).into_iter().filter(|t| t.text.chars().count() >= 2) {
@@ -413,6 +424,12 @@ impl SearchIndex {
                 if let Some(q) = gram_query(grams_field, &nfkc) {
                     either.push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
                 }
+            }
+            if analysis::kana_only(part)
+                && part.chars().count() >= 2
+                && let Some(q) = gram_query(f.readings, &nfkc)
+            {
+                either.push((Occur::Should, Box::new(BoostQuery::new(q, READING_BOOST))));
             }
             if either.is_empty() {
                 continue;
@@ -751,5 +768,49 @@ mod tests {
         assert_eq!(count("が4"), 0);
         assert_eq!(count("届きました"), 1);
         assert_eq!(count("届いた"), 0);
+    }
+
+    #[test]
+    fn kana_typed_unconverted_finds_the_kanji_by_reading() {
+        let index = SearchIndex::in_memory().unwrap();
+        let doc = |id: &str, title: &str, text: &str| IndexDoc {
+            kind: DocKind::Article,
+            id: id.into(),
+            merchant: "m".into(),
+            conversation: None,
+            channel: None,
+            status: None,
+            at: Utc::now(),
+            title: title.into(),
+            text: text.into(),
+            keywords: vec![],
+            exact: vec![],
+            internal: false,
+        };
+        index
+            .upsert(&[
+                doc("late", "荷物が届かない", "ご注文から3日たっても届かない場合はご連絡ください。"),
+                doc("return", "返品の方法", "商品到着後7日以内にお申し出ください。"),
+                doc("fee", "送料について", "5,000円以上で無料です。"),
+            ])
+            .unwrap();
+        let ids = |text: &str, matching: Match| -> Vec<String> {
+            let r = SearchRequest {
+                merchants: vec!["m".into()],
+                text: text.into(),
+                matching,
+                limit: 5,
+                ..Default::default()
+            };
+            index.search(&r).unwrap().into_iter().map(|h| h.id).collect()
+        };
+        for matching in [Match::All, Match::Any] {
+            assert_eq!(ids("とどかない", matching).first().map(String::as_str), Some("late"), "{matching:?}");
+            assert_eq!(ids("へんぴん", matching).first().map(String::as_str), Some("return"), "{matching:?}");
+            assert_eq!(ids("そうりょう", matching).first().map(String::as_str), Some("fee"), "{matching:?}");
+            assert_eq!(ids("ヘンピン", matching).first().map(String::as_str), Some("return"), "{matching:?}");
+        }
+        // Kanji are not looked up by reading: 変品 (also ヘンピン) finds nothing.
+        assert!(ids("変品", Match::All).is_empty());
     }
 }

@@ -70,6 +70,8 @@ pub struct OrderFilter {
     pub merchant: Option<MerchantId>,
     pub customer: Option<CustomerId>,
     pub order_number: Option<String>,
+    /// Orders with a parcel of this tracking number.
+    pub tracking_number: Option<String>,
 }
 
 /// Whether an upsert created or updated the order.
@@ -462,6 +464,10 @@ impl Store {
             }
             if let Some(n) = &f.order_number {
                 qb.push(" AND order_number = ").push_bind(n.clone());
+            }
+            if let Some(n) = &f.tracking_number {
+                qb.push(" AND id IN (SELECT order_id FROM shipments WHERE tracking_number = ").push_bind(n.clone());
+                qb.push(")");
             }
             push_page!(qb, "id", page);
             qb.build_query_as().fetch_all(p).await

@@ -137,7 +137,8 @@ fn turn(action: &Action, found: &[(Article, bool)], open: bool) -> (Vec<MessageR
     match action {
         Action::Answer { best, related } => {
             let a = &found[*best].0;
-            let body = format!("「{}」\n\n{}\n\n{SOLVED_QUESTION}", a.question, markdown_to_text(&a.answer));
+            let body =
+                format!("「{}」\n\n{}\n\n{SOLVED_QUESTION}", a.question, crate::sanitize::markdown_to_text(&a.answer));
             let meta = BotMeta {
                 articles: std::iter::once(*best).chain(related.iter().copied()).map(|i| link(&found[i].0)).collect(),
                 choices: vec![bot::REPLY_SOLVED.into(), bot::REPLY_NOT_SOLVED.into(), bot::REPLY_PERSON.into()],
@@ -198,23 +199,6 @@ fn internal_note(body: String) -> MessageRecord {
     MessageRecord { internal: true, author_kind: AuthorKind::System, ..said(body, None) }
 }
 
-/// An article's Markdown as the plain text a chat shows: the words, line breaks and list marks,
-/// no markup (the widget shows text, never HTML).
-pub fn markdown_to_text(source: &str) -> String {
-    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
-    let mut out = String::new();
-    for event in Parser::new(source) {
-        match event {
-            Event::Text(t) | Event::Code(t) => out.push_str(&t),
-            Event::SoftBreak | Event::HardBreak => out.push('\n'),
-            Event::Start(Tag::Item) => out.push('・'),
-            Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::Heading(_) | TagEnd::CodeBlock) => out.push('\n'),
-            _ => {}
-        }
-    }
-    out.trim().to_owned()
-}
-
 /// The channels the bot may hold a conversation on: web chat and LINE.
 pub fn serves(channel: Channel) -> bool {
     matches!(channel, Channel::Chat | Channel::Line)
@@ -224,16 +208,4 @@ pub fn serves(channel: Channel) -> bool {
 /// when the shop turned it on).
 pub fn channel_uses_bot(channel: Channel, settings: &serde_json::Value) -> bool {
     serves(channel) && settings["bot"].as_bool().unwrap_or(false)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::markdown_to_text;
-
-    #[test]
-    fn markdown_becomes_plain_text_for_the_chat() {
-        let md = "## 送料\n\n全国一律 **550円** です。\n\n- 沖縄: +330円\n- [詳しく](https://example.jp)\n\n<script>x</script>";
-        let text = markdown_to_text(md);
-        assert_eq!(text, "送料\n全国一律 550円 です。\n・沖縄: +330円\n・詳しく");
-    }
 }

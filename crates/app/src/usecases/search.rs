@@ -94,3 +94,54 @@ pub async fn request(st: &App, p: &madoguchi_core::access::Principal, q: &Search
 }
 
 pub const MAX_LIMIT: usize = 100;
+
+/// What a query names exactly in the database rather than in the index: a ticket (HM-201), an
+/// order number, a parcel's tracking number. The index finds words; these are keys, answered
+/// at once and shown above the word matches.
+#[derive(Debug, Default)]
+pub struct Lookups {
+    pub tickets: Vec<(madoguchi_core::merchant::Merchant, madoguchi_core::conversation::Conversation)>,
+    /// Orders, with whether the tracking number (not the order number) found them.
+    pub orders: Vec<(madoguchi_core::order::Order, bool)>,
+}
+
+pub async fn lookups(st: &App, p: &madoguchi_core::access::Principal, q: &str) -> UseCaseResult<Lookups> {
+    use madoguchi_core::page::PageRequest;
+    use madoguchi_store::conversations::ConversationFilter;
+    use madoguchi_store::orders::OrderFilter;
+    let mut out = Lookups::default();
+    let text = madoguchi_search::analysis::nfkc(q.trim());
+    if text.is_empty() || text.split_whitespace().count() > 1 || text.chars().count() > 64 {
+        return Ok(out);
+    }
+    let scope = p.scope();
+    if let Some((code, number)) = madoguchi_core::merchant::parse_ticket(&text) {
+        let merchants = st.store.list_merchants(&scope, PageRequest::first(200)).await?.items;
+        if let Some(m) = merchants.into_iter().find(|m| m.code == code) {
+            let f = ConversationFilter { merchant: Some(m.id), number: Some(number), ..Default::default() };
+            if let Some(c) = st.store.list_conversations(&scope, &f, PageRequest::first(1)).await?.items.pop() {
+                out.tickets.push((m, c));
+            }
+        }
+    }
+    if text.chars().any(|c| c.is_ascii_digit()) && text.chars().all(|c| c.is_ascii_graphic()) {
+        let by_number = OrderFilter { order_number: Some(text.clone()), ..Default::default() };
+        out.orders.extend(
+            st.store
+                .list_orders(&scope, &by_number, PageRequest::first(10))
+                .await?
+                .items
+                .into_iter()
+                .map(|o| (o, false)),
+        );
+        // Slips print tracking numbers in groups (1234-5678-9012); they are stored as digits.
+        let digits: String = text.chars().filter(|c| *c != '-').collect();
+        let by_parcel = OrderFilter { tracking_number: Some(digits), ..Default::default() };
+        for o in st.store.list_orders(&scope, &by_parcel, PageRequest::first(10)).await?.items {
+            if !out.orders.iter().any(|(seen, _)| seen.id == o.id) {
+                out.orders.push((o, true));
+            }
+        }
+    }
+    Ok(out)
+}

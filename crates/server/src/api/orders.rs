@@ -48,7 +48,7 @@ pub async fn list_orders(
         None => None,
     };
     let order_number = q.order_number.as_deref().map(madoguchi_core::validation::nfkc);
-    let f = OrderFilter { merchant, customer, order_number };
+    let f = OrderFilter { merchant, customer, order_number, tracking_number: None };
     Ok(Json(st.store.list_orders(&scope, &f, PageRequest::parse(q.cursor.as_deref(), q.limit)?).await?))
 }
 

@@ -4,6 +4,7 @@
 //! statuses, carriers…), `errors.rs` the error pages, `forms.rs` rejected form fields as a page says them, `public.rs` the help center's and the
 //! web form's texts, `typed_in.rs` the typed-in contact page's.
 
+mod customer_page;
 mod desk;
 mod en;
 mod errors;
@@ -13,6 +14,7 @@ mod labels;
 mod public;
 mod typed_in;
 
+pub use customer_page::{CustomerTexts, customer_texts, identity};
 pub use desk::{DeskTexts, desk};
 pub use errors::error_page;
 pub use forms::{FormError, form_error, form_error_of};

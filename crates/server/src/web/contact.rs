@@ -110,23 +110,45 @@ async fn render_page(
     Ok(super::render(status, &page))
 }
 
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct NewQuery {
+    /// From the customer page: the form starts with the customer's shop, name, phone and mail,
+    /// as a phone call (what a lookup by number is for).
+    customer: Option<String>,
+}
+
 /// The empty form, with a fresh submission id and the current time.
 pub async fn show(
     State(st): State<AppState>,
     user: ConsoleUser,
     jar: CookieJar,
     headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<NewQuery>,
 ) -> Result<Response, ApiError> {
+    use madoguchi_core::identity::IdentityKind;
     let lang = Lang::from_request(&jar, &headers);
     let session = user.session;
     let p = super::principal_of(&session.user);
-    let v = Fields {
+    let mut v = Fields {
         submission: uuid::Uuid::now_v7().to_string(),
         channel: Channel::Fax.as_str().into(),
         received_at: jst_input(Utc::now()),
         category: "その他".into(),
         ..Fields::default()
     };
+    if let Some(id) = q.customer.as_deref().and_then(|c| c.parse().ok()) {
+        let scope = p.scope();
+        let cu = st.store.get_customer(&scope, id).await?;
+        let m = st.store.get_merchant(&scope, madoguchi_store::merchants::MerchantKey::Id(cu.merchant_id)).await?;
+        let first = |kind: IdentityKind| {
+            cu.identities.iter().find(|i| i.kind == kind).map(|i| i.display.clone()).unwrap_or_default()
+        };
+        v.merchant = m.slug;
+        v.channel = Channel::Phone.as_str().into();
+        v.name = cu.name.clone().unwrap_or_default();
+        v.phone = first(IdentityKind::Phone);
+        v.email = first(IdentityKind::Email);
+    }
     render_page(&st, &p, &session, lang, &v, vec![], StatusCode::OK).await
 }
 

@@ -7,6 +7,7 @@ pub mod checklists;
 pub mod chrome;
 pub mod contact;
 pub mod conversation;
+pub mod customers;
 pub mod errors;
 pub mod events;
 pub mod files;
@@ -65,6 +66,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/desk/conversations/{id}/distinct-customer", post(conversation::distinct_customer))
         .route("/desk/events", get(events::stream))
         .route("/desk/search", get(search::show))
+        .route("/desk/customers/{id}", get(customers::show))
         .route("/desk/tasks", get(tasks::show))
         .route("/desk/tasks/{case}/{task}/done", post(tasks::done))
         .route("/desk/files/{id}", get(files::desk_file))

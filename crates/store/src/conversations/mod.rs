@@ -156,6 +156,9 @@ macro_rules! push_filter {
         if let Some(m) = f.merchant {
             $qb.push(" AND merchant_id = ").push_bind(m.0);
         }
+        if let Some(n) = f.number {
+            $qb.push(" AND number = ").push_bind(n);
+        }
         if let Some(s) = f.status {
             $qb.push(" AND status = ").push_bind(s.as_str());
         }
@@ -220,6 +223,8 @@ pub enum ConversationSort {
 #[derive(Debug, Clone, Default)]
 pub struct ConversationFilter {
     pub merchant: Option<MerchantId>,
+    /// The shop's ticket number (with `merchant`, one conversation: HM-201).
+    pub number: Option<i64>,
     pub status: Option<ConversationStatus>,
     pub channel: Option<Channel>,
     pub priority: Option<Priority>,

@@ -17,12 +17,18 @@ pub(super) fn duplicate_view(lang: Lang, d: &madoguchi_store::duplicates::Duplic
     DuplicateView {
         id: d.customer.id.to_string(),
         name: d.customer.name.clone().unwrap_or_else(|| t.no_name.to_owned()),
-        identities: d.customer.identities.iter().map(|i| i.display.as_str()).collect::<Vec<_>>().join(" / "),
+        identities: d
+            .customer
+            .identities
+            .iter()
+            .map(|i| i18n::identity(lang, i.kind, &i.display))
+            .collect::<Vec<_>>()
+            .join(" / "),
         reasons: reasons.join("・"),
     }
 }
 
-pub(super) async fn customer_view(
+pub(crate) async fn customer_view(
     st: &AppState,
     p: &Principal,
     scope: &Scope,
@@ -32,6 +38,7 @@ pub(super) async fn customer_view(
     case_asked: Option<(OrderId, CaseKind)>,
 ) -> Result<CustomerView, ApiError> {
     audit_read(st, p, SubjectType::Customer, &[(c.merchant_id, c.id.to_string())]).await?;
+    let merchant = st.store.get_merchant(scope, MerchantKey::Id(c.merchant_id)).await?;
     let orders = st
         .store
         .list_orders(scope, &OrderFilter { customer: Some(c.id), ..Default::default() }, PageRequest::first(20))
@@ -131,7 +138,7 @@ pub(super) async fn customer_view(
         name: c.name.clone().unwrap_or_default(),
         kana: c.name_kana.clone().unwrap_or_default(),
         rank: c.rank.clone().unwrap_or_default(),
-        identities: c.identities.iter().map(|i| format!("{}: {}", i.kind.as_str(), i.display)).collect(),
+        identities: c.identities.iter().map(|i| i18n::identity(lang, i.kind, &i.display)).collect(),
         address,
         notes: c.notes.clone().unwrap_or_default(),
         orders: order_views,
@@ -140,8 +147,8 @@ pub(super) async fn customer_view(
             .iter()
             .map(|h| {
                 let label = format!(
-                    "#{} {} {} {}",
-                    h.number,
+                    "{} {} {} {}",
+                    merchant.ticket(h.number),
                     jst(h.created_at),
                     i18n::channel(lang, h.channel),
                     h.subject.clone().unwrap_or_default()

@@ -6,7 +6,7 @@ mod actions;
 mod customer;
 
 pub use actions::*;
-use customer::customer_view;
+pub(crate) use customer::customer_view;
 
 use crate::web::ConsoleUser;
 use askama::Template;
@@ -55,32 +55,32 @@ pub struct Item {
 }
 
 pub struct Shipment {
-    carrier: &'static str,
-    number: String,
-    url: Option<String>,
-    status: &'static str,
+    pub(crate) carrier: &'static str,
+    pub(crate) number: String,
+    pub(crate) url: Option<String>,
+    pub(crate) status: &'static str,
 }
 
 pub struct OrderView {
     /// The conversation is about this order.
-    linked: bool,
+    pub(crate) linked: bool,
     /// The customer named its number in a message (and it is not linked yet).
-    named: bool,
-    id: String,
-    number: String,
-    date: String,
-    total: String,
-    lines: Vec<String>,
-    shipments: Vec<Shipment>,
+    pub(crate) named: bool,
+    pub(crate) id: String,
+    pub(crate) number: String,
+    pub(crate) date: String,
+    pub(crate) total: String,
+    pub(crate) lines: Vec<String>,
+    pub(crate) shipments: Vec<Shipment>,
     /// The decision asked for on this order (`?order=…&request=…`), by the shop's policies.
-    panel: Option<DecisionPanel>,
+    pub(crate) panel: Option<DecisionPanel>,
     /// Decisions recorded on this order, one line each.
-    recorded: Vec<String>,
+    pub(crate) recorded: Vec<String>,
     /// Cases opened on this order: kind, tasks done of all, closed.
-    cases: Vec<(String, usize, usize, bool)>,
+    pub(crate) cases: Vec<(String, usize, usize, bool)>,
     /// The form of the case kind asked for (`?order=…&case=…`): kind code, label and fields
     /// as (key, label, required).
-    case_form: Option<CaseForm>,
+    pub(crate) case_form: Option<CaseForm>,
 }
 
 /// A case kind's form to fill: kind code, label, and fields as (key, label, required).
@@ -101,15 +101,15 @@ pub struct DecisionPanel {
 }
 
 pub struct CustomerView {
-    name: String,
-    kana: String,
-    rank: String,
-    identities: Vec<String>,
-    address: String,
-    notes: String,
-    orders: Vec<OrderView>,
-    history: Vec<(String, String)>,
-    duplicates: Vec<DuplicateView>,
+    pub(crate) name: String,
+    pub(crate) kana: String,
+    pub(crate) rank: String,
+    pub(crate) identities: Vec<String>,
+    pub(crate) address: String,
+    pub(crate) notes: String,
+    pub(crate) orders: Vec<OrderView>,
+    pub(crate) history: Vec<(String, String)>,
+    pub(crate) duplicates: Vec<DuplicateView>,
 }
 
 /// A customer who is likely the same person, offered for merging.
