@@ -37,7 +37,7 @@ pub struct CannedResponse {
     pub id: CannedResponseId,
     pub merchant_id: MerchantId,
     pub title: String,
-    /// May use {customer_name}, {order_number} and {tracking_url}.
+    /// May use the [`PLACEHOLDERS`], by either name ({お客様名} or {customer_name}).
     pub body: String,
     pub created_at: DateTime<Utc>,
 }
@@ -49,8 +49,14 @@ pub struct CannedResponseInput {
     pub body: String,
 }
 
-/// The placeholders a canned response may use.
-pub const PLACEHOLDERS: [&str; 3] = ["customer_name", "order_number", "tracking_url"];
+/// The placeholders a canned response may use: the name for programs (the API) and the name
+/// Japanese staff type and read ({お客様名}); both are filled alike.
+pub const PLACEHOLDERS: [(&str, &str); 3] =
+    [("customer_name", "お客様名"), ("order_number", "注文番号"), ("tracking_url", "配送状況URL")];
+
+fn known_placeholder(name: &str) -> bool {
+    PLACEHOLDERS.iter().any(|(key, ja)| *key == name || *ja == name)
+}
 
 impl CannedResponseInput {
     pub fn validate(&self) -> Result<(String, String), ValidationError> {
@@ -62,12 +68,12 @@ impl CannedResponseInput {
             let after = &rest[open + 1..];
             let Some(close) = after.find('}') else { break };
             let name = &after[..close];
-            if !PLACEHOLDERS.contains(&name) {
+            if !known_placeholder(name) {
                 return Err(ValidationError::new(
                     "body",
                     "unknown_placeholder",
                     format!(
-                        "unknown placeholder {{{name}}}; use {{customer_name}}, {{order_number}} or {{tracking_url}}"
+                        "unknown placeholder {{{name}}}; use {{お客様名}} ({{customer_name}}), {{注文番号}} ({{order_number}}) or {{配送状況URL}} ({{tracking_url}})"
                     ),
                 ));
             }
@@ -87,9 +93,12 @@ pub struct PlaceholderValues {
 
 /// Fills a canned response for one conversation.
 pub fn fill_placeholders(body: &str, v: &PlaceholderValues) -> String {
-    body.replace("{customer_name}", v.customer_name.as_deref().unwrap_or(""))
-        .replace("{order_number}", v.order_number.as_deref().unwrap_or(""))
-        .replace("{tracking_url}", v.tracking_url.as_deref().unwrap_or(""))
+    let mut out = body.to_owned();
+    for ((key, ja), value) in PLACEHOLDERS.iter().zip([&v.customer_name, &v.order_number, &v.tracking_url]) {
+        let value = value.as_deref().unwrap_or("");
+        out = out.replace(&format!("{{{key}}}"), value).replace(&format!("{{{ja}}}"), value);
+    }
+    out
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -183,6 +192,13 @@ mod tests {
         assert_eq!(fill_placeholders(&body, &v), "山田 花子様、ご注文HM-1は発送済みです。");
         let bad = CannedResponseInput { title: "x".into(), body: "{customer}様".into() };
         assert_eq!(bad.validate().unwrap_err().code, "unknown_placeholder");
+        // The Japanese names staff type are the same placeholders.
+        let ja = CannedResponseInput {
+            title: "発送案内".into(),
+            body: "{お客様名}様、ご注文{注文番号}は発送済みです。".into(),
+        };
+        let (_, body) = ja.validate().unwrap();
+        assert_eq!(fill_placeholders(&body, &v), "山田 花子様、ご注文HM-1は発送済みです。");
     }
 
     #[test]

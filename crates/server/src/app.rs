@@ -111,10 +111,14 @@ pub fn router(state: AppState) -> Router {
     let inbound = crate::inbound::routes().layer(DefaultBodyLimit::max(crate::inbound::mail::MAX_MESSAGE_BYTES));
     api.merge(crate::web::routes())
         .merge(inbound)
-        .merge(crate::chat::routes())
-        .merge(crate::inbound::form_routes())
-        .merge(crate::helpcenter::routes())
-        .fallback(not_found)
+        // People read these pages: their errors are pages too, not the API's JSON.
+        .merge(
+            crate::chat::routes()
+                .merge(crate::inbound::form_routes())
+                .merge(crate::helpcenter::routes())
+                .layer(axum::middleware::from_fn(crate::web::errors::html_errors)),
+        )
+        .fallback(crate::web::errors::no_such_page)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(middleware::from_fn(track))

@@ -322,3 +322,9 @@ acwTimer();
     });
   });
 })();
+
+// Deleting asks first: a form (or its button) with data-confirm submits only once confirmed.
+document.addEventListener('submit', (e) => {
+  const ask = e.submitter?.dataset.confirm || e.target.dataset?.confirm;
+  if (ask && !window.confirm(ask)) { e.preventDefault(); e.stopImmediatePropagation(); }
+}, true);

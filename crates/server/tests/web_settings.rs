@@ -36,13 +36,32 @@ async fn shop_settings_page_for_the_shops_admin() -> anyhow::Result<()> {
         ])
         .send()
         .await?;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let bad_html = bad.text().await?;
-    // Said as the page calls the field, in Japanese, with the field's code for scripts.
+    // Said as the page calls the field, in Japanese, with the field's code for scripts; what was
+    // typed stays in the form.
     assert!(
         bad_html.contains("id=\"settings-error\" data-field=\"sla.first_response_minutes\"")
-            && bad_html.contains("初回応答目標（営業時間の分）: 1–86400分の範囲で入力してください"),
+            && bad_html.contains("「30分」「4時間」「2日」のように入力してください"),
         "{bad_html}"
     );
+    assert!(
+        bad_html.contains(">はい、A店です。</textarea>") && bad_html.contains("value=\"0\""),
+        "the form keeps what was typed"
+    );
+    let too_long = admin
+        .post(format!("{}/settings/shop-a/general", app.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("greeting", "はい、A店です。"),
+            ("first_response_minutes", "100日"),
+            ("resolution_minutes", "600"),
+        ])
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert!(too_long.contains("初回応答目標（営業時間の分）: 1–86400分の範囲で入力してください"), "{too_long}");
     let ok = admin
         .post(format!("{}/settings/shop-a/general", app.base))
         .form(&[
@@ -67,16 +86,21 @@ async fn shop_settings_page_for_the_shops_admin() -> anyhow::Result<()> {
         .text()
         .await?;
     assert!(canned.contains("本文: 使えない差し込み項目があります"), "{canned}");
+    assert!(
+        canned.contains(">{名前}様</textarea>") && canned.contains("value=\"x\""),
+        "the refused canned response is still in its form"
+    );
     let empty = admin
         .post(format!("{}/settings/shop-a/scripts", app.base))
         .header("accept-language", "en-US,en")
         .form(&[("csrf", csrf.as_str()), ("category", "返品・交換"), ("body", "  ")])
         .send()
         .await?;
-    // Redirected back with the check's parts; shown to this reader in English.
-    assert!(empty.url().query().is_some_and(|q| q.contains("error=required") && q.contains("field=body")));
+    // Shown to this reader in English, with the category still typed in.
+    assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let empty = empty.text().await?;
     assert!(empty.contains("data-field=\"body\"") && empty.contains("Body: body must not be empty"), "{empty}");
+    assert!(empty.contains("value=\"返品・交換\""), "the category is kept");
     let script = admin
         .post(format!("{}/settings/shop-a/scripts", app.base))
         .form(&[("csrf", csrf.as_str()), ("category", "返品・交換"), ("body", "返品の条件を確認します。")])
@@ -85,6 +109,71 @@ async fn shop_settings_page_for_the_shops_admin() -> anyhow::Result<()> {
         .text()
         .await?;
     assert!(script.contains("返品の条件を確認します。"));
+
+    // Durations in hours; every entry edited, not only added; deleting a script.
+    let ok = admin
+        .post(format!("{}/settings/shop-a/general", app.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("greeting", "はい、A店です。"),
+            ("first_response_minutes", "4時間"),
+            ("resolution_minutes", "2日"),
+        ])
+        .send()
+        .await?;
+    assert!(ok.text().await?.contains("value=\"4時間\""), "hours are shown as hours");
+    let (_, m) = app.get("/api/v1/merchants/shop-a", "agent").await?;
+    assert_eq!(m["sla"]["resolution_minutes"].as_u64(), Some(2880));
+    let form = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        std::iter::once(("csrf".to_owned(), csrf.clone()))
+            .chain(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
+            .collect()
+    };
+    let canned_id = app.a.canned.to_string();
+    let edited = admin
+        .post(format!("{}/settings/shop-a/canned/{canned_id}", app.base))
+        .form(&form(&[("title", "発送のご案内"), ("body", "{お客様名}様、発送いたしました。")]))
+        .send()
+        .await?;
+    assert!(
+        edited.text().await?.contains("山田 花子様、発送いたしました。"),
+        "the edited canned response is previewed"
+    );
+    let other_shop = admin
+        .post(format!("{}/settings/shop-a/canned/{}", app.base, app.b.canned))
+        .form(&form(&[("title", "x"), ("body", "y")]))
+        .send()
+        .await?;
+    assert_eq!(other_shop.status(), StatusCode::NOT_FOUND, "another shop's canned response is not there");
+    let relabelled = admin
+        .post(format!("{}/settings/shop-a/dispositions/DELIVERY_INFO", app.base))
+        .form(&form(&[("label", "配送状況をご案内")]))
+        .send()
+        .await?;
+    assert!(relabelled.text().await?.contains("value=\"配送状況をご案内\""));
+    let added = admin
+        .post(format!("{}/settings/shop-a/dispositions", app.base))
+        .form(&form(&[("label", "住所変更を受付")]))
+        .send()
+        .await?;
+    assert!(added.status().is_success() || added.status().is_redirection());
+    let codes = app.store.list_disposition_codes(&madoguchi_core::access::Scope::All, app.a.id).await?;
+    assert!(
+        codes.iter().any(|d| d.label == "住所変更を受付" && d.code.starts_with('C')),
+        "a code is made for a label alone"
+    );
+    let renamed = admin
+        .post(format!("{}/settings/shop-a/queues/{}", app.base, app.a.queue))
+        .form(&form(&[("name", "配送・再配達")]))
+        .send()
+        .await?;
+    assert!(renamed.text().await?.contains("value=\"配送・再配達\""));
+    let deleted = admin
+        .post(format!("{}/settings/shop-a/scripts", app.base))
+        .form(&form(&[("category", "返品・交換"), ("body", ""), ("delete", "1")]))
+        .send()
+        .await?;
+    assert!(!deleted.text().await?.contains("返品の条件を確認します。"), "the script is gone");
 
     // Agents do not edit shop settings.
     let agent = browser();

@@ -323,4 +323,85 @@ impl Store {
             })
             .collect())
     }
+
+    /// Changes a canned response's title and text (already validated).
+    pub async fn update_canned_response(
+        &self,
+        scope: &Scope,
+        actor: UserId,
+        id: CannedResponseId,
+        title: &str,
+        body: &str,
+    ) -> Result<()> {
+        let merchant = self.canned_response_merchant(scope, id).await?;
+        let mut tx = self.begin().await?;
+        on_db!(&mut tx, c => sqlx::query("UPDATE canned_responses SET title = $2, body = $3 WHERE id = $1")
+            .bind(id.0)
+            .bind(title)
+            .bind(body)
+            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        audit::record(
+            &mut tx,
+            settings_audit(merchant, actor, AuditAction::Update, serde_json::json!({ "canned_response": id })),
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// Removes a category's talk script; conversations of that category then show none.
+    pub async fn delete_script(
+        &self,
+        scope: &Scope,
+        actor: UserId,
+        merchant: MerchantId,
+        category: &str,
+    ) -> Result<()> {
+        if !scope.allows(merchant) {
+            return Err(StoreError::NotFound);
+        }
+        let mut tx = self.begin().await?;
+        let gone = on_db!(&mut tx, c => sqlx::query("DELETE FROM scripts WHERE merchant_id = $1 AND category = $2")
+            .bind(merchant.0)
+            .bind(category)
+            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        if gone == 0 {
+            return Err(StoreError::NotFound);
+        }
+        audit::record(
+            &mut tx,
+            settings_audit(merchant, actor, AuditAction::Delete, serde_json::json!({ "script": category })),
+        )
+        .await?;
+        tx.commit().await
+    }
+
+    /// Renames what agents see of a disposition code; the code itself stays, so reports and
+    /// past wrap-ups keep counting it as one.
+    pub async fn relabel_disposition_code(
+        &self,
+        scope: &Scope,
+        actor: UserId,
+        merchant: MerchantId,
+        code: &str,
+        label: &str,
+    ) -> Result<()> {
+        if !scope.allows(merchant) {
+            return Err(StoreError::NotFound);
+        }
+        let mut tx = self.begin().await?;
+        let changed = on_db!(&mut tx, c => sqlx::query("UPDATE disposition_codes SET label = $3 WHERE merchant_id = $1 AND code = $2")
+            .bind(merchant.0)
+            .bind(code)
+            .bind(label)
+            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        if changed == 0 {
+            return Err(StoreError::NotFound);
+        }
+        audit::record(
+            &mut tx,
+            settings_audit(merchant, actor, AuditAction::Update, serde_json::json!({ "disposition_code": code })),
+        )
+        .await?;
+        tx.commit().await
+    }
 }

@@ -197,6 +197,52 @@ impl Store {
         Ok(Queue { id, merchant_id: MerchantId(m), name, created_at })
     }
 
+    /// Renames a queue, and the conversations waiting in it with it (a queue is named on them).
+    pub async fn rename_queue(&self, scope: &Scope, actor: UserId, id: QueueId, name: &str) -> Result<()> {
+        let q = self.get_queue(scope, id).await?;
+        let mut tx = self.begin().await?;
+        let taken: i64 = on_db!(&mut tx, c => sqlx::query_scalar("SELECT COUNT(*) FROM queues WHERE merchant_id = $1 AND name = $2 AND id <> $3")
+            .bind(q.merchant_id.0)
+            .bind(name)
+            .bind(id.0)
+            .fetch_one(&mut *c)
+            .await)?;
+        if taken > 0 {
+            return Err(StoreError::conflict("queue_exists", format!("the queue {name} already exists")));
+        }
+        on_db!(&mut tx, c => sqlx::query("UPDATE queues SET name = $2 WHERE id = $1").bind(id.0).bind(name).execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        on_db!(&mut tx, c => sqlx::query("UPDATE conversations SET queue = $3 WHERE merchant_id = $1 AND queue = $2")
+            .bind(q.merchant_id.0)
+            .bind(&q.name)
+            .bind(name)
+            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        // The queue's name is also the skill its agents need: this shop's agents who had the
+        // old one get the new one (the old stays, another shop may name a queue so too).
+        on_db!(&mut tx, c => sqlx::query(
+            "INSERT INTO agent_skills (user_id, skill)
+             SELECT s.user_id, $3 FROM agent_skills s JOIN user_merchants m ON m.user_id = s.user_id
+             WHERE m.merchant_id = $1 AND s.skill = $2
+               AND NOT EXISTS (SELECT 1 FROM agent_skills x WHERE x.user_id = s.user_id AND x.skill = $3)",
+        )
+            .bind(q.merchant_id.0)
+            .bind(&q.name)
+            .bind(name)
+            .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        audit::record(
+            &mut tx,
+            NewAuditEvent {
+                merchant_id: Some(q.merchant_id),
+                actor_user_id: Some(actor),
+                action: AuditAction::Update,
+                subject_type: SubjectType::Merchant,
+                subject_id: q.merchant_id.to_string(),
+                details: serde_json::json!({ "queue_renamed": { "from": q.name, "to": name } }),
+            },
+        )
+        .await?;
+        tx.commit().await
+    }
+
     pub async fn delete_queue(&self, scope: &Scope, actor: UserId, id: QueueId) -> Result<()> {
         let mut tx = self.begin().await?;
         let row: Option<(Uuid, String)> = on_db!(&mut tx, c => sqlx::query_as("SELECT merchant_id, name FROM queues WHERE id = $1")

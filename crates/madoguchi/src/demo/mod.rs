@@ -402,13 +402,13 @@ async fn seed_playbook(store: &Store, actor: UserId, merchant: MerchantId, shop:
     for (title, body) in [
         (
             "発送済みのご案内",
-            "{customer_name}様\nお問い合わせありがとうございます。ご注文{order_number}は発送済みです。配送状況はこちらからご確認いただけます。\n{tracking_url}",
+            "{お客様名}様\nお問い合わせありがとうございます。ご注文{注文番号}は発送済みです。配送状況はこちらからご確認いただけます。\n{配送状況URL}",
         ),
         (
             "確認して折り返します",
-            "{customer_name}様\nお問い合わせありがとうございます。担当部署に確認のうえ、あらためてご連絡いたします。",
+            "{お客様名}様\nお問い合わせありがとうございます。担当部署に確認のうえ、あらためてご連絡いたします。",
         ),
-        ("お詫び", "{customer_name}様\nこのたびはご迷惑をおかけし、誠に申し訳ございません。"),
+        ("お詫び", "{お客様名}様\nこのたびはご迷惑をおかけし、誠に申し訳ございません。"),
     ] {
         store.create_canned_response(&Scope::All, actor, merchant, title, body).await?;
     }

@@ -84,3 +84,44 @@ pub fn identity(lang: Lang, kind: IdentityKind, display: &str) -> String {
         (Lang::En, IdentityKind::ChatVisitor) => "Web chat visitor".to_owned(),
     }
 }
+
+/// The top page's texts.
+pub struct LandingTexts {
+    pub what: &'static str,
+    pub sign_in: &'static str,
+    pub to_desk: &'static str,
+    pub demo: &'static str,
+    pub demo_hint: &'static str,
+    pub shop_page: &'static str,
+    pub help_center: &'static str,
+    pub form: &'static str,
+}
+
+const LANDING_JA: LandingTexts = LandingTexts {
+    what: "ECショップのお問い合わせ窓口をまとめて受ける、コンタクトセンターのためのシステムです。電話・メール・チャット・LINE・フォーム・FAXやはがきを、お客様ごとの履歴と注文・配送状況と並べて一つの受信箱で扱います。",
+    sign_in: "スタッフのログイン",
+    to_desk: "受信箱を開く",
+    demo: "デモのショップ",
+    demo_hint: "お客様の立場で、チャット・ヘルプセンター・お問い合わせフォームを試せます。",
+    shop_page: "ショップページ（チャット）",
+    help_center: "ヘルプセンター",
+    form: "お問い合わせフォーム",
+};
+
+const LANDING_EN: LandingTexts = LandingTexts {
+    what: "A contact centre for online shops: phone, mail, chat, LINE, web forms, faxes and postcards in one inbox, each customer's history beside their orders and parcels.",
+    sign_in: "Staff sign-in",
+    to_desk: "Open the inbox",
+    demo: "Demo shops",
+    demo_hint: "Try the chat, the help center and the contact form as a customer would.",
+    shop_page: "Shop page (chat)",
+    help_center: "Help center",
+    form: "Contact form",
+};
+
+pub fn landing(lang: Lang) -> &'static LandingTexts {
+    match lang {
+        Lang::Ja => &LANDING_JA,
+        Lang::En => &LANDING_EN,
+    }
+}

@@ -31,6 +31,7 @@ pub(super) const EN: Texts = Texts {
     no_subject: "(no subject)",
     next_page: "Next",
     back_to_inbox: "← Inbox",
+    back_public: "To the top page",
     shop: "Shop",
     greeting: "Greeting",
     timeline: "Timeline",

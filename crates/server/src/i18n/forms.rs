@@ -53,12 +53,15 @@ fn reason_ja(code: &str, message: &str) -> String {
         "required" => "少なくとも1つ入力してください".into(),
         "invalid_code" => "英数字と _ で入力してください（例: DELIVERY_INFO）".into(),
         "unknown_placeholder" => {
-            "使えない差し込み項目があります（{customer_name}・{order_number}・{tracking_url} が使えます）".into()
+            "使えない差し込み項目があります（{お客様名}・{注文番号}・{配送状況URL} が使えます）".into()
         }
         "invalid_choice" => "選択肢から選んでください".into(),
         "invalid_key" => "英小文字・数字・_ で入力してください".into(),
         "invalid_header" => "見出しは1〜100文字で入力してください".into(),
         "header_used_twice" => "同じ見出しがほかの項目に使われています".into(),
-        _ => message.to_owned(),
+        "code_exists" | "queue_exists" | "conflict" => "同じものがすでに登録されています".into(),
+        "invalid_duration" => "「30分」「4時間」「2日」のように入力してください".into(),
+        // A check without its own Japanese sentence: its English message stays off the page.
+        _ => "入力内容を確認してください".into(),
     }
 }

@@ -12,14 +12,16 @@ mod forms;
 mod ja;
 mod labels;
 mod public;
+mod settings_page;
 mod typed_in;
 
-pub use customer_page::{CustomerTexts, customer_texts, identity};
+pub use customer_page::{CustomerTexts, LandingTexts, customer_texts, identity, landing};
 pub use desk::{DeskTexts, desk};
 pub use errors::error_page;
 pub use forms::{FormError, form_error, form_error_of};
 pub use labels::*;
 pub use public::{FormTexts, HcTexts, help_center, web_form};
+pub use settings_page::{SettingsTexts, settings_texts};
 pub use typed_in::{ContactTexts, typed_in};
 
 use axum::http::HeaderMap;
@@ -97,6 +99,7 @@ pub struct Texts {
     pub no_subject: &'static str,
     pub next_page: &'static str,
     pub back_to_inbox: &'static str,
+    pub back_public: &'static str,
     pub shop: &'static str,
     pub greeting: &'static str,
     pub timeline: &'static str,

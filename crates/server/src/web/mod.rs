@@ -13,6 +13,7 @@ pub mod events;
 pub mod files;
 pub mod inbox;
 pub mod kb;
+pub mod landing;
 pub mod orders;
 pub mod policies;
 pub mod portal;
@@ -47,7 +48,7 @@ pub const LOGIN_CSRF_COOKIE: &str = "madoguchi_login_csrf";
 
 pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
-        .route("/", get(|| async { Redirect::to("/desk") }))
+        .route("/", get(landing::show))
         .route("/login", get(login_page).post(login))
         .route("/logout", post(logout))
         .route("/desk", get(inbox::show))
@@ -76,9 +77,12 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/settings/{slug}/general", post(settings::general))
         .route("/settings/{slug}/scripts", post(settings::script))
         .route("/settings/{slug}/canned", post(settings::canned))
+        .route("/settings/{slug}/canned/{id}", post(settings::update_canned))
         .route("/settings/{slug}/canned/{id}/delete", post(settings::delete_canned))
         .route("/settings/{slug}/dispositions", post(settings::disposition))
+        .route("/settings/{slug}/dispositions/{code}", post(settings::relabel_disposition))
         .route("/settings/{slug}/queues", post(settings::queue))
+        .route("/settings/{slug}/queues/{id}", post(settings::edit_queue))
         .route("/settings/{slug}/kb", get(kb::show).post(kb::save))
         .route("/settings/{slug}/policies", get(policies::show).post(policies::submit))
         .route("/settings/{slug}/checklists", get(checklists::show))
@@ -87,9 +91,19 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/portal/escalations/{id}/answer", post(portal::answer))
         .route("/static/console.css", get(css))
         .route("/static/console.js", get(js))
+        .route("/static/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon))
         .merge(contact::routes())
         .merge(orders::routes())
         .layer(axum::middleware::from_fn(errors::html_errors))
+}
+
+/// The tab's icon: a window (窓), drawn small enough to read at 16 px.
+async fn favicon() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "image/svg+xml"), (header::CACHE_CONTROL, "public, max-age=86400")],
+        include_str!("../../static/favicon.svg"),
+    )
 }
 
 async fn css() -> impl IntoResponse {

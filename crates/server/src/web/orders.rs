@@ -92,7 +92,7 @@ const JA: Labels = Labels {
     row: "行",
     line: "ファイルの行",
     reason: "内容",
-    webhook: "注文Webhook",
+    webhook: "注文データの自動連携",
     webhook_hint: "ショップのシステムから注文と出荷を送る宛先です。送信には署名が必要です。",
     webhook_configured: "シークレット設定済み",
     webhook_missing: "シークレット未設定（すべて拒否されます）",
@@ -146,7 +146,8 @@ struct Page {
     slug: String,
     merchant_name: String,
     /// (column code, the shop's header, usual headers)
-    columns: Vec<(&'static str, String, String)>,
+    /// Each column as (code, what the page calls it, the header mapped to it, usual headers).
+    columns: Vec<(&'static str, &'static str, String, String)>,
     report: Option<ReportView>,
     webhook_url: String,
     webhook_configured: bool,
@@ -205,7 +206,14 @@ async fn page(
     let mapping = order_import::mapping(&st.store, &p.scope(), m.id).await?;
     let columns = Column::ALL
         .into_iter()
-        .map(|c| (c.as_str(), mapping.columns.get(&c).cloned().unwrap_or_default(), c.usual_headers().join("、")))
+        .map(|c| {
+            // In Japanese a column is called by the header shop systems print first (受注番号),
+            // and its usual headers are the Japanese ones; the code is for the API.
+            let usual: Vec<&str> =
+                c.usual_headers().iter().copied().filter(|h| lang == Lang::En || !h.is_ascii()).collect();
+            let label = if lang == Lang::Ja { usual.first().copied().unwrap_or(c.as_str()) } else { c.as_str() };
+            (c.as_str(), label, mapping.columns.get(&c).cloned().unwrap_or_default(), usual.join("、"))
+        })
         .collect();
     let report = extra.report.map(|r| ReportView {
         encoding: r.encoding,
