@@ -1,5 +1,5 @@
-//! The console and the web chat in a real headless Chromium, driven by `e2e/console.mjs` and
-//! `e2e/chat.mjs` and `e2e/live_desk.mjs` (playwright-core)
+//! The console and the web chat in a real headless Chromium, driven by the scripts in `e2e/`
+//! (playwright-core: the Japanese walk, the console, the web chat, the live desk)
 //! against `madoguchi demo`. Chromium, the IPA fonts and the npm package are installed by
 //! `scripts/test`; when one is missing this test fails and says so — it never skips.
 
