@@ -12,6 +12,7 @@ use std::time::Instant;
 use tokio::net::TcpListener;
 
 mod bench;
+mod bench_inbox;
 mod bench_search;
 mod demo;
 mod import;
@@ -90,6 +91,22 @@ enum Command {
         /// Measure on this PostgreSQL server (a schema of its own, dropped afterwards).
         #[arg(long, value_name = "URL")]
         postgres: Option<String>,
+        /// Also write the report to this file.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Measure the inbox at a desk's size: the demo data plus many conversations (1 % open),
+    /// every view, filter and sort and the conversation page; prints a Markdown report.
+    BenchInbox {
+        /// Conversations to generate and import.
+        #[arg(long, default_value_t = 1_000_000)]
+        conversations: usize,
+        /// The share of them still being worked on.
+        #[arg(long, default_value_t = 0.01)]
+        open_share: f64,
+        /// Timed loads per page.
+        #[arg(long, default_value_t = 100)]
+        requests: usize,
         /// Also write the report to this file.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
@@ -244,6 +261,15 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Bench { requests, concurrency, postgres, out } => {
             let report = bench::run(bench::BenchOptions { requests, concurrency, postgres }).await?;
+            print!("{report}");
+            if let Some(path) = out {
+                std::fs::write(&path, &report).with_context(|| format!("writing {}", path.display()))?;
+            }
+            Ok(())
+        }
+        Command::BenchInbox { conversations, open_share, requests, out } => {
+            let opts = bench_inbox::InboxBenchOptions { conversations, open_share, requests };
+            let report = bench_inbox::run(opts).await?;
             print!("{report}");
             if let Some(path) = out {
                 std::fs::write(&path, &report).with_context(|| format!("writing {}", path.display()))?;

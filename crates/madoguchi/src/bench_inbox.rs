@@ -1,0 +1,241 @@
+//! `madoguchi bench-inbox`: the inbox at a desk's size. The demo data set, then a shop's
+//! history of many conversations (by default a million, 1 % of them still being worked on:
+//! assigned to the agent, to others or to nobody, some waiting for an answer, some escalated),
+//! then every inbox view, filter and sort as the signed-in agent opens it, and the
+//! conversation page. The page answers include the counts of every view. Prints a Markdown
+//! report; timings live here, never in pass/fail tests.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::{TimeZone, Utc};
+use madoguchi_server::{AppState, Settings};
+use madoguchi_store::Store;
+
+use crate::demo;
+
+pub struct InboxBenchOptions {
+    pub conversations: usize,
+    /// The share of conversations still open (new, open or pending).
+    pub open_share: f64,
+    /// Timed loads per page.
+    pub requests: usize,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    sorted[(((sorted.len() as f64 - 1.0) * p).round() as usize).min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+const CATEGORIES: [&str; 4] = ["配送", "返品・交換", "不良品", "キャンセル"];
+
+/// The history as the importer reads it: one inbound message each, every `1/open_share`-th
+/// conversation still open (the others closed), in order of time over two years.
+fn generate(path: &Path, n: usize, open_every: usize) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let start = Utc.with_ymd_and_hms(2024, 12, 1, 0, 0, 0).single().context("start")?;
+    let span = 730 * 24 * 3600_i64;
+    for i in 0..n {
+        let at = start + chrono::Duration::seconds(i as i64 * span / n as i64);
+        let open = i % open_every == 0;
+        let status = match (open, i % 5) {
+            (false, _) => "closed",
+            (true, 0) => "new",
+            (true, 1) => "pending",
+            (true, _) => "open",
+        };
+        let channel = ["email", "chat", "phone", "line"][i % 4];
+        let line = serde_json::json!({
+            "external_id": format!("inbox-{i}"),
+            "channel": channel,
+            "subject": format!("お問い合わせ {i}"),
+            "status": status,
+            "customer": { "name": format!("客 {}", i % 40_000), "email": format!("c{}@example.jp", i % 40_000) },
+            "messages": [{ "direction": "inbound", "body": "注文した商品はいつ届きますか", "created_at": at.to_rfc3339() }],
+        });
+        writeln!(out, "{line}")?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+pub async fn run(opts: InboxBenchOptions) -> anyhow::Result<String> {
+    let dir = std::env::temp_dir().join(format!("madoguchi-bench-inbox-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let result = bench_in(&dir, &opts).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
+
+async fn bench_in(dir: &Path, opts: &InboxBenchOptions) -> anyhow::Result<String> {
+    let url = format!("sqlite://{}", dir.join("madoguchi.db").display());
+    let store = Store::open(&url).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let creds = demo::seed(&store, &base).await?;
+    let shop = creds.merchants.first().context("a demo shop")?;
+    let merchant: madoguchi_core::ids::MerchantId = shop.id.parse()?;
+    let agent = creds.users.iter().find(|u| u.login == "agent.sato").context("the demo agent")?;
+    let agent_id = store.user_for_login(&agent.login).await?.context("agent")?.0.id;
+    let other_id = store.user_for_login("sv.tanaka").await?.context("supervisor")?.0.id;
+
+    let open_every = (1.0 / opts.open_share).round().max(1.0) as usize;
+    eprintln!("generating and importing {} conversations", opts.conversations);
+    let file = dir.join("history.jsonl");
+    generate(&file, opts.conversations, open_every)?;
+    let t = Instant::now();
+    let imported = crate::import::conversations(&store, merchant, &file).await?;
+    let import_time = t.elapsed();
+    std::fs::remove_file(&file)?;
+
+    // Who holds the open ones, how urgent they are and what about: set as a desk's day would
+    // leave them (a third the agent's, a third another's, a third nobody's yet).
+    let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect(&url).await?;
+    sqlx::query(
+        "UPDATE conversations SET
+            assignee_id = CASE number % 3 WHEN 0 THEN $2 WHEN 1 THEN $3 ELSE NULL END,
+            priority = CASE number % 7 WHEN 0 THEN 'high' WHEN 1 THEN 'urgent' WHEN 2 THEN 'low' ELSE 'normal' END,
+            category = CASE number % 4 WHEN 0 THEN $4 WHEN 1 THEN $5 WHEN 2 THEN $6 ELSE $7 END,
+            waiting_since = CASE number % 2 WHEN 0 THEN waiting_since ELSE NULL END
+         WHERE merchant_id = $1 AND status NOT IN ('resolved', 'closed')",
+    )
+    .bind(merchant.0)
+    .bind(agent_id.0)
+    .bind(other_id.0)
+    .bind(CATEGORIES[0])
+    .bind(CATEGORIES[1])
+    .bind(CATEGORIES[2])
+    .bind(CATEGORIES[3])
+    .execute(&pool)
+    .await?;
+    sqlx::query("ANALYZE").execute(&pool).await?;
+    pool.close().await;
+    let scope = madoguchi_core::access::Scope::All;
+    let open_ids: Vec<madoguchi_core::ids::ConversationId> = store
+        .list_conversations(
+            &scope,
+            &madoguchi_store::conversations::ConversationFilter {
+                merchant: Some(merchant),
+                active_only: true,
+                ..Default::default()
+            },
+            madoguchi_core::page::PageRequest::first(200),
+        )
+        .await?
+        .items
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    for id in open_ids.iter().step_by(4) {
+        store.create_escalation(&scope, agent_id, *id, "ショップへの確認", Utc::now() + chrono::Duration::hours(8)).await?;
+    }
+
+    let settings = Settings { data_dir: PathBuf::from(dir), ..Settings::default() };
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let state = AppState::new(store.clone(), settings)?;
+    let server = tokio::spawn(madoguchi_server::launch(listener, state, async {
+        let _ = rx.await;
+    }));
+
+    let browser = reqwest::Client::builder().cookie_store(true).build()?;
+    let login_page = browser.get(format!("{base}/login")).send().await?.text().await?;
+    let csrf = login_page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .context("csrf on the sign-in page")?;
+    let signed = browser
+        .post(format!("{base}/login"))
+        .form(&[("login", agent.login.as_str()), ("password", agent.password.as_str()), ("csrf", csrf)])
+        .send()
+        .await?;
+    anyhow::ensure!(signed.url().path() == "/desk", "sign-in failed: {}", signed.url());
+
+    let slug = &shop.slug;
+    let mut pages: Vec<(String, String)> = Vec::new();
+    for view in ["mine", "unassigned", "waiting", "escalated", "all"] {
+        for sort in ["activity", "waiting", "newest", "oldest"] {
+            pages.push((format!("{view}, sort {sort}"), format!("/desk?view={view}&sort={sort}")));
+        }
+    }
+    for (name, filter) in [
+        ("status open", "status=open".to_owned()),
+        ("status pending", "status=pending".to_owned()),
+        ("priority high", "priority=high".to_owned()),
+        ("channel phone", "channel=phone".to_owned()),
+        ("category 配送", format!("category={}", encode("配送"))),
+        ("shop", format!("merchant={slug}")),
+        ("shop, status new, priority urgent", format!("merchant={slug}&status=new&priority=urgent")),
+    ] {
+        for view in ["mine", "all"] {
+            pages.push((format!("{view}, {name}"), format!("/desk?view={view}&{filter}")));
+        }
+    }
+    pages.push(("second page of all".into(), String::new()));
+    // The cursor of the second page comes from the first.
+    let first = browser.get(format!("{base}/desk?view=all")).send().await?.text().await?;
+    let next = first
+        .split("id=\"next-page\" href=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .map(|s| s.replace("&amp;", "&"))
+        .context("a next page on the all view")?;
+    pages.last_mut().context("pages")?.1 = next;
+    for id in open_ids.iter().take(3) {
+        pages.push((format!("conversation page {}", &id.to_string()[24..]), format!("/desk/conversations/{id}")));
+    }
+
+    let mut rows = Vec::new();
+    for (name, path) in &pages {
+        let url = format!("{base}{path}");
+        // One unmeasured load: the first read of a page warms the database's cache.
+        let resp = browser.get(&url).send().await?;
+        anyhow::ensure!(resp.status().is_success(), "GET {path}: {}", resp.status());
+        resp.bytes().await?;
+        let mut durations = Vec::with_capacity(opts.requests);
+        for _ in 0..opts.requests {
+            let t = Instant::now();
+            let resp = browser.get(&url).send().await?;
+            anyhow::ensure!(resp.status().is_success(), "GET {path}: {}", resp.status());
+            resp.bytes().await?;
+            durations.push(t.elapsed());
+        }
+        durations.sort();
+        rows.push((name.clone(), percentile(&durations, 0.5), percentile(&durations, 0.95), percentile(&durations, 0.99)));
+    }
+    let _ = tx.send(());
+    let _ = server.await;
+    store.close().await;
+
+    let mut r = String::new();
+    writeln!(
+        r,
+        "## Inbox benchmark ({} conversations, {:.1} % open, SQLite, {} build)\n",
+        imported.conversations,
+        opts.open_share * 100.0,
+        if cfg!(debug_assertions) { "debug" } else { "release" }
+    )?;
+    writeln!(r, "History import: {:.1} s.\n", import_time.as_secs_f64())?;
+    writeln!(r, "| page (signed in as the agent; {} loads each) | p50 ms | p95 ms | p99 ms |", opts.requests)?;
+    writeln!(r, "| --- | ---: | ---: | ---: |")?;
+    for (name, p50, p95, p99) in rows {
+        writeln!(r, "| {name} | {} | {} | {} |", ms(p50), ms(p95), ms(p99))?;
+    }
+    Ok(r)
+}
+
+/// A query value in a URL (percent-encoded UTF-8).
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
