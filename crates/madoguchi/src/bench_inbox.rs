@@ -136,7 +136,9 @@ async fn bench_in(dir: &Path, opts: &InboxBenchOptions) -> anyhow::Result<String
         .map(|c| c.id)
         .collect();
     for id in open_ids.iter().step_by(4) {
-        store.create_escalation(&scope, agent_id, *id, "ショップへの確認", Utc::now() + chrono::Duration::hours(8)).await?;
+        store
+            .create_escalation(&scope, agent_id, *id, "ショップへの確認", Utc::now() + chrono::Duration::hours(8))
+            .await?;
     }
 
     let settings = Settings { data_dir: PathBuf::from(dir), ..Settings::default() };
@@ -210,7 +212,12 @@ async fn bench_in(dir: &Path, opts: &InboxBenchOptions) -> anyhow::Result<String
             durations.push(t.elapsed());
         }
         durations.sort();
-        rows.push((name.clone(), percentile(&durations, 0.5), percentile(&durations, 0.95), percentile(&durations, 0.99)));
+        rows.push((
+            name.clone(),
+            percentile(&durations, 0.5),
+            percentile(&durations, 0.95),
+            percentile(&durations, 0.99),
+        ));
     }
     let _ = tx.send(());
     let _ = server.await;
@@ -235,7 +242,5 @@ async fn bench_in(dir: &Path, opts: &InboxBenchOptions) -> anyhow::Result<String
 
 /// A query value in a URL (percent-encoded UTF-8).
 fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }

@@ -197,3 +197,34 @@ async fn a_second_agent_on_the_same_conversation_sees_who_else_is_there() -> any
     assert!(app.store.heartbeat(&other, app.users["agent"], Some(cid), false).await.is_err());
     Ok(())
 }
+
+/// The supervisor board names each agent with the state others see (対応中 while holding a
+/// chat), how long they have been in it, and what they hold.
+#[tokio::test]
+async fn the_board_shows_each_agent_with_state_and_load() -> anyhow::Result<()> {
+    use common::console::*;
+    let app = TestApp::start().await?;
+    set_presence(&app, "agent", "available").await?;
+    set_presence(&app, "shared_agent", "break").await?;
+    let chat = new_chat(&app).await?;
+    let held_by = conversation(&app, &id_of(&chat)).await?["conversation"]["assignee_id"].as_str().map(str::to_owned);
+    assert_eq!(held_by, Some(app.users["agent"].to_string()), "the available agent is offered the chat");
+    let c = browser();
+    sign_in(&app, &c, "supervisor", common::PASSWORD).await?;
+    let board = c.get(format!("{}/board", app.base)).send().await?.text().await?;
+    let row = |name: &str| -> String {
+        board
+            .split("<tr class=\"agent\"")
+            .skip(1)
+            .find(|r| r.contains(&format!("<td>{name}</td>")))
+            .map(|r| r.split("</tr>").next().unwrap_or_default().to_owned())
+            .unwrap_or_default()
+    };
+    let agent = row("agent");
+    assert!(agent.contains("data-presence=\"busy\"") && agent.contains("対応中"), "holding a chat is 対応中: {agent}");
+    assert!(agent.contains("1 / "), "one live chat held: {agent}");
+    assert!(agent.contains("秒") || agent.contains("分"), "how long in the state, in words: {agent}");
+    let away = row("shared_agent");
+    assert!(away.contains("data-presence=\"break\""), "{away}");
+    Ok(())
+}

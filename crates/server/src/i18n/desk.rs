@@ -42,6 +42,12 @@ pub struct DeskTexts {
     pub linked: &'static str,
     pub named_by_customer: &'static str,
     pub link_order: &'static str,
+    pub col_agent: &'static str,
+    pub col_state: &'static str,
+    pub col_state_since: &'static str,
+    pub col_live: &'static str,
+    pub col_held: &'static str,
+    pub no_agents: &'static str,
     pub field_invalid: &'static str,
 }
 
@@ -84,6 +90,12 @@ const JA: DeskTexts = DeskTexts {
     linked: "関連",
     named_by_customer: "お客様がこの注文番号を書いています",
     link_order: "この注文を関連付ける",
+    col_agent: "オペレーター",
+    col_state: "状態",
+    col_state_since: "経過",
+    col_live: "チャット・通話",
+    col_held: "担当中の問い合わせ",
+    no_agents: "このショップを担当するオペレーターはいません。",
     field_invalid: "入力内容を確認してください：",
 };
 
@@ -126,6 +138,12 @@ const EN: DeskTexts = DeskTexts {
     linked: "Linked",
     named_by_customer: "The customer wrote this order number",
     link_order: "Link this order",
+    col_agent: "Agent",
+    col_state: "State",
+    col_state_since: "For",
+    col_live: "Chats and calls",
+    col_held: "Conversations held",
+    no_agents: "No agents work for this shop.",
     field_invalid: "Please check what you entered: ",
 };
 

@@ -32,8 +32,20 @@ struct MerchantBoard {
     target: u32,
     queues: Vec<QueueRow>,
     agents: Vec<(&'static str, i64)>,
+    /// Each agent who works for the shop: who, what state and since when, what they hold.
+    people: Vec<AgentRow>,
     /// Today's chats the bot took, when it took any.
     bot: Option<BotRow>,
+}
+
+struct AgentRow {
+    name: String,
+    state: &'static str,
+    state_code: &'static str,
+    since: String,
+    /// Live contacts held of the most at once, e.g. 「2 / 3」.
+    live: String,
+    held: i64,
 }
 
 struct BotRow {
@@ -50,6 +62,7 @@ struct Page {
     lang: &'static str,
     t: &'static Texts,
     chrome: crate::web::chrome::Chrome,
+    d: &'static crate::i18n::DeskTexts,
     merchants: Vec<MerchantBoard>,
 }
 
@@ -57,14 +70,17 @@ fn pct(v: Option<f64>) -> String {
     v.map_or_else(|| "—".into(), |p| format!("{p:.1}%"))
 }
 
-/// A wait as 分:秒 (or 時間:分 when long).
-fn wait(since: Option<chrono::DateTime<Utc>>) -> String {
+/// A wait as people say it: 「45秒」「3分20秒」 while short, 「2時間5分」「6日13時間」 when long.
+fn wait(lang: Lang, since: Option<chrono::DateTime<Utc>>) -> String {
     let Some(s) = since else { return "—".into() };
-    let secs = (Utc::now() - s).num_seconds().max(0);
-    if secs >= 3600 {
-        format!("{}:{:02}:{:02}", secs / 3600, secs % 3600 / 60, secs % 60)
-    } else {
-        format!("{}:{:02}", secs / 60, secs % 60)
+    let now = Utc::now();
+    let secs = (now - s).num_seconds().max(0);
+    match (lang, secs) {
+        (_, 3600..) => super::inbox::wait_text(lang, s, now),
+        (Lang::Ja, 60..) => format!("{}分{:02}秒", secs / 60, secs % 60),
+        (Lang::Ja, _) => format!("{secs}秒"),
+        (_, 60..) => format!("{} min {:02} s", secs / 60, secs % 60),
+        _ => format!("{secs} s"),
     }
 }
 
@@ -83,6 +99,14 @@ pub async fn show(
     let scope = p.scope();
     let day = madoguchi_core::time::jst_day_start();
     let mut merchants = Vec::new();
+    let names: std::collections::HashMap<_, _> = st
+        .store
+        .list_users(&scope, p.user_id, PageRequest::first(500))
+        .await?
+        .items
+        .into_iter()
+        .map(|u| (u.id, u.display_name))
+        .collect();
     for m in st.store.list_merchants(&scope, PageRequest::first(200)).await?.items {
         let b = madoguchi_app::usecases::reports::board::today(&st.store, &p, m.id).await?;
         let f = st.store.bot_figures(&scope, m.id, day, Utc::now() + chrono::Duration::minutes(1)).await?;
@@ -93,7 +117,34 @@ pub async fn show(
             handed_over: f.handed_over,
             active: f.active,
         });
+        let mut people = Vec::new();
+        for a in st.store.merchant_agents(m.id).await? {
+            let live = st.store.live_contacts(a.user_id).await?;
+            let shown = a.presence.shown(live);
+            let held = st
+                .store
+                .count_conversations(
+                    &scope,
+                    &madoguchi_store::conversations::ConversationFilter {
+                        merchant: Some(m.id),
+                        assignee: Some(a.user_id),
+                        active_only: true,
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            people.push(AgentRow {
+                name: names.get(&a.user_id).cloned().unwrap_or_default(),
+                state: i18n::presence(lang, shown),
+                state_code: shown.as_str(),
+                since: wait(lang, Some(a.presence_since)),
+                live: format!("{live} / {}", a.max_messaging),
+                held,
+            });
+        }
+        people.sort_by(|a, b| a.name.cmp(&b.name));
         merchants.push(MerchantBoard {
+            people,
             slug: m.slug.clone(),
             name: m.name.clone(),
             target: b.first_response_target_minutes,
@@ -103,7 +154,7 @@ pub async fn show(
                 .map(|q| QueueRow {
                     name: if q.queue.is_empty() { t.no_queue.into() } else { q.queue.clone() },
                     waiting: q.waiting,
-                    longest: wait(q.oldest_waiting_since),
+                    longest: wait(lang, q.oldest_waiting_since),
                     offered: q.offered,
                     answered: q.answered,
                     abandoned: q.abandoned,
@@ -116,7 +167,12 @@ pub async fn show(
             bot,
         });
     }
-    let page =
-        Page { lang: lang.code(), t, chrome: crate::web::chrome::Chrome::of(&st, &session, lang).await?, merchants };
+    let page = Page {
+        lang: lang.code(),
+        t,
+        chrome: crate::web::chrome::Chrome::of(&st, &session, lang).await?,
+        d: i18n::desk(lang),
+        merchants,
+    };
     Ok(render(StatusCode::OK, &page))
 }
