@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::calendar::{BusinessHours, parse_timezone};
 use crate::ids::MerchantId;
 use crate::sla::SlaPolicy;
-use crate::validation::{ValidationError, limits, max_len, required};
+use crate::validation::{ValidationError, limits, max_len, optional, required};
 use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
@@ -27,14 +27,82 @@ pub struct Merchant {
     pub closed_days: Vec<ClosedDay>,
     /// Service targets, in business minutes.
     pub sla: SlaPolicy,
+    /// What the desk says on the other channels; the phone's is `greeting`.
+    pub greetings: ChannelGreetings,
+    /// Whether the shop's own staff may write to its customers from the console. Off on a
+    /// shared desk: the desk answers customers, the shop answers the desk's escalations.
+    pub staff_may_reply: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A shop's words for each channel besides the phone's 名のり: the first line of a chat or
+/// LINE reply, and a mail reply's opening and signature. Empty means none.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChannelGreetings {
+    /// e.g. 「ギフトの花まるでございます。」
+    pub chat: String,
+    pub line: String,
+    /// e.g. 「いつもギフトの花まるをご利用いただき、ありがとうございます。」
+    pub mail_opening: String,
+    /// Under every mail reply: the shop's name, hours and contact.
+    pub mail_signature: String,
+}
+
+impl ChannelGreetings {
+    pub fn validate(&self) -> Result<ChannelGreetings, ValidationError> {
+        let short = |field: &str, v: &str| -> Result<String, ValidationError> {
+            Ok(optional(field, Some(v), limits::GREETING)?.unwrap_or_default())
+        };
+        Ok(ChannelGreetings {
+            chat: short("greetings.chat", &self.chat)?,
+            line: short("greetings.line", &self.line)?,
+            mail_opening: short("greetings.mail_opening", &self.mail_opening)?,
+            mail_signature: optional("greetings.mail_signature", Some(&self.mail_signature), limits::TEXT)?
+                .unwrap_or_default(),
+        })
+    }
+
+    /// What a shop starts with: its name said as on the phone.
+    pub fn named(name: &str) -> ChannelGreetings {
+        ChannelGreetings {
+            chat: format!("{name}でございます。"),
+            line: format!("{name}でございます。"),
+            mail_opening: format!("いつも{name}をご利用いただき、ありがとうございます。"),
+            mail_signature: name.to_owned(),
+        }
+    }
+
+    /// The words for one channel, if the shop has any there.
+    pub fn for_channel(&self, channel: crate::enums::Channel) -> Option<&str> {
+        use crate::enums::Channel;
+        let s = match channel {
+            Channel::Chat => &self.chat,
+            Channel::Line => &self.line,
+            Channel::Email | Channel::WebForm => &self.mail_opening,
+            _ => return None,
+        };
+        (!s.is_empty()).then_some(s.as_str())
+    }
 }
 
 impl Merchant {
     /// A conversation's number as the desk says and searches it: `HM-201`.
     pub fn ticket(&self, number: i64) -> String {
         format!("{}-{number}", self.code)
+    }
+
+    /// When an escalation asked now is due by default: four business hours on, so a question
+    /// asked at 17:30 on a Friday is due on Monday morning, not in the night.
+    pub fn default_escalation_due(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        let closed = self.closed_day_pairs();
+        let cal = crate::calendar::BusinessCalendar {
+            timezone: self.tz(),
+            hours: &self.business_hours,
+            closed_days: &closed,
+        };
+        cal.add_business_time(now, chrono::Duration::hours(4)).unwrap_or(now + chrono::Duration::hours(4))
     }
 
     /// The merchant's zone (JST if the stored name were ever unreadable).
@@ -75,6 +143,10 @@ pub struct NewMerchant {
     pub closed_days: Vec<ClosedDay>,
     #[serde(default)]
     pub sla: Option<SlaPolicy>,
+    #[serde(default)]
+    pub greetings: Option<ChannelGreetings>,
+    #[serde(default)]
+    pub staff_may_reply: Option<bool>,
 }
 
 impl NewMerchant {
@@ -89,6 +161,8 @@ impl NewMerchant {
             business_hours: None,
             closed_days: vec![],
             sla: None,
+            greetings: None,
+            staff_may_reply: None,
         }
     }
 }
@@ -104,6 +178,8 @@ pub struct MerchantPatch {
     pub business_hours: Option<BusinessHours>,
     pub closed_days: Option<Vec<ClosedDay>>,
     pub sla: Option<SlaPolicy>,
+    pub greetings: Option<ChannelGreetings>,
+    pub staff_may_reply: Option<bool>,
 }
 
 /// A ticket as staff type it — HM-201, hm-201, ＨＭ－２０１, HM201 — as (code, number).
@@ -203,7 +279,23 @@ impl NewMerchant {
         let closed_days = validate_closed_days(&self.closed_days)?;
         let sla = self.sla.unwrap_or_default();
         sla.validate()?;
-        Ok(ValidatedMerchant { slug, code, name, greeting, timezone, business_hours, closed_days, sla })
+        let greetings = match &self.greetings {
+            Some(g) => g.validate()?,
+            None => ChannelGreetings::named(&name),
+        };
+        let staff_may_reply = self.staff_may_reply.unwrap_or(false);
+        Ok(ValidatedMerchant {
+            slug,
+            code,
+            name,
+            greeting,
+            timezone,
+            business_hours,
+            closed_days,
+            sla,
+            greetings,
+            staff_may_reply,
+        })
     }
 }
 
@@ -219,6 +311,8 @@ pub struct ValidatedMerchant {
     pub business_hours: BusinessHours,
     pub closed_days: Vec<ClosedDay>,
     pub sla: SlaPolicy,
+    pub greetings: ChannelGreetings,
+    pub staff_may_reply: bool,
 }
 
 impl MerchantPatch {
@@ -246,6 +340,10 @@ impl MerchantPatch {
         };
         let sla = self.sla.unwrap_or(current.sla);
         sla.validate()?;
+        let greetings = match &self.greetings {
+            Some(g) => g.validate()?,
+            None => current.greetings.clone(),
+        };
         Ok(ValidatedMerchant {
             slug: current.slug.clone(),
             code,
@@ -255,12 +353,39 @@ impl MerchantPatch {
             business_hours,
             closed_days,
             sla,
+            greetings,
+            staff_may_reply: self.staff_may_reply.unwrap_or(current.staff_may_reply),
         })
     }
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_escalation_asked_late_on_friday_is_due_in_mondays_business_hours() {
+        use chrono::TimeZone;
+        let m = NewMerchant::named("a-shop", "A").validate().unwrap();
+        let shop = Merchant {
+            id: MerchantId::new(),
+            slug: m.slug,
+            code: "AS".into(),
+            name: m.name,
+            greeting: m.greeting,
+            timezone: m.timezone,
+            business_hours: m.business_hours,
+            closed_days: vec![],
+            sla: m.sla,
+            greetings: m.greetings,
+            staff_may_reply: false,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        // Friday 2026-12-04 17:00 JST; weekdays 9–18: one hour on Friday, three on Monday.
+        let friday = chrono_tz::Asia::Tokyo.with_ymd_and_hms(2026, 12, 4, 17, 0, 0).unwrap().with_timezone(&Utc);
+        let due = shop.default_escalation_due(friday).with_timezone(&chrono_tz::Asia::Tokyo);
+        assert_eq!(due.format("%Y-%m-%d %H:%M").to_string(), "2026-12-07 12:00");
+    }
+
     #[test]
     fn tickets_are_read_as_staff_type_them() {
         for typed in ["HM-201", "hm-201", "ＨＭ－２０１", "HM201", "#HM-201"] {
@@ -305,6 +430,8 @@ mod tests {
             business_hours: None,
             closed_days: vec![],
             sla: None,
+            greetings: None,
+            staff_may_reply: None,
         }
         .validate()
         .unwrap();
@@ -324,6 +451,8 @@ mod tests {
             business_hours: None,
             closed_days: vec![],
             sla: None,
+            greetings: None,
+            staff_may_reply: None,
         };
         assert_eq!(base.clone().validate().unwrap_err().code, "invalid_timezone");
         let d = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();

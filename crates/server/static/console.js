@@ -328,3 +328,13 @@ document.addEventListener('submit', (e) => {
   const ask = e.submitter?.dataset.confirm || e.target.dataset?.confirm;
   if (ask && !window.confirm(ask)) { e.preventDefault(); e.stopImmediatePropagation(); }
 }, true);
+
+// A mail reply in the shop's words: its opening above what is typed, its signature below.
+document.getElementById('mail-frame')?.addEventListener('click', (e) => {
+  const body = document.getElementById('body');
+  const { opening, signature } = e.currentTarget.dataset;
+  const typed = body.value.trim();
+  body.value = [opening, typed, signature ? `\n${signature}` : ''].filter((p) => p).join('\n\n');
+  body.dispatchEvent(new Event('input'));
+  body.focus();
+});

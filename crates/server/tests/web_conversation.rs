@@ -542,3 +542,70 @@ async fn every_field_is_edited_from_the_page_and_a_category_brings_its_talk_scri
     assert!(refused.headers()["location"].to_str()?.ends_with("field=tags"));
     Ok(())
 }
+
+/// On a shared desk the shop's staff answer the desk's escalations from the conversation page
+/// and do not write to customers, unless the shop lets them; each channel has its own words.
+#[tokio::test]
+async fn shop_staff_answer_escalations_on_the_conversation_and_reply_only_when_the_shop_allows() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let staff = browser();
+    sign_in(&app, &staff, "shop-a.staff", PASSWORD).await?;
+    let id = app.a.conversation.to_string();
+    let (_, html) = page(&app, &staff, &id).await?;
+    assert!(!html.contains("id=\"composer\"") && html.contains("id=\"reply-by-desk\""), "no composer for shop staff");
+    assert!(
+        html.contains(&format!("/portal/escalations/{}/answer", app.a.escalation)),
+        "the open escalation can be answered here"
+    );
+    let csrf = csrf_of(&html);
+    let refused = staff
+        .post(format!("{}/desk/conversations/{id}/messages", app.base))
+        .form(&[("csrf", csrf.as_str()), ("kind", "outbound"), ("body", "直接お返事します")])
+        .send()
+        .await?;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN, "the shop's staff do not write to customers");
+    let answered = staff
+        .post(format!("{}/portal/escalations/{}/answer", app.base, app.a.escalation))
+        .form(&[("csrf", csrf.as_str()), ("answer", "在庫あります"), ("from_conversation", "true")])
+        .send()
+        .await?;
+    assert_eq!(
+        answered.headers()["location"].to_str()?,
+        format!("/desk/conversations/{id}"),
+        "back to the conversation"
+    );
+    let (_, html) = page(&app, &staff, &id).await?;
+    assert!(html.contains("在庫あります"));
+
+    // The shop's admin lets its staff reply and gives the mail its own words.
+    let admin = browser();
+    sign_in(&app, &admin, "merchant_admin", PASSWORD).await?;
+    let settings = admin.get(format!("{}/settings/shop-a", app.base)).send().await?.text().await?;
+    let saved = admin
+        .post(format!("{}/settings/shop-a/general", app.base))
+        .form(&[
+            ("csrf", csrf_of(&settings).as_str()),
+            ("greeting", "お電話ありがとうございます。A店です。"),
+            ("first_response_minutes", "1時間"),
+            ("resolution_minutes", "18時間"),
+            ("chat_greeting", "A店のチャット窓口です。"),
+            ("line_greeting", ""),
+            ("mail_opening", "いつもA店をご利用いただきありがとうございます。"),
+            ("mail_signature", "A店 お客様窓口"),
+            ("staff_may_reply", "1"),
+        ])
+        .send()
+        .await?;
+    assert!(saved.status().is_redirection(), "{}", saved.status());
+    let (_, html) = page(&app, &staff, &id).await?;
+    assert!(html.contains("id=\"composer\""), "the composer is there once the shop allows it");
+    assert!(html.contains("data-signature=\"A店 お客様窓口\""), "a mail reply can take the shop's signature");
+    assert!(html.contains("いつもA店をご利用いただきありがとうございます。"), "the mail's own greeting is in view");
+    let sent = staff
+        .post(format!("{}/desk/conversations/{id}/messages", app.base))
+        .form(&[("csrf", csrf.as_str()), ("kind", "outbound"), ("body", "直接お返事します")])
+        .send()
+        .await?;
+    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+    Ok(())
+}

@@ -28,6 +28,8 @@ struct Row {
     business_hours: Json<BusinessHours>,
     sla_first_response_minutes: i64,
     sla_resolution_minutes: i64,
+    greetings: Json<madoguchi_core::merchant::ChannelGreetings>,
+    staff_may_reply: bool,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -58,6 +60,8 @@ impl Row {
                 first_response_minutes: u32::try_from(self.sla_first_response_minutes).unwrap_or(60),
                 resolution_minutes: u32::try_from(self.sla_resolution_minutes).unwrap_or(1080),
             },
+            greetings: self.greetings.0,
+            staff_may_reply: self.staff_may_reply,
             created_at: self.created_at,
             updated_at: self.updated_at,
         }
@@ -125,8 +129,8 @@ impl Store {
         let code = free_code(&mut tx, None, m.code.as_deref(), &m.slug).await?;
         on_db!(&mut tx, c => sqlx::query(
             "INSERT INTO merchants (id, slug, name, greeting, timezone, business_hours, conversation_counter, created_at, updated_at,
-                                    sla_first_response_minutes, sla_resolution_minutes, code)
-             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7, $8, $9, $10)",
+                                    sla_first_response_minutes, sla_resolution_minutes, code, greetings, staff_may_reply)
+             VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $7, $8, $9, $10, $11, $12)",
         )
         .bind(id.0)
         .bind(&m.slug)
@@ -138,6 +142,8 @@ impl Store {
         .bind(i64::from(m.sla.first_response_minutes))
         .bind(i64::from(m.sla.resolution_minutes))
         .bind(&code)
+        .bind(Json(&m.greetings))
+        .bind(m.staff_may_reply)
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
         write_closed_days(&mut tx, id, &m.closed_days).await?;
         audit::record(
@@ -240,7 +246,8 @@ impl Store {
         };
         on_db!(&mut tx, c => sqlx::query(
             "UPDATE merchants SET name = $2, greeting = $3, timezone = $4, business_hours = $5, updated_at = $6,
-                    sla_first_response_minutes = $7, sla_resolution_minutes = $8, code = $9 WHERE id = $1",
+                    sla_first_response_minutes = $7, sla_resolution_minutes = $8, code = $9,
+                    greetings = $10, staff_may_reply = $11 WHERE id = $1",
         )
         .bind(id.0)
         .bind(&m.name)
@@ -251,6 +258,8 @@ impl Store {
         .bind(i64::from(m.sla.first_response_minutes))
         .bind(i64::from(m.sla.resolution_minutes))
         .bind(&code)
+        .bind(Json(&m.greetings))
+        .bind(m.staff_may_reply)
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
         write_closed_days(&mut tx, id, &m.closed_days).await?;
         audit::record(
@@ -268,6 +277,8 @@ impl Store {
                     "business_hours_changed": before.business_hours != m.business_hours,
                     "closed_days_changed": before.closed_days != m.closed_days,
                     "sla": [before.sla, m.sla],
+                    "greetings_changed": before.greetings != m.greetings,
+                    "staff_may_reply": [before.staff_may_reply, m.staff_may_reply],
                 }),
             },
         )

@@ -57,6 +57,8 @@ async fn merchants_by_id_and_slug_with_scope() -> Result<()> {
                 label: "年末休業".into(),
             }],
             sla: Some(madoguchi_core::sla::SlaPolicy { first_response_minutes: 90, resolution_minutes: 600 }),
+            greetings: None,
+            staff_may_reply: None,
         };
         let m = s.create_merchant(None, nm.clone().validate()?).await?;
         assert_eq!(m.timezone, "Asia/Tokyo");

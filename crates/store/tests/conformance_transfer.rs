@@ -78,6 +78,8 @@ async fn busy_merchant(s: &Store, slug: &str) -> Result<MerchantId> {
             label: "年末".into(),
         }],
         sla: None,
+        greetings: None,
+        staff_may_reply: None,
     };
     let m = s.create_merchant(None, nm.validate()?).await?.id;
     let agent = s

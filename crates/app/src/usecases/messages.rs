@@ -41,3 +41,24 @@ pub fn message_record(p: &Principal, m: &NewMessage) -> UseCaseResult<MessageRec
         created_at: None,
     })
 }
+
+/// Whether the caller may write this message to the shop's customer: the shop's own staff only
+/// where the shop lets them (off on a shared desk, where the desk answers customers and the
+/// shop answers the desk's escalations). Notes and recorded inbound contacts are not replies.
+pub async fn may_send(
+    store: &madoguchi_store::Store,
+    p: &Principal,
+    merchant: madoguchi_core::ids::MerchantId,
+    m: &NewMessage,
+) -> UseCaseResult<()> {
+    if m.kind != MessageKind::Outbound || !p.role.is_merchant_role() {
+        return Ok(());
+    }
+    let shop = store.get_merchant(&p.scope(), madoguchi_store::merchants::MerchantKey::Id(merchant)).await?;
+    if shop.staff_may_reply {
+        return Ok(());
+    }
+    Err(UseCaseError::Forbidden(
+        "this shop's staff answer the desk's escalations; the desk replies to customers".into(),
+    ))
+}

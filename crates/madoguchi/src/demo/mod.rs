@@ -183,6 +183,15 @@ pub async fn seed(store: &Store, base_url: &str) -> anyhow::Result<Credentials> 
             } else {
                 madoguchi_core::sla::SlaPolicy { first_response_minutes: 60, resolution_minutes: 18 * 60 }
             }),
+            greetings: Some(madoguchi_core::merchant::ChannelGreetings {
+                mail_signature: format!(
+                    "――――――――――\n{}　お客様窓口\n受付時間：平日 9:00〜18:00（土日祝・年末年始を除く）",
+                    shop.name
+                ),
+                ..madoguchi_core::merchant::ChannelGreetings::named(shop.name)
+            }),
+            // A shared desk: the desk answers the customers, the shops answer escalations.
+            staff_may_reply: Some(false),
         };
         let m = store.create_merchant(None, nm.validate()?).await?;
         merchants.push((m, shop));

@@ -114,6 +114,9 @@ pub async fn create_conversation(
     let scope = p.scope();
     let merchant = st.store.resolve_merchant(&scope, &req.merchant).await?;
     req.validate()?;
+    if let Some(m) = &req.message {
+        madoguchi_app::usecases::messages::may_send(&st.store, &p, merchant, m).await?;
+    }
     let record = ConversationRecord {
         merchant,
         channel: req.channel,
@@ -197,7 +200,8 @@ pub async fn add_message(
 ) -> ApiResult<(StatusCode, Json<MessageCreated>)> {
     let scope = p.scope();
     let cid: ConversationId = id(&conversation)?;
-    st.store.get_conversation(&scope, cid).await?;
+    let c = st.store.get_conversation(&scope, cid).await?;
+    madoguchi_app::usecases::messages::may_send(&st.store, &p, c.merchant_id, &req).await?;
     let record = message_record(&p, &req)?;
     let (message, created) = st.store.add_message(&scope, Some(p.user_id), cid, &record).await?;
     let status = if created { StatusCode::CREATED } else { StatusCode::OK };

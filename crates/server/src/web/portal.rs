@@ -70,6 +70,9 @@ pub async fn show(
 pub struct AnswerForm {
     csrf: String,
     answer: String,
+    /// Answered from the conversation page: back to it rather than to the portal.
+    #[serde(default)]
+    from_conversation: bool,
 }
 
 pub async fn answer(
@@ -86,6 +89,8 @@ pub async fn answer(
         return Err(ApiError::forbidden("the merchant answers its escalations"));
     }
     let text = madoguchi_core::escalation::EscalationAnswer { answer: form.answer }.validate()?;
-    st.store.answer_escalation(&p.scope(), p.user_id, eid, &text).await?;
-    Ok(Redirect::to("/portal").into_response())
+    let e = st.store.answer_escalation(&p.scope(), p.user_id, eid, &text).await?;
+    let back =
+        if form.from_conversation { format!("/desk/conversations/{}", e.conversation_id) } else { "/portal".into() };
+    Ok(Redirect::to(&back).into_response())
 }

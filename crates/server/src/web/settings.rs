@@ -37,6 +37,9 @@ struct Page {
     slug: String,
     merchant_name: String,
     greeting: String,
+    greetings: madoguchi_core::merchant::ChannelGreetings,
+    staff_may_reply: bool,
+    d: &'static crate::i18n::DeskTexts,
     first_response: String,
     resolution: String,
     scripts: Vec<(String, String)>,
@@ -110,9 +113,14 @@ pub struct PageQuery {
 }
 
 /// What the page calls a field a check names.
-fn field_label(t: &'static Texts, field: &str) -> &'static str {
+fn field_label(lang: Lang, field: &str) -> &'static str {
+    let (t, d) = (lang.t(), crate::i18n::desk(lang));
     match field {
         "greeting" => t.greeting,
+        "greetings.chat" => d.greeting_chat,
+        "greetings.line" => d.greeting_line,
+        "greetings.mail_opening" => d.mail_opening,
+        "greetings.mail_signature" => d.mail_signature,
         "sla.first_response_minutes" => t.sla_first_response,
         "sla.resolution_minutes" => t.sla_resolution,
         "category" => t.col_category,
@@ -156,7 +164,7 @@ pub async fn show(
     let m = editable(&st, &user.principal, &slug).await?;
     let error = q.error.as_deref().map(|code| {
         let field = q.field.as_deref().unwrap_or_default();
-        form_error_of(lang, field_label(lang.t(), field), field, code, q.detail.as_deref().unwrap_or_default())
+        form_error_of(lang, field_label(lang, field), field, code, q.detail.as_deref().unwrap_or_default())
     });
     settings_page(&st, &user, lang, &m, error, Kept::default(), q.saved.is_some(), StatusCode::OK).await
 }
@@ -185,6 +193,9 @@ async fn settings_page(
         slug: m.slug.clone(),
         merchant_name: m.name.clone(),
         greeting: m.greeting.clone(),
+        greetings: m.greetings.clone(),
+        staff_may_reply: m.staff_may_reply,
+        d: crate::i18n::desk(lang),
         first_response: minutes_shown(m.sla.first_response_minutes),
         resolution: minutes_shown(m.sla.resolution_minutes),
         categories: madoguchi_core::category::shop_categories(scripts.iter().map(|s| s.0.as_str()), None),
@@ -231,7 +242,7 @@ async fn back(
         {
             let m = editable(st, &user.principal, slug).await?;
             let field = field.unwrap_or_default();
-            let error = form_error_of(lang, field_label(lang.t(), &field), &field, &code, &message);
+            let error = form_error_of(lang, field_label(lang, &field), &field, &code, &message);
             settings_page(st, user, lang, &m, Some(error), kept, false, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(e) => Err(e),
@@ -276,6 +287,16 @@ pub struct GeneralForm {
     greeting: String,
     first_response_minutes: String,
     resolution_minutes: String,
+    #[serde(default)]
+    chat_greeting: String,
+    #[serde(default)]
+    line_greeting: String,
+    #[serde(default)]
+    mail_opening: String,
+    #[serde(default)]
+    mail_signature: String,
+    /// A checkbox: present when ticked.
+    staff_may_reply: Option<String>,
 }
 
 pub async fn general(
@@ -293,8 +314,20 @@ pub async fn general(
             resolution_minutes: minutes_typed("sla.resolution_minutes", &f.resolution_minutes)?,
         };
         let current = st.store.get_merchant(&c.p.scope(), MerchantKey::Id(c.id)).await?;
-        let next = MerchantPatch { greeting: Some(f.greeting.clone()), sla: Some(sla), ..Default::default() }
-            .apply(&current)?;
+        let greetings = madoguchi_core::merchant::ChannelGreetings {
+            chat: f.chat_greeting.clone(),
+            line: f.line_greeting.clone(),
+            mail_opening: f.mail_opening.clone(),
+            mail_signature: f.mail_signature.clone(),
+        };
+        let next = MerchantPatch {
+            greeting: Some(f.greeting.clone()),
+            sla: Some(sla),
+            greetings: Some(greetings),
+            staff_may_reply: Some(f.staff_may_reply.is_some()),
+            ..Default::default()
+        }
+        .apply(&current)?;
         st.store.update_merchant(&c.p.scope(), Some(c.p.user_id), c.id, next).await?;
         Ok::<(), ApiError>(())
     }
@@ -305,6 +338,10 @@ pub async fn general(
             ("greeting", f.greeting),
             ("first_response", f.first_response_minutes),
             ("resolution", f.resolution_minutes),
+            ("chat_greeting", f.chat_greeting),
+            ("line_greeting", f.line_greeting),
+            ("mail_opening", f.mail_opening),
+            ("mail_signature", f.mail_signature),
         ],
     );
     back(&st, &user, c.lang, &slug, kept, result).await

@@ -100,7 +100,8 @@ pub const TABLES: &[Table] = &[
         name: "merchants",
         rows: Rows::Itself,
         columns: "id:uuid slug name greeting timezone business_hours:json conversation_counter:i64 \
-                  created_at:time updated_at:time sla_first_response_minutes:i64 sla_resolution_minutes:i64 code",
+                  created_at:time updated_at:time sla_first_response_minutes:i64 sla_resolution_minutes:i64 code \
+                  greetings:json staff_may_reply:bool",
         order_by: "id",
         refs: &[],
     },

@@ -45,6 +45,7 @@ pub async fn add_message(
         provider_message_id: None,
         channel: None,
     };
+    madoguchi_app::usecases::messages::may_send(&st.store, &p, c.merchant_id, &msg).await?;
     let record = madoguchi_app::usecases::messages::message_record(&p, &msg)?;
     st.store.add_message(&p.scope(), Some(p.user_id), cid, &record).await?;
     Ok(Redirect::to(&format!("/desk/conversations/{cid}")).into_response())

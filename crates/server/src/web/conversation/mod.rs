@@ -138,6 +138,14 @@ struct Page {
     acw_start_ms: i64,
     merchant_name: String,
     greeting: String,
+    /// What `greeting` is: the phone's 名のり or this channel's words.
+    greeting_label: &'static str,
+    /// For a mail reply: the shop's opening line and signature, inserted on request.
+    mail_frame: Option<(String, String)>,
+    /// The composer is there (the shop's own staff only where the shop lets them).
+    can_reply: bool,
+    /// Shop staff answer the desk's open escalations here, as on their portal.
+    can_answer: bool,
     channel: &'static str,
     /// The channel's code, for the page script (typing is passed on in web chat only).
     channel_code: &'static str,
@@ -519,7 +527,8 @@ pub async fn show(
         .rev()
         .map(|e| escalation_view(t, e, merchant.name.clone(), String::new()))
         .collect();
-    let default_due = (Utc::now() + chrono::Duration::hours(4))
+    let default_due = merchant
+        .default_escalation_due(Utc::now())
         .with_timezone(&chrono_tz::Asia::Tokyo)
         .format("%Y-%m-%dT%H:%M")
         .to_string();
@@ -552,7 +561,16 @@ pub async fn show(
         ended: c.contact_ended_at.is_some(),
         acw_start_ms: c.contact_end().map_or(0, |t| t.timestamp_millis()),
         merchant_name: merchant.name.clone(),
-        greeting: merchant.greeting.clone(),
+        greeting: merchant.greetings.for_channel(c.channel).unwrap_or(&merchant.greeting).to_owned(),
+        greeting_label: match merchant.greetings.for_channel(c.channel) {
+            Some(_) => i18n::desk(lang).greeting_channel,
+            None => i18n::desk(lang).greeting_phone,
+        },
+        mail_frame: (c.channel == Channel::Email)
+            .then(|| (merchant.greetings.mail_opening.clone(), merchant.greetings.mail_signature.clone()))
+            .filter(|(o, s)| !(o.is_empty() && s.is_empty())),
+        can_reply: !p.role.is_merchant_role() || merchant.staff_may_reply,
+        can_answer: p.role.is_merchant_role() || p.role == Role::Admin,
         channel: i18n::channel(lang, c.channel),
         channel_code: c.channel.as_str(),
         status: i18n::status(lang, c.status),
