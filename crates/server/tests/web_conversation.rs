@@ -16,7 +16,8 @@ async fn the_conversation_page_shows_the_shop_timeline_and_customer() -> anyhow:
             reqwest::Method::PATCH,
             "/api/v1/merchants/shop-a",
             "admin",
-            serde_json::json!({ "greeting": "お電話ありがとうございます。A店でございます。" }),
+            serde_json::json!({ "greeting": "お電話ありがとうございます。A店でございます。",
+                "greetings": { "mail_opening": "いつもA店をご利用いただきありがとうございます。" } }),
         )
         .await?;
     assert_eq!(s, StatusCode::OK);
@@ -27,7 +28,8 @@ async fn the_conversation_page_shows_the_shop_timeline_and_customer() -> anyhow:
     assert_eq!(s, StatusCode::OK);
     for expected in [
         "shop-a 店",
-        "お電話ありがとうございます。A店でございます。",
+        // A mail: the shop's words for mail are in view, not the phone's.
+        "いつもA店をご利用いただきありがとうございます。",
         "shop-a の問い合わせ",
         "shop-a 客",
         "090-1234-5678",
