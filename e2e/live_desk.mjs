@@ -133,6 +133,18 @@ try {
   await page.waitForFunction(() => document.getElementById('script')?.textContent.includes('返品・交換の条件'), null, { timeout: 15000 });
   check(true, 'changing the category again changes the script');
 
+  // Canned responses keep their keys: Alt+1 is the same one in every conversation; the whole
+  // list narrows as the agent types.
+  const key1 = (await page.textContent('.canned-item[data-key="1"]')).trim();
+  await page.goto(`${base}/desk/conversations/${second}`);
+  check((await page.textContent('.canned-item[data-key="1"]')).trim() === key1, `Alt+1 is ${key1} in another conversation too`);
+  await page.click('#canned-all summary');
+  const every = await page.locator('#canned-all li').count();
+  await page.fill('#canned-filter', 'お詫び');
+  const shown = await page.locator('#canned-all li:not([hidden])').count();
+  check(shown >= 1 && shown < every, `typing in the list narrows it (${every} → ${shown})`);
+  await page.goto(`${base}/desk/conversations/${first}`);
+
   // The header at 1024 px: every item stays on one line.
   const tall = await page.evaluate(() => [...document.querySelectorAll('#top-bar a, #top-bar button, #top-bar .who, #top-bar label, #top-bar summary')]
     .filter((e) => e.offsetParent !== null && e.getBoundingClientRect().height > 40).map((e) => e.textContent.trim()));

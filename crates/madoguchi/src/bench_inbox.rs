@@ -148,6 +148,12 @@ async fn bench_in(dir: &Path, opts: &InboxBenchOptions) -> anyhow::Result<String
         let _ = rx.await;
     }));
 
+    // The server indexes the imported history when it starts; what it writes meanwhile is not
+    // what an agent waits for, so the pages are timed once it is done.
+    while !store.search_feed(1).await?.is_empty() || !state_ready(&base).await {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
     let browser = reqwest::Client::builder().cookie_store(true).build()?;
     let login_page = browser.get(format!("{base}/login")).send().await?.text().await?;
     let csrf = login_page
@@ -238,6 +244,11 @@ async fn bench_in(dir: &Path, opts: &InboxBenchOptions) -> anyhow::Result<String
         writeln!(r, "| {name} | {} | {} | {} |", ms(p50), ms(p95), ms(p99))?;
     }
     Ok(r)
+}
+
+/// Whether the server says it is ready (its search index rebuilt).
+async fn state_ready(base: &str) -> bool {
+    reqwest::get(format!("{base}/readyz")).await.is_ok_and(|r| r.status().is_success())
 }
 
 /// A query value in a URL (percent-encoded UTF-8).

@@ -272,7 +272,14 @@ acwTimer();
     body.selectionStart = body.selectionEnd = at + text.length;
     body.dispatchEvent(new Event('input'));
   };
-  document.querySelectorAll('.canned-item, .assist-item').forEach((b) => b.addEventListener('click', () => insert(b.dataset.text)));
+  document.querySelectorAll('.canned-item, .canned-pick, .assist-item').forEach((b) => b.addEventListener('click', () => insert(b.dataset.text)));
+  // The whole list, narrowed as the agent types (folder, title or text; width and case folded).
+  const filter = document.getElementById('canned-filter');
+  const fold = (t) => t.normalize('NFKC').toLowerCase();
+  filter?.addEventListener('input', () => {
+    const q = fold(filter.value.trim());
+    document.querySelectorAll('#canned-all li').forEach((li) => { li.hidden = q !== '' && !fold(li.dataset.search).includes(q); });
+  });
   document.addEventListener('keydown', (e) => {
     if (!e.altKey || e.isComposing || e.keyCode === 229 || !/^[1-9]$/.test(e.key)) return;
     const b = document.querySelector(`.canned-item[data-key="${e.key}"]`);

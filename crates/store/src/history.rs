@@ -158,7 +158,21 @@ async fn write_history(tx: &mut Tx, m: &Merchant, prepared: &[Prepared<'_>]) -> 
             .map(at);
         let resolved = resolved_at_after(status, None, updated);
         let (first_due, resolution_due) = m.sla.due_times(&cal, opened);
+        // The inbox's last activity and the customer's wait, as live messages keep them: the
+        // last message either side wrote (notes aside), and — when the customer wrote last —
+        // their oldest message since the desk's last reply.
+        let said: Vec<(Direction, DateTime<Utc>)> =
+            r.messages.iter().filter(|msg| !msg.internal).map(|msg| (msg.direction, at(msg))).collect();
+        let last_message = said.iter().map(|(_, t)| *t).max();
+        let replied = said.iter().filter(|(d, _)| *d == Direction::Outbound).map(|(_, t)| *t).max();
+        let waiting = said
+            .iter()
+            .filter(|(d, t)| *d == Direction::Inbound && replied.is_none_or(|r| *t > r))
+            .map(|(_, t)| *t)
+            .min();
         conversations.push(HistoryRow {
+            last_message,
+            waiting,
             p,
             number,
             opened,
@@ -192,7 +206,7 @@ async fn write_history(tx: &mut Tx, m: &Merchant, prepared: &[Prepared<'_>]) -> 
             let mut qb = sqlx::QueryBuilder::new(
                 "INSERT INTO conversations (id, merchant_id, number, channel, status, priority, subject, customer_id, order_id,
                     assignee_id, queue, category, created_at, updated_at, first_response_at, resolved_at,
-                    first_response_due_at, resolution_due_at) ",
+                    first_response_due_at, resolution_due_at, last_message_at, waiting_since) ",
             );
             qb.push_values(chunk, |mut b, row| {
                 let r = &row.p.h.record;
@@ -213,7 +227,9 @@ async fn write_history(tx: &mut Tx, m: &Merchant, prepared: &[Prepared<'_>]) -> 
                     .push_bind(row.first_response)
                     .push_bind(row.resolved)
                     .push_bind(row.first_due)
-                    .push_bind(row.resolution_due);
+                    .push_bind(row.resolution_due)
+                    .push_bind(row.last_message)
+                    .push_bind(row.waiting);
             });
             qb.build().execute(&mut *c).await.map(|r| r.rows_affected())
         })?;
@@ -294,6 +310,8 @@ async fn write_history(tx: &mut Tx, m: &Merchant, prepared: &[Prepared<'_>]) -> 
 
 /// A conversation as it is written.
 struct HistoryRow<'a> {
+    last_message: Option<DateTime<Utc>>,
+    waiting: Option<DateTime<Utc>>,
     p: &'a Prepared<'a>,
     number: i64,
     opened: DateTime<Utc>,

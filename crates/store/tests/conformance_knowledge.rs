@@ -259,6 +259,8 @@ async fn history_is_imported_in_bulk_as_it_ended_up() -> Result<()> {
         assert_eq!(c.status, ConversationStatus::Closed);
         assert_eq!(c.first_response_at, Some(at(2, 10)), "the first reply, not the last");
         assert_eq!((c.updated_at, c.resolved_at), (at(2, 12), Some(at(2, 12))));
+        // The inbox orders history by its last message; the desk answered, so nobody waits.
+        assert_eq!((c.last_message_at, c.waiting_since), (Some(at(2, 12)), None));
         assert_eq!(imported[0].customer_id, imported[1].customer_id, "one customer by the mail address");
         let timeline = s.timeline(&Scope::All, c.id, true).await?;
         let kinds: Vec<EventKind> =

@@ -58,6 +58,9 @@ pub struct DeskTexts {
     pub greeting_line: &'static str,
     pub mail_opening: &'static str,
     pub mail_signature: &'static str,
+    pub suggested: &'static str,
+    pub all_canned: &'static str,
+    pub canned_filter: &'static str,
     pub field_invalid: &'static str,
 }
 
@@ -116,6 +119,9 @@ const JA: DeskTexts = DeskTexts {
     greeting_line: "LINEの名のり",
     mail_opening: "メールの書き出し",
     mail_signature: "メールの署名",
+    suggested: "このメッセージに合いそうな定型文",
+    all_canned: "すべての定型文",
+    canned_filter: "定型文を検索",
     field_invalid: "入力内容を確認してください：",
 };
 
@@ -174,6 +180,9 @@ const EN: DeskTexts = DeskTexts {
     greeting_line: "LINE greeting",
     mail_opening: "Mail opening",
     mail_signature: "Mail signature",
+    suggested: "Suggested for this message",
+    all_canned: "All canned responses",
+    canned_filter: "Search canned responses",
     field_invalid: "Please check what you entered: ",
 };
 

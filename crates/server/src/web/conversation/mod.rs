@@ -163,8 +163,8 @@ struct Page {
     can_escalate: bool,
     default_due: String,
     script: Option<String>,
-    /// Title, text, and whether it fits the customer's latest message.
-    canned: Vec<(String, String, bool)>,
+    canned: Vec<CannedView>,
+    has_suggested: bool,
     /// Knowledge-base articles for the customer's latest message: question, marked passage,
     /// answer to insert.
     assist: Vec<(String, String, String)>,
@@ -426,7 +426,7 @@ pub async fn show(
         TimelineItem::Message(m) if m.direction == Direction::Inbound && !m.internal => Some(m.body_text.clone()),
         _ => None,
     });
-    let canned = suggest_canned(
+    let canned = canned_views(
         latest.as_deref(),
         st.store
             .list_canned_responses(&scope, c.merchant_id)
@@ -538,6 +538,7 @@ pub async fn show(
         case_kinds: case_options(lang),
 
         script,
+        has_suggested: canned.iter().any(|c| c.suggested),
         canned,
         assist,
         dispositions,
@@ -635,9 +636,20 @@ fn case_options(lang: Lang) -> Vec<(&'static str, String)> {
     CaseKind::ALL.into_iter().map(|k| (k.as_str(), case_label(lang, k))).collect()
 }
 
-/// Canned responses with those sharing content words with the customer's message first (and
-/// marked), at most nine (Alt+1…9).
-fn suggest_canned(message: Option<&str>, all: Vec<(String, String)>) -> Vec<(String, String, bool)> {
+/// A canned response on the page: its folder (the part of the title before 「／」 or "/"), its
+/// name, the text filled for this conversation, and whether it fits the customer's latest
+/// message.
+pub struct CannedView {
+    folder: String,
+    title: String,
+    text: String,
+    suggested: bool,
+}
+
+/// The shop's canned responses in their own stable order — so Alt+1…9 always mean the same
+/// ones inside a conversation and from one to the next — with up to three that share content
+/// words with the customer's latest message marked as suggestions (shown apart, not reordered).
+fn canned_views(message: Option<&str>, all: Vec<(String, String)>) -> Vec<CannedView> {
     let words = |t: &str| -> Vec<String> {
         madoguchi_search::analysis::words(t)
             .unwrap_or_default()
@@ -647,23 +659,57 @@ fn suggest_canned(message: Option<&str>, all: Vec<(String, String)>) -> Vec<(Str
             .collect()
     };
     let wanted = message.map(words).unwrap_or_default();
-    let mut scored: Vec<(usize, usize, (String, String))> = all
-        .into_iter()
-        .enumerate()
-        .map(|(i, (title, text))| {
+    let scores: Vec<usize> = all
+        .iter()
+        .map(|(title, text)| {
             let own = words(&format!("{title}\n{text}"));
-            let score = wanted.iter().filter(|w| own.contains(w)).count();
-            (score, i, (title, text))
+            wanted.iter().filter(|w| own.contains(w)).count()
         })
         .collect();
-    scored.sort_by_key(|(score, i, _)| (std::cmp::Reverse(*score), *i));
-    scored.into_iter().take(9).map(|(score, _, (title, text))| (title, text, score > 0)).collect()
+    let mut best: Vec<usize> = (0..all.len()).filter(|i| scores[*i] > 0).collect();
+    best.sort_by_key(|i| (std::cmp::Reverse(scores[*i]), *i));
+    best.truncate(3);
+    all.into_iter()
+        .enumerate()
+        .map(|(i, (title, text))| {
+            let (folder, name) = match title.split_once(['／', '/']) {
+                Some((f, n)) if !f.trim().is_empty() && !n.trim().is_empty() => {
+                    (f.trim().to_owned(), n.trim().to_owned())
+                }
+                _ => (String::new(), title),
+            };
+            CannedView { folder, title: name, text, suggested: best.contains(&i) }
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use madoguchi_core::enums::DeliveryStatus;
+
+    #[test]
+    fn canned_responses_keep_their_order_and_suggestions_are_marked_not_moved() {
+        let all = vec![
+            ("お詫び".to_owned(), "ご迷惑をおかけしました".to_owned()),
+            ("配送／発送済みのご案内".to_owned(), "商品は発送済みです。配送状況はこちら".to_owned()),
+            ("返品／返品の手順".to_owned(), "返品の手順をご案内します".to_owned()),
+        ];
+        let views = canned_views(Some("返品したいのですが"), all.clone());
+        let titles: Vec<&str> = views.iter().map(|v| v.title.as_str()).collect();
+        assert_eq!(titles, vec!["お詫び", "発送済みのご案内", "返品の手順"], "the shop's order, whatever was asked");
+        assert_eq!(
+            views.iter().filter(|v| v.suggested).map(|v| v.title.as_str()).collect::<Vec<_>>(),
+            vec!["返品の手順"]
+        );
+        assert_eq!((views[1].folder.as_str(), views[0].folder.as_str()), ("配送", ""));
+        let other = canned_views(Some("荷物の配送状況を知りたい"), all);
+        assert_eq!(
+            other.iter().map(|v| v.title.as_str()).collect::<Vec<_>>(),
+            titles,
+            "same keys in another conversation"
+        );
+    }
 
     #[test]
     fn agents_see_why_a_reply_did_not_go_out_and_which_mail_was_automatic() {
