@@ -102,10 +102,10 @@ async fn bench_in(dir: &Path, opts: &InboxBenchOptions) -> anyhow::Result<String
     let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect(&url).await?;
     sqlx::query(
         "UPDATE conversations SET
-            assignee_id = CASE number % 3 WHEN 0 THEN $2 WHEN 1 THEN $3 ELSE NULL END,
-            priority = CASE number % 7 WHEN 0 THEN 'high' WHEN 1 THEN 'urgent' WHEN 2 THEN 'low' ELSE 'normal' END,
-            category = CASE number % 4 WHEN 0 THEN $4 WHEN 1 THEN $5 WHEN 2 THEN $6 ELSE $7 END,
-            waiting_since = CASE number % 2 WHEN 0 THEN waiting_since ELSE NULL END
+            assignee_id = CASE (number / $8) % 3 WHEN 0 THEN $2 WHEN 1 THEN $3 ELSE NULL END,
+            priority = CASE (number / $8) % 7 WHEN 0 THEN 'high' WHEN 1 THEN 'urgent' WHEN 2 THEN 'low' ELSE 'normal' END,
+            category = CASE (number / $8) % 4 WHEN 0 THEN $4 WHEN 1 THEN $5 WHEN 2 THEN $6 ELSE $7 END,
+            waiting_since = CASE (number / $8) % 2 WHEN 0 THEN waiting_since ELSE NULL END
          WHERE merchant_id = $1 AND status NOT IN ('resolved', 'closed')",
     )
     .bind(merchant.0)
@@ -115,6 +115,8 @@ async fn bench_in(dir: &Path, opts: &InboxBenchOptions) -> anyhow::Result<String
     .bind(CATEGORIES[1])
     .bind(CATEGORIES[2])
     .bind(CATEGORIES[3])
+    // Open ones are every `open_every`-th: counted in those steps, the mixes spread over them.
+    .bind(open_every as i64)
     .execute(&pool)
     .await?;
     sqlx::query("ANALYZE").execute(&pool).await?;

@@ -200,7 +200,11 @@ macro_rules! push_filter {
         }
         // Written exactly as the partial indexes of active conversations say it (migration
         // 0019), so that the planners use them.
-        if f.active_only || f.waiting {
+        // A status still being worked on (open, pending, …) is one of the active ones: saying so
+        // lets the planner stay on the active rows' indexes.
+        let active_status =
+            f.status.is_some_and(|s| !matches!(s, ConversationStatus::Resolved | ConversationStatus::Closed));
+        if f.active_only || f.waiting || active_status {
             $qb.push(" AND status NOT IN ('resolved', 'closed')");
         }
     }};
