@@ -731,15 +731,23 @@ impl Store {
             ("resolution", "resolution_due_at", "resolved_at", "resolution_breached_at"),
         ] {
             let mut tx = self.begin().await?;
+            // Two statements, each written as a partial index of migration 0023 says it (not
+            // one with an OR): this runs on every sweep, and a million-row history must not be
+            // read each time. Past due and still open without the target met; or met, late.
             // Column names come from the fixed list above, never from input.
-            let sql = format!(
-                "UPDATE conversations SET {breached} = {due}
-                 WHERE {due} < $1 AND {breached} IS NULL
-                   AND (({done} IS NULL AND status NOT IN ('resolved', 'closed')) OR {done} > {due})
-                 RETURNING id, merchant_id, {due}"
-            );
-            let rows: Vec<(Uuid, Uuid, DateTime<Utc>)> =
-                on_db!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(&mut *c).await)?;
+            let mut rows: Vec<(Uuid, Uuid, DateTime<Utc>)> = Vec::new();
+            for missed in
+                [format!("{done} IS NULL AND status NOT IN ('resolved', 'closed')"), format!("{done} > {due}")]
+            {
+                let sql = format!(
+                    "UPDATE conversations SET {breached} = {due}
+                     WHERE {breached} IS NULL AND {missed} AND {due} < $1
+                     RETURNING id, merchant_id, {due}"
+                );
+                let found: Vec<(Uuid, Uuid, DateTime<Utc>)> =
+                    on_db!(&mut tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now).fetch_all(&mut *c).await)?;
+                rows.extend(found);
+            }
             for (conv, merchant, due_at) in &rows {
                 let data = serde_json::json!({ "target": target, "due_at": due_at });
                 insert_event(
