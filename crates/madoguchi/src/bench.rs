@@ -61,6 +61,24 @@ async fn run_load(name: &str, urls: Vec<String>, token: &str, concurrency: usize
     Ok(Sample { name: name.into(), durations, wall: started.elapsed() })
 }
 
+/// A console client signed in as `login`, as a person at the console is.
+pub(crate) async fn console_session(base: &str, login: &str, password: &str) -> anyhow::Result<reqwest::Client> {
+    let browser = reqwest::Client::builder().cookie_store(true).build()?;
+    let login_page = browser.get(format!("{base}/login")).send().await?.text().await?;
+    let csrf = login_page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .context("csrf on the sign-in page")?;
+    let signed = browser
+        .post(format!("{base}/login"))
+        .form(&[("login", login), ("password", password), ("csrf", csrf)])
+        .send()
+        .await?;
+    anyhow::ensure!(signed.url().path() == "/desk", "sign-in failed: {}", signed.url());
+    Ok(browser)
+}
+
 pub async fn run(opts: BenchOptions) -> anyhow::Result<String> {
     let dir = std::env::temp_dir().join(format!("madoguchi-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
@@ -163,19 +181,7 @@ async fn bench_in(dir: &std::path::Path, opts: &BenchOptions) -> anyhow::Result<
     }
     // The console's pages, signed in as the demo agent, one at a time (as an agent clicks).
     let agent = creds.users.iter().find(|u| u.role.as_str() == "agent").context("demo agent")?;
-    let browser = reqwest::Client::builder().cookie_store(true).build()?;
-    let login_page = browser.get(format!("{base}/login")).send().await?.text().await?;
-    let csrf = login_page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .context("csrf on the sign-in page")?;
-    let signed = browser
-        .post(format!("{base}/login"))
-        .form(&[("login", agent.login.as_str()), ("password", agent.password.as_str()), ("csrf", csrf)])
-        .send()
-        .await?;
-    anyhow::ensure!(signed.url().path() == "/desk", "sign-in failed: {}", signed.url());
+    let browser = console_session(&base, &agent.login, &agent.password).await?;
     let pages: [(&str, Vec<String>); 2] = [
         ("page: inbox (50 rows)", (0..n).map(|_| format!("{base}/desk?view=all")).collect()),
         (

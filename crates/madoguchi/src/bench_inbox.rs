@@ -156,19 +156,7 @@ async fn bench_in(dir: &Path, opts: &InboxBenchOptions) -> anyhow::Result<String
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let browser = reqwest::Client::builder().cookie_store(true).build()?;
-    let login_page = browser.get(format!("{base}/login")).send().await?.text().await?;
-    let csrf = login_page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .context("csrf on the sign-in page")?;
-    let signed = browser
-        .post(format!("{base}/login"))
-        .form(&[("login", agent.login.as_str()), ("password", agent.password.as_str()), ("csrf", csrf)])
-        .send()
-        .await?;
-    anyhow::ensure!(signed.url().path() == "/desk", "sign-in failed: {}", signed.url());
+    let browser = crate::bench::console_session(&base, &agent.login, &agent.password).await?;
 
     let slug = &shop.slug;
     let mut pages: Vec<(String, String)> = Vec::new();
