@@ -29,6 +29,12 @@ try {
   check(Boolean(widget && widget.demo_page), 'demo-credentials.json lists the shop\'s chat demo page');
   const started = new Date(Date.now() - 1000).toISOString();
 
+  // The shop asks for the order number and the topic before a chat starts.
+  const admin = user('admin');
+  const prechat = await api('PUT', '/api/v1/merchants/hanamaru-gift/channels/chat', admin.api_token,
+    { ask_order_number: true, ask_category: true });
+  check(prechat.status === 200, `the pre-chat questions are turned on (${prechat.status})`);
+
   const visitor = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1280, height: 800 } });
   const shop = await visitor.newPage();
   const dialogs = [];
@@ -37,11 +43,20 @@ try {
   await shop.click('#mdg-chat-button');
   await shop.waitForSelector('#mdg-chat-form:not([hidden])');
   check((await shop.textContent('#mdg-chat-shop')).length > 0, 'the widget names the shop');
+  const intro = await shop.textContent('#mdg-chat-intro');
+  check(/本日の受付|本日は休業日/.test(intro), `the visitor sees today's hours first: ${intro}`);
+  check(await shop.isVisible('#mdg-chat-order'), 'the form asks for the order number');
+  const topics = await shop.locator('#mdg-chat-category option').allTextContents();
+  check(topics.length > 2 && topics[0] === '選択してください', `the form offers the shop's topics: ${topics.join(' / ')}`);
   await shop.fill('#mdg-chat-name', '<b>チャット 花子</b>');
   await shop.fill('#mdg-chat-email', 'chat.hanako@example.jp');
+  await shop.selectOption('#mdg-chat-category', { index: 1 });
   await shop.fill('#mdg-chat-first', '<img src=x onerror="alert(1)">ギフトの配送日を変更できますか？');
   await shop.click('#mdg-chat-start');
   await shop.waitForSelector('#mdg-chat-log li.mdg-customer[data-id]:not(.mdg-pending)');
+  // Waiting for a person, the visitor is told their place in line.
+  await shop.waitForSelector('#mdg-chat-queue:not([hidden])', { timeout: 15000 });
+  check((await shop.textContent('#mdg-chat-queue')).includes('番目'), 'the visitor sees their place in line');
   check((await shop.textContent('#mdg-chat-log')).includes('<img src=x'), 'the visitor\'s message is shown as text');
   check((await shop.locator('#mdg-chat-log img').count()) === 0 && dialogs.length === 0, 'no markup from a message runs in the widget');
 
@@ -77,6 +92,15 @@ try {
   await shop.waitForSelector('#mdg-chat-log li.mdg-agent', { timeout: 10000 });
   const answer = await shop.textContent('#mdg-chat-log li.mdg-agent');
   check(answer.includes('配送日の変更を承ります') && answer.includes('佐藤'), `the answer reaches the widget with the agent's name: ${answer}`);
+  check(await shop.isHidden('#mdg-chat-queue'), 'a person answering ends the wait in line');
+  check(conv.category && topics.includes(conv.category), `the topic chosen is the conversation's category: ${conv.category}`);
+
+  // The visitor asks for the conversation by mail.
+  await shop.click('#mdg-chat-transcript');
+  check((await shop.inputValue('#mdg-chat-transcript-email')) === 'chat.hanako@example.jp', 'the form\'s address is offered');
+  await shop.click('#mdg-chat-transcript-form button');
+  await shop.waitForSelector('#mdg-chat-notice:not([hidden])', { timeout: 10000 });
+  check((await shop.textContent('#mdg-chat-notice')).includes('会話の記録をお送りします'), 'the transcript is on its way');
 
   // Enter sends; during an IME conversion it does not.
   await shop.fill('#mdg-chat-text', 'へんかん');

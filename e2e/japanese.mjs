@@ -14,6 +14,8 @@ const api = async (path) => (await fetch(`${base}${path}`, { headers: { authoriz
 const ALLOWED = new Set(['LINE', 'FAQ', 'SLA', 'ACW', 'CSV', 'Web', 'API', 'URL', 'ID', 'Madoguchi', 'Enter', 'Ctrl',
   'Alt', 'Shift', 'Esc', 'JST', 'PDF', 'IMAP', 'SMTP', 'FAX', 'Markdown', 'JSON', 'HMAC', 'SHA', 'Bearer', 'OK',
   'EC', 'QR', 'XLSX', 'Excel', 'Tab', 'SV', 'PNG', 'JPEG', 'GIF', 'WebP', 'TIFF', 'BOM', 'Shift_JIS',
+  // Mail and connection terms as Japanese mail programs show them.
+  'CC', 'BCC', 'SSL', 'TLS', 'Webhook',
   // The language switch names the other language in its own words.
   'English']);
 
@@ -37,11 +39,14 @@ function english(text, extra) {
 const merchants = (await api('/api/v1/merchants?limit=50')).items;
 // Names and codes the demo's shops chose (their own words, not the product's).
 const own = new Set(merchants.flatMap((m) => [m.code, ...m.slug.split('-'), ...(m.name.match(/[A-Za-z]+/g) || [])]));
+// Sign-in names are the staff's own, as they type them.
+for (const u of creds.users) own.add(u.login);
 const slug = merchants[0].slug;
 const conversations = (await api(`/api/v1/conversations?merchant=${slug}&limit=100`)).items;
 const byChannel = new Map();
 for (const c of conversations) if (!byChannel.has(c.channel)) byChannel.set(c.channel, c.id);
 const customer = (await api(`/api/v1/customers?merchant=${slug}&limit=5`)).items[0];
+const me = await api('/api/v1/me');
 
 const pagesFor = {
   'agent.sato': ['/desk', '/desk?view=unassigned', '/desk?view=waiting', '/desk?view=escalated', '/desk?view=all&sort=waiting',
@@ -54,7 +59,8 @@ const pagesFor = {
   '': ['/', `/help/${slug}`, `/help/${slug}/search?q=%E9%80%81%E6%96%99`, `/help/${slug}/articles/00000000-0000-0000-0000-000000000000`,
     `/help/nowhere`, `/form/${slug}`, '/form/nowhere', `/demo/shop/${slug}`, '/demo/shop/nowhere'],
   admin: [`/settings/${slug}`, `/settings/${slug}/kb`, `/settings/${slug}/policies`, `/settings/${slug}/checklists`,
-    `/settings/${slug}/orders`],
+    `/settings/${slug}/orders`, `/settings/${slug}/hours`, `/settings/${slug}/channels`, '/settings/staff',
+    '/settings/audit', `/settings/audit?merchant=${slug}`, `/settings/staff/${me.id}/tokens`],
 };
 
 const browser = await launch();

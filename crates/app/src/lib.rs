@@ -4,6 +4,7 @@
 //! requests and responses.
 
 pub mod cpu;
+pub mod credentials;
 pub mod hub;
 pub mod jobs;
 pub mod kb_files;

@@ -15,6 +15,18 @@ pub fn cell(text: &str) -> Cow<'_, str> {
     if text.starts_with(STARTS_A_FORMULA) { Cow::Owned(format!("'{text}")) } else { Cow::Borrowed(text) }
 }
 
+/// A CSV file as Excel opens it in Japanese (UTF-8 with a byte-order mark): a header row, then
+/// the rows, every cell through [`cell`].
+pub fn csv_file<'a>(header: &[&str], rows: impl IntoIterator<Item = Vec<&'a str>>) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new().flexible(true).from_writer("\u{feff}".as_bytes().to_vec());
+    // Writing into memory fails only when out of memory.
+    let _ = w.write_record(header.iter().map(|h| cell(h).into_owned()));
+    for r in rows {
+        let _ = w.write_record(r.into_iter().map(|c| cell(c).into_owned()));
+    }
+    w.into_inner().unwrap_or_default()
+}
+
 /// The text a [`cell`] was made from.
 pub fn uncell(text: &str) -> &str {
     match text.strip_prefix('\'') {

@@ -94,6 +94,12 @@ pub enum ClientFrame {
         #[serde(default)]
         email: Option<String>,
         text: String,
+        /// The order the question is about, when the shop's form asks for it.
+        #[serde(default)]
+        order_number: Option<String>,
+        /// What it is about, one of the welcome's `categories`.
+        #[serde(default)]
+        category: Option<String>,
     },
     /// A text message. `client_id` is the widget's own id for it: a message resent after a
     /// reconnect is stored once.
@@ -108,6 +114,10 @@ pub enum ClientFrame {
         data: String,
     },
     Typing,
+    /// Send the conversation so far to this mail address.
+    Transcript {
+        email: String,
+    },
 }
 
 /// Who wrote a message, as the visitor sees it.
@@ -148,6 +158,34 @@ pub enum ServerFrame {
         /// Whether the form must ask for a mail address (after hours, to answer later).
         needs_email: bool,
         verified: bool,
+        /// The shop's chat greeting (「ギフトの花まるでございます。」); empty when it has none.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        greeting: String,
+        /// Today's hours in the shop's zone (「09:00-18:00」); empty when closed today.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        hours_today: String,
+        /// When the desk opens next (RFC 3339), while it is closed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        next_open: Option<String>,
+        /// The expected wait for a person now, in seconds, when someone is at work.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        expected_wait_seconds: Option<u64>,
+        /// Whether the pre-chat form asks for an order number (optional for the visitor).
+        #[serde(default)]
+        ask_order_number: bool,
+        /// What the visitor may say it is about; empty asks nothing.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        categories: Vec<String>,
+    },
+    /// The visitor's chat waits for a person: its place in line and the expected wait.
+    Queue {
+        position: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        expected_wait_seconds: Option<u64>,
+    },
+    /// The transcript is on its way to this address.
+    TranscriptQueued {
+        email: String,
     },
     Message {
         id: String,

@@ -22,6 +22,28 @@ pub fn sniff(d: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// The type of a file an agent attaches to a reply: what `sniff` knows, and the documents
+/// customers are commonly sent (Office files, by their name and container; plain text and CSV,
+/// by their name and having no NUL bytes). `None` for anything else (programs, archives).
+pub fn reply_file_type(filename: &str, d: &[u8]) -> Option<&'static str> {
+    if let Some(t) = sniff(d) {
+        return Some(t);
+    }
+    let ext = filename.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+    let zip = d.starts_with(b"PK\x03\x04");
+    let ole = d.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
+    match ext.as_str() {
+        "docx" if zip => Some("application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+        "xlsx" if zip => Some("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        "pptx" if zip => Some("application/vnd.openxmlformats-officedocument.presentationml.presentation"),
+        "doc" if ole => Some("application/msword"),
+        "xls" if ole => Some("application/vnd.ms-excel"),
+        "txt" if !d.contains(&0) => Some("text/plain"),
+        "csv" if !d.contains(&0) => Some("text/csv"),
+        _ => None,
+    }
+}
+
 /// Whether a type is a picture a browser shows (TIFF and PDF are downloaded instead).
 pub fn is_web_image(content_type: &str) -> bool {
     matches!(content_type, "image/png" | "image/jpeg" | "image/gif" | "image/webp")
@@ -52,6 +74,17 @@ fn is_invisible_format(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn reply_files_are_documents_customers_open_never_programs() {
+        assert_eq!(reply_file_type("scan.pdf", b"%PDF-1.7"), Some("application/pdf"));
+        assert!(reply_file_type("見積書.xlsx", b"PK\x03\x04rest").is_some_and(|t| t.contains("spreadsheet")));
+        assert_eq!(reply_file_type("renamed.xlsx", b"MZ\x90\x00"), None, "a program renamed is refused");
+        assert_eq!(reply_file_type("memo.txt", "返品の手順".as_bytes()), Some("text/plain"));
+        assert_eq!(reply_file_type("memo.txt", b"a\0b"), None);
+        assert_eq!(reply_file_type("setup.exe", b"MZ"), None);
+        assert_eq!(reply_file_type("archive.zip", b"PK\x03\x04"), None);
+    }
 
     #[test]
     fn types_come_from_the_bytes() {

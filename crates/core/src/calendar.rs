@@ -187,6 +187,25 @@ impl BusinessCalendar<'_> {
             _ => false,
         }
     }
+
+    /// When the desk next opens at or after `at` (at itself when open), within the next 60
+    /// days; `None` for a desk with no hours in that time.
+    pub fn next_open(&self, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if self.is_open_at(at) {
+            return Some(at);
+        }
+        let local = self.timezone.from_utc_datetime(&at.naive_utc());
+        let now_minute = (local.hour() * 60 + local.minute()) as u16;
+        for (offset, date) in local.date_naive().iter_days().take(60).enumerate() {
+            let DayStatus::Open { intervals } = self.day_status(date) else { continue };
+            let opening = intervals.iter().map(|iv| iv.open.minutes()).find(|open| offset > 0 || *open > now_minute);
+            if let Some(open) = opening {
+                let naive = date.and_hms_opt(u32::from(open / 60), u32::from(open % 60), 0)?;
+                return self.timezone.from_local_datetime(&naive).earliest().map(|t| t.with_timezone(&Utc));
+            }
+        }
+        None
+    }
 }
 
 /// Parses an IANA time-zone name (`Asia/Tokyo`).
@@ -206,6 +225,30 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn the_desk_opens_next_after_the_night_the_weekend_and_a_holiday() {
+        let hours = BusinessHours::weekdays_9_to_18();
+        let closed = vec![(d(2026, 12, 29), "年末年始".to_owned())];
+        let cal = BusinessCalendar { timezone: chrono_tz::Asia::Tokyo, hours: &hours, closed_days: &closed };
+        let jst = |y, m, day, h, min| {
+            chrono_tz::Asia::Tokyo.with_ymd_and_hms(y, m, day, h, min, 0).unwrap().with_timezone(&Utc)
+        };
+        // Open now: now.
+        assert_eq!(cal.next_open(jst(2026, 12, 1, 10, 0)), Some(jst(2026, 12, 1, 10, 0)));
+        // Tuesday evening: Wednesday 9:00.
+        assert_eq!(cal.next_open(jst(2026, 12, 1, 19, 0)), Some(jst(2026, 12, 2, 9, 0)));
+        // Early morning: the same day.
+        assert_eq!(cal.next_open(jst(2026, 12, 2, 7, 30)), Some(jst(2026, 12, 2, 9, 0)));
+        // Friday night: Monday; Monday 12/28 night: not the closed 12/29 but 12/30.
+        assert_eq!(cal.next_open(jst(2026, 12, 4, 20, 0)), Some(jst(2026, 12, 7, 9, 0)));
+        assert_eq!(cal.next_open(jst(2026, 12, 28, 20, 0)), Some(jst(2026, 12, 30, 9, 0)));
+        // Before a national holiday (2026-11-23 is a Monday): Tuesday.
+        assert_eq!(cal.next_open(jst(2026, 11, 20, 20, 0)), Some(jst(2026, 11, 24, 9, 0)));
+        let never = BusinessHours::default();
+        let cal = BusinessCalendar { timezone: chrono_tz::Asia::Tokyo, hours: &never, closed_days: &[] };
+        assert_eq!(cal.next_open(jst(2026, 12, 1, 10, 0)), None);
     }
 
     #[test]

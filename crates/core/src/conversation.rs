@@ -156,6 +156,11 @@ pub struct EmailMeta {
     pub subject: Option<String>,
     #[serde(default)]
     pub references: Vec<String>,
+    /// A reply's copies, as the agent addressed them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cc: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bcc: Vec<String>,
 }
 
 impl MessageMeta {
@@ -222,6 +227,62 @@ pub struct NewMessage {
     /// Defaults to the conversation's channel.
     #[serde(default)]
     pub channel: Option<Channel>,
+    /// A mail reply's own subject and copies; absent answers in the thread's subject.
+    #[serde(default)]
+    pub mail: Option<MailHeaders>,
+}
+
+/// What an agent may set on a mail reply beyond its text.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MailHeaders {
+    /// Sent as written, with the conversation's ticket number added.
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default)]
+    pub cc: Vec<String>,
+    #[serde(default)]
+    pub bcc: Vec<String>,
+}
+
+/// Copies a reply may carry, cc and bcc each.
+pub const MAX_COPIES: usize = 10;
+
+impl MailHeaders {
+    /// Checks and normalises the headers: a subject on one line, each copy a mail address.
+    pub fn validated(&self) -> Result<MailHeaders, ValidationError> {
+        let subject = match self.subject.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) if s.contains(['\r', '\n']) => {
+                return Err(ValidationError::new("mail.subject", "invalid_subject", "the subject must be one line"));
+            }
+            Some(s) => {
+                crate::validation::max_len("mail.subject", s, limits::SHORT)?;
+                Some(s.to_owned())
+            }
+            None => None,
+        };
+        let list = |field: &'static str, raw: &[String]| -> Result<Vec<String>, ValidationError> {
+            let mut out: Vec<String> = Vec::new();
+            for a in raw.iter().flat_map(|a| a.split([',', '、', ';', '\n'])).map(str::trim).filter(|a| !a.is_empty())
+            {
+                let a = crate::identity::normalize_email(a).map_err(|_| {
+                    ValidationError::new(field, "invalid_email", format!("{a:?} is not a mail address"))
+                })?;
+                if !out.contains(&a) {
+                    out.push(a);
+                }
+            }
+            if out.len() > MAX_COPIES {
+                return Err(ValidationError::new(field, "too_many", format!("at most {MAX_COPIES} addresses")));
+            }
+            Ok(out)
+        };
+        Ok(MailHeaders { subject, cc: list("mail.cc", &self.cc)?, bcc: list("mail.bcc", &self.bcc)? })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.subject.is_none() && self.cc.is_empty() && self.bcc.is_empty()
+    }
 }
 
 impl NewMessage {
@@ -245,6 +306,9 @@ impl NewMessage {
         }
         if let Some(p) = &self.provider_message_id {
             required("provider_message_id", p, 500)?;
+        }
+        if let Some(m) = &self.mail {
+            m.validated()?;
         }
         Ok(())
     }
@@ -376,7 +440,29 @@ mod tests {
             attachments: vec![],
             provider_message_id: None,
             channel: None,
+            mail: None,
         };
         assert_eq!(m.validate().unwrap_err().code, "required");
+    }
+
+    #[test]
+    fn mail_headers_take_addresses_as_typed_and_refuse_header_injection() {
+        let h = MailHeaders {
+            subject: Some(" ご注文の件 ".into()),
+            cc: vec!["ｔａｒｏ@Example.JP, hanako@example.jp、taro@example.jp".into()],
+            bcc: vec![],
+        };
+        let v = h.validated().unwrap();
+        assert_eq!(v.subject.as_deref(), Some("ご注文の件"));
+        assert_eq!(v.cc, vec!["taro@example.jp", "hanako@example.jp"]);
+        let injected = MailHeaders { subject: Some("hi\r\nBcc: evil@example.com".into()), ..MailHeaders::default() };
+        assert_eq!(injected.validated().unwrap_err().code, "invalid_subject");
+        let bad = MailHeaders { bcc: vec!["not an address".into()], ..MailHeaders::default() };
+        assert_eq!(bad.validated().unwrap_err().field, "mail.bcc");
+        let many = MailHeaders {
+            cc: (0..=MAX_COPIES).map(|i| format!("a{i}@example.jp")).collect(),
+            ..MailHeaders::default()
+        };
+        assert_eq!(many.validated().unwrap_err().code, "too_many");
     }
 }

@@ -8,6 +8,7 @@ pub mod bank;
 pub mod board;
 pub mod bot;
 pub mod calendar;
+pub mod calendar_text;
 pub mod cases;
 pub mod category;
 pub mod conversation;

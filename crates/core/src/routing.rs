@@ -104,9 +104,34 @@ pub fn route(contacts: &[WaitingContact], agents: &[AgentState], now: DateTime<U
     offers
 }
 
+/// How long a customer in the chat queue should expect to wait, in seconds, rounded up to a
+/// whole minute: `position` customers (theirs included) each wait for a chat slot to come free,
+/// and `capacity` slots (agents at work × their chats at once) come free once per
+/// `handle_seconds` each. `None` when nobody is at work to answer.
+pub fn expected_wait_seconds(position: u32, capacity: u32, handle_seconds: f64) -> Option<u64> {
+    if capacity == 0 || !handle_seconds.is_finite() || handle_seconds <= 0.0 {
+        return None;
+    }
+    let seconds = f64::from(position) * handle_seconds / f64::from(capacity);
+    let minutes = (seconds / 60.0).ceil().max(1.0);
+    Some(minutes as u64 * 60)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_expected_wait_grows_with_the_queue_and_shrinks_with_agents() {
+        // Third in line, two agents with two chats each, five minutes a chat: 3 × 300 / 4 s.
+        assert_eq!(expected_wait_seconds(3, 4, 300.0), Some(240));
+        assert_eq!(expected_wait_seconds(1, 4, 300.0), Some(120), "75 s is said as two minutes");
+        assert_eq!(expected_wait_seconds(1, 8, 300.0), Some(60), "never under a minute");
+        assert_eq!(expected_wait_seconds(12, 4, 300.0), Some(900));
+        assert_eq!(expected_wait_seconds(12, 8, 300.0), Some(480));
+        assert_eq!(expected_wait_seconds(1, 0, 300.0), None, "nobody at work: no promise");
+        assert_eq!(expected_wait_seconds(1, 2, f64::NAN), None);
+    }
     use chrono::{Duration, TimeZone};
 
     fn t(min: i64) -> DateTime<Utc> {

@@ -12,6 +12,9 @@ pub struct User {
     pub id: UserId,
     pub login: String,
     pub display_name: String,
+    /// The name customers see beside the agent's chat messages (「佐藤」); empty shows the
+    /// family name, the display name's first word.
+    pub public_name: String,
     pub role: Role,
     /// Merchants this user works for. Empty for an admin, who sees every merchant.
     pub merchants: Vec<MerchantId>,
@@ -25,6 +28,9 @@ pub struct User {
 pub struct NewUser {
     pub login: String,
     pub display_name: String,
+    /// The name customers see (「佐藤」); default: the display name's first word.
+    #[serde(default)]
+    pub public_name: Option<String>,
     pub role: Role,
     /// At least 10 characters.
     pub password: String,
@@ -37,6 +43,8 @@ pub struct NewUser {
 #[serde(deny_unknown_fields)]
 pub struct UserPatch {
     pub display_name: Option<String>,
+    /// The name customers see; empty goes back to the display name's first word.
+    pub public_name: Option<String>,
     pub role: Option<Role>,
     pub password: Option<String>,
     pub merchants: Option<Vec<String>>,
@@ -86,6 +94,24 @@ pub fn validate_display_name(name: &str) -> Result<String, ValidationError> {
     required("display_name", name, limits::SHORT)
 }
 
+/// The name customers see, as typed: at most 30 characters, may be empty.
+pub fn validate_public_name(name: &str) -> Result<String, ValidationError> {
+    crate::validation::max_len("public_name", name.trim(), 30)?;
+    Ok(name.trim().to_owned())
+}
+
+impl User {
+    /// What a customer is told the agent is called: the public name, else the display name's
+    /// first word (the family name in 「佐藤 花子」), never the login.
+    pub fn name_for_customers(&self) -> String {
+        if !self.public_name.trim().is_empty() {
+            return self.public_name.trim().to_owned();
+        }
+        let name = self.display_name.trim();
+        name.split([' ', '　']).next().filter(|w| !w.is_empty()).unwrap_or(name).to_owned()
+    }
+}
+
 /// Merchant roles belong to exactly one merchant; desk roles other than admin need at least one.
 pub fn validate_memberships(role: Role, merchants: &[MerchantId]) -> Result<(), ValidationError> {
     let n = merchants.len();
@@ -101,6 +127,27 @@ pub fn validate_memberships(role: Role, merchants: &[MerchantId]) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn customers_see_the_public_name_or_the_family_name() {
+        let mut u = User {
+            id: UserId::new(),
+            login: "agent.sato".into(),
+            display_name: "佐藤　花子".into(),
+            public_name: String::new(),
+            role: Role::Agent,
+            merchants: vec![],
+            active: true,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        assert_eq!(u.name_for_customers(), "佐藤");
+        u.display_name = "Sato Hanako".into();
+        assert_eq!(u.name_for_customers(), "Sato");
+        u.public_name = " さとう ".into();
+        assert_eq!(u.name_for_customers(), "さとう");
+        assert!(validate_public_name(&"あ".repeat(31)).is_err());
+    }
 
     #[test]
     fn memberships_match_roles() {

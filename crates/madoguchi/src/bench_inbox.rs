@@ -22,6 +22,18 @@ pub struct InboxBenchOptions {
     pub open_share: f64,
     /// Timed loads per page.
     pub requests: usize,
+    /// Keep the data folder here; a folder kept by an earlier run is measured again as it is
+    /// (its migrations applied), without generating the history anew.
+    pub keep: Option<PathBuf>,
+}
+
+/// What a kept folder remembers of its preparation.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Prepared {
+    creds: demo::Credentials,
+    open_ids: Vec<madoguchi_core::ids::ConversationId>,
+    conversations: u64,
+    import_seconds: f64,
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -69,6 +81,10 @@ fn generate(path: &Path, n: usize, open_every: usize) -> anyhow::Result<()> {
 }
 
 pub async fn run(opts: InboxBenchOptions) -> anyhow::Result<String> {
+    if let Some(dir) = &opts.keep {
+        std::fs::create_dir_all(dir)?;
+        return bench_in(dir, &opts).await;
+    }
     let dir = std::env::temp_dir().join(format!("madoguchi-bench-inbox-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let result = bench_in(&dir, &opts).await;
@@ -81,7 +97,32 @@ async fn bench_in(dir: &Path, opts: &InboxBenchOptions) -> anyhow::Result<String
     let store = Store::open(&url).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
-    let creds = demo::seed(&store, &base).await?;
+    let state_file = dir.join("bench-inbox.json");
+    let prepared = match std::fs::read(&state_file) {
+        Ok(bytes) => {
+            eprintln!("measuring the history kept in {}", dir.display());
+            serde_json::from_slice(&bytes)?
+        }
+        Err(_) => {
+            let p = prepare(&store, &base, dir, &url, opts).await?;
+            if opts.keep.is_some() {
+                std::fs::write(&state_file, serde_json::to_vec(&p)?)?;
+            }
+            p
+        }
+    };
+    measure(store, listener, &base, dir, opts, prepared).await
+}
+
+/// Seeds the demo, imports the history and leaves its open part as a desk's day would.
+async fn prepare(
+    store: &Store,
+    base: &str,
+    dir: &Path,
+    url: &str,
+    opts: &InboxBenchOptions,
+) -> anyhow::Result<Prepared> {
+    let creds = demo::seed(store, base).await?;
     let shop = creds.merchants.first().context("a demo shop")?;
     let merchant: madoguchi_core::ids::MerchantId = shop.id.parse()?;
     let agent = creds.users.iter().find(|u| u.login == "agent.sato").context("the demo agent")?;
@@ -93,13 +134,13 @@ async fn bench_in(dir: &Path, opts: &InboxBenchOptions) -> anyhow::Result<String
     let file = dir.join("history.jsonl");
     generate(&file, opts.conversations, open_every)?;
     let t = Instant::now();
-    let imported = crate::import::conversations(&store, merchant, &file).await?;
+    let imported = crate::import::conversations(store, merchant, &file).await?;
     let import_time = t.elapsed();
     std::fs::remove_file(&file)?;
 
     // Who holds the open ones, how urgent they are and what about: set as a desk's day would
     // leave them (a third the agent's, a third another's, a third nobody's yet).
-    let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect(&url).await?;
+    let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect(url).await?;
     sqlx::query(
         "UPDATE conversations SET
             assignee_id = CASE (number / $8) % 3 WHEN 0 THEN $2 WHEN 1 THEN $3 ELSE NULL END,
@@ -142,7 +183,26 @@ async fn bench_in(dir: &Path, opts: &InboxBenchOptions) -> anyhow::Result<String
             .create_escalation(&scope, agent_id, *id, "ショップへの確認", Utc::now() + chrono::Duration::hours(8))
             .await?;
     }
+    Ok(Prepared {
+        creds,
+        open_ids,
+        conversations: imported.conversations as u64,
+        import_seconds: import_time.as_secs_f64(),
+    })
+}
 
+/// Starts the server on the prepared data and times every page.
+async fn measure(
+    store: Store,
+    listener: tokio::net::TcpListener,
+    base: &str,
+    dir: &Path,
+    opts: &InboxBenchOptions,
+    prepared: Prepared,
+) -> anyhow::Result<String> {
+    let Prepared { creds, open_ids, conversations, import_seconds } = prepared;
+    let shop = creds.merchants.first().context("a demo shop")?;
+    let agent = creds.users.iter().find(|u| u.login == "agent.sato").context("the demo agent")?;
     let settings = Settings { data_dir: PathBuf::from(dir), ..Settings::default() };
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let state = AppState::new(store.clone(), settings)?;
@@ -152,11 +212,11 @@ async fn bench_in(dir: &Path, opts: &InboxBenchOptions) -> anyhow::Result<String
 
     // The server indexes the imported history when it starts; what it writes meanwhile is not
     // what an agent waits for, so the pages are timed once it is done.
-    while !store.search_feed(1).await?.is_empty() || !state_ready(&base).await {
+    while !store.search_feed(1).await?.is_empty() || !state_ready(base).await {
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let browser = crate::bench::console_session(&base, &agent.login, &agent.password).await?;
+    let browser = crate::bench::console_session(base, &agent.login, &agent.password).await?;
 
     let slug = &shop.slug;
     let mut pages: Vec<(String, String)> = Vec::new();
@@ -223,11 +283,11 @@ async fn bench_in(dir: &Path, opts: &InboxBenchOptions) -> anyhow::Result<String
     writeln!(
         r,
         "## Inbox benchmark ({} conversations, {:.1} % open, SQLite, {} build)\n",
-        imported.conversations,
+        conversations,
         opts.open_share * 100.0,
         if cfg!(debug_assertions) { "debug" } else { "release" }
     )?;
-    writeln!(r, "History import: {:.1} s.\n", import_time.as_secs_f64())?;
+    writeln!(r, "History import: {import_seconds:.1} s.\n")?;
     writeln!(r, "| page (signed in as the agent; {} loads each) | p50 ms | p95 ms | p99 ms |", opts.requests)?;
     writeln!(r, "| --- | ---: | ---: | ---: |")?;
     for (name, p50, p95, p99) in rows {

@@ -110,6 +110,10 @@ enum Command {
         /// Also write the report to this file.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Keep the data folder here; run again with the same folder to measure the kept
+        /// history after a change, without importing it anew.
+        #[arg(long, value_name = "DIR")]
+        keep: Option<PathBuf>,
     },
     /// Measure Japanese search at scale: generate synthetic messages, import and index them,
     /// time a fixed query mix against SQLite FTS5 (trigram) and a LIKE scan; prints a Markdown
@@ -267,8 +271,8 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::BenchInbox { conversations, open_share, requests, out } => {
-            let opts = bench_inbox::InboxBenchOptions { conversations, open_share, requests };
+        Command::BenchInbox { conversations, open_share, requests, out, keep } => {
+            let opts = bench_inbox::InboxBenchOptions { conversations, open_share, requests, keep };
             let report = bench_inbox::run(opts).await?;
             print!("{report}");
             if let Some(path) = out {
@@ -499,6 +503,7 @@ async fn add_user(
         .create_user(
             None,
             madoguchi_store::users::NewUserRecord {
+                public_name: String::new(),
                 login: login.clone(),
                 display_name,
                 role,

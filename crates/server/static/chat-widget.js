@@ -25,6 +25,12 @@
       typing: (n) => `${n || '担当者'}が入力中…`, sending: '送信中', failed: '送信できませんでした',
       closed: 'このチャットは終了しました。メッセージを送ると新しいお問い合わせになります。',
       you: 'あなた', agent: '担当', system: 'お知らせ', bot: '自動応答', related: '関連する質問',
+      hoursToday: (h) => `本日の受付 ${h}`, closedToday: '本日は休業日です',
+      nextOpen: (d) => `次の受付開始: ${d}`, wait: (m) => `ただいまの待ち時間の目安: 約${m}分`,
+      queue: (p, m) => (m ? `順番にご案内しています。あと${p}番目、約${m}分でおつなぎします。` : `順番にご案内しています。あと${p}番目です。`),
+      orderNumber: '注文番号（わかれば）', category: 'お問い合わせの種類', choose: '選択してください',
+      transcript: 'この会話をメールで受け取る', transcriptSend: '送る', transcriptEmail: 'メールアドレス',
+      transcriptQueued: (e) => `${e} 宛てに会話の記録をお送りします。`,
       errors: {
         invalid_signature: '会員情報を確認できませんでした。ページを再読み込みしてください。',
         invalid_customer_id: '会員情報を確認できませんでした。',
@@ -35,6 +41,8 @@
         image_too_large: '画像は5MBまでです。', not_an_image: 'PNG・JPEG・GIF・WebPの画像のみ送れます。',
         bad_image: '画像を読み取れませんでした。', store_failed: '保存できませんでした。自動で再送します。',
         unavailable: '現在チャットをご利用いただけません。', other: 'エラーが発生しました。',
+        invalid_order_number: '注文番号は40文字までで入力してください。', invalid_category: 'お問い合わせの種類を一覧から選んでください。',
+        no_conversation: 'まだ会話がありません。', transcript_unavailable: 'このショップは会話の記録をメールでお送りしていません。',
       },
     },
     en: {
@@ -45,6 +53,12 @@
       typing: (n) => `${n || 'An agent'} is typing…`, sending: 'Sending', failed: 'Not sent',
       closed: 'This chat has ended. A new message starts a new one.',
       you: 'You', agent: 'Agent', system: 'Notice', bot: 'Bot', related: 'Related questions',
+      hoursToday: (h) => `Open today ${h} (JST)`, closedToday: 'Closed today',
+      nextOpen: (d) => `Opens next: ${d}`, wait: (m) => `Current wait: about ${m} min`,
+      queue: (p, m) => (m ? `You are number ${p} in line; about ${m} min.` : `You are number ${p} in line.`),
+      orderNumber: 'Order number (if you have it)', category: 'Topic', choose: 'Choose one',
+      transcript: 'Email me this conversation', transcriptSend: 'Send', transcriptEmail: 'Email',
+      transcriptQueued: (e) => `A transcript is on its way to ${e}.`,
       errors: {
         invalid_signature: 'Your member details could not be verified. Please reload the page.',
         invalid_customer_id: 'Your member details could not be verified.',
@@ -55,6 +69,8 @@
         image_too_large: 'Images are at most 5 MB.', not_an_image: 'Only PNG, JPEG, GIF and WebP images can be sent.',
         bad_image: 'The image could not be read.', store_failed: 'Not saved. It will be sent again.',
         unavailable: 'Chat is not available right now.', other: 'Something went wrong.',
+        invalid_order_number: 'Order numbers are at most 40 characters.', invalid_category: 'Please choose a topic from the list.',
+        no_conversation: 'There is no conversation yet.', transcript_unavailable: 'This shop does not send transcripts by email.',
       },
     },
   }[lang];
@@ -83,15 +99,28 @@
   log.setAttribute('aria-live', 'polite');
   const typing = el('p', { id: 'mdg-chat-typing', hidden: true });
   const notice = el('p', { id: 'mdg-chat-notice', hidden: true });
+  // The shop's greeting, today's hours and the expected wait, above the conversation.
+  const intro = el('div', { id: 'mdg-chat-intro', hidden: true });
+  const greeting = el('p', { id: 'mdg-chat-greeting' });
+  const hours = el('p', { id: 'mdg-chat-hours' });
+  const wait = el('p', { id: 'mdg-chat-wait' });
+  intro.append(greeting, hours, wait);
+  const queue = el('p', { id: 'mdg-chat-queue', hidden: true });
+  queue.setAttribute('role', 'status');
   const error = el('p', { id: 'mdg-chat-error', hidden: true });
   error.setAttribute('role', 'alert');
   const fName = el('input', { id: 'mdg-chat-name', autocomplete: 'name', required: true, maxLength: 100 });
   const fEmail = el('input', { id: 'mdg-chat-email', type: 'email', autocomplete: 'email' });
   const fEmailLabel = el('span', { textContent: T.email });
   const fText = el('textarea', { id: 'mdg-chat-first', rows: 3, required: true });
+  const fOrder = el('input', { id: 'mdg-chat-order', maxLength: 40, autocomplete: 'off' });
+  const fOrderLabel = el('label', { hidden: true }, el('span', { textContent: T.orderNumber }), fOrder);
+  const fCategory = el('select', { id: 'mdg-chat-category' });
+  const fCategoryLabel = el('label', { hidden: true }, el('span', { textContent: T.category }), fCategory);
   const form = el('form', { id: 'mdg-chat-form', hidden: true },
     el('label', {}, el('span', { textContent: T.name }), fName),
     el('label', {}, fEmailLabel, fEmail),
+    fOrderLabel, fCategoryLabel,
     el('label', {}, el('span', { textContent: T.message }), fText),
     el('button', { type: 'submit', id: 'mdg-chat-start', textContent: T.start }));
   const text = el('textarea', { id: 'mdg-chat-text', rows: 2, placeholder: T.placeholder });
@@ -99,8 +128,14 @@
   const fileLabel = el('label', { className: 'mdg-file', title: T.image }, el('span', { textContent: '📎' }), file);
   const send = el('button', { id: 'mdg-chat-send', type: 'submit', textContent: T.send });
   const composer = el('form', { id: 'mdg-chat-composer', hidden: true }, text, fileLabel, send);
+  // The transcript by mail: a link that opens a one-field form.
+  const tEmail = el('input', { id: 'mdg-chat-transcript-email', type: 'email', autocomplete: 'email', required: true });
+  tEmail.setAttribute('aria-label', T.transcriptEmail);
+  const tForm = el('form', { id: 'mdg-chat-transcript-form', hidden: true }, tEmail,
+    el('button', { type: 'submit', textContent: T.transcriptSend }));
+  const tOpen = el('button', { type: 'button', id: 'mdg-chat-transcript', className: 'mdg-link', textContent: T.transcript, hidden: true });
   const panel = el('section', { id: 'mdg-chat-panel', hidden: true },
-    el('header', {}, el('div', {}, shop, status), closeBtn), log, typing, notice, error, form, composer);
+    el('header', {}, el('div', {}, shop, status), closeBtn), intro, log, queue, typing, notice, error, form, composer, tOpen, tForm);
   panel.setAttribute('aria-label', T.title);
   document.body.append(button, panel);
 
@@ -113,13 +148,21 @@
     error.hidden = false;
   };
 
+  const minutes = (s) => Math.max(1, Math.round(s / 60));
+  const dateTime = (iso) => new Date(iso).toLocaleString(lang === 'ja' ? 'ja-JP' : 'en-GB', {
+    month: 'numeric', day: 'numeric', weekday: 'short', hour: '2-digit', minute: '2-digit', timeZone: 'Asia/Tokyo',
+  });
+
   const bubble = (author, who, body, at, files, localImage) => {
     const li = el('li', { className: `mdg-msg mdg-${author}` });
     if (who) li.append(el('span', { className: 'mdg-who', textContent: who }));
     li.append(el('span', { className: 'mdg-text', textContent: body }));
     (files || []).forEach((f) => {
       const url = `${base}${f.url}`;
-      li.append(el('a', { href: url, target: '_blank', rel: 'noopener' }, el('img', { src: url, alt: f.filename, className: 'mdg-img' })));
+      // Pictures are shown; documents (a PDF, a spreadsheet the agent sent) are links.
+      const picture = /\.(png|jpe?g|gif|webp)$/i.test(f.filename);
+      li.append(el('a', { href: url, target: '_blank', rel: 'noopener', className: picture ? '' : 'mdg-file-link' },
+        picture ? el('img', { src: url, alt: f.filename, className: 'mdg-img' }) : `📄 ${f.filename}`));
     });
     if (localImage) li.append(el('img', { src: localImage, alt: '', className: 'mdg-img' }));
     li.append(el('time', { textContent: at ? time(at) : T.sending }));
@@ -166,6 +209,9 @@
     // Quick replies answer the latest message only.
     log.querySelectorAll('.mdg-choices').forEach((c) => { if (!c.closest('li') || c.closest('li').dataset.id !== m.id) c.remove(); });
     if (m.author !== 'customer') typing.hidden = true;
+    // A person answering ends the wait in line.
+    if (m.author === 'agent') queue.hidden = true;
+    tOpen.hidden = false;
     state.lastSeen = m.id;
     save();
   };
@@ -210,6 +256,17 @@
           panel.classList.toggle('mdg-offline', !f.open);
           fEmail.required = f.needs_email;
           fEmailLabel.textContent = f.needs_email ? T.emailRequired : T.email;
+          greeting.textContent = f.greeting || '';
+          greeting.hidden = !f.greeting;
+          hours.textContent = [f.hours_today ? T.hoursToday(f.hours_today) : T.closedToday,
+            f.next_open ? T.nextOpen(dateTime(f.next_open)) : ''].filter(Boolean).join(' / ');
+          wait.textContent = f.expected_wait_seconds ? T.wait(minutes(f.expected_wait_seconds)) : '';
+          wait.hidden = !f.expected_wait_seconds;
+          intro.hidden = false;
+          fOrderLabel.hidden = !f.ask_order_number;
+          fCategoryLabel.hidden = !(f.categories || []).length;
+          fCategory.replaceChildren(el('option', { value: '', textContent: T.choose }),
+            ...(f.categories || []).map((c) => el('option', { value: c, textContent: c })));
           form.hidden = !f.needs_form || Object.keys(state.pending).length > 0;
           composer.hidden = !form.hidden;
           Object.values(state.pending).forEach((p) => socket.send(JSON.stringify(p)));
@@ -230,7 +287,17 @@
           clearTimeout(typing.timer);
           typing.timer = setTimeout(() => { typing.hidden = true; }, 5000);
           break;
+        case 'queue':
+          queue.textContent = T.queue(f.position, f.expected_wait_seconds ? minutes(f.expected_wait_seconds) : null);
+          queue.hidden = false;
+          break;
+        case 'transcript_queued':
+          notice.textContent = T.transcriptQueued(f.email);
+          notice.hidden = false;
+          tForm.hidden = true;
+          break;
         case 'closed':
+          queue.hidden = true;
           notice.textContent = T.closed;
           notice.hidden = false;
           break;
@@ -243,7 +310,7 @@
               bubbles[f.client_id].classList.add('mdg-failed');
               bubbles[f.client_id].querySelector('time').textContent = T.failed;
             }
-            if (['name_required', 'invalid_email', 'email_required'].includes(f.code)) {
+            if (['name_required', 'invalid_email', 'email_required', 'invalid_order_number', 'invalid_category'].includes(f.code)) {
               form.hidden = false;
               composer.hidden = true;
             }
@@ -272,10 +339,23 @@
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     if (!fText.value.trim()) return;
-    submit({ type: 'start', name: fName.value, email: fEmail.value || null, text: fText.value });
+    submit({
+      type: 'start', name: fName.value, email: fEmail.value || null, text: fText.value,
+      order_number: fOrder.value.trim() || null, category: fCategory.value || null,
+    });
     fText.value = '';
     form.hidden = true;
     composer.hidden = false;
+  });
+  tOpen.addEventListener('click', () => {
+    tForm.hidden = !tForm.hidden;
+    if (!tForm.hidden) { tEmail.value = tEmail.value || fEmail.value; tEmail.focus(); }
+  });
+  tForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (!tEmail.value.trim()) return;
+    error.hidden = true;
+    transmit({ type: 'transcript', email: tEmail.value.trim() });
   });
   composer.addEventListener('submit', (e) => {
     e.preventDefault();

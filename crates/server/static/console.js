@@ -164,11 +164,17 @@ const conversationPage = (() => {
     const buttons = [...form.querySelectorAll('button')];
     buttons.forEach((b) => { b.disabled = true; });
     try {
-      const res = await fetch(form.action, { method: 'POST', body: new URLSearchParams(data), credentials: 'same-origin' });
+      // A form with files goes as it is; the others as a plain form.
+      const payload = form.enctype === 'multipart/form-data' ? data : new URLSearchParams(data);
+      const res = await fetch(form.action, { method: 'POST', body: payload, credentials: 'same-origin' });
       if (!res.ok) throw new Error(String(res.status));
       const doc = parseHtml(await res.text());
       sendError.hidden = true;
-      if (form.id === 'composer') {
+      const refused = !!doc.getElementById('page-error');
+      if (form.id === 'composer' && refused) {
+        // Refused (a copy that is not an address, a file too large): what was typed stays.
+      } else if (form.id === 'composer') {
+        form.querySelectorAll('input[type=file], #mail-subject, #mail-cc, #mail-bcc').forEach((f) => { f.value = ''; });
         body.value = '';
         sessionStorage.removeItem(draftKey);
         unseen = 0;
@@ -188,6 +194,26 @@ const conversationPage = (() => {
     } finally {
       buttons.forEach((b) => { b.disabled = false; });
     }
+  });
+  // A mail reply's preview: who gets it, its subject and files, and the text as sent.
+  document.addEventListener('click', (e) => {
+    const open = e.target.closest('#mail-preview-open');
+    if (open) {
+      const form = open.closest('form');
+      const dialog = document.getElementById('mail-preview');
+      const typed = form.querySelector('#mail-subject')?.value.trim();
+      const ticket = (open.dataset.subject.match(/\[#\d+\]$/) || [''])[0];
+      const subject = typed ? (typed.includes(ticket) ? typed : `${typed} ${ticket}`) : open.dataset.subject;
+      const set = (sel, v) => { dialog.querySelector(sel).textContent = v || '—'; };
+      set('#preview-to', open.dataset.to);
+      set('#preview-cc', form.querySelector('#mail-cc')?.value.trim());
+      set('#preview-bcc', form.querySelector('#mail-bcc')?.value.trim());
+      set('#preview-subject', subject);
+      set('#preview-files', [...(form.querySelector('#reply-files')?.files || [])].map((f) => f.name).join('、'));
+      set('#preview-body', form.querySelector('#body').value);
+      dialog.showModal();
+    }
+    if (e.target.closest('#mail-preview-close')) document.getElementById('mail-preview').close();
   });
   return { id, refresh };
 })();

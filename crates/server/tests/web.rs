@@ -249,20 +249,19 @@ async fn console_errors_are_pages_in_the_users_language() -> anyhow::Result<()> 
     let id = app.a.conversation.to_string();
     let (_, html) = page(&app, &c, &id).await?;
     let url = format!("{}/desk/conversations/{id}/messages", app.base);
-    let empty =
-        c.post(&url).form(&[("csrf", csrf_of(&html).as_str()), ("kind", "outbound"), ("body", "  ")]).send().await?;
-    assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(
-        empty.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("text/html"))
-    );
-    let text = empty.text().await?;
-    assert!(text.contains("入力内容を確認してください") && text.contains("id=\"error-back\""), "{text}");
-    let forged = c.post(&url).form(&[("csrf", "forged"), ("kind", "outbound"), ("body", "x")]).send().await?;
+    let empty = c.post(&url).multipart(reply_form(csrf_of(&html).as_str(), "outbound", "  ")).send().await?;
+    // A refused reply comes back to the conversation with the reason, the composer as it was.
+    assert_eq!(empty.status(), StatusCode::SEE_OTHER);
+    let back = empty.headers()["location"].to_str()?.to_owned();
+    assert!(back.contains("error=invalid&field=body_text"), "{back}");
+    let text = c.get(format!("{}{back}", app.base)).send().await?.text().await?;
+    assert!(text.contains("id=\"page-error\"") && text.contains("入力内容を確認してください"), "{text}");
+    let forged = c.post(&url).multipart(reply_form("forged", "outbound", "x")).send().await?;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     assert!(forged.text().await?.contains("画面の有効期限"));
     // In English for someone who chose it; the API itself still answers JSON.
     c.get(format!("{}/desk?lang=en", app.base)).send().await?;
-    let en = c.post(&url).form(&[("csrf", "forged"), ("kind", "outbound"), ("body", "x")]).send().await?.text().await?;
+    let en = c.post(&url).multipart(reply_form("forged", "outbound", "x")).send().await?.text().await?;
     assert!(en.contains("Not allowed"), "{en}");
     let (s, j) = app
         .send(

@@ -48,22 +48,17 @@ async fn the_conversation_page_shows_the_shop_timeline_and_customer() -> anyhow:
     // Reply and note, through the forms.
     let csrf = csrf_of(&html);
     let url = format!("{}/desk/conversations/{id}/messages", app.base);
-    let forged = c.post(&url).form(&[("csrf", "forged"), ("kind", "outbound"), ("body", "x")]).send().await?;
+    let forged = c.post(&url).multipart(reply_form("forged", "outbound", "x")).send().await?;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
-    let ok = c
-        .post(&url)
-        .form(&[("csrf", csrf.as_str()), ("kind", "outbound"), ("body", "配送状況を確認いたしました。")])
-        .send()
-        .await?;
+    let ok =
+        c.post(&url).multipart(reply_form(csrf.as_str(), "outbound", "配送状況を確認いたしました。")).send().await?;
     assert_eq!(ok.status(), StatusCode::SEE_OTHER);
-    let note = c
-        .post(&url)
-        .form(&[("csrf", csrf.as_str()), ("kind", "internal_note"), ("body", "社内メモ：再発送を検討")])
-        .send()
-        .await?;
+    let note =
+        c.post(&url).multipart(reply_form(csrf.as_str(), "internal_note", "社内メモ：再発送を検討")).send().await?;
     assert_eq!(note.status(), StatusCode::SEE_OTHER);
-    let empty = c.post(&url).form(&[("csrf", csrf.as_str()), ("kind", "outbound"), ("body", "   ")]).send().await?;
-    assert_eq!(empty.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let empty = c.post(&url).multipart(reply_form(csrf.as_str(), "outbound", "   ")).send().await?;
+    assert_eq!(empty.status(), StatusCode::SEE_OTHER);
+    assert!(empty.headers()["location"].to_str()?.contains("error=invalid"), "refused, back with the reason");
     let (_, html) = page(&app, &c, &id).await?;
     assert!(html.contains("配送状況を確認いたしました。") && html.contains("社内メモ：再発送を検討"));
 
@@ -565,7 +560,7 @@ async fn shop_staff_answer_escalations_on_the_conversation_and_reply_only_when_t
     let csrf = csrf_of(&html);
     let refused = staff
         .post(format!("{}/desk/conversations/{id}/messages", app.base))
-        .form(&[("csrf", csrf.as_str()), ("kind", "outbound"), ("body", "直接お返事します")])
+        .multipart(reply_form(csrf.as_str(), "outbound", "直接お返事します"))
         .send()
         .await?;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN, "the shop's staff do not write to customers");
@@ -608,7 +603,7 @@ async fn shop_staff_answer_escalations_on_the_conversation_and_reply_only_when_t
     assert!(html.contains("いつもA店をご利用いただきありがとうございます。"), "the mail's own greeting is in view");
     let sent = staff
         .post(format!("{}/desk/conversations/{id}/messages", app.base))
-        .form(&[("csrf", csrf.as_str()), ("kind", "outbound"), ("body", "直接お返事します")])
+        .multipart(reply_form(csrf.as_str(), "outbound", "直接お返事します"))
         .send()
         .await?;
     assert_eq!(sent.status(), StatusCode::SEE_OTHER);

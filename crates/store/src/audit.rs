@@ -87,6 +87,11 @@ pub struct AuditFilter {
     pub merchant: Option<MerchantId>,
     pub subject_type: Option<SubjectType>,
     pub subject_id: Option<String>,
+    /// Who did it.
+    pub actor: Option<UserId>,
+    /// From this time (inclusive) to that one (exclusive).
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
 }
 
 impl Store {
@@ -116,6 +121,15 @@ impl Store {
             }
             if let Some(s) = &f.subject_id {
                 qb.push(" AND subject_id = ").push_bind(s.clone());
+            }
+            if let Some(u) = f.actor {
+                qb.push(" AND actor_user_id = ").push_bind(u.0);
+            }
+            if let Some(t) = f.since {
+                qb.push(" AND created_at >= ").push_bind(t);
+            }
+            if let Some(t) = f.until {
+                qb.push(" AND created_at < ").push_bind(t);
             }
             push_page!(qb, "id", page);
             qb.build_query_as().fetch_all(p).await

@@ -14,6 +14,17 @@ use uuid::Uuid;
 use crate::conversations::insert_event;
 use crate::{Result, Store, on_db, on_pool};
 
+/// A waiting chat's place in its shop's queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatQueue {
+    /// 1 for the next one to be answered.
+    pub position: u32,
+    /// Chats the shop's agents at work can hold at once.
+    pub capacity: u32,
+    /// The shop's recent chats, accepted to ended, on average; `None` before any.
+    pub handle_seconds: Option<f64>,
+}
+
 /// Another user who has the conversation open.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Viewer {
@@ -241,6 +252,77 @@ impl Store {
         .fetch_one(p)
         .await)?;
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    /// Where a chat stands in its shop's queue: how many live chats wait for a person before it
+    /// (new or ringing at an agent, not taken yet; the bot's are not counted), the chat slots of the shop's
+    /// agents at work now, and the recent chats' handle times (accepted to ended, seconds).
+    /// `None` when the chat is not waiting (taken, with the bot, or over).
+    pub async fn chat_queue(&self, merchant: MerchantId, conversation: ConversationId) -> Result<Option<ChatQueue>> {
+        #[derive(sqlx::FromRow)]
+        struct Me {
+            status: String,
+            accepted_at: Option<DateTime<Utc>>,
+            created_at: DateTime<Utc>,
+        }
+        let me: Option<Me> = on_pool!(self, p => sqlx::query_as(
+            "SELECT status, accepted_at, created_at FROM conversations WHERE id = $1 AND merchant_id = $2",
+        )
+        .bind(conversation.0)
+        .bind(merchant.0)
+        .fetch_optional(p)
+        .await)?;
+        let waiting = |m: &Me| {
+            (m.status == ConversationStatus::New.as_str() || m.status == ConversationStatus::Open.as_str())
+                && m.accepted_at.is_none()
+        };
+        let Some(me) = me.filter(waiting) else {
+            return Ok(None);
+        };
+        let ahead = self.chats_waiting(merchant, Some(me.created_at)).await?;
+        self.queue_at(merchant, ahead).await.map(Some)
+    }
+
+    /// Where a chat started now would stand: behind every chat waiting for a person.
+    pub async fn chat_queue_now(&self, merchant: MerchantId) -> Result<ChatQueue> {
+        let ahead = self.chats_waiting(merchant, None).await?;
+        self.queue_at(merchant, ahead).await
+    }
+
+    /// Live chats of the shop waiting for a person (new, or offered and ringing: no agent has
+    /// taken them), those started before `before` if given.
+    async fn chats_waiting(&self, merchant: MerchantId, before: Option<DateTime<Utc>>) -> Result<u32> {
+        let n: i64 = on_pool!(self, p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM conversations
+             WHERE merchant_id = $1 AND channel = 'chat' AND status IN ('new', 'open') AND accepted_at IS NULL
+               AND ($2 IS NULL OR created_at < $2)",
+        )
+        .bind(merchant.0)
+        .bind(before)
+        .fetch_one(p)
+        .await)?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
+    async fn queue_at(&self, merchant: MerchantId, ahead: u32) -> Result<ChatQueue> {
+        let mut capacity = 0u32;
+        for a in self.merchant_agents(merchant).await? {
+            if matches!(a.presence, Presence::Available | Presence::Busy) {
+                capacity += a.max_messaging.max(1);
+            }
+        }
+        let recent: Vec<(DateTime<Utc>, DateTime<Utc>)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT accepted_at, contact_ended_at FROM conversations
+             WHERE merchant_id = $1 AND channel = 'chat' AND accepted_at IS NOT NULL AND contact_ended_at IS NOT NULL
+             ORDER BY contact_ended_at DESC LIMIT 50",
+        )
+        .bind(merchant.0)
+        .fetch_all(p)
+        .await)?;
+        let handled: Vec<f64> =
+            recent.iter().map(|(a, e)| (*e - *a).num_seconds() as f64).filter(|s| *s > 0.0).collect();
+        let handle_seconds = (!handled.is_empty()).then(|| handled.iter().sum::<f64>() / handled.len() as f64);
+        Ok(ChatQueue { position: ahead.saturating_add(1), capacity, handle_seconds })
     }
 
     /// Live contacts the agent ended but has not wrapped up yet.

@@ -19,6 +19,7 @@ struct Row {
     id: Uuid,
     login: String,
     display_name: String,
+    public_name: String,
     role: String,
     password_hash: String,
     active: bool,
@@ -52,6 +53,8 @@ impl From<TokenRow> for ApiToken {
 pub struct NewUserRecord {
     pub login: String,
     pub display_name: String,
+    /// Empty: customers see the display name's first word.
+    pub public_name: String,
     pub role: Role,
     pub password_hash: String,
     pub merchants: Vec<MerchantId>,
@@ -61,6 +64,7 @@ pub struct NewUserRecord {
 #[derive(Debug, Clone, Default)]
 pub struct UserChange {
     pub display_name: Option<String>,
+    pub public_name: Option<String>,
     pub role: Option<Role>,
     pub password_hash: Option<String>,
     pub merchants: Option<Vec<MerchantId>>,
@@ -122,6 +126,7 @@ impl Store {
                     merchants: members.iter().filter(|(u, _)| *u == r.id).map(|(_, m)| MerchantId(*m)).collect(),
                     login: r.login,
                     display_name: r.display_name,
+                    public_name: r.public_name,
                     active: r.active,
                     created_at: r.created_at,
                     updated_at: r.updated_at,
@@ -147,8 +152,8 @@ impl Store {
             return Err(StoreError::conflict("login_taken", format!("the login {:?} is already used", u.login)));
         }
         on_db!(&mut tx, c => sqlx::query(
-            "INSERT INTO users (id, login, display_name, role, password_hash, active, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+            "INSERT INTO users (id, login, display_name, role, password_hash, active, created_at, updated_at, public_name)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
         )
         .bind(id.0)
         .bind(&u.login)
@@ -157,6 +162,7 @@ impl Store {
         .bind(&u.password_hash)
         .bind(true)
         .bind(t)
+        .bind(&u.public_name)
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
         write_memberships(&mut tx, id, &u.merchants).await?;
         audit::record(
@@ -229,13 +235,14 @@ impl Store {
             }
         }
         on_db!(&mut tx, c => sqlx::query(
-            "UPDATE users SET display_name = $2, role = $3, active = $4, updated_at = $5 WHERE id = $1",
+            "UPDATE users SET display_name = $2, role = $3, active = $4, updated_at = $5, public_name = $6 WHERE id = $1",
         )
         .bind(id.0)
         .bind(ch.display_name.as_deref().unwrap_or(&before.display_name))
         .bind(ch.role.unwrap_or(before.role).as_str())
         .bind(ch.active.unwrap_or(before.active))
         .bind(now())
+        .bind(ch.public_name.as_deref().unwrap_or(&before.public_name))
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
         if removes_an_admin {
             let admins: i64 = on_db!(&mut tx, c => sqlx::query_scalar(
@@ -279,6 +286,7 @@ impl Store {
                 subject_id: id.to_string(),
                 details: serde_json::json!({
                     "display_name": ch.display_name,
+                    "public_name": ch.public_name,
                     "role": ch.role,
                     "password_changed": ch.password_hash.is_some(),
                     "merchants": ch.merchants,

@@ -125,6 +125,7 @@ async fn users_memberships_and_tokens() -> Result<()> {
         let a = merchant(&s, "a-shop").await?;
         let b = merchant(&s, "b-shop").await?;
         let rec = |login: &str, role: Role, ms: Vec<MerchantId>| NewUserRecord {
+            public_name: String::new(),
             login: login.into(),
             display_name: login.into(),
             role,
@@ -292,6 +293,7 @@ async fn sessions_expire_slide_and_end_with_the_user() -> Result<()> {
             .create_user(
                 None,
                 NewUserRecord {
+                    public_name: String::new(),
                     login: "agent".into(),
                     display_name: "佐藤".into(),
                     role: Role::Agent,
@@ -422,6 +424,54 @@ async fn board_figures_per_queue() -> Result<()> {
         assert_eq!(b.first_response_target_minutes, 60);
         assert!(b.agents.iter().all(|p| p.agents == 0));
         assert!(is_not_found(s.board(&Scope::Merchants(vec![]), a, day).await));
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_chat_knows_its_place_in_line() -> Result<()> {
+    on_each_backend(|s| async move {
+        let a = merchant(&s, "q-shop").await?;
+        let mut first = conv(a, Channel::Chat);
+        first.created_at = Some(now() - chrono::Duration::minutes(3));
+        let first = s.create_conversation(&Scope::All, None, &first).await?;
+        let mut second = conv(a, Channel::Chat);
+        second.created_at = Some(now() - chrono::Duration::minutes(1));
+        let second = s.create_conversation(&Scope::All, None, &second).await?;
+        // Mail waits in its own way; it is not in the chat line.
+        s.create_conversation(&Scope::All, None, &conv(a, Channel::Email)).await?;
+
+        let q = s.chat_queue(a, second.id).await?.expect("waiting");
+        assert_eq!((q.position, q.capacity, q.handle_seconds), (2, 0, None), "nobody at work");
+        assert_eq!(s.chat_queue_now(a).await?.position, 3, "a new chat comes after both");
+        // An agent takes the first (assigned by hand counts as taken): it leaves the line, the
+        // second moves up.
+        let agent = s
+            .create_user(
+                None,
+                NewUserRecord {
+                    login: "q-agent".into(),
+                    display_name: "q-agent".into(),
+                    public_name: String::new(),
+                    role: Role::Agent,
+                    password_hash: "$argon2id$fake".into(),
+                    merchants: vec![a],
+                },
+            )
+            .await?;
+        s.update_conversation(
+            &Scope::All,
+            None,
+            first.id,
+            &madoguchi_store::conversations::ConversationChange {
+                assignee_id: Some(Some(agent.id)),
+                ..Default::default()
+            },
+        )
+        .await?;
+        assert_eq!(s.chat_queue(a, second.id).await?.map(|q| q.position), Some(1));
+        assert_eq!(s.chat_queue(a, first.id).await?, None, "a finished chat waits for nobody");
         Ok(())
     })
     .await

@@ -97,6 +97,7 @@ async fn conversation_updates_filters_and_scope() -> Result<()> {
             .create_user(
                 None,
                 NewUserRecord {
+                    public_name: String::new(),
                     login: "agent".into(),
                     display_name: "佐藤".into(),
                     role: Role::Agent,

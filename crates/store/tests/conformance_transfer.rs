@@ -86,6 +86,7 @@ async fn busy_merchant(s: &Store, slug: &str) -> Result<MerchantId> {
         .create_user(
             None,
             NewUserRecord {
+                public_name: String::new(),
                 login: format!("{slug}.agent"),
                 display_name: format!("{slug} 担当"),
                 role: Role::Agent,

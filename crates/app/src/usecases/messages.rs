@@ -37,8 +37,28 @@ pub fn message_record(p: &Principal, m: &NewMessage) -> UseCaseResult<MessageRec
             .map_err(|e| ValidationError::new("body_html", "html_too_complex", e.to_string()))?,
         attachments: m.attachments.clone(),
         provider_message_id: m.provider_message_id.as_ref().map(|s| s.trim().to_owned()),
-        meta: Default::default(),
+        meta: mail_meta(m)?,
         created_at: None,
+    })
+}
+
+/// A reply's own subject and copies, kept with it for the mail sender.
+fn mail_meta(m: &NewMessage) -> UseCaseResult<madoguchi_core::conversation::MessageMeta> {
+    let headers = match &m.mail {
+        Some(h) if m.kind == MessageKind::Outbound => h.validated()?,
+        _ => return Ok(Default::default()),
+    };
+    if headers.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(madoguchi_core::conversation::MessageMeta {
+        email: Some(madoguchi_core::conversation::EmailMeta {
+            subject: headers.subject,
+            cc: headers.cc,
+            bcc: headers.bcc,
+            ..Default::default()
+        }),
+        ..Default::default()
     })
 }
 

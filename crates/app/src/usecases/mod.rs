@@ -16,3 +16,5 @@ pub mod presence;
 pub mod reports;
 pub mod routing;
 pub mod search;
+pub mod staff;
+pub mod transcript;

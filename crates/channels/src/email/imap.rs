@@ -99,6 +99,87 @@ impl ImapClient {
     }
 }
 
+/// Why a mailbox could not be reached, in the order a connection gets there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImapProblem {
+    /// The host name has no address.
+    UnknownHost,
+    /// Nothing answers at that host and port (or it refused).
+    Unreachable(String),
+    /// No answer within the time allowed.
+    Timeout,
+    /// The TLS handshake failed: not a TLS port, or a certificate that is not trusted.
+    Tls(String),
+    /// The server refused the user name or password.
+    Login(String),
+    /// Signed in, but the mailbox is not there.
+    Mailbox(String),
+    /// The server said something that is not IMAP.
+    Protocol(String),
+}
+
+impl ImapClient {
+    /// Connects, signs in and opens the mailbox as polling will, and says how many messages it
+    /// holds — or which step failed. Each step is given `wait` to answer.
+    pub async fn check(&self, s: &ImapSettings, wait: std::time::Duration) -> Result<u32, ImapProblem> {
+        let tcp = within(wait, async {
+            let addrs: Vec<_> = tokio::net::lookup_host((s.host.as_str(), s.port))
+                .await
+                .map_err(|_| ImapProblem::UnknownHost)?
+                .collect();
+            if addrs.is_empty() {
+                return Err(ImapProblem::UnknownHost);
+            }
+            tokio::net::TcpStream::connect(&addrs[..]).await.map_err(|e| ImapProblem::Unreachable(e.to_string()))
+        })
+        .await?;
+        if !s.tls {
+            return examine(async_imap::Client::new(tcp), s, wait).await;
+        }
+        let name = rustls_pki_types::ServerName::try_from(s.host.clone()).map_err(|_| ImapProblem::UnknownHost)?;
+        let stream =
+            within(wait, async { self.tls.connect(name, tcp).await.map_err(|e| ImapProblem::Tls(e.to_string())) })
+                .await?;
+        examine(async_imap::Client::new(stream), s, wait).await
+    }
+}
+
+/// A step of the test, given `wait` to finish.
+async fn within<T>(
+    wait: std::time::Duration,
+    f: impl Future<Output = Result<T, ImapProblem>>,
+) -> Result<T, ImapProblem> {
+    tokio::time::timeout(wait, f).await.map_err(|_| ImapProblem::Timeout)?
+}
+
+async fn examine<T>(
+    mut client: async_imap::Client<T>,
+    s: &ImapSettings,
+    wait: std::time::Duration,
+) -> Result<u32, ImapProblem>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + std::fmt::Debug + Send,
+{
+    // The server speaks first; a port that is not IMAP says nothing or something else.
+    within(wait, async {
+        match client.read_response().await {
+            Ok(Some(_)) => Ok(()),
+            Err(e) => Err(ImapProblem::Protocol(e.to_string())),
+            Ok(None) => Err(ImapProblem::Protocol("the server closed the connection".into())),
+        }
+    })
+    .await?;
+    let mut session = within(wait, async {
+        client.login(&s.username, &s.password).await.map_err(|(e, _)| ImapProblem::Login(e.to_string()))
+    })
+    .await?;
+    let mailbox =
+        within(wait, async { session.examine(&s.mailbox).await.map_err(|e| ImapProblem::Mailbox(e.to_string())) })
+            .await?;
+    let _ = tokio::time::timeout(wait, session.logout()).await;
+    Ok(mailbox.exists)
+}
+
 async fn fetch<T, F, Fut>(client: async_imap::Client<T>, s: &ImapSettings, mut keep: F) -> anyhow::Result<usize>
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + std::fmt::Debug + Send,

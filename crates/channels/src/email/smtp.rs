@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use lettre::message::header::{self, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MessageBuilder};
+use lettre::message::{Attachment, Mailbox, MessageBuilder, MultiPart, SinglePart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
 use crate::delivery::DeliveryError;
@@ -18,6 +18,9 @@ pub struct OutgoingMail {
     pub from_name: String,
     pub from_address: String,
     pub to: String,
+    /// Copies: shown to every recipient (cc) or to none (bcc, in the envelope only).
+    pub cc: Vec<String>,
+    pub bcc: Vec<String>,
     pub subject: String,
     /// With angle brackets, unique per message: a resend after a crash carries the same one.
     pub message_id: String,
@@ -25,9 +28,19 @@ pub struct OutgoingMail {
     pub in_reply_to: Option<String>,
     pub references: Vec<String>,
     pub body: String,
+    /// Files sent with the text (a multipart/mixed mail when there are any).
+    pub attachments: Vec<MailFile>,
     /// RFC 3834: the system wrote it on its own (a form's confirmation, the bot), so other
     /// auto-responders must not answer it.
     pub auto_submitted: bool,
+}
+
+/// A file attached to a mail.
+#[derive(Debug, Clone)]
+pub struct MailFile {
+    pub filename: String,
+    pub content_type: String,
+    pub data: Vec<u8>,
 }
 
 pub enum Mailer {
@@ -58,12 +71,28 @@ impl Mailer {
             .to(to)
             .subject(m.subject.clone())
             .message_id(Some(m.message_id.clone()))
-            .header(header::ContentType::TEXT_PLAIN)
             .header(AutoSubmitted(if m.auto_submitted { "auto-generated" } else { "no" }.to_owned()));
+        for (list, is_cc) in [(&m.cc, true), (&m.bcc, false)] {
+            for a in list {
+                let mb: Mailbox = a.parse().map_err(|e| DeliveryError::permanent(format!("bad address {a}: {e}")))?;
+                builder = if is_cc { builder.cc(mb) } else { builder.bcc(mb) };
+            }
+        }
         if let Some(parent) = &m.in_reply_to {
             builder = builder.in_reply_to(parent.clone()).references(m.references.join(" "));
         }
-        let email = builder.body(m.body.clone()).map_err(|e| DeliveryError::permanent(format!("{e}")))?;
+        let built = if m.attachments.is_empty() {
+            builder.header(header::ContentType::TEXT_PLAIN).body(m.body.clone())
+        } else {
+            let mut parts = MultiPart::mixed().singlepart(SinglePart::plain(m.body.clone()));
+            for f in &m.attachments {
+                let ct = header::ContentType::parse(&f.content_type)
+                    .unwrap_or(header::ContentType::parse("application/octet-stream").expect("a valid type"));
+                parts = parts.singlepart(Attachment::new(f.filename.clone()).body(f.data.clone(), ct));
+            }
+            builder.multipart(parts)
+        };
+        let email = built.map_err(|e| DeliveryError::permanent(format!("{e}")))?;
         match self {
             Mailer::Smtp(t) => t.send(email).await.map(|_| ()).map_err(|e| {
                 if e.is_permanent() {

@@ -229,6 +229,7 @@ pub async fn seed(store: &Store, base_url: &str) -> anyhow::Result<Credentials> 
             .create_user(
                 None,
                 NewUserRecord {
+                    public_name: String::new(),
                     login: login.into(),
                     display_name: name.into(),
                     role,
@@ -238,7 +239,7 @@ pub async fn seed(store: &Store, base_url: &str) -> anyhow::Result<Credentials> 
             )
             .await?;
         let (token, token_hash) = new_token();
-        store.create_token(u.id, u.id, "demo", &token_hash).await?;
+        store.create_token(u.id, u.id, "デモ用", &token_hash).await?;
         if matches!(role, Role::Agent | Role::Supervisor) {
             agents.push((u.id, ms.clone()));
         }

@@ -41,6 +41,6 @@ pub async fn list_audit_events(
         return Err(ApiError::forbidden("only admins and merchant admins read the audit log"));
     }
     let page = PageRequest::parse(q.cursor.as_deref(), q.limit)?;
-    let f = AuditFilter { merchant, subject_type: q.subject_type, subject_id: q.subject_id };
+    let f = AuditFilter { merchant, subject_type: q.subject_type, subject_id: q.subject_id, ..Default::default() };
     Ok(Json(st.store.list_audit_events(&scope, &f, page).await?))
 }

@@ -68,14 +68,7 @@ pub async fn update_agent_profile(
     Path(user): Path<String>,
     ApiJson(req): ApiJson<AgentProfilePatch>,
 ) -> ApiResult<Json<AgentProfile>> {
-    let u = st.store.get_user(&p.scope(), p.user_id, id(&user)?).await?;
-    if !matches!(p.role, Role::Admin | Role::Supervisor) {
-        return Err(ApiError::forbidden("only supervisors and admins set skills and capacity"));
-    }
-    let (skills, max) = req.validate()?;
-    let profile = st.store.set_agent_profile(p.user_id, u.id, skills.as_deref(), max).await?;
-    route_merchants(&st.store, &u.merchants).await;
-    Ok(Json(profile))
+    Ok(Json(madoguchi_app::usecases::staff::set_agent_profile(&st, &p, id(&user)?, &req).await?))
 }
 
 /// Agents of a merchant with presence, skills and capacity (the desk's roles).

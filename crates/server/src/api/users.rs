@@ -2,16 +2,15 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use madoguchi_core::access::{Principal, Scope};
-use madoguchi_core::ids::{MerchantId, TokenId, UserId};
+use madoguchi_app::usecases::staff;
+use madoguchi_core::ids::TokenId;
 use madoguchi_core::page::{Page, PageRequest};
-use madoguchi_core::user::{self, ApiToken, NewUser, User, UserPatch};
-use madoguchi_store::users::{NewUserRecord, UserChange};
+use madoguchi_core::user::{ApiToken, NewUser, User, UserPatch};
 use serde::{Deserialize, Serialize};
 
 use crate::app::AppState;
-use crate::auth::{Caller, Refusal, hash_password, new_token};
-use crate::error::{ApiError, ApiResult};
+use crate::auth::{Caller, Refusal, new_token};
+use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiQuery, ClientAddr, Json, created, id};
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -52,18 +51,6 @@ pub struct IssuedToken {
     pub meta: ApiToken,
 }
 
-/// Resolves merchant ids-or-slugs within the caller's scope (foreign ones are 404).
-async fn resolve_merchants(st: &AppState, scope: &Scope, keys: &[String]) -> ApiResult<Vec<MerchantId>> {
-    let mut out = Vec::with_capacity(keys.len());
-    for k in keys {
-        let m = st.store.resolve_merchant(scope, k).await?;
-        if !out.contains(&m) {
-            out.push(m);
-        }
-    }
-    Ok(out)
-}
-
 /// Exchanges a login and password for a new API token.
 #[utoipa::path(post, path = "/api/v1/auth/tokens", tag = "users", security(()), request_body = TokenRequest,
     responses((status = 201, body = IssuedToken), (status = 401, body = crate::error::ErrorBody),
@@ -90,11 +77,7 @@ pub async fn unlock_user(
     Caller(p): Caller,
     Path(user): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let target = st.store.get_user(&p.scope(), p.user_id, id(&user)?).await?;
-    if !p.can_manage_user(target.role, &target.merchants) {
-        return Err(ApiError::forbidden("only someone who manages this user may unlock their sign-in"));
-    }
-    st.store.unlock_login(Some(p.user_id), &target).await?;
+    staff::unlock(&st, &p, id(&user)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -124,20 +107,7 @@ pub async fn create_user(
     Caller(p): Caller,
     ApiJson(req): ApiJson<NewUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
-    let merchants = resolve_merchants(&st, &p.scope(), &req.merchants).await?;
-    if !p.can_manage_user(req.role, &merchants) {
-        return Err(ApiError::forbidden(format!("a {} cannot create a {} user", p.role, req.role)));
-    }
-    let login = user::validate_login(&req.login)?;
-    let display_name = user::validate_display_name(&req.display_name)?;
-    user::validate_password(&req.password)?;
-    user::validate_memberships(req.role, &merchants)?;
-    let password_hash = hash_password(req.password).await.map_err(ApiError::internal)?;
-    let u = st
-        .store
-        .create_user(Some(p.user_id), NewUserRecord { login, display_name, role: req.role, password_hash, merchants })
-        .await?;
-    Ok(created(u))
+    Ok(created(staff::create_user(&st, &p, req).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{user}", tag = "users", params(("user" = String, Path)),
@@ -161,41 +131,7 @@ pub async fn update_user(
     Path(user): Path<String>,
     ApiJson(req): ApiJson<UserPatch>,
 ) -> ApiResult<Json<User>> {
-    let scope = p.scope();
-    let target = st.store.get_user(&scope, p.user_id, id(&user)?).await?;
-    let merchants = match &req.merchants {
-        Some(keys) => Some(resolve_merchants(&st, &scope, keys).await?),
-        None => None,
-    };
-    let role = req.role.unwrap_or(target.role);
-    let new_merchants = merchants.clone().unwrap_or_else(|| target.merchants.clone());
-    let self_service = target.id == p.user_id && req.role.is_none() && req.merchants.is_none() && req.active.is_none();
-    let manages = p.can_manage_user(target.role, &target.merchants) && p.can_manage_user(role, &new_merchants);
-    if !self_service && !manages {
-        return Err(ApiError::forbidden("you may not change this user's role, merchants or status"));
-    }
-    if req.role.is_some() || merchants.is_some() {
-        user::validate_memberships(role, &new_merchants)?;
-    }
-    let display_name = req.display_name.as_deref().map(user::validate_display_name).transpose()?;
-    let password_hash = match req.password {
-        Some(pw) => {
-            user::validate_password(&pw)?;
-            Some(hash_password(pw).await.map_err(ApiError::internal)?)
-        }
-        None => None,
-    };
-    let ch = UserChange { display_name, role: req.role, password_hash, merchants, active: req.active };
-    Ok(Json(st.store.update_user(&scope, p.user_id, target.id, ch).await?))
-}
-
-/// Whose tokens the caller may manage: their own, or those of users they manage.
-async fn token_owner(st: &AppState, p: &Principal, user: &str) -> ApiResult<UserId> {
-    let target = st.store.get_user(&p.scope(), p.user_id, id(user)?).await?;
-    if target.id != p.user_id && !p.can_manage_user(target.role, &target.merchants) {
-        return Err(ApiError::forbidden("only the user or someone who manages them may manage their tokens"));
-    }
-    Ok(target.id)
+    Ok(Json(staff::update_user(&st, &p, id(&user)?, req).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{user}/tokens", tag = "users", params(("user" = String, Path), PageQuery),
@@ -206,8 +142,7 @@ pub async fn list_tokens(
     Path(user): Path<String>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Json<Page<ApiToken>>> {
-    let owner = token_owner(&st, &p, &user).await?;
-    Ok(Json(st.store.list_tokens(owner, q.page()?).await?))
+    Ok(Json(staff::list_tokens(&st, &p, id(&user)?, q.page()?).await?))
 }
 
 /// Creates a token; the response is the only time its secret is shown.
@@ -219,11 +154,8 @@ pub async fn create_token(
     Path(user): Path<String>,
     ApiJson(req): ApiJson<NewToken>,
 ) -> ApiResult<(StatusCode, Json<IssuedToken>)> {
-    let owner = token_owner(&st, &p, &user).await?;
-    let label = madoguchi_core::validation::required("label", &req.label, 100)?;
-    let (secret, hash) = new_token();
-    let meta = st.store.create_token(p.user_id, owner, &label, &hash).await?;
-    Ok(created(IssuedToken { token: secret, meta }))
+    let t = staff::create_token(&st, &p, id(&user)?, &req.label).await?;
+    Ok(created(IssuedToken { token: t.secret, meta: t.meta }))
 }
 
 #[utoipa::path(delete, path = "/api/v1/users/{user}/tokens/{token}", tag = "users",
@@ -234,8 +166,7 @@ pub async fn delete_token(
     Caller(p): Caller,
     Path((user, token)): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let owner = token_owner(&st, &p, &user).await?;
     let token: TokenId = id(&token)?;
-    st.store.delete_token(p.user_id, owner, token).await?;
+    staff::delete_token(&st, &p, id(&user)?, token).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -98,12 +98,15 @@ async fn ws(
             "this site is not allowed to open the shop's chat",
         ));
     }
-    let bot = madoguchi_app::usecases::bot::channel_uses_bot(Channel::Chat, &account.settings);
+    let options = socket::ChatOptions {
+        bot: madoguchi_app::usecases::bot::channel_uses_bot(Channel::Chat, &account.settings),
+        pre_chat: madoguchi_app::usecases::channel_settings::pre_chat(&account),
+    };
     let secret = account.secret.filter(|s| !s.is_empty()).ok_or_else(ApiError::not_found)?;
     Ok(upgrade
         .max_message_size(MAX_FRAME_BYTES)
         .max_frame_size(MAX_FRAME_BYTES)
-        .on_upgrade(move |socket| socket::run(st, merchant, secret, bot, socket)))
+        .on_upgrade(move |socket| socket::run(st, merchant, secret, options, socket)))
 }
 
 #[derive(Debug, Deserialize)]

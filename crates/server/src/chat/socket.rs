@@ -37,14 +37,29 @@ const OVERLAP_SECS: i64 = 10;
 const MESSAGES_PER_MINUTE: usize = 30;
 /// Typing signals are passed on at most this often.
 const TYPING_EVERY: Duration = Duration::from_secs(2);
+/// A waiting visitor's place in line is looked up at most this often.
+const QUEUE_EVERY: Duration = Duration::from_secs(5);
+/// Transcripts one window may ask for.
+const TRANSCRIPTS_PER_SOCKET: u32 = 3;
+/// An order number as a customer may type it.
+const MAX_ORDER_NUMBER_CHARS: usize = 40;
+
+/// How a shop's chat is set up, as the socket needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct ChatOptions {
+    /// New conversations start with the shop's bot.
+    pub bot: bool,
+    pub pre_chat: madoguchi_app::usecases::channel_settings::PreChat,
+}
 
 /// What the session fails with; the socket says so and closes.
 struct Fatal(ServerFrame);
 
 pub struct Session {
     st: AppState,
-    /// New conversations start with the shop's bot.
-    bot: bool,
+    options: ChatOptions,
+    /// What the visitor may say the chat is about (when the shop asks).
+    categories: Vec<String>,
     merchant: Merchant,
     slug: String,
     identity: NormalizedIdentity,
@@ -59,9 +74,13 @@ pub struct Session {
     agent_names: HashMap<UserId, String>,
     sent_times: Vec<Instant>,
     last_typing: Option<Instant>,
+    /// The place in line last told, and when it was looked up.
+    queue_told: Option<(u32, Option<u64>)>,
+    queue_checked: Option<Instant>,
+    transcripts: u32,
 }
 
-pub async fn run(st: AppState, merchant: Merchant, secret: String, bot: bool, mut socket: WebSocket) {
+pub async fn run(st: AppState, merchant: Merchant, secret: String, options: ChatOptions, mut socket: WebSocket) {
     let hello = match tokio::time::timeout(HELLO_TIMEOUT, next_frame(&mut socket)).await {
         Ok(Some(Ok(ClientFrame::Hello { token, customer_id, signature, customer_name, last_seen }))) => {
             Hello { token, customer_id, signature, customer_name, last_seen }
@@ -76,7 +95,7 @@ pub async fn run(st: AppState, merchant: Merchant, secret: String, bot: bool, mu
         }
         Ok(None) | Err(_) => return,
     };
-    let mut session = match Session::start(st, merchant, secret, bot, hello).await {
+    let mut session = match Session::start(st, merchant, secret, options, hello).await {
         Ok(s) => s,
         Err(Fatal(frame)) => {
             let _ = send(&mut socket, &frame).await;
@@ -127,7 +146,7 @@ impl Session {
         st: AppState,
         merchant: Merchant,
         secret: String,
-        bot: bool,
+        options: ChatOptions,
         hello: Hello,
     ) -> Result<Session, Fatal> {
         let (value, verified) = match (&hello.customer_id, &hello.signature) {
@@ -194,9 +213,16 @@ impl Session {
         let customer_name =
             hello.customer_name.map(|n| n.trim().chars().take(100).collect::<String>()).filter(|n| !n.is_empty());
         let slug = merchant.slug.clone();
+        let categories = if options.pre_chat.category {
+            let scripts = st.store.list_scripts(&scope, merchant.id).await.map_err(|e| Fatal(internal(e)))?;
+            madoguchi_core::category::shop_categories(scripts.iter().map(|s| s.category.as_str()), None)
+        } else {
+            vec![]
+        };
         Ok(Session {
             st,
-            bot,
+            options,
+            categories,
             merchant,
             slug,
             identity,
@@ -211,6 +237,9 @@ impl Session {
             agent_names: HashMap::new(),
             sent_times: Vec::new(),
             last_typing: None,
+            queue_told: None,
+            queue_checked: None,
+            transcripts: 0,
         })
     }
 
@@ -224,8 +253,41 @@ impl Session {
         cal.is_open_at(Utc::now())
     }
 
+    /// Today's hours as text (「09:00-18:00」, empty when closed today) and, while closed, when
+    /// the desk opens next.
+    fn hours(&self) -> (String, Option<DateTime<Utc>>) {
+        use madoguchi_core::calendar::DayStatus;
+        let closed = self.merchant.closed_day_pairs();
+        let cal = BusinessCalendar {
+            timezone: self.merchant.tz(),
+            hours: &self.merchant.business_hours,
+            closed_days: &closed,
+        };
+        let now = Utc::now();
+        let today = now.with_timezone(&cal.timezone).date_naive();
+        let text = match cal.day_status(today) {
+            DayStatus::Open { intervals } => madoguchi_core::calendar_text::day_hours_text(&intervals),
+            _ => String::new(),
+        };
+        let next = if cal.is_open_at(now) { None } else { cal.next_open(now) };
+        (text, next)
+    }
+
+    /// The wait a new chat would have now: behind every chat already waiting.
+    async fn expected_wait_for_new(&self) -> Option<u64> {
+        let q = self.st.store.chat_queue_now(self.merchant.id).await.ok()?;
+        madoguchi_core::routing::expected_wait_seconds(
+            q.position,
+            q.capacity,
+            q.handle_seconds.unwrap_or(DEFAULT_HANDLE_SECS),
+        )
+    }
+
     async fn serve(&mut self, socket: &mut WebSocket) -> Result<(), axum::Error> {
         let open = self.open_now();
+        let (hours_today, next_open) = self.hours();
+        let expected_wait_seconds =
+            if open && self.conversation.is_none() { self.expected_wait_for_new().await } else { None };
         let welcome = ServerFrame::Welcome {
             token: self.token.clone(),
             shop: self.merchant.name.clone(),
@@ -234,6 +296,12 @@ impl Session {
             needs_form: self.conversation.is_none() && !self.verified,
             needs_email: !open,
             verified: self.verified,
+            greeting: self.merchant.greetings.chat.clone(),
+            hours_today,
+            next_open: next_open.map(|t| t.to_rfc3339()),
+            expected_wait_seconds,
+            ask_order_number: self.options.pre_chat.order_number,
+            categories: self.categories.clone(),
         };
         send(socket, &welcome).await?;
         let mut signals = self.st.chat.subscribe();
@@ -285,7 +353,8 @@ impl Session {
             }
         };
         for m in messages {
-            if self.shown.insert(m.id) {
+            // The chat window shows the chat; a transcript sent by mail stays in the desk's view.
+            if m.channel != Channel::Email && self.shown.insert(m.id) {
                 let frame = self.frame_of(&m).await;
                 send(socket, &frame).await?;
             }
@@ -298,7 +367,38 @@ impl Session {
             self.closed_seen = true;
             send(socket, &ServerFrame::Closed).await?;
         }
+        if let Some(frame) = self.queue_change(conv).await {
+            send(socket, &frame).await?;
+        }
         Ok(())
+    }
+
+    /// The visitor's place in line when it changed since last told (looked up every few
+    /// seconds while the chat waits for a person; the bot's chats and taken ones wait for none).
+    async fn queue_change(&mut self, conv: ConversationId) -> Option<ServerFrame> {
+        if self.queue_checked.is_some_and(|t| t.elapsed() < QUEUE_EVERY) {
+            return None;
+        }
+        self.queue_checked = Some(Instant::now());
+        let q = match self.st.store.chat_queue(self.merchant.id, conv).await {
+            Ok(Some(q)) => q,
+            Ok(None) => return None,
+            Err(e) => {
+                tracing::warn!(error = ?e, "chat queue not read");
+                return None;
+            }
+        };
+        let wait = madoguchi_core::routing::expected_wait_seconds(
+            q.position,
+            q.capacity,
+            q.handle_seconds.unwrap_or(DEFAULT_HANDLE_SECS),
+        );
+        let now = (q.position, wait);
+        if self.queue_told == Some(now) {
+            return None;
+        }
+        self.queue_told = Some(now);
+        Some(ServerFrame::Queue { position: q.position, expected_wait_seconds: wait })
     }
 
     async fn frame_of(&mut self, m: &Message) -> ServerFrame {
@@ -355,7 +455,7 @@ impl Session {
         if let Some(n) = self.agent_names.get(&u) {
             return n.clone();
         }
-        let name = self.st.store.get_user_unscoped(u).await.map(|u| u.display_name).unwrap_or_default();
+        let name = self.st.store.get_user_unscoped(u).await.map(|u| u.name_for_customers()).unwrap_or_default();
         self.agent_names.insert(u, name.clone());
         name
     }
@@ -372,7 +472,8 @@ impl Session {
                 }
                 vec![]
             }
-            ClientFrame::Start { client_id, name, email, text } => {
+            ClientFrame::Transcript { email } => vec![self.transcript(&email).await],
+            ClientFrame::Start { client_id, name, email, text, order_number, category } => {
                 let name = name.trim().chars().take(100).collect::<String>();
                 if name.is_empty() {
                     return vec![ServerFrame::error("name_required", "please give a name", Some(client_id))];
@@ -397,8 +498,29 @@ impl Session {
                         Some(client_id),
                     )];
                 }
+                let order_number = order_number
+                    .map(|o| madoguchi_core::validation::nfkc(o.trim()))
+                    .filter(|o| !o.is_empty() && self.options.pre_chat.order_number);
+                if order_number.as_ref().is_some_and(|o| o.chars().count() > MAX_ORDER_NUMBER_CHARS) {
+                    return vec![ServerFrame::error(
+                        "invalid_order_number",
+                        format!("order numbers are at most {MAX_ORDER_NUMBER_CHARS} characters"),
+                        Some(client_id),
+                    )];
+                }
+                let category = category.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+                if let Some(c) = &category
+                    && !self.categories.contains(c)
+                {
+                    return vec![ServerFrame::error(
+                        "invalid_category",
+                        "choose one of the listed topics",
+                        Some(client_id),
+                    )];
+                }
                 self.customer_name = Some(name);
-                self.store_message(client_id, text, vec![], email).await
+                let first = FirstContact { email, order_number, category };
+                self.store_message(client_id, text, vec![], first).await
             }
             ClientFrame::Message { client_id, text } => {
                 if self.conversation.is_none() && self.customer.is_none() && !self.verified {
@@ -408,7 +530,7 @@ impl Session {
                         Some(client_id),
                     )];
                 }
-                self.store_message(client_id, text, vec![], None).await
+                self.store_message(client_id, text, vec![], FirstContact::default()).await
             }
             ClientFrame::Image { client_id, filename, data } => {
                 if self.conversation.is_none() && self.customer.is_none() && !self.verified {
@@ -426,7 +548,7 @@ impl Session {
                             content_type: img.content_type.to_owned(),
                             data: img.data,
                         };
-                        self.store_message(client_id, text, vec![blob], None).await
+                        self.store_message(client_id, text, vec![blob], FirstContact::default()).await
                     }
                     Err(e) => vec![ServerFrame::error(e.code(), e.to_string(), Some(client_id))],
                 }
@@ -441,8 +563,9 @@ impl Session {
         client_id: String,
         text: String,
         files: Vec<NewBlob>,
-        email: Option<NormalizedIdentity>,
+        first: FirstContact,
     ) -> Vec<ServerFrame> {
+        let FirstContact { email, order_number, category } = first;
         let client_id_ok = !client_id.is_empty()
             && client_id.len() <= 64
             && client_id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
@@ -472,15 +595,25 @@ impl Session {
             visitor: &self.identity,
             name: self.customer_name.as_deref(),
             conversation: self.conversation.filter(|_| !self.closed_seen),
-            bot: self.bot,
+            bot: self.options.bot,
         };
-        let message = ChatMessage { client_id: client_id.clone(), text, files, email: email.clone(), open };
+        let message = ChatMessage {
+            client_id: client_id.clone(),
+            text,
+            files,
+            email: email.clone(),
+            open,
+            order_number,
+            category,
+        };
         match receive(&self.st, &receiver, message).await {
             Ok(Some(InboundOutcome::Stored(r))) => {
                 if self.conversation != Some(r.conversation) {
                     self.shown.clear();
                     self.since = None;
                     self.closed_seen = false;
+                    self.queue_told = None;
+                    self.queue_checked = None;
                 }
                 self.conversation = Some(r.conversation);
                 self.customer = r.customer;
@@ -489,7 +622,7 @@ impl Session {
                 }
                 // A chat the bot holds hears from the bot first (after hours too); it says when
                 // a person will answer if it hands over.
-                if r.new_conversation && !self.bot && !open {
+                if r.new_conversation && !self.options.bot && !open {
                     self.after_hours_notice(r.conversation).await;
                 }
                 vec![ServerFrame::Ack { client_id, id: r.message.to_string() }]
@@ -501,6 +634,29 @@ impl Session {
             Ok(None) => vec![ServerFrame::error("store_failed", "not stored, please send again", Some(client_id))],
             Err(e) => {
                 vec![ServerFrame::error("store_failed", format!("not stored, please send again: {e}"), Some(client_id))]
+            }
+        }
+    }
+
+    /// Mails the conversation so far to the address the visitor gave.
+    async fn transcript(&mut self, email: &str) -> ServerFrame {
+        use madoguchi_app::usecases::error::UseCaseError;
+        let Some(conv) = self.conversation else {
+            return ServerFrame::error("no_conversation", "there is no chat to send yet", None);
+        };
+        if self.transcripts >= TRANSCRIPTS_PER_SOCKET {
+            return ServerFrame::error("rate_limited", "the transcript was already sent", None);
+        }
+        match madoguchi_app::usecases::transcript::mail_transcript(&self.st, &self.merchant, conv, email).await {
+            Ok(to) => {
+                self.transcripts += 1;
+                ServerFrame::TranscriptQueued { email: to }
+            }
+            Err(UseCaseError::Invalid(e)) => ServerFrame::error(e.code, e.message, None),
+            Err(UseCaseError::Malformed { code, message }) => ServerFrame::error(code, message, None),
+            Err(e) => {
+                tracing::warn!(error = ?e, "chat transcript not queued");
+                ServerFrame::error("unavailable", "the transcript could not be sent now", None)
             }
         }
     }
@@ -535,6 +691,17 @@ impl Session {
         }
     }
 }
+
+/// What the pre-chat form adds to a visitor's first message.
+#[derive(Default)]
+struct FirstContact {
+    email: Option<NormalizedIdentity>,
+    order_number: Option<String>,
+    category: Option<String>,
+}
+
+/// A chat's handling time assumed before the shop has any of its own: five minutes.
+const DEFAULT_HANDLE_SECS: f64 = 300.0;
 
 fn internal(e: StoreError) -> ServerFrame {
     tracing::error!(error = ?e, "chat session could not start");

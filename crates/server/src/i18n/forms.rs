@@ -61,6 +61,20 @@ fn reason_ja(code: &str, message: &str) -> String {
         "header_used_twice" => "同じ見出しがほかの項目に使われています".into(),
         "code_exists" | "queue_exists" | "conflict" => "同じものがすでに登録されています".into(),
         "invalid_duration" => "「30分」「4時間」「2日」のように入力してください".into(),
+        "invalid_hours" => "「9:00-18:00」「9:00-12:00, 13:00-18:00」のように、開始が終了より前で重ならないように入力してください（休みの日は空欄）".into(),
+        // "line 2: … " → 「2行目」
+        "invalid_closed_day" => {
+            let line = message.strip_prefix("line ").and_then(|m| m.split(':').next()).unwrap_or("?");
+            format!("{line}行目を「2026-12-29 年末年始」「2026-12-29~2027-01-03 年末年始」のように入力してください（同じ日は1回だけ）")
+        }
+        "invalid_email" => "メールアドレスの形で入力してください（例: support@shop.example.jp）".into(),
+        "invalid_origin" => "「https://shop.example.jp」のようにサイトのアドレスを1行に1つ入力してください".into(),
+        "incomplete" => "サーバー名・ポート番号・ユーザー名を入力してください".into(),
+        "invalid_login" => "ログインIDは3〜64文字の英数字と . _ @ - で入力してください".into(),
+        "weak_password" => "パスワードは10文字以上にしてください".into(),
+        "invalid_memberships" => "管理者はショップを選ばず、ショップの管理者・スタッフは1つ、スーパーバイザー・オペレーターは1つ以上選んでください".into(),
+        "login_taken" => "このログインIDはすでに使われています".into(),
+        "last_admin" => "有効な管理者がいなくなるため変更できません".into(),
         // A check without its own Japanese sentence: its English message stays off the page.
         _ => "入力内容を確認してください".into(),
     }

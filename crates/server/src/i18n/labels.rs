@@ -264,3 +264,21 @@ pub fn shipping_payer(lang: Lang, p: ShippingPayer) -> &'static str {
         (Lang::En, ShippingPayer::Merchant) => "the shop (cash on arrival)",
     }
 }
+
+/// A weekday as dates are written beside it: 12/3（木）.
+pub fn weekday_short(lang: Lang, d: chrono::Weekday) -> &'static str {
+    use chrono::Weekday::*;
+    let i = d.num_days_from_monday() as usize;
+    match lang {
+        Lang::Ja => ["月", "火", "水", "木", "金", "土", "日"][i],
+        Lang::En => match d {
+            Mon => "Mon",
+            Tue => "Tue",
+            Wed => "Wed",
+            Thu => "Thu",
+            Fri => "Fri",
+            Sat => "Sat",
+            Sun => "Sun",
+        },
+    }
+}

@@ -4,6 +4,7 @@
 //! statuses, carriers…), `errors.rs` the error pages, `forms.rs` rejected form fields as a page says them, `public.rs` the help center's and the
 //! web form's texts, `typed_in.rs` the typed-in contact page's.
 
+mod admin_pages;
 mod customer_page;
 mod desk;
 mod en;
@@ -15,6 +16,7 @@ mod public;
 mod settings_page;
 mod typed_in;
 
+pub use admin_pages::{AdminTexts, admin_texts, audit_action, audit_subject};
 pub use customer_page::{CustomerTexts, LandingTexts, customer_texts, identity, landing};
 pub use desk::{DeskTexts, desk};
 pub use errors::error_page;

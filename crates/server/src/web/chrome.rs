@@ -14,6 +14,7 @@ use crate::i18n::{self, Lang};
 
 pub struct Chrome {
     pub l: &'static i18n::DeskTexts,
+    pub a: &'static i18n::AdminTexts,
     pub csrf: String,
     pub display_name: String,
     pub role: &'static str,
@@ -28,6 +29,10 @@ pub struct Chrome {
     pub offline: bool,
     /// Shops whose settings the user may edit: (slug, name).
     pub settings_links: Vec<(String, String)>,
+    /// Admins and shops' admins manage staff and read the audit log.
+    pub manages_staff: bool,
+    /// Where the user's own API tokens are.
+    pub own_tokens: String,
     /// How often the page says it is still open: well inside the presence timeout.
     pub heartbeat_seconds: u64,
 }
@@ -56,6 +61,9 @@ impl Chrome {
         };
         Ok(Chrome {
             l: i18n::desk(lang),
+            a: i18n::admin_texts(lang),
+            manages_staff: matches!(u.role, Role::Admin | Role::MerchantAdmin),
+            own_tokens: format!("/settings/staff/{}/tokens", u.id),
             csrf: session.csrf_token.clone(),
             display_name: u.display_name.clone(),
             role: i18n::role(lang, u.role),

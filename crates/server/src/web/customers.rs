@@ -88,6 +88,7 @@ pub async fn show(
                 merchant: Some(customer.merchant_id),
                 subject_type: Some(SubjectType::Customer),
                 subject_id: Some(cid.to_string()),
+                ..Default::default()
             },
             PageRequest::first(100),
         )

@@ -2,7 +2,9 @@
 //! every page uses: sessions live in an HttpOnly, SameSite cookie; every state-changing form
 //! carries a CSRF token; sign-in is rate-limited per login and per address.
 
+pub mod audit;
 pub mod board;
+pub mod channels;
 pub mod checklists;
 pub mod chrome;
 pub mod contact;
@@ -11,6 +13,7 @@ pub mod customers;
 pub mod errors;
 pub mod events;
 pub mod files;
+pub mod hours;
 pub mod inbox;
 pub mod kb;
 pub mod landing;
@@ -20,6 +23,7 @@ pub mod portal;
 pub mod search;
 pub mod session;
 pub mod settings;
+pub mod staff;
 pub mod tasks;
 
 use askama::Template;
@@ -55,7 +59,11 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/desk/presence", post(inbox::set_presence))
         .route("/desk/heartbeat", post(inbox::heartbeat))
         .route("/desk/conversations/{id}", get(conversation::show))
-        .route("/desk/conversations/{id}/messages", post(conversation::add_message))
+        .route(
+            "/desk/conversations/{id}/messages",
+            post(conversation::add_message)
+                .layer(axum::extract::DefaultBodyLimit::max(conversation::MAX_REPLY_FORM_BYTES)),
+        )
         .route("/desk/conversations/{id}/update", post(conversation::update))
         .route("/desk/conversations/{id}/typing", post(conversation::typing))
         .route("/desk/conversations/{id}/escalations", post(conversation::escalate))
@@ -73,7 +81,19 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/desk/files/{id}", get(files::desk_file))
         .route("/portal", get(portal::show))
         .route("/board", get(board::show))
+        .route("/settings/staff", get(staff::show).post(staff::create))
+        .route("/settings/staff/{id}", post(staff::update))
+        .route("/settings/staff/{id}/unlock", post(staff::unlock))
+        .route("/settings/staff/{id}/profile", post(staff::profile))
+        .route("/settings/staff/{id}/tokens", get(staff::tokens).post(staff::create_token))
+        .route("/settings/staff/{id}/tokens/{token}/delete", post(staff::delete_token))
+        .route("/settings/audit", get(audit::show))
+        .route("/settings/audit.csv", get(audit::csv))
         .route("/settings/{slug}", get(settings::show))
+        .route("/settings/{slug}/hours", get(hours::show).post(hours::save))
+        .route("/settings/{slug}/channels", get(channels::show))
+        .route("/settings/{slug}/channels/{kind}", post(channels::save))
+        .route("/settings/{slug}/channels/email/test", post(channels::test_mail))
         .route("/settings/{slug}/general", post(settings::general))
         .route("/settings/{slug}/scripts", post(settings::script))
         .route("/settings/{slug}/canned", post(settings::canned))

@@ -42,6 +42,14 @@ pub async fn page(app: &TestApp, c: &reqwest::Client, id: &str) -> anyhow::Resul
     Ok((resp.status(), resp.text().await?))
 }
 
+/// The conversation page's reply form as a browser sends it: multipart, the token first.
+pub fn reply_form(csrf: &str, kind: &str, body: &str) -> reqwest::multipart::Form {
+    reqwest::multipart::Form::new()
+        .text("csrf", csrf.to_owned())
+        .text("kind", kind.to_owned())
+        .text("body", body.to_owned())
+}
+
 pub async fn contact_form(
     app: &TestApp,
     c: &reqwest::Client,

@@ -144,6 +144,7 @@ async fn shop(store: &Store, slug: &str, staff_hash: &str) -> anyhow::Result<(Sh
         .create_user(
             None,
             NewUserRecord {
+                public_name: String::new(),
                 login: format!("{slug}.staff"),
                 display_name: "店員".into(),
                 role: Role::MerchantStaff,
@@ -244,6 +245,7 @@ impl TestApp {
                 .create_user(
                     None,
                     NewUserRecord {
+                        public_name: String::new(),
                         login: name.into(),
                         display_name: name.into(),
                         role,

@@ -108,7 +108,7 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "users",
         rows: Rows::Users,
-        columns: "id:uuid login display_name role active:bool created_at:time updated_at:time",
+        columns: "id:uuid login display_name public_name role active:bool created_at:time updated_at:time",
         order_by: "id",
         refs: &[],
     },

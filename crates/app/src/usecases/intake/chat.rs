@@ -35,6 +35,10 @@ pub struct ChatMessage {
     pub email: Option<NormalizedIdentity>,
     /// Whether the shop's desk is at work now.
     pub open: bool,
+    /// From the pre-chat form, for a new conversation: the order it is about (linked when the
+    /// shop has it) and what it is about.
+    pub order_number: Option<String>,
+    pub category: Option<String>,
 }
 
 impl Receiver for ChatReceiver<'_> {
@@ -62,6 +66,8 @@ impl Receiver for ChatReceiver<'_> {
             identity: Some(self.visitor.clone()),
             customer_name: self.name.map(str::to_owned),
             subject,
+            order_number: m.order_number,
+            category: m.category,
             files: m.files,
             bot: self.bot,
             ..InboundContact::new(self.merchant, Channel::Chat, thread, message)

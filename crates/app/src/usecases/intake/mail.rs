@@ -99,6 +99,7 @@ fn contact_of(account: &ChannelAccount, raw: &[u8], Decoded { mail, html }: Deco
             to: mail.to.iter().map(|t| t.address.clone()).collect(),
             subject: mail.subject.clone(),
             references: mail.thread_keys().into_iter().rev().collect(),
+            ..EmailMeta::default()
         }),
         ..MessageMeta::default()
     };

@@ -2,6 +2,7 @@
 //! wrap-up, delivery cases, recorded decisions, escalation to the shop, merging customers.
 
 use super::*;
+use madoguchi_store::blobs::NewBlob;
 
 /// For a form posted on a conversation page: the signed-in user (CSRF checked) and the
 /// conversation, which must be within their shops.
@@ -17,38 +18,91 @@ async fn conversation_form(
     Ok((p, c))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct MessageForm {
-    csrf: String,
-    kind: String,
-    body: String,
-}
+/// Files a reply may carry, and the size of each.
+const MAX_REPLY_FILES: usize = 5;
+const MAX_REPLY_FILE_BYTES: usize = 10 * 1024 * 1024;
+/// The whole reply form: its files and text.
+pub const MAX_REPLY_FORM_BYTES: usize = MAX_REPLY_FILES * MAX_REPLY_FILE_BYTES + 1024 * 1024;
 
+/// A reply or note from the conversation page: text, for a mail its own subject and copies,
+/// and files. A multipart form, so files travel with it; the security token comes first and is
+/// checked before any file is read.
 pub async fn add_message(
     State(st): State<AppState>,
-    user: ConsoleUser,
-    _jar: CookieJar,
+    jar: CookieJar,
     Path(id): Path<String>,
-    Form(form): Form<MessageForm>,
+    mut multipart: axum::extract::Multipart,
 ) -> Result<Response, ApiError> {
-    let (p, c) = conversation_form(&st, &user, &form.csrf, &id).await?;
-    let cid = c.id;
-    let kind = match form.kind.as_str() {
+    let Some(user) = crate::web::files::upload_principal(&st, &jar, &mut multipart).await? else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let p = user.principal.clone();
+    let cid: ConversationId = id.parse().map_err(|_| ApiError::not_found())?;
+    let c = st.store.get_conversation(&p.scope(), cid).await?;
+    let back = |error: &str, field: &str| {
+        Ok(Redirect::to(&format!("/desk/conversations/{cid}?error={error}&field={field}")).into_response())
+    };
+    let (mut kind, mut body) = (String::new(), String::new());
+    let mut headers = madoguchi_core::conversation::MailHeaders::default();
+    let mut files = Vec::new();
+    while let Some(field) = crate::files::next_field(&mut multipart).await? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "files" {
+            let Some((filename, data)) = crate::files::uploaded(field).await? else { continue };
+            if files.len() >= MAX_REPLY_FILES {
+                return back("too_many_files", "files");
+            }
+            if data.len() > MAX_REPLY_FILE_BYTES {
+                return back("file_too_large", "files");
+            }
+            let Some(content_type) = madoguchi_channels::files::reply_file_type(&filename, &data) else {
+                return back("file_type", "files");
+            };
+            files.push(NewBlob {
+                filename: madoguchi_channels::files::clean_filename(&filename, "file"),
+                content_type: content_type.into(),
+                data,
+            });
+            continue;
+        }
+        let text = field.text().await.map_err(|e| ApiError::bad_request("malformed_form", e.to_string()))?;
+        match name.as_str() {
+            "kind" => kind = text,
+            "body" => body = text,
+            "subject" => headers.subject = Some(text),
+            "cc" => headers.cc.push(text),
+            "bcc" => headers.bcc.push(text),
+            _ => {}
+        }
+    }
+    let kind = match kind.as_str() {
         "internal_note" => MessageKind::InternalNote,
         _ => MessageKind::Outbound,
     };
+    let mut attachments = Vec::with_capacity(files.len());
+    for f in &files {
+        attachments.push(st.store.put_blob(&p.scope(), c.merchant_id, f).await?);
+    }
     let msg = NewMessage {
         kind,
-        body_text: form.body,
+        body_text: body,
         body_html: None,
-        attachments: vec![],
+        attachments,
         provider_message_id: None,
         channel: None,
+        mail: (c.channel == Channel::Email && kind == MessageKind::Outbound).then_some(headers),
     };
     madoguchi_app::usecases::messages::may_send(&st.store, &p, c.merchant_id, &msg).await?;
-    let record = madoguchi_app::usecases::messages::message_record(&p, &msg)?;
-    st.store.add_message(&p.scope(), Some(p.user_id), cid, &record).await?;
-    Ok(Redirect::to(&format!("/desk/conversations/{cid}")).into_response())
+    let record = match madoguchi_app::usecases::messages::message_record(&p, &msg) {
+        Ok(r) => r,
+        Err(madoguchi_app::usecases::error::UseCaseError::Invalid(v)) => return back("invalid", &v.field),
+        Err(e) => return Err(e.into()),
+    };
+    match st.store.add_message(&p.scope(), Some(p.user_id), cid, &record).await {
+        Ok(_) => Ok(Redirect::to(&format!("/desk/conversations/{cid}")).into_response()),
+        Err(madoguchi_store::StoreError::Invalid(v)) => back("invalid", &v.field),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The agent is typing a reply: a web-chat visitor sees it. Nothing is stored.
@@ -65,7 +119,7 @@ pub async fn typing(
     let user = ConsoleUser { principal: principal_of(&session.user), session };
     let (p, c) = conversation_form(&st, &user, &form.csrf, &id).await?;
     if c.channel == Channel::Chat {
-        let name = st.store.get_user_unscoped(p.user_id).await?.display_name;
+        let name = st.store.get_user_unscoped(p.user_id).await?.name_for_customers();
         st.chat.publish(
             c.merchant_id,
             c.id,

@@ -83,6 +83,14 @@ pub struct OrderView {
     pub(crate) case_form: Option<CaseForm>,
 }
 
+/// Where a mail reply goes, shown above the composer and in its preview.
+pub struct MailReply {
+    /// The customer's address; empty when they have none (the reply will fail to send).
+    pub to: String,
+    /// The thread's subject with "Re:" and the ticket, as sent when the agent writes none.
+    pub subject: String,
+}
+
 /// A case kind's form to fill: kind code, label, and fields as (key, label, required).
 type CaseForm = (&'static str, String, Vec<(&'static str, &'static str, bool)>);
 
@@ -142,6 +150,9 @@ struct Page {
     greeting_label: &'static str,
     /// For a mail reply: the shop's opening line and signature, inserted on request.
     mail_frame: Option<(String, String)>,
+    /// For a mail conversation: where a reply goes and the subject it gets unless the agent
+    /// writes another.
+    mail_reply: Option<MailReply>,
     /// The composer is there (the shop's own staff only where the shop lets them).
     can_reply: bool,
     /// Shop staff answer the desk's open escalations here, as on their portal.
@@ -470,6 +481,9 @@ pub async fn show(
         Some("wrap_up_required") => Some(t.wrap_up_required.to_owned()),
         Some("merge_not_found") => Some(t.merge_not_found.to_owned()),
         Some("merge_same") => Some(t.merge_same.to_owned()),
+        Some("too_many_files") => Some(d.too_many_files.to_owned()),
+        Some("file_too_large") => Some(d.file_too_large.to_owned()),
+        Some("file_type") => Some(d.file_type.to_owned()),
         Some("invalid") => Some(format!(
             "{}{}",
             d.field_invalid,
@@ -480,9 +494,29 @@ pub async fn show(
                 "queue" => t.col_queue,
                 "order" => d.linked_order,
                 "assignee" => t.assignee,
+                "mail.subject" => d.mail_subject,
+                "mail.cc" => d.mail_cc,
+                "mail.bcc" => d.mail_bcc,
+                "attachments" => d.attachments,
+                "body_text" => t.send_reply,
                 _ => t.col_status,
             }
         )),
+        _ => None,
+    };
+    let mail_reply = match (c.channel, c.customer_id) {
+        (Channel::Email, Some(customer)) => Some(MailReply {
+            to: st
+                .store
+                .customer_identity_value(customer, madoguchi_core::identity::IdentityKind::Email)
+                .await?
+                .unwrap_or_default(),
+            subject: format!(
+                "Re: {} {}",
+                c.subject.clone().unwrap_or_default(),
+                madoguchi_channels::email::ticket_token(c.number)
+            ),
+        }),
         _ => None,
     };
     let scripts = st.store.list_scripts(&scope, c.merchant_id).await?;
@@ -567,6 +601,7 @@ pub async fn show(
             Some(_) => i18n::desk(lang).greeting_channel,
             None => i18n::desk(lang).greeting_phone,
         },
+        mail_reply,
         mail_frame: (c.channel == Channel::Email)
             .then(|| (merchant.greetings.mail_opening.clone(), merchant.greetings.mail_signature.clone()))
             .filter(|(o, s)| !(o.is_empty() && s.is_empty())),

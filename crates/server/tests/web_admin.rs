@@ -1,0 +1,283 @@
+//! The console's settings beyond a shop's words: hours and closed days, channels, staff and
+//! roles, API tokens and the audit log — each for the roles that may use it, on the use cases
+//! the API uses, a refusal named beside the field with what was typed kept.
+
+mod common;
+
+use common::console::*;
+use common::{PASSWORD, TestApp};
+use reqwest::StatusCode;
+
+async fn signed_in(app: &TestApp, login: &str) -> anyhow::Result<reqwest::Client> {
+    let c = browser();
+    let (s, _, _) = sign_in(app, &c, login, PASSWORD).await?;
+    assert_eq!(s, StatusCode::SEE_OTHER, "{login} signs in");
+    Ok(c)
+}
+
+async fn get(app: &TestApp, c: &reqwest::Client, path: &str) -> anyhow::Result<(StatusCode, String)> {
+    let r = c.get(format!("{}{path}", app.base)).send().await?;
+    Ok((r.status(), r.text().await?))
+}
+
+async fn post(
+    app: &TestApp,
+    c: &reqwest::Client,
+    path: &str,
+    form: &[(&str, &str)],
+) -> anyhow::Result<(StatusCode, String, String)> {
+    let r = c.post(format!("{}{path}", app.base)).form(form).send().await?;
+    let location = r.headers().get("location").and_then(|l| l.to_str().ok()).unwrap_or_default().to_owned();
+    Ok((r.status(), location, r.text().await?))
+}
+
+#[tokio::test]
+async fn a_shops_admin_sets_hours_and_closed_days_typed_as_people_write_them() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let c = signed_in(&app, "merchant_admin").await?;
+    let (s, html) = get(&app, &c, "/settings/shop-a/hours").await?;
+    assert_eq!(s, StatusCode::OK);
+    let csrf = csrf_of(&html);
+    assert_eq!(get(&app, &c, "/settings/shop-b/hours").await?.0, StatusCode::NOT_FOUND, "another shop's hours");
+
+    // A time that does not exist is refused, named by its weekday, and every field keeps what
+    // was typed.
+    let days = [("tue", "9:00-18:00"), ("wed", "9:00-18:00"), ("thu", "9:00-18:00"), ("fri", "9:00-18:00")];
+    let mut form =
+        vec![("csrf", csrf.as_str()), ("mon", "９:００～２５:００"), ("closed_days", "2026-12-29~2027-01-03 年末年始")];
+    form.extend(days);
+    let (s, _, html) = post(&app, &c, "/settings/shop-a/hours", &form).await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("id=\"settings-error\" data-field=\"mon\"") && html.contains("月曜"), "{html}");
+    assert!(html.contains("value=\"９:００～２５:００\"") && html.contains("2026-12-29~2027-01-03 年末年始"), "kept");
+
+    // Two intervals with full-width digits and 〜, a range of closed days, holidays closed.
+    let mut form = vec![
+        ("csrf", csrf.as_str()),
+        ("mon", "９:００～１２:００、13:00-18:00"),
+        ("closed_days", "2026-12-29~2027-01-03 年末年始\n2027年2月10日 棚卸し"),
+        ("holidays_closed", "1"),
+    ];
+    form.extend(days);
+    let (s, location, _) = post(&app, &c, "/settings/shop-a/hours", &form).await?;
+    assert_eq!((s, location.as_str()), (StatusCode::SEE_OTHER, "/settings/shop-a/hours?saved=1"));
+    let (_, m) = app.get("/api/v1/merchants/shop-a", "admin").await?;
+    let mon = m["business_hours"]["mon"].as_array().expect("monday's hours");
+    assert_eq!(mon.len(), 2, "{m}");
+    assert!(m["business_hours"]["sat"].as_array().is_some_and(|d| d.is_empty()), "saturday left empty is closed");
+    let closed: Vec<&str> = m["closed_days"].as_array().unwrap().iter().filter_map(|d| d["date"].as_str()).collect();
+    assert_eq!(closed.len(), 7, "six days of 年末年始 and the stocktaking: {closed:?}");
+    assert!(closed.contains(&"2027-01-01") && closed.contains(&"2027-02-10"));
+    let (_, html) = get(&app, &c, "/settings/shop-a/hours?saved=1").await?;
+    assert!(html.contains("id=\"settings-saved\"") && html.contains("9:00-12:00"), "shown as saved");
+
+    // The desk's agents do not set a shop's hours.
+    let agent = signed_in(&app, "agent").await?;
+    let (s, _) = get(&app, &agent, "/settings/shop-a/hours").await?;
+    assert!(matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{s}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn channel_secrets_are_stored_and_never_shown_again() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let c = signed_in(&app, "merchant_admin").await?;
+    let (s, html) = get(&app, &c, "/settings/shop-a/channels").await?;
+    assert_eq!(s, StatusCode::OK);
+    let csrf = csrf_of(&html);
+
+    let secret = "line-secret-0123456789abcdef";
+    let token = "line-access-token-fedcba9876543210";
+    let (s, _, _) = post(
+        &app,
+        &c,
+        "/settings/shop-a/channels/line",
+        &[("csrf", &csrf), ("channel_secret", secret), ("access_token", token), ("bot_shown", "1")],
+    )
+    .await?;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, html) = get(&app, &c, "/settings/shop-a/channels").await?;
+    assert!(!html.contains(secret) && !html.contains(token), "secrets are never echoed");
+    assert!(html.contains("id=\"line-webhook\"") && html.contains("（設定済み）"), "the page says they are set");
+    let stored = app
+        .store
+        .channel_account(&madoguchi_core::access::Scope::All, app.a.id, madoguchi_core::enums::Channel::Line)
+        .await?;
+    assert_eq!(stored.and_then(|a| a.secret).as_deref(), Some(secret), "stored as typed");
+
+    // A port that is not one is named; what was typed stays, the password never comes back.
+    let (s, _, html) = post(
+        &app,
+        &c,
+        "/settings/shop-a/channels/email",
+        &[
+            ("csrf", &csrf),
+            ("address", "support@shop-a.example.jp"),
+            ("imap_host", "imap.shop-a.example.jp"),
+            ("imap_port", "九九三"),
+            ("imap_username", "support"),
+            ("imap_password", "imap-pass-123"),
+        ],
+    )
+    .await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("data-field=\"imap.port\""), "{html}");
+    assert!(html.contains("value=\"imap.shop-a.example.jp\"") && !html.contains("imap-pass-123"));
+    let (s, _, _) = post(
+        &app,
+        &c,
+        "/settings/shop-a/channels/email",
+        &[
+            ("csrf", &csrf),
+            ("address", "support@shop-a.example.jp"),
+            ("imap_host", "imap.shop-a.example.jp"),
+            ("imap_port", "９９３"),
+            ("imap_username", "support"),
+            ("imap_password", "imap-pass-123"),
+            ("imap_tls", "1"),
+        ],
+    )
+    .await?;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, html) = get(&app, &c, "/settings/shop-a/channels").await?;
+    assert!(html.contains("value=\"support@shop-a.example.jp\"") && !html.contains("imap-pass-123"));
+
+    // The chat may open only on sites of the web; a bad one is refused with the field named.
+    let (s, _, html) = post(
+        &app,
+        &c,
+        "/settings/shop-a/channels/chat",
+        &[("csrf", &csrf), ("sites", "ftp://shop-a.example.jp"), ("bot_shown", "1")],
+    )
+    .await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("data-field=\"allowed_origins\"") && html.contains("ftp://shop-a.example.jp"), "{html}");
+
+    // Another shop's channels are not this admin's.
+    assert_eq!(get(&app, &c, "/settings/shop-b/channels").await?.0, StatusCode::NOT_FOUND);
+    let (s, _, _) =
+        post(&app, &c, "/settings/shop-b/channels/line", &[("csrf", &csrf), ("channel_secret", "x")]).await?;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_admin_adds_staff_issues_and_revokes_a_token_and_finds_it_in_the_audit_log() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let c = signed_in(&app, "admin").await?;
+    let (s, html) = get(&app, &c, "/settings/staff").await?;
+    assert_eq!(s, StatusCode::OK);
+    let csrf = csrf_of(&html);
+
+    // A password too short is refused; the login, name, role and shop stay in the form.
+    let new = |password: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("login", "tanaka".to_owned()),
+            ("display_name", "田中 一郎".to_owned()),
+            ("public_name", "サポート 田中".to_owned()),
+            ("role", "agent".to_owned()),
+            ("shop", "shop-a".to_owned()),
+            ("password", password.to_owned()),
+        ]
+    };
+    let r = c.post(format!("{}/settings/staff", app.base)).form(&new("short")).send().await?;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = r.text().await?;
+    assert!(
+        html.contains("data-field=\"password\"") && html.contains("value=\"tanaka\"") && html.contains("田中 一郎")
+    );
+    let r = c.post(format!("{}/settings/staff", app.base)).form(&new("a long enough password 1")).send().await?;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (_, users) = app.get("/api/v1/users?limit=200", "admin").await?;
+    let tanaka = users["items"].as_array().unwrap().iter().find(|u| u["login"] == "tanaka").expect("created").clone();
+    assert_eq!((tanaka["role"].as_str(), tanaka["public_name"].as_str()), (Some("agent"), Some("サポート 田中")));
+    assert_eq!(tanaka["merchants"].as_array().map(Vec::len), Some(1));
+    let id = tanaka["id"].as_str().unwrap().to_owned();
+    // The same login again is refused by name.
+    let r = c.post(format!("{}/settings/staff", app.base)).form(&new("a long enough password 1")).send().await?;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await?.contains("data-field=\"login\""));
+
+    // The new agent signs in; a token made for them works until it is revoked.
+    let tanaka_console = browser();
+    let (s, _, _) = sign_in(&app, &tanaka_console, "tanaka", "a long enough password 1").await?;
+    assert_eq!(s, StatusCode::SEE_OTHER, "the new user signs in");
+    let (s, _, html) =
+        post(&app, &c, &format!("/settings/staff/{id}/tokens"), &[("csrf", &csrf), ("label", "受注連携")]).await?;
+    assert_eq!(s, StatusCode::OK, "the secret is on this answer, not behind a redirect");
+    let at = html.find("id=\"issued-token\"").expect("the token is shown once");
+    let secret = html[at..].split("<code class=\"secret\">").nth(1).unwrap().split('<').next().unwrap().to_owned();
+    let me = |secret: String| {
+        let client = app.client.clone();
+        let url = format!("{}/api/v1/me", app.base);
+        async move { client.get(url).bearer_auth(secret).send().await.map(|r| r.status()) }
+    };
+    assert_eq!(me(secret.clone()).await?, StatusCode::OK);
+    let (_, html) = get(&app, &c, &format!("/settings/staff/{id}/tokens")).await?;
+    assert!(html.contains("受注連携") && !html.contains(&secret), "listed, its secret never again");
+    let (_, tokens) = app.get(&format!("/api/v1/users/{id}/tokens"), "admin").await?;
+    let token_id = tokens["items"][0]["id"].as_str().unwrap().to_owned();
+    let (s, _, _) =
+        post(&app, &c, &format!("/settings/staff/{id}/tokens/{token_id}/delete"), &[("csrf", &csrf)]).await?;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    assert_eq!(me(secret).await?, StatusCode::UNAUTHORIZED, "a revoked token is refused");
+
+    // Switched off, the user no longer signs in.
+    let r = c
+        .post(format!("{}/settings/staff/{id}", app.base))
+        .form(&[("csrf", csrf.as_str()), ("display_name", "田中 一郎"), ("role", "agent"), ("shop", "shop-a")])
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (s, _, _) = sign_in(&app, &browser(), "tanaka", "a long enough password 1").await?;
+    assert_ne!(s, StatusCode::SEE_OTHER, "an inactive user is refused");
+
+    // All of it is in the audit log, also when asked for users only.
+    let (s, html) = get(&app, &c, "/settings/audit?subject=user").await?;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains(&format!("user-{id}")) || html.contains("田中 一郎"), "{html}");
+    let (_, all) = get(&app, &c, "/settings/audit").await?;
+    assert!(all.contains("トークン") || all.contains("api_token"), "token events are listed");
+    Ok(())
+}
+
+#[tokio::test]
+async fn only_admins_and_shops_admins_manage_staff_and_each_only_their_own() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    for (login, user) in [("agent", "agent"), ("supervisor", "supervisor"), ("shop-a.staff", "merchant_staff")] {
+        let c = signed_in(&app, login).await?;
+        assert_eq!(get(&app, &c, "/settings/staff").await?.0, StatusCode::FORBIDDEN, "{login}");
+        assert_eq!(get(&app, &c, "/settings/audit").await?.0, StatusCode::FORBIDDEN, "{login}");
+        // Everyone has their own tokens.
+        let id = app.users[user];
+        assert_eq!(get(&app, &c, &format!("/settings/staff/{id}/tokens")).await?.0, StatusCode::OK, "{login}");
+        let admin = app.users["admin"];
+        assert_ne!(get(&app, &c, &format!("/settings/staff/{admin}/tokens")).await?.0, StatusCode::OK, "{login}");
+    }
+    // A shop's admin sees their shop's staff, offers no admin role, and cannot make one.
+    let c = signed_in(&app, "merchant_admin").await?;
+    let (s, html) = get(&app, &c, "/settings/staff").await?;
+    assert_eq!(s, StatusCode::OK);
+    assert!(!html.contains("<option value=\"admin\""), "the admin role is not offered");
+    assert!(!html.contains("shop-b.staff"), "another shop's staff are not listed");
+    let csrf = csrf_of(&html);
+    let r = c
+        .post(format!("{}/settings/staff", app.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("login", "sneaky"),
+            ("display_name", "x"),
+            ("role", "admin"),
+            ("password", "a long enough password 1"),
+        ])
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let (_, users) = app.get("/api/v1/users?limit=200", "admin").await?;
+    assert!(!users["items"].as_array().unwrap().iter().any(|u| u["login"] == "sneaky"));
+    // The audit log keeps to their shop.
+    let (s, _) = get(&app, &c, "/settings/audit?merchant=shop-b").await?;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    Ok(())
+}
