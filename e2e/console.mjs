@@ -136,10 +136,11 @@ try {
   const filled = await page.inputValue('#body');
   check(filled.includes(`${customer.name}様`) && !filled.includes('{お客様名}') && !filled.includes('{'), 'Alt+1 inserts a canned response filled for the customer');
   await inPlace(page, () => page.press('#body', 'Control+Enter'), (name) => document.getElementById('timeline').textContent.includes(`${name}様`), customer.name);
+  // The first reply takes the unassigned call for the agent who gave it.
   const me = await page.locator('#assignee option', { hasText: '佐藤' }).first().getAttribute('value');
-  await page.selectOption('#assignee', me);
-  await inPlace(page, () => page.click('#save'), () => document.getElementById('timeline').textContent.includes('担当者を割り当て'));
-  check((await page.inputValue('#assignee')) === me, 'the agent takes the call');
+  await page.waitForFunction((id) => document.getElementById('assignee')?.value === id
+    && document.getElementById('timeline').textContent.includes('担当者を割り当て'), me, { timeout: 15000 });
+  check(true, "the agent's first reply takes the call");
   await page.selectOption('#status', 'closed');
   await inPlace(page, () => page.click('#save'), () => document.getElementById('page-error')?.textContent.includes('後処理'));
   check(true, 'a call cannot be closed before its wrap-up');

@@ -24,6 +24,9 @@ pub struct Search {
     pub index: SearchIndex,
     /// Set when the index was created empty or replaced: the indexer rebuilds it first.
     pub(crate) rebuild: AtomicBool,
+    /// Set once the indexer has caught up with the database after start-up (the rebuild, if
+    /// any, done and the feed read to its end): until then word matches may be missing.
+    pub(crate) caught_up: AtomicBool,
 }
 
 impl Search {
@@ -39,7 +42,12 @@ impl Search {
             }
             Err(e) => return Err(e.into()),
         };
-        Ok(Arc::new(Search { index, rebuild: AtomicBool::new(rebuild) }))
+        Ok(Arc::new(Search { index, rebuild: AtomicBool::new(rebuild), caught_up: AtomicBool::new(false) }))
+    }
+
+    /// Whether the index is still catching up after start-up.
+    pub fn is_building(&self) -> bool {
+        !self.caught_up.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 

@@ -62,14 +62,6 @@ pub fn subject_from_message(text: &str) -> Option<String> {
     Some(out)
 }
 
-impl Conversation {
-    /// Where after-contact work starts: the end of the contact, or its last message when
-    /// nobody ended it (a mail answered, a typed-in memo).
-    pub fn contact_end(&self) -> Option<DateTime<Utc>> {
-        self.contact_ended_at.or(self.last_message_at)
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Attachment {

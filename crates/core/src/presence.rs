@@ -77,9 +77,41 @@ pub fn offer_rang_out(
     accepted_at.is_none() && now - offered_at >= timeout
 }
 
-/// After-contact work in seconds: from the end of the contact to the wrap-up, measured on the
-/// server. The contact ends when the agent ends it (chat or call over) or, if nobody did, at
-/// its last message; a wrap-up before either is 0.
+/// The agent's own last word on a conversation: when, and whether it was a contact they typed
+/// in (a call or a FAX recorded afterwards) rather than a reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwnLast {
+    pub at: DateTime<Utc>,
+    pub typed_in: bool,
+}
+
+/// Where `agent`'s after-contact work on a conversation starts, if it has: when the contact
+/// ended (a chat or call ended), or for mail and other deferred channels when the agent last
+/// answered and the customer has not written since; a contact the agent typed in ends when it
+/// was recorded. Nobody's work starts on a conversation they did not handle (neither hold nor
+/// answered), nor while a chat or call is still going or a customer still waits.
+pub fn acw_start(
+    c: &crate::conversation::Conversation,
+    agent: crate::ids::UserId,
+    own: Option<OwnLast>,
+) -> Option<DateTime<Utc>> {
+    if c.assignee_id != Some(agent) && own.is_none() {
+        return None;
+    }
+    if let Some(end) = c.contact_ended_at {
+        return Some(end);
+    }
+    let own = own?;
+    let answered = c.waiting_since.is_none_or(|w| own.at >= w);
+    match Load::of(c.channel) {
+        Load::Deferred if answered => Some(own.at),
+        Load::Voice | Load::Messaging if own.typed_in => Some(own.at),
+        _ => None,
+    }
+}
+
+/// After-contact work in seconds: from its start ([`acw_start`]) to the wrap-up, measured on
+/// the server; a wrap-up with no start, or before it, is 0.
 pub fn acw_seconds(contact_end: Option<DateTime<Utc>>, wrapped_at: DateTime<Utc>) -> i64 {
     contact_end.map_or(0, |end| (wrapped_at - end).num_seconds().max(0))
 }
@@ -109,6 +141,74 @@ impl Load {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn conversation(channel: Channel) -> crate::conversation::Conversation {
+        let t = DateTime::parse_from_rfc3339("2026-12-01T00:00:00Z").unwrap().to_utc();
+        crate::conversation::Conversation {
+            id: crate::ids::ConversationId::new(),
+            merchant_id: crate::ids::MerchantId::new(),
+            number: 1,
+            channel,
+            status: crate::enums::ConversationStatus::Open,
+            priority: crate::enums::Priority::Normal,
+            subject: None,
+            customer_id: None,
+            order_id: None,
+            assignee_id: None,
+            queue: None,
+            category: None,
+            tags: vec![],
+            created_at: t,
+            updated_at: t,
+            first_response_at: None,
+            resolved_at: None,
+            first_response_due_at: None,
+            resolution_due_at: None,
+            first_response_breached_at: None,
+            resolution_breached_at: None,
+            bot_outcome: None,
+            last_message_at: None,
+            waiting_since: None,
+            offered_at: None,
+            accepted_at: None,
+            contact_ended_at: None,
+        }
+    }
+
+    #[test]
+    fn after_contact_work_starts_at_the_end_of_the_contact_and_only_for_its_agent() {
+        let t = |m: i64| {
+            DateTime::parse_from_rfc3339("2026-12-01T10:00:00Z").unwrap().to_utc() + chrono::Duration::minutes(m)
+        };
+        let me = crate::ids::UserId::new();
+        let other = crate::ids::UserId::new();
+        // An untouched mail that waits for an answer: no work has started, for anyone.
+        let mut mail = conversation(Channel::Email);
+        mail.last_message_at = Some(t(0));
+        mail.waiting_since = Some(t(0));
+        assert_eq!(acw_start(&mail, me, None), None);
+        mail.assignee_id = Some(me);
+        assert_eq!(acw_start(&mail, me, None), None, "held but not answered");
+        // Answered: the work starts at the reply; the customer writing again stops it.
+        mail.waiting_since = None;
+        let reply = OwnLast { at: t(5), typed_in: false };
+        assert_eq!(acw_start(&mail, me, Some(reply)), Some(t(5)));
+        assert_eq!(acw_start(&mail, other, None), None, "not the other agent's");
+        mail.waiting_since = Some(t(7));
+        assert_eq!(acw_start(&mail, me, Some(reply)), None);
+        // A chat: replies do not end it; ending it does.
+        let mut chat = conversation(Channel::Chat);
+        chat.assignee_id = Some(me);
+        assert_eq!(acw_start(&chat, me, Some(reply)), None, "still chatting");
+        chat.contact_ended_at = Some(t(9));
+        assert_eq!(acw_start(&chat, me, Some(reply)), Some(t(9)));
+        assert_eq!(acw_start(&chat, other, None), None);
+        // A call typed in afterwards ended when it was recorded.
+        let phone = conversation(Channel::Phone);
+        assert_eq!(acw_start(&phone, me, Some(OwnLast { at: t(3), typed_in: true })), Some(t(3)));
+        assert_eq!(acw_seconds(Some(t(3)), t(4)), 60);
+        assert_eq!(acw_seconds(None, t(4)), 0);
+    }
 
     #[test]
     fn only_available_agents_take_contacts() {

@@ -214,3 +214,65 @@ async fn knowledge_base_articles_search_and_files() -> anyhow::Result<()> {
     assert!(e["message"].as_str().unwrap_or_default().contains("line 2"), "{e}");
     Ok(())
 }
+
+/// The API's search answers as the console's: a tracking number as printed on the slip, a
+/// ticket code typed loosely, a phone number in groups; and it says while the index is still
+/// catching up after start-up, as /readyz does.
+#[tokio::test]
+async fn the_api_finds_what_the_console_finds() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let search = |q: &str| {
+        let path = format!("/api/v1/search?q={}", percent(q));
+        let app = &app;
+        async move { app.get(&path, "agent").await }
+    };
+    // Both shops have a parcel 123412341231; the agent sees shop A's.
+    let (s, found) = search("1234-1234-1231").await?;
+    assert_eq!(s, StatusCode::OK, "{found}");
+    let orders = found["orders"].as_array().unwrap();
+    assert_eq!(orders.len(), 1, "{found}");
+    assert_eq!(
+        (orders[0]["by_tracking_number"].as_bool(), orders[0]["order_number"].as_str()),
+        (Some(true), Some("shop-a-1"))
+    );
+    let (_, found) = search("shop-a-1").await?;
+    assert_eq!(found["orders"][0]["by_tracking_number"], false, "{found}");
+
+    let (_, shop) = app.get("/api/v1/merchants/shop-a", "agent").await?;
+    let code = shop["code"].as_str().unwrap().to_owned();
+    let (_, conv) = app.get(&format!("/api/v1/conversations/{}", app.a.conversation), "agent").await?;
+    let number = conv["conversation"]["number"].as_i64().unwrap();
+    for typed in [format!("{code}-{number}"), format!("{}{number}", code.to_lowercase())] {
+        let (_, found) = search(&typed).await?;
+        let tickets = found["tickets"].as_array().unwrap();
+        assert_eq!(tickets.len(), 1, "{typed}: {found}");
+        assert_eq!(tickets[0]["conversation_id"], app.a.conversation.to_string());
+        assert_eq!(tickets[0]["ticket"], format!("{code}-{number}"));
+    }
+    // Shop B's ticket of the same number is not the agent's.
+    let (_, other) = app.get("/api/v1/merchants/shop-b", "admin").await?;
+    let (_, found) = search(&format!("{}-{number}", other["code"].as_str().unwrap())).await?;
+    assert!(found["tickets"].as_array().unwrap().is_empty(), "{found}");
+
+    // Once the index has caught up, a phone number in groups finds its customer.
+    let mut caught_up = false;
+    for _ in 0..100 {
+        let (_, ready) = app.get("/readyz", "agent").await?;
+        if ready["search"] == "ready" {
+            caught_up = true;
+            break;
+        }
+        assert_eq!(ready["search"], "indexing", "{ready}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(caught_up, "the index catches up");
+    let (_, found) = search("+81 90 1234 5678").await?;
+    assert_eq!(found["indexing"], false, "{found}");
+    let customers: Vec<_> = found["results"].as_array().unwrap().iter().filter(|h| h["kind"] == "customer").collect();
+    assert_eq!(customers.len(), 1, "{found}");
+    assert_eq!(
+        (customers[0]["exact"].as_bool(), customers[0]["merchant"].as_str()),
+        (Some(true), Some(app.a.id.to_string().as_str()))
+    );
+    Ok(())
+}

@@ -249,9 +249,11 @@ async fn only_admins_and_shops_admins_manage_staff_and_each_only_their_own() -> 
         let c = signed_in(&app, login).await?;
         assert_eq!(get(&app, &c, "/settings/staff").await?.0, StatusCode::FORBIDDEN, "{login}");
         assert_eq!(get(&app, &c, "/settings/audit").await?.0, StatusCode::FORBIDDEN, "{login}");
-        // Everyone has their own tokens.
+        // Everyone has their own tokens; only the desk's staff are offered the inbox.
         let id = app.users[user];
-        assert_eq!(get(&app, &c, &format!("/settings/staff/{id}/tokens")).await?.0, StatusCode::OK, "{login}");
+        let (s, html) = get(&app, &c, &format!("/settings/staff/{id}/tokens")).await?;
+        assert_eq!(s, StatusCode::OK, "{login}");
+        assert_eq!(html.contains("id=\"inbox-link\""), user != "merchant_staff", "{login}'s menu");
         let admin = app.users["admin"];
         assert_ne!(get(&app, &c, &format!("/settings/staff/{admin}/tokens")).await?.0, StatusCode::OK, "{login}");
     }
@@ -279,5 +281,165 @@ async fn only_admins_and_shops_admins_manage_staff_and_each_only_their_own() -> 
     // The audit log keeps to their shop.
     let (s, _) = get(&app, &c, "/settings/audit?merchant=shop-b").await?;
     assert_eq!(s, StatusCode::NOT_FOUND);
+    Ok(())
+}
+
+/// The mailbox test tries the stored settings against a real IMAP server (Dovecot) and says in
+/// Japanese which step failed: the port, the encryption, the password, the folder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mailbox_test_says_in_japanese_what_is_wrong() -> anyhow::Result<()> {
+    let servers = common::mailserver::mail_servers();
+    let app = TestApp::start().await?;
+    let c = signed_in(&app, "merchant_admin").await?;
+    let (_, html) = get(&app, &c, "/settings/shop-a/channels").await?;
+    let csrf = csrf_of(&html);
+    let (s, _, html) = post(&app, &c, "/settings/shop-a/channels/email/test", &[("csrf", &csrf)]).await?;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("IMAPの設定がまだ保存されていません"), "nothing to test yet");
+
+    let plain = servers.imap_port.to_string();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port().to_string();
+    let inbox = "test-inbox@shop-a.test";
+    let cases: [(&str, &str, &str, bool, &str); 5] = [
+        (&plain, common::mailserver::MAIL_PASSWORD, "INBOX", false, "接続できました。フォルダ内のメール数: "),
+        (&plain, "wrong password", "INBOX", false, "ユーザー名またはパスワードが違います"),
+        (&plain, common::mailserver::MAIL_PASSWORD, "存在しないフォルダ", false, "指定のフォルダがありません"),
+        (&closed, common::mailserver::MAIL_PASSWORD, "INBOX", false, "サーバーに接続できません"),
+        // A plain port asked for TLS does not complete a handshake.
+        (&plain, common::mailserver::MAIL_PASSWORD, "INBOX", true, "暗号化（SSL/TLS）で接続できません"),
+    ];
+    for (port, password, mailbox, tls, said) in cases {
+        let mut form = vec![
+            ("csrf", csrf.as_str()),
+            ("address", inbox),
+            ("imap_host", "127.0.0.1"),
+            ("imap_port", port),
+            ("imap_username", inbox),
+            ("imap_password", password),
+            ("imap_mailbox", mailbox),
+        ];
+        if tls {
+            form.push(("imap_tls", "1"));
+        }
+        let (s, _, body) = post(&app, &c, "/settings/shop-a/channels/email", &form).await?;
+        assert_eq!(s, StatusCode::SEE_OTHER, "{body}");
+        let (s, _, html) = post(&app, &c, "/settings/shop-a/channels/email/test", &[("csrf", &csrf)]).await?;
+        assert_eq!(s, StatusCode::OK);
+        let at = html.find("id=\"mail-test-result\"").expect("a result is shown");
+        let result = &html[at..at + html[at..].find("</p>").unwrap()];
+        assert!(result.contains(said), "port {port}, {password}, {mailbox}, tls {tls}: {result}");
+        assert_eq!(result.contains("data-ok=\"true\""), said.starts_with("接続できました"), "{result}");
+        if password != common::mailserver::MAIL_PASSWORD {
+            assert!(!html.contains(password), "the password is not echoed");
+        }
+    }
+    // Another shop's mailbox is not this admin's to test.
+    let (s, _, _) = post(&app, &c, "/settings/shop-b/channels/email/test", &[("csrf", &csrf)]).await?;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_admin_gives_an_agent_queues_and_a_chat_limit() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let c = signed_in(&app, "admin").await?;
+    let (_, html) = get(&app, &c, "/settings/staff").await?;
+    let csrf = csrf_of(&html);
+    let agent = app.users["agent"];
+    assert!(html.contains(&format!("action=\"/settings/staff/{agent}/profile\"")), "the agent's row has the form");
+    let path = format!("/settings/staff/{agent}/profile");
+    let (s, _, html) = post(&app, &c, &path, &[("csrf", &csrf), ("skills", "配送"), ("max_messaging", "0")]).await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("data-field=\"max_messaging\"") && html.contains("同時チャット数"), "{html}");
+    let (s, _, _) =
+        post(&app, &c, &path, &[("csrf", &csrf), ("skills", "配送、返品・交換, 配送"), ("max_messaging", "３")])
+            .await?;
+    assert_eq!(s, StatusCode::SEE_OTHER);
+    let (_, profile) = app.get(&format!("/api/v1/users/{agent}/agent-profile"), "admin").await?;
+    let mut skills: Vec<&str> = profile["skills"].as_array().unwrap().iter().filter_map(|s| s.as_str()).collect();
+    skills.sort_unstable();
+    assert_eq!((skills, profile["max_messaging"].as_u64()), (vec!["返品・交換", "配送"], Some(3)), "{profile}");
+    let (_, html) = get(&app, &c, "/settings/staff").await?;
+    assert!(html.contains("<td class=\"max-chats\">3</td>"), "the list shows the limit");
+
+    // A shop's admin does not set the desk's skills.
+    let shop_admin = signed_in(&app, "merchant_admin").await?;
+    let (_, html) = get(&app, &shop_admin, "/settings/staff").await?;
+    assert!(!html.contains("/profile\""), "no skills form for a shop's admin");
+    let (s, _, _) =
+        post(&app, &shop_admin, &path, &[("csrf", &csrf_of(&html)), ("skills", "x"), ("max_messaging", "5")]).await?;
+    assert!(matches!(s, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND), "{s}");
+    let (_, profile) = app.get(&format!("/api/v1/users/{agent}/agent-profile"), "admin").await?;
+    assert_eq!(profile["max_messaging"].as_u64(), Some(3), "unchanged");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_audit_log_by_person_and_date_and_as_a_spreadsheet_safe_csv() -> anyhow::Result<()> {
+    let app = TestApp::start().await?;
+    let c = signed_in(&app, "admin").await?;
+    let (_, html) = get(&app, &c, "/settings/staff").await?;
+    let csrf = csrf_of(&html);
+    let r = c
+        .post(format!("{}/settings/staff", app.base))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("login", "formula"),
+            ("display_name", "フォーミュラ 太郎"),
+            ("role", "agent"),
+            ("shop", "shop-a"),
+            ("password", "a long enough password 1"),
+        ])
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let admin = app.users["admin"];
+    // The admin's own name is one a spreadsheet would run as a formula.
+    let (s, body) = app
+        .send(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/users/{admin}"),
+            "admin",
+            serde_json::json!({ "display_name": "=HYPERLINK(\"http://evil.example\")" }),
+        )
+        .await?;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Tokyo).date_naive();
+    let (s, html) =
+        get(&app, &c, &format!("/settings/audit?user={admin}&from={today}&to={today}&subject=user")).await?;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("formula"), "today's user changes by the admin: {html}");
+    // Yesterday holds nothing of it; another person did not do it.
+    let yesterday = today.pred_opt().unwrap();
+    let (_, html) = get(&app, &c, &format!("/settings/audit?from={yesterday}&to={yesterday}")).await?;
+    assert!(!html.contains("formula"));
+    let agent = app.users["agent"];
+    let (_, html) = get(&app, &c, &format!("/settings/audit?user={agent}&subject=user")).await?;
+    assert!(!html.contains("formula"));
+    let link = html.split("href=\"/settings/audit.csv?").nth(1).and_then(|r| r.split('"').next()).unwrap_or_default();
+    assert!(
+        link.contains("subject=user") && link.contains(&format!("user={agent}")),
+        "the CSV link keeps the selection: {link}"
+    );
+    // A date that is not one is refused, not ignored.
+    assert_eq!(get(&app, &c, "/settings/audit?from=2026-13-40").await?.0, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let r = c.get(format!("{}/settings/audit.csv?user={admin}&subject=user", app.base)).send().await?;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"].to_str()?.starts_with("text/csv"));
+    assert!(r.headers()["content-disposition"].to_str()?.contains("attachment"));
+    let body = r.text().await?;
+    assert!(body.starts_with("\u{feff}日時,操作した人,操作,対象,対象ID,担当ショップ,内容"), "{body}");
+    assert!(body.contains("formula"), "{body}");
+    assert!(body.contains("'=HYPERLINK"), "the formula is kept as text: {body}");
+    let mut cells = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(body.as_bytes());
+    for record in cells.records() {
+        for cell in record?.iter() {
+            assert!(!cell.starts_with(['=', '+', '-', '@']), "no cell starts a formula: {cell}");
+        }
+    }
+    // Only those who read the audit log get the file.
+    let agent_console = signed_in(&app, "agent").await?;
+    assert_eq!(get(&app, &agent_console, "/settings/audit.csv").await?.0, StatusCode::FORBIDDEN);
     Ok(())
 }

@@ -237,6 +237,29 @@ impl Store {
     }
 
     /// Records an agent's wrap-up with one of the merchant's disposition codes.
+    /// The user's own last message on a conversation (notes aside): a reply, or a contact they
+    /// typed in. Where their after-contact work starts on mail and typed-in contacts.
+    pub async fn own_last_word(
+        &self,
+        conversation: ConversationId,
+        user: UserId,
+    ) -> Result<Option<madoguchi_core::presence::OwnLast>> {
+        let row: Option<(DateTime<Utc>, String)> = on_pool!(self, p => sqlx::query_as(
+            "SELECT created_at, direction FROM messages
+             WHERE conversation_id = $1 AND author_user_id = $2 AND internal = $3
+             ORDER BY created_at DESC LIMIT 1",
+        )
+        .bind(conversation.0)
+        .bind(user.0)
+        .bind(false)
+        .fetch_optional(p)
+        .await)?;
+        Ok(row.map(|(at, direction)| madoguchi_core::presence::OwnLast {
+            at,
+            typed_in: direction == madoguchi_core::enums::Direction::Inbound.as_str(),
+        }))
+    }
+
     pub async fn record_wrap_up(
         &self,
         scope: &Scope,
@@ -258,7 +281,9 @@ impl Store {
         let t = now();
         // Measured here, from what is stored: a reload of the page or a client's clock changes
         // nothing.
-        let acw_seconds = madoguchi_core::presence::acw_seconds(conv.contact_end(), t);
+        let own = self.own_last_word(conversation, actor).await?;
+        let start = madoguchi_core::presence::acw_start(&conv, actor, own);
+        let acw_seconds = madoguchi_core::presence::acw_seconds(start, t);
         let mut tx = self.begin().await?;
         on_db!(&mut tx, c => sqlx::query(
             "INSERT INTO wrap_ups (id, merchant_id, conversation_id, user_id, disposition_code, note, acw_seconds, created_at)

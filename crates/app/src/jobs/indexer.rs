@@ -25,7 +25,10 @@ pub async fn run(store: Store, search: Arc<Search>) {
             }
         }
         match index_feed(&store, &search.index).await {
-            Ok(0) => tokio::time::sleep(FEED_POLL).await,
+            Ok(0) => {
+                search.caught_up.store(true, Ordering::SeqCst);
+                tokio::time::sleep(FEED_POLL).await
+            }
             Ok(_) => {}
             Err(e) => {
                 tracing::warn!(error = %e, "indexing the search feed failed; retrying");

@@ -62,6 +62,42 @@ fn mail_meta(m: &NewMessage) -> UseCaseResult<madoguchi_core::conversation::Mess
     })
 }
 
+/// A message written from the desk as it was stored.
+pub struct Written {
+    pub message: madoguchi_core::conversation::Message,
+    /// `false`: its provider id was seen before and the earlier message is returned.
+    pub created: bool,
+    /// The reply took the unassigned conversation for its writer.
+    pub took: bool,
+}
+
+/// Writes a reply or a note on a conversation — the one path for the API and the console.
+/// The first reply by one of the desk's staff takes an unassigned conversation (as Zendesk and
+/// Chatwoot do), so the next agent does not answer it a second time; a conversation someone
+/// else holds stays theirs (the console asks before answering it).
+pub async fn write(
+    app: &crate::App,
+    p: &Principal,
+    conversation: madoguchi_core::ids::ConversationId,
+    m: &NewMessage,
+) -> UseCaseResult<Written> {
+    let scope = p.scope();
+    let c = app.store.get_conversation(&scope, conversation).await?;
+    may_send(&app.store, p, c.merchant_id, m).await?;
+    let record = message_record(p, m)?;
+    let (message, created) = app.store.add_message(&scope, Some(p.user_id), c.id, &record).await?;
+    let replied = created && m.kind == MessageKind::Outbound && !p.role.is_merchant_role();
+    // The message is stored: a take that cannot happen (the writer may not hold this shop's
+    // conversations) must not turn the reply into an error the client would send again.
+    let took = replied
+        && c.assignee_id.is_none()
+        && app.store.take_unassigned(&scope, p.user_id, c.id).await.unwrap_or_else(|e| {
+            tracing::warn!(conversation = %c.id, error = ?e, "the reply did not take the conversation");
+            false
+        });
+    Ok(Written { message, created, took })
+}
+
 /// Whether the caller may write this message to the shop's customer: the shop's own staff only
 /// where the shop lets them (off on a shared desk, where the desk answers customers and the
 /// shop answers the desk's escalations). Notes and recorded inbound contacts are not replies.

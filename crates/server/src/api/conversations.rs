@@ -198,12 +198,8 @@ pub async fn add_message(
     Path(conversation): Path<String>,
     ApiJson(req): ApiJson<NewMessage>,
 ) -> ApiResult<(StatusCode, Json<MessageCreated>)> {
-    let scope = p.scope();
     let cid: ConversationId = id(&conversation)?;
-    let c = st.store.get_conversation(&scope, cid).await?;
-    madoguchi_app::usecases::messages::may_send(&st.store, &p, c.merchant_id, &req).await?;
-    let record = message_record(&p, &req)?;
-    let (message, created) = st.store.add_message(&scope, Some(p.user_id), cid, &record).await?;
-    let status = if created { StatusCode::CREATED } else { StatusCode::OK };
-    Ok((status, Json(MessageCreated { message, created })))
+    let w = madoguchi_app::usecases::messages::write(&st, &p, cid, &req).await?;
+    let status = if w.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((status, Json(MessageCreated { message: w.message, created: w.created })))
 }

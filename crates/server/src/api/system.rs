@@ -29,6 +29,9 @@ pub struct Readiness {
     pub role: &'static str,
     /// The background jobs this node runs.
     pub jobs: Vec<&'static str>,
+    /// This node's search index: `indexing` while it catches up after start-up (exact lookups
+    /// already answer; word matches may be missing), then `ready`; `not_served` on a jobs node.
+    pub search: &'static str,
 }
 
 /// The database answers; load balancers send traffic only then. Also says what this node runs.
@@ -44,7 +47,12 @@ pub async fn readyz(State(st): State<AppState>) -> impl IntoResponse {
             (StatusCode::SERVICE_UNAVAILABLE, "database_unreachable")
         }
     };
-    (code, Json(Readiness { status, role: role.as_str(), jobs }))
+    let search = match (role.serves_web(), st.search.is_building()) {
+        (false, _) => "not_served",
+        (true, true) => "indexing",
+        (true, false) => "ready",
+    };
+    (code, Json(Readiness { status, role: role.as_str(), jobs, search }))
 }
 
 /// Prometheus metrics (text exposition format).

@@ -16,7 +16,7 @@ use madoguchi_core::merchant::Merchant;
 use madoguchi_core::page::PageRequest;
 use madoguchi_core::user::User;
 use madoguchi_store::audit::AuditFilter;
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 use strum::IntoEnumIterator;
 
@@ -150,6 +150,9 @@ fn entry(lang: Lang, s: &Selection, e: &AuditEvent) -> Entry {
     }
 }
 
+/// What a value in the query string keeps as it is: ids and dates stay readable.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.');
+
 /// The selection as a query string (without the cursor).
 fn query_of(q: &AuditQuery) -> String {
     let mut parts = Vec::new();
@@ -157,7 +160,7 @@ fn query_of(q: &AuditQuery) -> String {
         [("merchant", &q.merchant), ("subject", &q.subject), ("user", &q.user), ("from", &q.from), ("to", &q.to)]
     {
         if let Some(v) = given(v) {
-            parts.push(format!("{k}={}", utf8_percent_encode(v, NON_ALPHANUMERIC)));
+            parts.push(format!("{k}={}", utf8_percent_encode(v, QUERY_VALUE)));
         }
     }
     parts.join("&")

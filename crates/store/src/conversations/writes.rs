@@ -357,3 +357,46 @@ pub(crate) async fn open_conversation(
     .await?;
     Ok(conv)
 }
+
+impl Store {
+    /// Gives an unassigned conversation to `user` — the agent who just answered it — and says
+    /// whether it did. One statement decides, so of two agents answering at once only the first
+    /// takes it; a conversation someone holds is left alone.
+    pub async fn take_unassigned(&self, scope: &Scope, user: UserId, id: ConversationId) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let conv = Store::conversation_in_tx(&mut tx, scope, id).await?;
+        if conv.assignee_id.is_some() {
+            return Ok(false);
+        }
+        check_assignee(&mut tx, conv.merchant_id, user).await?;
+        let t = now();
+        let taken = on_db!(&mut tx, c => sqlx::query(
+            "UPDATE conversations SET assignee_id = $2, offered_at = NULL, accepted_at = $3, updated_at = $3,
+                    status = CASE WHEN status = 'new' THEN 'open' ELSE status END
+             WHERE id = $1 AND assignee_id IS NULL",
+        )
+        .bind(id.0)
+        .bind(user.0)
+        .bind(t)
+        .execute(&mut *c).await.map(|r| r.rows_affected()))?;
+        if taken == 0 {
+            return Ok(false);
+        }
+        let data = serde_json::json!({ "from": null, "to": user, "reason": "replied" });
+        insert_event(&mut tx, conv.merchant_id, id, EventKind::Assigned, Some(user), data, t).await?;
+        audit::record(
+            &mut tx,
+            NewAuditEvent {
+                merchant_id: Some(conv.merchant_id),
+                actor_user_id: Some(user),
+                action: AuditAction::Update,
+                subject_type: SubjectType::Conversation,
+                subject_id: id.to_string(),
+                details: serde_json::json!({ "changed": ["assigned"], "reason": "replied" }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}

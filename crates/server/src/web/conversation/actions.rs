@@ -43,6 +43,7 @@ pub async fn add_message(
         Ok(Redirect::to(&format!("/desk/conversations/{cid}?error={error}&field={field}")).into_response())
     };
     let (mut kind, mut body) = (String::new(), String::new());
+    let mut confirmed_other = false;
     let mut headers = madoguchi_core::conversation::MailHeaders::default();
     let mut files = Vec::new();
     while let Some(field) = crate::files::next_field(&mut multipart).await? {
@@ -72,6 +73,7 @@ pub async fn add_message(
             "subject" => headers.subject = Some(text),
             "cc" => headers.cc.push(text),
             "bcc" => headers.bcc.push(text),
+            "confirmed_other" => confirmed_other = !text.is_empty(),
             _ => {}
         }
     }
@@ -92,15 +94,17 @@ pub async fn add_message(
         channel: None,
         mail: (c.channel == Channel::Email && kind == MessageKind::Outbound).then_some(headers),
     };
-    madoguchi_app::usecases::messages::may_send(&st.store, &p, c.merchant_id, &msg).await?;
-    let record = match madoguchi_app::usecases::messages::message_record(&p, &msg) {
-        Ok(r) => r,
-        Err(madoguchi_app::usecases::error::UseCaseError::Invalid(v)) => return back("invalid", &v.field),
-        Err(e) => return Err(e.into()),
-    };
-    match st.store.add_message(&p.scope(), Some(p.user_id), cid, &record).await {
+    // Someone else holds it: answering their customer is asked first (the page says whose it
+    // is and the reply goes with the second press).
+    if kind == MessageKind::Outbound && c.assignee_id.is_some_and(|a| a != p.user_id) && !confirmed_other {
+        return back("assigned_other", "assignee");
+    }
+    use madoguchi_app::usecases::error::UseCaseError;
+    match madoguchi_app::usecases::messages::write(&st, &p, cid, &msg).await {
         Ok(_) => Ok(Redirect::to(&format!("/desk/conversations/{cid}")).into_response()),
-        Err(madoguchi_store::StoreError::Invalid(v)) => back("invalid", &v.field),
+        Err(UseCaseError::Invalid(v)) | Err(UseCaseError::Store(madoguchi_store::StoreError::Invalid(v))) => {
+            back("invalid", &v.field)
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -153,6 +153,8 @@ struct Page {
     /// For a mail conversation: where a reply goes and the subject it gets unless the agent
     /// writes another.
     mail_reply: Option<MailReply>,
+    /// The agent was told someone else holds this conversation: the next reply goes.
+    confirm_other: bool,
     /// The composer is there (the shop's own staff only where the shop lets them).
     can_reply: bool,
     /// Shop staff answer the desk's open escalations here, as on their portal.
@@ -482,6 +484,13 @@ pub async fn show(
         Some("merge_not_found") => Some(t.merge_not_found.to_owned()),
         Some("merge_same") => Some(t.merge_same.to_owned()),
         Some("too_many_files") => Some(d.too_many_files.to_owned()),
+        Some("assigned_other") => {
+            let holder = match c.assignee_id {
+                Some(a) => st.store.get_user_unscoped(a).await?.display_name,
+                None => String::new(),
+            };
+            Some(format!("{holder}{}", d.assigned_other))
+        }
         Some("file_too_large") => Some(d.file_too_large.to_owned()),
         Some("file_type") => Some(d.file_type.to_owned()),
         Some("invalid") => Some(format!(
@@ -594,7 +603,12 @@ pub async fn show(
         ticket: merchant.ticket(c.number),
         live: madoguchi_core::presence::Load::of(c.channel) != madoguchi_core::presence::Load::Deferred,
         ended: c.contact_ended_at.is_some(),
-        acw_start_ms: c.contact_end().map_or(0, |t| t.timestamp_millis()),
+        acw_start_ms: madoguchi_core::presence::acw_start(
+            &c,
+            p.user_id,
+            st.store.own_last_word(c.id, p.user_id).await?,
+        )
+        .map_or(0, |t| t.timestamp_millis()),
         merchant_name: merchant.name.clone(),
         greeting: merchant.greetings.for_channel(c.channel).unwrap_or(&merchant.greeting).to_owned(),
         greeting_label: match merchant.greetings.for_channel(c.channel) {
@@ -602,6 +616,7 @@ pub async fn show(
             None => i18n::desk(lang).greeting_phone,
         },
         mail_reply,
+        confirm_other: q.error.as_deref() == Some("assigned_other"),
         mail_frame: (c.channel == Channel::Email)
             .then(|| (merchant.greetings.mail_opening.clone(), merchant.greetings.mail_signature.clone()))
             .filter(|(o, s)| !(o.is_empty() && s.is_empty())),
