@@ -205,6 +205,11 @@ try {
   const found = await searcher.locator('#search-results li.result a').count();
   check(found >= 1, `とどいていない (hiragana) finds conversations written 届いていない (${found})`);
   const links = await searcher.locator('#search-results li.result a').evaluateAll((as) => as.map((a) => a.getAttribute('href')));
+  // Another inflection typed in kana meets them too (とどかない → 届いていない, 届きません).
+  await searcher.goto(`${base}/desk/search?q=${encodeURIComponent('とどかない')}`);
+  const conversations = await searcher.locator('#search-results li.result').evaluateAll(
+    (lis) => lis.filter((li) => li.textContent.includes('問い合わせ')).map((li) => li.textContent));
+  check(conversations.some((t) => /届いていない|届きません/.test(t)), `とどかない lists conversations with 届いていない/届きません (${conversations.length})`);
   check(new Set(links).size === links.length, 'each conversation is one row');
 } catch (e) {
   console.error(e);

@@ -196,6 +196,13 @@ fn shapes(orders: &[String]) -> Vec<Shape> {
             texts: words(&["届かない", "届きません", "潰れた", "キャンセルしたい", "変更できますか", "使えない"]),
             short: false,
         },
+        // Kana typed without converting, as on a phone: found through the readings (and the
+        // dictionary form of an inflected word), never by the characters.
+        Shape {
+            name: "kana (unconverted)",
+            texts: words(&["とどかない", "とどきません", "へんぴん", "こうかん", "りょうしゅうしょ", "つかえない"]),
+            short: false,
+        },
         Shape {
             name: "phrase (2 words)",
             texts: words(&["配送日 変更", "追跡番号 荷物", "ギフト ラッピング", "定期便 解約", "クーポン 期限"]),

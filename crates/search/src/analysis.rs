@@ -233,18 +233,63 @@ pub fn reading(nfkc_text: &str) -> String {
                 }
                 worker.reset_sentence(line);
                 worker.tokenize();
+                let mut bases = Vec::new();
                 for t in worker.token_iter() {
                     let idx = t.word_idx();
                     let entry = entries
                         .entry((idx.lex_type as u8, idx.word_id))
                         .or_insert_with(|| Entry::of(dictionary.word_feature(idx)));
                     out.push_str(entry.reading.as_deref().unwrap_or(t.surface()));
+                    if let Some(b) = base_reading(entry, t.surface()) {
+                        bases.push(b);
+                    }
                 }
                 out.push('\n');
+                // An inflected word is also read in its dictionary form (届き → トドク), on its own
+                // line, so that とどかない meets 届きません there.
+                for b in bases {
+                    out.push_str(&b);
+                    out.push('\n');
+                }
             }
         })
     });
     out
+}
+
+/// How an inflected content word (a verb or adjective not in its dictionary form) is read in
+/// its dictionary form: the reading with the surface's inflected ending replaced by the base
+/// form's (届き トドキ, base 届く → トドク; 届い トドイ → トドク). `None` for words in their
+/// dictionary form, nouns and unknown words. Irregular stems (来る read キ) come out wrong and
+/// only miss that match.
+fn base_reading(entry: &Entry, surface: &str) -> Option<String> {
+    let (base, reading) = (entry.base.as_deref()?, entry.reading.as_deref()?);
+    if !entry.content_pos {
+        return None;
+    }
+    let surface = fold(surface);
+    if surface == base {
+        return None;
+    }
+    let shared = surface.chars().zip(base.chars()).take_while(|(a, b)| a == b).count();
+    if shared == 0 {
+        return None;
+    }
+    let ending: String = surface.chars().skip(shared).collect();
+    let stem = reading.strip_suffix(ending.as_str())?;
+    let base_ending: String = base.chars().skip(shared).collect();
+    Some(format!("{stem}{base_ending}"))
+}
+
+/// The dictionary forms of the inflected words of a kana query, in katakana (とどかない →
+/// トドク): what the readings hold for every inflection of those words.
+pub fn kana_base_forms(nfkc_text: &str) -> Vec<String> {
+    words(nfkc_text)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|w| w.content && w.base != w.surface && w.base.chars().count() >= 2 && kana_only(&w.base))
+        .map(|w| w.base)
+        .collect()
 }
 
 /// Whether a query part is written in kana only (with the long-vowel mark): what a customer
@@ -389,8 +434,17 @@ mod tests {
     }
 
     #[test]
+    fn inflected_words_are_also_read_in_their_dictionary_form() {
+        let r = reading(&nfkc("商品がまだ届きません。昨日届いた"));
+        assert!(r.lines().filter(|l| *l == "トドク").count() == 2, "{r}");
+        assert_eq!(kana_base_forms("とどかない"), vec!["トドク"]);
+        assert_eq!(kana_base_forms("とどいていない"), vec!["トドク"]);
+        assert!(kana_base_forms("へんぴん").is_empty(), "a noun has no other form");
+    }
+
+    #[test]
     fn a_text_is_read_in_katakana_and_unknown_words_as_written() {
-        assert!(reading(&nfkc("商品が届かない。返品したい")).contains("トドカナイ\nヘンピン"));
+        assert!(reading(&nfkc("商品が届かない。返品したい")).contains("トドカナイ\nトドク\nヘンピン"));
         assert!(reading("HM-10023を確認").starts_with("HM-10023"));
         assert!(kana_only("とどかない") && kana_only("ヘンピン") && kana_only("ﾍﾝﾋﾟﾝ"));
         assert!(!kana_only("届かない") && !kana_only("") && !kana_only("へんぴん2"));

@@ -26,7 +26,7 @@ use crate::analysis;
 use crate::tokenizers::{GramTokenizer, WordTokenizer, all_gram_tokens, gram_tokens, word_tokens};
 
 /// Bumped when the schema or the analysis changes; an index of another version is rebuilt.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 /// The most the indexing threads hold before writing a segment. A rebuild of a million
 /// messages then writes one segment per thread and never merges (at 64 MB it wrote a dozen and
 /// merged them, a fifth of its time); the live indexer commits every batch and never comes near
@@ -380,7 +380,7 @@ impl SearchIndex {
             }
         }
         for part in text.split_whitespace().filter(|p| analysis::kana_only(p) && p.chars().count() >= 2) {
-            if let Some(q) = gram_query(f.readings, &analysis::nfkc(part)) {
+            for q in reading_queries(f.readings, &analysis::nfkc(part)) {
                 should.push((Occur::Should, Box::new(BoostQuery::new(q, READING_BOOST))));
             }
         }
@@ -425,11 +425,10 @@ impl SearchIndex {
                     either.push((Occur::Should, Box::new(BoostQuery::new(q, boost))));
                 }
             }
-            if analysis::kana_only(part)
-                && part.chars().count() >= 2
-                && let Some(q) = gram_query(f.readings, &nfkc)
-            {
-                either.push((Occur::Should, Box::new(BoostQuery::new(q, READING_BOOST))));
+            if analysis::kana_only(part) && part.chars().count() >= 2 {
+                for q in reading_queries(f.readings, &nfkc) {
+                    either.push((Occur::Should, Box::new(BoostQuery::new(q, READING_BOOST))));
+                }
             }
             if either.is_empty() {
                 continue;
@@ -653,6 +652,16 @@ fn is_unigram(t: &str) -> bool {
 /// bigram is covered by it; a lone character before a symbol or a Latin word is a unigram in
 /// the text too; but a lone character at the very end of the query may go on in the text
 /// (傷 in 傷あり is only in the bigram 傷ア), so it is a prefix: every gram it starts.
+/// A kana query part against the readings: as typed (とどかない meets 届かない), and each of its
+/// inflected words in the dictionary form the readings also hold (トドク meets 届きません).
+fn reading_queries(readings: Field, nfkc: &str) -> Vec<Box<dyn Query>> {
+    let mut out: Vec<Box<dyn Query>> = gram_query(readings, nfkc).into_iter().collect();
+    for base in analysis::kana_base_forms(nfkc) {
+        out.extend(gram_query(readings, &base));
+    }
+    out
+}
+
 fn gram_query(field: Field, nfkc: &str) -> Option<Box<dyn Query>> {
     let tokens = gram_tokens(nfkc);
     let mut terms: Vec<(usize, Term)> = Vec::new();

@@ -67,6 +67,7 @@ fn kana_typed_unconverted_finds_the_kanji_by_reading() {
     index
         .upsert(&[
             doc("late", "荷物が届かない", "ご注文から3日たっても届かない場合はご連絡ください。"),
+            doc("still", "商品がまだ届きません", "先週注文しました。"),
             doc("return", "返品の方法", "商品到着後7日以内にお申し出ください。"),
             doc("fee", "送料について", "5,000円以上で無料です。"),
         ])
@@ -81,6 +82,17 @@ fn kana_typed_unconverted_finds_the_kanji_by_reading() {
         assert_eq!(ids("へんぴん", matching).first().map(String::as_str), Some("return"), "{matching:?}");
         assert_eq!(ids("そうりょう", matching).first().map(String::as_str), Some("fee"), "{matching:?}");
         assert_eq!(ids("ヘンピン", matching).first().map(String::as_str), Some("return"), "{matching:?}");
+    }
+    // An inflection typed in kana meets the others of the same word (届きません, 届いた).
+    for matching in [Match::All, Match::Any] {
+        for typed in ["とどかない", "とどきません", "とどいていない"] {
+            let found = ids(typed, matching);
+            assert!(
+                found.contains(&"late".to_owned()) && found.contains(&"still".to_owned()),
+                "{typed} {matching:?}: {found:?}"
+            );
+            assert!(!found.contains(&"fee".to_owned()), "{typed}: {found:?}");
+        }
     }
     // Kanji are not looked up by reading: 変品 (also ヘンピン) finds nothing.
     assert!(ids("変品", Match::All).is_empty());

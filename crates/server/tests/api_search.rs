@@ -266,6 +266,13 @@ async fn the_api_finds_what_the_console_finds() -> anyhow::Result<()> {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(caught_up, "the index catches up");
+    // Hiragana typed unconverted finds the conversation written in kanji, in another
+    // inflection (its subject is 届きません).
+    let (_, found) = search("とどかない").await?;
+    assert!(
+        found["results"].as_array().unwrap().iter().any(|h| h["conversation"] == app.a.conversation.to_string()),
+        "{found}"
+    );
     let (_, found) = search("+81 90 1234 5678").await?;
     assert_eq!(found["indexing"], false, "{found}");
     let customers: Vec<_> = found["results"].as_array().unwrap().iter().filter(|h| h["kind"] == "customer").collect();
