@@ -131,6 +131,8 @@ try {
     { merchant: 'hanamaru-gift', channel: 'phone', customer_id: customer.id, category: '配送', subject: '配送状況の確認' });
   await page.goto(`${base}/desk/conversations/${call.json.id}`);
   check((await page.textContent('#script')).includes('伝票番号'), 'the talk script of the category is shown');
+  const queues = await page.locator('#queue option').allTextContents();
+  check(queues.includes('配送') && queues.includes('注文・支払い'), `the shop's queues can be chosen: ${queues.join(' / ')}`);
   await page.focus('#body');
   await page.keyboard.press('Alt+1');
   const filled = await page.inputValue('#body');

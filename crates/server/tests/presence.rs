@@ -226,5 +226,32 @@ async fn the_board_shows_each_agent_with_state_and_load() -> anyhow::Result<()> 
     assert!(agent.contains("秒") || agent.contains("分"), "how long in the state, in words: {agent}");
     let away = row("shared_agent");
     assert!(away.contains("data-presence=\"break\""), "{away}");
+
+    // A call recorded by hand is not a chat: the chat limit counts chats only.
+    let (s, body) = app
+        .send(
+            Method::POST,
+            "/api/v1/conversations",
+            "admin",
+            json!({ "merchant": "shop-a", "channel": "phone", "assignee_id": app.users["agent"],
+                "message": { "kind": "inbound", "body_text": "【電話メモ】配送日の確認" } }),
+        )
+        .await?;
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    let board = c.get(format!("{}/board", app.base)).send().await?.text().await?;
+    let agent = board.split("<tr class=\"agent\"").skip(1).find(|r| r.contains("<td>agent</td>")).unwrap_or_default();
+    assert!(agent.contains("1 / "), "still one chat of the limit: {agent}");
+    // An ended chat waits for its wrap-up, not for the agent: it no longer counts, on the
+    // board as in routing (a second chat may be offered after the wrap-up).
+    let p = madoguchi_core::access::Principal {
+        user_id: app.users["agent"],
+        login: "agent".into(),
+        role: madoguchi_core::enums::Role::Agent,
+        merchants: vec![app.a.id],
+    };
+    presence::end_contact(&app.store, &p, id_of(&chat).parse()?).await?;
+    let board = c.get(format!("{}/board", app.base)).send().await?.text().await?;
+    let agent = board.split("<tr class=\"agent\"").skip(1).find(|r| r.contains("<td>agent</td>")).unwrap_or_default();
+    assert!(agent.contains("0 / "), "an ended chat is not held live: {agent}");
     Ok(())
 }

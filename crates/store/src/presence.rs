@@ -242,6 +242,20 @@ impl Store {
     }
 
     /// Live contacts (chats, LINE, calls) the agent holds open now.
+    /// Live chats (web chat, LINE) the agent holds and has not ended: what their chat limit
+    /// counts, on the board as in routing.
+    pub async fn live_chats(&self, agent: UserId) -> Result<u32> {
+        let n: i64 = on_pool!(self, p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM conversations
+             WHERE assignee_id = $1 AND status IN ('new', 'open') AND channel IN ('chat', 'line')
+               AND contact_ended_at IS NULL",
+        )
+        .bind(agent.0)
+        .fetch_one(p)
+        .await)?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    }
+
     pub async fn live_contacts(&self, agent: UserId) -> Result<u32> {
         let n: i64 = on_pool!(self, p => sqlx::query_scalar(
             "SELECT COUNT(*) FROM conversations

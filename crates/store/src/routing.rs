@@ -325,7 +325,10 @@ impl Store {
                 continue;
             }
             let active: i64 = on_pool!(self, p => sqlx::query_scalar(
-                "SELECT COUNT(*) FROM conversations WHERE assignee_id = $1 AND status IN ('new', 'open') AND channel IN ('chat', 'line')",
+                // The same count as the board's 「2 / 3」 (`live_chats`): an ended chat waits for
+                // its wrap-up, not for the agent's attention.
+                "SELECT COUNT(*) FROM conversations
+                 WHERE assignee_id = $1 AND status IN ('new', 'open') AND channel IN ('chat', 'line') AND contact_ended_at IS NULL",
             )
             .bind(profile.user_id.0)
             .fetch_one(p)

@@ -389,6 +389,13 @@ async fn seed_channels(
 /// Talk scripts for every category the shop's customers ask about, canned responses and
 /// disposition codes.
 async fn seed_playbook(store: &Store, actor: UserId, merchant: MerchantId, shop: &ShopSpec) -> anyhow::Result<()> {
+    // The queues the shop's conversations are filed in, so that they can be chosen.
+    let mut queues: Vec<&str> = shop.stories.iter().map(|s| s.queue).collect();
+    queues.sort_unstable();
+    queues.dedup();
+    for q in queues {
+        store.create_queue(&madoguchi_core::access::Scope::All, actor, merchant, q).await?;
+    }
     let mut categories: Vec<&str> = shop.stories.iter().map(|s| s.category).collect();
     categories.sort_unstable();
     categories.dedup();

@@ -43,7 +43,7 @@ struct AgentRow {
     state: &'static str,
     state_code: &'static str,
     since: String,
-    /// Live contacts held of the most at once, e.g. 「2 / 3」.
+    /// Live chats held (not ended) of the most at once, e.g. 「2 / 3」.
     live: String,
     held: i64,
 }
@@ -138,7 +138,7 @@ pub async fn show(
                 state: i18n::presence(lang, shown),
                 state_code: shown.as_str(),
                 since: wait(lang, Some(a.presence_since)),
-                live: format!("{live} / {}", a.max_messaging),
+                live: format!("{} / {}", st.store.live_chats(a.user_id).await?, a.max_messaging),
                 held,
             });
         }
