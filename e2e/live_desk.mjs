@@ -121,13 +121,19 @@ try {
   // are saved, and what is being typed stays.
   await page.fill('#body', 'のしについて確認します');
   check(!(await page.isVisible('#script')), 'no category yet, no talk script');
+  // Each field saves as it changes: a choice at once, a text when the agent moves on.
   await page.selectOption('#category', '配送');
+  await page.waitForSelector('#script', { timeout: 15000 });
+  check((await page.textContent('#script')).includes('伝票番号'), 'choosing 配送 shows the 配送 talk script in place, with no button');
   await page.fill('#subject', 'のし付きの配送');
   await page.fill('#tags', 'ギフト、のし');
-  await page.click('#save');
-  await page.waitForSelector('#script', { timeout: 15000 });
-  check((await page.textContent('#script')).includes('伝票番号'), 'choosing 配送 shows the 配送 talk script in place');
-  check((await page.textContent('#conv-head h1')).includes('のし付きの配送'), 'the new subject is the heading');
+  await page.press('#tags', 'Tab');
+  await page.waitForFunction(() => document.querySelector('#conv-head h1')?.textContent.includes('のし付きの配送'), null, { timeout: 15000 });
+  check(true, 'the new subject is the heading');
+  await until('the fields are stored', async () => {
+    const c = (await api('GET', `/api/v1/conversations/${first}`)).json.conversation;
+    return c.tags.includes('のし') && c.subject === 'のし付きの配送';
+  });
   const tagLine = await page.inputValue('#tags');
   check(tagLine.includes('ギフト') && tagLine.includes('のし') && tagLine.includes('、'), `the tags are shown in one line (${tagLine})`);
   check((await page.inputValue('#body')) === 'のしについて確認します', 'the draft survives saving the fields');
@@ -135,7 +141,6 @@ try {
   const saved = (await api('GET', `/api/v1/conversations/${first}`)).json.conversation;
   check(saved.category === '配送' && saved.tags.includes('のし') && saved.subject === 'のし付きの配送', 'the fields are stored');
   await page.selectOption('#category', '不良品');
-  await page.click('#save');
   await page.waitForFunction(() => document.getElementById('script')?.textContent.includes('返品・交換の条件'), null, { timeout: 15000 });
   check(true, 'changing the category again changes the script');
 

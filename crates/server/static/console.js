@@ -113,10 +113,20 @@ const conversationPage = (() => {
   // listener is on the document: regions are new elements after every swap.
   const markEdited = (e) => {
     const region = e.target.closest?.('[data-region="unless-edited"]');
-    if (region) region.dataset.edited = '1';
+    if (region) {
+      region.dataset.edited = '1';
+      region.dataset.seq = String(Number(region.dataset.seq || 0) + 1);
+    }
   };
   document.addEventListener('change', markEdited);
   document.addEventListener('input', markEdited);
+  // The conversation's fields save as they change (a choice at once, a text when the agent
+  // leaves it or presses Enter); the 更新 button is only for pages without this script.
+  document.body.classList.add('autosave');
+  document.addEventListener('change', (e) => {
+    const form = e.target.closest?.('#update');
+    if (form && e.target.name) form.requestSubmit();
+  });
 
   const showUnseen = () => {
     if (!badge) return;
@@ -161,6 +171,9 @@ const conversationPage = (() => {
     e.preventDefault();
     const data = new FormData(form);
     if (e.submitter?.name) data.append(e.submitter.name, e.submitter.value);
+    // What the agent had changed when this was sent: a field changed since is not undone by
+    // the answer to an earlier save.
+    const seqAtSubmit = form.dataset.seq;
     const buttons = [...form.querySelectorAll('button')];
     buttons.forEach((b) => { b.disabled = true; });
     try {
@@ -181,11 +194,12 @@ const conversationPage = (() => {
         showUnseen();
         document.querySelectorAll('#timeline li.new').forEach((li) => li.classList.remove('new'));
       } else if (form.id === 'update' || form.closest('#customer')) {
-        delete form.dataset.edited;
+        if (form.dataset.seq === seqAtSubmit) delete form.dataset.edited;
       } else if (form.id !== 'end-contact') {
         form.querySelectorAll('textarea, input[type=text], input:not([type])').forEach((f) => { f.value = ''; });
       }
-      swap(doc, form.closest('[data-region]')?.id || form.id);
+      const changedSince = form.id === 'update' && form.dataset.seq !== seqAtSubmit;
+      swap(doc, changedSince ? null : (form.closest('[data-region]')?.id || form.id));
       // The page the action led to says whether it was refused (e.g. wrap-up first).
       if (doc.getElementById('page-error')) document.getElementById('page-errors')?.scrollIntoView({ block: 'center' });
     } catch (_) {
