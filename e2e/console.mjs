@@ -259,10 +259,14 @@ try {
 
   await page.click('text=未割り当て');
   check((await page.getAttribute('a[href="/desk?view=unassigned"]', 'aria-current')) === 'page', 'the unassigned view is selected');
-  await page.click('text=English');
+  // The language is in the person's own menu.
+  await page.click('#user-menu summary');
+  await Promise.all([page.waitForNavigation(), page.click('#user-menu >> text=English')]);
   check((await page.textContent('h1')) === 'Inbox', 'the console switches to English');
   await page.screenshot({ path: `${shots}/inbox-en.png` });
-  await page.click('text=日本語');
+  await page.click('#user-menu summary');
+  await Promise.all([page.waitForNavigation(), page.click('#user-menu >> text=日本語')]);
+  await page.click('#user-menu summary');
   await page.click('#sign-out');
   await page.waitForURL(/\/login$/);
   check(true, 'signing out returns to the sign-in page');
@@ -281,6 +285,7 @@ try {
   const offered = await page.locator('section[data-merchant="hanamaru-gift"] td.offered').allTextContents();
   check(offered.map(Number).reduce((a, b) => a + b, 0) >= 1, "today's contacts are counted on the board");
   await page.screenshot({ path: `${shots}/board.png`, fullPage: true });
+  await page.click('#user-menu summary');
   await page.click('#sign-out');
   await page.waitForURL(/\/login$/);
 
@@ -295,6 +300,7 @@ try {
   const foreignSettings = await page.goto(`${base}/settings/hanamaru-gift`);
   check(foreignSettings.status() === 404, "…and for the gift shop's settings");
   await page.goto(`${base}/desk`);
+  await page.click('#user-menu summary');
   await page.click('#sign-out');
   await page.waitForURL(/\/login$/);
 
@@ -310,6 +316,7 @@ try {
   const staffText = await page.textContent('#inbox');
   check(staffText.includes(merchantName('hanamaru-gift')) && !staffText.includes(merchantName('yasai-hatake')),
     "a shop's staff never see another shop's conversations");
+  await page.click('#user-menu summary');
   await page.click('#sign-out');
   await page.waitForURL(/\/login$/);
 
@@ -336,6 +343,7 @@ try {
   const saved = await api('GET', '/api/v1/merchants/hanamaru-gift/policies', admin0);
   check(saved.json.version === current.json.version + 2 && saved.json.policies.cancellation.retention_offers.length === 2,
     'the save is the next version, with both offers');
+  await page.click('#user-menu summary');
   await page.click('#sign-out');
   await page.waitForURL(/\/login$/);
 

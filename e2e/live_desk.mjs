@@ -160,9 +160,22 @@ try {
   const tall = await page.evaluate(() => [...document.querySelectorAll('#top-bar a, #top-bar button, #top-bar .who, #top-bar label, #top-bar summary')]
     .filter((e) => e.offsetParent !== null && e.getBoundingClientRect().height > 40).map((e) => e.textContent.trim()));
   check(tall.length === 0, `at 1024 px no header item breaks into several lines (${tall.join(', ')})`);
+  const barHeight = await page.evaluate(() => document.getElementById('top-bar').getBoundingClientRect().height);
+  check(barHeight < 64, `at 1024 px the header is one line (${barHeight} px)`);
 
   // The inbox: a customer's reply brings an old conversation to the top, live.
   await page.goto(`${base}/desk?view=all&merchant=yasai-hatake`);
+  // At 1024 px the working columns are in view without scrolling sideways.
+  const layout = await page.evaluate(() => ({
+    page: document.documentElement.scrollWidth,
+    width: window.innerWidth,
+    cut: [...document.querySelectorAll('#inbox thead th')].filter((th) => th.offsetParent !== null
+      && th.getBoundingClientRect().right > window.innerWidth).map((th) => th.textContent.trim()),
+    heads: [...document.querySelectorAll('#inbox thead th')].filter((th) => th.offsetParent !== null).map((th) => th.textContent.trim()),
+  }));
+  check(layout.page <= layout.width && layout.cut.length === 0,
+    `at 1024 px the inbox fits (${layout.page} of ${layout.width} px; cut: ${layout.cut.join(', ')})`);
+  check(['担当', '状態', '初回応答期限'].every((h) => layout.heads.some((x) => x.includes(h))), `assignee, status and due time are shown (${layout.heads.join(' / ')})`);
   const rows = page.locator('#inbox tbody tr');
   const last = await rows.last().getAttribute('data-id');
   await api('POST', `/api/v1/conversations/${last}/messages`, { kind: 'inbound', body_text: 'その後いかがでしょうか' });

@@ -5,6 +5,12 @@ const csrfToken = () => document.getElementById('top-bar')?.dataset.csrf || '';
 const parseHtml = (text) => new DOMParser().parseFromString(text, 'text/html');
 const typedSomething = (root) => [...root.querySelectorAll('textarea')].some((t) => t.value.trim() !== '');
 
+// With this script the presence is saved as it is chosen (its 変更 button is for pages without).
+document.documentElement.classList.add('js');
+document.addEventListener('change', (e) => {
+  if (e.target.id === 'presence') e.target.form?.requestSubmit();
+});
+
 // Keyboard help for the composer. Ctrl+Enter (⌘+Enter) records the reply; plain Enter adds a
 // line. While a Japanese IME is composing, no key ever submits: Enter there confirms the
 // conversion, and keyCode 229 is what browsers report during composition.

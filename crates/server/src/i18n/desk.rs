@@ -85,7 +85,7 @@ pub struct DeskTexts {
 const JA: DeskTexts = DeskTexts {
     nav: "メニュー",
     inbox: "受信箱",
-    menu_settings: "ショップ設定",
+    menu_settings: "設定",
     offline_prompt: "現在オフラインのため、新しいお問い合わせは割り当てられません。",
     start_work: "受付を開始する",
     now: "現在",
@@ -163,7 +163,7 @@ const JA: DeskTexts = DeskTexts {
 const EN: DeskTexts = DeskTexts {
     nav: "Menu",
     inbox: "Inbox",
-    menu_settings: "Shop settings",
+    menu_settings: "Settings",
     offline_prompt: "You are offline: no new contacts are assigned to you.",
     start_work: "Start taking contacts",
     now: "Now",
