@@ -58,6 +58,11 @@ try {
   await shop.waitForSelector('#mdg-chat-queue:not([hidden])', { timeout: 15000 });
   check((await shop.textContent('#mdg-chat-queue')).includes('番目'), 'the visitor sees their place in line');
   check((await shop.textContent('#mdg-chat-log')).includes('<img src=x'), 'the visitor\'s message is shown as text');
+  const clip = await shop.evaluate(() => {
+    const b = document.querySelector('#mdg-chat-clip svg')?.getBoundingClientRect();
+    return { drawn: !!b && b.width > 0 && b.height > 0, emoji: document.getElementById('mdg-chat-clip')?.textContent.includes('📎') };
+  });
+  check(clip.drawn && !clip.emoji, 'the attach button is drawn, needing no emoji font');
   check((await shop.locator('#mdg-chat-log img').count()) === 0 && dialogs.length === 0, 'no markup from a message runs in the widget');
 
   // The agent finds the new chat and opens it.

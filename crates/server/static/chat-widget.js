@@ -125,7 +125,20 @@
     el('button', { type: 'submit', id: 'mdg-chat-start', textContent: T.start }));
   const text = el('textarea', { id: 'mdg-chat-text', rows: 2, placeholder: T.placeholder });
   const file = el('input', { id: 'mdg-chat-file', type: 'file', accept: 'image/png,image/jpeg,image/gif,image/webp' });
-  const fileLabel = el('label', { className: 'mdg-file', title: T.image }, el('span', { textContent: '📎' }), file);
+  // A paper clip drawn, not the emoji: a site without an emoji font showed an empty box.
+  const clip = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  clip.setAttribute('viewBox', '0 0 24 24');
+  clip.setAttribute('width', '20');
+  clip.setAttribute('height', '20');
+  clip.setAttribute('aria-hidden', 'true');
+  const clipPath = document.createElementNS('http://www.w3.org/2000/svg', 'path');
+  clipPath.setAttribute('d', 'M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5');
+  clipPath.setAttribute('fill', 'none');
+  clipPath.setAttribute('stroke', 'currentColor');
+  clipPath.setAttribute('stroke-width', '1.8');
+  clipPath.setAttribute('stroke-linecap', 'round');
+  clip.append(clipPath);
+  const fileLabel = el('label', { className: 'mdg-file', title: T.image, id: 'mdg-chat-clip' }, clip, file);
   const send = el('button', { id: 'mdg-chat-send', type: 'submit', textContent: T.send });
   const composer = el('form', { id: 'mdg-chat-composer', hidden: true }, text, fileLabel, send);
   // The transcript by mail: a link that opens a one-field form.

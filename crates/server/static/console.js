@@ -161,6 +161,9 @@ const conversationPage = (() => {
       items.slice(known).forEach((li) => li.classList.add('new'));
       unseen += now - known;
       showUnseen();
+      // The message the visitor was typing has arrived: they are no longer typing.
+      const typing = document.getElementById('customer-typing');
+      if (typing) typing.hidden = true;
       notifier(document.title, items[items.length - 1]?.querySelector('.body')?.textContent || '');
     }
     known = now;
