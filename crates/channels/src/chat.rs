@@ -157,6 +157,10 @@ pub enum ServerFrame {
         needs_form: bool,
         /// Whether the form must ask for a mail address (after hours, to answer later).
         needs_email: bool,
+        /// Open, but no agent is at work now: the widget says so and offers to answer by mail
+        /// (the address is asked for, not required).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        nobody_at_work: bool,
         verified: bool,
         /// The shop's chat greeting (「ギフトの花まるでございます。」); empty when it has none.
         #[serde(default, skip_serializing_if = "String::is_empty")]

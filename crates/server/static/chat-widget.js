@@ -20,6 +20,8 @@
     ja: {
       open: 'チャットで問い合わせ', title: 'チャットサポート', close: '閉じる',
       online: '対応中', offline: '営業時間外 — メッセージをお預かりします', reconnecting: '再接続しています…',
+      nobody: 'ただいま担当者が不在です — メッセージをお預かりします',
+      emailOffered: 'メールアドレス（入力いただくとメールでお返事します）',
       name: 'お名前', email: 'メールアドレス', emailRequired: 'メールアドレス（必須）', message: 'ご用件',
       start: 'チャットを始める', send: '送信', image: '画像を送る', placeholder: 'メッセージを入力（Enterで送信、Shift+Enterで改行）',
       typing: (n) => `${n || '担当者'}が入力中…`, sending: '送信中', failed: '送信できませんでした',
@@ -48,6 +50,8 @@
     en: {
       open: 'Chat with us', title: 'Chat support', close: 'Close',
       online: 'Online', offline: 'Closed now — leave a message', reconnecting: 'Reconnecting…',
+      nobody: 'Nobody is available now — leave a message',
+      emailOffered: 'Email (so that we can answer by email)',
       name: 'Name', email: 'Email', emailRequired: 'Email (required)', message: 'How can we help?',
       start: 'Start chat', send: 'Send', image: 'Send an image', placeholder: 'Type a message (Enter sends, Shift+Enter for a new line)',
       typing: (n) => `${n || 'An agent'} is typing…`, sending: 'Sending', failed: 'Not sent',
@@ -265,10 +269,10 @@
           state.token = f.token;
           save();
           shop.textContent = f.shop;
-          status.textContent = f.open ? T.online : T.offline;
-          panel.classList.toggle('mdg-offline', !f.open);
+          status.textContent = !f.open ? T.offline : (f.nobody_at_work ? T.nobody : T.online);
+          panel.classList.toggle('mdg-offline', !f.open || !!f.nobody_at_work);
           fEmail.required = f.needs_email;
-          fEmailLabel.textContent = f.needs_email ? T.emailRequired : T.email;
+          fEmailLabel.textContent = f.needs_email ? T.emailRequired : (f.nobody_at_work ? T.emailOffered : T.email);
           greeting.textContent = f.greeting || '';
           greeting.hidden = !f.greeting;
           hours.textContent = [f.hours_today ? T.hoursToday(f.hours_today) : T.closedToday,

@@ -946,3 +946,34 @@ async fn a_visitor_gets_the_transcript_by_mail() {
         "{between:?}"
     );
 }
+
+/// Open, but nobody at work: the visitor is told so and offered to leave a mail address to be
+/// answered later, instead of waiting for no one; the message is kept either way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_nobody_is_at_work_the_visitor_leaves_a_message_for_a_mail_answer() {
+    let app = app().await;
+    set_hours(&app, "shop-a", true).await;
+    let mut ws = connect(&app, "shop-a").await;
+    let w = hello(&mut ws, json!({})).await;
+    assert_eq!(
+        (w["open"].as_bool(), w["nobody_at_work"].as_bool(), w["needs_email"].as_bool()),
+        (Some(true), Some(true), Some(false)),
+        "the address is offered, not required: {w}"
+    );
+    put(
+        &mut ws,
+        json!({ "type": "start", "client_id": "n1", "name": "不在 確認", "email": "fuzai@example.jp", "text": "在庫はありますか" }),
+    )
+    .await;
+    next_of(&mut ws, "ack").await;
+
+    let (s, body) =
+        app.send(Method::PUT, "/api/v1/me/presence", "agent", json!({ "presence": "available" })).await.unwrap();
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let mut later = connect(&app, "shop-a").await;
+    let w = hello(&mut later, json!({})).await;
+    assert!(w.get("nobody_at_work").is_none(), "someone is at work: {w}");
+    // The message left with an address is the shop's conversation, answerable by mail.
+    let (_, list) = app.get("/api/v1/customers?merchant=shop-a&limit=50", "admin").await.unwrap();
+    assert!(list.to_string().contains("fuzai@example.jp"), "{list}");
+}

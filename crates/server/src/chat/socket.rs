@@ -273,6 +273,11 @@ impl Session {
         (text, next)
     }
 
+    /// Open, but nobody at work to take a chat now (no agent available or busy in this shop).
+    async fn nobody_at_work(&self) -> bool {
+        self.open_now() && self.st.store.chat_queue_now(self.merchant.id).await.is_ok_and(|q| q.capacity == 0)
+    }
+
     /// The wait a new chat would have now: behind every chat already waiting.
     async fn expected_wait_for_new(&self) -> Option<u64> {
         let q = self.st.store.chat_queue_now(self.merchant.id).await.ok()?;
@@ -288,6 +293,7 @@ impl Session {
         let (hours_today, next_open) = self.hours();
         let expected_wait_seconds =
             if open && self.conversation.is_none() { self.expected_wait_for_new().await } else { None };
+        let nobody_at_work = self.conversation.is_none() && self.nobody_at_work().await;
         let welcome = ServerFrame::Welcome {
             token: self.token.clone(),
             shop: self.merchant.name.clone(),
@@ -295,6 +301,7 @@ impl Session {
             // A verified customer is known to the shop: no form.
             needs_form: self.conversation.is_none() && !self.verified,
             needs_email: !open,
+            nobody_at_work,
             verified: self.verified,
             greeting: self.merchant.greetings.chat.clone(),
             hours_today,
