@@ -63,7 +63,21 @@ pub fn mail_servers() -> &'static MailServers {
     })
 }
 
+/// Removes the folders of earlier test processes that have ended: their servers died with them
+/// (pdeathsig), but a process that is killed cannot remove its folder itself.
+fn remove_stale_dirs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix("madoguchi-mail-")) else { continue };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 fn start() -> (MailServers, Vec<std::process::Child>) {
+    remove_stale_dirs();
     let dir = std::env::temp_dir().join(format!("madoguchi-mail-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     for d in ["run", "state", "mail"] {

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod chat;
 pub mod console;
 pub mod mailserver;
 
