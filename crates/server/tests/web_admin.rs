@@ -20,6 +20,11 @@ async fn get(app: &TestApp, c: &reqwest::Client, path: &str) -> anyhow::Result<(
     Ok((r.status(), r.text().await?))
 }
 
+/// A form built with owned values, as `post` takes it.
+fn pairs<'a>(f: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    f.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
 async fn post(
     app: &TestApp,
     c: &reqwest::Client,
@@ -106,38 +111,22 @@ async fn channel_secrets_are_stored_and_never_shown_again() -> anyhow::Result<()
     assert_eq!(stored.and_then(|a| a.secret).as_deref(), Some(secret), "stored as typed");
 
     // A port that is not one is named; what was typed stays, the password never comes back.
-    let (s, _, html) = post(
-        &app,
-        &c,
-        "/settings/shop-a/channels/email",
-        &[
-            ("csrf", &csrf),
-            ("address", "support@shop-a.example.jp"),
-            ("imap_host", "imap.shop-a.example.jp"),
-            ("imap_port", "九九三"),
-            ("imap_username", "support"),
-            ("imap_password", "imap-pass-123"),
-        ],
-    )
-    .await?;
+    let mail_form = |port: &'static str| {
+        vec![
+            ("csrf", csrf.clone()),
+            ("address", "support@shop-a.example.jp".to_owned()),
+            ("imap_host", "imap.shop-a.example.jp".to_owned()),
+            ("imap_port", port.to_owned()),
+            ("imap_username", "support".to_owned()),
+            ("imap_password", "imap-pass-123".to_owned()),
+            ("imap_tls", "1".to_owned()),
+        ]
+    };
+    let (s, _, html) = post(&app, &c, "/settings/shop-a/channels/email", &pairs(&mail_form("九九三"))).await?;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("data-field=\"imap.port\""), "{html}");
     assert!(html.contains("value=\"imap.shop-a.example.jp\"") && !html.contains("imap-pass-123"));
-    let (s, _, _) = post(
-        &app,
-        &c,
-        "/settings/shop-a/channels/email",
-        &[
-            ("csrf", &csrf),
-            ("address", "support@shop-a.example.jp"),
-            ("imap_host", "imap.shop-a.example.jp"),
-            ("imap_port", "９９３"),
-            ("imap_username", "support"),
-            ("imap_password", "imap-pass-123"),
-            ("imap_tls", "1"),
-        ],
-    )
-    .await?;
+    let (s, _, _) = post(&app, &c, "/settings/shop-a/channels/email", &pairs(&mail_form("９９３"))).await?;
     assert_eq!(s, StatusCode::SEE_OTHER);
     let (_, html) = get(&app, &c, "/settings/shop-a/channels").await?;
     assert!(html.contains("value=\"support@shop-a.example.jp\"") && !html.contains("imap-pass-123"));

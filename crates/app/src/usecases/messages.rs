@@ -67,8 +67,6 @@ pub struct Written {
     pub message: madoguchi_core::conversation::Message,
     /// `false`: its provider id was seen before and the earlier message is returned.
     pub created: bool,
-    /// The reply took the unassigned conversation for its writer.
-    pub took: bool,
 }
 
 /// Writes a reply or a note on a conversation — the one path for the API and the console.
@@ -89,13 +87,13 @@ pub async fn write(
     let replied = created && m.kind == MessageKind::Outbound && !p.role.is_merchant_role();
     // The message is stored: a take that cannot happen (the writer may not hold this shop's
     // conversations) must not turn the reply into an error the client would send again.
-    let took = replied
+    if replied
         && c.assignee_id.is_none()
-        && app.store.take_unassigned(&scope, p.user_id, c.id).await.unwrap_or_else(|e| {
-            tracing::warn!(conversation = %c.id, error = ?e, "the reply did not take the conversation");
-            false
-        });
-    Ok(Written { message, created, took })
+        && let Err(e) = app.store.take_unassigned(&scope, p.user_id, c.id).await
+    {
+        tracing::warn!(conversation = %c.id, error = ?e, "the reply did not take the conversation");
+    }
+    Ok(Written { message, created })
 }
 
 /// Whether the caller may write this message to the shop's customer: the shop's own staff only
