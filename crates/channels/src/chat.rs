@@ -118,6 +118,10 @@ pub enum ClientFrame {
     Transcript {
         email: String,
     },
+    /// Nobody is at work to take the chat: answer it by mail at this address instead.
+    ReplyByMail {
+        email: String,
+    },
 }
 
 /// Who wrote a message, as the visitor sees it.
@@ -186,6 +190,14 @@ pub enum ServerFrame {
         position: u32,
         #[serde(skip_serializing_if = "Option::is_none")]
         expected_wait_seconds: Option<u64>,
+        /// Everyone at work has left while the chat waits: the widget says so and offers an
+        /// answer by mail.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        nobody_at_work: bool,
+    },
+    /// The chat will (also) be answered by mail at this address.
+    ReplyByMailNoted {
+        email: String,
     },
     /// The transcript is on its way to this address.
     TranscriptQueued {

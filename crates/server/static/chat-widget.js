@@ -15,6 +15,8 @@
   const lang = (ds.lang || document.documentElement.lang || navigator.language || 'ja').startsWith('en') ? 'en' : 'ja';
   const key = `madoguchi-chat:${slug}`;
   const MAX_IMAGE = 5 * 1024 * 1024;
+  // The shop's colour, written in by the server when it serves this script.
+  const ACCENT = '__MADOGUCHI_ACCENT__';
 
   const T = {
     ja: {
@@ -33,6 +35,8 @@
       orderNumber: '注文番号（わかれば）', category: 'お問い合わせの種類', choose: '選択してください',
       transcript: 'この会話をメールで受け取る', transcriptSend: '送る', transcriptEmail: 'メールアドレス',
       transcriptQueued: (e) => `${e} 宛てに会話の記録をお送りします。`,
+      nobodyWaiting: 'ただいま対応できる担当者がいません。メッセージはお預かりしています。メールでのお返事をご希望でしたら、アドレスをお知らせください。',
+      mailReply: 'メールで返事を受け取る', mailReplyNoted: (e) => `担当者より ${e} 宛てにメールでもお返事します。この画面を閉じても大丈夫です。`,
       errors: {
         invalid_signature: '会員情報を確認できませんでした。ページを再読み込みしてください。',
         invalid_customer_id: '会員情報を確認できませんでした。',
@@ -63,6 +67,8 @@
       orderNumber: 'Order number (if you have it)', category: 'Topic', choose: 'Choose one',
       transcript: 'Email me this conversation', transcriptSend: 'Send', transcriptEmail: 'Email',
       transcriptQueued: (e) => `A transcript is on its way to ${e}.`,
+      nobodyWaiting: 'Nobody is available right now. Your message is saved; leave your email if you would like an answer by email.',
+      mailReply: 'Answer me by email', mailReplyNoted: (e) => `We will also answer by email at ${e}. You may close this window.`,
       errors: {
         invalid_signature: 'Your member details could not be verified. Please reload the page.',
         invalid_customer_id: 'Your member details could not be verified.',
@@ -151,9 +157,15 @@
   const tForm = el('form', { id: 'mdg-chat-transcript-form', hidden: true }, tEmail,
     el('button', { type: 'submit', textContent: T.transcriptSend }));
   const tOpen = el('button', { type: 'button', id: 'mdg-chat-transcript', className: 'mdg-link', textContent: T.transcript, hidden: true });
+  // While nobody is at work to take a waiting chat: an address to be answered at by mail.
+  const mEmail = el('input', { id: 'mdg-chat-reply-email', type: 'email', autocomplete: 'email', required: true });
+  mEmail.setAttribute('aria-label', T.transcriptEmail);
+  const mForm = el('form', { id: 'mdg-chat-reply-form', hidden: true }, mEmail,
+    el('button', { type: 'submit', textContent: T.mailReply }));
   const panel = el('section', { id: 'mdg-chat-panel', hidden: true },
-    el('header', {}, el('div', {}, shop, status), closeBtn), intro, log, queue, typing, notice, error, form, composer, tOpen, tForm);
+    el('header', {}, el('div', {}, shop, status), closeBtn), intro, log, queue, mForm, typing, notice, error, form, composer, tOpen, tForm);
   panel.setAttribute('aria-label', T.title);
+  [button, panel].forEach((e) => e.style.setProperty('--mdg-accent', ACCENT));
   document.body.append(button, panel);
 
   const shown = new Set();
@@ -305,8 +317,17 @@
           typing.timer = setTimeout(() => { typing.hidden = true; }, 5000);
           break;
         case 'queue':
-          queue.textContent = T.queue(f.position, f.expected_wait_seconds ? minutes(f.expected_wait_seconds) : null);
+          queue.textContent = f.nobody_at_work ? T.nobodyWaiting
+            : T.queue(f.position, f.expected_wait_seconds ? minutes(f.expected_wait_seconds) : null);
           queue.hidden = false;
+          mForm.hidden = !f.nobody_at_work || mForm.dataset.done === '1';
+          if (!mForm.hidden && !mEmail.value) mEmail.value = fEmail.value;
+          break;
+        case 'reply_by_mail_noted':
+          mForm.dataset.done = '1';
+          mForm.hidden = true;
+          notice.textContent = T.mailReplyNoted(f.email);
+          notice.hidden = false;
           break;
         case 'transcript_queued':
           notice.textContent = T.transcriptQueued(f.email);
@@ -363,6 +384,12 @@
     fText.value = '';
     form.hidden = true;
     composer.hidden = false;
+  });
+  mForm.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (!mEmail.value.trim()) return;
+    error.hidden = true;
+    transmit({ type: 'reply_by_mail', email: mEmail.value.trim() });
   });
   tOpen.addEventListener('click', () => {
     tForm.hidden = !tForm.hidden;

@@ -253,3 +253,54 @@ async fn when_nobody_is_at_work_the_visitor_leaves_a_message_for_a_mail_answer()
     let (_, list) = app.get("/api/v1/customers?merchant=shop-a&limit=50", "admin").await.unwrap();
     assert!(list.to_string().contains("fuzai@example.jp"), "{list}");
 }
+
+/// A visitor already waiting when everyone at work leaves is told so, not left with a place in
+/// line that never moves, and may ask to be answered by mail: the address joins the customer,
+/// and the conversation says so to the desk and to the visitor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_visitor_is_told_when_everyone_leaves_and_may_ask_for_a_mail_answer() {
+    let app = app().await;
+    set_hours(&app, "shop-a", true).await;
+    let presence = |state: &'static str| {
+        let app = &app;
+        async move {
+            let (s, body) =
+                app.send(Method::PUT, "/api/v1/me/presence", "agent", json!({ "presence": state })).await.unwrap();
+            assert_eq!(s, StatusCode::OK, "{body}");
+        }
+    };
+    presence("available").await;
+    let mut ws = connect(&app, "shop-a").await;
+    hello(&mut ws, json!({})).await;
+    put(&mut ws, json!({ "type": "start", "client_id": "w1", "name": "待機 確認", "text": "返品できますか" })).await;
+    let ack = next_of(&mut ws, "ack").await;
+    let q = next_of(&mut ws, "queue").await;
+    assert!(q.get("nobody_at_work").is_none(), "someone is at work: {q}");
+
+    // An address that is not one is refused.
+    put(&mut ws, json!({ "type": "reply_by_mail", "email": "taiki@" })).await;
+    assert_eq!(next_of(&mut ws, "error").await["code"], "invalid_email");
+
+    presence("break").await;
+    let (q, _) = until(&mut ws, |f| f["type"] == "queue" && f["nobody_at_work"] == true).await;
+    assert_eq!(q["position"], 1, "{q}");
+    assert!(q.get("expected_wait_seconds").is_none(), "no wait is promised with nobody there: {q}");
+    put(&mut ws, json!({ "type": "reply_by_mail", "email": "Taiki@Example.JP" })).await;
+    assert_eq!(next_of(&mut ws, "reply_by_mail_noted").await["email"], "taiki@example.jp");
+    let (notice, _) = until(&mut ws, |f| f["type"] == "message" && f["author"] == "system").await;
+    assert!(notice["text"].as_str().unwrap().contains("taiki@example.jp"), "{notice}");
+
+    // The desk sees the same notice on the conversation, and the customer has the address.
+    let message: madoguchi_core::ids::MessageId = ack["id"].as_str().unwrap().parse().unwrap();
+    let conv = app.store.get_message(&Scope::All, message).await.unwrap().conversation_id;
+    let (_, detail) = app.get(&format!("/api/v1/conversations/{conv}"), "agent").await.unwrap();
+    assert!(detail["timeline"].to_string().contains("メールでもお返事します"), "{detail}");
+    let customer = detail["conversation"]["customer_id"].as_str().unwrap().to_owned();
+    let (_, c) = app.get(&format!("/api/v1/customers/{customer}"), "agent").await.unwrap();
+    assert!(c.to_string().contains("taiki@example.jp"), "{c}");
+
+    // Someone back at work: the line moves again.
+    presence("available").await;
+    let (q, _) = until(&mut ws, |f| f["type"] == "queue" && f.get("nobody_at_work").is_none()).await;
+    assert_eq!(q["position"], 1, "{q}");
+}

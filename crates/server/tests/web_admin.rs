@@ -142,6 +142,24 @@ async fn channel_secrets_are_stored_and_never_shown_again() -> anyhow::Result<()
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("data-field=\"allowed_origins\"") && html.contains("ftp://shop-a.example.jp"), "{html}");
 
+    // The widget's colour: one white text cannot be read on is refused, named, and the choice
+    // kept; a dark one is what the shop's widget script draws with.
+    let chat = |colour: &'static str| {
+        [("csrf", csrf.as_str()), ("sites", ""), ("bot_shown", "1"), ("colour", colour)]
+    };
+    let (s, _, html) = post(&app, &c, "/settings/shop-a/channels/chat", &chat("#ffee58")).await?;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("data-field=\"colour\"") && html.contains("白い文字が読みにくい"), "{html}");
+    assert!(html.contains("value=\"#ffee58\""), "what was chosen stays");
+    // Shop A had no chat yet: setting it up shows its member key, this once.
+    let (s, _, html) = post(&app, &c, "/settings/shop-a/channels/chat", &chat("#8E24AA")).await?;
+    assert_eq!(s, StatusCode::OK);
+    assert!(html.contains("id=\"new-secret\"") && html.contains("value=\"#8e24aa\""), "{html}");
+    let script = app.client.get(format!("{}/chat/shop-a/widget.js", app.base)).send().await?.text().await?;
+    assert!(script.contains("const ACCENT = '#8e24aa';"), "the widget is drawn in the shop's colour");
+    let (_, view) = app.get("/api/v1/merchants/shop-a/channels", "admin").await?;
+    assert!(view.to_string().contains("#8e24aa"), "{view}");
+
     // Another shop's channels are not this admin's.
     assert_eq!(get(&app, &c, "/settings/shop-b/channels").await?.0, StatusCode::NOT_FOUND);
     let (s, _, _) =

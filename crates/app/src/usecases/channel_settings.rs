@@ -33,6 +33,39 @@ pub fn allowed_origins(account: &ChannelAccount) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// The widget's colour when the shop has chosen none.
+pub const DEFAULT_ACCENT: &str = "#1f6f5c";
+
+/// A colour for the chat widget's button and header, as typed (`#1F6F5C`, `1f6f5c`, `#abc`,
+/// full-width digits): `#rrggbb`, or the field's error. The widget writes white on it, so a
+/// colour too light for white text (contrast below 3:1, the WCAG floor for large text and
+/// controls) is refused rather than shipped unreadable.
+pub fn accent_colour(raw: &str) -> Result<String, ValidationError> {
+    let typed = madoguchi_core::validation::nfkc(raw.trim()).to_ascii_lowercase();
+    let hex = typed.strip_prefix('#').unwrap_or(&typed);
+    let hex = match hex.len() {
+        3 => hex.chars().flat_map(|c| [c, c]).collect::<String>(),
+        _ => hex.to_owned(),
+    };
+    if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(ValidationError::new("colour", "invalid_colour", format!("{raw:?} is not a colour like #1f6f5c")));
+    }
+    let channel = |i: usize| {
+        let v = f64::from(u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0)) / 255.0;
+        if v <= 0.039_28 { v / 12.92 } else { ((v + 0.055) / 1.055).powf(2.4) }
+    };
+    let luminance = 0.2126 * channel(0) + 0.7152 * channel(2) + 0.0722 * channel(4);
+    if 1.05 / (luminance + 0.05) < 3.0 {
+        return Err(ValidationError::new("colour", "low_contrast", "white text cannot be read on so light a colour"));
+    }
+    Ok(format!("#{hex}"))
+}
+
+/// The chat widget's colour: the shop's, or the default.
+pub fn accent(account: &ChannelAccount) -> String {
+    account.settings["colour"].as_str().map_or_else(|| DEFAULT_ACCENT.to_owned(), str::to_owned)
+}
+
 /// At most this many sites may embed a shop's chat.
 pub const MAX_ORIGINS: usize = 20;
 
@@ -75,6 +108,8 @@ pub struct ChannelUpdate {
     pub ask_order_number: Option<bool>,
     /// Chat: the pre-chat form asks what it is about, from the shop's categories.
     pub ask_category: Option<bool>,
+    /// Chat: the widget's colour (`#1f6f5c`); white text must be readable on it.
+    pub colour: Option<String>,
 }
 
 /// What a shop's chat form asks before the first message.
@@ -163,7 +198,7 @@ pub async fn change(
             if req.bot.is_some() {
                 not_for("bot")?;
             }
-            if req.ask_order_number.is_some() || req.ask_category.is_some() {
+            if req.ask_order_number.is_some() || req.ask_category.is_some() || req.colour.is_some() {
                 not_for("ask_order_number")?;
             }
             match &req.address {
@@ -208,7 +243,7 @@ pub async fn change(
             if req.allowed_origins.is_some() || req.rotate_secret {
                 not_for("allowed_origins")?;
             }
-            if req.ask_order_number.is_some() || req.ask_category.is_some() {
+            if req.ask_order_number.is_some() || req.ask_category.is_some() || req.colour.is_some() {
                 not_for("ask_order_number")?;
             }
             if let Some(on) = req.bot {
@@ -254,6 +289,9 @@ pub async fn change(
             }
             if let Some(on) = req.ask_category {
                 settings["ask_category"] = json!(on);
+            }
+            if let Some(c) = &req.colour {
+                settings["colour"] = json!(accent_colour(c)?);
             }
             if existing.is_none() || req.rotate_secret {
                 let secret = crate::new_inbound_token();
@@ -316,4 +354,26 @@ pub async fn test_mailbox(
         Ok(n) => MailboxTest::Reached(n),
         Err(e) => MailboxTest::Failed(e),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_colour_is_read_as_people_type_it_and_must_carry_white_text() {
+        assert_eq!(accent_colour("#1F6F5C").unwrap(), "#1f6f5c");
+        assert_eq!(accent_colour(" 1f6f5c ").unwrap(), "#1f6f5c");
+        assert_eq!(accent_colour("＃１Ｆ６Ｆ５Ｃ").unwrap(), "#1f6f5c", "full-width as an IME types it");
+        assert_eq!(accent_colour("#c00").unwrap(), "#cc0000");
+        assert_eq!(accent_colour("#000000").unwrap(), "#000000");
+        for bad in ["", "#12345", "#ggg000", "red", "#1f6f5c0"] {
+            assert_eq!(accent_colour(bad).unwrap_err().code, "invalid_colour", "{bad:?}");
+        }
+        // White, yellow and a light grey (2.6:1) carry no white text; #767676 (4.5:1) does.
+        for light in ["#ffffff", "#ffff00", "#a0a0a0"] {
+            assert_eq!(accent_colour(light).unwrap_err().code, "low_contrast", "{light}");
+        }
+        assert!(accent_colour("#767676").is_ok(), "4.5:1 on white");
+    }
 }

@@ -45,6 +45,8 @@ pub struct ChannelView {
     /// Chat and LINE: new conversations start with the bot, which answers from the knowledge
     /// base and hands over to a person.
     pub bot: bool,
+    /// Chat: the widget's colour (`#1f6f5c`).
+    pub colour: Option<String>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -76,6 +78,7 @@ fn view(st: &AppState, slug: &str, a: &ChannelAccount, identity_secret: Option<S
         allowed_origins: allowed_origins(a),
         identity_secret,
         bot: madoguchi_app::usecases::bot::channel_uses_bot(a.kind, &a.settings),
+        colour: (a.kind == Channel::Chat).then(|| channel_settings::accent(a)),
         updated_at: a.updated_at,
     }
 }

@@ -57,11 +57,19 @@ async fn css() -> impl IntoResponse {
     )
 }
 
+/// The widget's script, with the shop's colour in it so that the button is drawn in it before
+/// any connection (the colour was checked to be `#rrggbb` when it was stored).
 async fn widget(State(st): State<AppState>, Path(slug): Path<String>) -> Result<Response, ApiError> {
-    chat_of(&st, &slug).await?;
+    let (_, account) = chat_of(&st, &slug).await?;
+    let colour = madoguchi_app::usecases::channel_settings::accent(&account);
+    let colour = if colour.len() == 7 && colour[1..].chars().all(|c| c.is_ascii_hexdigit()) {
+        colour
+    } else {
+        madoguchi_app::usecases::channel_settings::DEFAULT_ACCENT.to_owned()
+    };
     Ok((
         [(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=300")],
-        include_str!("../../static/chat-widget.js"),
+        include_str!("../../static/chat-widget.js").replacen("__MADOGUCHI_ACCENT__", &colour, 1),
     )
         .into_response())
 }

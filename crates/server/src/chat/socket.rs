@@ -75,7 +75,7 @@ pub struct Session {
     sent_times: Vec<Instant>,
     last_typing: Option<Instant>,
     /// The place in line last told, and when it was looked up.
-    queue_told: Option<(u32, Option<u64>)>,
+    queue_told: Option<(u32, Option<u64>, bool)>,
     queue_checked: Option<Instant>,
     transcripts: u32,
 }
@@ -400,12 +400,15 @@ impl Session {
             q.capacity,
             q.handle_seconds.unwrap_or(DEFAULT_HANDLE_SECS),
         );
-        let now = (q.position, wait);
+        // Everyone who could take it left while it waits (out of hours the visitor was told
+        // already, when the chat started).
+        let nobody_at_work = q.capacity == 0 && self.open_now();
+        let now = (q.position, wait, nobody_at_work);
         if self.queue_told == Some(now) {
             return None;
         }
         self.queue_told = Some(now);
-        Some(ServerFrame::Queue { position: q.position, expected_wait_seconds: wait })
+        Some(ServerFrame::Queue { position: q.position, expected_wait_seconds: wait, nobody_at_work })
     }
 
     async fn frame_of(&mut self, m: &Message) -> ServerFrame {
@@ -480,6 +483,7 @@ impl Session {
                 vec![]
             }
             ClientFrame::Transcript { email } => vec![self.transcript(&email).await],
+            ClientFrame::ReplyByMail { email } => vec![self.reply_by_mail(&email).await],
             ClientFrame::Start { client_id, name, email, text, order_number, category } => {
                 let name = name.trim().chars().take(100).collect::<String>();
                 if name.is_empty() {
@@ -666,6 +670,50 @@ impl Session {
                 ServerFrame::error("unavailable", "the transcript could not be sent now", None)
             }
         }
+    }
+
+    /// The visitor, left waiting with nobody at work, asks to be answered by mail: the address
+    /// joins the customer (so a reply by mail can go to it) and a notice in the conversation
+    /// tells the desk, and the visitor, that the answer may come by mail.
+    async fn reply_by_mail(&mut self, email: &str) -> ServerFrame {
+        let Some(conv) = self.conversation else {
+            return ServerFrame::error("no_conversation", "there is no chat to answer yet", None);
+        };
+        let Ok(address) = normalize(IdentityKind::Email, email.trim()) else {
+            return ServerFrame::error("invalid_email", "that is not a mail address", None);
+        };
+        let scope = Scope::Merchants(vec![self.merchant.id]);
+        let customer = match self.st.store.get_conversation(&scope, conv).await {
+            Ok(c) => c.customer_id,
+            Err(e) => {
+                tracing::warn!(error = ?e, "chat for a reply by mail not read");
+                return ServerFrame::error("unavailable", "not noted now, please try again", None);
+            }
+        };
+        if let Some(c) = customer {
+            self.remember_email(c, &address).await;
+        }
+        let shown = address.value.clone();
+        let record = MessageRecord {
+            channel: Some(Channel::Chat),
+            direction: Direction::Outbound,
+            internal: false,
+            author_kind: AuthorKind::System,
+            author_user_id: None,
+            body_text: format!(
+                "担当者が不在のため、{shown} 宛てにメールでもお返事します。\n(Nobody was available: the answer will also go to {shown} by mail.)"
+            ),
+            body_html: None,
+            attachments: vec![],
+            provider_message_id: None,
+            meta: MessageMeta::default(),
+            created_at: None,
+        };
+        if let Err(e) = self.st.store.add_message(&scope, None, conv, &record).await {
+            tracing::warn!(error = ?e, "reply-by-mail notice not stored");
+            return ServerFrame::error("store_failed", "not noted now, please try again", None);
+        }
+        ServerFrame::ReplyByMailNoted { email: shown }
     }
 
     /// Adds the mail address from the form to the customer, unless another customer of the

@@ -69,6 +69,8 @@ fn reason_ja(code: &str, message: &str) -> String {
         }
         "invalid_email" => "メールアドレスの形で入力してください（例: support@shop.example.jp）".into(),
         "invalid_origin" => "「https://shop.example.jp」のようにサイトのアドレスを1行に1つ入力してください".into(),
+        "invalid_colour" => "「#1f6f5c」のように色を指定してください".into(),
+        "low_contrast" => "白い文字が読みにくい明るい色です。もっと濃い色を選んでください".into(),
         "incomplete" => "サーバー名・ポート番号・ユーザー名を入力してください".into(),
         "invalid_login" => "ログインIDは3〜64文字の英数字と . _ @ - で入力してください".into(),
         "weak_password" => "パスワードは10文字以上にしてください".into(),

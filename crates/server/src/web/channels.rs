@@ -54,6 +54,7 @@ struct ChatView {
     bot: bool,
     ask_order_number: bool,
     ask_category: bool,
+    colour: String,
 }
 
 #[derive(Template)]
@@ -121,6 +122,7 @@ pub struct ChannelForm {
     // Chat: the pre-chat form's questions.
     ask_order_number: Option<String>,
     ask_category: Option<String>,
+    colour: Option<String>,
 }
 
 /// The form as the use case's change, or the field that is wrong.
@@ -161,6 +163,7 @@ fn update_of(kind: Channel, f: &ChannelForm) -> Result<ChannelUpdate, Validation
             u.bot = f.bot_shown.as_ref().map(|_| f.bot.is_some());
             u.ask_order_number = f.bot_shown.as_ref().map(|_| f.ask_order_number.is_some());
             u.ask_category = f.bot_shown.as_ref().map(|_| f.ask_category.is_some());
+            u.colour = text(&f.colour);
         }
     }
     Ok(u)
@@ -254,6 +257,7 @@ fn f_clone(f: &ChannelForm) -> ChannelForm {
         bot: f.bot.clone(),
         ask_order_number: f.ask_order_number.clone(),
         ask_category: f.ask_category.clone(),
+        colour: f.colour.clone(),
         ..Default::default()
     }
 }
@@ -268,6 +272,7 @@ fn field_label(lang: Lang, field: &str) -> &'static str {
         "channel_secret" => a.line_secret,
         "access_token" => a.line_token,
         "allowed_origins" => a.chat_sites,
+        "colour" => a.chat_colour,
         _ => a.channels_title,
     }
 }
@@ -311,6 +316,7 @@ async fn page(st: &AppState, user: &ConsoleUser, lang: Lang, slug: &str, shown: 
                 chat.bot = f.bot.is_some();
                 chat.ask_order_number = f.ask_order_number.is_some();
                 chat.ask_category = f.ask_category.is_some();
+                chat.colour = v(&f.colour);
             }
         }
     }
@@ -376,7 +382,9 @@ fn line_view(a: Option<&ChannelAccount>, base: &str) -> LineView {
 }
 
 fn chat_view(a: Option<&ChannelAccount>, base: &str, slug: &str) -> ChatView {
-    let Some(a) = a else { return ChatView::default() };
+    let Some(a) = a else {
+        return ChatView { colour: channel_settings::DEFAULT_ACCENT.to_owned(), ..Default::default() };
+    };
     ChatView {
         set_up: true,
         embed: format!("<script src=\"{base}/chat/{slug}/widget.js\" async></script>"),
@@ -384,5 +392,6 @@ fn chat_view(a: Option<&ChannelAccount>, base: &str, slug: &str) -> ChatView {
         bot: madoguchi_app::usecases::bot::channel_uses_bot(Channel::Chat, &a.settings),
         ask_order_number: channel_settings::pre_chat(a).order_number,
         ask_category: channel_settings::pre_chat(a).category,
+        colour: channel_settings::accent(a),
     }
 }
