@@ -263,7 +263,24 @@ async fn only_admins_and_shops_admins_manage_staff_and_each_only_their_own() -> 
         assert_eq!(html.contains("id=\"inbox-link\""), user != "merchant_staff", "{login}'s menu");
         let admin = app.users["admin"];
         assert_ne!(get(&app, &c, &format!("/settings/staff/{admin}/tokens")).await?.0, StatusCode::OK, "{login}");
+        // Their settings home offers their own tokens and nothing they may not open.
+        let (s, home) = get(&app, &c, "/settings").await?;
+        assert_eq!(s, StatusCode::OK, "{login}");
+        assert!(home.contains("id=\"home-tokens\"") && !home.contains("id=\"home-staff\""), "{login}: {home}");
+        assert!(!home.contains("/settings/shop-a/hours"), "{login}: no shop's settings");
     }
+    // The settings home lists every page an admin may use, for every shop; /admin leads there.
+    let c = signed_in(&app, "admin").await?;
+    let (_, home) = get(&app, &c, "/settings").await?;
+    for page in ["/settings/shop-a/hours", "/settings/shop-b/channels", "/settings/shop-a/kb", "/settings/staff", "/settings/audit"] {
+        assert!(home.contains(&format!("href=\"{page}\"")), "{page} on the admin's settings home");
+    }
+    let r = c.get(format!("{}/admin", app.base)).send().await?;
+    assert_eq!((r.status(), r.headers()["location"].to_str()?), (StatusCode::SEE_OTHER, "/settings"));
+    let c = signed_in(&app, "merchant_admin").await?;
+    let (_, home) = get(&app, &c, "/settings").await?;
+    assert!(home.contains("href=\"/settings/shop-a/channels\"") && home.contains("id=\"home-staff\""));
+    assert!(!home.contains("/settings/shop-b/"), "a shop's admin sees only their shop");
     // A shop's admin sees their shop's staff, offers no admin role, and cannot make one.
     let c = signed_in(&app, "merchant_admin").await?;
     let (s, html) = get(&app, &c, "/settings/staff").await?;

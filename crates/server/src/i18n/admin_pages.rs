@@ -121,6 +121,14 @@ pub struct AdminTexts {
     pub menu_hours: &'static str,
     pub menu_channels: &'static str,
     pub menu_my_tokens: &'static str,
+    pub menu_all_settings: &'static str,
+    pub home_title: &'static str,
+    pub home_shops: &'static str,
+    pub home_centre: &'static str,
+    pub home_own: &'static str,
+    pub home_staff_hint: &'static str,
+    pub home_audit_hint: &'static str,
+    pub home_tokens_hint: &'static str,
 }
 
 const JA: AdminTexts = AdminTexts {
@@ -232,6 +240,14 @@ const JA: AdminTexts = AdminTexts {
     menu_hours: "営業時間・休業日",
     menu_channels: "チャネル設定",
     menu_my_tokens: "自分のAPIトークン",
+    menu_all_settings: "設定の一覧",
+    home_title: "設定",
+    home_shops: "ショップごとの設定",
+    home_centre: "スタッフと記録",
+    home_own: "自分の設定",
+    home_staff_hint: "スタッフの追加・権限・担当ショップ・スキル・同時チャット数・無効化・パスワード",
+    home_audit_hint: "誰がいつ何を変更・閲覧したか（CSVで書き出し）",
+    home_tokens_hint: "API連携用のトークンの発行と取り消し",
 };
 
 const EN: AdminTexts = AdminTexts {
@@ -343,6 +359,14 @@ const EN: AdminTexts = AdminTexts {
     menu_hours: "Hours and closed days",
     menu_channels: "Channels",
     menu_my_tokens: "My API tokens",
+    menu_all_settings: "All settings",
+    home_title: "Settings",
+    home_shops: "Per shop",
+    home_centre: "Staff and records",
+    home_own: "Your own",
+    home_staff_hint: "Add staff, roles, shops, skills, chat limit, deactivate, passwords",
+    home_audit_hint: "Who changed or read what and when (CSV export)",
+    home_tokens_hint: "Issue and revoke tokens for the API",
 };
 
 pub fn admin_texts(lang: Lang) -> &'static AdminTexts {

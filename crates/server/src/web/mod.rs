@@ -23,6 +23,7 @@ pub mod portal;
 pub mod search;
 pub mod session;
 pub mod settings;
+pub mod settings_home;
 pub mod staff;
 pub mod tasks;
 
@@ -81,6 +82,8 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/desk/files/{id}", get(files::desk_file))
         .route("/portal", get(portal::show))
         .route("/board", get(board::show))
+        .route("/settings", get(settings_home::show))
+        .route("/admin", get(settings_home::admin))
         .route("/settings/staff", get(staff::show).post(staff::create))
         .route("/settings/staff/{id}", post(staff::update))
         .route("/settings/staff/{id}/unlock", post(staff::unlock))
