@@ -1,5 +1,6 @@
 //! The console and the web chat in a real headless Chromium, driven by the scripts in `e2e/`
-//! (playwright-core: the Japanese walk, the console, the web chat, the live desk)
+//! (playwright-core: the Japanese walk, the console, the web chat, the live desk, the admin's
+//! settings)
 //! against `madoguchi demo`. Chromium, the IPA fonts and the npm package are installed by
 //! `scripts/test`; when one is missing this test fails and says so — it never skips.
 
@@ -35,7 +36,8 @@ fn console_in_a_real_browser() -> anyhow::Result<()> {
     // The console, then the web chat (a shop's customer and an agent), against one demo server.
     // The Japanese walk goes first: the others type test content (English markup among it) that
     // is the customers' words, not the product's.
-    for script in ["e2e/japanese.mjs", "e2e/console.mjs", "e2e/chat.mjs", "e2e/live_desk.mjs"] {
+    // The admin's settings loop goes last: it changes a demo shop's hours and widget.
+    for script in ["e2e/japanese.mjs", "e2e/console.mjs", "e2e/chat.mjs", "e2e/live_desk.mjs", "e2e/admin.mjs"] {
         let out = Command::new("node")
             .arg(root.join(script))
             .env("BASE_URL", creds["base_url"].as_str().unwrap_or_default())
@@ -64,6 +66,9 @@ fn console_in_a_real_browser() -> anyhow::Result<()> {
         "typed-in-fax.png",
         "live-conversation.png",
         "inbox-live.png",
+        "settings-channels.png",
+        "audit.png",
+        "chat-nobody.png",
     ] {
         anyhow::ensure!(shots.join(shot).exists(), "screenshot {shot} was not saved");
     }
