@@ -30,5 +30,6 @@ pub mod sla;
 pub mod time;
 pub mod user;
 pub mod validation;
+pub mod voice;
 
 pub use validation::ValidationError;

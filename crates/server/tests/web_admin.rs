@@ -144,9 +144,7 @@ async fn channel_secrets_are_stored_and_never_shown_again() -> anyhow::Result<()
 
     // The widget's colour: one white text cannot be read on is refused, named, and the choice
     // kept; a dark one is what the shop's widget script draws with.
-    let chat = |colour: &'static str| {
-        [("csrf", csrf.as_str()), ("sites", ""), ("bot_shown", "1"), ("colour", colour)]
-    };
+    let chat = |colour: &'static str| [("csrf", csrf.as_str()), ("sites", ""), ("bot_shown", "1"), ("colour", colour)];
     let (s, _, html) = post(&app, &c, "/settings/shop-a/channels/chat", &chat("#ffee58")).await?;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("data-field=\"colour\"") && html.contains("白い文字が読みにくい"), "{html}");
@@ -272,7 +270,13 @@ async fn only_admins_and_shops_admins_manage_staff_and_each_only_their_own() -> 
     // The settings home lists every page an admin may use, for every shop; /admin leads there.
     let c = signed_in(&app, "admin").await?;
     let (_, home) = get(&app, &c, "/settings").await?;
-    for page in ["/settings/shop-a/hours", "/settings/shop-b/channels", "/settings/shop-a/kb", "/settings/staff", "/settings/audit"] {
+    for page in [
+        "/settings/shop-a/hours",
+        "/settings/shop-b/channels",
+        "/settings/shop-a/kb",
+        "/settings/staff",
+        "/settings/audit",
+    ] {
         assert!(home.contains(&format!("href=\"{page}\"")), "{page} on the admin's settings home");
     }
     let r = c.get(format!("{}/admin", app.base)).send().await?;
