@@ -110,6 +110,10 @@ id_type!(
     WrapUpId,
     /// A knowledge-base article (FAQ) of a merchant.
     ArticleId,
+    /// A phone call on a phone conversation.
+    CallId,
+    /// A phone number (DID) of a merchant.
+    PhoneNumberId,
 );
 
 #[cfg(test)]

@@ -34,6 +34,7 @@ pub mod search_feed;
 pub mod sessions;
 pub mod transfer;
 pub mod users;
+pub mod voice;
 
 pub use error::{Result, StoreError};
 

@@ -164,7 +164,50 @@ async fn busy_merchant(s: &Store, slug: &str) -> Result<MerchantId> {
         .open_case(&all, Some(agent.id), o.id, Some(conv), madoguchi_core::cases::CaseKind::DeliveryInquiry, &fields)
         .await?;
     s.complete_task(&all, Some(agent.id), case.id, case.tasks[0].id, Some("確認済み")).await?;
+    voice(s, m, slug, agent.id).await?;
     Ok(m)
+}
+
+/// A number, a flow and an answered call of Hanako's on the shop.
+async fn voice(s: &Store, m: MerchantId, slug: &str, agent: madoguchi_core::ids::UserId) -> Result<()> {
+    use madoguchi_core::voice::call::{CallDirection, CallEventKind};
+    use madoguchi_core::voice::caller::Caller;
+    use madoguchi_store::voice::calls::{NewCall, NewCallEvent};
+    use madoguchi_store::voice::numbers::NewPhoneNumber;
+    let flow = serde_json::from_value(serde_json::json!({ "start": "q", "steps": { "q": { "kind": "queue" } } }))?;
+    let version = s.save_voice_flow(&Scope::All, Some(agent), m, "main", &flow).await?;
+    let e164 = format!("+81505{:07}", slug.bytes().map(u32::from).sum::<u32>() % 10_000_000);
+    let number = NewPhoneNumber {
+        e164: e164.clone(),
+        label: "代表".into(),
+        flow_name: "main".into(),
+        provider: "twilio".into(),
+        inbound_token: format!("{slug}-voice-token"),
+        account_sid: Some("AC0123".into()),
+        auth_token: Some("voice-secret".into()),
+    };
+    let number = s.add_phone_number(&Scope::All, m, &number).await?;
+    let call = NewCall {
+        merchant: m,
+        phone_number: Some(number.id),
+        provider: "twilio".into(),
+        provider_call_id: format!("CA-{slug}"),
+        direction: CallDirection::Inbound,
+        caller: Caller::parse("090-1111-2222"),
+        to_e164: e164,
+        flow_name: Some("main".into()),
+        flow_version: Some(version),
+        at: now(),
+    };
+    let (call, _) = s.start_call(&call).await?;
+    for (kind, agent) in
+        [(CallEventKind::Queued, None), (CallEventKind::Answered, Some(agent)), (CallEventKind::Ended, None)]
+    {
+        let e =
+            NewCallEvent { kind, at: now(), agent, data: serde_json::json!({}), dedupe_key: Some(kind.to_string()) };
+        s.record_call_event(call.id, &e).await?;
+    }
+    Ok(())
 }
 
 /// Reads every `.jsonl` file of a bundle: file name → its lines, sorted.
@@ -237,7 +280,12 @@ async fn a_merchant_bundle_round_trips_without_loss_or_leak() -> Result<()> {
         // The restored shop works: its conversation, order and case read back through the store.
         let only_a = Scope::Merchants(vec![a]);
         let convs = t.list_conversations(&only_a, &ConversationFilter::default(), PageRequest::first(10)).await?;
-        assert_eq!(convs.items.len(), 1);
+        assert_eq!(convs.items.len(), 2, "the mail and the phone call");
+        let phone = convs.items.iter().find(|c| c.channel == Channel::Phone).expect("the call's conversation");
+        let calls = t.calls_of_conversation(&only_a, phone.id).await?;
+        assert_eq!(calls.len(), 1);
+        assert!(calls[0].record.answered_at.is_some() && calls[0].record.ended_at.is_some(), "{:?}", calls[0].record);
+        assert_eq!(t.call_events(&only_a, calls[0].id).await?.len(), 4, "offered, queued, answered, ended");
         assert!(t.resolve_merchant(&Scope::All, "b-shop").await.is_err(), "only A came over");
 
         // Twice: refused, nothing changes.

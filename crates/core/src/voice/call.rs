@@ -48,6 +48,36 @@ crate::enums::string_enum!(
 );
 
 crate::enums::string_enum!(
+    /// Where a call stands now.
+    CallState {
+        /// In the shop's flow (announcements, menus).
+        Ivr,
+        /// Waiting for an agent.
+        Queued,
+        /// Ringing at an agent.
+        Ringing,
+        /// Talking to an agent (on hold included).
+        Connected,
+        Ended,
+    }
+);
+
+impl CallState {
+    /// The state after `kind`; events that do not move the call keep it.
+    pub fn after(self, kind: CallEventKind) -> CallState {
+        use CallEventKind as K;
+        match (self, kind) {
+            (CallState::Ended, _) => CallState::Ended,
+            (_, K::Ended | K::Abandoned | K::VoicemailLeft | K::CallbackRequested) => CallState::Ended,
+            (_, K::Queued | K::AgentMissed) => CallState::Queued,
+            (_, K::AgentOffered) => CallState::Ringing,
+            (_, K::Answered | K::TransferCompleted) => CallState::Connected,
+            (s, _) => s,
+        }
+    }
+}
+
+crate::enums::string_enum!(
     /// Who ended the call.
     HungUpBy { Customer, Agent, System, Network }
 );

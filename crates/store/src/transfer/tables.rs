@@ -282,6 +282,19 @@ pub const TABLES: &[Table] = &[
         order_by: "channel, event_id",
         refs: &[],
     },
+    owned("voice_flows", "id:uuid merchant_id:uuid name version:i32 definition:json created_by:user created_at:time"),
+    owned(
+        "phone_numbers",
+        "id:uuid merchant_id:uuid e164 label flow_name provider inbound_token account_sid auth_token hours:json \
+         created_at:time updated_at:time",
+    ),
+    owned(
+        "calls",
+        "id:uuid merchant_id:uuid conversation_id:uuid phone_number_id:uuid provider provider_call_id direction \
+         caller:json to_e164 state flow_name flow_version:i32 position:json vars:json skill offered_to:user \
+         agent_id:user record:json created_at:time updated_at:time ended_at:time",
+    ),
+    owned("call_events", "id:uuid merchant_id:uuid call_id:uuid kind at:time agent_id:user data:json dedupe_key"),
     owned(
         "audit_events",
         "id:uuid merchant_id:uuid actor_user_id:user action subject_type subject_id details:json created_at:time",
