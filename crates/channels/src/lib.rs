@@ -8,3 +8,4 @@ pub mod files;
 pub mod line;
 pub mod shop_webhook;
 mod signature;
+pub mod voice;

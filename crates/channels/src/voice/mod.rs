@@ -1,0 +1,3 @@
+//! Telephony wire formats: what a provider posts and what it is answered with.
+
+pub mod twilio;
