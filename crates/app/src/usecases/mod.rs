@@ -18,3 +18,4 @@ pub mod routing;
 pub mod search;
 pub mod staff;
 pub mod transcript;
+pub mod voice;

@@ -109,6 +109,8 @@ pub enum Verb {
     Redirect {
         url: String,
     },
+    /// Out of the queue (to the `Enqueue` action), from its wait music.
+    Leave,
     Hangup,
 }
 
@@ -193,6 +195,9 @@ fn verb(w: &mut Writer<Cursor<Vec<u8>>>, v: &Verb) -> std::io::Result<()> {
         }
         Verb::Redirect { url } => {
             w.create_element("Redirect").with_attribute(("method", "POST")).write_text_content(BytesText::new(url))?;
+        }
+        Verb::Leave => {
+            w.create_element("Leave").write_empty()?;
         }
         Verb::Hangup => {
             w.create_element("Hangup").write_empty()?;

@@ -7,6 +7,7 @@ pub mod form;
 pub mod line;
 pub mod mail;
 pub mod orders;
+pub mod voice;
 
 use axum::Router;
 use axum::routing::post;
@@ -18,6 +19,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/inbound/email/{token}", post(mail::receive_http))
         .route("/api/v1/inbound/line/{token}", post(line::webhook))
         .route("/api/v1/inbound/orders/{merchant}", post(orders::webhook))
+        .route("/api/v1/inbound/voice/twilio/{token}", post(voice::twilio))
 }
 
 /// The public contact form; its body limit covers its attachments.

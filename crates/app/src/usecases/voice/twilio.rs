@@ -1,0 +1,277 @@
+//! Calls through Twilio's webhooks (and providers that speak its format): every request to a
+//! number's URL is checked against the number's Auth Token before anything in it is read,
+//! turned into a step of the call, and answered with the TwiML of the turn. One URL per number,
+//! with `?e=` naming what Twilio reports: the incoming call (none), keys (`keys`), no keys
+//! (`silence`), the queue's wait music (`wait`), leaving the queue (`dequeued`), a message
+//! recorded (`recorded`), the recording file (`recording`), a transfer's end (`dial`) and the
+//! call's status (`status`).
+
+use madoguchi_channels::voice::twilio::{Verb, twiml, verify};
+use madoguchi_core::voice::call::{CallDirection, CallEventKind, CallState};
+use madoguchi_core::voice::caller::Caller;
+use madoguchi_core::voice::flow::{Prompt, Step};
+use madoguchi_core::voice::ivr::{Input, Turn, Wait};
+use madoguchi_store::voice::calls::{Call, NewCall};
+use madoguchi_store::voice::numbers::PhoneNumber;
+
+use super::{event, merchant_of, step};
+use crate::App;
+use crate::usecases::error::{UseCaseError, UseCaseResult};
+
+/// The provider name calls through this adapter are stored under.
+pub const PROVIDER: &str = "twilio";
+
+/// A webhook as it arrived.
+pub struct Request {
+    pub token: String,
+    /// The public URL Twilio requested (the desk's `public_url`, the path and the query).
+    pub url: String,
+    /// What `?e=` says the request is about.
+    pub event: Option<String>,
+    pub params: Vec<(String, String)>,
+    pub signature: Option<String>,
+}
+
+pub enum Answer {
+    TwiML(String),
+    /// No number has this token.
+    NotFound,
+    /// The signature is missing or wrong: nothing was read or stored.
+    Forbidden,
+}
+
+/// Said when the call cannot be served, rather than leaving the caller in silence.
+const UNAVAILABLE: &str = "お電話ありがとうございます。ただいまこの番号ではお問い合わせを承っておりません。恐れ入りますが、しばらくしてからおかけ直しください。";
+
+pub async fn webhook(app: &App, r: Request) -> UseCaseResult<Answer> {
+    let Some(number) = app.store.phone_number_by_token(&r.token).await? else { return Ok(Answer::NotFound) };
+    let secret = number.auth_token.as_deref().unwrap_or_default();
+    if secret.is_empty() || !r.signature.as_deref().is_some_and(|s| verify(&r.url, &r.params, s, secret)) {
+        metrics::counter!("madoguchi_webhook_rejected_total", "channel" => "phone").increment(1);
+        return Ok(Answer::Forbidden);
+    }
+    let params = Params(&r.params);
+    let param = |name: &str| params.get(name);
+    let sid = param("CallSid").filter(|s| !s.is_empty()).ok_or_else(|| missing("CallSid"))?;
+    let links = Links { base: format!("{}/api/v1/inbound/voice/twilio/{}", app.settings.public_base(), r.token) };
+    let event = r.event.as_deref().unwrap_or("voice");
+    if event == "voice" {
+        return incoming(app, &number, sid, &params, &links).await.map(Answer::TwiML);
+    }
+    // Everything after the first request belongs to a call already stored.
+    let Some(call) = app.store.call_by_provider_id(PROVIDER, sid).await? else {
+        tracing::warn!(sid, event, "a Twilio callback for a call never seen");
+        return Ok(Answer::TwiML(twiml(&[Verb::Hangup])));
+    };
+    let verbs = match event {
+        "keys" => {
+            let digits = param("Digits").unwrap_or_default();
+            let input = if digits.is_empty() { Input::Silence } else { Input::Keys(digits.to_owned()) };
+            proceed(app, &call, input, &links).await?
+        }
+        "silence" => proceed(app, &call, Input::Silence, &links).await?,
+        "wait" => wait_music(app, &call, &params).await?,
+        "dequeued" => match param("QueueResult").unwrap_or_default() {
+            "leave" => proceed(app, &call, Input::QueueTimedOut, &links).await?,
+            "hangup" => {
+                let e = event_now(CallEventKind::Abandoned, serde_json::json!({ "by": "customer" }), "abandoned");
+                app.store.record_call_event(call.id, &e).await?;
+                vec![]
+            }
+            _ => vec![Verb::Hangup],
+        },
+        "recorded" => {
+            let data = serde_json::json!({
+                "url": param("RecordingUrl"), "seconds": param("RecordingDuration"), "sid": param("RecordingSid"),
+            });
+            app.store.record_call_event(call.id, &event_now(CallEventKind::VoicemailLeft, data, "voicemail")).await?;
+            vec![Verb::say_ja("メッセージを承りました。お電話ありがとうございました。"), Verb::Hangup]
+        }
+        // The file itself is copied into the desk's store by a job (see docs/voice.md).
+        "recording" => vec![],
+        "dial" => {
+            let data = serde_json::json!({ "status": param("DialCallStatus"), "seconds": param("DialCallDuration") });
+            app.store.record_call_event(call.id, &event_now(CallEventKind::TransferCompleted, data, "dial")).await?;
+            vec![Verb::Hangup]
+        }
+        "status" => {
+            status(app, &call, param("CallStatus").unwrap_or_default()).await?;
+            vec![]
+        }
+        other => {
+            return Err(UseCaseError::Malformed { code: "unknown_event", message: format!("unknown event {other:?}") });
+        }
+    };
+    Ok(Answer::TwiML(twiml(&verbs)))
+}
+
+/// The form parameters of a request, by name.
+struct Params<'a>(&'a [(String, String)]);
+
+impl<'a> Params<'a> {
+    fn get(&self, name: &str) -> Option<&'a str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+fn missing(name: &str) -> UseCaseError {
+    UseCaseError::Malformed { code: "missing_param", message: format!("{name} is missing") }
+}
+
+fn event_now(kind: CallEventKind, data: serde_json::Value, key: &str) -> madoguchi_store::voice::calls::NewCallEvent {
+    event(kind, data, key.to_owned())
+}
+
+/// The call comes in: stored once (a repeated request finds it), then the flow from its start
+/// — or from where it stands, when Twilio asks again.
+async fn incoming(
+    app: &App,
+    number: &PhoneNumber,
+    sid: &str,
+    params: &Params<'_>,
+    links: &Links,
+) -> UseCaseResult<String> {
+    let to = params.get("To").unwrap_or_default();
+    if to != number.e164 {
+        tracing::warn!(to, number = %number.e164, "a call to a number this URL does not serve");
+        return Ok(twiml(&[Verb::say_ja(UNAVAILABLE), Verb::Hangup]));
+    }
+    let scope = madoguchi_core::access::Scope::All;
+    let flow = app.store.voice_flow(&scope, number.merchant_id, &number.flow_name, None).await?;
+    let new = NewCall {
+        merchant: number.merchant_id,
+        phone_number: Some(number.id),
+        provider: PROVIDER.into(),
+        provider_call_id: sid.to_owned(),
+        direction: CallDirection::Inbound,
+        caller: Caller::parse(params.get("From").unwrap_or_default()),
+        to_e164: to.to_owned(),
+        flow_name: Some(number.flow_name.clone()),
+        flow_version: flow.as_ref().map(|f| f.version),
+        at: madoguchi_core::time::now(),
+    };
+    let (call, _) = app.store.start_call(&new).await?;
+    if flow.is_none() {
+        // Kept as a call (it will show as abandoned), never lost; the shop has no flow yet.
+        tracing::warn!(merchant = %number.merchant_id, flow = %number.flow_name, "a call to a number without a flow");
+        return Ok(twiml(&[Verb::say_ja(UNAVAILABLE), Verb::Hangup]));
+    }
+    Ok(twiml(&proceed(app, &call, Input::Arrived, links).await?))
+}
+
+/// The call's next turn in its flow (the version it started on), as TwiML verbs.
+async fn proceed(app: &App, call: &Call, input: Input, links: &Links) -> UseCaseResult<Vec<Verb>> {
+    if call.state == CallState::Ended {
+        return Ok(vec![Verb::Hangup]);
+    }
+    let scope = madoguchi_core::access::Scope::All;
+    let name = call.flow_name.as_deref().unwrap_or("main");
+    let Some(flow) = app.store.voice_flow(&scope, call.merchant_id, name, call.flow_version).await? else {
+        return Ok(vec![Verb::say_ja(UNAVAILABLE), Verb::Hangup]);
+    };
+    let merchant = merchant_of(&app.store, call).await?;
+    let turn = step(&app.store, &merchant, &flow.flow, call, input).await?;
+    Ok(render(&turn, call, links))
+}
+
+/// Where Twilio is sent next for this number.
+struct Links {
+    base: String,
+}
+
+impl Links {
+    fn to(&self, event: &str) -> String {
+        format!("{}?e={event}", self.base)
+    }
+}
+
+fn spoken(p: &Prompt, links: &Links) -> Verb {
+    match p {
+        Prompt::Text { text } => Verb::say_ja(text),
+        Prompt::Recording { file } => Verb::Play { url: format!("{}/prompts/{file}", links.base) },
+    }
+}
+
+fn render(turn: &Turn, call: &Call, links: &Links) -> Vec<Verb> {
+    let mut said: Vec<Verb> = turn.say.iter().map(|p| spoken(p, links)).collect();
+    match &turn.wait {
+        Wait::Keys { prompt, max_digits, finish_on_hash, timeout_seconds } => {
+            said.push(spoken(prompt, links));
+            vec![
+                Verb::Gather {
+                    action: links.to("keys"),
+                    num_digits: Some(*max_digits),
+                    finish_on_key: finish_on_hash.then_some('#'),
+                    timeout: *timeout_seconds,
+                    prompts: said,
+                },
+                // No key in time: Twilio goes on to the next verb.
+                Verb::Redirect { url: links.to("silence") },
+            ]
+        }
+        Wait::Queue { skill, .. } => {
+            let queue = format!("{}:{}", call.merchant_id, skill.as_deref().unwrap_or("all"));
+            said.push(Verb::Enqueue { queue, wait_url: links.to("wait"), action: links.to("dequeued") });
+            said
+        }
+        Wait::Voicemail { max_seconds } => {
+            said.push(Verb::Record {
+                action: links.to("recorded"),
+                max_length: *max_seconds,
+                recording_status_callback: links.to("recording"),
+            });
+            said
+        }
+        Wait::Transfer { number } => {
+            said.push(Verb::DialNumber {
+                number: number.clone(),
+                caller_id: call.to_e164.clone(),
+                action: links.to("dial"),
+            });
+            said
+        }
+        Wait::Callback | Wait::Hangup | Wait::ParcelLookup { .. } => {
+            said.push(Verb::Hangup);
+            said
+        }
+    }
+}
+
+/// While the caller waits in the queue: their place, then a pause (Twilio plays this again
+/// when it ends); past the queue step's longest wait, out of the queue to its overflow.
+async fn wait_music(app: &App, call: &Call, params: &Params<'_>) -> UseCaseResult<Vec<Verb>> {
+    let waited: u32 = params.get("QueueTime").and_then(|t| t.parse().ok()).unwrap_or(0);
+    let scope = madoguchi_core::access::Scope::All;
+    let name = call.flow_name.as_deref().unwrap_or("main");
+    let flow = app.store.voice_flow(&scope, call.merchant_id, name, call.flow_version).await?;
+    let longest = flow.zip(call.position.as_ref()).and_then(|(f, at)| match f.flow.steps.get(&at.step) {
+        Some(Step::Queue { max_wait_seconds, .. }) => *max_wait_seconds,
+        _ => None,
+    });
+    if longest.is_some_and(|m| waited >= m) {
+        return Ok(vec![Verb::Leave]);
+    }
+    let place = params.get("QueuePosition").and_then(|p| p.parse::<u32>().ok()).unwrap_or(1);
+    Ok(vec![
+        Verb::say_ja(format!(
+            "ただいま電話が大変混み合っております。{place}番目でお待ちいただいております。このままお待ちください。"
+        )),
+        Verb::Pause { seconds: 20 },
+    ])
+}
+
+/// Twilio's last word on the call: hung up, busy, failed, not answered, cancelled.
+async fn status(app: &App, call: &Call, status: &str) -> UseCaseResult<()> {
+    if !matches!(status, "completed" | "busy" | "failed" | "no-answer" | "canceled") {
+        return Ok(());
+    }
+    let r = &call.record;
+    let (kind, by) = if r.answered_at.is_some() || r.voicemail || r.callback_requested {
+        (CallEventKind::Ended, None)
+    } else {
+        (CallEventKind::Abandoned, Some("customer"))
+    };
+    let data = serde_json::json!({ "status": status, "by": by });
+    app.store.record_call_event(call.id, &event_now(kind, data, &format!("status:{status}"))).await?;
+    Ok(())
+}

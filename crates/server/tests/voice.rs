@@ -1,0 +1,287 @@
+//! Calls through Twilio's webhooks, against the running server: a stand-in for Twilio posts
+//! its parameters signed with the number's Auth Token over the desk's public URL, and follows
+//! the TwiML's action, redirect and wait URLs as Twilio would — the shop's menu, digits read
+//! back, the queue's wait and overflow, voicemail, after hours, a caller who gives up, a
+//! withheld number, and requests that are tampered with or unknown.
+#![allow(clippy::unwrap_used)] // test helpers fail the test on bad fixtures
+
+mod common;
+
+use common::TestApp;
+use common::chat::set_hours;
+use madoguchi_channels::voice::twilio::signature;
+use madoguchi_core::access::Scope;
+use madoguchi_core::voice::call::{CallEventKind, CallState, HungUpBy};
+use madoguchi_server::Settings;
+use madoguchi_store::voice::numbers::NewPhoneNumber;
+use reqwest::StatusCode;
+use serde_json::json;
+
+const PUBLIC: &str = "https://desk.example.jp";
+const TOKEN: &str = "voice-token-shop-a";
+const AUTH: &str = "twilio-auth-token-a";
+const NUMBER: &str = "+81501234567";
+
+/// The gift shop's flow: notice, hours, menu (1 order with digits, 2 returns, 3 other), a
+/// queue that overflows to voicemail after five minutes, voicemail after hours.
+fn flow() -> serde_json::Value {
+    json!({
+        "start": "notice",
+        "steps": {
+            "notice": { "kind": "announce", "prompt": { "kind": "text", "text": "お電話ありがとうございます。A店です。この通話は品質向上のため録音させていただきます。" }, "next": "hours" },
+            "hours": { "kind": "hours", "open": "menu", "closed": "after_hours" },
+            "menu": { "kind": "menu", "prompt": { "kind": "text", "text": "ご注文・お届けは1を、返品・交換は2を、その他は3を押してください。" },
+                      "options": { "1": "order", "2": "returns", "3": "other" }, "otherwise": "other" },
+            "order": { "kind": "collect", "prompt": { "kind": "text", "text": "ご注文番号を入力し、最後にシャープを押してください。" },
+                       "store_as": "order", "min_digits": 4, "max_digits": 12, "read_back": true, "next": "parcel", "otherwise": "delivery" },
+            "parcel": { "kind": "parcel_status", "next": "delivery", "not_found": "delivery" },
+            "delivery": { "kind": "queue", "skill": "配送", "max_wait_seconds": 300, "overflow": "voicemail" },
+            "returns": { "kind": "queue", "skill": "返品・交換" },
+            "other": { "kind": "queue" },
+            "after_hours": { "kind": "voicemail", "prompt": { "kind": "text", "text": "本日の受付は終了しました。発信音のあとにご用件をお話しください。" } },
+            "voicemail": { "kind": "voicemail", "prompt": { "kind": "text", "text": "ただいま混み合っております。発信音のあとにご用件をお話しください。" } }
+        }
+    })
+}
+
+async fn app() -> TestApp {
+    let settings = Settings { public_url: Some(PUBLIC.into()), ..Settings::default() };
+    let app = TestApp::start_with(settings).await.unwrap();
+    let number = NewPhoneNumber {
+        e164: NUMBER.into(),
+        label: "代表".into(),
+        flow_name: "main".into(),
+        provider: "twilio".into(),
+        inbound_token: TOKEN.into(),
+        account_sid: Some("AC00000000000000000000000000000000".into()),
+        auth_token: Some(AUTH.into()),
+    };
+    app.store.add_phone_number(&Scope::All, app.a.id, &number).await.unwrap();
+    let flow = serde_json::from_value(flow()).unwrap();
+    app.store.save_voice_flow(&Scope::All, None, app.a.id, "main", &flow).await.unwrap();
+    set_hours(&app, "shop-a", true).await;
+    app
+}
+
+/// Twilio, posting to the number's URL with `?e=event` and signing what it sends.
+struct Twilio<'a> {
+    app: &'a TestApp,
+    sid: String,
+    from: String,
+}
+
+impl Twilio<'_> {
+    fn params(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut p = vec![
+            ("AccountSid".to_owned(), "AC00000000000000000000000000000000".to_owned()),
+            ("CallSid".to_owned(), self.sid.clone()),
+            ("From".to_owned(), self.from.clone()),
+            ("To".to_owned(), NUMBER.to_owned()),
+            ("Direction".to_owned(), "inbound".to_owned()),
+            ("ApiVersion".to_owned(), "2010-04-01".to_owned()),
+        ];
+        for (k, v) in extra {
+            p.retain(|(name, _)| name != k);
+            p.push(((*k).to_owned(), (*v).to_owned()));
+        }
+        p
+    }
+
+    async fn post_signed(
+        &self,
+        path_and_query: &str,
+        params: &[(String, String)],
+        sig: Option<String>,
+    ) -> (StatusCode, String) {
+        let mut req = self.app.client.post(format!("{}{path_and_query}", self.app.base)).form(params);
+        if let Some(s) = sig {
+            req = req.header("X-Twilio-Signature", s);
+        }
+        let r = req.send().await.unwrap();
+        (r.status(), r.text().await.unwrap())
+    }
+
+    /// A request for `event` (none: the incoming call) with these extra parameters.
+    async fn post(&self, event: Option<&str>, extra: &[(&str, &str)]) -> String {
+        let path = match event {
+            Some(e) => format!("/api/v1/inbound/voice/twilio/{TOKEN}?e={e}"),
+            None => format!("/api/v1/inbound/voice/twilio/{TOKEN}"),
+        };
+        let params = self.params(extra);
+        let sig = signature(&format!("{PUBLIC}{path}"), &params, AUTH);
+        let (s, body) = self.post_signed(&path, &params, Some(sig)).await;
+        assert_eq!(s, StatusCode::OK, "{event:?}: {body}");
+        assert!(body.starts_with("<?xml"), "TwiML: {body}");
+        body
+    }
+
+    async fn call(&self) -> madoguchi_store::voice::calls::Call {
+        self.app.store.call_by_provider_id("twilio", &self.sid).await.unwrap().expect("the call is stored")
+    }
+}
+
+fn twilio<'a>(app: &'a TestApp, sid: &str, from: &str) -> Twilio<'a> {
+    Twilio { app, sid: sid.into(), from: from.into() }
+}
+
+/// The URL a verb's attribute points Twilio at, as Twilio would follow it.
+fn follows(xml: &str, attr: &str) -> String {
+    let start = xml.find(&format!("{attr}=\"")).unwrap_or_else(|| panic!("no {attr} in {xml}")) + attr.len() + 2;
+    let end = start + xml[start..].find('"').unwrap();
+    xml[start..end].replace("&amp;", "&")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_goes_through_the_menu_types_an_order_number_waits_and_leaves_a_message() {
+    let app = app().await;
+    let t = twilio(&app, "CA0000000000000000000000000000001", "+819012345678");
+
+    let xml = t.post(None, &[("CallStatus", "ringing")]).await;
+    assert!(xml.contains("<Say language=\"ja-JP\">お電話ありがとうございます。A店です。この通話は品質向上のため録音させていただきます。</Say>"), "{xml}");
+    assert!(
+        xml.contains("<Gather input=\"dtmf\"") && xml.contains("numDigits=\"1\""),
+        "the menu asks for one key: {xml}"
+    );
+    assert_eq!(follows(&xml, "action"), format!("{PUBLIC}/api/v1/inbound/voice/twilio/{TOKEN}?e=keys"));
+    assert!(xml.contains("?e=silence</Redirect>"), "no key goes on to the silence URL: {xml}");
+    let call = t.call().await;
+    let conv = app.store.get_conversation(&Scope::All, call.conversation_id).await.unwrap();
+    assert_eq!(conv.customer_id, Some(app.a.customer), "the caller's number is shop A's customer");
+    assert_eq!(conv.merchant_id, app.a.id, "the dialled number decided the shop");
+
+    // Twilio asks again for the same call (a retry): the same call, the same menu.
+    let again = t.post(None, &[("CallStatus", "ringing")]).await;
+    assert!(again.contains("numDigits=\"1\""), "{again}");
+    assert_eq!(app.store.calls_of_conversation(&Scope::All, conv.id).await.unwrap().len(), 1);
+
+    // 1 → the order number, read back; no parcel known → the delivery queue.
+    let xml = t.post(Some("keys"), &[("Digits", "1")]).await;
+    assert!(xml.contains("finishOnKey=\"#\"") && xml.contains("ご注文番号を入力"), "{xml}");
+    let xml = t.post(Some("keys"), &[("Digits", "20261208#")]).await;
+    assert!(xml.contains("ご入力の番号は、2、0、2、6、1、2、0、8、です。"), "{xml}");
+    assert!(xml.contains("<Enqueue"), "{xml}");
+    let call = t.call().await;
+    assert_eq!((call.state, call.skill.as_deref()), (CallState::Queued, Some("配送")));
+    assert_eq!(call.vars.get("order").map(String::as_str), Some("20261208"), "kept for the agent");
+
+    // Waiting: told the place in line; past five minutes, out of the queue to voicemail.
+    let wait = t.post(Some("wait"), &[("QueuePosition", "2"), ("QueueTime", "30")]).await;
+    assert!(wait.contains("2番目でお待ちいただいております") && wait.contains("<Pause"), "{wait}");
+    let wait = t.post(Some("wait"), &[("QueuePosition", "1"), ("QueueTime", "301")]).await;
+    assert!(wait.contains("<Leave/>"), "{wait}");
+    let xml = t.post(Some("dequeued"), &[("QueueResult", "leave"), ("QueueTime", "301")]).await;
+    assert!(xml.contains("ただいま混み合っております") && xml.contains("<Record"), "{xml}");
+    assert!(follows(&xml, "recordingStatusCallback").ends_with("?e=recording"), "{xml}");
+    let xml = t
+        .post(
+            Some("recorded"),
+            &[
+                ("RecordingUrl", "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE1"),
+                ("RecordingDuration", "14"),
+            ],
+        )
+        .await;
+    assert!(xml.contains("メッセージを承りました") && xml.ends_with("<Hangup/></Response>"), "{xml}");
+    t.post(Some("status"), &[("CallStatus", "completed"), ("CallDuration", "340")]).await;
+    // The status callback again (Twilio retries): nothing new.
+    t.post(Some("status"), &[("CallStatus", "completed"), ("CallDuration", "340")]).await;
+
+    let call = t.call().await;
+    assert_eq!(call.state, CallState::Ended);
+    let r = &call.record;
+    assert!(r.voicemail && !r.abandoned && r.answered_at.is_none(), "{r:?}");
+    assert_eq!(r.ivr_keys, ["1", "20261208#"]);
+    let kinds: Vec<CallEventKind> =
+        app.store.call_events(&Scope::All, call.id).await.unwrap().into_iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            CallEventKind::Offered,
+            CallEventKind::IvrInput,
+            CallEventKind::IvrInput,
+            CallEventKind::Queued,
+            CallEventKind::VoicemailLeft,
+            CallEventKind::Ended
+        ],
+        "each event once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_hours_the_caller_is_asked_for_a_message_at_once() {
+    let app = app().await;
+    set_hours(&app, "shop-a", false).await;
+    let t = twilio(&app, "CA0000000000000000000000000000002", "+819012345678");
+    let xml = t.post(None, &[("CallStatus", "ringing")]).await;
+    assert!(xml.contains("本日の受付は終了しました") && xml.contains("<Record"), "{xml}");
+    assert!(!xml.contains("<Gather"), "no menu after hours: {xml}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_who_gives_up_in_the_queue_is_an_abandoned_call_and_a_withheld_number_is_nobodys() {
+    let app = app().await;
+    let t = twilio(&app, "CA0000000000000000000000000000003", "anonymous");
+    t.post(None, &[("CallStatus", "ringing")]).await;
+    // A wrong key, then 3.
+    let xml = t.post(Some("keys"), &[("Digits", "7")]).await;
+    assert!(xml.contains("<Gather"), "asked again: {xml}");
+    let xml = t.post(Some("keys"), &[("Digits", "3")]).await;
+    assert!(xml.contains("<Enqueue"), "{xml}");
+    t.post(Some("dequeued"), &[("QueueResult", "hangup"), ("QueueTime", "45")]).await;
+    t.post(Some("status"), &[("CallStatus", "completed")]).await;
+    let call = t.call().await;
+    // Abandoned by the caller; over within seconds on the desk's clock, so a short abandon.
+    let r = &call.record;
+    assert!(r.abandoned && r.short_abandon && r.hung_up_by == Some(HungUpBy::Customer), "{r:?}");
+    assert_eq!(r.ivr_keys, ["7", "3"]);
+    assert_eq!(call.caller.shown_ja(), "非通知");
+    let conv = app.store.get_conversation(&Scope::All, call.conversation_id).await.unwrap();
+    assert_eq!(conv.customer_id, None, "a withheld number is put on nobody's history");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_not_signed_by_the_numbers_account_is_refused_and_stores_nothing() {
+    let app = app().await;
+    let t = twilio(&app, "CA0000000000000000000000000000004", "+819012345678");
+    let path = format!("/api/v1/inbound/voice/twilio/{TOKEN}");
+    let params = t.params(&[("CallStatus", "ringing")]);
+    let good = signature(&format!("{PUBLIC}{path}"), &params, AUTH);
+
+    // A parameter changed after signing, another account's token, the URL as this host sees
+    // it (not the public one), no signature at all.
+    let mut tampered = params.clone();
+    tampered.retain(|(k, _)| k != "From");
+    tampered.push(("From".into(), "+819099999999".into()));
+    let local = signature(&format!("{}{path}", app.base), &params, AUTH);
+    for (what, p, sig) in [
+        ("tampered", &tampered, Some(good.clone())),
+        ("other account", &params, Some(signature(&format!("{PUBLIC}{path}"), &params, "other"))),
+        ("signed for the Host", &params, Some(local)),
+        ("unsigned", &params, None),
+    ] {
+        let (s, body) = t.post_signed(&path, p, sig).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "{what}: {body}");
+        assert!(body.contains("invalid_signature"), "{what}: {body}");
+    }
+    assert!(app.store.call_by_provider_id("twilio", &t.sid).await.unwrap().is_none(), "nothing stored");
+
+    // An unknown number token.
+    let (s, _) = t.post_signed("/api/v1/inbound/voice/twilio/nope", &params, Some(good.clone())).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    // Signed, but for a number this URL does not serve: a polite notice, no call.
+    let wrong = t.params(&[("To", "+81509999999")]);
+    let sig = signature(&format!("{PUBLIC}{path}"), &wrong, AUTH);
+    let (s, xml) = t.post_signed(&path, &wrong, Some(sig)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(xml.contains("お問い合わせを承っておりません") && xml.contains("<Hangup/>"), "{xml}");
+    assert!(app.store.call_by_provider_id("twilio", &t.sid).await.unwrap().is_none());
+    // A callback for a call never seen is answered with a hang-up, not an error.
+    let unseen = twilio(&app, "CA0000000000000000000000000000099", "+819012345678");
+    let xml = unseen.post(Some("keys"), &[("Digits", "1")]).await;
+    assert!(xml.contains("<Hangup/>"), "{xml}");
+    // No CallSid: refused with a code.
+    let bare = vec![("To".to_owned(), NUMBER.to_owned())];
+    let sig = signature(&format!("{PUBLIC}{path}"), &bare, AUTH);
+    let (s, body) = t.post_signed(&path, &bare, Some(sig)).await;
+    assert_eq!((s, body.contains("missing_param")), (StatusCode::BAD_REQUEST, true), "{body}");
+}
