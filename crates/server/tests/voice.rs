@@ -20,7 +20,7 @@ use serde_json::json;
 const PUBLIC: &str = "https://desk.example.jp";
 const TOKEN: &str = "voice-token-shop-a";
 const AUTH: &str = "twilio-auth-token-a";
-const NUMBER: &str = "+81501234567";
+const NUMBER: &str = "+815012345678";
 
 /// The gift shop's flow: notice, hours, menu (1 order with digits, 2 returns, 3 other), a
 /// queue that overflows to voicemail after five minutes, voicemail after hours.
@@ -269,7 +269,7 @@ async fn a_request_not_signed_by_the_numbers_account_is_refused_and_stores_nothi
     let (s, _) = t.post_signed("/api/v1/inbound/voice/twilio/nope", &params, Some(good.clone())).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // Signed, but for a number this URL does not serve: a polite notice, no call.
-    let wrong = t.params(&[("To", "+81509999999")]);
+    let wrong = t.params(&[("To", "+815099999999")]);
     let sig = signature(&format!("{PUBLIC}{path}"), &wrong, AUTH);
     let (s, xml) = t.post_signed(&path, &wrong, Some(sig)).await;
     assert_eq!(s, StatusCode::OK);

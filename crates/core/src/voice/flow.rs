@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::validation::ValidationError;
 
 /// What the caller hears: a shop's recorded file, or text read by the provider's Japanese voice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Prompt {
     Text {
@@ -27,7 +27,7 @@ pub enum Prompt {
 /// The keys a caller may press.
 pub const KEYS: &str = "0123456789*#";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Step {
     /// Branches on the number's (or shop's) calendar: open now, or closed (a closed day or
@@ -122,7 +122,7 @@ fn default_voicemail_seconds() -> u32 {
 }
 
 /// A shop's flow: where calls begin, and the steps by name.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VoiceFlow {
     pub start: String,

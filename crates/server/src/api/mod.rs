@@ -26,6 +26,7 @@ pub mod routing;
 pub mod search;
 pub mod system;
 pub mod users;
+pub mod voice;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -145,4 +146,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(playbook::delete_canned))
         .routes(routes!(playbook::list_dispositions, playbook::create_disposition))
         .routes(routes!(playbook::list_wrap_ups, playbook::create_wrap_up))
+        .routes(routes!(voice::put_flow, voice::get_flow))
+        .routes(routes!(voice::list_numbers, voice::add_number))
 }

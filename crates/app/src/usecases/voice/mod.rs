@@ -4,6 +4,7 @@
 //! An adapter ([`twilio`]) turns a provider's requests into these steps and the resulting turn
 //! into what the provider plays.
 
+pub mod setup;
 pub mod twilio;
 
 use madoguchi_core::access::Scope;

@@ -1,0 +1,137 @@
+//! A shop's phone set-up over the API: its IVR flows (a save checks the whole flow and adds a
+//! version) and its numbers, with the URLs to enter at the provider; the provider's secret goes
+//! in and never comes out. For admins and the shop's own admin (see docs/voice.md).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use madoguchi_app::usecases::voice::setup::{self, NumberInput};
+use madoguchi_core::voice::flow::VoiceFlow;
+use madoguchi_store::voice::numbers::PhoneNumber;
+use serde::{Deserialize, Serialize};
+
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, Json};
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct FlowView {
+    pub name: String,
+    pub version: i32,
+    pub flow: VoiceFlow,
+}
+
+/// Stores a new version of the shop's flow, checked whole: a step that leads nowhere, is never
+/// reached, can never end the call or loops without asking is refused with the step named.
+#[utoipa::path(put, path = "/api/v1/merchants/{merchant}/voice/flows/{name}", tag = "voice",
+    params(("merchant" = String, Path, description = "id or slug"), ("name" = String, Path, description = "the flow's name, e.g. main")),
+    request_body = VoiceFlow,
+    responses((status = 200, body = FlowView), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn put_flow(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path((merchant, name)): Path<(String, String)>,
+    ApiJson(flow): ApiJson<VoiceFlow>,
+) -> ApiResult<Json<FlowView>> {
+    let (_, version) = setup::save_flow(&st, &p, &merchant, &name, &flow).await?;
+    Ok(Json(FlowView { name, version, flow }))
+}
+
+/// The newest version of the shop's flow.
+#[utoipa::path(get, path = "/api/v1/merchants/{merchant}/voice/flows/{name}", tag = "voice",
+    params(("merchant" = String, Path, description = "id or slug"), ("name" = String, Path)),
+    responses((status = 200, body = FlowView), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get_flow(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path((merchant, name)): Path<(String, String)>,
+) -> ApiResult<Json<FlowView>> {
+    let stored = setup::flow(&st, &p, &merchant, &name).await?.ok_or_else(ApiError::not_found)?;
+    Ok(Json(FlowView { name, version: stored.version, flow: stored.flow }))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewNumber {
+    /// As people write it: 050-1234-5678, ０５０（１２３４）５６７８, +81501234567.
+    pub number: String,
+    pub label: Option<String>,
+    /// The flow calls to this number run (`main` when omitted).
+    pub flow: Option<String>,
+    /// `twilio` (or a provider speaking its format).
+    pub provider: String,
+    pub account_sid: Option<String>,
+    /// The provider's Auth Token, which its requests are signed with. Never shown again.
+    pub auth_token: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NumberView {
+    pub id: String,
+    /// E.164.
+    pub number: String,
+    pub label: String,
+    pub flow: String,
+    pub provider: String,
+    /// Enter at the provider as the number's voice URL (HTTP POST).
+    pub voice_url: String,
+    /// Enter at the provider as the number's status callback URL.
+    pub status_callback_url: String,
+    pub auth_token_set: bool,
+}
+
+fn view(st: &AppState, n: &PhoneNumber) -> NumberView {
+    let voice_url = format!("{}/api/v1/inbound/voice/twilio/{}", st.settings.public_base(), n.inbound_token);
+    NumberView {
+        id: n.id.to_string(),
+        number: n.e164.clone(),
+        label: n.label.clone(),
+        flow: n.flow_name.clone(),
+        provider: n.provider.clone(),
+        status_callback_url: format!("{voice_url}?e=status"),
+        voice_url,
+        auth_token_set: n.auth_token.as_deref().is_some_and(|t| !t.is_empty()),
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct NumberList {
+    pub numbers: Vec<NumberView>,
+}
+
+/// Adds a number to the shop. A number another shop has is refused (`number_taken`): the
+/// dialled number decides the shop.
+#[utoipa::path(post, path = "/api/v1/merchants/{merchant}/phone_numbers", tag = "voice",
+    params(("merchant" = String, Path, description = "id or slug")),
+    request_body = NewNumber,
+    responses((status = 201, body = NumberView), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn add_number(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(merchant): Path<String>,
+    ApiJson(req): ApiJson<NewNumber>,
+) -> ApiResult<(StatusCode, Json<NumberView>)> {
+    let input = NumberInput {
+        number: req.number,
+        label: req.label,
+        flow: req.flow.unwrap_or_else(|| "main".into()),
+        provider: req.provider,
+        account_sid: req.account_sid,
+        auth_token: req.auth_token,
+    };
+    let n = setup::add_number(&st, &p, &merchant, input).await?;
+    Ok((StatusCode::CREATED, Json(view(&st, &n))))
+}
+
+/// The shop's numbers, with their URLs and without their secrets.
+#[utoipa::path(get, path = "/api/v1/merchants/{merchant}/phone_numbers", tag = "voice",
+    params(("merchant" = String, Path, description = "id or slug")),
+    responses((status = 200, body = NumberList), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn list_numbers(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(merchant): Path<String>,
+) -> ApiResult<Json<NumberList>> {
+    let (_, numbers) = setup::numbers(&st, &p, &merchant).await?;
+    Ok(Json(NumberList { numbers: numbers.iter().map(|n| view(&st, n)).collect() }))
+}
