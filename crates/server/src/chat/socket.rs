@@ -694,21 +694,9 @@ impl Session {
             self.remember_email(c, &address).await;
         }
         let shown = address.value.clone();
-        let record = MessageRecord {
-            channel: Some(Channel::Chat),
-            direction: Direction::Outbound,
-            internal: false,
-            author_kind: AuthorKind::System,
-            author_user_id: None,
-            body_text: format!(
-                "担当者が不在のため、{shown} 宛てにメールでもお返事します。\n(Nobody was available: the answer will also go to {shown} by mail.)"
-            ),
-            body_html: None,
-            attachments: vec![],
-            provider_message_id: None,
-            meta: MessageMeta::default(),
-            created_at: None,
-        };
+        let record = system_notice(format!(
+            "担当者が不在のため、{shown} 宛てにメールでもお返事します。\n(Nobody was available: the answer will also go to {shown} by mail.)"
+        ));
         if let Err(e) = self.st.store.add_message(&scope, None, conv, &record).await {
             tracing::warn!(error = ?e, "reply-by-mail notice not stored");
             return ServerFrame::error("store_failed", "not noted now, please try again", None);
@@ -728,19 +716,7 @@ impl Session {
     /// it does not count as the desk's first response.
     async fn after_hours_notice(&self, conversation: ConversationId) {
         let scope = Scope::Merchants(vec![self.merchant.id]);
-        let record = MessageRecord {
-            channel: Some(Channel::Chat),
-            direction: Direction::Outbound,
-            internal: false,
-            author_kind: AuthorKind::System,
-            author_user_id: None,
-            body_text: "ただいま営業時間外のため、メッセージをお預かりしました。営業時間になりましたら担当者より順にご返信いたします。\n(We are closed now. Your message is saved and we will answer when we open.)".to_owned(),
-            body_html: None,
-            attachments: vec![],
-            provider_message_id: None,
-            meta: MessageMeta::default(),
-            created_at: None,
-        };
+        let record = system_notice("ただいま営業時間外のため、メッセージをお預かりしました。営業時間になりましたら担当者より順にご返信いたします。\n(We are closed now. Your message is saved and we will answer when we open.)".to_owned());
         if let Err(e) = self.st.store.add_message(&scope, None, conversation, &record).await {
             tracing::warn!(error = ?e, "after-hours notice not stored");
         }
@@ -761,4 +737,22 @@ const DEFAULT_HANDLE_SECS: f64 = 300.0;
 fn internal(e: StoreError) -> ServerFrame {
     tracing::error!(error = ?e, "chat session could not start");
     ServerFrame::error("unavailable", "the chat is not available right now", None)
+}
+
+/// A notice from the desk in the chat, seen by the visitor and the agent; not a reply, so it
+/// does not count as the first response.
+fn system_notice(body_text: String) -> MessageRecord {
+    MessageRecord {
+        channel: Some(Channel::Chat),
+        direction: Direction::Outbound,
+        internal: false,
+        author_kind: AuthorKind::System,
+        author_user_id: None,
+        body_text,
+        body_html: None,
+        attachments: vec![],
+        provider_message_id: None,
+        meta: MessageMeta::default(),
+        created_at: None,
+    }
 }
