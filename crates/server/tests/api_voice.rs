@@ -50,6 +50,15 @@ async fn a_shops_admin_sets_up_a_flow_and_a_number_that_answers_a_call() -> anyh
         .send(Method::PUT, flows, "merchant_admin", json!({ "start": "a", "steps": { "a": { "kind": "dance" } } }))
         .await?;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    // A recorded prompt would play nothing while recordings are not served: refused.
+    let recorded = json!({ "start": "a", "steps": {
+        "a": { "kind": "hangup", "prompt": { "kind": "recording", "file": "prompts/closing.wav" } } } });
+    let (s, e) = app.send(Method::PUT, flows, "merchant_admin", recorded).await?;
+    assert_eq!(
+        (s, e["code"].as_str(), e["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("not_supported"), Some("steps.a")),
+        "{e}"
+    );
     let (s, e) = app.send(Method::PUT, "/api/v1/merchants/shop-a/voice/flows/Main!", "merchant_admin", menu()).await?;
     assert_eq!((s, e["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_key")), "{e}");
     // Not the desk's agents, not another shop's admin.

@@ -170,6 +170,11 @@ impl Step {
         matches!(self, Step::Menu { .. } | Step::Collect { .. })
     }
 
+    /// Whether the step plays one of the shop's recordings.
+    pub fn uses_recording(&self) -> bool {
+        self.prompts().iter().any(|p| matches!(p, Prompt::Recording { .. }))
+    }
+
     fn prompts(&self) -> Vec<&Prompt> {
         match self {
             Step::Announce { prompt, .. } | Step::Callback { prompt } | Step::Voicemail { prompt, .. } => vec![prompt],

@@ -52,7 +52,9 @@ pub async fn step(
         store.record_call_event(call.id, &e).await?;
     }
     let mut turn = ivr::advance(flow, at, input, &mut vars, &clock);
-    if let Wait::ParcelLookup { order } = &turn.wait {
+    // Lookups one after another are each answered (the flow check rules out a loop of them).
+    for _ in 0..4 {
+        let Wait::ParcelLookup { order } = &turn.wait else { break };
         let found = parcel_status(store, merchant, customer_of(store, call).await?, order.as_deref()).await?;
         let said = std::mem::take(&mut turn.say);
         let mut next = ivr::advance(flow, Some(&turn.at), Input::Looked(found), &mut vars, &clock);

@@ -41,6 +41,16 @@ pub async fn save_flow(
     let (id, _) = shop_for_setup(app, p, merchant).await?;
     check_flow_name(name)?;
     flow.validate()?;
+    // A shop's recorded prompts are not uploaded or served yet: a flow using one would play
+    // nothing to the caller, so it is refused until they are.
+    if let Some(step) = flow.steps.iter().find(|(_, s)| s.uses_recording()).map(|(n, _)| n) {
+        return Err(ValidationError::new(
+            format!("steps.{step}"),
+            "not_supported",
+            "recorded prompts cannot be used yet: use a text prompt",
+        )
+        .into());
+    }
     let version = app.store.save_voice_flow(&p.scope(), Some(p.user_id), id, name, flow).await?;
     audit(app, p, id, AuditAction::Update, json!({ "voice_flow": name, "version": version })).await?;
     Ok((id, version))
