@@ -112,6 +112,16 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
         }
         ("GET", "/api/v1/files/{file}") => vec![foreign(p, None)],
         ("GET", "/api/v1/merchants/{merchant}/channels") => vec![foreign(p, None)],
+        ("GET", "/api/v1/merchants/{merchant}/phone_numbers") => vec![foreign(p, None)],
+        ("POST", "/api/v1/merchants/{merchant}/phone_numbers") => vec![foreign(
+            p,
+            Some(json!({ "number": "050-1111-2222", "provider": "twilio", "auth_token": "hijack-token-1" })),
+        )],
+        ("GET", "/api/v1/merchants/{merchant}/voice/flows/{name}") => vec![foreign(p.replace("{name}", "main"), None)],
+        ("PUT", "/api/v1/merchants/{merchant}/voice/flows/{name}") => vec![foreign(
+            p.replace("{name}", "main"),
+            Some(json!({ "start": "h", "steps": { "h": { "kind": "hangup" } } })),
+        )],
         ("GET", "/api/v1/merchants/{merchant}/kb/articles") => vec![foreign(p, None)],
         ("POST", "/api/v1/merchants/{merchant}/kb/articles") => {
             vec![foreign(p, Some(json!({ "category": "配送", "question": "q", "answer": "a" })))]
