@@ -4,10 +4,12 @@
 // shows both), stores LINE secrets (masked once saved) and a mailbox that cannot be reached
 // (the test says why in Japanese), issues a token for the colleague and revokes it (the API
 // refuses it), and finds all of it in the audit log. With nobody at work the widget says so
-// and offers an answer by mail. Runs last: it changes the demo shop's hours and widget.
+// and offers an answer by mail. A second colleague is invited by mail only: they open the
+// link from the mail, choose their password and sign in. Runs last: it changes the demo
+// shop's hours and widget.
 // Run by crates/madoguchi/tests/browser.rs.
 import { check, launch } from './lib.mjs';
-import { readFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, readdirSync, mkdirSync } from 'node:fs';
 
 const base = process.env.BASE_URL;
 const creds = JSON.parse(readFileSync(process.env.CREDS, 'utf8'));
@@ -15,6 +17,22 @@ const shots = process.env.SHOTS;
 mkdirSync(shots, { recursive: true });
 const user = (login) => creds.users.find((u) => u.login === login);
 const shop = 'hanamaru-gift';
+
+// The text of the newest mail the demo wrote for `to` (no relay: .eml files in the data folder).
+function mailTo(to) {
+  const dir = `${process.env.DATA_DIR}/sent-mail`;
+  const mails = readdirSync(dir).filter((f) => f.endsWith('.eml')).map((f) => readFileSync(`${dir}/${f}`, 'utf8'))
+    .filter((m) => m.includes(`To: ${to}`));
+  const raw = mails.at(-1) ?? '';
+  const [head, ...rest] = raw.split(/\r?\n\r?\n/);
+  const body = rest.join('\n\n');
+  if (/Content-Transfer-Encoding: base64/i.test(head)) return Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  if (/Content-Transfer-Encoding: quoted-printable/i.test(head)) {
+    const bytes = body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16)));
+    return Buffer.from(bytes, 'latin1').toString('utf8');
+  }
+  return body;
+}
 
 async function api(method, path, token, body) {
   const res = await fetch(`${base}${path}`, {
@@ -81,6 +99,41 @@ try {
   const again = page.locator(`#user-${userId}`);
   check((await again.locator('.skills').textContent()).includes('配送'), 'the skill is saved');
   check((await again.locator('.max-chats').textContent()).trim() === '3', 'the chat limit is saved (full-width digits read)');
+
+  // Another colleague, invited by mail only: they choose their own password from the link.
+  await page.fill('#new-login', 'e2e.mori');
+  await page.fill('#new-name', '森 次郎');
+  await page.fill('#new-email', 'ｍｏｒｉ＠example.jp');
+  await page.selectOption('#new-role', 'agent');
+  await page.check(`#new-user input[name=shop][value="${shop}"]`);
+  await page.click('#create-user');
+  await page.waitForSelector('#settings-saved');
+  check((await page.textContent('#settings-saved')).includes('mori@example.jp にパスワード設定メールを送りました'), 'the invitation is said to be sent');
+  const invited = page.locator('#staff tbody tr', { hasText: 'e2e.mori' });
+  check((await invited.locator('.link-state').textContent()).includes('招待中'), 'the colleague is listed as invited');
+  const text = mailTo('mori@example.jp');
+  const link = (text.match(/https?:\/\/\S+\/password\/\S+/) ?? [])[0];
+  check(Boolean(link) && text.includes('ログインID: e2e.mori'), `the invitation mail holds the link and the login: ${text.slice(0, 200)}`);
+  const newcomer = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1024, height: 768 } });
+  const mori = await newcomer.newPage();
+  await mori.goto(link);
+  check((await mori.textContent('#password-lead')).includes('森 次郎さん、ようこそ'), 'the link greets the colleague by name');
+  await mori.fill('#new-password', 'もりのパスワード２０２６');
+  await mori.fill('#password-again', 'もりのパスワード２０２５');
+  await mori.click('#set-password');
+  await mori.waitForSelector('#password-error');
+  check((await mori.textContent('#password-error')).includes('2回'), 'two different passwords are refused in Japanese');
+  await mori.fill('#new-password', 'もりのパスワード２０２６');
+  await mori.fill('#password-again', 'もりのパスワード２０２６');
+  await mori.click('#set-password');
+  await mori.waitForSelector('#login-notice');
+  check(await mori.inputValue('input[name=login]') === 'e2e.mori', 'the sign-in page has the login filled in');
+  await mori.fill('input[name=password]', 'もりのパスワード２０２６');
+  await mori.click('#sign-in');
+  await mori.waitForSelector('#top-bar');
+  await mori.goto(link);
+  check((await mori.textContent('#password-lead')).includes('すでに使われています'), 'the link works only once');
+  await newcomer.close();
 
   // Business hours every day, with a closed day.
   await page.goto(`${base}/settings/${shop}/hours`);

@@ -36,6 +36,9 @@ pub struct App {
     pub chat: hub::ChatHub,
     /// The search index under the data folder.
     pub search: Arc<search::Search>,
+    /// The desk's own mail to staff (invitations, password links), through the same relay as
+    /// replies; customers' mail goes through the outbox instead.
+    pub mailer: Arc<madoguchi_channels::email::smtp::Mailer>,
 }
 
 impl App {
@@ -43,7 +46,11 @@ impl App {
     pub fn new(store: Store, settings: Settings) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(15)).build().unwrap_or_default();
         let search = search::Search::open(&settings.data_dir.join("search"))?;
-        Ok(App { store, settings: Arc::new(settings), http, chat: Default::default(), search })
+        let mailer = Arc::new(madoguchi_channels::email::smtp::Mailer::new(
+            settings.smtp_url.as_deref(),
+            &settings.data_dir.join("sent-mail"),
+        )?);
+        Ok(App { store, settings: Arc::new(settings), http, chat: Default::default(), search, mailer })
     }
 }
 

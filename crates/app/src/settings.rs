@@ -32,6 +32,9 @@ pub struct Settings {
     /// Outgoing mail relay, e.g. `smtp://127.0.0.1:25` or `smtps://user:pass@relay:465`; empty
     /// writes each outgoing mail as an `.eml` file under `data_dir/sent-mail` instead.
     pub smtp_url: Option<String>,
+    /// The sender of the desk's own mail to staff (invitations, password links); empty uses
+    /// `no-reply@` the host of `public_url`.
+    pub staff_mail_from: Option<String>,
     /// LINE Messaging API base URL (replaced in tests by a local stand-in).
     pub line_api_base: String,
     /// How often mail inboxes with IMAP settings are polled, in seconds.
@@ -82,6 +85,7 @@ impl Default for Settings {
             session_absolute_hours: 12,
             cookie_secure: false,
             smtp_url: None,
+            staff_mail_from: None,
             line_api_base: "https://api.line.me".into(),
             imap_poll_seconds: 30,
             tls_ca_file: None,
@@ -108,6 +112,7 @@ const ENV_KEYS: &[&str] = &[
     "session_absolute_hours",
     "cookie_secure",
     "smtp_url",
+    "staff_mail_from",
     "line_api_base",
     "imap_poll_seconds",
     "tls_ca_file",
@@ -146,6 +151,19 @@ impl Settings {
             Some(u) => u.trim_end_matches('/').to_owned(),
             None => format!("http://{}", self.bind),
         }
+    }
+
+    /// The sender of mail to staff: as set, else `no-reply@` the public host (`localhost` when
+    /// that is an address, which no mailer takes after an `@`).
+    pub fn staff_sender(&self) -> String {
+        if let Some(from) = self.staff_mail_from.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+            return from.to_owned();
+        }
+        let base = self.public_base();
+        let rest = base.split_once("://").map_or(base.as_str(), |(_, r)| r);
+        let host = rest.split(['/', ':']).next().unwrap_or_default();
+        let named = !host.is_empty() && host.parse::<std::net::IpAddr>().is_err() && !host.starts_with('[');
+        format!("no-reply@{}", if named { host } else { "localhost" })
     }
 
     /// LINE serves message content (images) from its own host; a stand-in serves both.
@@ -220,6 +238,11 @@ cookie_secure = false
 # env: MADOGUCHI_SMTP_URL
 # smtp_url = "smtp://127.0.0.1:25"
 
+# Sender of the desk's own mail to staff (invitations, password links). Unset: no-reply@ the
+# host of public_url.
+# env: MADOGUCHI_STAFF_MAIL_FROM
+# staff_mail_from = "no-reply@desk.example.jp"
+
 # LINE Messaging API.
 # env: MADOGUCHI_LINE_API_BASE
 line_api_base = "https://api.line.me"
@@ -291,6 +314,7 @@ impl fmt::Debug for Settings {
             .field("session_absolute_hours", &self.session_absolute_hours)
             .field("cookie_secure", &self.cookie_secure)
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("staff_mail_from", &self.staff_mail_from)
             .field("line_api_base", &self.line_api_base)
             .field("imap_poll_seconds", &self.imap_poll_seconds)
             .field("tls_ca_file", &self.tls_ca_file)
@@ -409,5 +433,15 @@ mod tests {
         assert_eq!(redact_url("postgres://app:s3cret@db/x"), "postgres://app:***@db/x");
         let s = Settings { database_url: Some("postgres://app:s3cret@db/x".into()), ..Settings::default() };
         assert!(!format!("{s:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn staff_mail_comes_from_the_public_host() {
+        let mut s = Settings { public_url: Some("https://desk.example.jp/".into()), ..Settings::default() };
+        assert_eq!(s.staff_sender(), "no-reply@desk.example.jp");
+        s.public_url = Some("http://127.0.0.1:8080".into());
+        assert_eq!(s.staff_sender(), "no-reply@localhost");
+        s.staff_mail_from = Some(" support@example.jp ".into());
+        assert_eq!(s.staff_sender(), "support@example.jp");
     }
 }

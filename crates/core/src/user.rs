@@ -19,9 +19,30 @@ pub struct User {
     /// Merchants this user works for. Empty for an admin, who sees every merchant.
     pub merchants: Vec<MerchantId>,
     pub active: bool,
+    /// Where invitations and password links go; optional for users made with a password.
+    pub email: Option<String>,
+    /// False while an invited user has not yet chosen their password (they cannot sign in).
+    pub password_set: bool,
+    /// The latest link sent to them that is still unused and unexpired, if any.
+    pub invitation: Option<Invitation>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+/// A one-time link by mail with which a user chooses their own password: the invitation of
+/// someone new, or a reset an administrator sent. Only its hash is stored.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct Invitation {
+    pub sent_to: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// When the mail server accepted the mail; empty with `send_error` when it did not.
+    pub sent_at: Option<DateTime<Utc>>,
+    pub send_error: Option<String>,
+}
+
+/// How long a password link works: long enough for a weekend, short enough to be stale soon.
+pub const INVITATION_HOURS: i64 = 72;
 
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -32,8 +53,12 @@ pub struct NewUser {
     #[serde(default)]
     pub public_name: Option<String>,
     pub role: Role,
-    /// At least 10 characters.
-    pub password: String,
+    /// At least 10 characters. Leave it out and give `email` to invite them instead: they get
+    /// a mail with a link to choose their own password.
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
     /// Merchant ids or slugs.
     #[serde(default)]
     pub merchants: Vec<String>,
@@ -47,6 +72,8 @@ pub struct UserPatch {
     pub public_name: Option<String>,
     pub role: Option<Role>,
     pub password: Option<String>,
+    /// Empty removes the address.
+    pub email: Option<String>,
     pub merchants: Option<Vec<String>>,
     pub active: Option<bool>,
 }
@@ -88,6 +115,38 @@ pub fn validate_password(password: &str) -> Result<(), ValidationError> {
         return Err(ValidationError::new("password", "too_long", "password must have at most 256 characters"));
     }
     Ok(())
+}
+
+/// A staff member's mail address, or none when left empty.
+pub fn validate_email(raw: &str) -> Result<Option<String>, ValidationError> {
+    if raw.trim().is_empty() {
+        return Ok(None);
+    }
+    crate::identity::normalize_email(raw).map(Some)
+}
+
+/// What a new user starts with: their first password, or an invitation to the address given.
+pub enum Start {
+    Password(String),
+    Invite(String),
+}
+
+/// A new user needs a password or an address to invite; a password wins when both are given
+/// (the address is kept for later links).
+pub fn validate_start(password: Option<&str>, email: Option<&str>) -> Result<(Start, Option<String>), ValidationError> {
+    let email = validate_email(email.unwrap_or_default())?;
+    match (password.filter(|p| !p.is_empty()), email) {
+        (Some(p), email) => {
+            validate_password(p)?;
+            Ok((Start::Password(p.to_owned()), email))
+        }
+        (None, Some(e)) => Ok((Start::Invite(e.clone()), Some(e))),
+        (None, None) => Err(ValidationError::new(
+            "email",
+            "email_or_password",
+            "give a mail address to invite them, or their first password",
+        )),
+    }
 }
 
 pub fn validate_display_name(name: &str) -> Result<String, ValidationError> {
@@ -138,6 +197,9 @@ mod tests {
             role: Role::Agent,
             merchants: vec![],
             active: true,
+            email: None,
+            password_set: true,
+            invitation: None,
             created_at: Utc::now(),
             updated_at: Utc::now(),
         };
@@ -167,5 +229,18 @@ mod tests {
         assert!(validate_login("ab").is_err());
         assert!(validate_password("short").is_err());
         assert!(validate_password("パスワードは十文字以上").is_ok());
+    }
+
+    #[test]
+    fn a_new_user_starts_with_a_password_or_an_invitation() {
+        let (start, email) = validate_start(None, Some("Ｓａｔｏ@Example.jp")).unwrap();
+        assert!(matches!(start, Start::Invite(ref e) if e == "sato@example.jp"));
+        assert_eq!(email.as_deref(), Some("sato@example.jp"));
+        let (start, email) = validate_start(Some("十文字以上のパスワード"), Some("")).unwrap();
+        assert!(matches!(start, Start::Password(_)));
+        assert_eq!(email, None);
+        assert_eq!(validate_start(Some(""), None).err().unwrap().code, "email_or_password");
+        assert_eq!(validate_start(None, Some("sato@")).err().unwrap().field, "email");
+        assert_eq!(validate_start(Some("short"), Some("sato@example.jp")).err().unwrap().code, "weak_password");
     }
 }

@@ -367,11 +367,13 @@ async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
         .with_context(|| format!("opening the database {}", madoguchi_app::settings::redact_url(&url)))
 }
 
-async fn serve(settings: Settings, demo_data: bool) -> anyhow::Result<()> {
+async fn serve(mut settings: Settings, demo_data: bool) -> anyhow::Result<()> {
     let started = Instant::now();
     let store = open_store(&settings).await?;
     let listener = TcpListener::bind(settings.bind).await.with_context(|| format!("listening on {}", settings.bind))?;
     let addr = listener.local_addr()?;
+    // With port 0 the port is only known now; links in mail (invitations) need the real one.
+    settings.bind = addr;
     let base_url = format!("http://{addr}");
     tracing::info!(%addr, database = store_kind(&store), "listening");
 
@@ -508,6 +510,7 @@ async fn add_user(
                 display_name,
                 role,
                 password_hash: madoguchi_server::auth::hash_password(password.clone()).await?,
+                email: None,
                 merchants: ids,
             },
         )

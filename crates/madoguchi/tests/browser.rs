@@ -42,6 +42,7 @@ fn console_in_a_real_browser() -> anyhow::Result<()> {
             .arg(root.join(script))
             .env("BASE_URL", creds["base_url"].as_str().unwrap_or_default())
             .env("CREDS", dir.path().join("demo-credentials.json"))
+            .env("DATA_DIR", dir.path())
             .env("SHOTS", &shots)
             .env("CHROMIUM", &chromium)
             .output()?;

@@ -67,18 +67,29 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
         ("PATCH", "/api/v1/merchants/{merchant}") => vec![foreign(p, Some(json!({ "greeting": "乗っ取り" })))],
         ("GET", "/api/v1/merchants/{merchant}/calendar") => vec![foreign(p, None)],
         ("GET", "/api/v1/users") => vec![Case::NoLeak { path: p }],
-        ("POST", "/api/v1/users") => vec![foreign(
-            p,
-            Some(
-                json!({ "login": "intruder", "display_name": "x", "role": "merchant_staff", "password": "long-enough-pw", "merchants": [bm] }),
+        ("POST", "/api/v1/users") => vec![
+            foreign(
+                p.clone(),
+                Some(
+                    json!({ "login": "intruder", "display_name": "x", "role": "merchant_staff", "password": "long-enough-pw", "merchants": [bm] }),
+                ),
             ),
-        )],
+            foreign(
+                p,
+                Some(
+                    json!({ "login": "intruder2", "display_name": "x", "role": "merchant_staff", "email": "in@example.jp", "merchants": [bm] }),
+                ),
+            ),
+        ],
         ("GET", "/api/v1/users/{user}") => vec![foreign(p, None)],
         ("PATCH", "/api/v1/users/{user}") => vec![foreign(p, Some(json!({ "display_name": "x" })))],
         ("GET", "/api/v1/users/{user}/tokens") => vec![foreign(p, None)],
         ("POST", "/api/v1/users/{user}/tokens") => vec![foreign(p, Some(json!({ "label": "x" })))],
         ("DELETE", "/api/v1/users/{user}/tokens/{token}") => vec![foreign(p, None)],
         ("POST", "/api/v1/users/{user}/unlock") => vec![foreign(p, None)],
+        ("POST", "/api/v1/users/{user}/password_link") => {
+            vec![foreign(p, Some(json!({ "email": "intruder@example.jp" })))]
+        }
         ("GET", "/api/v1/customers") => vec![foreign(format!("{p}?merchant={bm}"), None), Case::NoLeak { path: p }],
         ("POST", "/api/v1/customers") => vec![foreign(p, Some(json!({ "merchant": bm, "name": "x" })))],
         ("GET", "/api/v1/customers/lookup") => vec![

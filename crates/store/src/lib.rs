@@ -20,6 +20,7 @@ pub mod duplicates;
 pub mod escalations;
 pub mod history;
 pub mod inbound;
+pub mod invitations;
 pub mod kb;
 pub mod merchants;
 pub mod order_imports;

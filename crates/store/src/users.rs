@@ -23,6 +23,7 @@ struct Row {
     role: String,
     password_hash: String,
     active: bool,
+    email: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -56,7 +57,9 @@ pub struct NewUserRecord {
     /// Empty: customers see the display name's first word.
     pub public_name: String,
     pub role: Role,
+    /// Empty for someone invited by mail: no password matches it until they choose one.
     pub password_hash: String,
+    pub email: Option<String>,
     pub merchants: Vec<MerchantId>,
 }
 
@@ -67,6 +70,8 @@ pub struct UserChange {
     pub public_name: Option<String>,
     pub role: Option<Role>,
     pub password_hash: Option<String>,
+    /// `Some(None)` removes the address.
+    pub email: Option<Option<String>>,
     pub merchants: Option<Vec<MerchantId>>,
     pub active: Option<bool>,
 }
@@ -88,7 +93,7 @@ async fn write_memberships(tx: &mut Tx, user: UserId, merchants: &[MerchantId]) 
 /// The merchant a user record belongs to for the audit log: merchant staff belong to one;
 /// desk users serving several shops are desk-wide records, read by admins only (so one shop's
 /// admin never learns which other shops a desk user serves).
-fn single(merchants: &[MerchantId]) -> Option<MerchantId> {
+pub(crate) fn single(merchants: &[MerchantId]) -> Option<MerchantId> {
     match merchants {
         [one] => Some(*one),
         _ => None,
@@ -118,9 +123,13 @@ impl Store {
     async fn users_from_rows(&self, rows: Vec<Row>) -> Result<Vec<User>> {
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
         let members = self.memberships(&ids).await?;
+        let mut invitations = self.open_invitations(&ids).await?;
         rows.into_iter()
             .map(|r| {
                 Ok(User {
+                    password_set: !r.password_hash.is_empty(),
+                    invitation: invitations.remove(&r.id),
+                    email: r.email,
                     id: r.id.into(),
                     role: parse("users.role", &r.role)?,
                     merchants: members.iter().filter(|(u, _)| *u == r.id).map(|(_, m)| MerchantId(*m)).collect(),
@@ -152,8 +161,8 @@ impl Store {
             return Err(StoreError::conflict("login_taken", format!("the login {:?} is already used", u.login)));
         }
         on_db!(&mut tx, c => sqlx::query(
-            "INSERT INTO users (id, login, display_name, role, password_hash, active, created_at, updated_at, public_name)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
+            "INSERT INTO users (id, login, display_name, role, password_hash, active, created_at, updated_at, public_name, email)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9)",
         )
         .bind(id.0)
         .bind(&u.login)
@@ -163,6 +172,7 @@ impl Store {
         .bind(true)
         .bind(t)
         .bind(&u.public_name)
+        .bind(&u.email)
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
         write_memberships(&mut tx, id, &u.merchants).await?;
         audit::record(
@@ -173,7 +183,10 @@ impl Store {
                 action: AuditAction::Create,
                 subject_type: SubjectType::User,
                 subject_id: id.to_string(),
-                details: serde_json::json!({ "login": u.login, "role": u.role, "merchants": u.merchants }),
+                details: serde_json::json!({
+                    "login": u.login, "role": u.role, "merchants": u.merchants,
+                    "email": u.email, "invited": u.password_hash.is_empty(),
+                }),
             },
         )
         .await?;
@@ -235,7 +248,8 @@ impl Store {
             }
         }
         on_db!(&mut tx, c => sqlx::query(
-            "UPDATE users SET display_name = $2, role = $3, active = $4, updated_at = $5, public_name = $6 WHERE id = $1",
+            "UPDATE users SET display_name = $2, role = $3, active = $4, updated_at = $5, public_name = $6, email = $7
+             WHERE id = $1",
         )
         .bind(id.0)
         .bind(ch.display_name.as_deref().unwrap_or(&before.display_name))
@@ -243,6 +257,7 @@ impl Store {
         .bind(ch.active.unwrap_or(before.active))
         .bind(now())
         .bind(ch.public_name.as_deref().unwrap_or(&before.public_name))
+        .bind(ch.email.clone().unwrap_or(before.email.clone()))
         .execute(&mut *c).await.map(|r| r.rows_affected()))?;
         if removes_an_admin {
             let admins: i64 = on_db!(&mut tx, c => sqlx::query_scalar(
@@ -287,6 +302,7 @@ impl Store {
                 details: serde_json::json!({
                     "display_name": ch.display_name,
                     "public_name": ch.public_name,
+                    "email": ch.email,
                     "role": ch.role,
                     "password_changed": ch.password_hash.is_some(),
                     "merchants": ch.merchants,

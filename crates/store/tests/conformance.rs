@@ -130,6 +130,7 @@ async fn users_memberships_and_tokens() -> Result<()> {
             display_name: login.into(),
             role,
             password_hash: "$argon2id$fake".into(),
+            email: None,
             merchants: ms,
         };
         let agent = s.create_user(None, rec("agent1", Role::Agent, vec![a])).await?;
@@ -298,6 +299,7 @@ async fn sessions_expire_slide_and_end_with_the_user() -> Result<()> {
                     display_name: "佐藤".into(),
                     role: Role::Agent,
                     password_hash: "x".into(),
+                    email: None,
                     merchants: vec![a],
                 },
             )
@@ -456,6 +458,7 @@ async fn a_chat_knows_its_place_in_line() -> Result<()> {
                     public_name: String::new(),
                     role: Role::Agent,
                     password_hash: "$argon2id$fake".into(),
+                    email: None,
                     merchants: vec![a],
                 },
             )

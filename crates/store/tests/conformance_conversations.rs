@@ -102,6 +102,7 @@ async fn conversation_updates_filters_and_scope() -> Result<()> {
                     display_name: "佐藤".into(),
                     role: Role::Agent,
                     password_hash: "x".into(),
+                    email: None,
                     merchants: vec![a],
                 },
             )

@@ -91,6 +91,7 @@ async fn busy_merchant(s: &Store, slug: &str) -> Result<MerchantId> {
                 display_name: format!("{slug} 担当"),
                 role: Role::Agent,
                 password_hash: "$argon2id$not-a-real-hash".into(),
+                email: None,
                 merchants: vec![m],
             },
         )

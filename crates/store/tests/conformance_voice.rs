@@ -145,6 +145,7 @@ async fn events_are_stored_once_and_the_call_follows_them_in_time_order() -> Res
                     display_name: "電話 担当".into(),
                     role: Role::Agent,
                     password_hash: "$argon2id$not-a-real-hash".into(),
+                    email: None,
                     merchants: vec![m],
                 },
             )

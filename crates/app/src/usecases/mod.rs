@@ -12,6 +12,7 @@ pub mod kb;
 pub mod messages;
 pub mod order_import;
 pub mod orders;
+pub mod password_links;
 pub mod presence;
 pub mod reports;
 pub mod routing;

@@ -6,7 +6,7 @@
 use madoguchi_core::access::{Principal, Scope};
 use madoguchi_core::ids::{MerchantId, TokenId, UserId};
 use madoguchi_core::page::{Page, PageRequest};
-use madoguchi_core::user::{self, ApiToken, NewUser, User, UserPatch};
+use madoguchi_core::user::{self, ApiToken, NewUser, Start, User, UserPatch};
 use madoguchi_store::users::{NewUserRecord, UserChange};
 
 use crate::App;
@@ -32,6 +32,7 @@ async fn resolve_merchants(app: &App, scope: &Scope, keys: &[String]) -> UseCase
 }
 
 /// Creates a user. Admins create anyone; a shop's admin creates staff of their own shop.
+/// Without a password the user is invited: a link to choose one goes to their address.
 pub async fn create_user(app: &App, p: &Principal, req: NewUser) -> UseCaseResult<User> {
     let merchants = resolve_merchants(app, &p.scope(), &req.merchants).await?;
     if !p.can_manage_user(req.role, &merchants) {
@@ -40,16 +41,24 @@ pub async fn create_user(app: &App, p: &Principal, req: NewUser) -> UseCaseResul
     let login = user::validate_login(&req.login)?;
     let display_name = user::validate_display_name(&req.display_name)?;
     let public_name = user::validate_public_name(req.public_name.as_deref().unwrap_or_default())?;
-    user::validate_password(&req.password)?;
+    let (start, email) = user::validate_start(req.password.as_deref(), req.email.as_deref())?;
     user::validate_memberships(req.role, &merchants)?;
-    let password_hash = hash_password(req.password).await?;
-    Ok(app
+    let password_hash = match &start {
+        Start::Password(pw) => hash_password(pw.clone()).await?,
+        // No password matches an empty hash: they sign in once they chose one.
+        Start::Invite(_) => String::new(),
+    };
+    let created = app
         .store
         .create_user(
             Some(p.user_id),
-            NewUserRecord { login, display_name, public_name, role: req.role, password_hash, merchants },
+            NewUserRecord { login, display_name, public_name, role: req.role, password_hash, email, merchants },
         )
-        .await?)
+        .await?;
+    match start {
+        Start::Invite(to) => crate::usecases::password_links::send(app, p, &created, &to).await,
+        Start::Password(_) => Ok(created),
+    }
 }
 
 /// Changes a user. Users may change their own name and password; role, shops and activation
@@ -81,7 +90,9 @@ pub async fn update_user(app: &App, p: &Principal, target: UserId, req: UserPatc
         }
         None => None,
     };
-    let ch = UserChange { display_name, public_name, role: req.role, password_hash, merchants, active: req.active };
+    let email = req.email.as_deref().map(user::validate_email).transpose()?;
+    let ch =
+        UserChange { display_name, public_name, role: req.role, password_hash, email, merchants, active: req.active };
     Ok(app.store.update_user(&scope, p.user_id, target.id, ch).await?)
 }
 

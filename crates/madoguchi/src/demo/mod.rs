@@ -234,6 +234,7 @@ pub async fn seed(store: &Store, base_url: &str) -> anyhow::Result<Credentials> 
                     display_name: name.into(),
                     role,
                     password_hash,
+                    email: None,
                     merchants: ms.iter().map(|i| ids[*i]).collect(),
                 },
             )

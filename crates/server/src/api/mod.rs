@@ -77,6 +77,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(users::list_users, users::create_user))
         .routes(routes!(users::get_user, users::update_user))
         .routes(routes!(users::unlock_user))
+        .routes(routes!(users::send_password_link))
         .routes(routes!(users::list_tokens, users::create_token))
         .routes(routes!(users::delete_token))
         .routes(routes!(merchants::list_merchants, merchants::create_merchant))

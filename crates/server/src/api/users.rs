@@ -81,6 +81,30 @@ pub async fn unlock_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordLinkRequest {
+    /// Where to send it (it becomes the user's address); default: the address they have.
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// Mails the user a new one-time link to choose their password (an invitation again, or a
+/// reset), replacing earlier unused links. The answer's `invitation` says whether the mail
+/// server took it (`sent_at`) or why not (`send_error`).
+#[utoipa::path(post, path = "/api/v1/users/{user}/password_link", tag = "users", params(("user" = String, Path)),
+    request_body = PasswordLinkRequest,
+    responses((status = 200, body = User), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody),
+        (status = 422, description = "`no_email`: no address to send it to; `inactive_user`", body = crate::error::ErrorBody)))]
+pub async fn send_password_link(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(user): Path<String>,
+    ApiJson(req): ApiJson<PasswordLinkRequest>,
+) -> ApiResult<Json<User>> {
+    Ok(Json(madoguchi_app::usecases::password_links::send_link(&st, &p, id(&user)?, req.email.as_deref()).await?))
+}
+
 /// The caller.
 #[utoipa::path(get, path = "/api/v1/me", tag = "users", responses((status = 200, body = User)))]
 pub async fn me(State(st): State<AppState>, Caller(p): Caller) -> ApiResult<Json<User>> {
@@ -99,6 +123,8 @@ pub async fn list_users(
 }
 
 /// Creates a user. Admins create anyone; merchant admins create staff of their own merchant.
+/// Give `password`, or leave it out and give `email`: the user is invited by mail to choose
+/// their own (`invitation` in the answer says whether the mail server took it).
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
     responses((status = 201, body = User), (status = 403, body = crate::error::ErrorBody),
         (status = 404, description = "a merchant named in `merchants` does not exist or is outside the caller's", body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]

@@ -75,6 +75,10 @@ fn reason_ja(code: &str, message: &str) -> String {
         "invalid_login" => "ログインIDは3〜64文字の英数字と . _ @ - で入力してください".into(),
         "weak_password" => "パスワードは10文字以上にしてください".into(),
         "invalid_memberships" => "管理者はショップを選ばず、ショップの管理者・スタッフは1つ、スーパーバイザー・オペレーターは1つ以上選んでください".into(),
+        "email_or_password" => "招待メールを送るメールアドレスか、最初のパスワードを入力してください".into(),
+        "no_email" => "メールアドレスが登録されていません。送り先を入力してください".into(),
+        "inactive_user" => "無効のスタッフには送れません。先に有効にしてください".into(),
+        "password_mismatch" => "確認のため、同じパスワードを2回入力してください".into(),
         "login_taken" => "このログインIDはすでに使われています".into(),
         "last_admin" => "有効な管理者がいなくなるため変更できません".into(),
         // A check without its own Japanese sentence: its English message stays off the page.

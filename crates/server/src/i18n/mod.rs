@@ -2,7 +2,7 @@
 //! Every text is a field of [`Texts`], so a missing translation does not compile; `ja.rs` and
 //! `en.rs` hold the two tables, `labels.rs` the names of the domain's values (channels,
 //! statuses, carriers…), `errors.rs` the error pages, `forms.rs` rejected form fields as a page says them, `public.rs` the help center's and the
-//! web form's texts, `typed_in.rs` the typed-in contact page's.
+//! web form's texts, `typed_in.rs` the typed-in contact page's, `password.rs` the page a password link opens.
 
 mod admin_pages;
 mod customer_page;
@@ -12,6 +12,7 @@ mod errors;
 mod forms;
 mod ja;
 mod labels;
+mod password;
 mod public;
 mod settings_page;
 mod typed_in;
@@ -22,6 +23,7 @@ pub use desk::{DeskTexts, desk};
 pub use errors::error_page;
 pub use forms::{FormError, form_error, form_error_of};
 pub use labels::*;
+pub use password::{PasswordTexts, password_texts};
 pub use public::{FormTexts, HcTexts, help_center, web_form};
 pub use settings_page::{SettingsTexts, settings_texts};
 pub use typed_in::{ContactTexts, typed_in};

@@ -18,6 +18,7 @@ pub mod inbox;
 pub mod kb;
 pub mod landing;
 pub mod orders;
+pub mod password;
 pub mod policies;
 pub mod portal;
 pub mod search;
@@ -55,6 +56,7 @@ pub fn routes() -> axum::Router<AppState> {
     axum::Router::new()
         .route("/", get(landing::show))
         .route("/login", get(login_page).post(login))
+        .route("/password/{secret}", get(password::show).post(password::choose))
         .route("/logout", post(logout))
         .route("/desk", get(inbox::show))
         .route("/desk/presence", post(inbox::set_presence))
@@ -87,6 +89,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/settings/staff", get(staff::show).post(staff::create))
         .route("/settings/staff/{id}", post(staff::update))
         .route("/settings/staff/{id}/unlock", post(staff::unlock))
+        .route("/settings/staff/{id}/password-link", post(staff::password_link))
         .route("/settings/staff/{id}/profile", post(staff::profile))
         .route("/settings/staff/{id}/tokens", get(staff::tokens).post(staff::create_token))
         .route("/settings/staff/{id}/tokens/{token}/delete", post(staff::delete_token))
@@ -200,6 +203,8 @@ struct LoginPage<'a> {
     csrf: String,
     login: &'a str,
     error: Option<String>,
+    /// Said above the form after a password was chosen through a mailed link.
+    notice: Option<&'static str>,
 }
 
 fn login_form(
@@ -210,21 +215,42 @@ fn login_form(
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
+    login_form_with(settings, jar, lang, login, error, None, status)
+}
+
+fn login_form_with(
+    settings: &crate::Settings,
+    jar: CookieJar,
+    lang: Lang,
+    login: &str,
+    error: Option<String>,
+    notice: Option<&'static str>,
+    status: StatusCode,
+) -> Response {
     let (csrf, _) = new_token();
     let jar = jar.add(cookie(settings, LOGIN_CSRF_COOKIE, csrf.clone()));
-    (jar, render(status, &LoginPage { lang: lang.code(), t: lang.t(), csrf, login, error })).into_response()
+    (jar, render(status, &LoginPage { lang: lang.code(), t: lang.t(), csrf, login, error, notice })).into_response()
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    lang: Option<String>,
+    /// The login to fill in, after a password was set through a link.
+    login: Option<String>,
+    password_set: Option<String>,
 }
 
 async fn login_page(
     State(st): State<AppState>,
     jar: CookieJar,
     headers: HeaderMap,
-    Query(q): Query<LangQuery>,
+    Query(q): Query<LoginQuery>,
 ) -> Response {
-    let (jar, lang) = language(jar, &headers, &q);
+    let (jar, lang) = language(jar, &headers, &LangQuery { lang: q.lang });
+    let notice = q.password_set.is_some().then(|| crate::i18n::password_texts(lang).done);
     match current_session(&st, &jar).await {
         Ok(Some(_)) => (jar, Redirect::to("/desk")).into_response(),
-        _ => login_form(&st.settings, jar, lang, "", None, StatusCode::OK),
+        _ => login_form_with(&st.settings, jar, lang, q.login.as_deref().unwrap_or(""), None, notice, StatusCode::OK),
     }
 }
 

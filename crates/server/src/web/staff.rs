@@ -37,6 +37,9 @@ struct StaffRow {
     /// Slugs of the shops, for the edit form's checkboxes.
     shop_slugs: Vec<String>,
     active: bool,
+    email: String,
+    /// An open password link: what to say (invited until…, or not sent) and whether it failed.
+    link: Option<(String, bool)>,
     manageable: bool,
     /// For the desk's agents and supervisors: the queues they take and their live-chat limit.
     profile: Option<(String, u32)>,
@@ -61,15 +64,21 @@ struct StaffPage {
     /// The form a refusal came from ("new" or a user id), and why.
     error_form: String,
     error: Option<FormError>,
-    /// What was typed in the refused form: login, name, role, shops.
-    kept: (String, String, String, Vec<String>),
-    notice: Option<&'static str>,
+    /// What was typed in the refused form: login, name, role, shops, mail address.
+    kept: Kept,
+    notice: Option<String>,
+    /// The notice reports a failure (a password link the mail server refused).
+    notice_failed: bool,
 }
+
+type Kept = (String, String, String, Vec<String>, String);
 
 #[derive(Debug, Deserialize)]
 pub struct ShowQuery {
     saved: Option<String>,
     unlocked: Option<String>,
+    /// A password link was just written for this user: say whether it went out.
+    link: Option<String>,
 }
 
 /// Whoever may manage some staff: admins and shops' admins.
@@ -91,13 +100,20 @@ pub async fn show(
     may_manage(&user)?;
     let lang = Lang::from_request(&jar, &headers);
     let a = crate::i18n::admin_texts(lang);
-    let notice = if q.unlocked.is_some() {
-        Some(a.unlocked)
+    let mut notice = if q.unlocked.is_some() {
+        Some((a.unlocked.to_owned(), false))
     } else if q.saved.is_some() {
-        Some(lang.t().saved)
+        Some((lang.t().saved.to_owned(), false))
     } else {
         None
     };
+    if let Some(id) = q.link.as_deref().and_then(|l| l.parse::<UserId>().ok()) {
+        let u = st.store.get_user(&user.principal.scope(), user.principal.user_id, id).await?;
+        notice = u.invitation.map(|i| match i.send_error {
+            None => (a.link_sent.replace("{to}", &i.sent_to), false),
+            Some(_) => (a.link_not_sent.to_owned(), true),
+        });
+    }
     staff_page(&st, &user, lang, Refusal::default(), notice).await
 }
 
@@ -105,7 +121,12 @@ pub async fn show(
 struct Refusal {
     form: String,
     error: Option<FormError>,
-    kept: (String, String, String, Vec<String>),
+    kept: Kept,
+}
+
+/// "12/10 16:00" in Japan time.
+fn jst(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&chrono_tz::Asia::Tokyo).format("%Y/%m/%d %H:%M").to_string()
 }
 
 async fn staff_page(
@@ -113,7 +134,7 @@ async fn staff_page(
     user: &ConsoleUser,
     lang: Lang,
     refusal: Refusal,
-    notice: Option<&'static str>,
+    notice: Option<(String, bool)>,
 ) -> Result<Response, ApiError> {
     let p = &user.principal;
     let scope = p.scope();
@@ -154,6 +175,11 @@ async fn staff_page(
                 },
                 shop_slugs: mine.iter().map(|m| m.slug.clone()).collect(),
                 active: u.active,
+                email: u.email.clone().unwrap_or_default(),
+                link: u.invitation.as_ref().map(|i| match &i.send_error {
+                    None => (a.invited_until.replace("{until}", &jst(i.expires_at)), false),
+                    Some(_) => (a.link_not_sent.to_owned(), true),
+                }),
                 manageable: p.can_manage_user(u.role, &u.merchants),
                 profile: profiles.get(&u.id).cloned(),
             }
@@ -179,7 +205,8 @@ async fn staff_page(
         error_form: refusal.form,
         error: refusal.error,
         kept: refusal.kept,
-        notice,
+        notice_failed: notice.as_ref().is_some_and(|n| n.1),
+        notice: notice.map(|n| n.0),
     };
     Ok(render(status, &page))
 }
@@ -193,6 +220,7 @@ pub struct StaffForm {
     public_name: String,
     role: String,
     password: String,
+    email: String,
     shops: Vec<String>,
     active: bool,
 }
@@ -208,6 +236,7 @@ impl StaffForm {
                 "public_name" => f.public_name = v,
                 "role" => f.role = v,
                 "password" => f.password = v,
+                "email" => f.email = v,
                 "shop" => f.shops.push(v),
                 "active" => f.active = true,
                 _ => {}
@@ -232,6 +261,7 @@ fn field_label(lang: Lang, field: &str) -> &'static str {
         "merchants" => a.shops,
         "skills" => a.skills,
         "max_messaging" => a.max_chats,
+        "email" => a.email,
         _ => a.staff_title,
     }
 }
@@ -266,18 +296,21 @@ pub async fn create(
                 display_name: f.display_name.clone(),
                 public_name: Some(f.public_name.clone()),
                 role,
-                password: f.password.clone(),
+                password: Some(f.password.clone()).filter(|p| !p.is_empty()),
+                email: Some(f.email.clone()),
                 merchants: f.shops.clone(),
             };
-            staff::create_user(&st, &p, req).await.map(|_| ())
+            staff::create_user(&st, &p, req).await
         }
         Err(e) => Err(e.into()),
     };
     match result {
-        Ok(()) => Ok(Redirect::to("/settings/staff?saved=1").into_response()),
+        // Someone invited: the page says whether the mail went out.
+        Ok(u) if u.invitation.is_some() => Ok(Redirect::to(&format!("/settings/staff?link={}", u.id)).into_response()),
+        Ok(_) => Ok(Redirect::to("/settings/staff?saved=1").into_response()),
         Err(e) => {
             let error = refused(lang, e)?;
-            let kept = (f.login, f.display_name, f.role, f.shops);
+            let kept = (f.login, f.display_name, f.role, f.shops, f.email);
             staff_page(&st, &user, lang, Refusal { form: "new".into(), error: Some(error), kept }, None).await
         }
     }
@@ -307,6 +340,7 @@ pub async fn update(
                 public_name: Some(f.public_name.clone()),
                 role: Some(role),
                 password: Some(f.password.clone()).filter(|p| !p.is_empty()),
+                email: Some(f.email.clone()),
                 // An admin has no shops; the form sends none for them.
                 merchants: Some(if role == Role::Admin { vec![] } else { f.shops.clone() }),
                 active: Some(f.active),
@@ -319,7 +353,7 @@ pub async fn update(
         Ok(()) => Ok(Redirect::to("/settings/staff?saved=1").into_response()),
         Err(e) => {
             let error = refused(lang, e)?;
-            let kept = (String::new(), f.display_name, f.role, f.shops);
+            let kept = (String::new(), f.display_name, f.role, f.shops, f.email);
             staff_page(&st, &user, lang, Refusal { form: id, error: Some(error), kept }, None).await
         }
     }
@@ -373,6 +407,35 @@ pub struct CsrfForm {
     label: String,
 }
 
+#[derive(Debug, Deserialize)]
+pub struct LinkForm {
+    csrf: String,
+    #[serde(default)]
+    email: String,
+}
+
+/// Mails a user a new password link (to the address typed, or the one on file).
+pub async fn password_link(
+    State(st): State<AppState>,
+    user: ConsoleUser,
+    jar: CookieJar,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<LinkForm>,
+) -> Result<Response, ApiError> {
+    let p = user.checked(&f.csrf)?.clone();
+    may_manage(&user)?;
+    let lang = Lang::from_request(&jar, &headers);
+    let target = user_id(&id)?;
+    match madoguchi_app::usecases::password_links::send_link(&st, &p, target, Some(&f.email)).await {
+        Ok(_) => Ok(Redirect::to(&format!("/settings/staff?link={target}")).into_response()),
+        Err(e) => {
+            let error = refused(lang, e)?;
+            staff_page(&st, &user, lang, Refusal { form: id, error: Some(error), ..Default::default() }, None).await
+        }
+    }
+}
+
 pub async fn unlock(
     State(st): State<AppState>,
     user: ConsoleUser,
@@ -412,9 +475,7 @@ async fn tokens_page(
     let p = &user.principal;
     let a = crate::i18n::admin_texts(lang);
     let target = staff::token_owner(st, p, owner).await?;
-    let when = |t: chrono::DateTime<chrono::Utc>| {
-        t.with_timezone(&chrono_tz::Asia::Tokyo).format("%Y/%m/%d %H:%M").to_string()
-    };
+    let when = jst;
     let tokens = staff::list_tokens(st, p, owner, PageRequest::first(200))
         .await?
         .items

@@ -150,6 +150,7 @@ async fn shop(store: &Store, slug: &str, staff_hash: &str) -> anyhow::Result<(Sh
                 display_name: "店員".into(),
                 role: Role::MerchantStaff,
                 password_hash: staff_hash.into(),
+                email: None,
                 merchants: vec![m.id],
             },
         )
@@ -251,6 +252,7 @@ impl TestApp {
                         display_name: name.into(),
                         role,
                         password_hash: hash.clone(),
+                        email: None,
                         merchants: ms,
                     },
                 )

@@ -108,7 +108,7 @@ pub const TABLES: &[Table] = &[
     Table {
         name: "users",
         rows: Rows::Users,
-        columns: "id:uuid login display_name public_name role active:bool created_at:time updated_at:time",
+        columns: "id:uuid login display_name public_name role active:bool created_at:time updated_at:time email",
         order_by: "id",
         refs: &[],
     },
@@ -309,6 +309,7 @@ pub const NOT_TRANSFERRED: &[(&str, &str)] = &[
     ("conversation_viewers", "who has a conversation open right now on this instance"),
     ("conversation_reads", "which user of this instance read what; the restored desk starts unread"),
     ("sessions", "credentials of this instance"),
+    ("user_invitations", "password links of this instance; a restored user asks for a new one"),
     ("login_attempts", "security log of this instance"),
     ("login_unlocks", "security log of this instance"),
     ("outbox", "in-flight sends; a restore must not send a reply twice"),
