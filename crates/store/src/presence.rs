@@ -256,16 +256,18 @@ impl Store {
         Ok(u32::try_from(n).unwrap_or(u32::MAX))
     }
 
+    /// What makes an available agent show as busy (対応中): their live chats and the calls they
+    /// are on now. A phone conversation is not a call: a memo of a call typed in afterwards, or
+    /// a phone conversation left open, must not keep an agent busy.
     pub async fn live_contacts(&self, agent: UserId) -> Result<u32> {
-        let n: i64 = on_pool!(self, p => sqlx::query_scalar(
-            "SELECT COUNT(*) FROM conversations
-             WHERE assignee_id = $1 AND status IN ('new', 'open') AND channel IN ('chat', 'line', 'phone')
-               AND contact_ended_at IS NULL",
+        let calls: i64 = on_pool!(self, p => sqlx::query_scalar(
+            "SELECT COUNT(*) FROM calls WHERE agent_id = $1 AND state = 'connected' AND ended_at IS NULL",
         )
         .bind(agent.0)
         .fetch_one(p)
         .await)?;
-        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+        let calls = u32::try_from(calls).unwrap_or(u32::MAX);
+        Ok(self.live_chats(agent).await?.saturating_add(calls))
     }
 
     /// Where a chat stands in its shop's queue: how many live chats wait for a person before it

@@ -159,13 +159,20 @@ async fn events_are_stored_once_and_the_call_follows_them_in_time_order() -> Res
         s.record_call_event(call.id, &event(CallEventKind::AgentOffered, 30, Some(agent.id), "ring-1")).await?;
         let ringing = s.get_call(&Scope::All, call.id).await?;
         assert_eq!((ringing.state, ringing.offered_to), (CallState::Ringing, Some(agent.id)));
+        // A phone memo typed in and left open is not a call: it does not make the agent busy.
+        let mut memo = conv(m, Channel::Phone);
+        memo.assignee_id = Some(agent.id);
+        s.create_conversation(&Scope::All, None, &memo).await?;
+        assert_eq!(s.live_contacts(agent.id).await?, 0, "ringing and a typed-in memo are not live contacts");
         s.record_call_event(call.id, &event(CallEventKind::Answered, 40, Some(agent.id), "answered")).await?;
+        assert_eq!(s.live_contacts(agent.id).await?, 1, "on the call");
         // The hang-up arrives before the hold callbacks it follows in time.
         s.record_call_event(call.id, &event(CallEventKind::Ended, 200, None, "completed")).await?;
         s.record_call_event(call.id, &event(CallEventKind::Hold, 60, Some(agent.id), "hold-1")).await?;
         s.record_call_event(call.id, &event(CallEventKind::Unhold, 90, Some(agent.id), "unhold-1")).await?;
         let done = s.get_call(&Scope::All, call.id).await?;
         assert_eq!((done.state, done.agent_id, done.offered_to), (CallState::Ended, Some(agent.id), None));
+        assert_eq!(s.live_contacts(agent.id).await?, 0, "the call is over");
         assert_eq!(done.ended_at, Some(at(8, 10) + chrono::Duration::seconds(200)));
         let r = &done.record;
         assert_eq!((r.queue_seconds, r.talk_seconds, r.hold_seconds, r.holds), (30, 160, 30, 1));
