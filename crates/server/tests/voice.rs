@@ -115,6 +115,25 @@ impl Twilio<'_> {
         body
     }
 
+    /// Like [`Twilio::post`], as one delivery Twilio may send again (`I-Twilio-Idempotency-Token`).
+    async fn post_delivery(&self, event: &str, extra: &[(&str, &str)], delivery: &str) -> String {
+        let path = format!("/api/v1/inbound/voice/twilio/{TOKEN}?e={event}");
+        let params = self.params(extra);
+        let sig = signature(&format!("{PUBLIC}{path}"), &params, AUTH);
+        let r = self
+            .app
+            .client
+            .post(format!("{}{path}", self.app.base))
+            .form(&params)
+            .header("X-Twilio-Signature", sig)
+            .header("I-Twilio-Idempotency-Token", delivery)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        r.text().await.unwrap()
+    }
+
     async fn call(&self) -> madoguchi_store::voice::calls::Call {
         self.app.store.call_by_provider_id("twilio", &self.sid).await.unwrap().expect("the call is stored")
     }
@@ -284,4 +303,22 @@ async fn a_request_not_signed_by_the_numbers_account_is_refused_and_stores_nothi
     let sig = signature(&format!("{PUBLIC}{path}"), &bare, AUTH);
     let (s, body) = t.post_signed(&path, &bare, Some(sig)).await;
     assert_eq!((s, body.contains("missing_param")), (StatusCode::BAD_REQUEST, true), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retried_delivery_gets_the_first_answer_and_moves_the_call_once() {
+    let app = app().await;
+    let t = twilio(&app, "CA0000000000000000000000000000005", "+819012345678");
+    t.post(None, &[("CallStatus", "ringing")]).await;
+    let first = t.post_delivery("keys", &[("Digits", "1")], "idem-keys-1").await;
+    assert!(first.contains("ご注文番号を入力"), "{first}");
+    // Twilio did not get our answer in time and sends the same key press again.
+    let retry = t.post_delivery("keys", &[("Digits", "1")], "idem-keys-1").await;
+    assert_eq!(retry, first, "the same answer, not the next step's");
+    let events = app.store.call_events(&Scope::All, t.call().await.id).await.unwrap();
+    let inputs = events.iter().filter(|e| e.kind == CallEventKind::IvrInput).count();
+    assert_eq!(inputs, 1, "the key press is taken once: {events:?}");
+    // A new delivery is new input.
+    let next = t.post_delivery("keys", &[("Digits", "20261208#")], "idem-keys-2").await;
+    assert!(next.contains("<Enqueue"), "{next}");
 }

@@ -37,6 +37,7 @@ pub async fn twilio(
         event: which.e,
         params,
         signature: headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()).map(str::to_owned),
+        delivery: headers.get("i-twilio-idempotency-token").and_then(|v| v.to_str().ok()).map(str::to_owned),
     };
     match webhook(&st, request).await? {
         Answer::TwiML(xml) => Ok(([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], xml).into_response()),

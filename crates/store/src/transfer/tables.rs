@@ -314,6 +314,7 @@ pub const NOT_TRANSFERRED: &[(&str, &str)] = &[
     ("login_unlocks", "security log of this instance"),
     ("outbox", "in-flight sends; a restore must not send a reply twice"),
     ("search_feed", "derived; the restored instance rebuilds its index"),
+    ("webhook_replies", "answers to a provider's retries to this instance"),
 ];
 
 /// Columns of bundled tables deliberately left out.

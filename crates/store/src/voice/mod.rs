@@ -1,5 +1,6 @@
 //! The phone channel's records: a shop's numbers and flows ([`numbers`]), calls and their
-//! events ([`calls`]).
+//! events ([`calls`]), and the answers to webhook deliveries a provider may retry ([`replies`]).
 
 pub mod calls;
 pub mod numbers;
+pub mod replies;

@@ -30,6 +30,8 @@ pub struct Request {
     pub event: Option<String>,
     pub params: Vec<(String, String)>,
     pub signature: Option<String>,
+    /// `I-Twilio-Idempotency-Token`: the same on every retry of one delivery.
+    pub delivery: Option<String>,
 }
 
 pub enum Answer {
@@ -50,18 +52,35 @@ pub async fn webhook(app: &App, r: Request) -> UseCaseResult<Answer> {
         metrics::counter!("madoguchi_webhook_rejected_total", "channel" => "phone").increment(1);
         return Ok(Answer::Forbidden);
     }
+    // A retry of a delivery already answered gets that answer: the caller's key press is not
+    // taken twice, nor the call queued twice.
+    let delivery = r.delivery.as_deref().filter(|d| !d.is_empty());
+    if let Some(d) = delivery
+        && let Some(answer) = app.store.webhook_reply(PROVIDER, d).await?
+    {
+        return Ok(Answer::TwiML(answer));
+    }
+    let answer = respond(app, &number, &r).await?;
+    if let Some(d) = delivery {
+        app.store.save_webhook_reply(PROVIDER, d, &answer).await?;
+    }
+    Ok(Answer::TwiML(answer))
+}
+
+/// The TwiML for a signed request, after moving the call on.
+async fn respond(app: &App, number: &PhoneNumber, r: &Request) -> UseCaseResult<String> {
     let params = Params(&r.params);
     let param = |name: &str| params.get(name);
     let sid = param("CallSid").filter(|s| !s.is_empty()).ok_or_else(|| missing("CallSid"))?;
     let links = Links { base: format!("{}/api/v1/inbound/voice/twilio/{}", app.settings.public_base(), r.token) };
     let event = r.event.as_deref().unwrap_or("voice");
     if event == "voice" {
-        return incoming(app, &number, sid, &params, &links).await.map(Answer::TwiML);
+        return incoming(app, number, sid, &params, &links).await;
     }
     // Everything after the first request belongs to a call already stored.
     let Some(call) = app.store.call_by_provider_id(PROVIDER, sid).await? else {
         tracing::warn!(sid, event, "a Twilio callback for a call never seen");
-        return Ok(Answer::TwiML(twiml(&[Verb::Hangup])));
+        return Ok(twiml(&[Verb::Hangup]));
     };
     let verbs = match event {
         "keys" => {
@@ -102,7 +121,7 @@ pub async fn webhook(app: &App, r: Request) -> UseCaseResult<Answer> {
             return Err(UseCaseError::Malformed { code: "unknown_event", message: format!("unknown event {other:?}") });
         }
     };
-    Ok(Answer::TwiML(twiml(&verbs)))
+    Ok(twiml(&verbs))
 }
 
 /// The form parameters of a request, by name.
