@@ -117,13 +117,13 @@ pub async fn sign_in(
         return Ok(Err(refusal));
     }
     let found = store.user_for_login(&login).await?;
-    // Verify against a dummy hash when the login is unknown, so timing does not reveal which
-    // logins exist.
+    // Verify against a dummy hash when the login is unknown, or invited and without a password
+    // yet, so timing does not reveal which logins exist or who has not signed in yet.
     let hash = match &found {
-        Some((_, h)) => h.clone(),
-        None => dummy_hash().await?,
+        Some((_, h)) if !h.is_empty() => h.clone(),
+        _ => dummy_hash().await?,
     };
-    let ok = verify_password(password.to_owned(), hash).await && found.is_some();
+    let ok = verify_password(password.to_owned(), hash).await && found.as_ref().is_some_and(|(_, h)| !h.is_empty());
     store.record_login_attempt(&login, &addr, ok).await?;
     match found {
         Some((user, _)) if ok => Ok(Ok(user)),
