@@ -98,29 +98,17 @@ async fn a_call_is_stored_once_on_the_callers_conversation_and_a_withheld_one_on
         assert_eq!(s.calls_of_conversation(&Scope::All, conv.id).await?.len(), 1);
 
         // Two withheld calls: two conversations with no customer, and no customer made.
-        let before = s
-            .list_customers(
-                &Scope::All,
-                &madoguchi_store::customers::CustomerFilter::default(),
-                PageRequest::first(100),
-            )
-            .await?
-            .items
-            .len();
+        let customers = || async {
+            let filter = madoguchi_store::customers::CustomerFilter::default();
+            Ok::<_, StoreError>(s.list_customers(&Scope::All, &filter, PageRequest::first(100)).await?.items.len())
+        };
+        let before = customers().await?;
         for sid in ["CA2", "CA3"] {
             let (c, _) = s.start_call(&incoming(m, sid, "anonymous", 10)).await?;
             assert_eq!(s.get_conversation(&Scope::All, c.conversation_id).await?.customer_id, None);
             assert_eq!(c.caller.shown_ja(), "非通知");
         }
-        let after = s
-            .list_customers(
-                &Scope::All,
-                &madoguchi_store::customers::CustomerFilter::default(),
-                PageRequest::first(100),
-            )
-            .await?
-            .items
-            .len();
+        let after = customers().await?;
         assert_eq!(before, after, "a withheld number is nobody's");
         // A new number makes a new customer with that number.
         let (c, _) = s.start_call(&incoming(m, "CA4", "03-1234-5678", 20)).await?;

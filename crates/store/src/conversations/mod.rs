@@ -275,6 +275,29 @@ pub struct ConversationRecord {
     pub created_at: Option<DateTime<Utc>>,
 }
 
+impl ConversationRecord {
+    /// A new conversation on `channel` with nothing else set: no customer, subject or message,
+    /// normal priority, unassigned.
+    pub fn new(merchant: MerchantId, channel: Channel) -> ConversationRecord {
+        ConversationRecord {
+            merchant,
+            channel,
+            subject: None,
+            customer_id: None,
+            customer_identity: None,
+            order_id: None,
+            priority: Priority::Normal,
+            queue: None,
+            category: None,
+            tags: vec![],
+            assignee_id: None,
+            messages: vec![],
+            status: None,
+            created_at: None,
+        }
+    }
+}
+
 /// A message to append, after validation and HTML sanitising.
 #[derive(Debug, Clone)]
 pub struct MessageRecord {

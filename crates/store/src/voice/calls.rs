@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use madoguchi_core::access::Scope;
 use madoguchi_core::conversation::Conversation;
-use madoguchi_core::enums::{Channel, Priority};
+use madoguchi_core::enums::Channel;
 use madoguchi_core::identity::{IdentityKind, NormalizedIdentity};
 use madoguchi_core::ids::{CallId, ConversationId, MerchantId, PhoneNumberId, UserId};
 use madoguchi_core::time::now;
@@ -150,20 +150,10 @@ impl Store {
             None => None,
         };
         let record = ConversationRecord {
-            merchant: c.merchant,
-            channel: Channel::Phone,
             subject: Some(format!("電話 {}", c.caller.shown_ja())),
             customer_id: customer,
-            customer_identity: None,
-            order_id: None,
-            priority: Priority::Normal,
-            queue: None,
-            category: None,
-            tags: vec![],
-            assignee_id: None,
-            messages: vec![],
-            status: None,
             created_at: Some(c.at),
+            ..ConversationRecord::new(c.merchant, Channel::Phone)
         };
         let conv: Conversation =
             crate::conversations::open_conversation(&mut tx, &merchant, None, &record, customer).await?;

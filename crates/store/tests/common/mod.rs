@@ -110,22 +110,7 @@ pub fn msg(direction: Direction, body: &str, pid: Option<&str>) -> MessageRecord
 }
 
 pub fn conv(m: MerchantId, channel: Channel) -> ConversationRecord {
-    ConversationRecord {
-        merchant: m,
-        channel,
-        subject: Some("商品が届きません".into()),
-        customer_id: None,
-        customer_identity: None,
-        order_id: None,
-        priority: Priority::Normal,
-        queue: None,
-        category: None,
-        tags: vec![],
-        assignee_id: None,
-        messages: vec![],
-        status: None,
-        created_at: None,
-    }
+    ConversationRecord { subject: Some("商品が届きません".into()), ..ConversationRecord::new(m, channel) }
 }
 
 /// A fixed instant, so re-sending the same order is byte-for-byte the same input.
