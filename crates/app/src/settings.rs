@@ -37,6 +37,9 @@ pub struct Settings {
     pub staff_mail_from: Option<String>,
     /// LINE Messaging API base URL (replaced in tests by a local stand-in).
     pub line_api_base: String,
+    /// Twilio's REST API base URL, for ringing agents and moving live calls (replaced in tests
+    /// by a local stand-in; a compatible provider's address).
+    pub twilio_api_base: String,
     /// How often mail inboxes with IMAP settings are polled, in seconds.
     pub imap_poll_seconds: u64,
     /// Extra root certificates (PEM) trusted for IMAP over TLS besides the system's, for a mail
@@ -87,6 +90,7 @@ impl Default for Settings {
             smtp_url: None,
             staff_mail_from: None,
             line_api_base: "https://api.line.me".into(),
+            twilio_api_base: "https://api.twilio.com".into(),
             imap_poll_seconds: 30,
             tls_ca_file: None,
             public_url: None,
@@ -114,6 +118,7 @@ const ENV_KEYS: &[&str] = &[
     "smtp_url",
     "staff_mail_from",
     "line_api_base",
+    "twilio_api_base",
     "imap_poll_seconds",
     "tls_ca_file",
     "public_url",
@@ -247,6 +252,10 @@ cookie_secure = false
 # env: MADOGUCHI_LINE_API_BASE
 line_api_base = "https://api.line.me"
 
+# Twilio's REST API (or a compatible provider's), used to ring agents and move live calls.
+# env: MADOGUCHI_TWILIO_API_BASE
+twilio_api_base = "https://api.twilio.com"
+
 # How often mail inboxes with IMAP settings are polled, in seconds.
 # env: MADOGUCHI_IMAP_POLL_SECONDS
 imap_poll_seconds = 30
@@ -316,6 +325,7 @@ impl fmt::Debug for Settings {
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("staff_mail_from", &self.staff_mail_from)
             .field("line_api_base", &self.line_api_base)
+            .field("twilio_api_base", &self.twilio_api_base)
             .field("imap_poll_seconds", &self.imap_poll_seconds)
             .field("tls_ca_file", &self.tls_ca_file)
             .field("public_url", &self.public_url)

@@ -17,9 +17,9 @@ async fn get(app: &TestApp, path: &str) -> (StatusCode, Value) {
 #[tokio::test]
 async fn each_role_says_what_it_runs_and_a_jobs_node_serves_only_health() {
     for (role, name, jobs) in [
-        (NodeRole::All, "all", json!(["indexer", "sweep", "delivery", "mail_polling", "bot_retries"])),
+        (NodeRole::All, "all", json!(["indexer", "sweep", "delivery", "mail_polling", "bot_retries", "call_control"])),
         (NodeRole::Web, "web", json!(["indexer"])),
-        (NodeRole::Jobs, "jobs", json!(["sweep", "delivery", "mail_polling", "bot_retries"])),
+        (NodeRole::Jobs, "jobs", json!(["sweep", "delivery", "mail_polling", "bot_retries", "call_control"])),
     ] {
         let app = TestApp::start_with(Settings { role, ..Settings::default() }).await.unwrap();
         let (s, ready) = get(&app, "/readyz").await;

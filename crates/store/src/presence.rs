@@ -48,13 +48,19 @@ pub enum WithdrawReason {
     NoAnswer,
     /// The agent's console went away (signed out, tab closed, network lost).
     AgentOffline,
+    /// The agent's phone was busy or could not be reached.
+    Unreachable,
+    /// The caller hung up while it rang.
+    CallerGone,
 }
 
 impl WithdrawReason {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             WithdrawReason::NoAnswer => "no_answer",
             WithdrawReason::AgentOffline => "agent_offline",
+            WithdrawReason::Unreachable => "unreachable",
+            WithdrawReason::CallerGone => "caller_gone",
         }
     }
 }
@@ -206,10 +212,12 @@ impl Store {
         Ok(true)
     }
 
-    /// The assignee opened the conversation: a ringing offer is taken.
+    /// The assignee opened the conversation: a ringing offer is taken. A call is taken by
+    /// answering the phone, not by looking at its screen.
     pub async fn accept_offer(&self, agent: UserId, conversation: ConversationId) -> Result<bool> {
         let n = on_pool!(self, p => sqlx::query(
-            "UPDATE conversations SET accepted_at = $3 WHERE id = $1 AND assignee_id = $2 AND accepted_at IS NULL",
+            "UPDATE conversations SET accepted_at = $3 WHERE id = $1 AND assignee_id = $2 AND accepted_at IS NULL
+               AND NOT EXISTS (SELECT 1 FROM calls k WHERE k.conversation_id = $1 AND k.state IN ('queued', 'ringing'))",
         )
         .bind(conversation.0)
         .bind(agent.0)

@@ -299,6 +299,10 @@ impl Store {
             "SELECT c.id, c.channel, c.queue, c.priority, cu.rank, c.created_at
              FROM conversations c LEFT JOIN customers cu ON cu.id = c.customer_id
              WHERE c.merchant_id = $1 AND c.status = $2 AND c.assignee_id IS NULL
+               -- A call's conversation waits for an agent only while the call is in the queue:
+               -- not in the shop's menu, and not once the caller has gone (a voicemail or a
+               -- missed call stays in the inbox for whoever calls back).
+               AND NOT EXISTS (SELECT 1 FROM calls k WHERE k.conversation_id = c.id AND k.state <> 'queued')
              ORDER BY c.created_at LIMIT 500",
         )
         .bind(merchant.0)
@@ -337,6 +341,14 @@ impl Store {
                 .bind(profile.user_id.0)
                 .fetch_all(p)
                 .await)?;
+            // A call ringing at the agent or connected to them takes the whole agent.
+            let calls: i64 = on_pool!(self, p => sqlx::query_scalar(
+                "SELECT COUNT(*) FROM calls
+                 WHERE (agent_id = $1 AND state = 'connected' OR offered_to = $1 AND state = 'ringing') AND ended_at IS NULL",
+            )
+            .bind(profile.user_id.0)
+            .fetch_one(p)
+            .await)?;
             agents.push(AgentState {
                 user_id: profile.user_id,
                 presence: profile.presence,
@@ -344,8 +356,7 @@ impl Store {
                 skills: profile.skills,
                 active_messaging: u32::try_from(active).unwrap_or(u32::MAX),
                 max_messaging: profile.max_messaging,
-                // Calls are not modelled yet: an agent on a call sets busy, which routing skips.
-                on_call: false,
+                on_call: calls > 0,
                 idle_since: profile.idle_since,
             });
         }

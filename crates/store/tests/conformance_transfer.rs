@@ -208,6 +208,7 @@ async fn voice(s: &Store, m: MerchantId, slug: &str, agent: madoguchi_core::ids:
             NewCallEvent { kind, at: now(), agent, data: serde_json::json!({}), dedupe_key: Some(kind.to_string()) };
         s.record_call_event(call.id, &e).await?;
     }
+    s.add_call_leg(m, call.id, "agent", Some(agent), &format!("CA-leg-{slug}")).await?;
     Ok(())
 }
 

@@ -100,7 +100,9 @@ async fn a_call_is_stored_once_on_the_callers_conversation_and_a_withheld_one_on
         // Two withheld calls: two conversations with no customer, and no customer made.
         let customers = || async {
             let filter = madoguchi_store::customers::CustomerFilter::default();
-            Ok::<_, StoreError>(s.list_customers(&Scope::All, &filter, PageRequest::first(100)).await?.items.len())
+            Ok::<_, madoguchi_store::StoreError>(
+                s.list_customers(&Scope::All, &filter, PageRequest::first(100)).await?.items.len(),
+            )
         };
         let before = customers().await?;
         for sid in ["CA2", "CA3"] {
@@ -171,6 +173,77 @@ async fn events_are_stored_once_and_the_call_follows_them_in_time_order() -> Res
         // Another shop's people cannot read the call.
         let other = merchant(&s, "voice-other").await?;
         assert!(is_not_found(s.get_call(&Scope::Merchants(vec![other]), call.id).await));
+        Ok(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_queued_call_is_routed_an_agent_on_it_is_not_and_its_commands_are_claimed_once() -> Result<()> {
+    use madoguchi_core::presence::Presence;
+    use madoguchi_core::voice::control::CallCommand;
+    on_each_backend(|s| async move {
+        let m = merchant(&s, "voice-routing").await?;
+        let agent = s
+            .create_user(
+                None,
+                NewUserRecord {
+                    public_name: String::new(),
+                    login: "voice.router".into(),
+                    display_name: "電話 受付".into(),
+                    role: Role::Agent,
+                    password_hash: "$argon2id$not-a-real-hash".into(),
+                    email: None,
+                    merchants: vec![m],
+                },
+            )
+            .await?;
+        s.set_presence(agent.id, Presence::Available).await?;
+        let (call, _) = s.start_call(&incoming(m, "CA-route", "+819011112222", 0)).await?;
+        let waiting = |s: madoguchi_store::Store| async move {
+            let (contacts, _) = s.routing_snapshot(m).await?;
+            Ok::<_, madoguchi_store::StoreError>(
+                contacts.into_iter().map(|c| (c.conversation_id, c.queue)).collect::<Vec<_>>(),
+            )
+        };
+        assert!(waiting(s.clone()).await?.is_empty(), "a call still in the shop's menu waits for no agent");
+        s.set_call_flow(call.id, None, &Default::default(), Some("配送")).await?;
+        s.record_call_event(call.id, &event(CallEventKind::Queued, 10, None, "queued")).await?;
+        assert_eq!(
+            waiting(s.clone()).await?,
+            vec![(call.conversation_id, Some("配送".to_owned()))],
+            "queued, it waits in its skill's queue"
+        );
+        // Ringing at the agent, the agent has no room for another call.
+        s.record_call_event(call.id, &event(CallEventKind::AgentOffered, 20, Some(agent.id), "ring")).await?;
+        let (_, agents) = s.routing_snapshot(m).await?;
+        assert!(agents.iter().any(|a| a.user_id == agent.id && a.on_call), "{agents:?}");
+
+        // Commands: claimed by one worker at a time, retried, then given up.
+        let ring = CallCommand::RingAgent { agent: agent.id, ring_seconds: 25 };
+        s.enqueue_call_command(m, call.id, &ring).await?;
+        assert_eq!(s.call_commands_pending().await?, 1);
+        let now = chrono::Utc::now();
+        let lease = chrono::Duration::seconds(20);
+        let item = s.claim_call_command(now, lease).await?.expect("due");
+        assert_eq!((item.call_id, &item.command, item.attempts), (call.id, &ring, 1));
+        assert!(s.claim_call_command(now, lease).await?.is_none(), "held by the first worker");
+        assert!(!s.call_command_failed(&item, "Twilio: 503", false).await?, "tried again");
+        let later = now + chrono::Duration::seconds(5);
+        let again = s.claim_call_command(later, lease).await?.expect("due again");
+        assert_eq!(again.attempts, 2);
+        s.call_command_sent(&again, Some("CA-leg-1")).await?;
+        assert_eq!(s.call_commands_pending().await?, 0);
+        assert!(s.claim_call_command(later + lease * 2, lease).await?.is_none(), "sent is never sent again");
+        s.enqueue_call_command(m, call.id, &CallCommand::BridgeCaller).await?;
+        let bridge = s.claim_call_command(later, lease).await?.expect("due");
+        assert!(s.call_command_failed(&bridge, "Twilio: 401", true).await?, "a refusal is given up at once");
+
+        // The legs placed for the call: the latest to an agent is the one a cancel stops.
+        s.add_call_leg(m, call.id, "agent", Some(agent.id), "CA-leg-1").await?;
+        s.add_call_leg(m, call.id, "agent", Some(agent.id), "CA-leg-1").await?;
+        s.add_call_leg(m, call.id, "agent", Some(agent.id), "CA-leg-2").await?;
+        assert_eq!(s.agent_leg(call.id, agent.id).await?.as_deref(), Some("CA-leg-2"));
         Ok(())
     })
     .await

@@ -7,6 +7,7 @@
 //! the jobs role. A new job is a file here and a variant of [`Job`].
 
 pub mod bot_retries;
+pub mod call_control;
 pub mod delivery;
 pub mod indexer;
 pub mod mail_polling;
@@ -58,10 +59,13 @@ pub enum Job {
     MailPolling,
     /// Bot turns a stopped server never took (`bot_retries`).
     BotRetries,
+    /// Commands to the telephony provider about live calls (`call_control`).
+    CallControl,
 }
 
 impl Job {
-    pub const ALL: [Job; 5] = [Job::Indexer, Job::Sweep, Job::Delivery, Job::MailPolling, Job::BotRetries];
+    pub const ALL: [Job; 6] =
+        [Job::Indexer, Job::Sweep, Job::Delivery, Job::MailPolling, Job::BotRetries, Job::CallControl];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -70,6 +74,7 @@ impl Job {
             Job::Delivery => "delivery",
             Job::MailPolling => "mail_polling",
             Job::BotRetries => "bot_retries",
+            Job::CallControl => "call_control",
         }
     }
 
@@ -104,6 +109,7 @@ impl Job {
                 tokio::spawn(mail_polling::run(st.clone(), every, imap))
             }
             Job::BotRetries => tokio::spawn(bot_retries::run(st.clone(), Duration::from_secs(15))),
+            Job::CallControl => tokio::spawn(call_control::CallControl::new(st).run()),
         })
     }
 }
@@ -142,8 +148,11 @@ mod tests {
     #[test]
     fn each_role_runs_its_jobs_and_every_job_runs_somewhere() {
         let names = |r| Job::for_role(r).into_iter().map(Job::name).collect::<Vec<_>>();
-        assert_eq!(names(NodeRole::All), ["indexer", "sweep", "delivery", "mail_polling", "bot_retries"]);
+        assert_eq!(
+            names(NodeRole::All),
+            ["indexer", "sweep", "delivery", "mail_polling", "bot_retries", "call_control"]
+        );
         assert_eq!(names(NodeRole::Web), ["indexer"]);
-        assert_eq!(names(NodeRole::Jobs), ["sweep", "delivery", "mail_polling", "bot_retries"]);
+        assert_eq!(names(NodeRole::Jobs), ["sweep", "delivery", "mail_polling", "bot_retries", "call_control"]);
     }
 }

@@ -72,6 +72,8 @@ async fn withdraw(
     if !store.withdraw_offer(offer, reason).await? {
         return Ok(0);
     }
+    // A call ringing at the agent stops ringing there and waits for the next one.
+    super::voice::agents::ring_withdrawn(store, offer, reason).await?;
     if !merchants.contains(&offer.merchant) {
         merchants.push(offer.merchant);
     }
@@ -103,6 +105,7 @@ pub async fn wrap_up(
         return Err(UseCaseError::Forbidden("wrap-up is the desk's after-contact work".into()));
     }
     let w = store.record_wrap_up(&p.scope(), p.user_id, conversation, code, note).await?;
+    super::voice::agents::wrapped_up(store, conversation, p.user_id).await?;
     if store.contacts_awaiting_wrap_up(p.user_id).await? == 0
         && store.set_presence_if(p.user_id, &[Presence::AfterContactWork], Presence::Available).await?
     {

@@ -3,6 +3,7 @@
 //! arrives, when an agent becomes available, and every few seconds as a safety net
 //! (see `crate::jobs::sweep`).
 
+use madoguchi_core::enums::Channel;
 use madoguchi_core::ids::MerchantId;
 use madoguchi_core::routing::{Offer, route};
 use madoguchi_core::time::now;
@@ -18,6 +19,13 @@ pub async fn route_merchant(store: &Store, merchant: MerchantId) -> Result<Vec<O
     for offer in route(&contacts, &agents, now()) {
         if store.apply_offer(merchant, offer).await? {
             applied.push(offer);
+            let phone =
+                contacts.iter().any(|c| c.conversation_id == offer.conversation_id && c.channel == Channel::Phone);
+            // A queued call rings at the agent's phone; a failure to ring is the sweep's to
+            // retry (the offer rings out and goes to the next agent), not routing's.
+            if phone && let Err(e) = crate::usecases::voice::agents::ring(store, offer).await {
+                tracing::warn!(%merchant, error = %e, "ringing an agent failed");
+            }
         }
     }
     if !applied.is_empty() {

@@ -1,3 +1,4 @@
 //! Telephony wire formats: what a provider posts and what it is answered with.
 
 pub mod twilio;
+pub mod twilio_api;

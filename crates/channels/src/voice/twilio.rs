@@ -109,6 +109,14 @@ pub enum Verb {
     Redirect {
         url: String,
     },
+    /// Into the conference room `name` (the caller and the agent of one call), silent until the
+    /// other side joins; with `end_on_exit`, leaving ends it for everyone. `action` is posted
+    /// when this side's part in it is over.
+    Conference {
+        name: String,
+        end_on_exit: bool,
+        action: Option<String>,
+    },
     /// Out of the queue (to the `Enqueue` action), from its wait music.
     Leave,
     Hangup,
@@ -195,6 +203,21 @@ fn verb(w: &mut Writer<Cursor<Vec<u8>>>, v: &Verb) -> std::io::Result<()> {
         }
         Verb::Redirect { url } => {
             w.create_element("Redirect").with_attribute(("method", "POST")).write_text_content(BytesText::new(url))?;
+        }
+        Verb::Conference { name, end_on_exit, action } => {
+            let mut dial = w.create_element("Dial");
+            if let Some(a) = action {
+                dial = dial.with_attribute(("action", a.as_str())).with_attribute(("method", "POST"));
+            }
+            dial.write_inner_content(|w| {
+                w.create_element("Conference")
+                    .with_attribute(("startConferenceOnEnter", "true"))
+                    .with_attribute(("endConferenceOnExit", if *end_on_exit { "true" } else { "false" }))
+                    .with_attribute(("beep", "false"))
+                    .with_attribute(("waitUrl", ""))
+                    .write_text_content(BytesText::new(name))?;
+                Ok(())
+            })?;
         }
         Verb::Leave => {
             w.create_element("Leave").write_empty()?;

@@ -5,6 +5,7 @@
 
 pub mod call;
 pub mod caller;
+pub mod control;
 pub mod flow;
 pub mod ivr;
 

@@ -17,6 +17,8 @@ const MAX_FORM_BYTES: usize = 64 * 1024;
 #[derive(Debug, Deserialize)]
 pub struct Which {
     e: Option<String>,
+    call: Option<String>,
+    agent: Option<String>,
 }
 
 pub async fn twilio(
@@ -38,6 +40,8 @@ pub async fn twilio(
         params,
         signature: headers.get("x-twilio-signature").and_then(|v| v.to_str().ok()).map(str::to_owned),
         delivery: headers.get("i-twilio-idempotency-token").and_then(|v| v.to_str().ok()).map(str::to_owned),
+        call: which.call,
+        agent: which.agent,
     };
     match webhook(&st, request).await? {
         Answer::TwiML(xml) => Ok(([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], xml).into_response()),

@@ -6,6 +6,7 @@
 pub mod chat;
 pub mod console;
 pub mod mailserver;
+pub mod voice;
 
 use madoguchi_core::access::Scope;
 use madoguchi_core::customer::CustomerProfile;

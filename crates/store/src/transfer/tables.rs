@@ -295,6 +295,7 @@ pub const TABLES: &[Table] = &[
          agent_id:user record:json created_at:time updated_at:time ended_at:time",
     ),
     owned("call_events", "id:uuid merchant_id:uuid call_id:uuid kind at:time agent_id:user data:json dedupe_key"),
+    owned("call_legs", "id:uuid merchant_id:uuid call_id:uuid kind agent_id:user provider_leg_id created_at:time"),
     owned(
         "audit_events",
         "id:uuid merchant_id:uuid actor_user_id:user action subject_type subject_id details:json created_at:time",
@@ -306,6 +307,7 @@ pub const NOT_TRANSFERRED: &[(&str, &str)] = &[
     ("agent_skills", "desk-level: an agent's skills on this desk"),
     ("agent_states", "desk-level: presence right now"),
     ("api_tokens", "credentials of this instance"),
+    ("call_commands", "in-flight commands to a provider about live calls; a restore must not ring anyone"),
     ("conversation_viewers", "who has a conversation open right now on this instance"),
     ("conversation_reads", "which user of this instance read what; the restored desk starts unread"),
     ("sessions", "credentials of this instance"),

@@ -244,7 +244,8 @@ impl Store {
         Ok(true)
     }
 
-    /// Where the call stands in its flow, what the caller typed, and the queue's skill.
+    /// Where the call stands in its flow, what the caller typed, and the queue's skill — also
+    /// the conversation's queue, which routing and the board go by.
     pub async fn set_call_flow(
         &self,
         call: CallId,
@@ -252,17 +253,30 @@ impl Store {
         vars: &Vars,
         skill: Option<&str>,
     ) -> Result<()> {
-        on_pool!(self, p => sqlx::query(
-            "UPDATE calls SET position = $2, vars = $3, skill = $4, updated_at = $5 WHERE id = $1",
-        )
-        .bind(call.0)
-        .bind(position.map(Json))
-        .bind(Json(vars))
-        .bind(skill)
-        .bind(now())
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected()))?;
+        let t = now();
+        let mut tx = self.begin().await?;
+        on_db!(&mut tx, db => {
+            sqlx::query("UPDATE calls SET position = $2, vars = $3, skill = $4, updated_at = $5 WHERE id = $1")
+                .bind(call.0)
+                .bind(position.map(Json))
+                .bind(Json(vars))
+                .bind(skill)
+                .bind(t)
+                .execute(&mut *db)
+                .await?;
+            if let Some(q) = skill {
+                sqlx::query(
+                    "UPDATE conversations SET queue = $2, updated_at = $3 WHERE id = (SELECT conversation_id FROM calls WHERE id = $1)",
+                )
+                .bind(call.0)
+                .bind(q)
+                .bind(t)
+                .execute(&mut *db)
+                .await?;
+            }
+            Ok::<_, sqlx::Error>(())
+        })?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 //! An adapter ([`twilio`]) turns a provider's requests into these steps and the resulting turn
 //! into what the provider plays.
 
+pub mod agents;
 pub mod setup;
 pub mod twilio;
 
@@ -71,7 +72,10 @@ pub async fn step(
         Wait::Queue { skill, .. } => {
             let e =
                 event(CallEventKind::Queued, serde_json::json!({ "queue": skill }), format!("queued:{}", turn.at.step));
-            store.record_call_event(call.id, &e).await?;
+            if store.record_call_event(call.id, &e).await? {
+                // Offered to an agent at once, not at the sweep's next pass.
+                super::routing::route_soon(store, call.merchant_id);
+            }
         }
         Wait::Transfer { number } => {
             let e = event(

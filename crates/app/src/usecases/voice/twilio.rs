@@ -14,6 +14,7 @@ use madoguchi_core::voice::ivr::{Input, Turn, Wait};
 use madoguchi_store::voice::calls::{Call, NewCall};
 use madoguchi_store::voice::numbers::PhoneNumber;
 
+use super::agents::{self, LegEnd};
 use super::{event, merchant_of, step};
 use crate::App;
 use crate::usecases::error::{UseCaseError, UseCaseResult};
@@ -32,6 +33,10 @@ pub struct Request {
     pub signature: Option<String>,
     /// `I-Twilio-Idempotency-Token`: the same on every retry of one delivery.
     pub delivery: Option<String>,
+    /// On an agent's leg (`?e=agent`, `?e=agent_status`): the call it is for (`&call=`) and
+    /// the agent (`&agent=`), written into the URLs the desk gave Twilio, so signed.
+    pub call: Option<String>,
+    pub agent: Option<String>,
 }
 
 pub enum Answer {
@@ -77,6 +82,9 @@ async fn respond(app: &App, number: &PhoneNumber, r: &Request) -> UseCaseResult<
     if event == "voice" {
         return incoming(app, number, sid, &params, &links).await;
     }
+    if event == "agent" || event == "agent_status" {
+        return agent_leg(app, number, r, event, sid, &params).await;
+    }
     // Everything after the first request belongs to a call already stored.
     let Some(call) = app.store.call_by_provider_id(PROVIDER, sid).await? else {
         tracing::warn!(sid, event, "a Twilio callback for a call never seen");
@@ -97,6 +105,9 @@ async fn respond(app: &App, number: &PhoneNumber, r: &Request) -> UseCaseResult<
                 app.store.record_call_event(call.id, &e).await?;
                 vec![]
             }
+            // Taken out of the queue to the agent who answered: the call goes on where it was
+            // sent (`bridge`), nothing to add here.
+            "redirected" | "bridged" | "bridging-in-process" => vec![],
             _ => vec![Verb::Hangup],
         },
         "recorded" => {
@@ -113,8 +124,16 @@ async fn respond(app: &App, number: &PhoneNumber, r: &Request) -> UseCaseResult<
             app.store.record_call_event(call.id, &event_now(CallEventKind::TransferCompleted, data, "dial")).await?;
             vec![Verb::Hangup]
         }
+        // The agent answered and the caller is brought out of the queue to them.
+        "bridge" if call.state == CallState::Connected => vec![conference(&call, Some(links.to("talked")))],
+        "bridge" => vec![Verb::say_ja(GONE), Verb::Hangup],
+        // The talk is over (the agent left the conference).
+        "talked" => vec![Verb::Hangup],
         "status" => {
-            status(app, &call, param("CallStatus").unwrap_or_default()).await?;
+            let status = param("CallStatus").unwrap_or_default();
+            if matches!(status, "completed" | "busy" | "failed" | "no-answer" | "canceled") {
+                agents::caller_gone(&app.store, &call, status).await?;
+            }
             vec![]
         }
         other => {
@@ -279,18 +298,50 @@ async fn wait_music(app: &App, call: &Call, params: &Params<'_>) -> UseCaseResul
     ])
 }
 
-/// Twilio's last word on the call: hung up, busy, failed, not answered, cancelled.
-async fn status(app: &App, call: &Call, status: &str) -> UseCaseResult<()> {
-    if !matches!(status, "completed" | "busy" | "failed" | "no-answer" | "canceled") {
-        return Ok(());
+/// Said to an agent whose phone is answered after the call went elsewhere.
+const GONE: &str = "このお電話はすでに終了しました。";
+
+/// The room the caller and the agent talk in, named after the call. Either leaving ends it.
+fn conference(call: &Call, action: Option<String>) -> Verb {
+    Verb::Conference { name: format!("call-{}", call.id.0.simple()), end_on_exit: true, action }
+}
+
+/// A request about an agent's leg: answered (`agent`) or over (`agent_status`). The call and
+/// the agent come from the URL the desk gave Twilio; the call must be this number's shop's.
+async fn agent_leg(
+    app: &App,
+    number: &PhoneNumber,
+    r: &Request,
+    event: &str,
+    leg: &str,
+    params: &Params<'_>,
+) -> UseCaseResult<String> {
+    let parse =
+        |v: Option<&String>, name: &str| v.and_then(|s| s.parse::<uuid::Uuid>().ok()).ok_or_else(|| missing(name));
+    let call_id = madoguchi_core::ids::CallId(parse(r.call.as_ref(), "call")?);
+    let agent = madoguchi_core::ids::UserId(parse(r.agent.as_ref(), "agent")?);
+    let call =
+        match app.store.get_call(&madoguchi_core::access::Scope::Merchants(vec![number.merchant_id]), call_id).await {
+            Ok(c) => c,
+            Err(madoguchi_store::StoreError::NotFound) => return Ok(twiml(&[Verb::Hangup])),
+            Err(e) => return Err(e.into()),
+        };
+    app.store.add_call_leg(call.merchant_id, call.id, "agent", Some(agent), leg).await?;
+    if event == "agent" {
+        if agents::answered(&app.store, &call, agent).await? {
+            let call = app.store.get_call(&madoguchi_core::access::Scope::All, call.id).await?;
+            return Ok(twiml(&[conference(&call, None)]));
+        }
+        return Ok(twiml(&[Verb::say_ja(GONE), Verb::Hangup]));
     }
-    let r = &call.record;
-    let (kind, by) = if r.answered_at.is_some() || r.voicemail || r.callback_requested {
-        (CallEventKind::Ended, None)
-    } else {
-        (CallEventKind::Abandoned, Some("customer"))
+    let end = match params.get("CallStatus").unwrap_or_default() {
+        "no-answer" => LegEnd::NoAnswer,
+        "busy" | "failed" => LegEnd::Unreachable,
+        "canceled" => LegEnd::Cancelled,
+        "completed" => LegEnd::HungUp,
+        // Ringing, answered: not the end of the leg.
+        _ => return Ok(twiml(&[])),
     };
-    let data = serde_json::json!({ "status": status, "by": by });
-    app.store.record_call_event(call.id, &event_now(kind, data, &format!("status:{status}"))).await?;
-    Ok(())
+    agents::agent_leg_ended(&app.store, &call, agent, end).await?;
+    Ok(twiml(&[]))
 }

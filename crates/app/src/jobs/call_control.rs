@@ -1,0 +1,178 @@
+//! The call-control worker: takes due commands about live calls (ring an agent, stop a ring,
+//! put the caller through) and has the provider that carries the call do them. A command is
+//! marked sent only once the provider took it; one a crash interrupted is taken again when its
+//! lease runs out. Each provider is a [`Carrier`], so a PBX or a native SIP path can take the
+//! same commands later.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use madoguchi_channels::delivery::DeliveryError;
+use madoguchi_channels::voice::twilio_api::{Account, Dial, TwilioApi, Update};
+use madoguchi_core::access::Scope;
+use madoguchi_core::voice::call::CallState;
+use madoguchi_core::voice::control::{CallCommand, client_identity};
+use madoguchi_store::Store;
+use madoguchi_store::voice::calls::Call;
+use madoguchi_store::voice::control::CommandItem;
+use madoguchi_store::voice::numbers::PhoneNumber;
+
+use crate::App;
+
+/// How long a worker holds a command while sending it.
+const LEASE_SECS: i64 = 20;
+
+/// A provider that carries calls and takes commands about them.
+pub trait Carrier: Send + Sync {
+    /// Does `command` on `call` (to `number`'s account); `Ok` carries the leg placed, if any.
+    fn send<'a>(
+        &'a self,
+        call: &'a Call,
+        number: &'a PhoneNumber,
+        command: &'a CallCommand,
+        store: &'a Store,
+    ) -> BoxFuture<'a, Result<Option<String>, DeliveryError>>;
+}
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// Twilio (and providers speaking its REST API): agents are rung as `client:` identities of
+/// the browser phone, the caller moved by redirecting their call to the desk's TwiML.
+pub struct TwilioCarrier {
+    api: TwilioApi,
+    public_base: String,
+}
+
+impl TwilioCarrier {
+    fn url(&self, number: &PhoneNumber, query: &str) -> String {
+        format!("{}/api/v1/inbound/voice/twilio/{}?{query}", self.public_base, number.inbound_token)
+    }
+
+    async fn run(
+        &self,
+        call: &Call,
+        number: &PhoneNumber,
+        command: &CallCommand,
+        store: &Store,
+    ) -> Result<Option<String>, DeliveryError> {
+        let (Some(sid), Some(token)) = (number.account_sid.as_deref(), number.auth_token.as_deref()) else {
+            return Err(DeliveryError::permanent(format!("{} has no Twilio account SID and Auth Token", number.e164)));
+        };
+        let account = Account { sid, auth_token: token };
+        match command {
+            CallCommand::RingAgent { agent, ring_seconds } => {
+                // Taken back or answered elsewhere before this was sent: nobody to ring.
+                if call.state != CallState::Ringing || call.offered_to != Some(*agent) {
+                    return Ok(None);
+                }
+                let to = format!("client:{}", client_identity(*agent));
+                let leg = format!("call={}&agent={}", call.id.0, agent.0);
+                let url = self.url(number, &format!("e=agent&{leg}"));
+                let status = self.url(number, &format!("e=agent_status&{leg}"));
+                let d = Dial {
+                    to: &to,
+                    from: &call.to_e164,
+                    url: &url,
+                    status_callback: &status,
+                    timeout_seconds: *ring_seconds,
+                };
+                let placed = self.api.create_call(&account, &d).await?;
+                store
+                    .add_call_leg(call.merchant_id, call.id, "agent", Some(*agent), &placed)
+                    .await
+                    .map_err(|e| DeliveryError::retry(format!("store: {e}")))?;
+                Ok(Some(placed))
+            }
+            CallCommand::CancelRing { agent } => {
+                let leg =
+                    store.agent_leg(call.id, *agent).await.map_err(|e| DeliveryError::retry(format!("store: {e}")))?;
+                let Some(leg) = leg else { return Ok(None) };
+                self.api.update_call(&account, &leg, &Update::End { ringing: true }).await?;
+                Ok(None)
+            }
+            CallCommand::BridgeCaller => {
+                let url = self.url(number, "e=bridge");
+                self.api.update_call(&account, &call.provider_call_id, &Update::Redirect { url: &url }).await?;
+                Ok(None)
+            }
+        }
+    }
+}
+
+impl Carrier for TwilioCarrier {
+    fn send<'a>(
+        &'a self,
+        call: &'a Call,
+        number: &'a PhoneNumber,
+        command: &'a CallCommand,
+        store: &'a Store,
+    ) -> BoxFuture<'a, Result<Option<String>, DeliveryError>> {
+        Box::pin(self.run(call, number, command, store))
+    }
+}
+
+pub struct CallControl {
+    store: Store,
+    twilio: Arc<dyn Carrier>,
+}
+
+impl CallControl {
+    pub fn new(app: &App) -> CallControl {
+        let carrier = TwilioCarrier {
+            api: TwilioApi::new(app.http.clone(), &app.settings.twilio_api_base),
+            public_base: app.settings.public_base(),
+        };
+        CallControl { store: app.store.clone(), twilio: Arc::new(carrier) }
+    }
+
+    /// Sends due commands until there are none, then waits a moment; runs until dropped.
+    pub async fn run(self) {
+        loop {
+            match self.store.claim_call_command(Utc::now(), chrono::Duration::seconds(LEASE_SECS)).await {
+                Ok(Some(item)) => self.attempt(item).await,
+                // A ring waits at most this long to start.
+                Ok(None) => tokio::time::sleep(Duration::from_millis(150)).await,
+                Err(e) => {
+                    tracing::warn!(error = ?e, "call commands could not be read");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
+        }
+    }
+
+    async fn attempt(&self, item: CommandItem) {
+        let name = item.command.name();
+        let recorded = match self.send(&item).await {
+            Ok(placed) => {
+                metrics::counter!("madoguchi_call_commands_total", "command" => name, "result" => "sent").increment(1);
+                self.store.call_command_sent(&item, placed.as_deref()).await
+            }
+            Err(e) => {
+                metrics::counter!("madoguchi_call_commands_total", "command" => name, "result" => "failed")
+                    .increment(1);
+                tracing::warn!(call = %item.call_id, command = name, attempt = item.attempts, permanent = e.permanent, error = %e.message, "call command failed");
+                self.store.call_command_failed(&item, &e.message, e.permanent).await.map(|_| ())
+            }
+        };
+        if let Err(e) = recorded {
+            tracing::error!(error = ?e, call = %item.call_id, "call command outcome could not be recorded");
+        }
+    }
+
+    async fn send(&self, item: &CommandItem) -> Result<Option<String>, DeliveryError> {
+        let store_err = |e: madoguchi_store::StoreError| DeliveryError::retry(format!("store: {e}"));
+        let call = self.store.get_call(&Scope::All, item.call_id).await.map_err(store_err)?;
+        let Some(number_id) = call.phone_number_id else {
+            return Err(DeliveryError::permanent("the call has no number to act for"));
+        };
+        let numbers = self.store.phone_numbers(&Scope::All, call.merchant_id).await.map_err(store_err)?;
+        let Some(number) = numbers.into_iter().find(|n| n.id == number_id) else {
+            return Err(DeliveryError::permanent("the call's number was removed"));
+        };
+        match number.provider.as_str() {
+            "twilio" => self.twilio.send(&call, &number, &item.command, &self.store).await,
+            other => Err(DeliveryError::permanent(format!("calls through {other} take no commands"))),
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! What Madoguchi asks the telephony provider to do with a live call. The desk decides (who
+//! rings, when the caller is put through); a command carries the decision to whichever
+//! provider carries the call, through a queue that survives a crash and retries.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::UserId;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CallCommand {
+    /// Ring the agent's phone (their browser, or the desk phone they set); answered, it is put
+    /// through to the caller.
+    RingAgent { agent: UserId, ring_seconds: u32 },
+    /// Stop the ring at an agent: the offer was taken back, or the caller is gone.
+    CancelRing { agent: UserId },
+    /// Take the caller out of the queue to the agent who answered.
+    BridgeCaller,
+}
+
+impl CallCommand {
+    /// The command's name in logs and metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            CallCommand::RingAgent { .. } => "ring_agent",
+            CallCommand::CancelRing { .. } => "cancel_ring",
+            CallCommand::BridgeCaller => "bridge_caller",
+        }
+    }
+}
+
+/// The name an agent's browser phone registers under with the provider (`client:<identity>`):
+/// letters, digits and underscores only, and nothing a caller could guess a person from.
+pub fn client_identity(agent: UserId) -> String {
+    format!("agent_{}", agent.0.simple())
+}

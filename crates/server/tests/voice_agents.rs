@@ -1,0 +1,274 @@
+//! Calls reaching agents, against the running server: the caller is the stand-in for Twilio's
+//! webhooks (as in `voice.rs`), and a stand-in for Twilio's REST API takes the calls the desk
+//! places and changes — checking the account's credentials, answering as Twilio does — so a
+//! test sees each agent's phone ring, answers it by fetching the TwiML Twilio would, and lets
+//! it ring out. Whole calls: queued → rung → answered → put through → hung up → wrapped up;
+//! a ring nobody takes going to the next agent; a caller who hangs up while it rings.
+#![allow(clippy::unwrap_used)] // test helpers fail the test on bad fixtures
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use base64::Engine;
+use common::TestApp;
+use common::voice::{ACCOUNT, AUTH, app_with, follows, twilio};
+use madoguchi_core::access::Scope;
+use madoguchi_core::ids::UserId;
+use madoguchi_core::presence::Presence;
+use madoguchi_core::voice::call::{CallEventKind, CallState, HungUpBy};
+use madoguchi_core::voice::control::client_identity;
+use madoguchi_server::Settings;
+use reqwest::Method;
+use serde_json::json;
+
+/// One request the desk made to the REST API.
+#[derive(Debug, Clone)]
+struct Sent {
+    /// The call it changes (`None`: a new call was placed).
+    call: Option<String>,
+    form: Vec<(String, String)>,
+    /// The SID Twilio gave a placed call.
+    placed: Option<String>,
+}
+
+impl Sent {
+    fn get(&self, name: &str) -> &str {
+        self.form.iter().find(|(k, _)| k == name).map_or("", |(_, v)| v.as_str())
+    }
+}
+
+#[derive(Clone, Default)]
+struct Rest {
+    sent: Arc<Mutex<Vec<Sent>>>,
+}
+
+fn authorized(headers: &HeaderMap) -> bool {
+    let expected = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{ACCOUNT}:{AUTH}")));
+    headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(expected.as_str())
+}
+
+/// `POST /2010-04-01/Accounts/{sid}/Calls.json` and `…/Calls/{call}.json`, as Twilio answers.
+async fn calls(
+    State(rest): State<Rest>,
+    Path((account, tail)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: String,
+) -> axum::response::Response {
+    if account != ACCOUNT || !authorized(&headers) {
+        let body = json!({ "code": 20003, "message": "Authenticate", "status": 401 });
+        return (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
+    }
+    let form: Vec<(String, String)> = form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+    let mut sent = rest.sent.lock().unwrap();
+    if tail == "Calls.json" {
+        let sid = format!("CA{:032}", 900 + sent.len());
+        sent.push(Sent { call: None, form, placed: Some(sid.clone()) });
+        let body = json!({ "sid": sid, "status": "queued", "account_sid": ACCOUNT });
+        return (StatusCode::CREATED, axum::Json(body)).into_response();
+    }
+    let call = tail.strip_prefix("Calls/").and_then(|t| t.strip_suffix(".json")).unwrap_or_default().to_owned();
+    sent.push(Sent { call: Some(call.clone()), form, placed: None });
+    (StatusCode::OK, axum::Json(json!({ "sid": call, "status": "in-progress" }))).into_response()
+}
+
+async fn rest_api() -> (Rest, String) {
+    let rest = Rest::default();
+    let router = axum::Router::new()
+        .route("/2010-04-01/Accounts/{account}/{*tail}", axum::routing::post(calls))
+        .with_state(rest.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (rest, base)
+}
+
+impl Rest {
+    /// Waits for the `n`-th request (from 1) the desk makes.
+    async fn nth(&self, n: usize) -> Sent {
+        for _ in 0..200 {
+            if let Some(s) = self.sent.lock().unwrap().get(n - 1).cloned() {
+                return s;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the desk made no request #{n}: {:?}", self.sent.lock().unwrap());
+    }
+
+    fn count(&self) -> usize {
+        self.sent.lock().unwrap().len()
+    }
+}
+
+/// The server, with routing's ring-out sweep left to the test (offers never ring out on their
+/// own), and the REST API's stand-in.
+async fn desk() -> (TestApp, Rest) {
+    let (rest, base) = rest_api().await;
+    let settings = Settings { twilio_api_base: base, offer_timeout_seconds: 0, ..Settings::default() };
+    (app_with(settings).await, rest)
+}
+
+async fn available(app: &TestApp, who: &str) -> UserId {
+    let (s, body) =
+        app.send(Method::PUT, "/api/v1/me/presence", who, json!({ "presence": "available" })).await.unwrap();
+    assert_eq!(s, StatusCode::OK, "{body}");
+    app.users[who]
+}
+
+async fn presence(app: &TestApp, who: &str) -> Presence {
+    app.store.agent_profile(app.users[who]).await.unwrap().presence
+}
+
+/// A caller reaching shop A's "other" queue (menu key 3).
+async fn queued<'a>(app: &'a TestApp, sid: &str) -> common::voice::Twilio<'a> {
+    let t = twilio(app, sid, "+819012345678");
+    t.post(None, &[("CallStatus", "ringing")]).await;
+    let xml = t.post(Some("keys"), &[("Digits", "3")]).await;
+    assert!(xml.contains("<Enqueue"), "{xml}");
+    t
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_is_rung_answers_is_put_through_hangs_up_and_wraps_up() {
+    let (app, rest) = desk().await;
+    let agent = available(&app, "agent").await;
+    let t = queued(&app, "CA0000000000000000000000000000101").await;
+
+    // The desk rings the agent's browser phone, from the shop's number.
+    let ring = rest.nth(1).await;
+    assert_eq!(ring.call, None, "a new call is placed: {ring:?}");
+    assert_eq!(ring.get("To"), format!("client:{}", client_identity(agent)));
+    assert_eq!(ring.get("From"), common::voice::NUMBER);
+    assert_eq!(ring.get("Timeout"), "25");
+    let call = t.call().await;
+    assert_eq!((call.state, call.offered_to), (CallState::Ringing, Some(agent)));
+    let conv = app.store.get_conversation(&Scope::All, call.conversation_id).await.unwrap();
+    assert_eq!(conv.assignee_id, Some(agent), "the conversation is offered to the agent who rings");
+    assert_eq!(conv.accepted_at, None, "not taken until the phone is answered");
+    // Opening the screen (the pop) does not take the call.
+    let (s, _) = app.get(&format!("/api/v1/conversations/{}", conv.id), "agent").await.unwrap();
+    assert_eq!(s, StatusCode::OK);
+
+    // The agent answers: Twilio fetches the ring's URL for the agent's leg.
+    let leg = twilio(&app, ring.placed.as_deref().unwrap(), "client:anonymous");
+    let xml = leg.post_to(ring.get("Url"), &[("CallStatus", "in-progress")]).await;
+    let room = format!("call-{}", call.id.0.simple());
+    assert!(xml.contains(&format!(">{room}</Conference>")), "the agent joins the call's room: {xml}");
+    let call = t.call().await;
+    assert_eq!((call.state, call.agent_id), (CallState::Connected, Some(agent)));
+    assert!(app.store.get_conversation(&Scope::All, conv.id).await.unwrap().accepted_at.is_some());
+
+    // The caller is taken out of the queue into the same room.
+    let bridge = rest.nth(2).await;
+    assert_eq!(bridge.call.as_deref(), Some(t.sid.as_str()), "the caller's call is moved: {bridge:?}");
+    let xml = t.post_to(bridge.get("Url"), &[("CallStatus", "in-progress")]).await;
+    assert!(xml.contains(&format!(">{room}</Conference>")), "{xml}");
+    assert!(follows(&xml, "action").ends_with("?e=talked"), "{xml}");
+    // Leaving the queue for the room: the queue's action adds nothing.
+    let xml = t.post(Some("dequeued"), &[("QueueResult", "redirected")]).await;
+    assert!(!xml.contains("Hangup"), "{xml}");
+    let shown = madoguchi_app::usecases::presence::shown(&app.store, agent).await.unwrap();
+    assert_eq!(shown, Presence::Busy, "on a call the agent shows 対応中");
+
+    // The agent hangs up: the call is over, by the agent, and after-contact work starts.
+    leg.post_to(ring.get("StatusCallback"), &[("CallStatus", "completed"), ("CallDuration", "95")]).await;
+    let xml = t.post(Some("talked"), &[("DialCallStatus", "completed")]).await;
+    assert!(xml.contains("<Hangup/>"), "{xml}");
+    t.post(Some("status"), &[("CallStatus", "completed"), ("CallDuration", "120")]).await;
+    let call = t.call().await;
+    assert_eq!(call.state, CallState::Ended);
+    assert_eq!(call.record.hung_up_by, Some(HungUpBy::Agent), "{:?}", call.record);
+    assert_eq!(call.record.agent, Some(agent));
+    assert_eq!(presence(&app, "agent").await, Presence::AfterContactWork);
+    assert!(app.store.get_conversation(&Scope::All, conv.id).await.unwrap().contact_ended_at.is_some());
+
+    // The wrap-up ends the after-contact work on the call's record, and the agent is free.
+    let wrap = json!({ "disposition_code": "DELIVERY_INFO", "note": "お届け日をご案内" });
+    let (s, body) =
+        app.send(Method::POST, &format!("/api/v1/conversations/{}/wrap-ups", conv.id), "agent", wrap).await.unwrap();
+    assert_eq!(s, StatusCode::CREATED, "{body}");
+    assert_eq!(presence(&app, "agent").await, Presence::Available);
+    let kinds: Vec<CallEventKind> =
+        app.store.call_events(&Scope::All, call.id).await.unwrap().into_iter().map(|e| e.kind).collect();
+    for k in [CallEventKind::AgentOffered, CallEventKind::Answered, CallEventKind::AcwStarted, CallEventKind::AcwEnded]
+    {
+        assert!(kinds.contains(&k), "{k:?} in {kinds:?}");
+    }
+    assert_eq!(rest.count(), 2, "nothing else was asked of the provider");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ring_nobody_takes_goes_to_the_next_agent_and_stops_when_the_caller_hangs_up() {
+    let (app, rest) = desk().await;
+    // The first available is idle the longest and is rung first.
+    let first = available(&app, "agent").await;
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let second = available(&app, "shared_agent").await;
+    let t = queued(&app, "CA0000000000000000000000000000102").await;
+
+    let ring = rest.nth(1).await;
+    assert_eq!(ring.get("To"), format!("client:{}", client_identity(first)));
+    // It rings out at the first agent's phone.
+    let leg = twilio(&app, ring.placed.as_deref().unwrap(), "client:anonymous");
+    leg.post_to(ring.get("StatusCallback"), &[("CallStatus", "no-answer")]).await;
+    assert_eq!(presence(&app, "agent").await, Presence::NotResponding, "who let it ring is not offered more");
+
+    let ring2 = rest.nth(2).await;
+    assert_eq!(ring2.get("To"), format!("client:{}", client_identity(second)), "{ring2:?}");
+    let call = t.call().await;
+    assert_eq!((call.state, call.offered_to), (CallState::Ringing, Some(second)));
+    assert_eq!(call.record.missed_offers, 1);
+    let conv = app.store.get_conversation(&Scope::All, call.conversation_id).await.unwrap();
+    assert_eq!(conv.assignee_id, Some(second));
+
+    // A late answer at the first agent's phone finds the call gone from them.
+    let xml = leg.post_to(ring.get("Url"), &[("CallStatus", "in-progress")]).await;
+    assert!(xml.contains("すでに終了しました") && xml.contains("<Hangup/>"), "{xml}");
+
+    // The caller gives up while it rings at the second: the ring is stopped there.
+    t.post(Some("status"), &[("CallStatus", "completed")]).await;
+    let cancel = rest.nth(3).await;
+    assert_eq!(cancel.call.as_deref(), ring2.placed.as_deref(), "{cancel:?}");
+    assert_eq!(cancel.get("Status"), "canceled");
+    let call = t.call().await;
+    assert!(call.record.abandoned && call.state == CallState::Ended, "{:?}", call.record);
+    let conv = app.store.get_conversation(&Scope::All, call.conversation_id).await.unwrap();
+    assert_eq!(conv.assignee_id, None, "the missed call waits in the inbox for a call back");
+    assert_eq!(presence(&app, "shared_agent").await, Presence::Available, "nothing to wrap up");
+    // The provider's report of the cancelled ring changes nothing.
+    let leg2 = twilio(&app, ring2.placed.as_deref().unwrap(), "client:anonymous");
+    leg2.post_to(ring2.get("StatusCallback"), &[("CallStatus", "canceled")]).await;
+    assert_eq!(presence(&app, "shared_agent").await, Presence::Available);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ring_that_runs_out_on_the_desks_clock_is_stopped_and_offered_again() {
+    let (app, rest) = desk().await;
+    let agent = available(&app, "agent").await;
+    let t = queued(&app, "CA0000000000000000000000000000103").await;
+    let ring = rest.nth(1).await;
+    assert_eq!(ring.get("To"), format!("client:{}", client_identity(agent)));
+
+    // The provider never reported the ring's end; the sweep's ring-out takes it back.
+    let timeouts = madoguchi_app::usecases::presence::Timeouts {
+        console: chrono::Duration::hours(1),
+        offer: Some(chrono::Duration::zero()),
+    };
+    let out = madoguchi_app::usecases::presence::sweep(&app.store, timeouts).await.unwrap();
+    assert_eq!(out.withdrawn, 1);
+    let cancel = rest.nth(2).await;
+    assert_eq!((cancel.call.as_deref(), cancel.get("Status")), (ring.placed.as_deref(), "canceled"));
+    let call = t.call().await;
+    assert_eq!((call.state, call.offered_to, call.record.missed_offers), (CallState::Queued, None, 1));
+    assert_eq!(presence(&app, "agent").await, Presence::NotResponding);
+
+    // Back at the desk, the agent is rung again for the same caller.
+    available(&app, "agent").await;
+    let again = rest.nth(3).await;
+    assert_eq!(again.get("To"), format!("client:{}", client_identity(agent)), "{again:?}");
+    assert_eq!(t.call().await.state, CallState::Ringing);
+}
