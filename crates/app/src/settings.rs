@@ -40,6 +40,13 @@ pub struct Settings {
     /// Twilio's REST API base URL, for ringing agents and moving live calls (replaced in tests
     /// by a local stand-in; a compatible provider's address).
     pub twilio_api_base: String,
+    /// The Twilio account and API key the agents' browser phones are given access tokens
+    /// with (`SK…` and its secret); unset, the console has no browser phone. A TwiML app
+    /// (`AP…`) lets the browser phone place calls too.
+    pub twilio_account_sid: Option<String>,
+    pub twilio_api_key_sid: Option<String>,
+    pub twilio_api_key_secret: Option<String>,
+    pub twilio_twiml_app_sid: Option<String>,
     /// How often mail inboxes with IMAP settings are polled, in seconds.
     pub imap_poll_seconds: u64,
     /// Extra root certificates (PEM) trusted for IMAP over TLS besides the system's, for a mail
@@ -91,6 +98,10 @@ impl Default for Settings {
             staff_mail_from: None,
             line_api_base: "https://api.line.me".into(),
             twilio_api_base: "https://api.twilio.com".into(),
+            twilio_account_sid: None,
+            twilio_api_key_sid: None,
+            twilio_api_key_secret: None,
+            twilio_twiml_app_sid: None,
             imap_poll_seconds: 30,
             tls_ca_file: None,
             public_url: None,
@@ -119,6 +130,10 @@ const ENV_KEYS: &[&str] = &[
     "staff_mail_from",
     "line_api_base",
     "twilio_api_base",
+    "twilio_account_sid",
+    "twilio_api_key_sid",
+    "twilio_api_key_secret",
+    "twilio_twiml_app_sid",
     "imap_poll_seconds",
     "tls_ca_file",
     "public_url",
@@ -156,6 +171,19 @@ impl Settings {
             Some(u) => u.trim_end_matches('/').to_owned(),
             None => format!("http://{}", self.bind),
         }
+    }
+
+    /// The API key the browser phone's access tokens are signed with, when one is set.
+    pub fn twilio_api_key(&self) -> Option<madoguchi_channels::voice::twilio_token::ApiKey<'_>> {
+        fn set(v: &Option<String>) -> Option<&str> {
+            v.as_deref().map(str::trim).filter(|v| !v.is_empty())
+        }
+        Some(madoguchi_channels::voice::twilio_token::ApiKey {
+            account_sid: set(&self.twilio_account_sid)?,
+            key_sid: set(&self.twilio_api_key_sid)?,
+            secret: set(&self.twilio_api_key_secret)?,
+            twiml_app_sid: set(&self.twilio_twiml_app_sid),
+        })
     }
 
     /// The sender of mail to staff: as set, else `no-reply@` the public host (`localhost` when
@@ -256,6 +284,15 @@ line_api_base = "https://api.line.me"
 # env: MADOGUCHI_TWILIO_API_BASE
 twilio_api_base = "https://api.twilio.com"
 
+# The agents' browser phone: the Twilio account and an API key (SK…) with its secret, which
+# the console's access tokens are signed with; a TwiML app (AP…) for calls placed from it.
+# Unset: no browser phone (calls still show and pop; answer them on a desk phone).
+# env: MADOGUCHI_TWILIO_ACCOUNT_SID, MADOGUCHI_TWILIO_API_KEY_SID,
+#      MADOGUCHI_TWILIO_API_KEY_SECRET, MADOGUCHI_TWILIO_TWIML_APP_SID
+# twilio_account_sid = "AC…"
+# twilio_api_key_sid = "SK…"
+# twilio_api_key_secret = "…"
+
 # How often mail inboxes with IMAP settings are polled, in seconds.
 # env: MADOGUCHI_IMAP_POLL_SECONDS
 imap_poll_seconds = 30
@@ -326,6 +363,9 @@ impl fmt::Debug for Settings {
             .field("staff_mail_from", &self.staff_mail_from)
             .field("line_api_base", &self.line_api_base)
             .field("twilio_api_base", &self.twilio_api_base)
+            .field("twilio_account_sid", &self.twilio_account_sid)
+            .field("twilio_api_key_sid", &self.twilio_api_key_sid)
+            .field("twilio_api_key_secret", &self.twilio_api_key_secret.as_ref().map(|_| "(set)"))
             .field("imap_poll_seconds", &self.imap_poll_seconds)
             .field("tls_ca_file", &self.tls_ca_file)
             .field("public_url", &self.public_url)

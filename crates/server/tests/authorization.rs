@@ -27,7 +27,7 @@ fn default_policies() -> Value {
     serde_json::to_value(madoguchi_core::policy::Policies::default()).unwrap_or_default()
 }
 
-fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
+fn cases(app: &TestApp, b_call: &str, method: &Method, template: &str) -> Option<Vec<Case>> {
     let a = &app.a;
     let b = &app.b;
     let fill = |t: &str| {
@@ -46,6 +46,7 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
             .replace("{article}", &b.article.to_string())
             .replace("{case}", &b.case.to_string())
             .replace("{task}", &b.task.to_string())
+            .replace("{call}", b_call)
     };
     let foreign = |path: String, body: Option<Value>| Case::Foreign { path, body };
     let p = fill(template);
@@ -221,6 +222,11 @@ fn cases(app: &TestApp, method: &Method, template: &str) -> Option<Vec<Case>> {
             vec![foreign(p, Some(json!({ "kind": "inbound", "body_text": "x" })))]
         }
         ("GET", "/api/v1/me/presence") => vec![Case::NoLeak { path: p }],
+        // The caller's own phone: the call on it is theirs only.
+        ("GET", "/api/v1/me/phone") => vec![Case::NoLeak { path: p }],
+        // No browser phone is set up in the tests: 409 for the desk, 403 for the shops.
+        ("POST", "/api/v1/me/phone/token") => vec![Case::Public],
+        ("POST", "/api/v1/calls/{call}/hold") => vec![foreign(p, Some(json!({ "hold": true })))],
         // Sets only the caller's own state; no merchant data goes in or out.
         ("PUT", "/api/v1/me/presence") => vec![Case::Public],
         ("GET", "/api/v1/users/{user}/agent-profile") => vec![foreign(p, None)],
@@ -278,6 +284,30 @@ fn foreign_ids(app: &TestApp) -> Vec<String> {
     ]
 }
 
+async fn b_call(app: &TestApp) -> anyhow::Result<madoguchi_core::ids::CallId> {
+    use madoguchi_core::voice::call::{CallDirection, CallEventKind};
+    use madoguchi_store::voice::calls::{NewCall, NewCallEvent};
+    let new = NewCall {
+        merchant: app.b.id,
+        phone_number: None,
+        provider: "twilio".into(),
+        provider_call_id: "CA-shop-b".into(),
+        direction: CallDirection::Inbound,
+        caller: madoguchi_core::voice::caller::Caller::parse("090-3333-4444"),
+        to_e164: "+815099990000".into(),
+        flow_name: None,
+        flow_version: None,
+        at: madoguchi_core::time::now(),
+    };
+    let (call, _) = app.store.start_call(&new).await?;
+    let agent = Some(app.users["shared_agent"]);
+    for kind in [CallEventKind::Queued, CallEventKind::AgentOffered, CallEventKind::Answered] {
+        let e = NewCallEvent { kind, at: madoguchi_core::time::now(), agent, data: json!({}), dedupe_key: None };
+        app.store.record_call_event(call.id, &e).await?;
+    }
+    Ok(call.id)
+}
+
 #[tokio::test]
 async fn foreign_merchant_ids_are_not_found_on_every_route_for_every_scoped_role() -> anyhow::Result<()> {
     let app = TestApp::start().await?;
@@ -289,6 +319,8 @@ async fn foreign_merchant_ids_are_not_found_on_every_route_for_every_scoped_role
     // Give the audit log entries about B (an admin reads B's customer) that A must not see.
     let (status, _) = app.get(&format!("/api/v1/customers/{}", app.b.customer), "admin").await?;
     assert_eq!(status, StatusCode::OK);
+    // A call to shop B, answered by B's agent, that nobody of A may hold.
+    let b_call = b_call(&app).await?.to_string();
     let mut checked = BTreeSet::new();
     let mut uncovered = Vec::new();
     for (template, item) in paths {
@@ -297,7 +329,7 @@ async fn foreign_merchant_ids_are_not_found_on_every_route_for_every_scoped_role
                 continue;
             }
             let m: Method = method.to_uppercase().parse()?;
-            let Some(cases) = cases(&app, &m, template) else {
+            let Some(cases) = cases(&app, &b_call, &m, template) else {
                 uncovered.push(format!("{method} {template}"));
                 continue;
             };

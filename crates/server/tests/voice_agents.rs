@@ -108,7 +108,14 @@ impl Rest {
 /// own), and the REST API's stand-in.
 async fn desk() -> (TestApp, Rest) {
     let (rest, base) = rest_api().await;
-    let settings = Settings { twilio_api_base: base, offer_timeout_seconds: 0, ..Settings::default() };
+    let settings = Settings {
+        twilio_api_base: base,
+        offer_timeout_seconds: 0,
+        twilio_account_sid: Some(ACCOUNT.into()),
+        twilio_api_key_sid: Some("SK00000000000000000000000000000000".into()),
+        twilio_api_key_secret: Some("api-key-secret".into()),
+        ..Settings::default()
+    };
     (app_with(settings).await, rest)
 }
 
@@ -149,7 +156,21 @@ async fn an_agent_is_rung_answers_is_put_through_hangs_up_and_wraps_up() {
     let conv = app.store.get_conversation(&Scope::All, call.conversation_id).await.unwrap();
     assert_eq!(conv.assignee_id, Some(agent), "the conversation is offered to the agent who rings");
     assert_eq!(conv.accepted_at, None, "not taken until the phone is answered");
-    // Opening the screen (the pop) does not take the call.
+    // The agent's phone pops the call: which shop to answer for, and who calls.
+    let (s, phone) = app.get("/api/v1/me/phone", "agent").await.unwrap();
+    assert_eq!(s, StatusCode::OK, "{phone}");
+    assert_eq!(phone["call"]["state"], "ringing", "{phone}");
+    assert_eq!(phone["call"]["merchant_name"], "shop-a 店");
+    assert_eq!(phone["call"]["conversation_id"], conv.id.to_string());
+    assert!(phone["call"]["caller"].as_str().is_some_and(|c| c.ends_with('様')), "the customer by name: {phone}");
+    assert_eq!(phone["identity"], client_identity(agent));
+    let (s, other) = app.get("/api/v1/me/phone", "shared_agent").await.unwrap();
+    assert_eq!((s, &other["call"]), (StatusCode::OK, &serde_json::Value::Null), "it rings for one agent only");
+    let (s, token) = app.send(Method::POST, "/api/v1/me/phone/token", "agent", json!({})).await.unwrap();
+    assert_eq!((s, token["identity"].as_str()), (StatusCode::OK, Some(client_identity(agent).as_str())), "{token}");
+    let (s, _) = app.send(Method::POST, "/api/v1/me/phone/token", "merchant_admin", json!({})).await.unwrap();
+    assert_eq!(s, StatusCode::FORBIDDEN, "the shop has no desk phone");
+    // Opening the screen does not take the call.
     let (s, _) = app.get(&format!("/api/v1/conversations/{}", conv.id), "agent").await.unwrap();
     assert_eq!(s, StatusCode::OK);
 
@@ -173,6 +194,23 @@ async fn an_agent_is_rung_answers_is_put_through_hangs_up_and_wraps_up() {
     assert!(!xml.contains("Hangup"), "{xml}");
     let shown = madoguchi_app::usecases::presence::shown(&app.store, agent).await.unwrap();
     assert_eq!(shown, Presence::Busy, "on a call the agent shows 対応中");
+
+    // On hold: the caller leaves the room for the hold announcement, then comes back.
+    let hold = format!("/api/v1/calls/{}/hold", call.id);
+    let (s, body) = app.send(Method::POST, &hold, "shared_agent", json!({ "hold": true })).await.unwrap();
+    assert_eq!((s, body["code"].as_str()), (StatusCode::CONFLICT, Some("not_your_call")), "{body}");
+    let (s, body) = app.send(Method::POST, &hold, "agent", json!({ "hold": true })).await.unwrap();
+    assert_eq!(s, StatusCode::NO_CONTENT, "{body}");
+    let held = rest.nth(3).await;
+    assert_eq!(held.call.as_deref(), Some(t.sid.as_str()));
+    let xml = t.post_to(held.get("Url"), &[("CallStatus", "in-progress")]).await;
+    assert!(xml.contains("少々お待ちください") && xml.contains("<Pause"), "{xml}");
+    assert!(xml.contains("?e=held</Redirect>"), "the announcement repeats: {xml}");
+    assert_eq!(app.get("/api/v1/me/phone", "agent").await.unwrap().1["call"]["on_hold"], true);
+    app.send(Method::POST, &hold, "agent", json!({ "hold": false })).await.unwrap();
+    let back = rest.nth(4).await;
+    let xml = t.post_to(back.get("Url"), &[("CallStatus", "in-progress")]).await;
+    assert!(xml.contains(&format!(">{room}</Conference>")), "back in the room: {xml}");
 
     // The agent hangs up: the call is over, by the agent, and after-contact work starts.
     leg.post_to(ring.get("StatusCallback"), &[("CallStatus", "completed"), ("CallDuration", "95")]).await;
@@ -198,7 +236,9 @@ async fn an_agent_is_rung_answers_is_put_through_hangs_up_and_wraps_up() {
     {
         assert!(kinds.contains(&k), "{k:?} in {kinds:?}");
     }
-    assert_eq!(rest.count(), 2, "nothing else was asked of the provider");
+    let r = &call.record;
+    assert_eq!((r.holds, r.missed_offers, r.transfers), (1, 0, 0), "{r:?}");
+    assert_eq!(rest.count(), 4, "nothing else was asked of the provider");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -271,4 +311,26 @@ async fn a_ring_that_runs_out_on_the_desks_clock_is_stopped_and_offered_again() 
     let again = rest.nth(3).await;
     assert_eq!(again.get("To"), format!("client:{}", client_identity(agent)), "{again:?}");
     assert_eq!(t.call().await.state, CallState::Ringing);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_caller_hangs_up_first_the_agents_phone_is_hung_up_too() {
+    let (app, rest) = desk().await;
+    available(&app, "agent").await;
+    let t = queued(&app, "CA0000000000000000000000000000104").await;
+    let ring = rest.nth(1).await;
+    let leg = twilio(&app, ring.placed.as_deref().unwrap(), "client:anonymous");
+    leg.post_to(ring.get("Url"), &[("CallStatus", "in-progress")]).await;
+    rest.nth(2).await;
+    t.post(Some("status"), &[("CallStatus", "completed"), ("CallDuration", "61")]).await;
+    let call = t.call().await;
+    assert_eq!((call.state, call.record.hung_up_by), (CallState::Ended, Some(HungUpBy::Customer)));
+    // Both legs are ended at the provider: the caller's (already gone) and the agent's.
+    let first = rest.nth(3).await;
+    let second = rest.nth(4).await;
+    assert_eq!((first.call.as_deref(), first.get("Status")), (Some(t.sid.as_str()), "completed"));
+    assert_eq!((second.call.as_deref(), second.get("Status")), (ring.placed.as_deref(), "completed"));
+    assert_eq!(presence(&app, "agent").await, Presence::AfterContactWork);
+    let (_, phone) = app.get("/api/v1/me/phone", "agent").await.unwrap();
+    assert!(phone["call"].is_null(), "nothing on the phone after the call: {phone}");
 }

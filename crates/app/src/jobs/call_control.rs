@@ -91,9 +91,28 @@ impl TwilioCarrier {
                 self.api.update_call(&account, &leg, &Update::End { ringing: true }).await?;
                 Ok(None)
             }
-            CallCommand::BridgeCaller => {
+            CallCommand::BridgeCaller | CallCommand::HoldCaller { hold: false } => {
                 let url = self.url(number, "e=bridge");
                 self.api.update_call(&account, &call.provider_call_id, &Update::Redirect { url: &url }).await?;
+                Ok(None)
+            }
+            CallCommand::HoldCaller { hold: true } => {
+                let url = self.url(number, "e=held");
+                self.api.update_call(&account, &call.provider_call_id, &Update::Redirect { url: &url }).await?;
+                Ok(None)
+            }
+            CallCommand::HangUp => {
+                let end = Update::End { ringing: false };
+                self.api.update_call(&account, &call.provider_call_id, &end).await?;
+                if let Some(agent) = call.agent_id {
+                    let leg = store
+                        .agent_leg(call.id, agent)
+                        .await
+                        .map_err(|e| DeliveryError::retry(format!("store: {e}")))?;
+                    if let Some(leg) = leg {
+                        self.api.update_call(&account, &leg, &end).await?;
+                    }
+                }
                 Ok(None)
             }
         }

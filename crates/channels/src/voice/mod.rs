@@ -2,3 +2,4 @@
 
 pub mod twilio;
 pub mod twilio_api;
+pub mod twilio_token;

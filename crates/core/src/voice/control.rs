@@ -16,6 +16,10 @@ pub enum CallCommand {
     CancelRing { agent: UserId },
     /// Take the caller out of the queue to the agent who answered.
     BridgeCaller,
+    /// Put the caller on hold (out of the talk, hearing the hold announcement), or back.
+    HoldCaller { hold: bool },
+    /// End every leg still up: the caller left, so the agent's phone hangs up too.
+    HangUp,
 }
 
 impl CallCommand {
@@ -25,6 +29,8 @@ impl CallCommand {
             CallCommand::RingAgent { .. } => "ring_agent",
             CallCommand::CancelRing { .. } => "cancel_ring",
             CallCommand::BridgeCaller => "bridge_caller",
+            CallCommand::HoldCaller { .. } => "hold_caller",
+            CallCommand::HangUp => "hang_up",
         }
     }
 }

@@ -149,4 +149,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(playbook::list_wrap_ups, playbook::create_wrap_up))
         .routes(routes!(voice::put_flow, voice::get_flow))
         .routes(routes!(voice::list_numbers, voice::add_number))
+        .routes(routes!(voice::my_phone))
+        .routes(routes!(voice::my_phone_token))
+        .routes(routes!(voice::hold_call))
 }

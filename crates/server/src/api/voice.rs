@@ -4,6 +4,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use madoguchi_app::usecases::voice::desk::{self, Phone, PhoneToken};
 use madoguchi_app::usecases::voice::setup::{self, NumberInput};
 use madoguchi_core::voice::flow::VoiceFlow;
 use madoguchi_store::voice::numbers::PhoneNumber;
@@ -134,4 +135,42 @@ pub async fn list_numbers(
 ) -> ApiResult<Json<NumberList>> {
     let (_, numbers) = setup::numbers(&st, &p, &merchant).await?;
     Ok(Json(NumberList { numbers: numbers.iter().map(|n| view(&st, n)).collect() }))
+}
+
+/// The caller's phone: the identity calls ring at, whether the desk gives browser phones
+/// tokens, and the call ringing or connected now with the shop to answer for (the screen pop;
+/// the caller's name shown is an audited read).
+#[utoipa::path(get, path = "/api/v1/me/phone", tag = "voice",
+    responses((status = 200, body = Phone), (status = 403, body = crate::error::ErrorBody)))]
+pub async fn my_phone(State(st): State<AppState>, Caller(p): Caller) -> ApiResult<Json<Phone>> {
+    Ok(Json(desk::phone(&st, &p).await?))
+}
+
+/// An access token for the caller's browser phone (`@twilio/voice-sdk`), an hour long.
+#[utoipa::path(post, path = "/api/v1/me/phone/token", tag = "voice",
+    responses((status = 200, body = PhoneToken), (status = 403, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn my_phone_token(State(st): State<AppState>, Caller(p): Caller) -> ApiResult<Json<PhoneToken>> {
+    Ok(Json(desk::phone_token(&st, &p).await?))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldInput {
+    /// `true` puts the caller on hold, `false` takes them back.
+    pub hold: bool,
+}
+
+/// Puts the caller on hold (they hear that someone is looking into it) or takes them back.
+/// Only the agent on the call may (`409 not_your_call`).
+#[utoipa::path(post, path = "/api/v1/calls/{call}/hold", tag = "voice", params(("call" = String, Path)),
+    request_body = HoldInput,
+    responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn hold_call(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(call): Path<String>,
+    ApiJson(req): ApiJson<HoldInput>,
+) -> ApiResult<StatusCode> {
+    desk::hold(&st, &p, crate::extract::id(&call)?, req.hold).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -220,6 +220,18 @@ impl Store {
         row.filter(|r| scope.allows(MerchantId(r.merchant_id))).ok_or(StoreError::NotFound)?.into_call()
     }
 
+    /// The call ringing at the agent's phone or connected to them now, if any.
+    pub async fn agent_live_call(&self, agent: UserId) -> Result<Option<Call>> {
+        let row: Option<Row> = on_pool!(self, p => sqlx::query_as(
+            "SELECT * FROM calls WHERE (offered_to = $1 AND state = 'ringing' OR agent_id = $1 AND state = 'connected')
+               AND ended_at IS NULL ORDER BY updated_at DESC LIMIT 1",
+        )
+        .bind(agent.0)
+        .fetch_optional(p)
+        .await)?;
+        row.map(Row::into_call).transpose()
+    }
+
     /// The calls of a conversation, oldest first.
     pub async fn calls_of_conversation(&self, scope: &Scope, conversation: ConversationId) -> Result<Vec<Call>> {
         let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(

@@ -147,6 +147,10 @@ pub async fn caller_gone(store: &Store, call: &Call, status: &str) -> UseCaseRes
         store.enqueue_call_command(call.merchant_id, call.id, &CallCommand::CancelRing { agent }).await?;
     }
     if answered {
+        // The agent's phone is still in the room: it hangs up too.
+        if call.state == CallState::Connected {
+            store.enqueue_call_command(call.merchant_id, call.id, &CallCommand::HangUp).await?;
+        }
         let call = store.get_call(&Scope::All, call.id).await?;
         after_call(store, &call).await?;
     }

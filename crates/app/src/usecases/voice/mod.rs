@@ -5,6 +5,7 @@
 //! into what the provider plays.
 
 pub mod agents;
+pub mod desk;
 pub mod setup;
 pub mod twilio;
 

@@ -125,7 +125,14 @@ async fn respond(app: &App, number: &PhoneNumber, r: &Request) -> UseCaseResult<
             vec![Verb::Hangup]
         }
         // The agent answered and the caller is brought out of the queue to them.
-        "bridge" if call.state == CallState::Connected => vec![conference(&call, Some(links.to("talked")))],
+        "bridge" if call.state == CallState::Connected => vec![conference(&call, false, Some(links.to("talked")))],
+        // On hold: out of the talk, told to wait, again and again until taken back.
+        "held" if call.state == CallState::Connected => vec![
+            Verb::say_ja("ただいま担当者がお調べしております。このまま少々お待ちください。"),
+            Verb::Pause { seconds: 20 },
+            Verb::Redirect { url: links.to("held") },
+        ],
+        "held" => vec![Verb::Hangup],
         "bridge" => vec![Verb::say_ja(GONE), Verb::Hangup],
         // The talk is over (the agent left the conference).
         "talked" => vec![Verb::Hangup],
@@ -301,9 +308,10 @@ async fn wait_music(app: &App, call: &Call, params: &Params<'_>) -> UseCaseResul
 /// Said to an agent whose phone is answered after the call went elsewhere.
 const GONE: &str = "このお電話はすでに終了しました。";
 
-/// The room the caller and the agent talk in, named after the call. Either leaving ends it.
-fn conference(call: &Call, action: Option<String>) -> Verb {
-    Verb::Conference { name: format!("call-{}", call.id.0.simple()), end_on_exit: true, action }
+/// The room the caller and the agent talk in, named after the call. The agent leaving ends
+/// it; the caller may leave it for hold and come back.
+fn conference(call: &Call, agent: bool, action: Option<String>) -> Verb {
+    Verb::Conference { name: format!("call-{}", call.id.0.simple()), end_on_exit: agent, action }
 }
 
 /// A request about an agent's leg: answered (`agent`) or over (`agent_status`). The call and
@@ -330,7 +338,7 @@ async fn agent_leg(
     if event == "agent" {
         if agents::answered(&app.store, &call, agent).await? {
             let call = app.store.get_call(&madoguchi_core::access::Scope::All, call.id).await?;
-            return Ok(twiml(&[conference(&call, None)]));
+            return Ok(twiml(&[conference(&call, true, None)]));
         }
         return Ok(twiml(&[Verb::say_ja(GONE), Verb::Hangup]));
     }
