@@ -47,6 +47,9 @@ pub struct Settings {
     pub twilio_api_key_sid: Option<String>,
     pub twilio_api_key_secret: Option<String>,
     pub twilio_twiml_app_sid: Option<String>,
+    /// Where the console loads `@twilio/voice-sdk`'s `twilio.min.js` from (the desk serves
+    /// or hosts it; nothing is fetched from a CDN).
+    pub twilio_voice_sdk_url: Option<String>,
     /// How often mail inboxes with IMAP settings are polled, in seconds.
     pub imap_poll_seconds: u64,
     /// Extra root certificates (PEM) trusted for IMAP over TLS besides the system's, for a mail
@@ -102,6 +105,7 @@ impl Default for Settings {
             twilio_api_key_sid: None,
             twilio_api_key_secret: None,
             twilio_twiml_app_sid: None,
+            twilio_voice_sdk_url: None,
             imap_poll_seconds: 30,
             tls_ca_file: None,
             public_url: None,
@@ -134,6 +138,7 @@ const ENV_KEYS: &[&str] = &[
     "twilio_api_key_sid",
     "twilio_api_key_secret",
     "twilio_twiml_app_sid",
+    "twilio_voice_sdk_url",
     "imap_poll_seconds",
     "tls_ca_file",
     "public_url",
@@ -292,6 +297,9 @@ twilio_api_base = "https://api.twilio.com"
 # twilio_account_sid = "AC…"
 # twilio_api_key_sid = "SK…"
 # twilio_api_key_secret = "…"
+# Where the console loads @twilio/voice-sdk's dist/twilio.min.js from (host it yourself).
+# env: MADOGUCHI_TWILIO_VOICE_SDK_URL
+# twilio_voice_sdk_url = "https://desk.example.jp/assets/twilio.min.js"
 
 # How often mail inboxes with IMAP settings are polled, in seconds.
 # env: MADOGUCHI_IMAP_POLL_SECONDS

@@ -28,6 +28,7 @@ use madoguchi_app::new_inbound_token;
 use madoguchi_server::auth::{hash_password, new_token};
 
 mod data;
+pub mod voice;
 use data::*;
 
 /// The file tests and scripts read to log in to a demo install.
@@ -51,6 +52,9 @@ pub struct Credentials {
     /// Each shop's public help center (its FAQ is seeded too).
     #[serde(default)]
     pub help_centers: Vec<DemoHelpCenter>,
+    /// Each shop's phone number, its voice URL and the Auth Token its calls are signed with.
+    #[serde(default)]
+    pub phone_numbers: Vec<voice::DemoPhoneNumber>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -124,6 +128,7 @@ impl Credentials {
             move_url(&mut c.demo_page);
         }
         self.help_centers.iter_mut().for_each(|h| move_url(&mut h.url));
+        self.phone_numbers.iter_mut().for_each(|n| move_url(&mut n.voice_url));
     }
 
     pub fn write(&self, data_dir: &Path) -> anyhow::Result<()> {
@@ -281,7 +286,9 @@ pub async fn seed(store: &Store, base_url: &str) -> anyhow::Result<Credentials> 
     let mut line_channels = Vec::new();
     let mut chat_widgets = Vec::new();
     let mut help_centers = Vec::new();
-    for (merchant, _) in &merchants {
+    let mut phone_numbers = Vec::new();
+    for (n, (merchant, _)) in merchants.iter().enumerate() {
+        phone_numbers.push(voice::seed(store, merchant, n, base_url).await?);
         let (inbox, line, chat) = seed_channels(store, merchant).await?;
         let faq: Vec<_> = DEMO_FAQ
             .iter()
@@ -325,6 +332,7 @@ pub async fn seed(store: &Store, base_url: &str) -> anyhow::Result<Credentials> 
 
     Ok(Credentials {
         help_centers,
+        phone_numbers,
         email_inboxes,
         line_channels,
         chat_widgets,

@@ -35,6 +35,11 @@ pub struct Chrome {
     pub own_tokens: String,
     /// How often the page says it is still open: well inside the presence timeout.
     pub heartbeat_seconds: u64,
+    /// The softphone panel's words, whether the desk gives browser phones tokens, and where
+    /// the browser phone's SDK is loaded from.
+    pub p: &'static i18n::PhoneTexts,
+    pub browser_phone: bool,
+    pub voice_sdk_url: String,
 }
 
 impl Chrome {
@@ -74,6 +79,9 @@ impl Chrome {
             offline: is_desk && stored == Presence::Offline,
             settings_links,
             heartbeat_seconds: (st.settings.presence_timeout_seconds / 3).clamp(1, 15),
+            p: i18n::phone_texts(lang),
+            browser_phone: st.settings.twilio_api_key().is_some(),
+            voice_sdk_url: st.settings.twilio_voice_sdk_url.clone().unwrap_or_default(),
         })
     }
 }

@@ -19,6 +19,7 @@ pub mod kb;
 pub mod landing;
 pub mod orders;
 pub mod password;
+pub mod phone;
 pub mod policies;
 pub mod portal;
 pub mod search;
@@ -61,6 +62,9 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/desk", get(inbox::show))
         .route("/desk/presence", post(inbox::set_presence))
         .route("/desk/heartbeat", post(inbox::heartbeat))
+        .route("/desk/phone", get(phone::show))
+        .route("/desk/phone/token", post(phone::token))
+        .route("/desk/calls/{id}/hold", post(phone::hold))
         .route("/desk/conversations/{id}", get(conversation::show))
         .route(
             "/desk/conversations/{id}/messages",
@@ -117,6 +121,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/portal/escalations/{id}/answer", post(portal::answer))
         .route("/static/console.css", get(css))
         .route("/static/console.js", get(js))
+        .route("/static/softphone.js", get(softphone_js))
         .route("/static/favicon.svg", get(favicon))
         .route("/favicon.ico", get(favicon))
         .merge(contact::routes())
@@ -138,6 +143,10 @@ async fn css() -> impl IntoResponse {
 
 async fn js() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../../static/console.js"))
+}
+
+async fn softphone_js() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8")], include_str!("../../static/softphone.js"))
 }
 
 /// A browser-session cookie: gone when the browser closes (shared desk PCs), and the server
