@@ -79,6 +79,8 @@
     const label = { idle: t.tIdle, ringing: t.tRinging, connected: t.tConnected, on_hold: t.tOnHold }[state];
     chip.textContent = `${t.tTitle}：${label}`;
     chip.className = `phone-chip ${state === 'on_hold' ? 'connected' : state}`;
+    // Only a call takes room in the bar, which stays one line at 1024 px.
+    chip.hidden = !call;
     root.hidden = !call;
     root.classList.toggle('ringing', state === 'ringing');
     if (!call) return;
