@@ -24,7 +24,7 @@ CREATE TABLE call_commands (
     command JSONB NOT NULL,
     -- queued, sending, sent, failed.
     status TEXT NOT NULL,
-    attempts INTEGER NOT NULL,
+    attempts BIGINT NOT NULL,
     next_attempt_at TIMESTAMPTZ NOT NULL,
     locked_until TIMESTAMPTZ,
     last_error TEXT,
