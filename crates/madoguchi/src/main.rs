@@ -16,6 +16,7 @@ mod bench_inbox;
 mod bench_search;
 mod demo;
 mod import;
+mod simulate;
 mod transfer;
 
 #[global_allocator]
@@ -136,6 +137,28 @@ enum Command {
         #[arg(long, value_name = "FOLDER")]
         keep: Option<PathBuf>,
     },
+    /// Call a demo shop's number without a provider: plays Twilio's webhooks and REST API
+    /// against the running `madoguchi demo`, so the call rings in the console (docs/voice.md).
+    SimulateCall {
+        /// The demo number dialled, e.g. 050-5550-0101.
+        #[arg(long)]
+        to: String,
+        /// The caller's number; a demo customer's shows who calls.
+        #[arg(long, default_value = "090-1234-5678")]
+        from: String,
+        /// Keys for the menus, in turn (`--digits 1 --digits 12345#`).
+        #[arg(long)]
+        digits: Vec<String>,
+        /// Seconds the agent's phone rings before it is picked up.
+        #[arg(long, default_value_t = 5)]
+        answer_after: u64,
+        /// Nobody picks up: each agent's phone rings out.
+        #[arg(long)]
+        no_answer: bool,
+        /// Seconds on the line before the caller hangs up (Ctrl-C hangs up sooner).
+        #[arg(long, default_value_t = 60)]
+        talk: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -227,6 +250,10 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => serve(settings, false).await,
         Command::Demo => serve(settings, true).await,
+        Command::SimulateCall { to, from, digits, answer_after, no_answer, talk } => {
+            let o = simulate::Options { to, from, digits, answer_after, talk, no_answer };
+            simulate::run(&settings.data_dir, o).await
+        }
         Command::Reindex => reindex(&settings).await,
         Command::Kb { command } => kb(&settings, command).await,
         Command::Import { command: ImportCommand::Conversations { merchant, file } } => {
@@ -378,17 +405,28 @@ async fn serve(mut settings: Settings, demo_data: bool) -> anyhow::Result<()> {
     tracing::info!(%addr, database = store_kind(&store), "listening");
 
     if demo_data {
+        // The demo's numbers are nobody's at a real provider: unless a Twilio API was set, the
+        // desk's commands go where `madoguchi simulate-call` plays it.
+        let simulator = if settings.twilio_api_base == Settings::default().twilio_api_base {
+            let port = std::net::TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port();
+            settings.twilio_api_base = format!("http://127.0.0.1:{port}");
+            Some(settings.twilio_api_base.clone())
+        } else {
+            None
+        };
         let creds = if store.count_users().await? == 0 {
             tracing::info!("empty install: seeding the demo data set");
             let bulk = Store::open_for_bulk_load(&settings.database_url()).await?;
-            let c = demo::seed(&bulk, &base_url).await?;
+            let mut c = demo::seed(&bulk, &base_url).await?;
             bulk.close().await;
+            c.phone_simulator = simulator;
             c.write(&settings.data_dir)?;
             Some(c)
         } else {
             match Credentials::read(&settings.data_dir)? {
                 Some(mut c) => {
                     c.rebase(&base_url);
+                    c.phone_simulator = simulator;
                     c.write(&settings.data_dir)?;
                     Some(c)
                 }
@@ -441,6 +479,12 @@ fn print_logins(c: &Credentials, settings: &Settings) {
         println!("  {:<16} {:<15} password {}", u.login, u.role.as_str(), u.password);
     }
     println!();
+    if let Some(n) = c.phone_numbers.first().filter(|_| c.phone_simulator.is_some()) {
+        let shown = madoguchi_core::voice::caller::Caller::parse(&n.number).shown_ja();
+        println!("  A call without a provider (sign in as an agent and start work first):");
+        println!("    madoguchi simulate-call --to {shown} --digits 3");
+        println!();
+    }
     println!("  Logins and API tokens: {}", settings.data_dir.join(demo::CREDENTIALS_FILE).display());
     println!();
 }

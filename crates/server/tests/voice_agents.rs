@@ -164,6 +164,10 @@ async fn an_agent_is_rung_answers_is_put_through_hangs_up_and_wraps_up() {
     assert_eq!(phone["call"]["conversation_id"], conv.id.to_string());
     assert!(phone["call"]["caller"].as_str().is_some_and(|c| c.ends_with('様')), "the customer by name: {phone}");
     assert_eq!(phone["identity"], client_identity(agent));
+    // On the board, the caller still waits while it rings.
+    let (_, board) = app.get("/api/v1/merchants/shop-a/board", "supervisor").await.unwrap();
+    assert_eq!(board["calls"]["queues"][0]["waiting"], 1, "{board}");
+    assert_eq!(board["calls"]["offered"], 1, "{board}");
     let (s, other) = app.get("/api/v1/me/phone", "shared_agent").await.unwrap();
     assert_eq!((s, &other["call"]), (StatusCode::OK, &serde_json::Value::Null), "it rings for one agent only");
     let (s, token) = app.send(Method::POST, "/api/v1/me/phone/token", "agent", json!({})).await.unwrap();
@@ -239,6 +243,29 @@ async fn an_agent_is_rung_answers_is_put_through_hangs_up_and_wraps_up() {
     let r = &call.record;
     assert_eq!((r.holds, r.missed_offers, r.transfers), (1, 0, 0), "{r:?}");
     assert_eq!(rest.count(), 4, "nothing else was asked of the provider");
+
+    // The board counts it answered, nobody waits; the conversation shows how the call went.
+    let (_, board) = app.get("/api/v1/merchants/shop-a/board", "supervisor").await.unwrap();
+    let calls = &board["calls"];
+    assert_eq!(
+        (&calls["offered"], &calls["answered"], &calls["abandoned"]),
+        (&json!(1), &json!(1), &json!(0)),
+        "{board}"
+    );
+    assert_eq!((calls["queues"].as_array().map(Vec::len), &calls["on_call"]), (Some(0), &json!(0)), "{board}");
+    let c = common::console::browser();
+    common::console::sign_in(&app, &c, "supervisor", common::PASSWORD).await.unwrap();
+    let (s, html) = common::console::page(&app, &c, &conv.id.to_string()).await.unwrap();
+    assert_eq!(s, StatusCode::OK);
+    let section = &html[html.find("id=\"calls\"").expect("the calls section")..];
+    let section = &section[..section.find("id=\"timeline\"").unwrap_or(section.len())];
+    assert!(section.contains("class=\"call answered\""), "{section}");
+    for shown in ["応答", "「3」", "保留", "1回", "切断", "担当者", "後処理開始", "呼び出し — agent"]
+    {
+        assert!(section.contains(shown), "{shown} in {section}");
+    }
+    let board = c.get(format!("{}/board", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(board.contains("本日の着信") && board.contains("calls-answered\">1<"), "{board}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -470,6 +470,40 @@ impl Store {
         let agents = Presence::iter()
             .map(|p| PresenceCount { presence: p, agents: profiles.iter().filter(|a| a.presence == p).count() as i64 })
             .collect();
-        Ok(Board { queues, agents, first_response_target_minutes: m.sla.first_response_minutes, as_of: now() })
+        let calls = self.call_figures(merchant, day_start).await?;
+        Ok(Board { queues, agents, calls, first_response_target_minutes: m.sla.first_response_minutes, as_of: now() })
+    }
+
+    /// The phone on the board: the calls live now or started since `day_start`, in the queue
+    /// their conversation waits in.
+    async fn call_figures(
+        &self,
+        merchant: MerchantId,
+        day_start: DateTime<Utc>,
+    ) -> Result<madoguchi_core::board::CallFigures> {
+        use madoguchi_core::board::{CallFigures, CallSnapshot};
+        use madoguchi_core::voice::call::{CallState, ContactRecord};
+        type Row = (String, String, sqlx::types::Json<ContactRecord>, DateTime<Utc>);
+        let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(
+            "SELECT c.state, COALESCE(v.queue, ''), c.record, c.created_at
+             FROM calls c JOIN conversations v ON v.id = c.conversation_id
+             WHERE c.merchant_id = $1 AND (c.created_at >= $2 OR c.state <> 'ended')",
+        )
+        .bind(merchant.0)
+        .bind(day_start)
+        .fetch_all(p)
+        .await)?;
+        let calls = rows
+            .iter()
+            .map(|(state, queue, record, created_at)| {
+                Ok(CallSnapshot {
+                    state: crate::rows::parse::<CallState>("calls.state", state)?,
+                    queue,
+                    record,
+                    created_at: *created_at,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(CallFigures::of(&calls, day_start))
     }
 }

@@ -214,6 +214,14 @@ async fn a_queued_call_is_routed_an_agent_on_it_is_not_and_its_commands_are_clai
             vec![(call.conversation_id, Some("配送".to_owned()))],
             "queued, it waits in its skill's queue"
         );
+        // The board sees the caller waiting in that queue, and the call among today's.
+        let day = call.created_at - chrono::Duration::hours(1);
+        let calls = s.board(&Scope::All, m, day).await?.calls;
+        assert_eq!(calls.queues.iter().map(|q| (q.queue.as_str(), q.waiting)).collect::<Vec<_>>(), vec![("配送", 1)]);
+        assert_eq!((calls.offered, calls.answered, calls.on_call), (1, 0, 0));
+        let tomorrow = call.created_at + chrono::Duration::hours(1);
+        let later = s.board(&Scope::All, m, tomorrow).await?.calls;
+        assert_eq!((later.offered, later.queues.len()), (0, 1), "still waiting on the next day's board");
         // Ringing at the agent, the agent has no room for another call.
         s.record_call_event(call.id, &event(CallEventKind::AgentOffered, 20, Some(agent.id), "ring")).await?;
         let (_, agents) = s.routing_snapshot(m).await?;

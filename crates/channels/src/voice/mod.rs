@@ -3,3 +3,4 @@
 pub mod twilio;
 pub mod twilio_api;
 pub mod twilio_token;
+pub mod twiml_read;

@@ -55,6 +55,10 @@ pub struct Credentials {
     /// Each shop's phone number, its voice URL and the Auth Token its calls are signed with.
     #[serde(default)]
     pub phone_numbers: Vec<voice::DemoPhoneNumber>,
+    /// Where the demo desk sends its calls' commands (Twilio's REST API): `madoguchi
+    /// simulate-call` answers there, playing the provider.
+    #[serde(default)]
+    pub phone_simulator: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -333,6 +337,7 @@ pub async fn seed(store: &Store, base_url: &str) -> anyhow::Result<Credentials> 
     Ok(Credentials {
         help_centers,
         phone_numbers,
+        phone_simulator: None,
         email_inboxes,
         line_channels,
         chat_widgets,

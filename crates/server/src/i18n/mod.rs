@@ -5,6 +5,7 @@
 //! web form's texts, `typed_in.rs` the typed-in contact page's, `password.rs` the page a password link opens.
 
 mod admin_pages;
+mod calls;
 mod customer_page;
 mod desk;
 mod en;
@@ -19,6 +20,7 @@ mod settings_page;
 mod typed_in;
 
 pub use admin_pages::{AdminTexts, admin_texts, audit_action, audit_subject};
+pub use calls::{CallTexts, call_event, call_texts, hung_up_by};
 pub use customer_page::{CustomerTexts, LandingTexts, customer_texts, identity, landing};
 pub use desk::{DeskTexts, desk};
 pub use errors::error_page;

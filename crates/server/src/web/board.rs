@@ -36,6 +36,47 @@ struct MerchantBoard {
     people: Vec<AgentRow>,
     /// Today's chats the bot took, when it took any.
     bot: Option<BotRow>,
+    /// The phone, when a call came today or one is live.
+    calls: Option<CallsRow>,
+}
+
+struct CallsRow {
+    /// (queue, callers waiting, longest wait)
+    queues: Vec<(String, i64, String)>,
+    on_call: i64,
+    in_menu: i64,
+    offered: i64,
+    answered: i64,
+    abandoned: i64,
+    short_abandoned: i64,
+    voicemail: i64,
+    answer_rate: String,
+    service_level: String,
+    average_answer: String,
+}
+
+fn calls_row(lang: Lang, c: &madoguchi_core::board::CallFigures) -> Option<CallsRow> {
+    let ct = i18n::call_texts(lang);
+    (!c.is_empty()).then(|| CallsRow {
+        queues: c
+            .queues
+            .iter()
+            .map(|q| {
+                let name = if q.queue.is_empty() { ct.no_queue.to_owned() } else { q.queue.clone() };
+                (name, q.waiting, wait(lang, q.oldest_waiting_since))
+            })
+            .collect(),
+        on_call: c.on_call,
+        in_menu: c.in_menu,
+        offered: c.offered,
+        answered: c.answered,
+        abandoned: c.abandoned,
+        short_abandoned: c.short_abandoned,
+        voicemail: c.voicemail,
+        answer_rate: pct(c.answer_rate()),
+        service_level: pct(c.service_level()),
+        average_answer: c.average_answer_seconds.map_or_else(|| "—".into(), |s| minutes_seconds(lang, s)),
+    })
 }
 
 struct AgentRow {
@@ -63,6 +104,7 @@ struct Page {
     t: &'static Texts,
     chrome: crate::web::chrome::Chrome,
     d: &'static crate::i18n::DeskTexts,
+    ct: &'static crate::i18n::CallTexts,
     merchants: Vec<MerchantBoard>,
 }
 
@@ -75,8 +117,12 @@ fn wait(lang: Lang, since: Option<chrono::DateTime<Utc>>) -> String {
     let Some(s) = since else { return "—".into() };
     let now = Utc::now();
     let secs = (now - s).num_seconds().max(0);
+    if secs >= 3600 { super::inbox::wait_text(lang, s, now) } else { minutes_seconds(lang, secs) }
+}
+
+/// 「45秒」「3分20秒」.
+fn minutes_seconds(lang: Lang, secs: i64) -> String {
     match (lang, secs) {
-        (_, 3600..) => super::inbox::wait_text(lang, s, now),
         (Lang::Ja, 60..) => format!("{}分{:02}秒", secs / 60, secs % 60),
         (Lang::Ja, _) => format!("{secs}秒"),
         (_, 60..) => format!("{} min {:02} s", secs / 60, secs % 60),
@@ -165,6 +211,7 @@ pub async fn show(
                 .collect(),
             agents: b.agents.iter().map(|a| (i18n::presence(lang, a.presence), a.agents)).collect(),
             bot,
+            calls: calls_row(lang, &b.calls),
         });
     }
     let page = Page {
@@ -172,6 +219,7 @@ pub async fn show(
         t,
         chrome: crate::web::chrome::Chrome::of(&st, &session, lang).await?,
         d: i18n::desk(lang),
+        ct: i18n::call_texts(lang),
         merchants,
     };
     Ok(render(StatusCode::OK, &page))

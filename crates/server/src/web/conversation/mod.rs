@@ -3,7 +3,9 @@
 //! orders, parcels and past conversations.
 
 mod actions;
+mod calls;
 mod customer;
+mod messages;
 
 pub use actions::*;
 pub(crate) use customer::customer_view;
@@ -35,6 +37,8 @@ use madoguchi_store::merchants::MerchantKey;
 use madoguchi_store::orders::OrderFilter;
 use serde::Deserialize;
 use strum::IntoEnumIterator;
+
+use messages::{message_files, message_status};
 
 use super::{principal_of, render};
 use crate::app::AppState;
@@ -166,6 +170,9 @@ struct Page {
     priority: &'static str,
     due: Option<String>,
     items: Vec<Item>,
+    /// A phone conversation's calls, newest first.
+    calls: Vec<calls::CallView>,
+    ct: &'static i18n::CallTexts,
     reply_hint: &'static str,
     can_note: bool,
     statuses: Vec<(&'static str, &'static str, bool)>,
@@ -272,47 +279,6 @@ fn not_found(lang: Lang) -> Response {
         .into_response()
 }
 
-/// Download links for a message's files, and for the raw mail it came as.
-fn message_files(t: &Texts, m: &madoguchi_core::conversation::Message) -> Vec<(String, String)> {
-    let mut files: Vec<(String, String)> = m
-        .attachments
-        .iter()
-        .filter_map(|a| a.storage_key.as_ref().map(|k| (a.filename.clone(), format!("/desk/files/{k}"))))
-        .collect();
-    if let Some(raw) = &m.meta.raw_blob_id {
-        files.push((t.raw_message.to_owned(), format!("/desk/files/{raw}")));
-    }
-    files
-}
-
-/// What the agent must know about a message beyond its text: whether the reply went out (and
-/// why not), and whether the mail was written by a machine.
-fn message_status(t: &'static Texts, m: &madoguchi_core::conversation::Message) -> String {
-    use madoguchi_core::enums::DeliveryStatus;
-    let mut parts: Vec<String> = Vec::new();
-    match (m.delivery_status, m.delivery_error.as_deref()) {
-        (Some(DeliveryStatus::Queued), None) => parts.push(t.delivery_queued.to_owned()),
-        (Some(DeliveryStatus::Queued), Some(e)) => {
-            parts.push(format!("{}（{}: {e}）", t.delivery_queued, t.last_error))
-        }
-        (Some(DeliveryStatus::Sent | DeliveryStatus::Delivered), _) => parts.push(t.delivery_sent.to_owned()),
-        (Some(DeliveryStatus::Failed), e) => parts.push(format!("{}: {}", t.delivery_failed, e.unwrap_or_default())),
-        (None, _) => {}
-    }
-    for f in &m.meta.flags {
-        parts.push(match f.as_str() {
-            "auto_reply" => t.flag_auto_reply.to_owned(),
-            "bounce" => t.flag_bounce.to_owned(),
-            "bulk" => t.flag_bulk.to_owned(),
-            "undecoded_mail" => t.flag_undecoded_mail.to_owned(),
-            // The measured depth and count after the code are for the log, not the agent.
-            f if f.starts_with("html_too_complex") => t.flag_html_too_complex.to_owned(),
-            other => format!("{}: {other}", t.flag_check),
-        });
-    }
-    parts.join(" ・ ")
-}
-
 fn reply_hint(t: &'static Texts, channel: Channel) -> &'static str {
     match channel {
         Channel::Phone => t.reply_hint_phone,
@@ -387,6 +353,7 @@ pub async fn show(
             },
         })
         .collect();
+    let calls = calls::call_views(&st.store, &scope, &c, lang, &name_of).await?;
     let customer_record = match c.customer_id {
         Some(cid) => Some(st.store.get_customer(&scope, cid).await?),
         None => None,
@@ -579,6 +546,8 @@ pub async fn show(
         can_merge: p.can_merge_customers(),
         requests: request_options(lang),
         case_kinds: case_options(lang),
+        calls,
+        ct: i18n::call_texts(lang),
 
         script,
         has_suggested: canned.iter().any(|c| c.suggested),
