@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use madoguchi_core::access::Scope;
-use madoguchi_core::agent::{AgentProfile, DEFAULT_MAX_MESSAGING, Queue};
+use madoguchi_core::agent::{AgentProfile, DEFAULT_MAX_MESSAGING, ProfileChange, Queue};
 use madoguchi_core::audit::NewAuditEvent;
 use madoguchi_core::enums::{AuditAction, ConversationStatus, EventKind, Priority, SubjectType};
 use madoguchi_core::ids::{MerchantId, QueueId, UserId};
@@ -20,6 +20,7 @@ use crate::{Result, Store, StoreError, audit, on_db, on_pool};
 struct StateRow {
     presence: String,
     max_messaging: i32,
+    extension: Option<String>,
     presence_since: DateTime<Utc>,
     idle_since: DateTime<Utc>,
 }
@@ -28,7 +29,7 @@ impl Store {
     /// An agent's routing profile; one who never set a presence is offline with defaults.
     pub async fn agent_profile(&self, user: UserId) -> Result<AgentProfile> {
         let (row, skills): (Option<StateRow>, Vec<String>) = on_pool!(self, p => {
-            let row = sqlx::query_as("SELECT presence, max_messaging, presence_since, idle_since FROM agent_states WHERE user_id = $1")
+            let row = sqlx::query_as("SELECT presence, max_messaging, extension, presence_since, idle_since FROM agent_states WHERE user_id = $1")
                 .bind(user.0)
                 .fetch_optional(p)
                 .await?;
@@ -44,6 +45,7 @@ impl Store {
                 presence: parse("agent_states.presence", &r.presence)?,
                 skills,
                 max_messaging: u32::try_from(r.max_messaging).unwrap_or(DEFAULT_MAX_MESSAGING),
+                extension: r.extension,
                 presence_since: r.presence_since,
                 idle_since: r.idle_since,
             },
@@ -54,11 +56,29 @@ impl Store {
                     presence: Presence::Offline,
                     skills,
                     max_messaging: DEFAULT_MAX_MESSAGING,
+                    extension: None,
                     presence_since: t,
                     idle_since: t,
                 }
             }
         })
+    }
+
+    /// The shop's active agent a PBX names: by extension first, else by login or e-mail.
+    pub async fn agent_by_extension(&self, merchant: MerchantId, name: &str) -> Result<Option<UserId>> {
+        let id: Option<Uuid> = on_pool!(self, p => sqlx::query_scalar(
+            "SELECT u.id FROM users u
+             JOIN user_merchants m ON m.user_id = u.id AND m.merchant_id = $1
+             LEFT JOIN agent_states a ON a.user_id = u.id
+             WHERE u.active = $3 AND (a.extension = $2 OR u.login = $2 OR LOWER(u.email) = LOWER($2))
+             ORDER BY CASE WHEN a.extension = $2 THEN 0 ELSE 1 END, u.id LIMIT 1",
+        )
+        .bind(merchant.0)
+        .bind(name)
+        .bind(true)
+        .fetch_optional(p)
+        .await)?;
+        Ok(id.map(UserId))
     }
 
     /// Sets an agent's presence. Becoming available starts the idle clock.
@@ -86,14 +106,21 @@ impl Store {
         self.agent_profile(user).await
     }
 
-    /// Sets skills and live capacity (by a supervisor or admin).
-    pub async fn set_agent_profile(
-        &self,
-        actor: UserId,
-        user: UserId,
-        skills: Option<&[String]>,
-        max_messaging: Option<u32>,
-    ) -> Result<AgentProfile> {
+    /// Sets skills, live capacity and the PBX extension (by a supervisor or admin).
+    pub async fn set_agent_profile(&self, actor: UserId, user: UserId, change: &ProfileChange) -> Result<AgentProfile> {
+        let (skills, max_messaging) = (change.skills.as_deref(), change.max_messaging);
+        if let Some(Some(ext)) = &change.extension {
+            let holder: Option<Uuid> = on_pool!(self, p => sqlx::query_scalar(
+                "SELECT user_id FROM agent_states WHERE extension = $1 AND user_id <> $2",
+            )
+            .bind(ext)
+            .bind(user.0)
+            .fetch_optional(p)
+            .await)?;
+            if holder.is_some() {
+                return Err(StoreError::conflict("extension_taken", format!("extension {ext} is another agent's")));
+            }
+        }
         let before = self.agent_profile(user).await?;
         let t = now();
         let mut tx = self.begin().await?;
@@ -109,6 +136,9 @@ impl Store {
             .bind(before.idle_since)
             .execute(&mut *c)
             .await?;
+            if let Some(extension) = &change.extension {
+                sqlx::query("UPDATE agent_states SET extension = $2 WHERE user_id = $1").bind(user.0).bind(extension).execute(&mut *c).await?;
+            }
             if let Some(skills) = skills {
                 sqlx::query("DELETE FROM agent_skills WHERE user_id = $1").bind(user.0).execute(&mut *c).await?;
                 for s in skills {
@@ -125,7 +155,7 @@ impl Store {
                 action: AuditAction::Update,
                 subject_type: SubjectType::User,
                 subject_id: user.to_string(),
-                details: serde_json::json!({ "skills": skills, "max_messaging": max_messaging, "at": t }),
+                details: serde_json::json!({ "skills": skills, "max_messaging": max_messaging, "extension": change.extension, "at": t }),
             },
         )
         .await?;
@@ -301,8 +331,9 @@ impl Store {
              WHERE c.merchant_id = $1 AND c.status = $2 AND c.assignee_id IS NULL
                -- A call's conversation waits for an agent only while the call is in the queue:
                -- not in the shop's menu, and not once the caller has gone (a voicemail or a
-               -- missed call stays in the inbox for whoever calls back).
-               AND NOT EXISTS (SELECT 1 FROM calls k WHERE k.conversation_id = c.id AND k.state <> 'queued')
+               -- missed call stays in the inbox for whoever calls back). A PBX routes its own
+               -- calls: the desk only hears about them.
+               AND NOT EXISTS (SELECT 1 FROM calls k WHERE k.conversation_id = c.id AND (k.state <> 'queued' OR k.provider = 'pbx'))
              ORDER BY c.created_at LIMIT 500",
         )
         .bind(merchant.0)

@@ -137,7 +137,8 @@ pub async fn delete_token(app: &App, p: &Principal, target: UserId, token: Token
     Ok(())
 }
 
-/// Sets an agent's skills (the queues they take) and how many live chats they hold at once.
+/// Sets an agent's skills (the queues they take), how many live chats they hold at once and
+/// their PBX extension.
 /// Supervisors and admins set them for the staff they can see; what waits is routed again at
 /// once, so a new skill or a larger limit takes work straight away.
 pub async fn set_agent_profile(
@@ -151,8 +152,8 @@ pub async fn set_agent_profile(
     if !matches!(p.role, Role::Admin | Role::Supervisor) {
         return Err(UseCaseError::Forbidden("only supervisors and admins set skills and capacity".into()));
     }
-    let (skills, max) = req.validate()?;
-    let profile = app.store.set_agent_profile(p.user_id, u.id, skills.as_deref(), max).await?;
+    let change = req.validate()?;
+    let profile = app.store.set_agent_profile(p.user_id, u.id, &change).await?;
     crate::usecases::routing::route_merchants(&app.store, &u.merchants).await;
     Ok(profile)
 }

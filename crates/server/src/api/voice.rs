@@ -59,10 +59,12 @@ pub struct NewNumber {
     pub label: Option<String>,
     /// The flow calls to this number run (`main` when omitted).
     pub flow: Option<String>,
-    /// `twilio` (or a provider speaking its format).
+    /// `twilio` (or a provider speaking its format), or `pbx` for the centre's own PBX
+    /// reporting its calls over the CTI endpoint.
     pub provider: String,
     pub account_sid: Option<String>,
-    /// The provider's Auth Token, which its requests are signed with. Never shown again.
+    /// The provider's Auth Token, which its requests are signed with (for a PBX, the secret it
+    /// signs its CTI events with). Never shown again.
     pub auth_token: String,
 }
 
@@ -74,15 +76,30 @@ pub struct NumberView {
     pub label: String,
     pub flow: String,
     pub provider: String,
-    /// Enter at the provider as the number's voice URL (HTTP POST).
+    /// Enter at the provider as the number's voice URL (HTTP POST); for a PBX, where its CTI
+    /// events go.
     pub voice_url: String,
-    /// Enter at the provider as the number's status callback URL.
+    /// Enter at the provider as the number's status callback URL (none for a PBX).
     pub status_callback_url: String,
     pub auth_token_set: bool,
 }
 
 fn view(st: &AppState, n: &PhoneNumber) -> NumberView {
-    let voice_url = format!("{}/api/v1/inbound/voice/twilio/{}", st.settings.public_base(), n.inbound_token);
+    let base = st.settings.public_base();
+    // A PBX posts its CTI events to one URL and has no status callback.
+    if n.provider == madoguchi_app::usecases::voice::cti::PROVIDER {
+        return NumberView {
+            id: n.id.to_string(),
+            number: n.e164.clone(),
+            label: n.label.clone(),
+            flow: n.flow_name.clone(),
+            provider: n.provider.clone(),
+            voice_url: format!("{base}/api/v1/cti/{}", n.inbound_token),
+            status_callback_url: String::new(),
+            auth_token_set: n.auth_token.as_deref().is_some_and(|t| !t.is_empty()),
+        };
+    }
+    let voice_url = format!("{base}/api/v1/inbound/voice/twilio/{}", n.inbound_token);
     NumberView {
         id: n.id.to_string(),
         number: n.e164.clone(),

@@ -1,8 +1,9 @@
 //! Entry points for what arrives without a login: mail piped over HTTP (IMAP polling is a job,
-//! `jobs::mail_polling`), LINE webhooks, the web form, and shop systems' order webhook. Each
-//! verifies what it can, stores the contact in one transaction, and only then acknowledges;
-//! routing runs after.
+//! `jobs::mail_polling`), LINE webhooks, the web form, shop systems' order webhook, Twilio's
+//! voice webhooks and a PBX's CTI events. Each verifies what it can, stores the contact in one
+//! transaction, and only then acknowledges; routing runs after.
 
+pub mod cti;
 pub mod form;
 pub mod line;
 pub mod mail;
@@ -20,6 +21,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/inbound/line/{token}", post(line::webhook))
         .route("/api/v1/inbound/orders/{merchant}", post(orders::webhook))
         .route("/api/v1/inbound/voice/twilio/{token}", post(voice::twilio))
+        .route("/api/v1/cti/{token}", post(cti::receive))
 }
 
 /// The public contact form; its body limit covers its attachments.

@@ -42,7 +42,8 @@ struct StaffRow {
     link: Option<(String, bool)>,
     manageable: bool,
     /// For the desk's agents and supervisors: the queues they take and their live-chat limit.
-    profile: Option<(String, u32)>,
+    /// Skills, live chats at once, PBX extension.
+    profile: Option<(String, u32, String)>,
 }
 
 #[derive(Template)]
@@ -145,7 +146,7 @@ async fn staff_page(
     let mut profiles = std::collections::HashMap::new();
     for u in users.iter().filter(|u| matches!(u.role, Role::Agent | Role::Supervisor)) {
         let a = st.store.agent_profile(u.id).await?;
-        profiles.insert(u.id, (a.skills.join("、"), a.max_messaging));
+        profiles.insert(u.id, (a.skills.join("、"), a.max_messaging, a.extension.unwrap_or_default()));
     }
     let mut queue_names = Vec::new();
     if sets_profiles {
@@ -261,6 +262,7 @@ fn field_label(lang: Lang, field: &str) -> &'static str {
         "merchants" => a.shops,
         "skills" => a.skills,
         "max_messaging" => a.max_chats,
+        "extension" => a.extension,
         "email" => a.email,
         _ => a.staff_title,
     }
@@ -367,6 +369,8 @@ pub struct ProfileForm {
     skills: String,
     #[serde(default)]
     max_messaging: String,
+    #[serde(default)]
+    extension: String,
 }
 
 /// Sets an agent's skills and live-chat limit; a refusal comes back at that row.
@@ -384,7 +388,11 @@ pub async fn profile(
         f.skills.split(['、', ',', '，', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
     let max = madoguchi_core::validation::nfkc(f.max_messaging.trim());
     let patch = match max.parse::<u32>() {
-        Ok(m) => Ok(madoguchi_core::agent::AgentProfilePatch { skills: Some(skills), max_messaging: Some(m) }),
+        Ok(m) => Ok(madoguchi_core::agent::AgentProfilePatch {
+            skills: Some(skills),
+            max_messaging: Some(m),
+            extension: Some(f.extension.clone()),
+        }),
         Err(_) => Err(ValidationError::new("max_messaging", "out_of_range", "max_messaging must be 1–20")),
     };
     let result = match patch {

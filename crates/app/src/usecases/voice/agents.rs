@@ -159,7 +159,7 @@ pub async fn caller_gone(store: &Store, call: &Call, status: &str) -> UseCaseRes
 
 /// The call is over: the agent who had it is in after-contact work (後処理) on its
 /// conversation, timed from now, until they wrap it up.
-async fn after_call(store: &Store, call: &Call) -> UseCaseResult<()> {
+pub(super) async fn after_call(store: &Store, call: &Call) -> UseCaseResult<()> {
     let Some(agent) = call.agent_id else { return Ok(()) };
     if store.end_contact(&Scope::All, agent, call.conversation_id).await? {
         store.set_presence_if(agent, &[Presence::Available], Presence::AfterContactWork).await?;

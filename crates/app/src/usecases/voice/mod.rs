@@ -2,9 +2,10 @@
 //! and is stored once on the caller's phone conversation, the flow is walked one input at a
 //! time with the position kept on the call, and what happens is recorded as the call's events.
 //! An adapter ([`twilio`]) turns a provider's requests into these steps and the resulting turn
-//! into what the provider plays.
+//! into what the provider plays; a centre's own PBX reports its calls through [`cti`].
 
 pub mod agents;
+pub mod cti;
 pub mod desk;
 pub mod setup;
 pub mod twilio;

@@ -16,8 +16,9 @@ use crate::App;
 use crate::usecases::channel_settings::shop_for_setup;
 use crate::usecases::error::UseCaseResult;
 
-/// The providers a number can be connected through.
-pub const PROVIDERS: [&str; 1] = [super::twilio::PROVIDER];
+/// The providers a number can be connected through: Twilio's webhooks, or the centre's PBX
+/// reporting its calls (CTI).
+pub const PROVIDERS: [&str; 2] = [super::twilio::PROVIDER, super::cti::PROVIDER];
 
 /// A flow's name: what a number refers to it by.
 pub fn check_flow_name(name: &str) -> Result<(), ValidationError> {
@@ -93,7 +94,14 @@ pub async fn add_number(app: &App, p: &Principal, merchant: &str, n: NumberInput
     }
     let token = n.auth_token.trim();
     if token.len() < 8 {
-        return Err(ValidationError::new("auth_token", "required", "the provider's Auth Token is required").into());
+        let what =
+            if n.provider == super::cti::PROVIDER { "the PBX's shared secret" } else { "the provider's Auth Token" };
+        return Err(ValidationError::new(
+            "auth_token",
+            "required",
+            format!("{what} (8 characters or more) is required"),
+        )
+        .into());
     }
     let new = NewPhoneNumber {
         e164: e164.clone(),
