@@ -14,6 +14,7 @@ use tokio::net::TcpListener;
 mod bench;
 mod bench_inbox;
 mod bench_search;
+mod bench_voice;
 mod demo;
 mod import;
 mod simulate;
@@ -136,6 +137,22 @@ enum Command {
         /// `MADOGUCHI_DATA_DIR=FOLDER madoguchi reindex`.
         #[arg(long, value_name = "FOLDER")]
         keep: Option<PathBuf>,
+    },
+    /// Measure the phone on one node: many simulated calls at once through Twilio's webhooks
+    /// (menu, key, queue, hang-up) on a throw-away demo; prints webhook latency as Markdown.
+    BenchVoice {
+        /// Calls in flight at once.
+        #[arg(long, default_value_t = 200)]
+        calls: usize,
+        /// Wait-music fetches per caller before hanging up.
+        #[arg(long, default_value_t = 5)]
+        waits: usize,
+        /// Measure on this PostgreSQL server (a schema of its own, dropped afterwards).
+        #[arg(long, value_name = "URL")]
+        postgres: Option<String>,
+        /// Also write the report to this file.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// Call a demo shop's number without a provider: plays Twilio's webhooks and REST API
     /// against the running `madoguchi demo`, so the call rings in the console (docs/voice.md).
@@ -292,6 +309,14 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Bench { requests, concurrency, postgres, out } => {
             let report = bench::run(bench::BenchOptions { requests, concurrency, postgres }).await?;
+            print!("{report}");
+            if let Some(path) = out {
+                std::fs::write(&path, &report).with_context(|| format!("writing {}", path.display()))?;
+            }
+            Ok(())
+        }
+        Command::BenchVoice { calls, waits, postgres, out } => {
+            let report = bench_voice::run(bench_voice::VoiceBenchOptions { calls, waits, postgres }).await?;
             print!("{report}");
             if let Some(path) = out {
                 std::fs::write(&path, &report).with_context(|| format!("writing {}", path.display()))?;

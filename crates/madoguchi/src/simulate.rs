@@ -95,21 +95,22 @@ async fn calls(
 }
 
 /// One leg of the call as the provider posts about it.
-struct Leg {
-    sid: String,
-    from: String,
-    to: String,
-    direction: &'static str,
+pub(crate) struct Leg {
+    pub sid: String,
+    pub from: String,
+    pub to: String,
+    pub direction: &'static str,
 }
 
-struct Provider {
-    http: reqwest::Client,
-    number: DemoPhoneNumber,
+/// The provider's side of one demo number: its webhooks, signed with the number's Auth Token.
+pub(crate) struct Provider {
+    pub http: reqwest::Client,
+    pub number: DemoPhoneNumber,
 }
 
 impl Provider {
     /// Posts a signed webhook about `leg` and reads the TwiML it answers with.
-    async fn post(&self, url: &str, leg: &Leg, extra: &[(&str, &str)]) -> anyhow::Result<Vec<Verb>> {
+    pub async fn post(&self, url: &str, leg: &Leg, extra: &[(&str, &str)]) -> anyhow::Result<Vec<Verb>> {
         let mut params: Vec<(String, String)> = [
             ("AccountSid", self.number.account_sid.as_str()),
             ("ApiVersion", "2010-04-01"),
@@ -142,7 +143,7 @@ impl Provider {
         Ok(twiml_read::read(&body)?)
     }
 
-    fn status_url(&self) -> String {
+    pub fn status_url(&self) -> String {
         format!("{}?e=status", self.number.voice_url)
     }
 }

@@ -7,9 +7,10 @@ use axum::response::{IntoResponse, Response};
 use madoguchi_store::blobs::Blob;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 
-/// Images a browser may show in place; anything else is offered as a download, so a stored
-/// HTML or SVG file can never run in Madoguchi's origin.
-const INLINE_TYPES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
+/// Images a browser may show in place, and call recordings (`audio/mpeg`) it plays on the call's
+/// card; anything else is offered as a download, so a stored HTML or SVG file can never run in
+/// Madoguchi's origin.
+const INLINE_TYPES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp", "audio/mpeg"];
 
 pub fn download(blob: Blob) -> Response {
     let inline = INLINE_TYPES.contains(&blob.content_type.as_str());

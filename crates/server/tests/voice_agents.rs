@@ -3,7 +3,8 @@
 //! places and changes — checking the account's credentials, answering as Twilio does — so a
 //! test sees each agent's phone ring, answers it by fetching the TwiML Twilio would, and lets
 //! it ring out. Whole calls: queued → rung → answered → put through → hung up → wrapped up;
-//! a ring nobody takes going to the next agent; a caller who hangs up while it rings.
+//! a ring nobody takes going to the next agent; a caller who hangs up while it rings; a
+//! voicemail's recording copied into the desk and played on the call's card.
 #![allow(clippy::unwrap_used)] // test helpers fail the test on bad fixtures
 
 mod common;
@@ -45,6 +46,28 @@ impl Sent {
 #[derive(Clone, Default)]
 struct Rest {
     sent: Arc<Mutex<Vec<Sent>>>,
+    /// Recordings fetched (their paths), and the API's address.
+    fetched: Arc<Mutex<Vec<String>>>,
+    base: String,
+}
+
+/// The bytes a recording is served as (an MP3 frame header, then silence).
+const MP3: &[u8] = b"\xff\xfb\x90\x64\x00\x00\x00\x00recorded-voice";
+
+/// `GET /2010-04-01/Accounts/{sid}/Recordings/{sid}.mp3`, as Twilio serves a recording.
+async fn recording(
+    State(rest): State<Rest>,
+    Path((account, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> axum::response::Response {
+    if account != ACCOUNT || !authorized(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    rest.fetched.lock().unwrap().push(file.clone());
+    if !file.ends_with(".mp3") {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    ([(axum::http::header::CONTENT_TYPE, "audio/mpeg")], MP3).into_response()
 }
 
 fn authorized(headers: &HeaderMap) -> bool {
@@ -77,12 +100,13 @@ async fn calls(
 }
 
 async fn rest_api() -> (Rest, String) {
-    let rest = Rest::default();
-    let router = axum::Router::new()
-        .route("/2010-04-01/Accounts/{account}/{*tail}", axum::routing::post(calls))
-        .with_state(rest.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
+    let rest = Rest { base: base.clone(), ..Rest::default() };
+    let router = axum::Router::new()
+        .route("/2010-04-01/Accounts/{account}/Recordings/{file}", axum::routing::get(recording))
+        .route("/2010-04-01/Accounts/{account}/{*tail}", axum::routing::post(calls))
+        .with_state(rest.clone());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
     (rest, base)
 }
@@ -360,4 +384,68 @@ async fn when_the_caller_hangs_up_first_the_agents_phone_is_hung_up_too() {
     assert_eq!(presence(&app, "agent").await, Presence::AfterContactWork);
     let (_, phone) = app.get("/api/v1/me/phone", "agent").await.unwrap();
     assert!(phone["call"].is_null(), "nothing on the phone after the call: {phone}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_voicemail_is_copied_into_the_desk_once_and_played_on_the_call() {
+    let (app, rest) = desk().await;
+    common::chat::set_hours(&app, "shop-a", false).await;
+    let t = twilio(&app, "CA0000000000000000000000000000201", "+819012345678");
+    let xml = t.post(None, &[("CallStatus", "ringing")]).await;
+    assert!(xml.contains("<Record"), "after hours, a message: {xml}");
+    let url = format!("{}/2010-04-01/Accounts/{ACCOUNT}/Recordings/RE0000000000000000000000000000001", rest.base);
+    let done = [
+        ("RecordingSid", "RE0000000000000000000000000000001"),
+        ("RecordingUrl", url.as_str()),
+        ("RecordingDuration", "7"),
+    ];
+    t.post(Some("recorded"), &done).await;
+    // The file is ready: the recording callback, told twice as a provider may.
+    let ready = [done.as_slice(), &[("RecordingStatus", "completed")]].concat();
+    t.post(Some("recording"), &ready).await;
+    t.post(Some("recording"), &ready).await;
+    t.post(Some("status"), &[("CallStatus", "completed")]).await;
+    let call = t.call().await;
+    let mut stored = vec![];
+    for _ in 0..200 {
+        let events = app.store.call_events(&Scope::All, call.id).await.unwrap();
+        stored = events.into_iter().filter(|e| e.kind == CallEventKind::RecordingStored).collect();
+        if !stored.is_empty() && app.store.call_commands_pending().await.unwrap() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(stored.len(), 1, "one recording, stored once: {stored:?}");
+    assert_eq!((&stored[0].data["seconds"], &stored[0].data["voicemail"]), (&json!(7), &json!(true)));
+    assert!(t.call().await.record.recorded);
+    let file = stored[0].data["file"].as_str().unwrap().to_owned();
+
+    // The agent plays it from the call's card; the file is the shop's, served by the desk.
+    let c = common::console::browser();
+    common::console::sign_in(&app, &c, "agent", common::PASSWORD).await.unwrap();
+    let r = c.get(format!("{}/desk/files/{file}", app.base)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["content-type"], "audio/mpeg");
+    assert_eq!(r.bytes().await.unwrap().as_ref(), MP3);
+    let (_, html) = common::console::page(&app, &c, &call.conversation_id.to_string()).await.unwrap();
+    assert!(html.contains(&format!("<audio controls preload=\"none\" src=\"/desk/files/{file}\"")), "{html}");
+    assert!(html.contains("留守電 0:07"), "{html}");
+
+    // A recording URL that is not the account's is never fetched.
+    let before = rest.fetched.lock().unwrap().len();
+    let elsewhere = [
+        ("RecordingSid", "RE0000000000000000000000000000002"),
+        ("RecordingUrl", "http://127.0.0.1:9/2010-04-01/Accounts/AC1/Recordings/RE2"),
+        ("RecordingStatus", "completed"),
+    ];
+    t.post(Some("recording"), &elsewhere).await;
+    for _ in 0..100 {
+        if app.store.call_commands_pending().await.unwrap() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(rest.fetched.lock().unwrap().len(), before);
+    let events = app.store.call_events(&Scope::All, call.id).await.unwrap();
+    assert_eq!(events.iter().filter(|e| e.kind == CallEventKind::RecordingStored).count(), 1);
 }

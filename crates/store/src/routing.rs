@@ -399,12 +399,23 @@ impl Store {
     pub async fn apply_offer(&self, merchant: MerchantId, offer: Offer) -> Result<bool> {
         let t = now();
         let mut tx = self.begin().await?;
+        // The agent's row first: offers to one agent are applied one at a time, so two routing
+        // passes at once (two calls queued together, two nodes) cannot both give them a call.
+        on_db!(&mut tx, c => sqlx::query("UPDATE agent_states SET idle_since = idle_since WHERE user_id = $1")
+            .bind(offer.user_id.0)
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected()))?;
         // A live contact (chat, LINE, a call) rings until the agent takes it; mail and other
-        // contacts answered in turn are taken as they are assigned.
+        // contacts answered in turn are taken as they are assigned. A call takes the whole
+        // agent: one offered a call that still waits or rings, or on a call, gets nothing more.
         let n = on_db!(&mut tx, c => sqlx::query(
             "UPDATE conversations SET assignee_id = $2, status = $3, updated_at = $4, offered_at = $4,
                     accepted_at = CASE WHEN channel IN ('chat', 'line', 'phone') THEN NULL ELSE $4 END
-             WHERE id = $1 AND merchant_id = $5 AND assignee_id IS NULL AND status = $6",
+             WHERE id = $1 AND merchant_id = $5 AND assignee_id IS NULL AND status = $6
+               AND NOT EXISTS (SELECT 1 FROM calls k JOIN conversations o ON o.id = k.conversation_id
+                               WHERE o.assignee_id = $2 AND k.state IN ('queued', 'ringing')
+                                  OR k.agent_id = $2 AND k.state = 'connected')",
         )
         .bind(offer.conversation_id.0)
         .bind(offer.user_id.0)

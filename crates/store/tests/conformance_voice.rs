@@ -222,6 +222,14 @@ async fn a_queued_call_is_routed_an_agent_on_it_is_not_and_its_commands_are_clai
         let tomorrow = call.created_at + chrono::Duration::hours(1);
         let later = s.board(&Scope::All, m, tomorrow).await?.calls;
         assert_eq!((later.offered, later.queues.len()), (0, 1), "still waiting on the next day's board");
+        // Two routing passes at once cannot give the agent two calls: the second offer, made
+        // on a snapshot taken before the first was applied, is refused.
+        let (second, _) = s.start_call(&incoming(m, "CA-route-2", "+819033334444", 5)).await?;
+        s.record_call_event(second.id, &event(CallEventKind::Queued, 12, None, "queued-2")).await?;
+        use madoguchi_core::routing::Offer;
+        assert!(s.apply_offer(m, Offer { conversation_id: call.conversation_id, user_id: agent.id }).await?);
+        let again = Offer { conversation_id: second.conversation_id, user_id: agent.id };
+        assert!(!s.apply_offer(m, again).await?, "offered one call, the agent is offered no other");
         // Ringing at the agent, the agent has no room for another call.
         s.record_call_event(call.id, &event(CallEventKind::AgentOffered, 20, Some(agent.id), "ring")).await?;
         let (_, agents) = s.routing_snapshot(m).await?;

@@ -1,5 +1,6 @@
 //! The call-control worker: takes due commands about live calls (ring an agent, stop a ring,
-//! put the caller through) and has the provider that carries the call do them. A command is
+//! put the caller through, copy a finished recording) and has the provider that carries the
+//! call do them. A command is
 //! marked sent only once the provider took it; one a crash interrupted is taken again when its
 //! lease runs out. Each provider is a [`Carrier`], so a PBX or a native SIP path can take the
 //! same commands later.
@@ -14,6 +15,7 @@ use madoguchi_core::access::Scope;
 use madoguchi_core::voice::call::CallState;
 use madoguchi_core::voice::control::{CallCommand, client_identity};
 use madoguchi_store::Store;
+use madoguchi_store::blobs::NewBlob;
 use madoguchi_store::voice::calls::Call;
 use madoguchi_store::voice::control::CommandItem;
 use madoguchi_store::voice::numbers::PhoneNumber;
@@ -22,6 +24,9 @@ use crate::App;
 
 /// How long a worker holds a command while sending it.
 const LEASE_SECS: i64 = 20;
+
+/// The largest recording copied: two hours of Twilio's mono MP3 (32 kbit/s) is under 30 MB.
+const MAX_RECORDING_BYTES: usize = 64 * 1024 * 1024;
 
 /// A provider that carries calls and takes commands about them.
 pub trait Carrier: Send + Sync {
@@ -99,6 +104,15 @@ impl TwilioCarrier {
             CallCommand::HoldCaller { hold: true } => {
                 let url = self.url(number, "e=held");
                 self.api.update_call(&account, &call.provider_call_id, &Update::Redirect { url: &url }).await?;
+                Ok(None)
+            }
+            CallCommand::FetchRecording { sid, url, seconds } => {
+                let data = self.api.fetch_recording(&account, url, MAX_RECORDING_BYTES).await?;
+                let file = NewBlob { filename: format!("{sid}.mp3"), content_type: "audio/mpeg".into(), data };
+                store
+                    .store_recording(call.id, sid, *seconds, &file)
+                    .await
+                    .map_err(|e| DeliveryError::retry(format!("store: {e}")))?;
                 Ok(None)
             }
             CallCommand::HangUp => {

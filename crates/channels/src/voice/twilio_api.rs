@@ -1,7 +1,8 @@
 //! Twilio's REST API for moving live calls, as the desk calls it: placing a call to an agent
 //! (their browser's `client:` identity, a SIP address or their desk phone's number) and
-//! pointing a live call at new TwiML or ending it. Requests are form-encoded and signed in with
-//! the account's SID and Auth Token (HTTP Basic), as Twilio's own libraries send them.
+//! pointing a live call at new TwiML or ending it, and fetching a finished recording. Requests
+//! are form-encoded and signed in with the account's SID and Auth Token (HTTP Basic), as
+//! Twilio's own libraries send them.
 
 use serde::Deserialize;
 
@@ -90,6 +91,55 @@ impl TwilioApi {
             Err(Refused { code: Some(NOT_IN_PROGRESS), .. }) => Ok(()),
             other => other.map(drop).map_err(DeliveryError::from),
         }
+    }
+
+    /// Downloads a recording as MP3 (`{RecordingUrl}.mp3`), at most `max_bytes`. Only a URL
+    /// under this API's base is fetched, with the account's credentials: a recording URL that
+    /// points elsewhere is refused, never followed.
+    pub async fn fetch_recording(
+        &self,
+        account: &Account<'_>,
+        recording_url: &str,
+        max_bytes: usize,
+    ) -> Result<Vec<u8>, DeliveryError> {
+        let under_base = recording_url
+            .strip_prefix(&self.base)
+            .is_some_and(|rest| rest.starts_with(&format!("/{VERSION}/Accounts/{}/Recordings/", account.sid)));
+        if !under_base {
+            return Err(DeliveryError::permanent(format!("the recording URL {recording_url} is not the account's")));
+        }
+        let url = format!("{}.mp3", recording_url.trim_end_matches(".mp3").trim_end_matches(".wav"));
+        let mut resp = self
+            .http
+            .get(&url)
+            .basic_auth(account.sid, Some(account.auth_token))
+            .send()
+            .await
+            .map_err(|e| DeliveryError::retry(format!("Twilio recording: {e}")))?;
+        let status = resp.status();
+        // Just after the callback a recording may not be served yet: tried again shortly.
+        if status == reqwest::StatusCode::NOT_FOUND || status.is_server_error() {
+            return Err(DeliveryError::retry(format!("Twilio recording: {status}")));
+        }
+        if !status.is_success() {
+            return Err(DeliveryError::permanent(format!("Twilio recording: {status}")));
+        }
+        if resp.content_length().is_some_and(|n| n > max_bytes as u64) {
+            return Err(DeliveryError::permanent(format!("the recording is larger than {max_bytes} bytes")));
+        }
+        let mut data = Vec::new();
+        while let Some(chunk) =
+            resp.chunk().await.map_err(|e| DeliveryError::retry(format!("Twilio recording: {e}")))?
+        {
+            data.extend_from_slice(&chunk);
+            if data.len() > max_bytes {
+                return Err(DeliveryError::permanent(format!("the recording is larger than {max_bytes} bytes")));
+            }
+        }
+        if data.is_empty() {
+            return Err(DeliveryError::retry("Twilio recording: empty"));
+        }
+        Ok(data)
     }
 
     async fn post(

@@ -20,6 +20,9 @@ pub enum CallCommand {
     HoldCaller { hold: bool },
     /// End every leg still up: the caller left, so the agent's phone hangs up too.
     HangUp,
+    /// Copy a finished recording (a call's, or a voicemail) from the provider into the desk's
+    /// file store, so it stays with the shop's calls whatever becomes of the provider account.
+    FetchRecording { sid: String, url: String, seconds: Option<i64> },
 }
 
 impl CallCommand {
@@ -31,6 +34,7 @@ impl CallCommand {
             CallCommand::BridgeCaller => "bridge_caller",
             CallCommand::HoldCaller { .. } => "hold_caller",
             CallCommand::HangUp => "hang_up",
+            CallCommand::FetchRecording { .. } => "fetch_recording",
         }
     }
 }

@@ -33,6 +33,8 @@ pub struct CallTexts {
     pub abandoned: &'static str,
     pub short_abandoned: &'static str,
     pub voicemail: &'static str,
+    /// A recording of the talk, played on the call's card.
+    pub recording: &'static str,
     pub callback: &'static str,
     pub ended: &'static str,
     // The board.
@@ -71,6 +73,7 @@ const JA: CallTexts = CallTexts {
     abandoned: "放棄",
     short_abandoned: "短時間放棄",
     voicemail: "留守電",
+    recording: "通話録音",
     callback: "折り返し希望",
     ended: "終了",
     col_queue: "窓口",
@@ -108,6 +111,7 @@ const EN: CallTexts = CallTexts {
     abandoned: "Abandoned",
     short_abandoned: "Short abandons",
     voicemail: "Voicemail",
+    recording: "Recording",
     callback: "Callback requested",
     ended: "Ended",
     col_queue: "Queue",

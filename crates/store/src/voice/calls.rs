@@ -256,6 +256,45 @@ impl Store {
         Ok(true)
     }
 
+    /// A recording copied from the provider: the file (kept, as a message's files are) and
+    /// its `recording_stored` event, in one transaction. `false` when this recording was
+    /// stored already (the provider told twice), and nothing is added.
+    pub async fn store_recording(
+        &self,
+        call: CallId,
+        sid: &str,
+        seconds: Option<i64>,
+        file: &crate::blobs::NewBlob,
+    ) -> Result<bool> {
+        let c = self.get_call(&Scope::All, call).await?;
+        let key = format!("recording:{sid}");
+        let known: Option<Uuid> = on_pool!(self, p => sqlx::query_scalar(
+            "SELECT id FROM call_events WHERE call_id = $1 AND dedupe_key = $2",
+        )
+        .bind(call.0)
+        .bind(&key)
+        .fetch_optional(p)
+        .await)?;
+        if known.is_some() {
+            return Ok(false);
+        }
+        let mut tx = self.begin().await?;
+        let stored = crate::blobs::put(&mut tx, c.merchant_id, file).await?;
+        let data = serde_json::json!({
+            "file": stored.storage_key, "seconds": seconds, "sid": sid, "size": stored.size,
+            "voicemail": c.record.voicemail,
+        });
+        let e =
+            NewCallEvent { kind: CallEventKind::RecordingStored, at: now(), agent: None, data, dedupe_key: Some(key) };
+        if !insert_event(&mut tx, c.merchant_id, call, &e).await? {
+            // Stored by another worker a moment ago: this copy is rolled back.
+            return Ok(false);
+        }
+        refresh(&mut tx, call).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Where the call stands in its flow, what the caller typed, and the queue's skill — also
     /// the conversation's queue, which routing and the board go by.
     pub async fn set_call_flow(

@@ -9,6 +9,7 @@
 use madoguchi_channels::voice::twilio::{Verb, twiml, verify};
 use madoguchi_core::voice::call::{CallDirection, CallEventKind, CallState};
 use madoguchi_core::voice::caller::Caller;
+use madoguchi_core::voice::control::CallCommand;
 use madoguchi_core::voice::flow::{Prompt, Step};
 use madoguchi_core::voice::ivr::{Input, Turn, Wait};
 use madoguchi_store::voice::calls::{Call, NewCall};
@@ -117,8 +118,20 @@ async fn respond(app: &App, number: &PhoneNumber, r: &Request) -> UseCaseResult<
             app.store.record_call_event(call.id, &event_now(CallEventKind::VoicemailLeft, data, "voicemail")).await?;
             vec![Verb::say_ja("メッセージを承りました。お電話ありがとうございました。"), Verb::Hangup]
         }
-        // The file itself is copied into the desk's store by a job (see docs/voice.md).
-        "recording" => vec![],
+        // The file is ready at the provider: the call-control job copies it into the desk's
+        // file store (a recording that failed is only logged: there is nothing to fetch).
+        "recording" => {
+            let (sid, url) = (param("RecordingSid").unwrap_or_default(), param("RecordingUrl").unwrap_or_default());
+            match param("RecordingStatus").unwrap_or("completed") {
+                "completed" if !sid.is_empty() && !url.is_empty() => {
+                    let seconds = param("RecordingDuration").and_then(|d| d.parse().ok());
+                    let fetch = CallCommand::FetchRecording { sid: sid.to_owned(), url: url.to_owned(), seconds };
+                    app.store.enqueue_call_command(call.merchant_id, call.id, &fetch).await?;
+                }
+                status => tracing::warn!(call = %call.id, sid, status, "a recording the provider could not finish"),
+            }
+            vec![]
+        }
         "dial" => {
             let data = serde_json::json!({ "status": param("DialCallStatus"), "seconds": param("DialCallDuration") });
             app.store.record_call_event(call.id, &event_now(CallEventKind::TransferCompleted, data, "dial")).await?;

@@ -1,6 +1,6 @@
 //! A phone conversation's calls, beside its timeline: how each call went (what the caller
 //! pressed, the wait, talk and hold, who hung up, after-call work) and its events to the
-//! second, from the call's contact record and events.
+//! second, from the call's contact record and events; its recordings and voicemail to play.
 
 use madoguchi_core::access::Scope;
 use madoguchi_core::conversation::Conversation;
@@ -24,6 +24,8 @@ pub struct CallView {
     pub facts: Vec<(&'static str, String)>,
     /// (time to the second, what happened)
     pub events: Vec<(String, String)>,
+    /// The call's recordings in the desk's file store: (what it is, its length, where to play it).
+    pub recordings: Vec<(&'static str, String, String)>,
 }
 
 /// 「1:05」: minutes and seconds, as a call's times are read.
@@ -90,9 +92,18 @@ pub async fn call_views(
         if r.acw_seconds > 0 {
             facts.push((t.acw, clock(r.acw_seconds)));
         }
-        let events = store
-            .call_events(scope, call.id)
-            .await?
+        let stored = store.call_events(scope, call.id).await?;
+        let recordings = stored
+            .iter()
+            .filter(|e| e.kind == CallEventKind::RecordingStored)
+            .filter_map(|e| {
+                let file = e.data["file"].as_str()?;
+                let what = if e.data["voicemail"] == true { t.voicemail } else { t.recording };
+                let length = e.data["seconds"].as_i64().map(clock).unwrap_or_default();
+                Some((what, length, format!("/desk/files/{file}")))
+            })
+            .collect();
+        let events = stored
             .into_iter()
             .map(|e| {
                 let what = i18n::call_event(lang, e.kind);
@@ -118,6 +129,7 @@ pub async fn call_views(
             head: format!("{} {way} {}", super::jst(call.created_at), Caller::parse(&call.to_e164).shown_ja()),
             facts,
             events,
+            recordings,
         });
     }
     Ok(views)
