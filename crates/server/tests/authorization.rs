@@ -227,6 +227,7 @@ fn cases(app: &TestApp, b_call: &str, method: &Method, template: &str) -> Option
         // No browser phone is set up in the tests: 409 for the desk, 403 for the shops.
         ("POST", "/api/v1/me/phone/token") => vec![Case::Public],
         ("POST", "/api/v1/calls/{call}/hold") => vec![foreign(p, Some(json!({ "hold": true })))],
+        ("POST", "/api/v1/calls/{call}/transfer") => vec![foreign(p, Some(json!({ "number": "0312345678" })))],
         // Sets only the caller's own state; no merchant data goes in or out.
         ("PUT", "/api/v1/me/presence") => vec![Case::Public],
         ("GET", "/api/v1/users/{user}/agent-profile") => vec![foreign(p, None)],

@@ -449,3 +449,92 @@ async fn a_voicemail_is_copied_into_the_desk_once_and_played_on_the_call() {
     let events = app.store.call_events(&Scope::All, call.id).await.unwrap();
     assert_eq!(events.iter().filter(|e| e.kind == CallEventKind::RecordingStored).count(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_is_transferred_to_a_queue_answered_there_and_transferred_out_to_a_number() {
+    let (app, rest) = desk().await;
+    let (s, q) = app
+        .send(Method::POST, "/api/v1/merchants/shop-a/queues", "supervisor", json!({ "name": "返品・交換" }))
+        .await
+        .unwrap();
+    assert_eq!(s, StatusCode::CREATED, "{q}");
+    let first = available(&app, "agent").await;
+    let t = queued(&app, "CA0000000000000000000000000000301").await;
+    let ring = rest.nth(1).await;
+    let leg = twilio(&app, ring.placed.as_deref().unwrap(), "client:anonymous");
+    leg.post_to(ring.get("Url"), &[("CallStatus", "in-progress")]).await;
+    t.post_to(rest.nth(2).await.get("Url"), &[("CallStatus", "in-progress")]).await;
+    let call = t.call().await;
+    assert_eq!((call.state, call.agent_id), (CallState::Connected, Some(first)));
+    // 鈴木 takes 返品・交換 and is at work.
+    let other = app.users["shared_agent"];
+    let body = json!({ "skills": ["返品・交換"] });
+    let (s, _) = app.send(Method::PATCH, &format!("/api/v1/users/{other}/agent-profile"), "admin", body).await.unwrap();
+    assert_eq!(s, StatusCode::OK);
+    available(&app, "shared_agent").await;
+
+    let transfer = format!("/api/v1/calls/{}/transfer", call.id);
+    let (s, b) = app.send(Method::POST, &transfer, "shared_agent", json!({ "queue": "返品・交換" })).await.unwrap();
+    assert_eq!((s, b["code"].as_str()), (StatusCode::CONFLICT, Some("not_your_call")), "{b}");
+    let (s, b) = app.send(Method::POST, &transfer, "agent", json!({ "queue": "存在しない窓口" })).await.unwrap();
+    assert_eq!((s, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_queue")), "{b}");
+    let (s, b) = app
+        .send(Method::POST, &transfer, "agent", json!({ "queue": "返品・交換", "number": "0312345678" }))
+        .await
+        .unwrap();
+    assert_eq!((s, b["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_target")), "{b}");
+    assert_eq!(rest.count(), 2, "nothing refused reached the provider");
+
+    // To the queue: the agent's phone hangs up, the caller waits there again.
+    let (s, b) = app.send(Method::POST, &transfer, "agent", json!({ "queue": "返品・交換" })).await.unwrap();
+    assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
+    let end = rest.nth(3).await;
+    assert_eq!((end.call.as_deref(), end.get("Status")), (ring.placed.as_deref(), "completed"), "{end:?}");
+    let requeue = rest.nth(4).await;
+    assert_eq!(requeue.call.as_deref(), Some(t.sid.as_str()));
+    let xml = t.post_to(requeue.get("Url"), &[("CallStatus", "in-progress")]).await;
+    assert!(xml.contains("担当の窓口におつなぎします") && xml.contains("<Enqueue"), "{xml}");
+    leg.post_to(ring.get("StatusCallback"), &[("CallStatus", "completed")]).await;
+    assert_ne!(t.call().await.state, CallState::Ended, "the agent leaving a transferred call does not end it");
+    assert_eq!(presence(&app, "agent").await, Presence::AfterContactWork);
+
+    // Its next agent is rung and answers: the transfer is complete, the call theirs.
+    let ring2 = rest.nth(5).await;
+    assert_eq!(ring2.get("To"), format!("client:{}", client_identity(other)), "{ring2:?}");
+    let leg2 = twilio(&app, ring2.placed.as_deref().unwrap(), "client:anonymous");
+    leg2.post_to(ring2.get("Url"), &[("CallStatus", "in-progress")]).await;
+    t.post_to(rest.nth(6).await.get("Url"), &[("CallStatus", "in-progress")]).await;
+    let call = t.call().await;
+    assert_eq!((call.state, call.agent_id), (CallState::Connected, Some(other)));
+    assert_eq!((call.record.transfers, call.record.agent), (1, Some(other)), "{:?}", call.record);
+    let conv = app.store.get_conversation(&Scope::All, call.conversation_id).await.unwrap();
+    assert_eq!((conv.assignee_id, conv.queue.as_deref()), (Some(other), Some("返品・交換")));
+    // The first agent wraps up their part and is free.
+    let wrap = json!({ "disposition_code": "DELIVERY_INFO", "note": "返品窓口へ転送" });
+    let (s, b) =
+        app.send(Method::POST, &format!("/api/v1/conversations/{}/wrap-ups", conv.id), "agent", wrap).await.unwrap();
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    assert_eq!(presence(&app, "agent").await, Presence::Available);
+
+    // Out to the shop's own line: put through with the shop's number shown, and the desk's
+    // part is over.
+    let (s, b) = app.send(Method::POST, &transfer, "shared_agent", json!({ "number": "電話" })).await.unwrap();
+    assert_eq!((s, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_phone")), "{b}");
+    let (s, b) = app.send(Method::POST, &transfer, "shared_agent", json!({ "number": "03-1234-5678" })).await.unwrap();
+    assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
+    assert_eq!(rest.nth(7).await.call.as_deref(), ring2.placed.as_deref(), "the agent's phone hangs up");
+    let out = rest.nth(8).await;
+    let xml = t.post_to(out.get("Url"), &[("CallStatus", "in-progress")]).await;
+    assert!(
+        xml.contains(">+81312345678</Number>") && xml.contains(&format!("callerId=\"{}\"", common::voice::NUMBER)),
+        "{xml}"
+    );
+    assert_eq!(t.call().await.agent_id, None, "nobody at the desk holds it now");
+    assert_eq!(presence(&app, "shared_agent").await, Presence::AfterContactWork);
+    let xml = t.post(Some("dial"), &[("DialCallStatus", "completed"), ("DialCallDuration", "80")]).await;
+    assert!(xml.contains("<Hangup/>"), "{xml}");
+    t.post(Some("status"), &[("CallStatus", "completed")]).await;
+    let call = t.call().await;
+    assert_eq!((call.state, call.record.transfers), (CallState::Ended, 2), "{:?}", call.record);
+    assert!(app.store.get_conversation(&Scope::All, call.conversation_id).await.unwrap().contact_ended_at.is_some());
+}

@@ -101,6 +101,20 @@ impl TwilioCarrier {
                 self.api.update_call(&account, &call.provider_call_id, &Update::Redirect { url: &url }).await?;
                 Ok(None)
             }
+            CallCommand::RequeueCaller | CallCommand::TransferCaller => {
+                let event = if *command == CallCommand::RequeueCaller { "e=requeue" } else { "e=transfer_out" };
+                let url = self.url(number, event);
+                self.api.update_call(&account, &call.provider_call_id, &Update::Redirect { url: &url }).await?;
+                Ok(None)
+            }
+            CallCommand::EndAgentLeg { agent } => {
+                let leg =
+                    store.agent_leg(call.id, *agent).await.map_err(|e| DeliveryError::retry(format!("store: {e}")))?;
+                if let Some(leg) = leg {
+                    self.api.update_call(&account, &leg, &Update::End { ringing: false }).await?;
+                }
+                Ok(None)
+            }
             CallCommand::HoldCaller { hold: true } => {
                 let url = self.url(number, "e=held");
                 self.api.update_call(&account, &call.provider_call_id, &Update::Redirect { url: &url }).await?;

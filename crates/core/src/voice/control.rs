@@ -20,6 +20,12 @@ pub enum CallCommand {
     HoldCaller { hold: bool },
     /// End every leg still up: the caller left, so the agent's phone hangs up too.
     HangUp,
+    /// Hang up one agent's phone, the caller staying on (the agent transferred the call).
+    EndAgentLeg { agent: UserId },
+    /// Take the caller back to the queue (a transfer to a queue), to wait for its next agent.
+    RequeueCaller,
+    /// Put the caller through to the outside number the transfer named.
+    TransferCaller,
     /// Copy a finished recording (a call's, or a voicemail) from the provider into the desk's
     /// file store, so it stays with the shop's calls whatever becomes of the provider account.
     FetchRecording { sid: String, url: String, seconds: Option<i64> },
@@ -34,6 +40,9 @@ impl CallCommand {
             CallCommand::BridgeCaller => "bridge_caller",
             CallCommand::HoldCaller { .. } => "hold_caller",
             CallCommand::HangUp => "hang_up",
+            CallCommand::EndAgentLeg { .. } => "end_agent_leg",
+            CallCommand::RequeueCaller => "requeue_caller",
+            CallCommand::TransferCaller => "transfer_caller",
             CallCommand::FetchRecording { .. } => "fetch_recording",
         }
     }

@@ -152,4 +152,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(voice::my_phone))
         .routes(routes!(voice::my_phone_token))
         .routes(routes!(voice::hold_call))
+        .routes(routes!(voice::transfer_call))
 }

@@ -177,6 +177,38 @@ pub struct HoldInput {
     pub hold: bool,
 }
 
+/// Where a blind transfer sends the call: one of `queue` and `number`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferInput {
+    /// A queue of the shop (返品・交換): the caller waits there for its next agent.
+    pub queue: Option<String>,
+    /// An outside number (03-1234-5678): the caller is put through, shown the shop's number.
+    pub number: Option<String>,
+}
+
+/// Hands the call on (blind): to a queue of the shop or to an outside number. The agent's
+/// phone hangs up and their after-call work starts. Only the agent on the call may (`409
+/// not_your_call`); a PBX's calls are transferred on the PBX (`409 not_supported`).
+#[utoipa::path(post, path = "/api/v1/calls/{call}/transfer", tag = "voice", params(("call" = String, Path)),
+    request_body = TransferInput,
+    responses((status = 204), (status = 400, body = crate::error::ErrorBody), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn transfer_call(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(call): Path<String>,
+    ApiJson(req): ApiJson<TransferInput>,
+) -> ApiResult<StatusCode> {
+    use madoguchi_app::usecases::voice::transfer::{self, Target};
+    let to = match (req.queue, req.number) {
+        (Some(q), None) => Target::Queue(q),
+        (None, Some(n)) => Target::Number(n),
+        _ => return Err(ApiError::bad_request("invalid_target", "give one of queue and number")),
+    };
+    transfer::blind(&st, &p, crate::extract::id(&call)?, to).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Puts the caller on hold (they hear that someone is looking into it) or takes them back.
 /// Only the agent on the call may (`409 not_your_call`).
 #[utoipa::path(post, path = "/api/v1/calls/{call}/hold", tag = "voice", params(("call" = String, Path)),

@@ -386,6 +386,19 @@ async fn refresh(tx: &mut Tx, call: CallId) -> Result<()> {
         CallState::Ringing => events.iter().rev().find(|e| e.kind == CallEventKind::AgentOffered).and_then(|e| e.agent),
         _ => None,
     };
+    // Who holds the call: the agent who answered last, unless they transferred it since (the
+    // record keeps them as the agent who answered).
+    let holder = events
+        .iter()
+        .rev()
+        .find(|e| {
+            matches!(
+                e.kind,
+                CallEventKind::Answered | CallEventKind::TransferCompleted | CallEventKind::TransferRequested
+            )
+        })
+        .filter(|e| e.kind != CallEventKind::TransferRequested)
+        .and_then(|e| e.agent);
     on_db!(tx, db => sqlx::query(
         "UPDATE calls SET state = $2, record = $3, offered_to = $4, agent_id = $5, ended_at = $6, updated_at = $7 WHERE id = $1",
     )
@@ -393,7 +406,7 @@ async fn refresh(tx: &mut Tx, call: CallId) -> Result<()> {
     .bind(state.as_str())
     .bind(Json(&record))
     .bind(offered_to.map(|u| u.0))
-    .bind(record.agent.map(|u| u.0))
+    .bind(holder.map(|u| u.0))
     .bind(record.ended_at)
     .bind(now())
     .execute(&mut *db)

@@ -88,6 +88,7 @@ pub async fn answered(store: &Store, call: &Call, agent: UserId) -> UseCaseResul
         return Ok(false);
     }
     store.record_call_event(call.id, &agent_event(CallEventKind::Answered, agent, serde_json::json!({}))).await?;
+    super::transfer::completed_by(store, call).await?;
     store.accept_offer(agent, call.conversation_id).await?;
     store.enqueue_call_command(call.merchant_id, call.id, &CallCommand::BridgeCaller).await?;
     Ok(true)

@@ -8,6 +8,7 @@ pub mod agents;
 pub mod cti;
 pub mod desk;
 pub mod setup;
+pub mod transfer;
 pub mod twilio;
 
 use madoguchi_core::access::Scope;

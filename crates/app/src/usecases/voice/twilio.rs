@@ -4,7 +4,9 @@
 //! with `?e=` naming what Twilio reports: the incoming call (none), keys (`keys`), no keys
 //! (`silence`), the queue's wait music (`wait`), leaving the queue (`dequeued`), a message
 //! recorded (`recorded`), the recording file (`recording`), a transfer's end (`dial`) and the
-//! call's status (`status`).
+//! call's status (`status`); and where the desk sends a live call: to the agent who answered
+//! (`bridge`), on hold (`held`), back to a queue (`requeue`) or to an outside number
+//! (`transfer_out`).
 
 use madoguchi_channels::voice::twilio::{Verb, twiml, verify};
 use madoguchi_core::voice::call::{CallDirection, CallEventKind, CallState};
@@ -146,6 +148,26 @@ async fn respond(app: &App, number: &PhoneNumber, r: &Request) -> UseCaseResult<
             Verb::Redirect { url: links.to("held") },
         ],
         "held" => vec![Verb::Hangup],
+        // Transferred to a queue: back to wait for its next agent (whose phone may ring already).
+        "requeue" if matches!(call.state, CallState::Queued | CallState::Ringing) => {
+            let queue = format!("{}:{}", call.merchant_id, call.skill.as_deref().unwrap_or("all"));
+            vec![
+                Verb::say_ja("担当の窓口におつなぎします。このままお待ちください。"),
+                Verb::Enqueue { queue, wait_url: links.to("wait"), action: links.to("dequeued") },
+            ]
+        }
+        // Transferred to an outside number: put through, shown as the shop's number.
+        "transfer_out" => {
+            let events = app.store.call_events(&madoguchi_core::access::Scope::All, call.id).await?;
+            match super::transfer::transfer_number(&events) {
+                Some(number) if call.state == CallState::Connected => vec![
+                    Verb::say_ja("担当部署におつなぎします。"),
+                    Verb::DialNumber { number, caller_id: call.to_e164.clone(), action: links.to("dial") },
+                ],
+                _ => vec![Verb::Hangup],
+            }
+        }
+        "requeue" => vec![Verb::Hangup],
         "bridge" => vec![Verb::say_ja(GONE), Verb::Hangup],
         // The talk is over (the agent left the conference).
         "talked" => vec![Verb::Hangup],
