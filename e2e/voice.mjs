@@ -5,7 +5,8 @@
 // phone is a stand-in for @twilio/voice-sdk's Twilio.Device (the real one needs Twilio's cloud):
 // it takes the token the desk mints and reports answer and hang-up as Twilio would, by the
 // agent leg's webhooks. The call rings for one agent, the card pops with the shop and the
-// customer, the agent answers, holds, resumes, hangs up and wraps up; the board counts it.
+// customer, the agent answers, holds, resumes, hangs up and wraps up; a second call is
+// transferred to the shop's own line from the softphone; the board counts them.
 // Run by crates/madoguchi/tests/browser.rs.
 import { check, launch } from './lib.mjs';
 import { createHmac, randomBytes } from 'node:crypto';
@@ -243,6 +244,40 @@ try {
   check(card.includes('応答') && card.includes('「3」') && card.includes('担当者'),
     `the conversation shows the call: answered, 「3」 pressed, hung up by the agent (${card.replace(/\s+/g, ' ').slice(0, 120)})`);
   await conversation.screenshot({ path: `${shots}/call-wrapped-up.png`, fullPage: true });
+
+  // A second call, handed on to the shop's own line from the softphone (blind transfer).
+  const caller2 = { CallSid: sid(), From: from };
+  xml = await webhook(number.voice_url, caller2, { CallStatus: 'ringing' });
+  await webhook(attr(xml, 'Gather', 'action'), caller2, { CallStatus: 'in-progress', Digits: '3' });
+  const ring2 = await nth(5, 'ring the agent for the second call');
+  check(await page.evaluate(() => window.__ring()), 'the browser phone rings again');
+  await page.waitForSelector('#phone-answer:not([hidden])', { timeout: 15000 });
+  const [second] = await Promise.all([context.waitForEvent('page'), page.click('#phone-answer')]);
+  const leg2 = { CallSid: ring2.placed, From: number.number, To: `client:${identity}`, Direction: 'outbound-api' };
+  await webhook(ring2.form.Url, leg2, { CallStatus: 'in-progress' });
+  await webhook((await nth(6, 'put the second caller through')).form.Url, caller2, { CallStatus: 'in-progress' });
+  await page.waitForFunction(() => document.getElementById('phone-state').textContent.includes('通話中'), null, { timeout: 15000 });
+  await page.click('#phone-transfer summary');
+  const queues = await page.locator('#transfer-queue option').allTextContents();
+  check(queues.includes('配送'), `the shop's queues can be chosen to transfer to (${queues.filter(Boolean).join(' / ')})`);
+  await page.fill('#transfer-number', '03-1234-5678');
+  await page.click('#transfer-go');
+  const dropped = await nth(7, "hang up the agent's phone");
+  check(dropped.call === ring2.placed && dropped.form.Status === 'completed', "transferring hangs up the agent's phone");
+  const out = await nth(8, 'put the caller through to the number');
+  check(out.call === caller2.CallSid && out.form.Url.endsWith('e=transfer_out'), 'and sends the caller on');
+  xml = await webhook(out.form.Url, caller2, { CallStatus: 'in-progress' });
+  check(xml.includes('>+81312345678</Number>') && xml.includes(`callerId="${number.number}"`),
+    'the caller is put through to 03-1234-5678, shown the shop\'s number');
+  await page.waitForSelector('#softphone', { state: 'hidden', timeout: 15000 });
+  await page.waitForFunction(() => /後処理/.test(document.getElementById('shown-presence').textContent), null, { timeout: 15000 });
+  check(true, 'the phone is free and the agent is in 後処理');
+  await second.reload();
+  await second.selectOption('#disposition', 'DELIVERY_INFO');
+  await second.fill('#wrapup-note', 'ショップの担当部署へ転送');
+  await second.click('#record-wrapup');
+  await second.waitForFunction(() => document.getElementById('wrapups')?.textContent.includes('担当部署へ転送'), null, { timeout: 15000 });
+  check((await second.textContent('#calls')).includes('転送の依頼'), 'the call\'s card shows the transfer');
   await context.close();
 
   // The supervisor's board counts the call.

@@ -82,6 +82,9 @@ pub struct CallFigures {
 /// What the board reads of one call.
 pub struct CallSnapshot<'a> {
     pub state: CallState,
+    /// An agent of the desk holds it (a call transferred out to a number is connected, but to
+    /// nobody here).
+    pub held: bool,
     pub queue: &'a str,
     pub record: &'a ContactRecord,
     pub created_at: DateTime<Utc>,
@@ -101,7 +104,8 @@ impl CallFigures {
                     let since = c.record.queued_at.unwrap_or(c.created_at);
                     w.1 = Some(w.1.map_or(since, |s| s.min(since)));
                 }
-                CallState::Connected => f.on_call += 1,
+                CallState::Connected if c.held => f.on_call += 1,
+                CallState::Connected => {}
                 CallState::Ivr => f.in_menu += 1,
                 CallState::Ended => {}
             }
@@ -207,7 +211,13 @@ mod tests {
         let overnight = ContactRecord { queued_at: Some(at(-30)), ..ContactRecord::default() };
         let talking = ContactRecord { answered_at: Some(at(600)), queue_seconds: 3, ..ContactRecord::default() };
         let in_menu = ContactRecord::default();
-        let snap = |state, queue, record, created| CallSnapshot { state, queue, record, created_at: at(created) };
+        let snap = |state, queue, record, created| CallSnapshot {
+            state,
+            held: state == CallState::Connected,
+            queue,
+            record,
+            created_at: at(created),
+        };
         let calls = [
             snap(CallState::Ended, "配送", &fast, 90),
             snap(CallState::Ended, "配送", &slow, 90),

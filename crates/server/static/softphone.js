@@ -100,6 +100,13 @@
     $('phone-mute').textContent = muted ? t.tUnmute : t.tMute;
     $('phone-hangup').hidden = isRinging || !live;
     $('phone-keypad').hidden = isRinging || !live;
+    // Transfer while talking: the shop's queues to choose from, or a number to type.
+    $('phone-transfer').hidden = isRinging || call.on_hold;
+    const menu = $('transfer-queue');
+    const queues = ['', ...(call.queues || [])];
+    if (menu.options.length !== queues.length || queues.some((q, i) => menu.options[i].value !== q)) {
+      menu.replaceChildren(...queues.map((q) => new Option(q, q)));
+    }
     if (t.browserPhone !== 'true') note(t.tNoBrowserPhone);
   }
 
@@ -134,6 +141,21 @@
   $('phone-hold').addEventListener('click', async () => {
     if (!call) return;
     await post(`/desk/calls/${call.id}/hold`, { hold: call.on_hold ? '0' : '1' }).catch(() => note(t.tPhoneError));
+    await poll();
+  });
+  $('transfer-go').addEventListener('click', async () => {
+    if (!call) return;
+    const fields = { queue: $('transfer-queue').value, number: $('transfer-number').value.trim() };
+    if (!fields.queue && !fields.number) return;
+    try {
+      await post(`/desk/calls/${call.id}/transfer`, fields);
+      $('transfer-number').value = '';
+      $('phone-transfer').open = false;
+      // The browser phone's leg is hung up by the desk; nothing is left on this phone.
+      live = null;
+    } catch (_) {
+      note(t.tTransferError);
+    }
     await poll();
   });
   $('phone-mute').addEventListener('click', () => {

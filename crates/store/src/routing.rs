@@ -525,9 +525,9 @@ impl Store {
     ) -> Result<madoguchi_core::board::CallFigures> {
         use madoguchi_core::board::{CallFigures, CallSnapshot};
         use madoguchi_core::voice::call::{CallState, ContactRecord};
-        type Row = (String, String, sqlx::types::Json<ContactRecord>, DateTime<Utc>);
+        type Row = (String, Option<Uuid>, String, sqlx::types::Json<ContactRecord>, DateTime<Utc>);
         let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(
-            "SELECT c.state, COALESCE(v.queue, ''), c.record, c.created_at
+            "SELECT c.state, c.agent_id, COALESCE(v.queue, ''), c.record, c.created_at
              FROM calls c JOIN conversations v ON v.id = c.conversation_id
              WHERE c.merchant_id = $1 AND (c.created_at >= $2 OR c.state <> 'ended')",
         )
@@ -537,9 +537,10 @@ impl Store {
         .await)?;
         let calls = rows
             .iter()
-            .map(|(state, queue, record, created_at)| {
+            .map(|(state, agent, queue, record, created_at)| {
                 Ok(CallSnapshot {
                     state: crate::rows::parse::<CallState>("calls.state", state)?,
+                    held: agent.is_some(),
                     queue,
                     record,
                     created_at: *created_at,

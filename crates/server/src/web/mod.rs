@@ -65,6 +65,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/desk/phone", get(phone::show))
         .route("/desk/phone/token", post(phone::token))
         .route("/desk/calls/{id}/hold", post(phone::hold))
+        .route("/desk/calls/{id}/transfer", post(phone::transfer))
         .route("/desk/conversations/{id}", get(conversation::show))
         .route(
             "/desk/conversations/{id}/messages",

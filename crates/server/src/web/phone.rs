@@ -1,6 +1,7 @@
 //! The softphone panel's requests from the console (signed-in session, CSRF on changes): what
-//! the agent's phone shows now, a token for the browser phone, and hold — the same use cases
-//! as `GET /api/v1/me/phone`, `POST /api/v1/me/phone/token` and `POST /api/v1/calls/{id}/hold`.
+//! the agent's phone shows now, a token for the browser phone, hold and transfer — the same use
+//! cases as `GET /api/v1/me/phone`, `POST /api/v1/me/phone/token` and `POST
+//! /api/v1/calls/{id}/hold` and `…/transfer`.
 
 use axum::Form;
 use axum::extract::{Path, State};
@@ -46,5 +47,32 @@ pub async fn hold(
 ) -> Result<StatusCode, ApiError> {
     let p = user.checked(&f.csrf)?;
     desk::hold(&st, p, crate::extract::id(&call)?, f.hold == "1").await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TransferForm {
+    csrf: String,
+    #[serde(default)]
+    queue: String,
+    #[serde(default)]
+    number: String,
+}
+
+pub async fn transfer(
+    State(st): State<AppState>,
+    user: ConsoleUser,
+    Path(call): Path<String>,
+    Form(f): Form<TransferForm>,
+) -> Result<StatusCode, ApiError> {
+    use madoguchi_app::usecases::voice::transfer::{self, Target};
+    let p = user.checked(&f.csrf)?;
+    // A number typed wins over a queue left chosen in the menu.
+    let to = match (f.queue.trim(), f.number.trim()) {
+        (_, n) if !n.is_empty() => Target::Number(n.to_owned()),
+        (q, _) if !q.is_empty() => Target::Queue(q.to_owned()),
+        _ => return Err(ApiError::bad_request("invalid_target", "choose a queue or type a number")),
+    };
+    transfer::blind(&st, p, crate::extract::id(&call)?, to).await?;
     Ok(StatusCode::NO_CONTENT)
 }

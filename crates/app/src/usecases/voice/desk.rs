@@ -44,6 +44,8 @@ pub struct PhoneCall {
     /// What the caller chose and typed in the shop's menu (the queue, an order number).
     pub queue: Option<String>,
     pub typed: std::collections::BTreeMap<String, String>,
+    /// The shop's queues, which the call can be transferred to.
+    pub queues: Vec<String>,
 }
 
 /// The agent's phone: the identity calls ring at, and the call on it.
@@ -117,6 +119,7 @@ pub async fn phone(app: &App, p: &Principal) -> UseCaseResult<Phone> {
             since,
             queue: call.skill.clone(),
             typed: call.vars.clone().into_iter().collect(),
+            queues: app.store.list_queues(&p.scope(), merchant.id).await?.into_iter().map(|q| q.name).collect(),
         }),
     })
 }
