@@ -26,6 +26,8 @@ pub struct VoiceBenchOptions {
     pub calls: usize,
     /// Times each waiting caller fetches the wait music before hanging up.
     pub waits: usize,
+    /// Seconds over which the calls arrive (0: all at the same instant).
+    pub arrive_over: f64,
     pub postgres: Option<String>,
 }
 
@@ -180,7 +182,11 @@ async fn bench_in(dir: &std::path::Path, opts: &VoiceBenchOptions) -> anyhow::Re
     let mut set = tokio::task::JoinSet::new();
     for n in 0..opts.calls {
         let (p, lat, waits) = (provider.clone(), lat.clone(), opts.waits);
-        set.spawn(async move { one_call(&p, n, waits, &lat).await });
+        let delay = Duration::from_secs_f64(opts.arrive_over * n as f64 / opts.calls.max(1) as f64);
+        set.spawn(async move {
+            tokio::time::sleep(delay).await;
+            one_call(&p, n, waits, &lat).await
+        });
     }
     let mut failed = 0;
     while let Some(r) = set.join_next().await {
@@ -207,8 +213,9 @@ async fn bench_in(dir: &std::path::Path, opts: &VoiceBenchOptions) -> anyhow::Re
     writeln!(r, "## Voice webhooks under load ({backend}, {build} build)\n")?;
     writeln!(
         r,
-        "{} calls at once to one number, each: the menu, a key, {} fetches of the wait music, the hang-up; {at_work} agents at work, rung through a stand-in for Twilio's REST API. {:.1} s in all, {failed} calls failed.\n",
+        "{} calls to one number arriving {}, each: the menu, a key, {} fetches of the wait music, the hang-up; {at_work} agents at work, rung through a stand-in for Twilio's REST API. {:.1} s in all, {failed} calls failed.\n",
         opts.calls,
+        if opts.arrive_over > 0.0 { format!("over {} s", opts.arrive_over) } else { "at the same instant".to_owned() },
         opts.waits,
         wall.as_secs_f64()
     )?;

@@ -147,6 +147,9 @@ enum Command {
         /// Wait-music fetches per caller before hanging up.
         #[arg(long, default_value_t = 5)]
         waits: usize,
+        /// Seconds over which the calls arrive; 0 sends them all at the same instant.
+        #[arg(long, default_value_t = 0.0)]
+        arrive_over: f64,
         /// Measure on this PostgreSQL server (a schema of its own, dropped afterwards).
         #[arg(long, value_name = "URL")]
         postgres: Option<String>,
@@ -315,8 +318,9 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::BenchVoice { calls, waits, postgres, out } => {
-            let report = bench_voice::run(bench_voice::VoiceBenchOptions { calls, waits, postgres }).await?;
+        Command::BenchVoice { calls, waits, arrive_over, postgres, out } => {
+            let opts = bench_voice::VoiceBenchOptions { calls, waits, arrive_over, postgres };
+            let report = bench_voice::run(opts).await?;
             print!("{report}");
             if let Some(path) = out {
                 std::fs::write(&path, &report).with_context(|| format!("writing {}", path.display()))?;
