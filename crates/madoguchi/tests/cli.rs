@@ -469,6 +469,29 @@ fn the_search_benchmark_reports_every_engine_and_shape() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `bench-voice` runs end to end on a few calls: every call is stored and counted, none fails,
+/// and each kind of webhook is reported (its timings are read by people, never asserted).
+#[test]
+fn the_voice_benchmark_stores_every_call_and_reports_each_webhook() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (ok, out, err) = run(dir.path(), &["bench-voice", "--calls", "6", "--waits", "2"], None)?;
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("6 calls to one number arriving at the same instant") && out.contains("0 calls failed"),
+        "{out}"
+    );
+    for (webhook, n) in [
+        ("incoming call (menu)", 6),
+        ("key pressed (to the queue)", 6),
+        ("wait music", 12),
+        ("hang-up (status callback)", 6),
+    ] {
+        assert!(out.lines().any(|l| l.starts_with(&format!("| {webhook} | {n} |"))), "{webhook}:\n{out}");
+    }
+    assert!(out.contains("The board afterwards: 6 offered"), "{out}");
+    Ok(())
+}
+
 /// A bundle's files: name → its lines, sorted (row order may differ between databases).
 fn bundle_files(dir: &Path) -> anyhow::Result<std::collections::BTreeMap<String, Vec<String>>> {
     let mut out = std::collections::BTreeMap::new();
