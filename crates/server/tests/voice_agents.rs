@@ -515,6 +515,11 @@ async fn a_call_is_transferred_to_a_queue_answered_there_and_transferred_out_to_
         app.send(Method::POST, &format!("/api/v1/conversations/{}/wrap-ups", conv.id), "agent", wrap).await.unwrap();
     assert_eq!(s, StatusCode::CREATED, "{b}");
     assert_eq!(presence(&app, "agent").await, Presence::Available);
+    let events = app.store.call_events(&Scope::All, call.id).await.unwrap();
+    assert!(
+        events.iter().any(|e| e.kind == CallEventKind::AcwEnded && e.agent == Some(first)),
+        "the first agent's after-call work on the call ends with their wrap-up: {events:?}"
+    );
 
     // Out to the shop's own line: put through with the shop's number shown, and the desk's
     // part is over.

@@ -137,7 +137,8 @@ impl ContactRecord {
         ev.sort_by_key(|e| e.at);
         let mut r = ContactRecord::default();
         let mut hold_since: Option<DateTime<Utc>> = None;
-        let mut acw_since: Option<DateTime<Utc>> = None;
+        // After-call work per agent: after a transfer, each agent who had the call has their own.
+        let mut acw_since: std::collections::HashMap<Option<UserId>, DateTime<Utc>> = Default::default();
         let mut last: Option<(CallEventKind, DateTime<Utc>)> = None;
         for e in ev {
             if last == Some((e.kind, e.at)) {
@@ -182,9 +183,11 @@ impl ContactRecord {
                         r.add_hold((e.at - s).num_seconds());
                     }
                 }
-                CallEventKind::AcwStarted => acw_since = acw_since.or(Some(e.at)),
+                CallEventKind::AcwStarted => {
+                    acw_since.entry(e.agent).or_insert(e.at);
+                }
                 CallEventKind::AcwEnded => {
-                    if let Some(s) = acw_since.take() {
+                    if let Some(s) = acw_since.remove(&e.agent) {
                         r.acw_seconds += (e.at - s).num_seconds().max(0);
                     }
                 }

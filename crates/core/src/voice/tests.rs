@@ -239,6 +239,24 @@ fn the_contact_record_of_an_answered_call_with_a_hold_and_a_transfer() {
 }
 
 #[test]
+fn after_a_transfer_each_agents_after_call_work_is_counted() {
+    let (first, second) = (UserId(uuid::Uuid::from_u128(7)), UserId(uuid::Uuid::from_u128(8)));
+    let by = |agent, e: CallEvent| CallEvent { agent: Some(agent), ..e };
+    let events = vec![
+        by(first, ev(CallEventKind::Answered, 10)),
+        by(first, ev(CallEventKind::TransferRequested, 60)),
+        by(first, ev(CallEventKind::AcwStarted, 60)),
+        by(second, ev(CallEventKind::Answered, 90)),
+        // The first agent wraps up while the second talks.
+        by(first, ev(CallEventKind::AcwEnded, 100)),
+        CallEvent { data: json!({ "by": "customer" }), ..ev(CallEventKind::Ended, 200) },
+        by(second, ev(CallEventKind::AcwStarted, 200)),
+        by(second, ev(CallEventKind::AcwEnded, 230)),
+    ];
+    assert_eq!(ContactRecord::of(&events, 5).acw_seconds, 40 + 30);
+}
+
+#[test]
 fn unanswered_calls_are_abandoned_short_or_not_unless_a_message_was_left() {
     let gone =
         |end: i64| vec![ev(CallEventKind::Offered, 0), ev(CallEventKind::Queued, 2), ev(CallEventKind::Abandoned, end)];

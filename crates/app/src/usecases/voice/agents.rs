@@ -170,29 +170,32 @@ pub(super) async fn after_call(store: &Store, call: &Call) -> UseCaseResult<()> 
         at: now(),
         agent: Some(agent),
         data: serde_json::json!({}),
-        dedupe_key: Some("acw_started".into()),
+        dedupe_key: Some(format!("acw_started:{agent}")),
     };
     store.record_call_event(call.id, &e).await?;
     Ok(())
 }
 
-/// The wrap-up of a conversation was recorded: its call's after-contact work ends.
+/// The wrap-up of a conversation was recorded: the after-contact work this agent started on
+/// its latest call ends (after a transfer, each agent who had the call wraps up their part).
 pub async fn wrapped_up(store: &Store, conversation: ConversationId, agent: UserId) -> UseCaseResult<()> {
     let calls = store.calls_of_conversation(&Scope::All, conversation).await?;
-    let Some(call) = calls.into_iter().rev().find(|c| c.record.acw_seconds == 0 && c.agent_id == Some(agent)) else {
-        return Ok(());
-    };
-    let events = store.call_events(&Scope::All, call.id).await?;
-    let started = events.iter().any(|e| e.kind == CallEventKind::AcwStarted);
-    if started && !events.iter().any(|e| e.kind == CallEventKind::AcwEnded) {
+    for call in calls.into_iter().rev() {
+        let events = store.call_events(&Scope::All, call.id).await?;
+        let mine = |kind: CallEventKind| events.iter().rposition(|e| e.kind == kind && e.agent == Some(agent));
+        let Some(started) = mine(CallEventKind::AcwStarted) else { continue };
+        if mine(CallEventKind::AcwEnded).is_some_and(|ended| ended > started) {
+            return Ok(());
+        }
         let e = NewCallEvent {
             kind: CallEventKind::AcwEnded,
             at: now(),
             agent: Some(agent),
             data: serde_json::json!({}),
-            dedupe_key: Some("acw_ended".into()),
+            dedupe_key: Some(format!("acw_ended:{agent}:{started}")),
         };
         store.record_call_event(call.id, &e).await?;
+        return Ok(());
     }
     Ok(())
 }
