@@ -49,6 +49,32 @@ struct Rest {
     /// Recordings fetched (their paths), and the API's address.
     fetched: Arc<Mutex<Vec<String>>>,
     base: String,
+    /// What `GET …/Calls/{sid}.json` says of a call (`in-progress` unless set).
+    statuses: Arc<Mutex<std::collections::HashMap<String, String>>>,
+}
+
+/// `GET /2010-04-01/Accounts/{sid}/Calls/{call}.json`, as Twilio reports a call.
+async fn call_status(
+    State(rest): State<Rest>,
+    Path((account, file)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> axum::response::Response {
+    if account != ACCOUNT || !authorized(&headers) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let sid = file.trim_end_matches(".json").to_owned();
+    let status = rest.statuses.lock().unwrap().get(&sid).cloned().unwrap_or_else(|| "in-progress".into());
+    axum::Json(json!({ "sid": sid, "status": status })).into_response()
+}
+
+/// `POST …/Calls/{call}.json` reaches [`calls`] as the other requests do.
+async fn call_update(
+    rest: State<Rest>,
+    Path((account, file)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: String,
+) -> axum::response::Response {
+    calls(rest, Path((account, format!("Calls/{file}"))), headers, body).await
 }
 
 /// The bytes a recording is served as (an MP3 frame header, then silence).
@@ -105,6 +131,7 @@ async fn rest_api() -> (Rest, String) {
     let rest = Rest { base: base.clone(), ..Rest::default() };
     let router = axum::Router::new()
         .route("/2010-04-01/Accounts/{account}/Recordings/{file}", axum::routing::get(recording))
+        .route("/2010-04-01/Accounts/{account}/Calls/{file}", axum::routing::get(call_status).post(call_update))
         .route("/2010-04-01/Accounts/{account}/{*tail}", axum::routing::post(calls))
         .with_state(rest.clone());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
@@ -542,4 +569,31 @@ async fn a_call_is_transferred_to_a_queue_answered_there_and_transferred_out_to_
     let call = t.call().await;
     assert_eq!((call.state, call.record.transfers), (CallState::Ended, 2), "{:?}", call.record);
     assert!(app.store.get_conversation(&Scope::All, call.conversation_id).await.unwrap().contact_ended_at.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_whose_end_was_never_reported_is_ended_by_asking_the_provider() {
+    let (app, rest) = desk().await;
+    let agent = available(&app, "agent").await;
+    let t = queued(&app, "CA0000000000000000000000000000401").await;
+    let ring = rest.nth(1).await;
+    let leg = twilio(&app, ring.placed.as_deref().unwrap(), "client:anonymous");
+    leg.post_to(ring.get("Url"), &[("CallStatus", "in-progress")]).await;
+    t.post_to(rest.nth(2).await.get("Url"), &[("CallStatus", "in-progress")]).await;
+    assert_eq!(t.call().await.state, CallState::Connected);
+    let control = madoguchi_app::jobs::call_control::CallControl::new(&app.app);
+    let later = chrono::Utc::now() + chrono::Duration::minutes(10);
+    // Still talking at Twilio: left alone, and asked again only after another quiet spell.
+    assert_eq!(control.reconcile(later).await.unwrap(), 0);
+    assert_eq!(t.call().await.state, CallState::Connected);
+    // Both status callbacks were lost; Twilio says it is over.
+    rest.statuses.lock().unwrap().insert(t.sid.clone(), "completed".into());
+    assert_eq!(control.reconcile(later).await.unwrap(), 0, "asked again too soon");
+    let much_later = later + chrono::Duration::minutes(10);
+    assert_eq!(control.reconcile(much_later).await.unwrap(), 1);
+    let call = t.call().await;
+    assert_eq!(call.state, CallState::Ended);
+    assert_eq!(presence(&app, "agent").await, Presence::AfterContactWork, "the agent is not held on it for ever");
+    assert_eq!(call.record.agent, Some(agent));
+    assert_eq!(control.reconcile(much_later).await.unwrap(), 0, "an ended call is not asked about");
 }

@@ -260,6 +260,14 @@ async fn a_queued_call_is_routed_an_agent_on_it_is_not_and_its_commands_are_clai
         s.add_call_leg(m, call.id, "agent", Some(agent.id), "CA-leg-1").await?;
         s.add_call_leg(m, call.id, "agent", Some(agent.id), "CA-leg-2").await?;
         assert_eq!(s.agent_leg(call.id, agent.id).await?.as_deref(), Some("CA-leg-2"));
+
+        // Live calls heard nothing of are found for the reconciler; one asked about is not again.
+        let soon = chrono::Utc::now() + chrono::Duration::hours(1);
+        let quiet = s.quiet_calls("twilio", soon, 10).await?;
+        assert!(quiet.contains(&call.id) && quiet.contains(&second.id), "{quiet:?}");
+        s.call_still_live(call.id, soon + chrono::Duration::seconds(1)).await?;
+        assert_eq!(s.quiet_calls("twilio", soon, 10).await?, vec![second.id]);
+        assert!(s.quiet_calls("pbx", soon, 10).await?.is_empty(), "by provider");
         Ok(())
     })
     .await

@@ -25,6 +25,11 @@ use crate::App;
 /// How long a worker holds a command while sending it.
 const LEASE_SECS: i64 = 20;
 
+/// A live call the desk has heard nothing about for this long is asked about at the provider
+/// (a call in the queue is heard from every few seconds; a talk may be long and quiet).
+const QUIET_SECS: i64 = 300;
+const RECONCILE_EVERY: Duration = Duration::from_secs(60);
+
 /// The largest recording copied: two hours of Twilio's mono MP3 (32 kbit/s) is under 30 MB.
 const MAX_RECORDING_BYTES: usize = 64 * 1024 * 1024;
 
@@ -37,6 +42,14 @@ pub trait Carrier: Send + Sync {
         number: &'a PhoneNumber,
         command: &'a CallCommand,
         store: &'a Store,
+    ) -> BoxFuture<'a, Result<Option<String>, DeliveryError>>;
+
+    /// How the provider says the call stands (its own words, e.g. `completed`); `None` when it
+    /// does not know the call.
+    fn status<'a>(
+        &'a self,
+        call: &'a Call,
+        number: &'a PhoneNumber,
     ) -> BoxFuture<'a, Result<Option<String>, DeliveryError>>;
 }
 
@@ -157,6 +170,22 @@ impl Carrier for TwilioCarrier {
     ) -> BoxFuture<'a, Result<Option<String>, DeliveryError>> {
         Box::pin(self.run(call, number, command, store))
     }
+
+    fn status<'a>(
+        &'a self,
+        call: &'a Call,
+        number: &'a PhoneNumber,
+    ) -> BoxFuture<'a, Result<Option<String>, DeliveryError>> {
+        Box::pin(async move {
+            let (Some(sid), Some(token)) = (number.account_sid.as_deref(), number.auth_token.as_deref()) else {
+                return Err(DeliveryError::permanent(format!(
+                    "{} has no Twilio account SID and Auth Token",
+                    number.e164
+                )));
+            };
+            self.api.call_status(&Account { sid, auth_token: token }, &call.provider_call_id).await
+        })
+    }
 }
 
 pub struct CallControl {
@@ -174,8 +203,16 @@ impl CallControl {
     }
 
     /// Sends due commands until there are none, then waits a moment; runs until dropped.
+    /// Once a minute it also asks the provider about calls it has heard nothing of.
     pub async fn run(self) {
+        let mut reconciled = std::time::Instant::now();
         loop {
+            if reconciled.elapsed() >= RECONCILE_EVERY {
+                reconciled = std::time::Instant::now();
+                if let Err(e) = self.reconcile(Utc::now()).await {
+                    tracing::warn!(error = ?e, "live calls could not be reconciled");
+                }
+            }
             match self.store.claim_call_command(Utc::now(), chrono::Duration::seconds(LEASE_SECS)).await {
                 Ok(Some(item)) => self.attempt(item).await,
                 // A ring waits at most this long to start.
@@ -186,6 +223,50 @@ impl CallControl {
                 }
             }
         }
+    }
+
+    /// Asks the provider about the live calls the desk has heard nothing of for
+    /// [`QUIET_SECS`]: one that is over there (its last status callback was lost) is ended
+    /// here as its caller's going would have ended it, so its agent is not held on it for
+    /// ever; one still up is asked about again after another quiet spell. Returns how many
+    /// were ended.
+    pub async fn reconcile(&self, now: chrono::DateTime<Utc>) -> Result<usize, madoguchi_store::StoreError> {
+        let quiet = now - chrono::Duration::seconds(QUIET_SECS);
+        let mut ended = 0;
+        for id in self.store.quiet_calls("twilio", quiet, 100).await? {
+            let call = self.store.get_call(&Scope::All, id).await?;
+            let Ok(number) = self.number_of(&call).await else { continue };
+            match self.twilio.status(&call, &number).await {
+                Ok(Some(s)) if matches!(s.as_str(), "queued" | "ringing" | "in-progress") => {
+                    self.store.call_still_live(call.id, now).await?;
+                }
+                Ok(status) => {
+                    let status = status.unwrap_or_else(|| "failed".to_owned());
+                    tracing::warn!(call = %call.id, status, "a call's end was never reported; ended now");
+                    if let Err(e) = crate::usecases::voice::agents::caller_gone(&self.store, &call, &status).await {
+                        tracing::warn!(call = %call.id, error = ?e, "a quiet call could not be ended");
+                        continue;
+                    }
+                    ended += 1;
+                }
+                Err(e) => {
+                    tracing::warn!(call = %call.id, error = %e.message, "the provider could not be asked about a call")
+                }
+            }
+        }
+        Ok(ended)
+    }
+
+    async fn number_of(&self, call: &Call) -> Result<PhoneNumber, DeliveryError> {
+        let store_err = |e: madoguchi_store::StoreError| DeliveryError::retry(format!("store: {e}"));
+        let Some(number_id) = call.phone_number_id else {
+            return Err(DeliveryError::permanent("the call has no number to act for"));
+        };
+        let numbers = self.store.phone_numbers(&Scope::All, call.merchant_id).await.map_err(store_err)?;
+        numbers
+            .into_iter()
+            .find(|n| n.id == number_id)
+            .ok_or_else(|| DeliveryError::permanent("the call's number was removed"))
     }
 
     async fn attempt(&self, item: CommandItem) {
@@ -210,13 +291,7 @@ impl CallControl {
     async fn send(&self, item: &CommandItem) -> Result<Option<String>, DeliveryError> {
         let store_err = |e: madoguchi_store::StoreError| DeliveryError::retry(format!("store: {e}"));
         let call = self.store.get_call(&Scope::All, item.call_id).await.map_err(store_err)?;
-        let Some(number_id) = call.phone_number_id else {
-            return Err(DeliveryError::permanent("the call has no number to act for"));
-        };
-        let numbers = self.store.phone_numbers(&Scope::All, call.merchant_id).await.map_err(store_err)?;
-        let Some(number) = numbers.into_iter().find(|n| n.id == number_id) else {
-            return Err(DeliveryError::permanent("the call's number was removed"));
-        };
+        let number = self.number_of(&call).await?;
         match number.provider.as_str() {
             "twilio" => self.twilio.send(&call, &number, &item.command, &self.store).await,
             other => Err(DeliveryError::permanent(format!("calls through {other} take no commands"))),

@@ -93,6 +93,31 @@ impl TwilioApi {
         }
     }
 
+    /// A call's status as Twilio has it (`queued`, `ringing`, `in-progress`, `completed`,
+    /// `busy`, `failed`, `no-answer`, `canceled`); `None` when Twilio does not know the call.
+    pub async fn call_status(&self, account: &Account<'_>, sid: &str) -> Result<Option<String>, DeliveryError> {
+        #[derive(Deserialize)]
+        struct Status {
+            status: String,
+        }
+        let url = format!("{}/{VERSION}/Accounts/{}/Calls/{sid}.json", self.base, account.sid);
+        let resp = self
+            .http
+            .get(&url)
+            .basic_auth(account.sid, Some(account.auth_token))
+            .send()
+            .await
+            .map_err(|e| DeliveryError::retry(format!("Twilio: {e}")))?;
+        match resp.status() {
+            reqwest::StatusCode::NOT_FOUND => Ok(None),
+            s if s.is_success() => {
+                let st: Status = resp.json().await.map_err(|e| DeliveryError::retry(format!("Twilio call: {e}")))?;
+                Ok(Some(st.status))
+            }
+            s => Err(DeliveryError::retry(format!("Twilio call status: {s}"))),
+        }
+    }
+
     /// Downloads a recording as MP3 (`{RecordingUrl}.mp3`), at most `max_bytes`. Only a URL
     /// under this API's base is fetched, with the account's credentials: a recording URL that
     /// points elsewhere is refused, never followed.

@@ -150,6 +150,32 @@ impl Store {
         Ok(())
     }
 
+    /// Live calls the desk has heard nothing about since `before` (a lost status callback
+    /// would leave one live, and its agent on it, for ever), oldest first.
+    pub async fn quiet_calls(&self, provider: &str, before: DateTime<Utc>, limit: i64) -> Result<Vec<CallId>> {
+        let ids: Vec<Uuid> = on_pool!(self, p => sqlx::query_scalar(
+            "SELECT id FROM calls WHERE state <> 'ended' AND provider = $1 AND updated_at < $2 ORDER BY updated_at LIMIT $3",
+        )
+        .bind(provider)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(p)
+        .await)?;
+        Ok(ids.into_iter().map(CallId).collect())
+    }
+
+    /// The provider says the call is still up at `at`: it is asked again only after another
+    /// quiet spell.
+    pub async fn call_still_live(&self, call: CallId, at: DateTime<Utc>) -> Result<()> {
+        on_pool!(self, p => sqlx::query("UPDATE calls SET updated_at = $2 WHERE id = $1")
+            .bind(call.0)
+            .bind(at)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
     /// The provider's id of the latest leg placed to `agent` on this call.
     pub async fn agent_leg(&self, call: CallId, agent: UserId) -> Result<Option<String>> {
         on_pool!(self, p => sqlx::query_scalar(
