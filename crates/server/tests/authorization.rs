@@ -228,6 +228,9 @@ fn cases(app: &TestApp, b_call: &str, method: &Method, template: &str) -> Option
         ("POST", "/api/v1/me/phone/token") => vec![Case::Public],
         ("POST", "/api/v1/calls/{call}/hold") => vec![foreign(p, Some(json!({ "hold": true })))],
         ("POST", "/api/v1/calls/{call}/transfer") => vec![foreign(p, Some(json!({ "number": "0312345678" })))],
+        ("POST", "/api/v1/calls/{call}/offer") => {
+            vec![foreign(p, Some(json!({ "agent": "00000000-0000-0000-0000-000000000000" })))]
+        }
         // Sets only the caller's own state; no merchant data goes in or out.
         ("PUT", "/api/v1/me/presence") => vec![Case::Public],
         ("GET", "/api/v1/users/{user}/agent-profile") => vec![foreign(p, None)],

@@ -597,3 +597,35 @@ async fn a_call_whose_end_was_never_reported_is_ended_by_asking_the_provider() {
     assert_eq!(call.record.agent, Some(agent));
     assert_eq!(control.reconcile(much_later).await.unwrap(), 0, "an ended call is not asked about");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_sends_a_waiting_call_to_an_agent_routing_would_not_ring() {
+    let (app, rest) = desk().await;
+    let agent = available(&app, "agent").await;
+    // Into the 配送 queue, which the agent at work does not take.
+    let t = twilio(&app, "CA0000000000000000000000000000501", "+819012345678");
+    t.post(None, &[("CallStatus", "ringing")]).await;
+    t.post(Some("keys"), &[("Digits", "1")]).await;
+    let xml = t.post(Some("keys"), &[("Digits", "12345")]).await;
+    assert!(xml.contains("<Enqueue"), "{xml}");
+    madoguchi_app::usecases::routing::route_merchants(&app.store, &[app.a.id]).await;
+    let call = t.call().await;
+    assert_eq!((call.state, rest.count()), (CallState::Queued, 0), "routing rings nobody without the skill");
+
+    let offer = format!("/api/v1/calls/{}/offer", call.id);
+    let to = |who: UserId| json!({ "agent": who.to_string() });
+    let (s, _) = app.send(Method::POST, &offer, "agent", to(agent)).await.unwrap();
+    assert_eq!(s, StatusCode::FORBIDDEN, "agents do not send calls to each other");
+    let (s, b) = app.send(Method::POST, &offer, "supervisor", to(app.users["admin"])).await.unwrap();
+    assert_eq!((s, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_agent")), "{b}");
+    let (s, b) = app.send(Method::POST, &offer, "supervisor", to(app.users["shared_agent"])).await.unwrap();
+    assert_eq!((s, b["code"].as_str()), (StatusCode::CONFLICT, Some("agent_not_available")), "{b}");
+    let (s, b) = app.send(Method::POST, &offer, "supervisor", to(agent)).await.unwrap();
+    assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
+    let ring = rest.nth(1).await;
+    assert_eq!(ring.get("To"), format!("client:{}", client_identity(agent)));
+    let call = t.call().await;
+    assert_eq!((call.state, call.offered_to), (CallState::Ringing, Some(agent)));
+    let (s, b) = app.send(Method::POST, &offer, "supervisor", to(agent)).await.unwrap();
+    assert_eq!((s, b["code"].as_str()), (StatusCode::CONFLICT, Some("not_waiting")), "{b}");
+}

@@ -153,4 +153,5 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(voice::my_phone_token))
         .routes(routes!(voice::hold_call))
         .routes(routes!(voice::transfer_call))
+        .routes(routes!(voice::offer_call))
 }

@@ -209,6 +209,33 @@ pub async fn transfer_call(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfferInput {
+    /// The agent (user id) whose phone should ring.
+    pub agent: String,
+}
+
+/// Sends a waiting call to an agent (supervisors and admins): offered and rung as routing
+/// would. `409 not_waiting` when the call no longer waits, `agent_not_available` when the
+/// agent is not 受付可, `agent_busy` when they have a call; `422 unknown_agent` for someone
+/// who does not serve the shop.
+#[utoipa::path(post, path = "/api/v1/calls/{call}/offer", tag = "voice", params(("call" = String, Path)),
+    request_body = OfferInput,
+    responses((status = 204), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)))]
+pub async fn offer_call(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(call): Path<String>,
+    ApiJson(req): ApiJson<OfferInput>,
+) -> ApiResult<StatusCode> {
+    let agent = madoguchi_core::ids::UserId(
+        req.agent.parse().map_err(|_| ApiError::bad_request("invalid_id", "agent is a user id"))?,
+    );
+    madoguchi_app::usecases::voice::agents::offer_to(&st.store, &p, crate::extract::id(&call)?, agent).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Puts the caller on hold (they hear that someone is looking into it) or takes them back.
 /// Only the agent on the call may (`409 not_your_call`).
 #[utoipa::path(post, path = "/api/v1/calls/{call}/hold", tag = "voice", params(("call" = String, Path)),

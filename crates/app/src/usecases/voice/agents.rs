@@ -33,6 +33,40 @@ fn agent_event(kind: CallEventKind, agent: UserId, data: serde_json::Value) -> N
     NewCallEvent { kind, at: now(), agent: Some(agent), data, dedupe_key: None }
 }
 
+/// A supervisor sends a waiting call to an agent of their choosing (a VIP to the agent who
+/// knows them, a long wait to whoever is free): offered and rung as routing would, if the
+/// call still waits and the agent is at work with no call.
+pub async fn offer_to(
+    store: &Store,
+    p: &madoguchi_core::access::Principal,
+    call: madoguchi_core::ids::CallId,
+    agent: UserId,
+) -> UseCaseResult<()> {
+    use madoguchi_core::enums::Role;
+    use madoguchi_store::StoreError;
+    // Another shop's call is not found, whoever asks.
+    let call = store.get_call(&p.scope(), call).await?;
+    if !matches!(p.role, Role::Admin | Role::Supervisor) {
+        return Err(crate::usecases::error::UseCaseError::Forbidden("supervisors send calls to agents".into()));
+    }
+    if call.state != CallState::Queued {
+        return Err(StoreError::conflict("not_waiting", "the call is not waiting for an agent").into());
+    }
+    let Some(profile) = store.merchant_agents(call.merchant_id).await?.into_iter().find(|a| a.user_id == agent) else {
+        let e = madoguchi_core::validation::ValidationError::new("agent", "unknown_agent", "not an agent of this shop");
+        return Err(e.into());
+    };
+    if profile.presence != Presence::Available {
+        return Err(StoreError::conflict("agent_not_available", "the agent is not at work (受付可)").into());
+    }
+    let offer = Offer { conversation_id: call.conversation_id, user_id: agent };
+    if !store.apply_offer(call.merchant_id, offer).await? {
+        return Err(StoreError::conflict("agent_busy", "the agent has a call, or the call was just taken").into());
+    }
+    ring(store, offer).await?;
+    Ok(())
+}
+
 /// Routing offered a phone conversation to an agent: their phone rings. `false` when the
 /// conversation has no call in the queue (a typed-in phone memo is offered like mail).
 pub async fn ring(store: &Store, offer: Offer) -> UseCaseResult<bool> {
