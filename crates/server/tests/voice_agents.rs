@@ -620,12 +620,34 @@ async fn a_supervisor_sends_a_waiting_call_to_an_agent_routing_would_not_ring() 
     assert_eq!((s, b["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("unknown_agent")), "{b}");
     let (s, b) = app.send(Method::POST, &offer, "supervisor", to(app.users["shared_agent"])).await.unwrap();
     assert_eq!((s, b["code"].as_str()), (StatusCode::CONFLICT, Some("agent_not_available")), "{b}");
-    let (s, b) = app.send(Method::POST, &offer, "supervisor", to(agent)).await.unwrap();
-    assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
+    // On the board: the waiting call, with the agents at work to send it to.
+    let c = common::console::browser();
+    common::console::sign_in(&app, &c, "supervisor", common::PASSWORD).await.unwrap();
+    let board = c.get(format!("{}/board", app.base)).send().await.unwrap().text().await.unwrap();
+    let row = &board[board.find(&format!("data-call=\"{}\"", call.id)).expect("the waiting call is listed")..];
+    assert!(row.contains("配送") && row.contains(&format!("<option value=\"{agent}\">")), "{row}");
+    let r = c
+        .post(format!("{}/board/calls/{}/offer", app.base, call.id))
+        .form(&[("csrf", common::console::csrf_of(row).as_str()), ("agent", &agent.to_string())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!((r.status(), r.headers()["location"].to_str().unwrap()), (StatusCode::SEE_OTHER, "/board"));
     let ring = rest.nth(1).await;
     assert_eq!(ring.get("To"), format!("client:{}", client_identity(agent)));
     let call = t.call().await;
     assert_eq!((call.state, call.offered_to), (CallState::Ringing, Some(agent)));
     let (s, b) = app.send(Method::POST, &offer, "supervisor", to(agent)).await.unwrap();
     assert_eq!((s, b["code"].as_str()), (StatusCode::CONFLICT, Some("not_waiting")), "{b}");
+    // Sent again from the board, the refusal is said there.
+    let r = c
+        .post(format!("{}/board/calls/{}/offer", app.base, call.id))
+        .form(&[("csrf", common::console::csrf_of(row).as_str()), ("agent", &agent.to_string())])
+        .send()
+        .await
+        .unwrap();
+    let back = r.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(back, "/board?refused=not_waiting");
+    let board = c.get(format!("{}{back}", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(board.contains("つなげませんでした"), "{board}");
 }

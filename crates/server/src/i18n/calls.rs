@@ -48,6 +48,9 @@ pub struct CallTexts {
     pub average_answer: &'static str,
     pub no_queue: &'static str,
     pub nobody_waits: &'static str,
+    /// Sending a waiting call to an agent from the board.
+    pub send_to: &'static str,
+    pub send_refused: &'static str,
 }
 
 const JA: CallTexts = CallTexts {
@@ -86,6 +89,8 @@ const JA: CallTexts = CallTexts {
     average_answer: "平均待ち時間",
     no_queue: "（窓口なし）",
     nobody_waits: "待っているお客様はいません",
+    send_to: "この担当者へつなぐ",
+    send_refused: "つなげませんでした。担当者が受付可か、お電話がまだ待っているかを確かめてください。",
 };
 
 const EN: CallTexts = CallTexts {
@@ -124,6 +129,8 @@ const EN: CallTexts = CallTexts {
     average_answer: "Average wait",
     no_queue: "(no queue)",
     nobody_waits: "Nobody is waiting",
+    send_to: "Send to this agent",
+    send_refused: "The call could not be sent. Check that the agent is available and the call still waits.",
 };
 
 pub fn call_texts(lang: Lang) -> &'static CallTexts {

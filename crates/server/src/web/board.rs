@@ -38,11 +38,15 @@ struct MerchantBoard {
     bot: Option<BotRow>,
     /// The phone, when a call came today or one is live.
     calls: Option<CallsRow>,
+    /// Agents at work (受付可), whom a waiting call can be sent to: (user id, name).
+    available: Vec<(String, String)>,
 }
 
 struct CallsRow {
     /// (queue, callers waiting, longest wait)
     queues: Vec<(String, i64, String)>,
+    /// Each call waiting now, which a supervisor may send to an agent at work.
+    waiting: Vec<WaitingCall>,
     on_call: i64,
     in_menu: i64,
     offered: i64,
@@ -55,9 +59,17 @@ struct CallsRow {
     average_answer: String,
 }
 
-fn calls_row(lang: Lang, c: &madoguchi_core::board::CallFigures) -> Option<CallsRow> {
+struct WaitingCall {
+    id: String,
+    queue: String,
+    caller: String,
+    waited: String,
+}
+
+fn calls_row(lang: Lang, c: &madoguchi_core::board::CallFigures, waiting: Vec<WaitingCall>) -> Option<CallsRow> {
     let ct = i18n::call_texts(lang);
     (!c.is_empty()).then(|| CallsRow {
+        waiting,
         queues: c
             .queues
             .iter()
@@ -106,6 +118,8 @@ struct Page {
     d: &'static crate::i18n::DeskTexts,
     ct: &'static crate::i18n::CallTexts,
     merchants: Vec<MerchantBoard>,
+    /// A waiting call could not be sent where the supervisor said.
+    refused: bool,
 }
 
 fn pct(v: Option<f64>) -> String {
@@ -130,11 +144,17 @@ fn minutes_seconds(lang: Lang, secs: i64) -> String {
     }
 }
 
+#[derive(Debug, serde::Deserialize)]
+pub struct BoardQuery {
+    refused: Option<String>,
+}
+
 pub async fn show(
     State(st): State<AppState>,
     user: ConsoleUser,
     jar: CookieJar,
     headers: HeaderMap,
+    axum::extract::Query(q): axum::extract::Query<BoardQuery>,
 ) -> Result<Response, ApiError> {
     let lang = Lang::from_request(&jar, &headers);
     let t = lang.t();
@@ -164,7 +184,11 @@ pub async fn show(
             active: f.active,
         });
         let mut people = Vec::new();
+        let mut available = Vec::new();
         for a in st.store.merchant_agents(m.id).await? {
+            if a.presence == madoguchi_core::presence::Presence::Available {
+                available.push((a.user_id.to_string(), names.get(&a.user_id).cloned().unwrap_or_default()));
+            }
             let live = st.store.live_contacts(a.user_id).await?;
             let shown = a.presence.shown(live);
             let held = st
@@ -189,6 +213,18 @@ pub async fn show(
             });
         }
         people.sort_by(|a, b| a.name.cmp(&b.name));
+        let waiting = st
+            .store
+            .waiting_calls(&scope, m.id)
+            .await?
+            .into_iter()
+            .map(|c| WaitingCall {
+                id: c.id.to_string(),
+                queue: c.skill.clone().unwrap_or_else(|| i18n::call_texts(lang).no_queue.to_owned()),
+                caller: c.caller.shown_ja(),
+                waited: wait(lang, c.record.queued_at.or(Some(c.created_at))),
+            })
+            .collect();
         merchants.push(MerchantBoard {
             people,
             slug: m.slug.clone(),
@@ -211,7 +247,8 @@ pub async fn show(
                 .collect(),
             agents: b.agents.iter().map(|a| (i18n::presence(lang, a.presence), a.agents)).collect(),
             bot,
-            calls: calls_row(lang, &b.calls),
+            calls: calls_row(lang, &b.calls, waiting),
+            available,
         });
     }
     let page = Page {
@@ -221,6 +258,37 @@ pub async fn show(
         d: i18n::desk(lang),
         ct: i18n::call_texts(lang),
         merchants,
+        refused: q.refused.is_some(),
     };
     Ok(render(StatusCode::OK, &page))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct OfferForm {
+    csrf: String,
+    agent: String,
+}
+
+/// `POST /board/calls/{id}/offer`: the supervisor sends a waiting call to an agent at work; a
+/// refusal (taken meanwhile, the agent busy) comes back on the board.
+pub async fn offer(
+    State(st): State<AppState>,
+    user: ConsoleUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    axum::Form(f): axum::Form<OfferForm>,
+) -> Result<Response, ApiError> {
+    use axum::response::IntoResponse;
+    let p = user.checked(&f.csrf)?.clone();
+    let agent = madoguchi_core::ids::UserId(
+        f.agent.parse().map_err(|_| ApiError::bad_request("invalid_id", "choose an agent"))?,
+    );
+    let call = crate::extract::id(&id)?;
+    match madoguchi_app::usecases::voice::agents::offer_to(&st.store, &p, call, agent).await {
+        Ok(()) => Ok(axum::response::Redirect::to("/board").into_response()),
+        Err(madoguchi_app::usecases::error::UseCaseError::Store(madoguchi_store::StoreError::Conflict {
+            code,
+            ..
+        })) => Ok(axum::response::Redirect::to(&format!("/board?refused={code}")).into_response()),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -89,6 +89,7 @@ pub fn routes() -> axum::Router<AppState> {
         .route("/desk/files/{id}", get(files::desk_file))
         .route("/portal", get(portal::show))
         .route("/board", get(board::show))
+        .route("/board/calls/{id}/offer", post(board::offer))
         .route("/settings", get(settings_home::show))
         .route("/admin", get(settings_home::admin))
         .route("/settings/staff", get(staff::show).post(staff::create))

@@ -243,6 +243,20 @@ impl Store {
         rows.into_iter().filter(|r| scope.allows(MerchantId(r.merchant_id))).map(Row::into_call).collect()
     }
 
+    /// The shop's calls waiting in a queue now, longest waiting first (at most 50).
+    pub async fn waiting_calls(&self, scope: &Scope, merchant: MerchantId) -> Result<Vec<Call>> {
+        if !scope.allows(merchant) {
+            return Ok(vec![]);
+        }
+        let rows: Vec<Row> = on_pool!(self, p => sqlx::query_as(
+            "SELECT * FROM calls WHERE merchant_id = $1 AND state = 'queued' ORDER BY created_at LIMIT 50",
+        )
+        .bind(merchant.0)
+        .fetch_all(p)
+        .await)?;
+        rows.into_iter().map(Row::into_call).collect()
+    }
+
     /// Records an event once; `false` when its delivery was already recorded. The call's state
     /// and contact record follow in the same transaction.
     pub async fn record_call_event(&self, call: CallId, e: &NewCallEvent) -> Result<bool> {
