@@ -43,8 +43,35 @@ pub async fn route_merchants(store: &Store, merchants: &[MerchantId]) {
     }
 }
 
-/// Offers the merchant's new contacts to agents, off the request path.
+/// Merchants with a routing pass under way here, and whether another was asked for meanwhile.
+static ROUTING: std::sync::LazyLock<std::sync::Mutex<std::collections::HashMap<MerchantId, bool>>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// Offers the merchant's new contacts to agents, off the request path. Asks coalesce: while a
+/// pass for the merchant runs, more asks make one more pass after it (a burst of 200 calls
+/// queueing at once is two passes, not 200 at the same time), so every ask is followed by a
+/// pass that starts after it.
 pub fn route_soon(store: &Store, merchant: MerchantId) {
+    {
+        let mut running = ROUTING.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(again) = running.get_mut(&merchant) {
+            *again = true;
+            return;
+        }
+        running.insert(merchant, false);
+    }
     let store = store.clone();
-    tokio::spawn(async move { route_merchants(&store, &[merchant]).await });
+    tokio::spawn(async move {
+        loop {
+            route_merchants(&store, &[merchant]).await;
+            let mut running = ROUTING.lock().unwrap_or_else(|e| e.into_inner());
+            match running.get_mut(&merchant) {
+                Some(again) if *again => *again = false,
+                _ => {
+                    running.remove(&merchant);
+                    break;
+                }
+            }
+        }
+    });
 }
