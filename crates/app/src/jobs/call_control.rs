@@ -235,7 +235,12 @@ impl CallControl {
         let mut ended = 0;
         for id in self.store.quiet_calls("twilio", quiet, 100).await? {
             let call = self.store.get_call(&Scope::All, id).await?;
-            let Ok(number) = self.number_of(&call).await else { continue };
+            let Ok(number) = self.number_of(&call).await else {
+                // Nobody to ask (the number was removed): set aside for another quiet spell, so
+                // it does not crowd out the calls that can be asked about.
+                self.store.call_still_live(call.id, now).await?;
+                continue;
+            };
             match self.twilio.status(&call, &number).await {
                 Ok(Some(s)) if matches!(s.as_str(), "queued" | "ringing" | "in-progress") => {
                     self.store.call_still_live(call.id, now).await?;
@@ -250,7 +255,8 @@ impl CallControl {
                     ended += 1;
                 }
                 Err(e) => {
-                    tracing::warn!(call = %call.id, error = %e.message, "the provider could not be asked about a call")
+                    tracing::warn!(call = %call.id, error = %e.message, "the provider could not be asked about a call");
+                    self.store.call_still_live(call.id, now).await?;
                 }
             }
         }
