@@ -4,7 +4,7 @@
 // typed (the draft stays, a marker counts it, nothing reloads), the collision warning, the
 // inbox ordered by last activity with counts that match its lists, j/k and Enter, and the
 // header at 1024 px. Run by crates/madoguchi/tests/browser.rs.
-import { check, launch } from './lib.mjs';
+import { apiAs, check, launch, until } from './lib.mjs';
 import { readFileSync, mkdirSync } from 'node:fs';
 
 const base = process.env.BASE_URL;
@@ -13,25 +13,9 @@ const shots = process.env.SHOTS;
 mkdirSync(shots, { recursive: true });
 const user = (login) => creds.users.find((u) => u.login === login);
 const admin = user('admin').api_token;
+const api = apiAs(base, admin);
 
-async function api(method, path, body) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, json: await res.json().catch(() => null) };
-}
 
-async function until(what, probe, seconds = 20) {
-  const end = Date.now() + seconds * 1000;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`FAILED: ${what} (waited ${seconds} s)`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
 
 async function signIn(browser, login, width = 1280) {
   const context = await browser.newContext({ locale: 'ja-JP', viewport: { width, height: 800 } });

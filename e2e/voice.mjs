@@ -8,7 +8,7 @@
 // customer, the agent answers, holds, resumes, hangs up and wraps up; a second call is
 // transferred to the shop's own line from the softphone; the board counts them.
 // Run by crates/madoguchi/tests/browser.rs.
-import { check, launch } from './lib.mjs';
+import { apiAs, check, launch, until } from './lib.mjs';
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { readFileSync, mkdirSync } from 'node:fs';
@@ -19,26 +19,10 @@ const shots = process.env.SHOTS;
 mkdirSync(shots, { recursive: true });
 const user = (login) => creds.users.find((u) => u.login === login);
 const admin = user('admin').api_token;
+const api = apiAs(base, admin);
 const number = creds.phone_numbers.find((n) => n.merchant === 'hanamaru-gift');
 
-async function api(method, path, body, token = admin) {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  return { status: res.status, json: await res.json().catch(() => null) };
-}
 
-async function until(what, probe, seconds = 20) {
-  const end = Date.now() + seconds * 1000;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`FAILED: ${what} (waited ${seconds} s)`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 // --- Twilio's webhooks: X-Twilio-Signature is base64 HMAC-SHA1 of the URL and the sorted
 // parameters, keyed with the Auth Token.

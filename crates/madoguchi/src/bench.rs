@@ -23,7 +23,8 @@ struct Sample {
     wall: Duration,
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+/// The `p`-th share (0–1) of sorted timings, nearest rank; zero for none.
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -31,7 +32,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn ms(d: Duration) -> String {
+pub(crate) fn ms(d: Duration) -> String {
     format!("{:.2}", d.as_secs_f64() * 1000.0)
 }
 

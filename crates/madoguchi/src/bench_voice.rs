@@ -18,6 +18,7 @@ use madoguchi_server::{AppState, Settings};
 use madoguchi_store::Store;
 use serde_json::json;
 
+use crate::bench::{ms, percentile};
 use crate::demo::{self, Credentials};
 use crate::simulate::{Leg, Provider};
 
@@ -41,18 +42,6 @@ impl Latencies {
     fn add(&mut self, kind: &'static str, d: Duration) {
         self.by_kind.entry(kind).or_default().push(d);
     }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.1}", d.as_secs_f64() * 1000.0)
 }
 
 /// A stand-in for Twilio's REST API: every call placed or changed is taken at once.

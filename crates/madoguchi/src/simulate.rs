@@ -301,7 +301,7 @@ pub async fn run(data_dir: &std::path::Path, o: Options) -> anyhow::Result<()> {
                     to: form.get("To").cloned().unwrap_or_default(),
                     direction: "outbound-api",
                 };
-                println!("  🔔 {} の電話を呼び出しています", leg.to);
+                println!("  🔔 担当者の電話を呼び出しています（{}）", leg.to);
                 let t = tx.clone();
                 let (wait, then) = if o.no_answer {
                     let ring: u64 = form.get("Timeout").and_then(|s| s.parse().ok()).unwrap_or(25);

@@ -190,6 +190,22 @@ async fn queued<'a>(app: &'a TestApp, sid: &str) -> common::voice::Twilio<'a> {
     t
 }
 
+/// The agent rung by the desk's `n`-th request answers (Twilio fetches the ring's URL for
+/// their leg), and the caller follows the desk's next request into their room. The ring, and
+/// the agent's leg.
+async fn answer_and_bridge<'a>(
+    app: &'a TestApp,
+    rest: &Rest,
+    caller: &common::voice::Twilio<'_>,
+    n: usize,
+) -> (Sent, common::voice::Twilio<'a>) {
+    let ring = rest.nth(n).await;
+    let leg = twilio(app, ring.placed.as_deref().unwrap(), "client:anonymous");
+    leg.post_to(ring.get("Url"), &[("CallStatus", "in-progress")]).await;
+    caller.post_to(rest.nth(n + 1).await.get("Url"), &[("CallStatus", "in-progress")]).await;
+    (ring, leg)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_is_rung_answers_is_put_through_hangs_up_and_wraps_up() {
     let (app, rest) = desk().await;
@@ -487,10 +503,7 @@ async fn a_call_is_transferred_to_a_queue_answered_there_and_transferred_out_to_
     assert_eq!(s, StatusCode::CREATED, "{q}");
     let first = available(&app, "agent").await;
     let t = queued(&app, "CA0000000000000000000000000000301").await;
-    let ring = rest.nth(1).await;
-    let leg = twilio(&app, ring.placed.as_deref().unwrap(), "client:anonymous");
-    leg.post_to(ring.get("Url"), &[("CallStatus", "in-progress")]).await;
-    t.post_to(rest.nth(2).await.get("Url"), &[("CallStatus", "in-progress")]).await;
+    let (ring, leg) = answer_and_bridge(&app, &rest, &t, 1).await;
     let call = t.call().await;
     assert_eq!((call.state, call.agent_id), (CallState::Connected, Some(first)));
     // 鈴木 takes 返品・交換 and is at work.
@@ -526,11 +539,8 @@ async fn a_call_is_transferred_to_a_queue_answered_there_and_transferred_out_to_
     assert_eq!(presence(&app, "agent").await, Presence::AfterContactWork);
 
     // Its next agent is rung and answers: the transfer is complete, the call theirs.
-    let ring2 = rest.nth(5).await;
+    let (ring2, _) = answer_and_bridge(&app, &rest, &t, 5).await;
     assert_eq!(ring2.get("To"), format!("client:{}", client_identity(other)), "{ring2:?}");
-    let leg2 = twilio(&app, ring2.placed.as_deref().unwrap(), "client:anonymous");
-    leg2.post_to(ring2.get("Url"), &[("CallStatus", "in-progress")]).await;
-    t.post_to(rest.nth(6).await.get("Url"), &[("CallStatus", "in-progress")]).await;
     let call = t.call().await;
     assert_eq!((call.state, call.agent_id), (CallState::Connected, Some(other)));
     assert_eq!((call.record.transfers, call.record.agent), (1, Some(other)), "{:?}", call.record);
@@ -576,10 +586,7 @@ async fn a_call_whose_end_was_never_reported_is_ended_by_asking_the_provider() {
     let (app, rest) = desk().await;
     let agent = available(&app, "agent").await;
     let t = queued(&app, "CA0000000000000000000000000000401").await;
-    let ring = rest.nth(1).await;
-    let leg = twilio(&app, ring.placed.as_deref().unwrap(), "client:anonymous");
-    leg.post_to(ring.get("Url"), &[("CallStatus", "in-progress")]).await;
-    t.post_to(rest.nth(2).await.get("Url"), &[("CallStatus", "in-progress")]).await;
+    answer_and_bridge(&app, &rest, &t, 1).await;
     assert_eq!(t.call().await.state, CallState::Connected);
     let control = madoguchi_app::jobs::call_control::CallControl::new(&app.app);
     let later = chrono::Utc::now() + chrono::Duration::minutes(10);

@@ -233,7 +233,7 @@ impl CallControl {
     pub async fn reconcile(&self, now: chrono::DateTime<Utc>) -> Result<usize, madoguchi_store::StoreError> {
         let quiet = now - chrono::Duration::seconds(QUIET_SECS);
         let mut ended = 0;
-        for id in self.store.quiet_calls("twilio", quiet, 100).await? {
+        for id in self.store.quiet_calls(crate::usecases::voice::twilio::PROVIDER, quiet, 100).await? {
             let call = self.store.get_call(&Scope::All, id).await?;
             let Ok(number) = self.number_of(&call).await else {
                 // Nobody to ask (the number was removed): set aside for another quiet spell, so

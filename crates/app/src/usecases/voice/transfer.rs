@@ -109,8 +109,8 @@ pub fn transfer_number(events: &[madoguchi_core::voice::call::CallEvent]) -> Opt
 }
 
 /// A transferred call answered by its next agent: the transfer is complete.
-pub async fn completed_by(app_store: &madoguchi_store::Store, call: &Call) -> UseCaseResult<()> {
-    let events = app_store.call_events(&Scope::All, call.id).await?;
+pub async fn completed_by(store: &madoguchi_store::Store, call: &Call) -> UseCaseResult<()> {
+    let events = store.call_events(&Scope::All, call.id).await?;
     let last_answer = events.iter().rposition(|e| e.kind == CallEventKind::Answered);
     let transferred = events.iter().rposition(|e| e.kind == CallEventKind::TransferRequested);
     if let (Some(t), Some(a)) = (transferred, last_answer)
@@ -123,7 +123,7 @@ pub async fn completed_by(app_store: &madoguchi_store::Store, call: &Call) -> Us
             data: serde_json::json!({ "kind": "blind" }),
             dedupe_key: Some(format!("transfer_completed:{t}")),
         };
-        app_store.record_call_event(call.id, &e).await?;
+        store.record_call_event(call.id, &e).await?;
     }
     Ok(())
 }
